@@ -1,0 +1,34 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+export const IdSchema = Type.String({ format: 'uuid', description: 'Identifier' });
+export const IdParams = Type.Object({ id: IdSchema }, { additionalProperties: false });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Name = Type.String({ minLength: 1, maxLength: 200 });
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { title: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export function List<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), total: Type.Integer() });
+}
+
+export type Id = Static<typeof IdSchema>;

@@ -1,0 +1,47 @@
+import type { Presence, User } from './users';
+
+/**
+ * Every realtime event, as a discriminated union: a renamed type or field is a compile error in
+ * the server, the SDK and the apps. Payloads carry ids and the few fields listeners need.
+ */
+export interface EventPayloads {
+  'user.created': { user: User };
+  'user.updated': { user: User };
+  'user.deactivated': { userId: string };
+  'presence.changed': { userId: string; presence: Presence };
+  'department.changed': { departmentId: string; deleted: boolean };
+  'role.changed': { roleId: string; deleted: boolean };
+}
+
+export type EventType = keyof EventPayloads;
+
+/**
+ * Who may receive an event. `users` limits it to those users; `lineId` to users who may see the
+ * line's dialogs; `permission` to users holding that flag. No field means the whole account.
+ */
+export interface EventAudience {
+  users?: string[];
+  lineId?: string;
+  dialogId?: string;
+  permission?: string;
+}
+
+export type OpenlinesEvent = {
+  [T in EventType]: {
+    /** Per-account, strictly increasing, gapless in commit order: resume with `after=<cursor>`. */
+    cursor: number;
+    type: T;
+    at: string;
+    data: EventPayloads[T];
+  };
+}[EventType];
+
+/** Frames the server sends over the WebSocket. */
+export type ServerFrame =
+  | { kind: 'hello'; cursor: number; userId: string }
+  | { kind: 'event'; event: OpenlinesEvent }
+  | { kind: 'replayed'; cursor: number }
+  | { kind: 'error'; code: string; message: string };
+
+/** Frames a client may send. */
+export type ClientFrame = { kind: 'ping' } | { kind: 'typing'; dialogId: string; text?: string };

@@ -1,0 +1,40 @@
+import type { EventAudience, OpenlinesEvent } from '@openlines/contract';
+
+/** What travels between server processes: an event already committed to the events table. */
+export interface EventEnvelope {
+  accountId: string;
+  audience: EventAudience;
+  event: OpenlinesEvent;
+}
+
+export type BusListener = (envelope: EventEnvelope) => void;
+
+/**
+ * Fans committed events out to every server process (ARCHITECTURE: in-process for the embedded
+ * server, Redis pub/sub for several processes). It is a hint, not the truth: a listener that
+ * misses something catches up from the events table by cursor.
+ */
+export interface EventBus {
+  publish(envelopes: EventEnvelope[]): Promise<void>;
+  subscribe(listener: BusListener): () => void;
+  close(): Promise<void>;
+}
+
+export class ListenerSet {
+  readonly #listeners = new Set<BusListener>();
+
+  add(listener: BusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  dispatch(envelope: EventEnvelope): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(envelope);
+      } catch {
+        // One failing listener must not stop the others; each listener logs its own errors.
+      }
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventBus } from './bus/bus';
+import type { Config } from './config';
+import type { Clock } from './core/clock';
+import type { Store } from './store/database';
+
+/** Everything a service needs from the outside world, passed in rather than imported. */
+export interface AppContext {
+  config: Config;
+  store: Store;
+  bus: EventBus;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}

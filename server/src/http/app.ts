@@ -1,0 +1,91 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { AppContext } from '../context';
+import { RealtimeGateway } from '../ws/gateway';
+import { authPlugin } from './auth';
+import { handleError, problem, sendProblem } from './problem';
+import { authRoutes } from './routes/auth';
+import { healthRoutes } from './routes/health';
+import { organizationRoutes } from './routes/organization';
+import { realtimeRoutes } from './routes/realtime';
+import { userRoutes } from './routes/users';
+import { validatorCompiler } from './validation';
+
+export type App = FastifyInstance;
+
+export interface BuiltApp {
+  app: App;
+  gateway: RealtimeGateway;
+}
+
+export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: ctx.config.trustProxy,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    ...(ctx.config.redisUrl
+      ? {
+          redis: new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }),
+          nameSpace: 'openlines-rl:',
+        }
+      : {}),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Openlines API',
+        version: '1',
+        description:
+          'REST API of Openlines. Errors are RFC 9457 problem+json with a stable `code`. Authenticate with the session cookie (plus the `X-CSRF-Token` header on unsafe requests) or with `Authorization: Bearer <API token>`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'ol_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  // The docs are public: they describe the API, they do not expose data.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/docs')) route.config = { ...(route.config ?? {}), public: true };
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { deepLinking: true } });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(authPlugin, { ctx });
+
+  const gateway = new RealtimeGateway(ctx);
+  await app.register(healthRoutes, { ctx });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { ctx });
+      await api.register(userRoutes, { ctx });
+      await api.register(organizationRoutes, { ctx });
+      await api.register(realtimeRoutes, { ctx, gateway });
+    },
+    { prefix: '/api/v1' },
+  );
+  app.addHook('onClose', async () => gateway.close());
+  return { app, gateway };
+}

@@ -1,0 +1,132 @@
+import {
+  ERRORS,
+  type ErrorCode,
+  type FieldError,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+} from '@openlines/contract';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors';
+
+const TYPE_BASE = 'https://openlines.dev/problems/';
+
+export function problem(code: ErrorCode, detail?: string, errors?: FieldError[], instance?: string): Problem {
+  const entry = ERRORS[code];
+  return {
+    type: `${TYPE_BASE}${code.replace(/_/g, '-')}`,
+    title: entry.title,
+    status: entry.status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem, headers: Record<string, string> = {}) {
+  return reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const PART_NAMES: Record<string, string> = {
+  querystring: 'query',
+  body: 'body',
+  params: 'params',
+  headers: 'headers',
+};
+
+/** Ajv errors → `{ field, message }` with the field named by its path: `body.queue.maxChat`. */
+export function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
+  const part = PART_NAMES[context] ?? context;
+  const seen = new Set<string>();
+  const result: FieldError[] = [];
+  for (const error of errors) {
+    let path = error.instancePath
+      .split('/')
+      .filter(Boolean)
+      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let message = error.message ?? 'is not valid';
+    if (error.keyword === 'required') {
+      path = [...path, String(error.params.missingProperty)];
+      message = 'is required';
+    } else if (error.keyword === 'additionalProperties') {
+      path = [...path, String(error.params.additionalProperty)];
+      message = 'is not an allowed field';
+    } else if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
+      message = 'does not match any allowed form';
+    }
+    const field = [part, ...path].join('.');
+    const key = `${field}:${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    result.push({ field, message });
+  }
+  // With anyOf, the branch errors are noise once the summary for the same field is there.
+  const summarized = new Set(
+    result.filter((e) => e.message === 'does not match any allowed form').map((e) => e.field),
+  );
+  return result.filter(
+    (e) => e.message === 'does not match any allowed form' || ![...summarized].some((f) => e.field === f),
+  );
+}
+
+/** The one error handler: every failure leaves as problem+json; 5xx internals stay in the log. */
+export function handleError(
+  error: FastifyError | AppError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const instance = request.url.split('?')[0];
+  if (error instanceof AppError) {
+    const body = problem(error.code, error.message, error.fields, instance);
+    Object.assign(body, error.extensions ?? {});
+    return sendProblem(reply, body);
+  }
+  const fastifyError = error as FastifyError & { validationContext?: string; validation?: AjvError[] };
+  if (fastifyError.validation) {
+    const errors = fieldErrors(fastifyError.validationContext ?? 'body', fastifyError.validation);
+    const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+    return sendProblem(reply, problem('validation_failed', detail, errors, instance));
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendProblem(
+        reply,
+        problem(
+          'invalid_json',
+          fastifyError.message,
+          [{ field: 'body', message: 'is not valid JSON' }],
+          instance,
+        ),
+      );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sendProblem(
+        reply,
+        problem('payload_too_large', 'The request body is larger than allowed', [], instance),
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendProblem(reply, problem('unsupported_media_type', fastifyError.message, [], instance));
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 429) return sendProblem(reply, problem('rate_limited', fastifyError.message, [], instance));
+  if (status >= 400 && status < 500) {
+    if (error instanceof SyntaxError) {
+      return sendProblem(
+        reply,
+        problem('invalid_json', error.message, [{ field: 'body', message: 'is not valid JSON' }], instance),
+      );
+    }
+    const code: ErrorCode =
+      status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'validation_failed';
+    return sendProblem(reply, { ...problem(code, fastifyError.message, [], instance), status });
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, problem('internal', 'Something went wrong on our side', [], instance));
+}

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AppContext } from '../../context';
+import { migrationsApplied, ping } from '../../store/database';
+import { problem, sendProblem } from '../problem';
+
+const Health = Type.Object({ status: Type.String() });
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: { tags: ['health'], summary: 'The process is alive', response: { 200: Health } },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['health'],
+        summary: 'The database is reachable and migrated',
+        response: { 200: Health },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await ping(ctx.store.db);
+        if (!(await migrationsApplied(ctx.store.db))) {
+          return sendProblem(reply, problem('unavailable', 'Database migrations are not applied'));
+        }
+      } catch {
+        return sendProblem(reply, problem('unavailable', 'The database is not reachable'));
+      }
+      return { status: 'ready' };
+    },
+  );
+};

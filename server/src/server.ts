@@ -1,0 +1,60 @@
+import pino from 'pino';
+import type { EventBus } from './bus/bus';
+import { MemoryBus } from './bus/memory-bus';
+import { RedisBus } from './bus/redis-bus';
+import type { Config } from './config';
+import type { AppContext } from './context';
+import { type Clock, systemClock } from './core/clock';
+import { type App, buildApp } from './http/app';
+import { bootstrapFirstRun, type FirstRun } from './services/accounts';
+import { migrateToLatest, openStore } from './store/database';
+
+export interface RunningServer {
+  app: App;
+  ctx: AppContext;
+  url: string;
+  firstRun: FirstRun | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** Keeps test suites that share one Redis from hearing each other. */
+  busNamespace?: string;
+}
+
+/** Opens the store, migrates, connects the bus, creates the first account if needed and listens. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const log = pino({
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
+  });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let bus: EventBus | null = null;
+  try {
+    await migrateToLatest(store.db);
+    bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, options.busNamespace) : new MemoryBus();
+    const ctx: AppContext = { config, store, bus, clock: options.clock ?? systemClock, log };
+    const firstRun = await bootstrapFirstRun(ctx);
+    const { app } = await buildApp(ctx);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    let closing: Promise<void> | null = null;
+    const close = () => {
+      // Stop accepting, let in-flight requests finish, then close the bus and the database pool.
+      closing ??= (async () => {
+        await app.close();
+        await bus?.close();
+        await store.close();
+      })();
+      return closing;
+    };
+    return { app, ctx, url, firstRun, close };
+  } catch (error) {
+    await bus?.close();
+    await store.close();
+    throw error;
+  }
+}

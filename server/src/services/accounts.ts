@@ -1,0 +1,110 @@
+import { BUILT_IN_ROLES, type BuiltInRoleKey } from '@openlines/contract';
+import { sql } from 'kysely';
+import type { AppContext } from '../context';
+import { AppError } from '../errors';
+import { generatePassword, hashPassword } from './secrets';
+import { runInTransaction, type Tx } from './transaction';
+
+export const DEFAULT_PLAN_ID = 'default';
+export const FIRST_ADMIN_EMAIL = 'admin@openlines.local';
+const FIRST_RUN_LOCK = 7_020_001;
+
+/** The embedded default plan (LN-1); its limit follows DEFAULT_PLAN_MAX_LINES on every start. */
+export async function ensureDefaultPlan(ctx: AppContext): Promise<void> {
+  await ctx.store.db
+    .insertInto('plans')
+    .values({
+      id: DEFAULT_PLAN_ID,
+      name: 'Default',
+      max_lines: ctx.config.defaultPlanMaxLines,
+      max_users: null,
+    })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ max_lines: ctx.config.defaultPlanMaxLines }))
+    .execute();
+}
+
+export interface NewAccount {
+  accountName: string;
+  planId?: string;
+  admin: { email: string; name: string; password: string };
+}
+
+export async function createAccount(ctx: AppContext, input: NewAccount) {
+  const passwordHash = await hashPassword(input.admin.password);
+  return runInTransaction(ctx, ({ tx }) => insertAccount(tx, input, passwordHash));
+}
+
+async function insertAccount(tx: Tx, input: NewAccount, passwordHash: string) {
+  const account = await tx
+    .insertInto('accounts')
+    .values({ name: input.accountName, plan_id: input.planId ?? DEFAULT_PLAN_ID })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const roles = await createBuiltInRoles(tx, account.id);
+  const taken = await tx
+    .selectFrom('users')
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', input.admin.email.toLowerCase()))
+    .executeTakeFirst();
+  if (taken) throw new AppError('already_exists', 'A user with this e-mail already exists');
+  const admin = await tx
+    .insertInto('users')
+    .values({
+      account_id: account.id,
+      email: input.admin.email,
+      name: input.admin.name,
+      password_hash: passwordHash,
+      role_id: roles.administrator,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { account, admin };
+}
+
+async function createBuiltInRoles(tx: Tx, accountId: string): Promise<Record<BuiltInRoleKey, string>> {
+  const ids = {} as Record<BuiltInRoleKey, string>;
+  for (const [key, role] of Object.entries(BUILT_IN_ROLES) as [
+    BuiltInRoleKey,
+    (typeof BUILT_IN_ROLES)[BuiltInRoleKey],
+  ][]) {
+    const row = await tx
+      .insertInto('roles')
+      .values({
+        account_id: accountId,
+        name: role.name,
+        built_in: key,
+        permissions: JSON.stringify(role.permissions),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids[key] = row.id;
+  }
+  return ids;
+}
+
+export interface FirstRun {
+  email: string;
+  password: string;
+}
+
+/**
+ * On the very first start (no account yet) creates the account and its administrator with a
+ * one-time password that is printed once and stored only as a hash.
+ */
+export async function bootstrapFirstRun(ctx: AppContext): Promise<FirstRun | null> {
+  await ensureDefaultPlan(ctx);
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  return runInTransaction(ctx, async ({ tx }) => {
+    // Two processes starting together on one database must not both create a first account.
+    await sql`select pg_advisory_xact_lock(${FIRST_RUN_LOCK})`.execute(tx);
+    const existing = await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+    if (existing) return null;
+    await insertAccount(
+      tx,
+      { accountName: 'Openlines', admin: { email: FIRST_ADMIN_EMAIL, name: 'Administrator', password } },
+      passwordHash,
+    );
+    return { email: FIRST_ADMIN_EMAIL, password };
+  });
+}

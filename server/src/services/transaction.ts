@@ -1,0 +1,114 @@
+import type { EventAudience, EventPayloads, EventType, OpenlinesEvent } from '@openlines/contract';
+import type { Transaction } from 'kysely';
+import type { EventEnvelope } from '../bus/bus';
+import type { AppContext } from '../context';
+import type { DB } from '../store/schema';
+
+export type Tx = Transaction<DB>;
+
+interface PendingEvent {
+  accountId: string;
+  type: EventType;
+  data: unknown;
+  audience: EventAudience;
+}
+
+/** Collects the events a use case produces; they are written in its transaction. */
+export class EventRecorder {
+  readonly pending: PendingEvent[] = [];
+
+  emit<T extends EventType>(
+    accountId: string,
+    type: T,
+    data: EventPayloads[T],
+    audience: EventAudience = {},
+  ): void {
+    this.pending.push({ accountId, type, data, audience });
+  }
+}
+
+export type AfterCommit = () => Promise<void> | void;
+
+export interface UnitOfWork {
+  tx: Tx;
+  events: EventRecorder;
+  /** Side effects that must run only once the transaction is committed. */
+  afterCommit(effect: AfterCommit): void;
+}
+
+/**
+ * One use case = one transaction (ARCHITECTURE property 2). The state change, the event rows that
+ * record it and any timers are committed together; events reach the bus only after commit.
+ *
+ * Event rows are numbered last, by bumping the account's `event_seq` as the transaction's final
+ * write: the row lock it takes makes commits of one account happen in cursor order, so a client that
+ * has seen cursor N has seen everything before N.
+ */
+export async function runInTransaction<T>(
+  ctx: AppContext,
+  work: (uow: UnitOfWork) => Promise<T>,
+): Promise<T> {
+  const recorder = new EventRecorder();
+  const effects: AfterCommit[] = [];
+  let envelopes: EventEnvelope[] = [];
+  const result = await ctx.store.db.transaction().execute(async (tx) => {
+    const value = await work({ tx, events: recorder, afterCommit: (effect) => effects.push(effect) });
+    envelopes = await writeEvents(tx, recorder.pending, ctx.clock.now());
+    return value;
+  });
+  if (envelopes.length > 0) {
+    ctx.bus.publish(envelopes).catch((error) => ctx.log.warn({ err: error }, 'event publish failed'));
+  }
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (error) {
+      ctx.log.error({ err: error }, 'after-commit effect failed');
+    }
+  }
+  return result;
+}
+
+async function writeEvents(tx: Tx, pending: PendingEvent[], now: Date): Promise<EventEnvelope[]> {
+  if (pending.length === 0) return [];
+  const byAccount = new Map<string, PendingEvent[]>();
+  for (const event of pending) {
+    const list = byAccount.get(event.accountId) ?? [];
+    list.push(event);
+    byAccount.set(event.accountId, list);
+  }
+  const envelopes: EventEnvelope[] = [];
+  // A fixed order of account row locks keeps two multi-account transactions from deadlocking.
+  for (const accountId of [...byAccount.keys()].sort()) {
+    const events = byAccount.get(accountId)!;
+    const { event_seq: last } = await tx
+      .updateTable('accounts')
+      .set((eb) => ({ event_seq: eb('event_seq', '+', events.length) }))
+      .where('id', '=', accountId)
+      .returning('event_seq')
+      .executeTakeFirstOrThrow();
+    const first = last - events.length + 1;
+    const rows = events.map((event, index) => ({
+      account_id: accountId,
+      cursor: first + index,
+      type: event.type,
+      data: JSON.stringify(event.data),
+      audience: JSON.stringify(event.audience),
+      created_at: now,
+    }));
+    await tx.insertInto('events').values(rows).execute();
+    for (const [index, event] of events.entries()) {
+      envelopes.push({
+        accountId,
+        audience: event.audience,
+        event: {
+          cursor: first + index,
+          type: event.type,
+          at: now.toISOString(),
+          data: event.data,
+        } as OpenlinesEvent,
+      });
+    }
+  }
+  return envelopes;
+}

@@ -1,0 +1,291 @@
+import type { CreateUserBody, Presence, UpdateUserBody, User } from '@openlines/contract';
+import type { AppContext } from '../context';
+import { AppError, invalidField, notFound } from '../errors';
+import type { Database } from '../store/database';
+import { type Actor, authorize } from './actor';
+import { presentAbsence, presentUser } from './presenters';
+import { hashPassword } from './secrets';
+import { runInTransaction, type Tx } from './transaction';
+
+type Reader = Database | Tx;
+
+async function departmentIdsOf(db: Reader, userIds: string[]): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>(userIds.map((id) => [id, []]));
+  if (userIds.length === 0) return map;
+  const rows = await db
+    .selectFrom('department_members')
+    .select(['user_id', 'department_id'])
+    .where('user_id', 'in', userIds)
+    .orderBy('department_id')
+    .execute();
+  for (const row of rows) map.get(row.user_id)?.push(row.department_id);
+  return map;
+}
+
+export async function loadUser(db: Reader, accountId: string, userId: string): Promise<User> {
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw notFound('The user');
+  const departments = await departmentIdsOf(db, [row.id]);
+  return presentUser(row, departments.get(row.id) ?? []);
+}
+
+/** The signed-in user with their account and permissions (GET /me). */
+export async function loadMe(ctx: AppContext, accountId: string, userId: string) {
+  const user = await loadUser(ctx.store.db, accountId, userId);
+  const account = await ctx.store.db
+    .selectFrom('accounts')
+    .select(['id', 'name', 'plan_id'])
+    .where('id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  const role = await ctx.store.db
+    .selectFrom('roles')
+    .select('permissions')
+    .where('id', '=', user.roleId)
+    .executeTakeFirstOrThrow();
+  return {
+    user,
+    account: { id: account.id, name: account.name, planId: account.plan_id },
+    permissions: role.permissions,
+  };
+}
+
+export async function listUsers(
+  ctx: AppContext,
+  actor: Actor,
+  filter: { active?: boolean; departmentId?: string; search?: string },
+): Promise<User[]> {
+  let query = ctx.store.db
+    .selectFrom('users')
+    .selectAll('users')
+    .where('users.account_id', '=', actor.accountId);
+  if (filter.active !== undefined) query = query.where('users.active', '=', filter.active);
+  if (filter.departmentId) {
+    const departmentId = filter.departmentId;
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('department_members')
+          .select('user_id')
+          .whereRef('department_members.user_id', '=', 'users.id')
+          .where('department_members.department_id', '=', departmentId),
+      ),
+    );
+  }
+  if (filter.search) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) =>
+      eb.or([eb('users.name', 'ilike', pattern), eb('users.email', 'ilike', pattern)]),
+    );
+  }
+  const rows = await query.orderBy('users.name').orderBy('users.id').execute();
+  const departments = await departmentIdsOf(
+    ctx.store.db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => presentUser(row, departments.get(row.id) ?? []));
+}
+
+async function assertRole(tx: Tx, accountId: string, roleId: string, field: string): Promise<void> {
+  const role = await tx
+    .selectFrom('roles')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', '=', roleId)
+    .executeTakeFirst();
+  if (!role) throw invalidField(field, 'no such role in this account');
+}
+
+async function assertDepartments(tx: Tx, accountId: string, ids: string[], field: string): Promise<void> {
+  if (ids.length === 0) return;
+  const found = await tx
+    .selectFrom('departments')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', ids)
+    .execute();
+  if (found.length !== new Set(ids).size)
+    throw invalidField(field, 'contains a department not in this account');
+}
+
+async function setMemberships(
+  tx: Tx,
+  accountId: string,
+  userId: string,
+  departmentIds: string[],
+): Promise<void> {
+  await tx.deleteFrom('department_members').where('user_id', '=', userId).execute();
+  if (departmentIds.length === 0) return;
+  await tx
+    .insertInto('department_members')
+    .values(departmentIds.map((department_id) => ({ account_id: accountId, department_id, user_id: userId })))
+    .execute();
+}
+
+async function operatorRoleId(tx: Tx, accountId: string): Promise<string> {
+  const role = await tx
+    .selectFrom('roles')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('built_in', '=', 'operator')
+    .executeTakeFirst();
+  if (!role) throw new AppError('conflict', 'The account has no operator role; pass roleId');
+  return role.id;
+}
+
+export async function createUser(ctx: AppContext, actor: Actor, input: CreateUserBody): Promise<User> {
+  authorize(actor, 'manageUsers');
+  const passwordHash = await hashPassword(input.password);
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    const roleId = input.roleId ?? (await operatorRoleId(tx, actor.accountId));
+    if (input.roleId) await assertRole(tx, actor.accountId, input.roleId, 'body.roleId');
+    const departmentIds = input.departmentIds ?? [];
+    await assertDepartments(tx, actor.accountId, departmentIds, 'body.departmentIds');
+    const taken = await tx
+      .selectFrom('users')
+      .select('id')
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()))
+      .executeTakeFirst();
+    if (taken)
+      throw new AppError('already_exists', 'A user with this e-mail already exists', [
+        { field: 'body.email', message: 'is already taken' },
+      ]);
+    const row = await tx
+      .insertInto('users')
+      .values({
+        account_id: actor.accountId,
+        email: input.email,
+        name: input.name,
+        avatar_url: input.avatarUrl ?? null,
+        password_hash: passwordHash,
+        role_id: roleId,
+        created_at: ctx.clock.now(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await setMemberships(tx, actor.accountId, row.id, departmentIds);
+    const user = presentUser(row, departmentIds);
+    events.emit(actor.accountId, 'user.created', { user });
+    return user;
+  });
+}
+
+export async function updateUser(
+  ctx: AppContext,
+  actor: Actor,
+  userId: string,
+  input: UpdateUserBody,
+): Promise<User> {
+  authorize(actor, 'manageUsers');
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    const current = await loadUser(tx, actor.accountId, userId);
+    if (input.active === false && userId === actor.userId) {
+      throw invalidField('body.active', 'you cannot deactivate yourself');
+    }
+    if (input.roleId) await assertRole(tx, actor.accountId, input.roleId, 'body.roleId');
+    if (input.departmentIds) {
+      await assertDepartments(tx, actor.accountId, input.departmentIds, 'body.departmentIds');
+      await setMemberships(tx, actor.accountId, userId, input.departmentIds);
+    }
+    const deactivating = input.active === false && current.active;
+    await tx
+      .updateTable('users')
+      .set({
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.roleId !== undefined ? { role_id: input.roleId } : {}),
+        ...(input.avatarUrl !== undefined ? { avatar_url: input.avatarUrl } : {}),
+        ...(input.active !== undefined ? { active: input.active } : {}),
+        ...(deactivating ? { deactivated_at: ctx.clock.now(), presence: 'offline' as const } : {}),
+        ...(input.active === true ? { deactivated_at: null } : {}),
+      })
+      .where('id', '=', userId)
+      .execute();
+    if (deactivating) {
+      // A dismissed user is signed out everywhere at once: sessions and API tokens stop working.
+      await tx.deleteFrom('auth_sessions').where('user_id', '=', userId).execute();
+      await tx
+        .updateTable('api_tokens')
+        .set({ revoked_at: ctx.clock.now() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute();
+      events.emit(actor.accountId, 'user.deactivated', { userId });
+    }
+    const user = await loadUser(tx, actor.accountId, userId);
+    events.emit(actor.accountId, 'user.updated', { user });
+    return user;
+  });
+}
+
+export async function setPresence(ctx: AppContext, actor: Actor, presence: Presence): Promise<User> {
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    await tx
+      .updateTable('users')
+      .set({ presence, presence_changed_at: ctx.clock.now() })
+      .where('id', '=', actor.userId)
+      .where('account_id', '=', actor.accountId)
+      .execute();
+    events.emit(actor.accountId, 'presence.changed', { userId: actor.userId, presence });
+    return loadUser(tx, actor.accountId, actor.userId);
+  });
+}
+
+export async function listAbsences(ctx: AppContext, actor: Actor, userId: string) {
+  if (userId !== actor.userId) authorize(actor, 'manageUsers');
+  await loadUser(ctx.store.db, actor.accountId, userId);
+  const rows = await ctx.store.db
+    .selectFrom('absences')
+    .selectAll()
+    .where('account_id', '=', actor.accountId)
+    .where('user_id', '=', userId)
+    .orderBy('starts_at')
+    .execute();
+  return rows.map(presentAbsence);
+}
+
+export async function createAbsence(
+  ctx: AppContext,
+  actor: Actor,
+  userId: string,
+  input: { startsAt: string; endsAt: string; reason?: string },
+) {
+  if (userId !== actor.userId) authorize(actor, 'manageUsers');
+  const startsAt = new Date(input.startsAt);
+  const endsAt = new Date(input.endsAt);
+  if (!(endsAt > startsAt)) throw invalidField('body.endsAt', 'must be after startsAt');
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    await loadUser(tx, actor.accountId, userId);
+    const row = await tx
+      .insertInto('absences')
+      .values({
+        account_id: actor.accountId,
+        user_id: userId,
+        starts_at: startsAt,
+        ends_at: endsAt,
+        reason: input.reason ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    events.emit(actor.accountId, 'user.updated', { user: await loadUser(tx, actor.accountId, userId) });
+    return presentAbsence(row);
+  });
+}
+
+export async function deleteAbsence(
+  ctx: AppContext,
+  actor: Actor,
+  userId: string,
+  absenceId: string,
+): Promise<void> {
+  if (userId !== actor.userId) authorize(actor, 'manageUsers');
+  const result = await ctx.store.db
+    .deleteFrom('absences')
+    .where('account_id', '=', actor.accountId)
+    .where('user_id', '=', userId)
+    .where('id', '=', absenceId)
+    .executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw notFound('The absence');
+}

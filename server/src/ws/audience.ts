@@ -1,0 +1,16 @@
+import type { EventAudience, PermissionFlag } from '@openlines/contract';
+import type { Actor } from '../services/actor';
+
+/**
+ * Whether a connected user may receive an event. The same rule decides live delivery and replay
+ * by cursor, so a reconnecting client never sees more than it would have live.
+ */
+export function canReceive(actor: Actor, audience: EventAudience): boolean {
+  if (audience.users?.includes(actor.userId)) return true;
+  if (audience.users && !audience.lineId) return false;
+  if (audience.permission && !actor.permissions[audience.permission as PermissionFlag]) return false;
+  if (audience.lineId) {
+    return actor.permissions.dialogHistory === 'all' || actor.permissions.dialogHistory === 'department';
+  }
+  return true;
+}

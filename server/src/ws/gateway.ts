@@ -1,0 +1,174 @@
+import type { ServerFrame } from '@openlines/contract';
+import type { WebSocket } from 'ws';
+import type { EventEnvelope } from '../bus/bus';
+import type { AppContext } from '../context';
+import type { Actor } from '../services/actor';
+import { loadActor } from '../services/auth';
+import { loadEventsAfter } from '../store/events';
+import { canReceive } from './audience';
+import { EventSequencer } from './sequencer';
+
+/** Close codes clients act on: 4401 means "sign in again", 4408 "reconnect and resume". */
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_SLOW_CONSUMER = 4408;
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const REPLAY_PAGE = 500;
+
+class Connection {
+  lastCursor = 0;
+  replaying = true;
+  readonly pending: EventEnvelope[] = [];
+  alive = true;
+
+  constructor(
+    readonly socket: WebSocket,
+    public actor: Actor,
+  ) {}
+
+  send(frame: ServerFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // Too far behind: better to reconnect and resume by cursor than to buffer without end.
+      this.socket.close(CLOSE_SLOW_CONSUMER, 'too slow; reconnect with after=<cursor>');
+      return;
+    }
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  deliver(envelope: EventEnvelope): void {
+    if (envelope.event.cursor <= this.lastCursor) return;
+    this.lastCursor = envelope.event.cursor;
+    if (canReceive(this.actor, envelope.audience)) this.send({ kind: 'event', event: envelope.event });
+  }
+}
+
+/**
+ * The realtime endpoint: authenticated sockets get every event of their account they may see, in
+ * cursor order, live or replayed from the events table after `after=<cursor>`.
+ */
+export class RealtimeGateway {
+  readonly #connections = new Set<Connection>();
+  readonly #sequencer: EventSequencer;
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: AppContext,
+    heartbeatMs = 30_000,
+  ) {
+    this.#sequencer = new EventSequencer(ctx);
+    this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  async accept(socket: WebSocket, actor: Actor, after: number | null): Promise<void> {
+    const connection = new Connection(socket, actor);
+    this.#connections.add(connection);
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    socket.on('message', (data) => this.#onClientFrame(connection, data.toString()));
+    let leave: (() => void) | null = null;
+    socket.on('close', () => {
+      this.#connections.delete(connection);
+      leave?.();
+    });
+    const joined = await this.#sequencer.join(actor.accountId, (envelope) =>
+      this.#onLive(connection, envelope),
+    );
+    leave = joined.leave;
+    if (socket.readyState !== socket.OPEN) {
+      leave();
+      return;
+    }
+    connection.send({ kind: 'hello', cursor: joined.base, userId: actor.userId });
+    connection.lastCursor = after === null ? joined.base : Math.min(after, joined.base);
+    if (after !== null) await this.#replay(connection, joined.base);
+    connection.replaying = false;
+    for (const envelope of connection.pending.splice(0)) connection.deliver(envelope);
+  }
+
+  async #replay(connection: Connection, upTo: number): Promise<void> {
+    while (connection.lastCursor < upTo) {
+      const page = await loadEventsAfter(
+        this.ctx.store.db,
+        connection.actor.accountId,
+        connection.lastCursor,
+        upTo,
+        REPLAY_PAGE,
+      );
+      if (page.length === 0) break;
+      for (const envelope of page) connection.deliver(envelope);
+    }
+    connection.lastCursor = Math.max(connection.lastCursor, upTo);
+    connection.send({ kind: 'replayed', cursor: connection.lastCursor });
+  }
+
+  #onLive(connection: Connection, envelope: EventEnvelope): void {
+    if (connection.replaying) {
+      connection.pending.push(envelope);
+      return;
+    }
+    this.#applyAccessChanges(connection, envelope);
+    connection.deliver(envelope);
+  }
+
+  /** A deactivated user is disconnected at once; a changed role or user refreshes what they may see. */
+  #applyAccessChanges(connection: Connection, envelope: EventEnvelope): void {
+    const { event } = envelope;
+    const self = connection.actor.userId;
+    if (event.type === 'user.deactivated' && event.data.userId === self) {
+      connection.socket.close(CLOSE_UNAUTHORIZED, 'deactivated');
+      return;
+    }
+    const affected =
+      (event.type === 'user.updated' && event.data.user.id === self) ||
+      (event.type === 'role.changed' && event.data.roleId === connection.actor.roleId);
+    if (affected) {
+      void loadActor(this.ctx, self, connection.actor.via).then((actor) => {
+        if (actor) connection.actor = actor;
+        else connection.socket.close(CLOSE_UNAUTHORIZED, 'signed out');
+      });
+    }
+  }
+
+  #onClientFrame(connection: Connection, raw: string): void {
+    let frame: { kind?: unknown };
+    try {
+      frame = JSON.parse(raw) as { kind?: unknown };
+    } catch {
+      connection.send({ kind: 'error', code: 'invalid_json', message: 'Frames must be JSON' });
+      return;
+    }
+    if (frame.kind === 'ping') return;
+    connection.send({ kind: 'error', code: 'validation_failed', message: 'Unknown frame kind' });
+  }
+
+  #beat(): void {
+    for (const connection of this.#connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }
+
+  /** Sign-out of a user everywhere (used when their sessions are ended on this process). */
+  disconnectUser(userId: string): void {
+    for (const connection of this.#connections) {
+      if (connection.actor.userId === userId) connection.socket.close(CLOSE_UNAUTHORIZED, 'signed out');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    this.#sequencer.close();
+    for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
+    this.#connections.clear();
+  }
+}
