@@ -21,6 +21,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Keeps test suites that share one Redis from hearing each other. */
   busNamespace?: string;
+  /** PGlite without files (tests); ignored on PostgreSQL. */
+  inMemory?: boolean;
 }
 
 /** Opens the store, migrates, connects the bus, creates the first account if needed and listens. */
@@ -29,7 +31,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
   });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: options.inMemory ? null : config.dataDir,
+  });
   let bus: EventBus | null = null;
   try {
     await migrateToLatest(store.db);
