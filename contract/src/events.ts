@@ -1,3 +1,4 @@
+import type { Dialog, Message } from './conversations';
 import type { Presence, User } from './users';
 
 /**
@@ -11,7 +12,30 @@ export interface EventPayloads {
   'presence.changed': { userId: string; presence: Presence };
   'department.changed': { departmentId: string; deleted: boolean };
   'role.changed': { roleId: string; deleted: boolean };
+  'line.changed': { lineId: string; deleted: boolean };
+  'channel.changed': { channelId: string; deleted: boolean };
+  /** The dialog or its current session changed: status, operator, offers, pin, participants. */
+  'dialog.updated': { dialog: Dialog };
+  'message.created': { message: Message; lineId: string };
+  /** Delivery state or text (erased history) of a message changed. */
+  'message.updated': { message: Message; lineId: string };
+  'quick_answer.changed': { quickAnswerId: string; deleted: boolean };
 }
+
+/** Signals that are not worth a row: typing indicators. They carry no cursor and are not replayed. */
+export interface TransientPayloads {
+  typing: {
+    dialogId: string;
+    lineId: string;
+    author: 'client' | 'operator';
+    userId: string | null;
+    text: string | null;
+  };
+}
+export type TransientType = keyof TransientPayloads;
+export type TransientSignal = {
+  [T in TransientType]: { type: T; data: TransientPayloads[T] };
+}[TransientType];
 
 export type EventType = keyof EventPayloads;
 
@@ -41,6 +65,7 @@ export type ServerFrame =
   | { kind: 'hello'; cursor: number; userId: string }
   | { kind: 'event'; event: OpenlinesEvent }
   | { kind: 'replayed'; cursor: number }
+  | { kind: 'transient'; signal: TransientSignal }
   | { kind: 'error'; code: string; message: string };
 
 /** Frames a client may send. */

@@ -16,6 +16,10 @@ export interface Config {
   loginRateLimitPerMinute: number;
   sessionTtlDays: number;
   trustProxy: boolean;
+  /** Encrypts connector secrets at rest; when unset, a key file under DATA_DIR is created and used. */
+  secretKey: string | null;
+  /** How often workers look for due timers and outbound messages. */
+  workerPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +67,14 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function secretKey(env: Env): string | null {
+  const raw = env.SECRET_KEY;
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < 32)
+    throw new ConfigError('SECRET_KEY', 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+  return raw;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -87,5 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginRateLimitPerMinute: integer(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000),
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 14, 1, 365),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    secretKey: secretKey(env),
+    workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
   };
 }

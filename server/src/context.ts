@@ -11,4 +11,6 @@ export interface AppContext {
   bus: EventBus;
   clock: Clock;
   log: FastifyBaseLogger;
+  /** 32-byte key for encrypting secrets at rest (from SECRET_KEY or the key file in DATA_DIR). */
+  encryptionKey: Buffer;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { EventBus } from './bus/bus';
 import { MemoryBus } from './bus/memory-bus';
@@ -7,6 +8,7 @@ import type { AppContext } from './context';
 import { type Clock, systemClock } from './core/clock';
 import { type App, buildApp } from './http/app';
 import { bootstrapFirstRun, type FirstRun } from './services/accounts';
+import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
 
 export interface RunningServer {
@@ -39,7 +41,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await migrateToLatest(store.db);
     bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, options.busNamespace) : new MemoryBus();
-    const ctx: AppContext = { config, store, bus, clock: options.clock ?? systemClock, log };
+    const encryptionKey =
+      options.inMemory && !config.secretKey ? randomBytes(32) : await resolveEncryptionKey(config);
+    const ctx: AppContext = { config, store, bus, clock: options.clock ?? systemClock, log, encryptionKey };
     const firstRun = await bootstrapFirstRun(ctx);
     const { app } = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });

@@ -1,13 +1,23 @@
-import type { EventAudience, OpenlinesEvent } from '@openlines/contract';
+import type { EventAudience, OpenlinesEvent, TransientSignal } from '@openlines/contract';
 
 /** What travels between server processes: an event already committed to the events table. */
 export interface EventEnvelope {
   accountId: string;
   audience: EventAudience;
   event: OpenlinesEvent;
+  transient?: undefined;
 }
 
-export type BusListener = (envelope: EventEnvelope) => void;
+/** A signal with no row and no cursor (typing); delivered live or not at all. */
+export interface TransientEnvelope {
+  accountId: string;
+  audience: EventAudience;
+  transient: TransientSignal;
+}
+
+export type BusMessage = EventEnvelope | TransientEnvelope;
+
+export type BusListener = (message: BusMessage) => void;
 
 /**
  * Fans committed events out to every server process (ARCHITECTURE: in-process for the embedded
@@ -15,7 +25,7 @@ export type BusListener = (envelope: EventEnvelope) => void;
  * misses something catches up from the events table by cursor.
  */
 export interface EventBus {
-  publish(envelopes: EventEnvelope[]): Promise<void>;
+  publish(messages: BusMessage[]): Promise<void>;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;
 }
@@ -28,10 +38,10 @@ export class ListenerSet {
     return () => this.#listeners.delete(listener);
   }
 
-  dispatch(envelope: EventEnvelope): void {
+  dispatch(message: BusMessage): void {
     for (const listener of this.#listeners) {
       try {
-        listener(envelope);
+        listener(message);
       } catch {
         // One failing listener must not stop the others; each listener logs its own errors.
       }

@@ -1,9 +1,9 @@
-import { type BusListener, type EventBus, type EventEnvelope, ListenerSet } from './bus';
+import { type BusListener, type BusMessage, type EventBus, ListenerSet } from './bus';
 
 export class MemoryBus implements EventBus {
   readonly #listeners = new ListenerSet();
 
-  async publish(envelopes: EventEnvelope[]): Promise<void> {
+  async publish(envelopes: BusMessage[]): Promise<void> {
     for (const envelope of envelopes) this.#listeners.dispatch(envelope);
   }
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { type BusListener, type EventBus, type EventEnvelope, ListenerSet } from './bus';
+import { type BusListener, type BusMessage, type EventBus, ListenerSet } from './bus';
 
 const CHANNEL = 'openlines:events';
 
@@ -14,9 +14,9 @@ export class RedisBus implements EventBus {
     this.#channel = channel;
     this.#subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => {
-      let envelope: EventEnvelope;
+      let envelope: BusMessage;
       try {
-        envelope = JSON.parse(message) as EventEnvelope;
+        envelope = JSON.parse(message) as BusMessage;
       } catch {
         return;
       }
@@ -38,7 +38,7 @@ export class RedisBus implements EventBus {
     return new RedisBus(publisher, subscriber, channel);
   }
 
-  async publish(envelopes: EventEnvelope[]): Promise<void> {
+  async publish(envelopes: BusMessage[]): Promise<void> {
     if (envelopes.length === 0) return;
     const pipeline = this.#publisher.pipeline();
     for (const envelope of envelopes) pipeline.publish(this.#channel, JSON.stringify(envelope));

@@ -36,19 +36,9 @@
 export type UserId = string;
 export type LineId = string;
 
-export const SESSION_STATUSES = [
-  'new',
-  'bot',
-  'queued',
-  'assigned',
-  'answered',
-  'client_waiting',
-  'closed',
-  'spam',
-  'closed_silently',
-  'auto_closed',
-] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+import { SESSION_STATUSES, type SessionStatus } from '@openlines/contract';
+
+export { SESSION_STATUSES, type SessionStatus };
 
 export const OPEN_STATUSES = [
   'new',

@@ -4,6 +4,7 @@ import { PGlite, types } from '@electric-sql/pglite';
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import * as foundation from './migrations/0001-foundation';
+import * as conversations from './migrations/0002-conversations';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -18,6 +19,7 @@ export interface Store {
 /** Migrations live in code, in order; their names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-conversations': conversations,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

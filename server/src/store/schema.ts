@@ -104,6 +104,154 @@ export interface EventsTable {
   created_at: DefaultTimestamp;
 }
 
+export interface LinesTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  active: Generated<boolean>;
+  settings: Json<import('@openlines/contract').LineSettings>;
+  /** The operator who got the last `strictly` assignment: round-robin continues after them. */
+  strict_cursor: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface ChannelsTable {
+  id: Generated<string>;
+  account_id: string;
+  line_id: string | null;
+  kind: string;
+  name: string;
+  status: Generated<'connected' | 'disconnected'>;
+  settings: Json<Record<string, unknown>>;
+  /** Connector secrets (webhook signing key, bot token), encrypted with the server key. */
+  secrets: string | null;
+  inbound_token_hash: string | null;
+  external_key: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface ClientsTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  avatar_url: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface ClientIdentitiesTable {
+  account_id: string;
+  client_id: string;
+  channel_id: string;
+  external_id: string;
+}
+
+export interface DialogsTable {
+  id: Generated<string>;
+  account_id: string;
+  line_id: string;
+  channel_id: string;
+  client_id: string;
+  pinned_operator_id: string | null;
+  spam: Generated<boolean>;
+  last_message_at: NullableTimestamp;
+  last_message_preview: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  account_id: string;
+  dialog_id: string;
+  line_id: string;
+  status: import('@openlines/contract').SessionStatus;
+  operator_id: string | null;
+  passed_by: Json<string[]>;
+  offered_to: Json<string[]>;
+  pinned: Generated<boolean>;
+  unanswered: Generated<boolean>;
+  created_at: DefaultTimestamp;
+  queued_at: NullableTimestamp;
+  assigned_at: NullableTimestamp;
+  first_answer_at: NullableTimestamp;
+  last_client_message_at: NullableTimestamp;
+  last_operator_message_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  close_reason: string | null;
+}
+
+export interface SessionTransitionsTable {
+  id: Generated<number>;
+  account_id: string;
+  session_id: string;
+  from_status: string | null;
+  to_status: string;
+  operator_id: string | null;
+  actor_kind: 'client' | 'operator' | 'system' | 'bot';
+  actor_id: string | null;
+  reason: string;
+  at: Timestamp;
+}
+
+export interface SessionParticipantsTable {
+  session_id: string;
+  user_id: string;
+  joined_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: Generated<string>;
+  account_id: string;
+  dialog_id: string;
+  session_id: string | null;
+  channel_id: string;
+  author_kind: 'client' | 'operator' | 'bot' | 'system';
+  author_id: string | null;
+  text: string | null;
+  attachments: Json<import('@openlines/contract').Attachment[]>;
+  private: Generated<boolean>;
+  spam: Generated<boolean>;
+  delivery_state: 'received' | 'pending' | 'sent' | 'failed' | 'none';
+  delivery_error: string | null;
+  external_id: string | null;
+  client_message_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  account_id: string;
+  channel_id: string;
+  message_id: string | null;
+  payload: Json<unknown>;
+  state: Generated<'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface TimersTable {
+  id: Generated<number>;
+  account_id: string;
+  kind: string;
+  session_id: string | null;
+  due_at: Timestamp;
+  payload: Json<Record<string, unknown>>;
+}
+
+export interface QuickAnswersTable {
+  id: Generated<string>;
+  account_id: string;
+  title: string;
+  text: string;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -121,6 +269,18 @@ export interface DB {
   api_tokens: ApiTokensTable;
   events: EventsTable;
   server_settings: SettingsTable;
+  lines: LinesTable;
+  channels: ChannelsTable;
+  clients: ClientsTable;
+  client_identities: ClientIdentitiesTable;
+  dialogs: DialogsTable;
+  sessions: SessionsTable;
+  session_transitions: SessionTransitionsTable;
+  session_participants: SessionParticipantsTable;
+  messages: MessagesTable;
+  outbox: OutboxTable;
+  timers: TimersTable;
+  quick_answers: QuickAnswersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -132,3 +292,10 @@ export type DepartmentRow = Selectable<DepartmentsTable>;
 export type AbsenceRow = Selectable<AbsencesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type EventRow = Selectable<EventsTable>;
+export type LineRow = Selectable<LinesTable>;
+export type ChannelRow = Selectable<ChannelsTable>;
+export type ClientRow = Selectable<ClientsTable>;
+export type DialogRow = Selectable<DialogsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type QuickAnswerRow = Selectable<QuickAnswersTable>;

@@ -1,6 +1,6 @@
 import type { ServerFrame } from '@openlines/contract';
 import type { WebSocket } from 'ws';
-import type { EventEnvelope } from '../bus/bus';
+import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { Actor } from '../services/actor';
 import { loadActor } from '../services/auth';
@@ -107,7 +107,14 @@ export class RealtimeGateway {
     connection.send({ kind: 'replayed', cursor: connection.lastCursor });
   }
 
-  #onLive(connection: Connection, envelope: EventEnvelope): void {
+  #onLive(connection: Connection, message: BusMessage): void {
+    if (message.transient) {
+      if (!connection.replaying && canReceive(connection.actor, message.audience)) {
+        connection.send({ kind: 'transient', signal: message.transient });
+      }
+      return;
+    }
+    const envelope = message;
     if (connection.replaying) {
       connection.pending.push(envelope);
       return;

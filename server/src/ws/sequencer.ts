@@ -1,8 +1,8 @@
-import type { EventEnvelope } from '../bus/bus';
+import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import { loadEventsAfter } from '../store/events';
 
-type Listener = (envelope: EventEnvelope) => void;
+type Listener = (message: BusMessage) => void;
 
 interface AccountStream {
   /** Last cursor handed to listeners; null while the starting point is being read. */
@@ -71,9 +71,14 @@ export class EventSequencer {
     this.#streams.clear();
   }
 
-  #receive(envelope: EventEnvelope): void {
-    const stream = this.#streams.get(envelope.accountId);
+  #receive(message: BusMessage): void {
+    const stream = this.#streams.get(message.accountId);
     if (!stream) return;
+    if (message.transient) {
+      for (const listener of stream.listeners) listener(message);
+      return;
+    }
+    const envelope = message;
     if (stream.last !== null && envelope.event.cursor <= stream.last) return;
     stream.buffer.set(envelope.event.cursor, envelope);
     this.#drain(envelope.accountId, stream);

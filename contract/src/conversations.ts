@@ -1,0 +1,395 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { IdSchema, Name, Timestamp } from './common';
+import { LineSettingsPatchSchema, LineSettingsSchema } from './line-settings';
+
+// Lines, channels, dialogs, sessions and messages (SPEC §1, §2, §11, §15).
+
+export const SESSION_STATUSES = [
+  'new',
+  'bot',
+  'queued',
+  'assigned',
+  'answered',
+  'client_waiting',
+  'closed',
+  'spam',
+  'closed_silently',
+  'auto_closed',
+] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+// ----- Lines ------------------------------------------------------------------------------------
+
+export const LineSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    active: Type.Boolean({
+      description: 'An inactive line stores messages but neither routes nor shows them (LN-4)',
+    }),
+    settings: LineSettingsSchema,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'Line' },
+);
+export type Line = Static<typeof LineSchema>;
+
+export const CreateLineBody = Type.Object(
+  {
+    name: Name,
+    active: Type.Optional(Type.Boolean()),
+    settings: Type.Optional(LineSettingsPatchSchema),
+  },
+  { additionalProperties: false },
+);
+export type CreateLineBody = Static<typeof CreateLineBody>;
+
+export const UpdateLineBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    active: Type.Optional(Type.Boolean()),
+    settings: Type.Optional(LineSettingsPatchSchema),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateLineBody = Static<typeof UpdateLineBody>;
+
+export const DeleteLineQuery = Type.Object(
+  {
+    confirm: Type.Optional(
+      Type.String({
+        description: "Must equal the line's name: deleting removes its dialogs and history (LN-2)",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const LinesOverviewSchema = Type.Object({
+  items: Type.Array(LineSchema),
+  limit: Type.Integer({ description: 'How many lines the plan allows (LN-1)' }),
+});
+
+// ----- Channels ---------------------------------------------------------------------------------
+
+export const ChannelSchema = Type.Object(
+  {
+    id: IdSchema,
+    kind: Type.String({ description: 'api, widget, telegram, …' }),
+    name: Type.String(),
+    lineId: Nullable(IdSchema),
+    status: Type.Union([Type.Literal('connected'), Type.Literal('disconnected')]),
+    settings: Type.Record(Type.String(), Type.Unknown(), { description: "The connector's public settings" }),
+    createdAt: Timestamp,
+  },
+  { title: 'Channel' },
+);
+export type Channel = Static<typeof ChannelSchema>;
+
+export const CreateChannelBody = Type.Object(
+  {
+    kind: Type.String({ minLength: 1, maxLength: 32 }),
+    name: Name,
+    lineId: IdSchema,
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type CreateChannelBody = Static<typeof CreateChannelBody>;
+
+export const UpdateChannelBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    lineId: Type.Optional(IdSchema),
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    status: Type.Optional(Type.Union([Type.Literal('connected'), Type.Literal('disconnected')])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateChannelBody = Static<typeof UpdateChannelBody>;
+
+export const ChannelSecretsSchema = Type.Object({
+  channel: ChannelSchema,
+  secrets: Type.Record(Type.String(), Type.String(), {
+    description: 'Tokens and signing secrets; shown only when created or rotated',
+  }),
+});
+
+// ----- Clients, dialogs, sessions ----------------------------------------------------------------
+
+export const ClientSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    avatarUrl: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    identities: Type.Array(Type.Object({ channelId: IdSchema, externalId: Type.String() })),
+  },
+  { title: 'Client' },
+);
+export type Client = Static<typeof ClientSchema>;
+
+export const SessionSchema = Type.Object(
+  {
+    id: IdSchema,
+    dialogId: IdSchema,
+    lineId: IdSchema,
+    status: SessionStatusSchema,
+    operatorId: Nullable(IdSchema),
+    offeredTo: Type.Array(IdSchema),
+    participantIds: Type.Array(IdSchema, { description: 'Colleagues invited to consult' }),
+    pinned: Type.Boolean(),
+    unanswered: Type.Boolean(),
+    createdAt: Timestamp,
+    queuedAt: Nullable(Timestamp),
+    assignedAt: Nullable(Timestamp),
+    firstAnswerAt: Nullable(Timestamp),
+    lastClientMessageAt: Nullable(Timestamp),
+    closedAt: Nullable(Timestamp),
+    closeReason: Nullable(Type.String()),
+  },
+  { title: 'Session' },
+);
+export type Session = Static<typeof SessionSchema>;
+
+export const DialogSchema = Type.Object(
+  {
+    id: IdSchema,
+    lineId: IdSchema,
+    channelId: IdSchema,
+    channelKind: Type.String(),
+    client: ClientSchema,
+    pinnedOperatorId: Nullable(IdSchema),
+    spam: Type.Boolean({
+      description: 'The client is marked as spam: their messages are stored but not routed',
+    }),
+    session: Nullable(SessionSchema),
+    lastMessageAt: Nullable(Timestamp),
+    lastMessagePreview: Nullable(Type.String()),
+    createdAt: Timestamp,
+  },
+  { title: 'Dialog' },
+);
+export type Dialog = Static<typeof DialogSchema>;
+
+export const DialogListQuery = Type.Object(
+  {
+    view: Type.Optional(
+      Type.Union([Type.Literal('queue'), Type.Literal('mine'), Type.Literal('all')], {
+        description:
+          'queue: waiting or offered to me; mine: held by me or consulting; all: everything I may see',
+      }),
+    ),
+    lineId: Type.Optional(IdSchema),
+    channelId: Type.Optional(IdSchema),
+    operatorId: Type.Optional(IdSchema),
+    status: Type.Optional(SessionStatusSchema),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type DialogListQuery = Static<typeof DialogListQuery>;
+
+export const TransitionSchema = Type.Object(
+  {
+    sessionId: IdSchema,
+    from: Nullable(SessionStatusSchema),
+    to: SessionStatusSchema,
+    operatorId: Nullable(IdSchema),
+    actorKind: Type.String(),
+    actorId: Nullable(Type.String()),
+    reason: Type.String(),
+    at: Timestamp,
+  },
+  { title: 'SessionTransition' },
+);
+export type SessionTransition = Static<typeof TransitionSchema>;
+
+// ----- Messages ---------------------------------------------------------------------------------
+
+export const AuthorKindSchema = Type.Union([
+  Type.Literal('client'),
+  Type.Literal('operator'),
+  Type.Literal('bot'),
+  Type.Literal('system'),
+]);
+export type AuthorKind = Static<typeof AuthorKindSchema>;
+
+export const DeliveryStateSchema = Type.Union(
+  [
+    Type.Literal('received'),
+    Type.Literal('pending'),
+    Type.Literal('sent'),
+    Type.Literal('failed'),
+    Type.Literal('none'),
+  ],
+  {
+    description:
+      'received: inbound; pending/sent/failed: outbound to the channel; none: never leaves (private)',
+  },
+);
+
+export const AttachmentSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    url: Type.String({ format: 'uri', maxLength: 2048 }),
+    mimeType: Type.String({ minLength: 1, maxLength: 255 }),
+    size: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type Attachment = Static<typeof AttachmentSchema>;
+
+export const MessageSchema = Type.Object(
+  {
+    id: IdSchema,
+    dialogId: IdSchema,
+    sessionId: Nullable(IdSchema),
+    authorKind: AuthorKindSchema,
+    authorId: Nullable(Type.String()),
+    text: Nullable(Type.String({ description: 'null once erased (line history saving off)' })),
+    attachments: Type.Array(AttachmentSchema),
+    private: Type.Boolean({ description: 'Consultation or note: never delivered to the client' }),
+    spam: Type.Boolean(),
+    deliveryState: DeliveryStateSchema,
+    deliveryError: Nullable(Type.String()),
+    externalId: Nullable(Type.String()),
+    clientMessageId: Nullable(Type.String()),
+    createdAt: Timestamp,
+  },
+  { title: 'Message' },
+);
+export type Message = Static<typeof MessageSchema>;
+
+export const MaxMessageText = 10_000;
+
+export const SendMessageBody = Type.Object(
+  {
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: MaxMessageText })),
+    attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
+    private: Type.Optional(Type.Boolean({ description: 'A private note: seen by colleagues only' })),
+    clientMessageId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Idempotency key' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SendMessageBody = Static<typeof SendMessageBody>;
+
+export const MessageListQuery = Type.Object(
+  {
+    before: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+// ----- Operator actions -------------------------------------------------------------------------
+
+export const TransferBody = Type.Union(
+  [
+    Type.Object({ operatorId: IdSchema }, { additionalProperties: false }),
+    Type.Object({ lineId: IdSchema }, { additionalProperties: false }),
+  ],
+  { description: 'Transfer to an operator or to another line' },
+);
+export type TransferBody = Static<typeof TransferBody>;
+
+export const InviteBody = Type.Object(
+  {
+    userId: IdSchema,
+    mode: Type.Union([Type.Literal('consult'), Type.Literal('handover')], {
+      description:
+        'consult: the colleague joins, their messages are private; handover: the dialog passes to them',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const CloseBody = Type.Object(
+  {
+    confirmed: Type.Optional(Type.Boolean({ description: 'Required when the line asks to confirm closing' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TypingBody = Type.Object(
+  { text: Type.Optional(Type.String({ maxLength: MaxMessageText })) },
+  { additionalProperties: false },
+);
+
+// ----- Quick answers (AA-7) ---------------------------------------------------------------------
+
+export const QuickAnswerSchema = Type.Object(
+  {
+    id: IdSchema,
+    title: Type.String(),
+    text: Type.String(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'QuickAnswer' },
+);
+export type QuickAnswer = Static<typeof QuickAnswerSchema>;
+
+export const QuickAnswerBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    text: Type.String({ minLength: 1, maxLength: 5000 }),
+  },
+  { additionalProperties: false },
+);
+export const UpdateQuickAnswerBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const QuickAnswerQuery = Type.Object(
+  { search: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+// ----- The API channel (LN-6) -------------------------------------------------------------------
+
+export const ApiInboundMessageBody = Type.Object(
+  {
+    externalId: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: "The sender's message id: a retry is stored once",
+    }),
+    user: Type.Object(
+      {
+        id: Type.String({ minLength: 1, maxLength: 200 }),
+        name: Type.Optional(Type.String({ maxLength: 200 })),
+        avatarUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+        email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+        phone: Type.Optional(Type.String({ maxLength: 50 })),
+      },
+      { additionalProperties: false },
+    ),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: MaxMessageText })),
+    attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+export type ApiInboundMessageBody = Static<typeof ApiInboundMessageBody>;
+
+export const ApiInboundResultSchema = Type.Object({
+  messageId: IdSchema,
+  dialogId: IdSchema,
+  sessionId: Nullable(IdSchema),
+  duplicate: Type.Boolean({ description: 'True when this externalId was already stored' }),
+});

@@ -1,0 +1,38 @@
+import type { Attachment } from '@openlines/contract';
+
+/** One message from a client, in the shape every connector maps its native payload to (LN-6). */
+export interface InboundMessage {
+  /** The channel's own message id: a redelivery with the same id is stored once. */
+  externalId: string;
+  user: {
+    /** The client's id in the channel (Telegram user id, visitor token, …). */
+    id: string;
+    name?: string;
+    avatarUrl?: string;
+    email?: string;
+    phone?: string;
+  };
+  text?: string;
+  attachments?: Attachment[];
+}
+
+/** What the outbox hands a connector to deliver: an operator's (or the system's) message. */
+export interface OutboundMessage {
+  messageId: string;
+  dialogId: string;
+  /** The client's id in the channel, as it arrived in InboundMessage.user.id. */
+  recipientId: string;
+  authorKind: 'operator' | 'bot' | 'system';
+  /** As the client may see it per the line's OPERATOR_DATA; null when hidden. */
+  authorName: string | null;
+  authorAvatarUrl: string | null;
+  text: string | null;
+  attachments: Attachment[];
+  createdAt: string;
+}
+
+/** The outbox row's payload. */
+export interface OutboxPayload {
+  kind: 'message';
+  message: OutboundMessage;
+}

@@ -1,0 +1,22 @@
+import type { OutboxPayload } from '../channels/types';
+import type { Tx } from './transaction';
+
+/**
+ * Queues a delivery to a channel in the same transaction as the message it carries, so a message
+ * is either stored and queued, or neither (ARCHITECTURE property 2). The outbox worker sends it.
+ */
+export async function enqueueOutbound(
+  tx: Tx,
+  input: { accountId: string; channelId: string; messageId: string; payload: OutboxPayload; now: Date },
+): Promise<void> {
+  await tx
+    .insertInto('outbox')
+    .values({
+      account_id: input.accountId,
+      channel_id: input.channelId,
+      message_id: input.messageId,
+      payload: JSON.stringify(input.payload),
+      next_attempt_at: input.now,
+    })
+    .execute();
+}
