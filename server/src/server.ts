@@ -10,12 +10,15 @@ import { type App, buildApp } from './http/app';
 import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
+import { OutboxWorker } from './workers/outbox';
+import { TimerWorker } from './workers/timers';
 
 export interface RunningServer {
   app: App;
   ctx: AppContext;
   url: string;
   firstRun: FirstRun | null;
+  workers: { timers: TimerWorker; outbox: OutboxWorker };
   close(): Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export interface StartOptions {
   busNamespace?: string;
   /** PGlite without files (tests); ignored on PostgreSQL. */
   inMemory?: boolean;
+  /** False keeps background workers from polling, so a test drives them with runOnce(). */
+  workers?: boolean;
 }
 
 /** Opens the store, migrates, connects the bus, creates the first account if needed and listens. */
@@ -47,6 +52,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const firstRun = await bootstrapFirstRun(ctx);
     const { app } = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
+    const timers = new TimerWorker(ctx);
+    if (options.workers !== false) timers.start();
+    const outbox = new OutboxWorker(ctx);
+    if (options.workers !== false) outbox.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -55,12 +64,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Stop accepting, let in-flight requests finish, then close the bus and the database pool.
       closing ??= (async () => {
         await app.close();
+        await timers.stop();
+        await outbox.stop();
         await bus?.close();
         await store.close();
       })();
       return closing;
     };
-    return { app, ctx, url, firstRun, close };
+    return { app, ctx, url, firstRun, close, workers: { timers, outbox } };
   } catch (error) {
     await bus?.close();
     await store.close();

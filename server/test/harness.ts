@@ -1,4 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { BuiltInRoleKey, OpenlinesEvent, User } from '@openlines/contract';
+import {
+  type ClientOptions,
+  OpenlinesClient,
+  OpenlinesError,
+  type RealtimeEvents,
+  type RealtimeOptions,
+} from '@openlines/sdk';
+import { WebSocket } from 'ws';
 import { type Config, loadConfig } from '../src/config';
 import type { Clock } from '../src/core/clock';
 import { type RunningServer, startServer } from '../src/server';
@@ -35,6 +44,8 @@ export interface TestServerOptions {
   databaseUrl?: string | null;
   dataDir?: string;
   busNamespace?: string;
+  /** False: timers and outbox do not poll; the test drives them (server.workers.*.runOnce()). */
+  workers?: boolean;
 }
 
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -55,6 +66,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     ...(options.clock ? { clock: options.clock } : {}),
     // PGlite in memory unless the test asks for files (restart tests).
     inMemory: !options.dataDir,
+    ...(options.workers === false ? { workers: false } : {}),
     busNamespace: options.busNamespace ?? `test-${randomBytes(4).toString('hex')}`,
   });
   const admin = server.firstRun ?? { email: 'admin@openlines.local', password: '' };
@@ -68,4 +80,90 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
       if (databaseUrl && ownsDatabase) await dropPostgresDatabase(databaseUrl);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDK helpers: tests talk to the server the way the apps do, through @openlines/sdk.
+// ---------------------------------------------------------------------------------------------
+
+/** A client of a test server that is not signed in. */
+export function clientOf(server: { url: string }, options: Partial<ClientOptions> = {}): OpenlinesClient {
+  return new OpenlinesClient({ baseUrl: server.url, ...options });
+}
+
+/** A client signed in as the first administrator, or as the given user. */
+export async function signIn(
+  server: TestServer,
+  credentials: { email: string; password: string } = server.admin,
+  options: Partial<ClientOptions> = {},
+): Promise<OpenlinesClient> {
+  const client = clientOf(server, options);
+  await client.auth.login(credentials);
+  return client;
+}
+
+export const TEST_PASSWORD = 'correct horse battery';
+
+/** An e-mail address no other test uses, so tests on one database never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
+}
+
+export interface SignedInUser {
+  user: User;
+  email: string;
+  password: string;
+  client: OpenlinesClient;
+}
+
+/** Creates a user with a built-in role through the API and signs them in. */
+export async function createSignedInUser(
+  server: TestServer,
+  admin: OpenlinesClient,
+  role: BuiltInRoleKey = 'operator',
+): Promise<SignedInUser> {
+  const roles = await admin.roles.list();
+  const roleId = roles.find((r) => r.builtIn === role)?.id;
+  if (!roleId) throw new Error(`no built-in role ${role}`);
+  const email = uniqueEmail(role);
+  const user = await admin.users.create({ email, name: `Test ${role}`, password: TEST_PASSWORD, roleId });
+  const client = await signIn(server, { email, password: TEST_PASSWORD });
+  return { user, email, password: TEST_PASSWORD, client };
+}
+
+/**
+ * Opens the SDK's event stream in Node (which needs `ws`), reconnecting quickly, and records
+ * every event it delivers.
+ */
+export function openRealtime(client: OpenlinesClient, options: Omit<RealtimeOptions, 'WebSocket'> = {}) {
+  const realtime = client.realtime({
+    WebSocket,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...options,
+  });
+  const events: OpenlinesEvent[] = [];
+  const closes: RealtimeEvents['close'][] = [];
+  realtime.on('event', (event) => events.push(event));
+  realtime.on('close', (close) => closes.push(close));
+  return { realtime, events, closes };
+}
+
+/** Waits until `check` holds; fails naming `what` if it never does. Not a timing assertion. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The error an SDK call failed with; fails the test if the call succeeded. */
+export async function problemOf(call: Promise<unknown>): Promise<OpenlinesError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof OpenlinesError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
 }

@@ -11,8 +11,12 @@ import { RealtimeGateway } from '../ws/gateway';
 import { authPlugin } from './auth';
 import { handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
+import { channelRoutes } from './routes/channels';
+import { dialogRoutes } from './routes/dialogs';
 import { healthRoutes } from './routes/health';
+import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
+import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
 import { userRoutes } from './routes/users';
 import { validatorCompiler } from './validation';
@@ -40,14 +44,18 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   );
 
   await app.register(cookie);
+  const rateLimitRedis = ctx.config.redisUrl
+    ? new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
+    : null;
+  // The rate-limit plugin does not close a client it was given; shutdown must not leave it open.
+  if (rateLimitRedis) {
+    app.addHook('onClose', async () => {
+      await rateLimitRedis.quit();
+    });
+  }
   await app.register(rateLimit, {
     global: false,
-    ...(ctx.config.redisUrl
-      ? {
-          redis: new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }),
-          nameSpace: 'openlines-rl:',
-        }
-      : {}),
+    ...(rateLimitRedis ? { redis: rateLimitRedis, nameSpace: 'openlines-rl:' } : {}),
   });
   await app.register(swagger, {
     openapi: {
@@ -83,6 +91,10 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(userRoutes, { ctx });
       await api.register(organizationRoutes, { ctx });
       await api.register(realtimeRoutes, { ctx, gateway });
+      await api.register(lineRoutes, { ctx });
+      await api.register(channelRoutes, { ctx });
+      await api.register(dialogRoutes, { ctx });
+      await api.register(quickAnswerRoutes, { ctx });
     },
     { prefix: '/api/v1' },
   );

@@ -2,6 +2,7 @@ import { BUILT_IN_ROLES, type BuiltInRoleKey } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
+import type { Database } from '../store/database';
 import { generatePassword, hashPassword } from './secrets';
 import { runInTransaction, type Tx } from './transaction';
 
@@ -80,6 +81,28 @@ async function createBuiltInRoles(tx: Tx, accountId: string): Promise<Record<Bui
     ids[key] = row.id;
   }
   return ids;
+}
+
+/** An account by id, or null (the CLI's `--account`). */
+export async function findAccount(db: Database, accountId: string) {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'name'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** The oldest account: on a one-account installation, the account. */
+export async function firstAccount(db: Database) {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['id', 'name'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return row ?? null;
 }
 
 export interface FirstRun {

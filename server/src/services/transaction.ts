@@ -34,7 +34,16 @@ export interface UnitOfWork {
   events: EventRecorder;
   /** Side effects that must run only once the transaction is committed. */
   afterCommit(effect: AfterCommit): void;
+  /**
+   * Work to do once at the end of the transaction, keyed so that it runs once per key however
+   * often it is asked for (e.g. presenting a dialog that several steps touched).
+   */
+  beforeCommit(key: string, work: () => Promise<void>): void;
 }
+
+/** PostgreSQL's deadlock and serialization failures: the transaction is safe to run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 4;
 
 /**
  * One use case = one transaction (ARCHITECTURE property 2). The state change, the event rows that
@@ -48,11 +57,37 @@ export async function runInTransaction<T>(
   ctx: AppContext,
   work: (uow: UnitOfWork) => Promise<T>,
 ): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptTransaction(ctx, work);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
+      ctx.log.debug({ code, attempt }, 'transaction retried');
+    }
+  }
+}
+
+async function attemptTransaction<T>(ctx: AppContext, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
   const recorder = new EventRecorder();
   const effects: AfterCommit[] = [];
   let envelopes: EventEnvelope[] = [];
   const result = await ctx.store.db.transaction().execute(async (tx) => {
-    const value = await work({ tx, events: recorder, afterCommit: (effect) => effects.push(effect) });
+    const finals = new Map<string, () => Promise<void>>();
+    const value = await work({
+      tx,
+      events: recorder,
+      afterCommit: (effect) => effects.push(effect),
+      beforeCommit: (key, hook) => {
+        if (!finals.has(key)) finals.set(key, hook);
+      },
+    });
+    // A final step may ask for more final steps (presenting a dialog after a redelegation).
+    while (finals.size > 0) {
+      const [key, hook] = finals.entries().next().value as [string, () => Promise<void>];
+      await hook();
+      finals.delete(key);
+    }
     envelopes = await writeEvents(tx, recorder.pending, ctx.clock.now());
     return value;
   });

@@ -1,8 +1,9 @@
-import type { CreateUserBody, Presence, UpdateUserBody, User } from '@openlines/contract';
+import type { BuiltInRoleKey, CreateUserBody, Presence, UpdateUserBody, User } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { type Actor, authorize } from './actor';
+import { changePresence } from './presence';
 import { presentAbsence, presentUser } from './presenters';
 import { hashPassword } from './secrets';
 import { runInTransaction, type Tx } from './transaction';
@@ -125,25 +126,57 @@ async function setMemberships(
     .execute();
 }
 
-async function operatorRoleId(tx: Tx, accountId: string): Promise<string> {
-  const role = await tx
+/** The id of one of the account's built-in roles, or null if it was deleted. */
+export async function findBuiltInRoleId(
+  db: Reader,
+  accountId: string,
+  key: BuiltInRoleKey,
+): Promise<string | null> {
+  const role = await db
     .selectFrom('roles')
     .select('id')
     .where('account_id', '=', accountId)
-    .where('built_in', '=', 'operator')
+    .where('built_in', '=', key)
     .executeTakeFirst();
-  if (!role) throw new AppError('conflict', 'The account has no operator role; pass roleId');
-  return role.id;
+  return role?.id ?? null;
+}
+
+async function operatorRoleId(tx: Tx, accountId: string): Promise<string> {
+  const roleId = await findBuiltInRoleId(tx, accountId, 'operator');
+  if (!roleId) throw new AppError('conflict', 'The account has no operator role; pass roleId');
+  return roleId;
+}
+
+/** A user found by e-mail across all accounts (e-mails are unique case-insensitively). */
+export async function findUserByEmail(db: Reader, email: string) {
+  const row = await db
+    .selectFrom('users')
+    .select(['id', 'account_id', 'email', 'name', 'active'])
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.trim().toLowerCase()))
+    .executeTakeFirst();
+  return row ?? null;
 }
 
 export async function createUser(ctx: AppContext, actor: Actor, input: CreateUserBody): Promise<User> {
   authorize(actor, 'manageUsers');
+  return createAccountUser(ctx, actor.accountId, input);
+}
+
+/**
+ * Creates a user in an account without an acting user, for trusted callers that have none (the
+ * CLI). Routes go through createUser, which checks the actor's permission first.
+ */
+export async function createAccountUser(
+  ctx: AppContext,
+  accountId: string,
+  input: CreateUserBody,
+): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   return runInTransaction(ctx, async ({ tx, events }) => {
-    const roleId = input.roleId ?? (await operatorRoleId(tx, actor.accountId));
-    if (input.roleId) await assertRole(tx, actor.accountId, input.roleId, 'body.roleId');
+    const roleId = input.roleId ?? (await operatorRoleId(tx, accountId));
+    if (input.roleId) await assertRole(tx, accountId, input.roleId, 'body.roleId');
     const departmentIds = input.departmentIds ?? [];
-    await assertDepartments(tx, actor.accountId, departmentIds, 'body.departmentIds');
+    await assertDepartments(tx, accountId, departmentIds, 'body.departmentIds');
     const taken = await tx
       .selectFrom('users')
       .select('id')
@@ -156,7 +189,7 @@ export async function createUser(ctx: AppContext, actor: Actor, input: CreateUse
     const row = await tx
       .insertInto('users')
       .values({
-        account_id: actor.accountId,
+        account_id: accountId,
         email: input.email,
         name: input.name,
         avatar_url: input.avatarUrl ?? null,
@@ -166,9 +199,9 @@ export async function createUser(ctx: AppContext, actor: Actor, input: CreateUse
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await setMemberships(tx, actor.accountId, row.id, departmentIds);
+    await setMemberships(tx, accountId, row.id, departmentIds);
     const user = presentUser(row, departmentIds);
-    events.emit(actor.accountId, 'user.created', { user });
+    events.emit(accountId, 'user.created', { user });
     return user;
   });
 }
@@ -221,16 +254,8 @@ export async function updateUser(
 }
 
 export async function setPresence(ctx: AppContext, actor: Actor, presence: Presence): Promise<User> {
-  return runInTransaction(ctx, async ({ tx, events }) => {
-    await tx
-      .updateTable('users')
-      .set({ presence, presence_changed_at: ctx.clock.now() })
-      .where('id', '=', actor.userId)
-      .where('account_id', '=', actor.accountId)
-      .execute();
-    events.emit(actor.accountId, 'presence.changed', { userId: actor.userId, presence });
-    return loadUser(tx, actor.accountId, actor.userId);
-  });
+  await changePresence(ctx, actor.accountId, actor.userId, presence);
+  return loadUser(ctx.store.db, actor.accountId, actor.userId);
 }
 
 export async function listAbsences(ctx: AppContext, actor: Actor, userId: string) {

@@ -9,8 +9,7 @@ export function canReceive(actor: Actor, audience: EventAudience): boolean {
   if (audience.users?.includes(actor.userId)) return true;
   if (audience.users && !audience.lineId) return false;
   if (audience.permission && !actor.permissions[audience.permission as PermissionFlag]) return false;
-  if (audience.lineId) {
-    return actor.permissions.dialogHistory === 'all' || actor.permissions.dialogHistory === 'department';
-  }
+  // Line events name their operators in `users`; everyone else needs to see all dialogs.
+  if (audience.lineId) return actor.permissions.dialogHistory === 'all';
   return true;
 }

@@ -55,7 +55,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         httpOnly: true,
         sameSite: 'lax',
         secure: secureCookie,
-        expires: result.expiresAt,
+        maxAge: ctx.config.sessionTtlDays * 86_400,
       });
       return { ...(await loadMe(ctx, result.accountId, result.userId)), csrfToken: result.csrfToken };
     },

@@ -1,0 +1,62 @@
+import type { ApiToken, LoginBody, Me, Presence, User } from '@openlines/contract';
+import { segment, type Transport } from '../transport';
+import type { ChangePasswordInput, CreateApiTokenInput, CreatedApiToken } from '../types';
+
+/** Signing in and out, and what the signed-in user does to themselves (`/auth/*`, `/me/*`). */
+export class AuthApi {
+  constructor(private readonly transport: Transport) {}
+
+  /**
+   * Signs in. Browsers keep the session cookie themselves; elsewhere the client keeps it. Either
+   * way the client remembers the CSRF token that unsafe requests must carry.
+   */
+  async login(credentials: LoginBody): Promise<Me> {
+    this.transport.forgetSession();
+    const me = await this.transport.request<Me>('POST', '/auth/login', { body: credentials });
+    this.transport.csrfToken = me.csrfToken ?? null;
+    return me;
+  }
+
+  /** Ends the session on the server and forgets it here. */
+  async logout(): Promise<void> {
+    try {
+      await this.transport.request<void>('POST', '/auth/logout');
+    } finally {
+      this.transport.forgetSession();
+    }
+  }
+
+  /** The signed-in user, their account and permissions; refreshes the CSRF token (page reloads). */
+  async me(): Promise<Me> {
+    const me = await this.transport.request<Me>('GET', '/me');
+    if (me.csrfToken) this.transport.csrfToken = me.csrfToken;
+    return me;
+  }
+
+  /** Changes my password; every other session of mine ends, this one stays. */
+  changePassword(input: ChangePasswordInput): Promise<void> {
+    return this.transport.request('POST', '/me/password', { body: input });
+  }
+
+  setPresence(presence: Presence): Promise<User> {
+    return this.transport.request('PUT', '/me/presence', { body: { presence } });
+  }
+}
+
+/** My API tokens, for integrations and bots. */
+export class ApiTokensApi {
+  constructor(private readonly transport: Transport) {}
+
+  list(): Promise<ApiToken[]> {
+    return this.transport.request('GET', '/me/api-tokens');
+  }
+
+  /** The token itself is in this response only; the server keeps just its hash. */
+  create(input: CreateApiTokenInput): Promise<CreatedApiToken> {
+    return this.transport.request('POST', '/me/api-tokens', { body: input });
+  }
+
+  revoke(id: string): Promise<void> {
+    return this.transport.request('DELETE', `/me/api-tokens/${segment(id)}`);
+  }
+}

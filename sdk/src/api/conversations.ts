@@ -1,0 +1,208 @@
+import type {
+  ApiInboundMessageBody,
+  Channel,
+  CreateChannelBody,
+  CreateLineBody,
+  Dialog,
+  DialogListQuery,
+  Line,
+  Message,
+  QuickAnswer,
+  SendMessageBody,
+  SessionTransition,
+  TransferBody,
+  UpdateChannelBody,
+  UpdateLineBody,
+} from '@openlines/contract';
+import { errorFromResponse } from '../errors';
+import { segment, type Transport } from '../transport';
+
+/** Lines and their settings (`/lines/*`). */
+export class LinesApi {
+  constructor(private readonly transport: Transport) {}
+
+  list(): Promise<{ items: Line[]; limit: number }> {
+    return this.transport.request('GET', '/lines');
+  }
+
+  get(id: string): Promise<Line> {
+    return this.transport.request('GET', `/lines/${segment(id)}`);
+  }
+
+  create(input: CreateLineBody): Promise<Line> {
+    return this.transport.request('POST', '/lines', { body: input });
+  }
+
+  update(id: string, input: UpdateLineBody): Promise<Line> {
+    return this.transport.request('PATCH', `/lines/${segment(id)}`, { body: input });
+  }
+
+  /** Deletes the line with its dialogs and history; `confirmName` must be the line's name. */
+  delete(id: string, confirmName: string): Promise<void> {
+    return this.transport.request('DELETE', `/lines/${segment(id)}`, { query: { confirm: confirmName } });
+  }
+}
+
+export interface ChannelWithSecrets {
+  channel: Channel;
+  secrets: Record<string, string>;
+}
+
+/** Channels connected to lines (`/channels/*`), and the API channel's inbound endpoint. */
+export class ChannelsApi {
+  constructor(private readonly transport: Transport) {}
+
+  list(): Promise<Channel[]> {
+    return this.transport.request('GET', '/channels');
+  }
+
+  get(id: string): Promise<Channel> {
+    return this.transport.request('GET', `/channels/${segment(id)}`);
+  }
+
+  /** The secrets (tokens, signing keys) are in this answer only. */
+  create(input: CreateChannelBody): Promise<ChannelWithSecrets> {
+    return this.transport.request('POST', '/channels', { body: input });
+  }
+
+  update(id: string, input: UpdateChannelBody): Promise<Channel> {
+    return this.transport.request('PATCH', `/channels/${segment(id)}`, { body: input });
+  }
+
+  rotateSecrets(id: string): Promise<ChannelWithSecrets> {
+    return this.transport.request('POST', `/channels/${segment(id)}/rotate-secrets`);
+  }
+
+  delete(id: string): Promise<void> {
+    return this.transport.request('DELETE', `/channels/${segment(id)}`);
+  }
+}
+
+export interface InboundResult {
+  messageId: string;
+  dialogId: string;
+  sessionId: string | null;
+  duplicate: boolean;
+}
+
+/**
+ * A system sending its clients' messages through an API channel. Authenticates with the channel's
+ * inbound token, not a user's.
+ */
+export class ApiChannelSender {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly channelToken: string,
+    private readonly fetchFn: typeof fetch = globalThis.fetch.bind(globalThis),
+  ) {}
+
+  async send(message: ApiInboundMessageBody): Promise<InboundResult> {
+    const response = await this.fetchFn(`${this.baseUrl.replace(/\/+$/, '')}/api/v1/channel-api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.channelToken}` },
+      body: JSON.stringify(message),
+    });
+    if (!response.ok) throw await errorFromResponse(response);
+    return (await response.json()) as InboundResult;
+  }
+}
+
+/** The operator workspace: dialogs, their messages and the operator actions (OP-1..OP-3). */
+export class DialogsApi {
+  constructor(private readonly transport: Transport) {}
+
+  list(query: DialogListQuery = {}): Promise<{ items: Dialog[]; total: number }> {
+    return this.transport.request('GET', '/dialogs', { query: { ...query } });
+  }
+
+  get(id: string): Promise<Dialog> {
+    return this.transport.request('GET', `/dialogs/${segment(id)}`);
+  }
+
+  messages(id: string, query: { before?: string; limit?: number } = {}): Promise<Message[]> {
+    return this.transport.request('GET', `/dialogs/${segment(id)}/messages`, { query });
+  }
+
+  transitions(id: string): Promise<SessionTransition[]> {
+    return this.transport.request('GET', `/dialogs/${segment(id)}/transitions`);
+  }
+
+  send(id: string, input: SendMessageBody): Promise<Message> {
+    return this.transport.request('POST', `/dialogs/${segment(id)}/messages`, { body: input });
+  }
+
+  note(id: string, text: string): Promise<Message> {
+    return this.send(id, { text, private: true });
+  }
+
+  take(id: string): Promise<Dialog> {
+    return this.#action(id, 'take');
+  }
+
+  skip(id: string): Promise<Dialog> {
+    return this.#action(id, 'skip');
+  }
+
+  transfer(id: string, to: TransferBody): Promise<Dialog> {
+    return this.#action(id, 'transfer', to);
+  }
+
+  invite(id: string, userId: string, mode: 'consult' | 'handover' = 'consult'): Promise<Dialog> {
+    return this.#action(id, 'invite', { userId, mode });
+  }
+
+  leave(id: string): Promise<Dialog> {
+    return this.#action(id, 'leave');
+  }
+
+  close(id: string, options: { confirmed?: boolean } = {}): Promise<Dialog> {
+    return this.#action(id, 'close', options);
+  }
+
+  markSpam(id: string): Promise<Dialog> {
+    return this.#action(id, 'spam');
+  }
+
+  pin(id: string): Promise<Dialog> {
+    return this.#action(id, 'pin');
+  }
+
+  unpin(id: string): Promise<Dialog> {
+    return this.#action(id, 'unpin');
+  }
+
+  typing(id: string, text?: string): Promise<void> {
+    return this.transport.request('POST', `/dialogs/${segment(id)}/typing`, {
+      body: text === undefined ? {} : { text },
+    });
+  }
+
+  #action(id: string, action: string, body?: unknown): Promise<Dialog> {
+    return this.transport.request(
+      'POST',
+      `/dialogs/${segment(id)}/${action}`,
+      body === undefined ? {} : { body },
+    );
+  }
+}
+
+/** Shared canned replies (AA-7). */
+export class QuickAnswersApi {
+  constructor(private readonly transport: Transport) {}
+
+  list(search?: string): Promise<QuickAnswer[]> {
+    return this.transport.request('GET', '/quick-answers', { query: { search } });
+  }
+
+  create(input: { title: string; text: string }): Promise<QuickAnswer> {
+    return this.transport.request('POST', '/quick-answers', { body: input });
+  }
+
+  update(id: string, input: { title?: string; text?: string }): Promise<QuickAnswer> {
+    return this.transport.request('PATCH', `/quick-answers/${segment(id)}`, { body: input });
+  }
+
+  delete(id: string): Promise<void> {
+    return this.transport.request('DELETE', `/quick-answers/${segment(id)}`);
+  }
+}

@@ -1,0 +1,24 @@
+export { ApiTokensApi, AuthApi } from './api/auth';
+export { DepartmentsApi, RolesApi } from './api/organization';
+export { UsersApi } from './api/users';
+export { OpenlinesClient } from './client';
+export { CookieJar } from './cookie-jar';
+export { OpenlinesError } from './errors';
+export {
+  CLOSE_UNAUTHORIZED,
+  Realtime,
+  type RealtimeEvents,
+  type RealtimeOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './realtime';
+export {
+  API_PREFIX,
+  type ClientOptions,
+  type FetchFunction,
+  type QueryValue,
+  type RequestOptions,
+  SESSION_COOKIE,
+  Transport,
+} from './transport';
+export type * from './types';

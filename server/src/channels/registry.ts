@@ -1,0 +1,18 @@
+import { apiConnector } from './api/connector';
+import type { ChannelConnector } from './connector';
+
+/**
+ * Every channel kind Openlines can connect, by `channels.kind`. Adding a channel means adding its
+ * folder and one line here (STYLE convention 1); nothing else switches on the kind.
+ */
+const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
+  [apiConnector.kind]: apiConnector as ChannelConnector,
+};
+
+export function findConnector(kind: string): ChannelConnector | undefined {
+  return Object.hasOwn(CONNECTORS, kind) ? CONNECTORS[kind] : undefined;
+}
+
+export function connectorKinds(): string[] {
+  return Object.keys(CONNECTORS).sort();
+}

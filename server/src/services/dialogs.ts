@@ -1,0 +1,337 @@
+import type {
+  Client,
+  Dialog,
+  DialogListQuery,
+  Message,
+  Session,
+  SessionTransition,
+} from '@openlines/contract';
+import { sql } from 'kysely';
+import type { AppContext } from '../context';
+import { notFound } from '../errors';
+import type { Database } from '../store/database';
+import type { DialogRow, SessionRow } from '../store/schema';
+import type { Actor } from './actor';
+import { presentMessage } from './message-presenter';
+import type { Tx, UnitOfWork } from './transaction';
+
+type Reader = Database | Tx;
+
+const OPEN = ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'] as const;
+
+export function presentSession(row: SessionRow, participantIds: string[]): Session {
+  const iso = (date: Date | null) => (date ? date.toISOString() : null);
+  return {
+    id: row.id,
+    dialogId: row.dialog_id,
+    lineId: row.line_id,
+    status: row.status,
+    operatorId: row.operator_id,
+    offeredTo: row.offered_to,
+    participantIds,
+    pinned: row.pinned,
+    unanswered: row.unanswered,
+    createdAt: row.created_at.toISOString(),
+    queuedAt: iso(row.queued_at),
+    assignedAt: iso(row.assigned_at),
+    firstAnswerAt: iso(row.first_answer_at),
+    lastClientMessageAt: iso(row.last_client_message_at),
+    closedAt: iso(row.closed_at),
+    closeReason: row.close_reason,
+  };
+}
+
+/** Presents dialogs with their client, channel kind and latest session, in a few batched reads. */
+export async function presentDialogs(db: Reader, rows: DialogRow[]): Promise<Dialog[]> {
+  if (rows.length === 0) return [];
+  const dialogIds = rows.map((r) => r.id);
+  const clientIds = [...new Set(rows.map((r) => r.client_id))];
+  const channelIds = [...new Set(rows.map((r) => r.channel_id))];
+  const [clients, identities, channels, sessions] = await Promise.all([
+    db.selectFrom('clients').selectAll().where('id', 'in', clientIds).execute(),
+    db.selectFrom('client_identities').selectAll().where('client_id', 'in', clientIds).execute(),
+    db.selectFrom('channels').select(['id', 'kind']).where('id', 'in', channelIds).execute(),
+    db
+      .selectFrom('sessions')
+      .selectAll()
+      .distinctOn('dialog_id')
+      .where('dialog_id', 'in', dialogIds)
+      .orderBy('dialog_id')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute(),
+  ]);
+  const participants = sessions.length
+    ? await db
+        .selectFrom('session_participants')
+        .select(['session_id', 'user_id'])
+        .where(
+          'session_id',
+          'in',
+          sessions.map((s) => s.id),
+        )
+        .orderBy('joined_at')
+        .execute()
+    : [];
+  const clientById = new Map(
+    clients.map((client): [string, Client] => [
+      client.id,
+      {
+        id: client.id,
+        name: client.name,
+        avatarUrl: client.avatar_url,
+        email: client.email,
+        phone: client.phone,
+        identities: identities
+          .filter((i) => i.client_id === client.id)
+          .map((i) => ({ channelId: i.channel_id, externalId: i.external_id })),
+      },
+    ]),
+  );
+  const kindById = new Map(channels.map((c) => [c.id, c.kind]));
+  const sessionByDialog = new Map(sessions.map((s) => [s.dialog_id, s]));
+  return rows.map((row) => {
+    const session = sessionByDialog.get(row.id);
+    return {
+      id: row.id,
+      lineId: row.line_id,
+      channelId: row.channel_id,
+      channelKind: kindById.get(row.channel_id) ?? 'unknown',
+      client: clientById.get(row.client_id)!,
+      pinnedOperatorId: row.pinned_operator_id,
+      spam: row.spam,
+      session: session
+        ? presentSession(
+            session,
+            participants.filter((p) => p.session_id === session.id).map((p) => p.user_id),
+          )
+        : null,
+      lastMessageAt: row.last_message_at ? row.last_message_at.toISOString() : null,
+      lastMessagePreview: row.last_message_preview,
+      createdAt: row.created_at.toISOString(),
+    };
+  });
+}
+
+/**
+ * The users a dialog's events go to by name: the line's queue (they may take it), the session's
+ * operator, colleagues consulting on it, and those it is offered to. Supervisors who see every
+ * dialog get line events through the `lineId` audience.
+ */
+export async function dialogRecipients(tx: Reader, dialog: Dialog): Promise<string[]> {
+  const lineId = dialog.session?.lineId ?? dialog.lineId;
+  const line = await tx.selectFrom('lines').select(['settings']).where('id', '=', lineId).executeTakeFirst();
+  const recipients = new Set<string>();
+  if (line) {
+    const departmentIds: string[] = [];
+    for (const member of line.settings.queue.members) {
+      if (member.type === 'user') recipients.add(member.id);
+      else departmentIds.push(member.id);
+    }
+    if (departmentIds.length > 0) {
+      const members = await tx
+        .selectFrom('department_members')
+        .select('user_id')
+        .where('department_id', 'in', departmentIds)
+        .execute();
+      for (const member of members) recipients.add(member.user_id);
+    }
+  }
+  const session = dialog.session;
+  if (session?.operatorId) recipients.add(session.operatorId);
+  for (const id of [...(session?.participantIds ?? []), ...(session?.offeredTo ?? [])]) recipients.add(id);
+  if (dialog.pinnedOperatorId) recipients.add(dialog.pinnedOperatorId);
+  return [...recipients];
+}
+
+/** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
+export function touchDialog(_ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
+  uow.beforeCommit(`dialog:${dialogId}`, async () => {
+    const row = await uow.tx.selectFrom('dialogs').selectAll().where('id', '=', dialogId).executeTakeFirst();
+    if (!row) return;
+    const [dialog] = await presentDialogs(uow.tx, [row]);
+    const users = await dialogRecipients(uow.tx, dialog!);
+    uow.events.emit(
+      accountId,
+      'dialog.updated',
+      { dialog: dialog! },
+      { users, lineId: dialog!.session?.lineId ?? row.line_id },
+    );
+  });
+}
+
+export async function emitMessage(
+  uow: UnitOfWork,
+  accountId: string,
+  type: 'message.created' | 'message.updated',
+  message: Message,
+  dialog: Dialog,
+): Promise<void> {
+  const lineId = dialog.session?.lineId ?? dialog.lineId;
+  const users = await dialogRecipients(uow.tx, dialog);
+  uow.events.emit(accountId, type, { message, lineId }, { users, lineId, dialogId: dialog.id });
+}
+
+// ----- Reading dialogs with the viewer's rights (AR-1, OP-1) --------------------------------------
+
+/** Dialog ids a user may see, as a SQL condition over `dialogs`; the same rule for lists and reads. */
+function visibleTo(actor: Actor) {
+  const scope = actor.permissions.dialogHistory;
+  const me = actor.userId;
+  if (scope === 'all') return sql<boolean>`true`;
+  // Everyone sees the queues they belong to and what they hold, consult on or are offered.
+  const base = sql<boolean>`(
+    exists (select 1 from sessions s where s.dialog_id = dialogs.id and (
+      (s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting'))
+      or s.offered_to ? ${me}
+      or exists (select 1 from session_participants p where p.session_id = s.id and p.user_id = ${me})
+    ))
+    or exists (select 1 from sessions s join lines l on l.id = s.line_id
+      where s.dialog_id = dialogs.id and s.status = 'queued' and (
+        l.settings->'queue'->'members' @> ${JSON.stringify([{ type: 'user', id: me }])}::jsonb
+        or exists (select 1 from department_members dm where dm.user_id = ${me}
+          and l.settings->'queue'->'members' @> jsonb_build_array(jsonb_build_object('type', 'department', 'id', dm.department_id::text)))
+      ))
+  )`;
+  if (scope === 'none') return base;
+  const own = sql<boolean>`exists (select 1 from sessions s where s.dialog_id = dialogs.id and s.operator_id = ${me})`;
+  if (scope === 'own') return sql<boolean>`(${base} or ${own})`;
+  const department = sql<boolean>`exists (select 1 from sessions s
+    join department_members theirs on theirs.user_id = s.operator_id
+    join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me}
+    where s.dialog_id = dialogs.id)`;
+  return sql<boolean>`(${base} or ${own} or ${department})`;
+}
+
+export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: string): Promise<DialogRow> {
+  const row = await db
+    .selectFrom('dialogs')
+    .innerJoin('lines', 'lines.id', 'dialogs.line_id')
+    .selectAll('dialogs')
+    .where('dialogs.account_id', '=', actor.accountId)
+    .where('dialogs.id', '=', dialogId)
+    .where(visibleTo(actor))
+    .executeTakeFirst();
+  if (!row) throw notFound('The dialog');
+  return row;
+}
+
+export async function getDialog(ctx: AppContext, actor: Actor, dialogId: string): Promise<Dialog> {
+  const row = await loadVisibleDialog(ctx.store.db, actor, dialogId);
+  const [dialog] = await presentDialogs(ctx.store.db, [row]);
+  return dialog!;
+}
+
+export async function listDialogs(
+  ctx: AppContext,
+  actor: Actor,
+  query: DialogListQuery,
+): Promise<{ items: Dialog[]; total: number }> {
+  const me = actor.userId;
+  let q = ctx.store.db
+    .selectFrom('dialogs')
+    .innerJoin('lines', 'lines.id', 'dialogs.line_id')
+    .innerJoin('clients', 'clients.id', 'dialogs.client_id')
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('sessions')
+          .selectAll()
+          .distinctOn('dialog_id')
+          .orderBy('dialog_id')
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .as('latest'),
+      (join) => join.onRef('latest.dialog_id', '=', 'dialogs.id'),
+    )
+    .where('dialogs.account_id', '=', actor.accountId)
+    // LN-4: an inactive line's dialogs are not shown until it is active again.
+    .where('lines.active', '=', true)
+    .where(visibleTo(actor));
+  if (query.view === 'queue') {
+    q = q.where('latest.status', '=', 'queued');
+  } else if (query.view === 'mine') {
+    q = q.where((eb) =>
+      eb.and([
+        eb('latest.status', 'in', ['assigned', 'answered', 'client_waiting']),
+        eb.or([
+          eb('latest.operator_id', '=', me),
+          sql<boolean>`exists (select 1 from session_participants p where p.session_id = latest.id and p.user_id = ${me})`,
+        ]),
+      ]),
+    );
+  }
+  if (query.lineId)
+    q = q.where((eb) =>
+      eb.or([eb('latest.line_id', '=', query.lineId!), eb('dialogs.line_id', '=', query.lineId!)]),
+    );
+  if (query.channelId) q = q.where('dialogs.channel_id', '=', query.channelId);
+  if (query.operatorId) q = q.where('latest.operator_id', '=', query.operatorId);
+  if (query.status) q = q.where('latest.status', '=', query.status);
+  if (query.from) q = q.where('dialogs.last_message_at', '>=', new Date(query.from));
+  if (query.to) q = q.where('dialogs.last_message_at', '<', new Date(query.to));
+  if (query.search) {
+    const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb('clients.name', 'ilike', pattern),
+        eb('clients.email', 'ilike', pattern),
+        eb('clients.phone', 'ilike', pattern),
+        eb('dialogs.last_message_preview', 'ilike', pattern),
+      ]),
+    );
+  }
+  const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const rows = await q
+    .selectAll('dialogs')
+    .orderBy(sql`dialogs.last_message_at desc nulls last`)
+    .orderBy('dialogs.id')
+    .limit(query.limit ?? 50)
+    .offset(query.offset ?? 0)
+    .execute();
+  return { items: await presentDialogs(ctx.store.db, rows), total: Number(total) };
+}
+
+export async function listMessages(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+  query: { before?: string; limit?: number },
+): Promise<Message[]> {
+  await loadVisibleDialog(ctx.store.db, actor, dialogId);
+  let q = ctx.store.db.selectFrom('messages').selectAll().where('dialog_id', '=', dialogId);
+  if (query.before) q = q.where('created_at', '<', new Date(query.before));
+  const rows = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit ?? 100)
+    .execute();
+  return rows.reverse().map(presentMessage);
+}
+
+export async function listTransitions(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+): Promise<SessionTransition[]> {
+  await loadVisibleDialog(ctx.store.db, actor, dialogId);
+  const rows = await ctx.store.db
+    .selectFrom('session_transitions')
+    .innerJoin('sessions', 'sessions.id', 'session_transitions.session_id')
+    .selectAll('session_transitions')
+    .where('sessions.dialog_id', '=', dialogId)
+    .orderBy('session_transitions.id')
+    .execute();
+  return rows.map((row) => ({
+    sessionId: row.session_id,
+    from: row.from_status as SessionTransition['from'],
+    to: row.to_status as SessionTransition['to'],
+    operatorId: row.operator_id,
+    actorKind: row.actor_kind,
+    actorId: row.actor_id,
+    reason: row.reason,
+    at: row.at.toISOString(),
+  }));
+}
+
+export { OPEN as OPEN_SESSION_STATUSES };

@@ -1,0 +1,223 @@
+import {
+  type CreateLineBody,
+  defaultLineSettings,
+  type Line,
+  type LineSettings,
+  type UpdateLineBody,
+  validateLineSettingsPatch,
+} from '@openlines/contract';
+import type { AppContext } from '../context';
+import { AppError, notFound } from '../errors';
+import type { Database } from '../store/database';
+import type { LineRow } from '../store/schema';
+import { type Actor, authorize } from './actor';
+import { lockLines } from './locks';
+import { redelegateLine } from './routing';
+import { runInTransaction, type Tx } from './transaction';
+
+export function presentLine(row: LineRow): Line {
+  return {
+    id: row.id,
+    name: row.name,
+    active: row.active,
+    settings: row.settings,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function loadLineRow(db: Database | Tx, accountId: string, lineId: string): Promise<LineRow> {
+  const row = await db
+    .selectFrom('lines')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+  if (!row) throw notFound('The line');
+  return row;
+}
+
+export async function listLines(ctx: AppContext, actor: Actor): Promise<{ items: Line[]; limit: number }> {
+  const rows = await ctx.store.db
+    .selectFrom('lines')
+    .selectAll()
+    .where('account_id', '=', actor.accountId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return { items: rows.map(presentLine), limit: await planLineLimit(ctx.store.db, actor.accountId) };
+}
+
+async function planLineLimit(db: Database | Tx, accountId: string): Promise<number> {
+  const plan = await db
+    .selectFrom('accounts')
+    .innerJoin('plans', 'plans.id', 'accounts.plan_id')
+    .select('plans.max_lines')
+    .where('accounts.id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return plan.max_lines;
+}
+
+/** Validates a settings patch against the current document; errors name `body.settings.<field>`. */
+function patchedSettings(current: LineSettings, patch: unknown): LineSettings {
+  const result = validateLineSettingsPatch(current, patch);
+  if (!result.ok) {
+    const errors = result.errors.map((e) => ({ field: `body.settings.${e.field}`, message: e.message }));
+    throw new AppError('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  }
+  return result.value;
+}
+
+/** Queue members and KPI recipients must be users and departments of the same account. */
+async function assertSettingsReferences(tx: Tx, accountId: string, settings: LineSettings): Promise<void> {
+  const errors: { field: string; message: string }[] = [];
+  const userIds = new Set<string>();
+  const departmentIds = new Set<string>();
+  for (const member of settings.queue.members)
+    (member.type === 'user' ? userIds : departmentIds).add(member.id);
+  for (const id of [...settings.kpi.firstAnswer.recipients, ...settings.kpi.furtherAnswer.recipients])
+    userIds.add(id);
+  const users = userIds.size
+    ? await tx
+        .selectFrom('users')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'in', [...userIds])
+        .execute()
+    : [];
+  const departments = departmentIds.size
+    ? await tx
+        .selectFrom('departments')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'in', [...departmentIds])
+        .execute()
+    : [];
+  const knownUsers = new Set(users.map((u) => u.id));
+  const knownDepartments = new Set(departments.map((d) => d.id));
+  settings.queue.members.forEach((member, index) => {
+    const known = member.type === 'user' ? knownUsers.has(member.id) : knownDepartments.has(member.id);
+    if (!known)
+      errors.push({
+        field: `body.settings.queue.members.${index}.id`,
+        message: `no such ${member.type} in this account`,
+      });
+  });
+  for (const key of ['firstAnswer', 'furtherAnswer'] as const) {
+    settings.kpi[key].recipients.forEach((id, index) => {
+      if (!knownUsers.has(id))
+        errors.push({
+          field: `body.settings.kpi.${key}.recipients.${index}`,
+          message: 'no such user in this account',
+        });
+    });
+  }
+  if (errors.length > 0) {
+    throw new AppError('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  }
+}
+
+export async function createLine(ctx: AppContext, actor: Actor, input: CreateLineBody): Promise<Line> {
+  authorize(actor, 'manageLines');
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    // The account row lock makes the plan-limit count hold against concurrent creations (LN-1).
+    await tx
+      .selectFrom('accounts')
+      .select('id')
+      .where('id', '=', actor.accountId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const limit = await planLineLimit(tx, actor.accountId);
+    const { count } = await tx
+      .selectFrom('lines')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('account_id', '=', actor.accountId)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= limit) {
+      throw new AppError(
+        'plan_limit_reached',
+        `Your plan allows ${limit} line${limit === 1 ? '' : 's'}`,
+        undefined,
+        {
+          limit,
+        },
+      );
+    }
+    const language = (input.settings?.other?.language ?? 'en') as LineSettings['other']['language'];
+    const settings = patchedSettings(defaultLineSettings(language), input.settings ?? {});
+    await assertSettingsReferences(tx, actor.accountId, settings);
+    const now = ctx.clock.now();
+    const row = await tx
+      .insertInto('lines')
+      .values({
+        account_id: actor.accountId,
+        name: input.name,
+        active: input.active ?? true,
+        settings: JSON.stringify(settings),
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    events.emit(actor.accountId, 'line.changed', { lineId: row.id, deleted: false });
+    return presentLine(row);
+  });
+}
+
+export async function updateLine(
+  ctx: AppContext,
+  actor: Actor,
+  lineId: string,
+  input: UpdateLineBody,
+): Promise<Line> {
+  authorize(actor, 'manageLines');
+  return runInTransaction(ctx, async (uow) => {
+    const { tx, events } = uow;
+    await lockLines(tx, [lineId]);
+    const current = await loadLineRow(tx, actor.accountId, lineId);
+    const settings = input.settings ? patchedSettings(current.settings, input.settings) : current.settings;
+    if (input.settings) await assertSettingsReferences(tx, actor.accountId, settings);
+    const row = await tx
+      .updateTable('lines')
+      .set({
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.active !== undefined ? { active: input.active } : {}),
+        settings: JSON.stringify(settings),
+        updated_at: ctx.clock.now(),
+      })
+      .where('id', '=', lineId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    events.emit(actor.accountId, 'line.changed', { lineId, deleted: false });
+    // A line switched on routes what waited while it was off (LN-4); a changed queue may add
+    // operators who can take waiting sessions now (Q-6).
+    if (row.active) await redelegateLine(ctx, uow, row.account_id, lineId);
+    return presentLine(row);
+  });
+}
+
+/** Deleting a line removes its dialogs and history (LN-2), so the caller must confirm by name. */
+export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, confirm: string | undefined) {
+  authorize(actor, 'manageLines');
+  await runInTransaction(ctx, async ({ tx, events }) => {
+    await lockLines(tx, [lineId]);
+    const line = await loadLineRow(tx, actor.accountId, lineId);
+    if (confirm !== line.name) {
+      throw new AppError(
+        'confirmation_required',
+        "Deleting a line deletes its dialogs and history; repeat with confirm=<the line's name>",
+        [{ field: 'query.confirm', message: "must equal the line's name" }],
+      );
+    }
+    const channels = await tx
+      .updateTable('channels')
+      .set({ status: 'disconnected', line_id: null })
+      .where('line_id', '=', lineId)
+      .returning('id')
+      .execute();
+    await tx.deleteFrom('lines').where('id', '=', lineId).execute();
+    for (const channel of channels)
+      events.emit(actor.accountId, 'channel.changed', { channelId: channel.id, deleted: false });
+    events.emit(actor.accountId, 'line.changed', { lineId, deleted: true });
+  });
+}

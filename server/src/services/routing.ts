@@ -1,0 +1,274 @@
+import type { LineSettings } from '@openlines/contract';
+import { sql } from 'kysely';
+import type { AppContext } from '../context';
+import {
+  chooseRoute,
+  expandQueue,
+  type OperatorState,
+  planRedelegation,
+  type RoutingDecision,
+  type RoutingSettings,
+} from '../core/routing';
+import type { SessionStatus } from '../core/session-machine';
+import type { LineRow, SessionRow } from '../store/schema';
+import { applySessionAction, SYSTEM } from './sessions';
+import { armTimer } from './timers';
+import type { Tx, UnitOfWork } from './transaction';
+
+// Routing service: loads a line's operators under the line's lock (services/locks), asks the pure
+// core who gets a session, and applies the answer with the session state machine. Every function
+// here expects the caller to hold the lock of the line it routes on.
+
+export function routingSettingsOf(settings: LineSettings): RoutingSettings {
+  return {
+    queueType: settings.queue.distribution,
+    checkAvailable: settings.queue.checkAvailable,
+    maxChat: settings.queue.maxChat,
+    typeMaxChat: settings.queue.typeMaxChat,
+    crmForward: settings.crm.enabled && settings.crm.forwardToResponsible,
+  };
+}
+
+/** The line's queue with departments expanded to their current members (Q-1). */
+export async function lineQueue(tx: Tx, line: LineRow): Promise<string[]> {
+  const departmentIds = line.settings.queue.members.filter((m) => m.type === 'department').map((m) => m.id);
+  const members = new Map<string, string[]>();
+  if (departmentIds.length > 0) {
+    const rows = await tx
+      .selectFrom('department_members')
+      .innerJoin('users', 'users.id', 'department_members.user_id')
+      .select(['department_members.department_id', 'department_members.user_id'])
+      .where('department_members.department_id', 'in', departmentIds)
+      .orderBy('users.name')
+      .orderBy('users.id')
+      .execute();
+    for (const row of rows) {
+      const list = members.get(row.department_id) ?? [];
+      list.push(row.user_id);
+      members.set(row.department_id, list);
+    }
+  }
+  return expandQueue(line.settings.queue.members, members);
+}
+
+/** Presence, absences and open sessions on this line of the given operators, read in the caller's transaction. */
+export async function loadOperatorStates(
+  tx: Tx,
+  line: LineRow,
+  userIds: string[],
+  now: Date,
+): Promise<OperatorState[]> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return [];
+  const users = await tx
+    .selectFrom('users')
+    .select(['id', 'presence', 'active'])
+    .where('account_id', '=', line.account_id)
+    .where('id', 'in', ids)
+    .execute();
+  const absences = await tx
+    .selectFrom('absences')
+    .select(['user_id', 'starts_at', 'ends_at'])
+    .where('user_id', 'in', ids)
+    .where('ends_at', '>', now)
+    .execute();
+  const open = await tx
+    .selectFrom('sessions')
+    .select(['operator_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('line_id', '=', line.id)
+    .where('operator_id', 'in', ids)
+    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .groupBy(['operator_id', 'status'])
+    .execute();
+  const last = await tx
+    .selectFrom('sessions')
+    .select(['operator_id', (eb) => eb.fn.max('assigned_at').as('last')])
+    .where('line_id', '=', line.id)
+    .where('operator_id', 'in', ids)
+    .groupBy('operator_id')
+    .execute();
+  return users.map((user) => {
+    const openSessions: Partial<Record<SessionStatus, number>> = {};
+    for (const row of open) if (row.operator_id === user.id) openSessions[row.status] = Number(row.count);
+    const lastAssigned = last.find((row) => row.operator_id === user.id)?.last ?? null;
+    return {
+      userId: user.id,
+      presence: user.presence,
+      active: user.active,
+      absences: absences
+        .filter((a) => a.user_id === user.id)
+        .map((a) => ({ from: a.starts_at, to: a.ends_at })),
+      openSessions,
+      lastAssignedAt: lastAssigned ? new Date(lastAssigned) : null,
+    };
+  });
+}
+
+async function lockLineRow(tx: Tx, lineId: string): Promise<LineRow | undefined> {
+  return tx.selectFrom('lines').selectAll().where('id', '=', lineId).executeTakeFirst();
+}
+
+async function pinnedOperatorOf(tx: Tx, dialogIds: string[]): Promise<Map<string, string | null>> {
+  if (dialogIds.length === 0) return new Map();
+  const rows = await tx
+    .selectFrom('dialogs')
+    .select(['id', 'pinned_operator_id'])
+    .where('id', 'in', dialogIds)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.pinned_operator_id]));
+}
+
+/** Applies a routing decision to a queued session. */
+async function applyDecision(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  line: LineRow,
+  session: SessionRow,
+  decision: RoutingDecision,
+): Promise<SessionRow> {
+  if (decision.kind === 'assign') {
+    const assigned = await applySessionAction(
+      ctx,
+      uow,
+      session,
+      { type: 'assign', operatorId: decision.operatorId, mode: 'auto' },
+      SYSTEM,
+      `routed_${decision.reason}`,
+    );
+    if (decision.reason === 'strictly') {
+      await uow.tx
+        .updateTable('lines')
+        .set({ strict_cursor: decision.operatorId })
+        .where('id', '=', line.id)
+        .execute();
+    }
+    // Q-3: the operator has QUEUE_TIME to answer before the session passes to the next one.
+    await armTimer(uow.tx, {
+      accountId: session.account_id,
+      sessionId: session.id,
+      kind: 'queue_timeout',
+      dueAt: new Date(ctx.clock.now().getTime() + line.settings.queue.queueTimeSeconds * 1000),
+      payload: { operatorId: decision.operatorId },
+    });
+    return assigned;
+  }
+  if (decision.kind === 'offer') {
+    const same =
+      decision.operatorIds.length === session.offered_to.length &&
+      decision.operatorIds.every((id, i) => id === session.offered_to[i]);
+    if (same) return session;
+    return applySessionAction(
+      ctx,
+      uow,
+      session,
+      { type: 'offer', operatorIds: decision.operatorIds },
+      SYSTEM,
+      'offered',
+    );
+  }
+  let current = session;
+  if (current.offered_to.length > 0) {
+    current = await applySessionAction(
+      ctx,
+      uow,
+      current,
+      { type: 'offer', operatorIds: [] },
+      SYSTEM,
+      'offer_withdrawn',
+    );
+  }
+  return current;
+}
+
+/** Routes one queued session of an active line. The caller holds the line's lock. */
+export async function routeSession(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  session: SessionRow,
+): Promise<SessionRow> {
+  const line = await lockLineRow(uow.tx, session.line_id);
+  if (!line?.active || session.status !== 'queued') return session;
+  const now = ctx.clock.now();
+  const queue = await lineQueue(uow.tx, line);
+  const pinned = (await pinnedOperatorOf(uow.tx, [session.dialog_id])).get(session.dialog_id) ?? null;
+  const operators = await loadOperatorStates(uow.tx, line, pinned ? [...queue, pinned] : queue, now);
+  const decision = chooseRoute({
+    settings: routingSettingsOf(line.settings),
+    queue,
+    operators,
+    context: { passedBy: session.passed_by, pinnedOperatorId: pinned, strictCursor: line.strict_cursor },
+    now,
+  });
+  return applyDecision(ctx, uow, line, session, decision);
+}
+
+/**
+ * Q-6: routes the line's waiting sessions, oldest first, as far as capacity allows. Called when
+ * operators may have become able to take sessions: online, freed capacity, added to the queue,
+ * the line switched on; and by the periodic sweep (absences ending). The caller holds the lock.
+ */
+export async function redelegateLine(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  accountId: string,
+  lineId: string,
+): Promise<void> {
+  const line = await lockLineRow(uow.tx, lineId);
+  if (!line?.active || line.account_id !== accountId) return;
+  const now = ctx.clock.now();
+  // Sessions that arrived while the line was off start their routing now (LN-4).
+  const fresh = await uow.tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('status', '=', 'new')
+    .orderBy('created_at')
+    .forUpdate()
+    .execute();
+  for (const session of fresh) {
+    await applySessionAction(ctx, uow, session, { type: 'enqueue' }, SYSTEM, 'line_activated');
+  }
+  // Q-3: a session that every operator let pass waits in the queue (it can be taken by hand). After
+  // a further QUEUE_TIME there, a new round starts, so a client is never left without a next try.
+  const roundOver = new Date(now.getTime() - line.settings.queue.queueTimeSeconds * 1000);
+  await uow.tx
+    .updateTable('sessions')
+    .set({ passed_by: JSON.stringify([]) })
+    .where('line_id', '=', lineId)
+    .where('status', '=', 'queued')
+    .where('queued_at', '<=', roundOver)
+    .where(sql<boolean>`jsonb_array_length(passed_by) > 0`)
+    .execute();
+  const waiting = await uow.tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('line_id', '=', lineId)
+    .where('status', '=', 'queued')
+    .orderBy('queued_at')
+    .forUpdate()
+    .execute();
+  if (waiting.length === 0) return;
+  const queue = await lineQueue(uow.tx, line);
+  const pins = await pinnedOperatorOf(
+    uow.tx,
+    waiting.map((s) => s.dialog_id),
+  );
+  const pinnedIds = [...pins.values()].filter((id): id is string => id !== null);
+  const operators = await loadOperatorStates(uow.tx, line, [...queue, ...pinnedIds], now);
+  const plan = planRedelegation({
+    settings: routingSettingsOf(line.settings),
+    queue,
+    operators,
+    sessions: waiting.map((session) => ({
+      sessionId: session.id,
+      queuedAt: session.queued_at ?? session.created_at,
+      context: { passedBy: session.passed_by, pinnedOperatorId: pins.get(session.dialog_id) ?? null },
+    })),
+    strictCursor: line.strict_cursor,
+    now,
+  });
+  const byId = new Map(waiting.map((session) => [session.id, session]));
+  for (const { sessionId, decision } of plan.decisions) {
+    await applyDecision(ctx, uow, line, byId.get(sessionId)!, decision);
+  }
+}

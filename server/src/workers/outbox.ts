@@ -1,0 +1,385 @@
+import type { ChannelRuntime, ConnectorIo } from '../channels/connector';
+import { type ConnectorError, toConnectorError } from '../channels/connector';
+import { findConnector } from '../channels/registry';
+import type { OutboxPayload } from '../channels/types';
+import type { AppContext } from '../context';
+import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
+import { channelRuntime } from '../services/channels';
+import { emitMessage, presentDialogs } from '../services/dialogs';
+import { presentMessage } from '../services/message-presenter';
+import { runInTransaction, type UnitOfWork } from '../services/transaction';
+import type { ChannelRow, MessageRow } from '../store/schema';
+
+/**
+ * The durable outbox (ARCHITECTURE property 2): messages are queued in the transaction that stores
+ * them (services/outbox.enqueueOutbound) and delivered from here, after commit, by every server
+ * process.
+ *
+ *   1. claim: a short transaction takes due rows `FOR UPDATE SKIP LOCKED` (so two processes never
+ *      take the same row), counts the attempt and pushes `next_attempt_at` forward as a lease: a
+ *      process that dies mid-send leaves the row to be retried when the lease ends;
+ *   2. send, outside any transaction (PGlite is one connection; nothing waits on the network while
+ *      holding it);
+ *   3. record, in a short transaction: sent, a retry time (full-jitter backoff, or the channel's
+ *      Retry-After when longer), or failed, with a 'message.updated' event.
+ *
+ * Delivery is at least once: a send whose result could not be recorded (crash, lease ran out) is
+ * repeated; receivers deduplicate by the message id (the API channel sends it as
+ * X-Openlines-Delivery). Messages of one dialog in one batch go out in order; a message waiting
+ * for a retry does not hold back later ones.
+ *
+ * The one base path for outbound sending (STYLE, after Chatwoot): it refuses private messages
+ * (consultations, notes) and anything that came from the client (no echo loops), whatever queued it.
+ */
+export interface OutboxWorkerOptions {
+  /** Rows claimed per round. */
+  batchSize?: number;
+  /** How long a claimed row stays invisible to other claimers. */
+  leaseMs?: number;
+  /** After this many failed attempts the message is failed. */
+  maxAttempts?: number;
+  /** A connector request is aborted after this long. */
+  sendTimeoutMs?: number;
+  /** Between rounds when nothing is due; defaults to ctx.config.workerPollMs. */
+  pollMs?: number;
+  random?: RandomSource;
+}
+
+export interface OutboxRunReport {
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+interface Claimed {
+  id: number;
+  accountId: string;
+  attempts: number;
+  payload: OutboxPayload;
+  message: MessageRow | null;
+  channel: ChannelRow | null;
+}
+
+type Outcome =
+  | { kind: 'sent'; externalId?: string }
+  | { kind: 'retry'; error: ConnectorError }
+  | { kind: 'failed'; reason: string; touchMessage: boolean };
+
+export const OUTBOX_DEFAULTS = {
+  batchSize: 20,
+  leaseMs: 5 * 60 * 1000,
+  maxAttempts: 10,
+  sendTimeoutMs: 10_000,
+} as const;
+
+export class OutboxWorker {
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #maxAttempts: number;
+  readonly #pollMs: number;
+  readonly #random: RandomSource;
+  readonly #io: ConnectorIo;
+  #chain: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+  #again = false;
+  #stopped = true;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly ctx: AppContext,
+    options: OutboxWorkerOptions = {},
+  ) {
+    this.#batchSize = options.batchSize ?? OUTBOX_DEFAULTS.batchSize;
+    this.#leaseMs = options.leaseMs ?? OUTBOX_DEFAULTS.leaseMs;
+    this.#maxAttempts = options.maxAttempts ?? OUTBOX_DEFAULTS.maxAttempts;
+    this.#pollMs = options.pollMs ?? ctx.config.workerPollMs;
+    this.#random = options.random ?? Math.random;
+    this.#io = { clock: ctx.clock, timeoutMs: options.sendTimeoutMs ?? OUTBOX_DEFAULTS.sendTimeoutMs };
+  }
+
+  /** Polls every pollMs, and at once when a pending message is created in any process. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#unsubscribe = this.ctx.bus.subscribe((envelope) => {
+      if (envelope.transient) return;
+      const event = envelope.event;
+      if (event.type === 'message.created' && event.data.message.deliveryState === 'pending') this.#wake();
+    });
+    this.#schedule(0);
+  }
+
+  /** Stops polling and waits for the round in progress to record its results. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#chain;
+  }
+
+  /** One round: claim due rows, deliver them, record the results. Rounds never overlap. */
+  runOnce(): Promise<OutboxRunReport> {
+    const round = this.#chain.then(() => this.#round());
+    this.#chain = round.catch(() => {});
+    return round;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#tick(), delayMs);
+    this.#timer.unref();
+  }
+
+  #wake(): void {
+    if (this.#running) this.#again = true;
+    else this.#schedule(0);
+  }
+
+  async #tick(): Promise<void> {
+    this.#timer = null;
+    if (this.#stopped) return;
+    this.#running = true;
+    this.#again = false;
+    let full = false;
+    try {
+      const report = await this.runOnce();
+      full = report.claimed >= this.#batchSize;
+    } catch (error) {
+      this.ctx.log.error({ err: error }, 'outbox round failed');
+    } finally {
+      this.#running = false;
+    }
+    this.#schedule(full || this.#again ? 0 : this.#pollMs);
+  }
+
+  async #round(): Promise<OutboxRunReport> {
+    const report: OutboxRunReport = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+    const claimed = await this.#claim();
+    report.claimed = claimed.length;
+    // One dialog's messages in order; different dialogs side by side.
+    const byDialog = new Map<string, Claimed[]>();
+    for (const item of claimed) {
+      const key = item.message?.dialog_id ?? `row:${item.id}`;
+      const list = byDialog.get(key) ?? [];
+      list.push(item);
+      byDialog.set(key, list);
+    }
+    await Promise.all(
+      [...byDialog.values()].map(async (items) => {
+        for (const item of items) {
+          const outcome = await this.#deliver(item);
+          try {
+            await this.#record(item, outcome);
+            report[outcome.kind === 'retry' ? 'retried' : outcome.kind]++;
+          } catch (error) {
+            // The lease runs out and the row is claimed again: at least once, never lost.
+            this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');
+          }
+        }
+      }),
+    );
+    return report;
+  }
+
+  async #claim(): Promise<Claimed[]> {
+    const now = this.ctx.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.#leaseMs);
+    return this.ctx.store.db.transaction().execute(async (tx) => {
+      const due = await tx
+        .selectFrom('outbox')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(this.#batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return [];
+      const rows = await tx
+        .updateTable('outbox')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: leaseUntil }))
+        .where(
+          'id',
+          'in',
+          due.map((r) => r.id),
+        )
+        .returningAll()
+        .execute();
+      const messageIds = rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
+      const channelIds = [...new Set(rows.map((r) => r.channel_id))];
+      const messages =
+        messageIds.length > 0
+          ? await tx.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute()
+          : [];
+      const channels = await tx.selectFrom('channels').selectAll().where('id', 'in', channelIds).execute();
+      const messageById = new Map(messages.map((m) => [m.id, m]));
+      const channelById = new Map(channels.map((c) => [c.id, c]));
+      return rows
+        .sort((a, b) => a.id - b.id)
+        .map((row) => ({
+          id: row.id,
+          accountId: row.account_id,
+          attempts: row.attempts,
+          payload: row.payload as OutboxPayload,
+          message: row.message_id ? (messageById.get(row.message_id) ?? null) : null,
+          channel: channelById.get(row.channel_id) ?? null,
+        }));
+    });
+  }
+
+  /** Decides whether the row may be sent at all, then sends it. Never throws. */
+  async #deliver(item: Claimed): Promise<Outcome> {
+    const { message, channel, payload } = item;
+    if (payload?.kind !== 'message' || !payload.message) {
+      return {
+        kind: 'failed',
+        reason: 'The outbox row carries nothing this worker can send',
+        touchMessage: false,
+      };
+    }
+    if (!message) return { kind: 'failed', reason: 'The message no longer exists', touchMessage: false };
+    if (message.private) {
+      return {
+        kind: 'failed',
+        reason: 'A private message is never sent to the channel',
+        touchMessage: false,
+      };
+    }
+    if (message.author_kind === 'client') {
+      return {
+        kind: 'failed',
+        reason: "A client's message is not sent back to the channel it came from",
+        touchMessage: false,
+      };
+    }
+    if (message.delivery_state === 'sent') return { kind: 'sent' };
+    if (!channel) return { kind: 'failed', reason: 'The channel no longer exists', touchMessage: true };
+    if (channel.status !== 'connected') {
+      return { kind: 'failed', reason: 'The channel is disconnected', touchMessage: true };
+    }
+    const connector = findConnector(channel.kind);
+    if (!connector) {
+      return {
+        kind: 'failed',
+        reason: `No connector for channel kind "${channel.kind}"`,
+        touchMessage: true,
+      };
+    }
+    let runtime: ChannelRuntime;
+    try {
+      runtime = channelRuntime(this.ctx, channel);
+    } catch (error) {
+      this.ctx.log.error({ err: error, channelId: channel.id }, 'channel secrets unreadable');
+      return {
+        kind: 'failed',
+        reason: "The channel's secrets cannot be read (was SECRET_KEY changed?); rotate them",
+        touchMessage: true,
+      };
+    }
+    try {
+      const result = await connector.send(runtime, payload.message, this.#io);
+      return result.externalId ? { kind: 'sent', externalId: result.externalId } : { kind: 'sent' };
+    } catch (thrown) {
+      const error = toConnectorError(thrown);
+      this.ctx.log.warn(
+        { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
+        'outbound delivery failed',
+      );
+      if (error.permanent) return { kind: 'failed', reason: error.message, touchMessage: true };
+      if (item.attempts >= this.#maxAttempts) {
+        return {
+          kind: 'failed',
+          reason: `Gave up after ${item.attempts} attempts: ${error.message}`,
+          touchMessage: true,
+        };
+      }
+      return { kind: 'retry', error };
+    }
+  }
+
+  async #record(item: Claimed, outcome: Outcome): Promise<void> {
+    await runInTransaction(this.ctx, async (uow) => {
+      const now = this.ctx.clock.now();
+      const { tx } = uow;
+      if (outcome.kind === 'retry') {
+        const delay = retryDelayMs(item.attempts, this.#random, outcome.error.retryAfterMs, OUTBOX_BACKOFF);
+        await tx
+          .updateTable('outbox')
+          .set({ next_attempt_at: new Date(now.getTime() + delay), last_error: outcome.error.message })
+          .where('id', '=', item.id)
+          .where('state', '=', 'pending')
+          .where('attempts', '=', item.attempts)
+          .execute();
+        return;
+      }
+      let outbox = tx
+        .updateTable('outbox')
+        .set({
+          state: outcome.kind,
+          last_error: outcome.kind === 'failed' ? outcome.reason : null,
+        })
+        .where('id', '=', item.id)
+        .where('state', '=', 'pending');
+      // A failure is ours to record only while we hold the lease; a delivery is a fact regardless.
+      if (outcome.kind === 'failed') outbox = outbox.where('attempts', '=', item.attempts);
+      const changed = await outbox.executeTakeFirst();
+      if (changed.numUpdatedRows === 0n || !item.message) return;
+      if (outcome.kind === 'failed' && !outcome.touchMessage) {
+        this.ctx.log.warn({ outboxId: item.id, reason: outcome.reason }, 'outbound message refused');
+        return;
+      }
+      const message = item.message;
+      const update =
+        outcome.kind === 'sent'
+          ? {
+              delivery_state: 'sent' as const,
+              delivery_error: null,
+              ...(outcome.externalId &&
+              !message.external_id &&
+              (await this.#externalIdFree(uow, message, outcome.externalId))
+                ? { external_id: outcome.externalId }
+                : {}),
+            }
+          : { delivery_state: 'failed' as const, delivery_error: outcome.reason };
+      const row = await tx
+        .updateTable('messages')
+        .set(update)
+        .where('id', '=', message.id)
+        .where('delivery_state', '!=', update.delivery_state)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await this.#emitUpdated(uow, item.accountId, row);
+    });
+  }
+
+  async #externalIdFree(uow: UnitOfWork, message: MessageRow, externalId: string): Promise<boolean> {
+    const taken = await uow.tx
+      .selectFrom('messages')
+      .select('id')
+      .where('channel_id', '=', message.channel_id)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    if (taken) {
+      this.ctx.log.warn({ messageId: message.id }, 'the channel returned an external id already in use');
+    }
+    return !taken;
+  }
+
+  async #emitUpdated(uow: UnitOfWork, accountId: string, row: MessageRow): Promise<void> {
+    const dialog = await uow.tx
+      .selectFrom('dialogs')
+      .selectAll()
+      .where('id', '=', row.dialog_id)
+      .executeTakeFirst();
+    if (!dialog) return;
+    const [presented] = await presentDialogs(uow.tx, [dialog]);
+    if (presented) await emitMessage(uow, accountId, 'message.updated', presentMessage(row), presented);
+  }
+}

@@ -1,0 +1,181 @@
+import type { OpenlinesClient } from '@openlines/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientOf, createTestServer, problemOf, signIn, type TestServer } from './harness';
+
+const BODY_LIMIT = 2048;
+
+let server: TestServer;
+let admin: OpenlinesClient;
+
+beforeAll(async () => {
+  server = await createTestServer({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
+  admin = await signIn(server);
+});
+afterAll(async () => server?.stop());
+
+/** A raw request as the signed-in administrator: the SDK would never send these bodies. */
+function send(method: string, path: string, body: string, contentType = 'application/json') {
+  return fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { ...admin.transport.authHeaders(method), 'content-type': contentType },
+    body,
+  });
+}
+
+async function expectProblem(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const body = (await response.json()) as { status: number; code: string; errors?: { field: string }[] };
+  expect(body).toMatchObject({ status, code });
+  return body;
+}
+
+describe('bad input', () => {
+  it('malformed JSON → 400 naming the body', async () => {
+    const body = await expectProblem(
+      await send('POST', '/departments', '{"name": "Sales",'),
+      400,
+      'invalid_json',
+    );
+    expect(body.errors?.map((e) => e.field)).toEqual(['body']);
+  });
+
+  it('an unknown field → 400 naming it', async () => {
+    const error = await problemOf(
+      admin.request('POST', '/departments', { body: { name: 'Sales', colour: 'red' } }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('validation_failed');
+    expect(error.fields).toEqual(['body.colour']);
+  });
+
+  it('a wrong type → 400 naming the field, never coerced', async () => {
+    const error = await problemOf(admin.request('POST', '/departments', { body: { name: 42 } }));
+    expect(error.status).toBe(400);
+    expect(error.fields).toEqual(['body.name']);
+    const nested = await problemOf(
+      admin.request('POST', '/roles', {
+        body: {
+          name: 'Typed',
+          permissions: {
+            manageLines: 'yes',
+            manageUsers: false,
+            manageQuickAnswers: false,
+            dialogHistory: 'everything',
+            statistics: 'own',
+            supervise: false,
+          },
+        },
+      }),
+    );
+    expect(nested.fields.sort()).toEqual(['body.permissions.dialogHistory', 'body.permissions.manageLines']);
+    expect(await admin.roles.list()).not.toContainEqual(expect.objectContaining({ name: 'Typed' }));
+  });
+
+  it('a missing field, a bad e-mail, a bad id → 400 naming each', async () => {
+    const missing = await problemOf(admin.request('POST', '/departments', { body: {} }));
+    expect(missing.fields).toEqual(['body.name']);
+    const user = await problemOf(
+      admin.request('POST', '/users', { body: { email: 'not-an-email', name: 'X', password: 'short' } }),
+    );
+    expect(user.fields.sort()).toEqual(['body.email', 'body.password']);
+    const id = await problemOf(admin.users.get('not-a-uuid'));
+    expect(id.status).toBe(400);
+    expect(id.fields).toEqual(['params.id']);
+    const query = await problemOf(admin.request('GET', '/users', { query: { active: 'perhaps' } }));
+    expect(query.fields).toEqual(['query.active']);
+  });
+
+  it('an oversized body → 413', async () => {
+    const name = 'x'.repeat(BODY_LIMIT);
+    await expectProblem(
+      await send('POST', '/departments', JSON.stringify({ name })),
+      413,
+      'payload_too_large',
+    );
+    const error = await problemOf(admin.departments.create({ name }));
+    expect(error.status).toBe(413);
+  });
+
+  it('a body of a type the API does not take → 415, or 400 naming the body', async () => {
+    await expectProblem(
+      await send('POST', '/departments', '<name>Sales</name>', 'application/xml'),
+      415,
+      'unsupported_media_type',
+    );
+    const text = await expectProblem(
+      await send('POST', '/departments', 'Sales', 'text/plain'),
+      400,
+      'validation_failed',
+    );
+    expect(text.errors?.map((e) => e.field)).toEqual(['body']);
+  });
+
+  it('an unknown route → 404 problem+json, signed in or not', async () => {
+    const anonymous = await fetch(`${server.url}/api/v1/no-such-thing?x=1`);
+    const body = await expectProblem(anonymous, 404, 'route_not_found');
+    expect(body).toMatchObject({ detail: 'No route GET /api/v1/no-such-thing' });
+    await expectProblem(await fetch(`${server.url}/nowhere`, { method: 'DELETE' }), 404, 'route_not_found');
+    const error = await problemOf(admin.request('GET', '/no-such-thing'));
+    expect(error.code).toBe('route_not_found');
+  });
+
+  it('left the process serving', async () => {
+    await expect(clientOf(server).health()).resolves.toEqual({ status: 'ok' });
+    await expect(admin.departments.create({ name: 'Still here' })).resolves.toMatchObject({
+      name: 'Still here',
+    });
+  });
+});
+
+describe('API documentation', () => {
+  it('is an OpenAPI document listing the routes', async () => {
+    const response = await fetch(`${server.url}/api/docs/json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(document.openapi).toMatch(/^3\./);
+    const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'GET /healthz',
+        'GET /readyz',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/logout',
+        'GET /api/v1/me',
+        'POST /api/v1/me/password',
+        'PUT /api/v1/me/presence',
+        'GET /api/v1/me/api-tokens',
+        'POST /api/v1/me/api-tokens',
+        'DELETE /api/v1/me/api-tokens/{id}',
+        'GET /api/v1/users',
+        'POST /api/v1/users',
+        'GET /api/v1/users/{id}',
+        'PATCH /api/v1/users/{id}',
+        'GET /api/v1/users/{id}/absences',
+        'POST /api/v1/users/{id}/absences',
+        'DELETE /api/v1/users/{id}/absences/{absenceId}',
+        'GET /api/v1/departments',
+        'POST /api/v1/departments',
+        'PATCH /api/v1/departments/{id}',
+        'DELETE /api/v1/departments/{id}',
+        'GET /api/v1/roles',
+        'POST /api/v1/roles',
+        'PATCH /api/v1/roles/{id}',
+        'DELETE /api/v1/roles/{id}',
+      ]),
+    );
+    expect(JSON.stringify(document.paths['/api/v1/departments'])).toContain('"name"');
+  });
+
+  it('has a browsable UI', async () => {
+    const response = await fetch(`${server.url}/api/docs`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await response.text()).toMatch(/<html/i);
+  });
+});

@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import type { OpenlinesClient } from '@openlines/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clientOf,
+  createSignedInUser,
+  createTestServer,
+  openRealtime,
+  signIn,
+  type TestServer,
+  usingPostgres,
+  usingRedis,
+  waitFor,
+} from './harness';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Sends SIGTERM and resolves with the exit code. */
+  terminate(): Promise<number | null>;
+}
+
+/** Starts `npm start`'s entry point as a separate OS process and waits until it listens. */
+function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const terminate = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /running at (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ url: match[1]!, child, terminate });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => reject(new Error(`the server process exited (${code}):\n${output}`)));
+  });
+}
+
+// Two server processes need a database and a bus they can share: PostgreSQL and Redis. PGlite is
+// one process's file, so on the embedded setup there is nothing to share (CI runs both setups).
+describe.runIf(usingPostgres && usingRedis)('two server processes on one PostgreSQL and one Redis', () => {
+  let first: TestServer;
+  let second: TestServer;
+  let viaFirst: OpenlinesClient;
+  let viaSecond: OpenlinesClient;
+
+  beforeAll(async () => {
+    // The production channel (no namespace), so that a real `npm start` process can join in.
+    const busNamespace = '';
+    first = await createTestServer({ busNamespace });
+    second = await createTestServer({ databaseUrl: first.databaseUrl, busNamespace });
+    viaFirst = await signIn(first);
+    viaSecond = await signIn(second, first.admin);
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await first?.stop();
+  });
+
+  it('share one database: the second process did not create another first account', async () => {
+    expect(second.firstRun).toBeNull();
+    const [a, b] = [await viaFirst.auth.me(), await viaSecond.auth.me()];
+    expect(b.account.id).toBe(a.account.id);
+  });
+
+  it('deliver events caused on one process to sockets on the other, both ways', async () => {
+    const onSecond = openRealtime(viaSecond);
+    const onFirst = openRealtime(viaFirst);
+    await Promise.all([onSecond.realtime.once('open'), onFirst.realtime.once('open')]);
+
+    const fromFirst = await viaFirst.departments.create({ name: 'Made on the first process' });
+    await waitFor(() => onSecond.events.length === 1, 'the event from the first process on the second');
+    expect(onSecond.events[0]).toMatchObject({
+      type: 'department.changed',
+      data: { departmentId: fromFirst.id, deleted: false },
+    });
+
+    const fromSecond = await viaSecond.departments.create({ name: 'Made on the second process' });
+    await waitFor(() => onFirst.events.length === 2, 'both events on the first process');
+    expect(onFirst.events[1]).toMatchObject({ data: { departmentId: fromSecond.id } });
+    await waitFor(() => onSecond.events.length === 2, 'both events on the second process');
+
+    // One account, one sequence of cursors, whichever process wrote the event.
+    expect(onFirst.events.map((e) => e.cursor)).toEqual(onSecond.events.map((e) => e.cursor));
+    expect(onFirst.events[1]!.cursor).toBe(onFirst.events[0]!.cursor + 1);
+    onFirst.realtime.close();
+    onSecond.realtime.close();
+  });
+
+  it('resume on one process after events caused on the other', async () => {
+    const live = openRealtime(viaFirst);
+    await live.realtime.once('open');
+    await viaFirst.departments.create({ name: 'Before the switch' });
+    await waitFor(() => live.events.length === 1, 'the first event');
+    live.realtime.close();
+
+    for (let i = 0; i < 3; i++) await viaFirst.departments.create({ name: `While away ${i}` });
+    const resumed = openRealtime(viaSecond, { after: live.realtime.cursor! });
+    await resumed.realtime.once('replayed');
+    const base = live.realtime.cursor!;
+    expect(resumed.events.map((e) => e.cursor)).toEqual([base + 1, base + 2, base + 3]);
+    resumed.realtime.close();
+  });
+
+  it('sign a deactivated user out on every process', async () => {
+    const operator = await createSignedInUser(second, viaSecond);
+    const live = openRealtime(operator.client);
+    await live.realtime.once('open');
+    await viaFirst.users.deactivate(operator.user.id);
+    await waitFor(() => live.closes.length === 1, 'the socket on the second process to close');
+    expect(live.closes[0]).toMatchObject({ code: 4401, reconnecting: false });
+  });
+
+  it('include a separate OS process started like `npm start`, which stops cleanly on SIGTERM', async () => {
+    const process3 = await startServerProcess({
+      DATABASE_URL: first.databaseUrl!,
+      REDIS_URL: first.config.redisUrl!,
+    });
+    try {
+      const viaThird = clientOf({ url: process3.url });
+      await viaThird.auth.login(first.admin);
+      const onThird = openRealtime(viaThird);
+      const onFirst = openRealtime(viaFirst);
+      await Promise.all([onThird.realtime.once('open'), onFirst.realtime.once('open')]);
+
+      const fromFirst = await viaFirst.departments.create({ name: 'Seen by the other process' });
+      await waitFor(() => onThird.events.length === 1, 'the event on the separate process');
+      expect(onThird.events[0]).toMatchObject({ data: { departmentId: fromFirst.id } });
+
+      const fromThird = await viaThird.departments.create({ name: 'Made by the other process' });
+      await waitFor(() => onFirst.events.length === 2, 'the event from the separate process');
+      expect(onFirst.events[1]).toMatchObject({ data: { departmentId: fromThird.id } });
+      onThird.realtime.close();
+      onFirst.realtime.close();
+    } finally {
+      expect(await process3.terminate()).toBe(0);
+    }
+  });
+});
