@@ -12,7 +12,6 @@ export const CLOSE_UNAUTHORIZED = 4401;
 
 /** The part of the WebSocket API the SDK uses; the browser's and `ws`'s both have it. */
 export interface WebSocketLike {
-  readonly readyState: number;
   onopen: Handler<unknown> | null;
   onmessage: Handler<{ data: unknown }> | null;
   onclose: Handler<{ code: number; reason: string }> | null;

@@ -64,6 +64,10 @@ describe('permission checks', () => {
   it('let an operator read colleagues and manage their own absences', async () => {
     const users = await operator.client.users.list();
     expect(users.map((u) => u.id)).toContain(operator.user.id);
+    await expect(operator.client.auth.setPresence('away')).resolves.toMatchObject({
+      id: operator.user.id,
+      presence: 'away',
+    });
     const absence = await operator.client.users.createAbsence(operator.user.id, {
       startsAt: '2030-01-01T00:00:00Z',
       endsAt: '2030-01-08T00:00:00Z',

@@ -8,7 +8,14 @@ import {
   QuickAnswersApi,
 } from '../../sdk/src/api/conversations';
 import { FakeClock } from '../src/core/clock';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
+import {
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+  type TestServerOptions,
+} from './harness';
 
 /** A signed-in client with the conversation APIs at hand. */
 export interface Workspace {
@@ -55,14 +62,15 @@ let counter = 0;
  * one line (settings as given) and an API channel to write to it as clients.
  */
 export async function createEngineWorld(
-  options: { operatorCount?: number; settings?: LineSettingsPatch; env?: Record<string, string> } = {},
+  options: {
+    operatorCount?: number;
+    settings?: LineSettingsPatch;
+    server?: TestServerOptions;
+    clock?: FakeClock;
+  } = {},
 ): Promise<EngineWorld> {
-  const clock = new FakeClock('2026-03-02T10:00:00Z');
-  const server = await createTestServer({
-    clock,
-    workers: false,
-    ...(options.env ? { env: options.env } : {}),
-  });
+  const clock = options.clock ?? new FakeClock('2026-03-02T10:00:00Z');
+  const server = await createTestServer({ clock, workers: false, ...options.server });
   const admin = workspaceOf(await signIn(server));
   const operators: Operator[] = [];
   for (let i = 0; i < (options.operatorCount ?? 3); i++) {

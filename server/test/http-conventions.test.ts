@@ -1,15 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import type { OpenlinesClient } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOf, createTestServer, problemOf, signIn, type TestServer } from './harness';
 
 const BODY_LIMIT = 2048;
 
+/**
+ * A client address of its own (sent as X-Forwarded-For, which this server trusts): login attempts
+ * are counted per address, and on Redis the counters are shared by every test server.
+ */
+const newAddress = () => `10.${[...randomBytes(3)].map((byte) => byte % 250).join('.')}`;
+
 let server: TestServer;
 let admin: OpenlinesClient;
 
 beforeAll(async () => {
-  server = await createTestServer({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
-  admin = await signIn(server);
+  server = await createTestServer({
+    env: {
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      LOGIN_RATE_LIMIT_PER_MINUTE: '3',
+      TRUST_PROXY: 'true',
+    },
+  });
+  admin = await signIn(server, server.admin, { headers: { 'x-forwarded-for': newAddress() } });
 });
 afterAll(async () => server?.stop());
 
@@ -177,5 +190,41 @@ describe('API documentation', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
     expect(await response.text()).toMatch(/<html/i);
+  });
+});
+
+describe('login rate limit', () => {
+  /** A client from an address of its own. */
+  const fromNewAddress = (ip = newAddress()) => clientOf(server, { headers: { 'x-forwarded-for': ip } });
+
+  it('answers the fourth attempt in a minute with 429 problem+json', async () => {
+    const ip = newAddress();
+    const client = fromNewAddress(ip);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const error = await problemOf(
+        client.auth.login({ email: server.admin.email, password: 'wrong password' }),
+      );
+      expect(error.status).toBe(401);
+    }
+    // Even the right password is refused now.
+    const error = await problemOf(client.auth.login(server.admin));
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('rate_limited');
+
+    const raw = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify(server.admin),
+    });
+    await expectProblem(raw, 429, 'rate_limited');
+  });
+
+  it('counts per client address', async () => {
+    const busy = fromNewAddress();
+    for (let attempt = 1; attempt <= 3; attempt++) await busy.auth.login(server.admin);
+    expect((await problemOf(busy.auth.login(server.admin))).status).toBe(429);
+    await expect(fromNewAddress().auth.login(server.admin)).resolves.toMatchObject({
+      user: { email: server.admin.email },
+    });
   });
 });

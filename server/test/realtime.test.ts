@@ -2,13 +2,17 @@ import type { OpenlinesEvent } from '@openlines/contract';
 import type { OpenlinesClient } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createAccount } from '../src/services/accounts';
+import { runInTransaction } from '../src/services/transaction';
 import {
   createSignedInUser,
   createTestServer,
   openRealtime,
   type SignedInUser,
   signIn,
+  TEST_PASSWORD,
   type TestServer,
+  uniqueEmail,
   waitFor,
 } from './harness';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
@@ -165,14 +169,55 @@ describe('cursor resume', () => {
     }
   });
 
-  it('delivers to each user only what they may see, and keeps the cursor moving', async () => {
+  it('delivers to each user only what they may see, live and on replay, and the cursor moves past the rest', async () => {
+    const me = await admin.auth.me();
     const live = openRealtime(operator.client);
     await live.realtime.once('open');
-    const me = await admin.auth.me();
-    await admin.auth.setPresence('away');
-    await waitFor(() => live.events.some((e) => e.type === 'presence.changed'), 'the presence change');
-    const presence = live.events.find((e) => e.type === 'presence.changed');
-    expect(presence?.data).toEqual({ userId: me.user.id, presence: 'away' });
+    // An event meant for the administrator only, then one for everyone.
+    await runInTransaction(server.ctx, async ({ events }) => {
+      events.emit(
+        me.account.id,
+        'role.changed',
+        { roleId: me.user.roleId, deleted: false },
+        { users: [me.user.id] },
+      );
+    });
+    await causeEvent();
+    await waitFor(() => live.events.length === 1, 'the event for everyone');
+    expect(live.events[0]).toMatchObject({ type: 'department.changed' });
+    const publicCursor = live.events[0]!.cursor;
     live.realtime.close();
+
+    const replay = openRealtime(operator.client, { after: publicCursor - 2 });
+    const replayed = await replay.realtime.once('replayed');
+    expect(replay.events.map((e) => e.cursor)).toEqual([publicCursor]);
+    expect(replayed.cursor).toBeGreaterThanOrEqual(publicCursor);
+    replay.realtime.close();
+
+    const asAdmin = openRealtime(admin, { after: publicCursor - 2 });
+    await asAdmin.realtime.once('replayed');
+    expect(asAdmin.events.map((e) => e.type)).toEqual(['role.changed', 'department.changed']);
+    asAdmin.realtime.close();
+  });
+
+  it('never crosses accounts', async () => {
+    const email = uniqueEmail('elsewhere');
+    await createAccount(server.ctx, {
+      accountName: 'Elsewhere',
+      admin: { email, name: 'Elsewhere admin', password: TEST_PASSWORD },
+    });
+    const elsewhere = await signIn(server, { email, password: TEST_PASSWORD });
+    const theirs = openRealtime(elsewhere);
+    const hello = await theirs.realtime.once('open');
+    await causeEvent();
+    await elsewhere.departments.create({ name: 'Their department' });
+    await waitFor(() => theirs.events.length === 1, 'their own event');
+    expect(theirs.events[0]).toMatchObject({ cursor: hello.cursor + 1, type: 'department.changed' });
+    // Resuming from the start of their stream replays their events only.
+    const again = openRealtime(elsewhere, { after: 0 });
+    await again.realtime.once('replayed');
+    expect(again.events.map((e) => e.cursor)).toEqual([hello.cursor + 1]);
+    theirs.realtime.close();
+    again.realtime.close();
   });
 });

@@ -11,7 +11,6 @@ export class AuthApi {
    * way the client remembers the CSRF token that unsafe requests must carry.
    */
   async login(credentials: LoginBody): Promise<Me> {
-    this.transport.forgetSession();
     const me = await this.transport.request<Me>('POST', '/auth/login', { body: credentials });
     this.transport.csrfToken = me.csrfToken ?? null;
     return me;

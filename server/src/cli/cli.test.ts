@@ -97,7 +97,8 @@ afterAll(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, () => {
+// Each CLI run is a fresh Node process opening the database: seconds each on a busy machine.
+describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { timeout: 120_000 }, () => {
   it('prints help, and exits 2 on a wrong command line', async () => {
     const [help, commandHelp, wrong] = await Promise.all([
       cli('help'),
@@ -152,7 +153,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, () 
     expect(result.stderr).toMatch(usingPostgres ? /npm run cli -- migrate/ : /no database in .* yet/);
   });
 
-  it('migrate applies the migrations once and says so', { timeout: 60_000 }, async () => {
+  it('migrate applies the migrations once and says so', async () => {
     const first = await cli('migrate');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -170,7 +171,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, () 
   });
 
   it('creates users and a token, resets a password; a real server sees all of it', {
-    timeout: 180_000,
+    timeout: 300_000,
   }, async () => {
     // First start: the account and its administrator; the administrator signs in once.
     let server = await startServer();

@@ -33,7 +33,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
-    forceCloseConnections: true,
+    // On shutdown, idle keep-alive sockets close at once; requests in flight are finished first.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

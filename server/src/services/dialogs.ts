@@ -194,7 +194,9 @@ function visibleTo(actor: Actor) {
       ))
   )`;
   if (scope === 'none') return base;
-  const own = sql<boolean>`exists (select 1 from sessions s where s.dialog_id = dialogs.id and s.operator_id = ${me})`;
+  // Own history: every dialog the user ever held, including those passed on since.
+  const own = sql<boolean>`exists (select 1 from session_transitions t join sessions s on s.id = t.session_id
+    where s.dialog_id = dialogs.id and t.operator_id = ${me})`;
   if (scope === 'own') return sql<boolean>`(${base} or ${own})`;
   const department = sql<boolean>`exists (select 1 from sessions s
     join department_members theirs on theirs.user_id = s.operator_id
@@ -303,7 +305,7 @@ export async function listMessages(
   if (query.before) q = q.where('created_at', '<', new Date(query.before));
   const rows = await q
     .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('seq', 'desc')
     .limit(query.limit ?? 100)
     .execute();
   return rows.reverse().map(presentMessage);

@@ -242,6 +242,7 @@ async function findDuplicate(tx: Tx, channelId: string, externalId: string): Pro
     .select(['id', 'dialog_id', 'session_id'])
     .where('channel_id', '=', channelId)
     .where('external_id', '=', externalId)
+    .where('author_kind', '=', 'client')
     .executeTakeFirst();
   return row
     ? { messageId: row.id, dialogId: row.dialog_id, sessionId: row.session_id, duplicate: true }

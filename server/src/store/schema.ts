@@ -203,6 +203,8 @@ export interface SessionParticipantsTable {
 
 export interface MessagesTable {
   id: Generated<string>;
+  /** Insertion order: breaks ties between messages stored in the same millisecond. */
+  seq: Generated<number>;
   account_id: string;
   dialog_id: string;
   session_id: string | null;

@@ -108,6 +108,7 @@ const statements = [
   )`,
   sql`create table messages (
     id uuid primary key default gen_random_uuid(),
+    seq bigint generated always as identity,
     account_id uuid not null references accounts(id) on delete cascade,
     dialog_id uuid not null references dialogs(id) on delete cascade,
     session_id uuid references sessions(id) on delete set null,
@@ -125,9 +126,11 @@ const statements = [
     created_at timestamptz not null
   )`,
   // Property 1: a redelivered inbound message or a retried send is stored once.
-  sql`create unique index messages_external on messages (channel_id, external_id) where external_id is not null`,
+  // Outbound messages may carry the channel's id for them too, in the channel's own id space.
+  sql`create unique index messages_external on messages (channel_id, external_id)
+    where external_id is not null and author_kind = 'client'`,
   sql`create unique index messages_client_id on messages (dialog_id, client_message_id) where client_message_id is not null`,
-  sql`create index messages_dialog_time on messages (dialog_id, created_at, id)`,
+  sql`create index messages_dialog_time on messages (dialog_id, created_at, seq)`,
   sql`create table outbox (
     id bigserial primary key,
     account_id uuid not null references accounts(id) on delete cascade,

@@ -1,0 +1,127 @@
+import { performance } from 'node:perf_hooks';
+import type { ServerThread } from './server-thread';
+
+/** One request of a phase: its latency, or why it failed. */
+export type Sample =
+  | { ok: true; latencyMs: number; httpMs: number /** A group to report on its own. */; group?: string }
+  | { ok: false; error: string };
+
+export interface Distribution {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface PhaseResult {
+  name: string;
+  messages: number;
+  concurrency: number;
+  /** Completed (ok) messages per second of wall time for the whole phase. */
+  throughput: number;
+  elapsedMs: number;
+  ok: number;
+  failed: number;
+  firstError: string | null;
+  /** Send start → the end of the pipeline (the operator's WebSocket, or the baseline's 201). */
+  latency: Distribution;
+  /** Send start → the HTTP answer. */
+  http: Distribution;
+  /** Latency per sample group (e.g. a client's first message vs. the next ones). */
+  groups: Record<string, Distribution & { count: number }>;
+  /** SQL statements the server sent per completed message (BEGIN/COMMIT and its background workers included). */
+  sqlPerMessage: number;
+  /** CPU time of the whole bench process (server thread, PGlite, load generator) per completed message, in ms. */
+  cpuMsPerMessage: number;
+  /** Event loop utilisation of the server thread during the phase (1 = never idle). */
+  serverLoopBusy: number;
+  /** Event loop utilisation of the load generator (main thread): near 1 means the client is the limit. */
+  clientLoopBusy: number;
+}
+
+/** Nearest-rank percentile of a sorted array. */
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function distribution(values: number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN };
+}
+
+/**
+ * Sends `count` messages with at most `concurrency` in flight (a closed loop: a worker sends its
+ * next message when the previous one has completed) and measures the phase.
+ */
+export async function drive(
+  name: string,
+  count: number,
+  concurrency: number,
+  send: (index: number) => Promise<Sample>,
+  server: Pick<ServerThread, 'statements' | 'eventLoopUtilization'>,
+): Promise<PhaseResult> {
+  const samples: Sample[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        samples[index] = await send(index);
+      } catch (error) {
+        samples[index] = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+  };
+  const statements = await server.statements();
+  const serverLoop = server.eventLoopUtilization();
+  const clientLoop = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  const elapsedMs = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpu);
+  const clientBusy = performance.eventLoopUtilization(clientLoop).utilization;
+  const serverBusy = server.eventLoopUtilization(serverLoop).utilization;
+  const statementsSent = (await server.statements()) - statements;
+
+  const good = samples.filter((s): s is Extract<Sample, { ok: true }> => s.ok);
+  const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
+  const groups: PhaseResult['groups'] = {};
+  for (const group of new Set(good.flatMap((s) => (s.group ? [s.group] : [])))) {
+    const latencies = good.filter((s) => s.group === group).map((s) => s.latencyMs);
+    groups[group] = { ...distribution(latencies), count: latencies.length };
+  }
+  const completed = Math.max(1, good.length);
+  return {
+    name,
+    messages: count,
+    concurrency,
+    throughput: good.length / (elapsedMs / 1000),
+    elapsedMs,
+    ok: good.length,
+    failed: bad.length,
+    firstError: bad[0]?.error ?? null,
+    latency: distribution(good.map((s) => s.latencyMs)),
+    http: distribution(good.map((s) => s.httpMs)),
+    groups,
+    sqlPerMessage: statementsSent / completed,
+    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
+    serverLoopBusy: serverBusy,
+    clientLoopBusy: clientBusy,
+  };
+}
+
+/** A phase run only to warm up the JIT, connections and caches; its numbers are dropped. */
+export async function warmUp(
+  count: number,
+  concurrency: number,
+  send: (index: number) => Promise<Sample>,
+): Promise<void> {
+  const noServer = {
+    statements: async () => 0,
+    eventLoopUtilization: () => performance.eventLoopUtilization(),
+  };
+  const result = await drive('warm-up', count, concurrency, send, noServer);
+  if (result.failed > 0) throw new Error(`warm-up failed: ${result.firstError}`);
+}

@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../src/core/clock';
+import { dropPostgresDatabase, ensurePostgresDatabase } from '../src/store/database';
+import { createEngineWorld } from './engine-fixture';
+import { createTestServer, isolatedDatabaseUrl, type TestServer, usingPostgres } from './harness';
+
+// Durable timers (ARCHITECTURE): armed before a restart, fired after it, exactly once.
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Where the data lives across the restart: a PGlite directory, or a PostgreSQL database. */
+async function durableStorage() {
+  if (usingPostgres) {
+    const databaseUrl = isolatedDatabaseUrl()!;
+    await ensurePostgresDatabase(databaseUrl);
+    cleanups.push(() => dropPostgresDatabase(databaseUrl));
+    return { databaseUrl };
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openlines-restart-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  return { dataDir };
+}
+
+describe('a queue timeout across a restart', () => {
+  it('fires after the restart, once', async () => {
+    const clock = new FakeClock('2026-03-02T10:00:00Z');
+    const storage = await durableStorage();
+    const world = await createEngineWorld({
+      clock,
+      server: storage,
+      settings: { queue: { distribution: 'strictly', queueTimeSeconds: 60 } },
+    });
+    await world.online(...world.operators);
+    const intake = await world.clientSays('restart-1', 'hello');
+    const before = await world.admin.dialogs.get(intake.dialogId);
+    const firstHolder = before.session!.operatorId;
+    expect(firstHolder).toBe(world.operators[0]!.id);
+    await world.stop();
+
+    clock.advance(61_000);
+    const restarted: TestServer = await createTestServer({ clock, workers: false, ...storage });
+    try {
+      expect(await restarted.workers.timers.runOnce()).toBe(1);
+      expect(await restarted.workers.timers.runOnce()).toBe(0);
+      const session = await restarted.ctx.store.db
+        .selectFrom('sessions')
+        .select(['status', 'operator_id'])
+        .where('id', '=', intake.sessionId!)
+        .executeTakeFirstOrThrow();
+      expect(session).toEqual({ status: 'assigned', operator_id: world.operators[1]!.id });
+      const timeouts = await restarted.ctx.store.db
+        .selectFrom('session_transitions')
+        .select('id')
+        .where('session_id', '=', intake.sessionId!)
+        .where('reason', '=', 'queue_timeout')
+        .execute();
+      expect(timeouts).toHaveLength(1);
+    } finally {
+      await restarted.stop();
+    }
+  });
+});
+
+describe.runIf(usingPostgres)('timers in two processes', () => {
+  it('a due timer fires in exactly one of them', async () => {
+    const clock = new FakeClock('2026-03-02T10:00:00Z');
+    const storage = await durableStorage();
+    const world = await createEngineWorld({ clock, server: { ...storage, busNamespace: 'timers-2p' } });
+    const second = await createTestServer({ clock, workers: false, ...storage, busNamespace: 'timers-2p' });
+    cleanups.push(() => second.stop());
+    cleanups.push(() => world.stop());
+    await world.online(...world.operators);
+    const intakes = [];
+    for (let i = 0; i < 20; i++) intakes.push(await world.clientSays(`two-${i}`, 'hi'));
+    clock.advance(61_000);
+    const [a, b] = await Promise.all([
+      world.server.workers.timers.runOnce(),
+      second.workers.timers.runOnce(),
+    ]);
+    expect(a + b).toBe(20);
+    const timeouts = await second.ctx.store.db
+      .selectFrom('session_transitions')
+      .select('id')
+      .where('reason', '=', 'queue_timeout')
+      .execute();
+    expect(timeouts).toHaveLength(20);
+  });
+});
