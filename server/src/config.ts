@@ -18,6 +18,8 @@ export interface Config {
   trustProxy: boolean;
   /** Encrypts connector secrets at rest; when unset, a key file under DATA_DIR is created and used. */
   secretKey: string | null;
+  /** The largest attachment accepted from an operator, a visitor or a channel. */
+  maxUploadBytes: number;
   /** How often workers look for due timers and outbound messages. */
   workerPollMs: number;
 }
@@ -101,5 +103,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     secretKey: secretKey(env),
     workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }

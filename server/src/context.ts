@@ -13,4 +13,9 @@ export interface AppContext {
   log: FastifyBaseLogger;
   /** 32-byte key for encrypting secrets at rest (from SECRET_KEY or the key file in DATA_DIR). */
   encryptionKey: Buffer;
+  /**
+   * Where clients reach this server: PUBLIC_URL, or the listening address once known. Used for
+   * links that leave the server (attachment URLs in the widget and messengers).
+   */
+  publicUrl: { value: string };
 }

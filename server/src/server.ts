@@ -48,7 +48,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, options.busNamespace) : new MemoryBus();
     const encryptionKey =
       options.inMemory && !config.secretKey ? randomBytes(32) : await resolveEncryptionKey(config);
-    const ctx: AppContext = { config, store, bus, clock: options.clock ?? systemClock, log, encryptionKey };
+    const ctx: AppContext = {
+      config,
+      store,
+      bus,
+      clock: options.clock ?? systemClock,
+      log,
+      encryptionKey,
+      publicUrl: { value: config.publicUrl ?? `http://localhost:${config.port}` },
+    };
     const firstRun = await bootstrapFirstRun(ctx);
     const { app } = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
@@ -59,6 +67,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    ctx.publicUrl.value = url;
     let closing: Promise<void> | null = null;
     const close = () => {
       // Stop accepting, let in-flight requests finish, then close the bus and the database pool.

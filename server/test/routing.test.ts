@@ -153,6 +153,9 @@ describe('availability (Q-4)', () => {
       const intake = await world.clientSays('avail', 'hi');
       expect((await world.admin.dialogs.get(intake.dialogId)).session?.operatorId).toBe(c!.id);
       await world.admin.client.users.deactivate(c!.id);
+      // The dismissed operator's dialog goes back to the queue (nobody else is available).
+      const released = await world.admin.dialogs.get(intake.dialogId);
+      expect(released.session).toMatchObject({ status: 'queued', operatorId: null });
       const next = await world.clientSays('avail-2', 'hi');
       expect((await world.admin.dialogs.get(next.dialogId)).session?.status).toBe('queued');
     } finally {

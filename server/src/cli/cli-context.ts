@@ -105,7 +105,15 @@ export async function openCliSession(
     }
     bus = need === 'migrate' ? new MemoryBus() : await connectBus(config, warn);
     const encryptionKey = await resolveEncryptionKey(config);
-    const ctx: AppContext = { config, store, bus, clock: systemClock, log, encryptionKey };
+    const ctx: AppContext = {
+      config,
+      store,
+      bus,
+      clock: systemClock,
+      log,
+      encryptionKey,
+      publicUrl: { value: config.publicUrl ?? `http://localhost:${config.port}` },
+    };
     return {
       ctx,
       target,

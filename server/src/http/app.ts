@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,6 +14,7 @@ import { handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
 import { dialogRoutes } from './routes/dialogs';
+import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
@@ -45,6 +47,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   );
 
   await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 10 } });
   const rateLimitRedis = ctx.config.redisUrl
     ? new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
     : null;
@@ -96,6 +99,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(fileRoutes, { ctx });
     },
     { prefix: '/api/v1' },
   );

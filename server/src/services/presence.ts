@@ -39,3 +39,71 @@ export async function changePresence(
     return true;
   });
 }
+
+/** How long a connection row lives without a heartbeat before it counts as gone (a crashed process). */
+export const CONNECTION_STALE_MS = 90_000;
+
+/**
+ * OP-4: a WebSocket connection makes an offline operator online (an explicit "away" stays away);
+ * when their last connection on any process ends, they go offline. Rows per connection make this
+ * hold across processes; heartbeats keep them fresh and the sweep removes those of a dead process.
+ */
+export async function connectionOpened(
+  ctx: AppContext,
+  connection: { id: string; accountId: string; userId: string; nodeId: string },
+): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.store.db
+    .insertInto('operator_connections')
+    .values({
+      id: connection.id,
+      account_id: connection.accountId,
+      user_id: connection.userId,
+      node_id: connection.nodeId,
+      connected_at: now,
+      last_seen_at: now,
+    })
+    .execute();
+  await changePresence(ctx, connection.accountId, connection.userId, 'online', { from: 'offline' });
+}
+
+export async function connectionClosed(
+  ctx: AppContext,
+  connection: { id: string; accountId: string; userId: string },
+): Promise<void> {
+  await ctx.store.db.deleteFrom('operator_connections').where('id', '=', connection.id).execute();
+  await offlineIfDisconnected(ctx, connection.accountId, connection.userId);
+}
+
+async function offlineIfDisconnected(ctx: AppContext, accountId: string, userId: string): Promise<void> {
+  const alive = await ctx.store.db
+    .selectFrom('operator_connections')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('last_seen_at', '>', new Date(ctx.clock.now().getTime() - CONNECTION_STALE_MS))
+    .executeTakeFirst();
+  if (alive) return;
+  for (const from of ['online', 'away'] as const) {
+    if (await changePresence(ctx, accountId, userId, 'offline', { from })) return;
+  }
+}
+
+export async function connectionsSeen(ctx: AppContext, connectionIds: string[]): Promise<void> {
+  if (connectionIds.length === 0) return;
+  await ctx.store.db
+    .updateTable('operator_connections')
+    .set({ last_seen_at: ctx.clock.now() })
+    .where('id', 'in', connectionIds)
+    .execute();
+}
+
+/** Removes connections of processes that stopped without saying so, and marks their users offline. */
+export async function sweepStaleConnections(ctx: AppContext): Promise<void> {
+  const stale = await ctx.store.db
+    .deleteFrom('operator_connections')
+    .where('last_seen_at', '<=', new Date(ctx.clock.now().getTime() - CONNECTION_STALE_MS))
+    .returning(['account_id', 'user_id'])
+    .execute();
+  const users = new Map(stale.map((row) => [row.user_id, row.account_id]));
+  for (const [userId, accountId] of users) await offlineIfDisconnected(ctx, accountId, userId);
+}

@@ -3,10 +3,13 @@ import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { type Actor, authorize } from './actor';
+import { lockLines } from './locks';
 import { changePresence } from './presence';
 import { presentAbsence, presentUser } from './presenters';
+import { redelegateLine, routeSession } from './routing';
 import { hashPassword } from './secrets';
-import { runInTransaction, type Tx } from './transaction';
+import { applySessionAction, SYSTEM } from './sessions';
+import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 type Reader = Database | Tx;
 
@@ -213,7 +216,12 @@ export async function updateUser(
   input: UpdateUserBody,
 ): Promise<User> {
   authorize(actor, 'manageUsers');
-  return runInTransaction(ctx, async ({ tx, events }) => {
+  return runInTransaction(ctx, async (uow) => {
+    const { tx, events } = uow;
+    // Lines whose sessions the user holds are locked first (routing lock order), so that a
+    // dismissed operator's dialogs can go back to their queues in this same transaction.
+    const held = input.active === false ? await heldSessionLines(tx, actor.accountId, userId) : [];
+    await lockLines(tx, held);
     const current = await loadUser(tx, actor.accountId, userId);
     if (input.active === false && userId === actor.userId) {
       throw invalidField('body.active', 'you cannot deactivate yourself');
@@ -246,6 +254,7 @@ export async function updateUser(
         .where('revoked_at', 'is', null)
         .execute();
       events.emit(actor.accountId, 'user.deactivated', { userId });
+      await releaseSessionsOf(ctx, uow, actor.accountId, userId);
     }
     const user = await loadUser(tx, actor.accountId, userId);
     events.emit(actor.accountId, 'user.updated', { user });
@@ -313,4 +322,46 @@ export async function deleteAbsence(
     .where('id', '=', absenceId)
     .executeTakeFirst();
   if (result.numDeletedRows === 0n) throw notFound('The absence');
+}
+
+async function heldSessionLines(tx: Tx, accountId: string, userId: string): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('sessions')
+    .select('line_id')
+    .distinct()
+    .where('account_id', '=', accountId)
+    .where('operator_id', '=', userId)
+    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .execute();
+  return rows.map((row) => row.line_id);
+}
+
+/** A dismissed operator's open dialogs go back to their lines' queues and on to colleagues. */
+async function releaseSessionsOf(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  accountId: string,
+  userId: string,
+): Promise<void> {
+  const sessions = await uow.tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('operator_id', '=', userId)
+    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .forUpdate()
+    .execute();
+  for (const session of sessions) {
+    const queued = await applySessionAction(
+      ctx,
+      uow,
+      session,
+      { type: 'skip' },
+      SYSTEM,
+      'operator_deactivated',
+    );
+    await routeSession(ctx, uow, queued);
+  }
+  for (const lineId of new Set(sessions.map((s) => s.line_id)))
+    await redelegateLine(ctx, uow, accountId, lineId);
 }

@@ -5,6 +5,8 @@ import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDiale
 import pg from 'pg';
 import * as foundation from './migrations/0001-foundation';
 import * as conversations from './migrations/0002-conversations';
+import * as presence from './migrations/0003-presence';
+import * as files from './migrations/0004-files';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -20,6 +22,8 @@ export interface Store {
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-conversations': conversations,
+  '0003-presence': presence,
+  '0004-files': files,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

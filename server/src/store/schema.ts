@@ -254,6 +254,27 @@ export interface QuickAnswersTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface OperatorConnectionsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  node_id: string;
+  connected_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface FilesTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  mime_type: string;
+  size: number;
+  sha256: string;
+  uploaded_by_kind: 'user' | 'client' | 'channel';
+  uploaded_by_id: string | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -283,6 +304,8 @@ export interface DB {
   outbox: OutboxTable;
   timers: TimersTable;
   quick_answers: QuickAnswersTable;
+  operator_connections: OperatorConnectionsTable;
+  files: FilesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import { lockLines } from '../services/locks';
+import { sweepStaleConnections } from '../services/presence';
 import { redelegateLine, routeSession } from '../services/routing';
 import { applySessionAction, lockSession, SYSTEM } from '../services/sessions';
 import type { TimerKind } from '../services/timers';
@@ -137,6 +138,7 @@ export class TimerWorker {
 
   /** Routes waiting sessions of every active line that has some (Q-6 safety net). */
   async sweepQueues(): Promise<void> {
+    await sweepStaleConnections(this.ctx);
     const lines = await this.ctx.store.db
       .selectFrom('sessions')
       .innerJoin('lines', 'lines.id', 'sessions.line_id')

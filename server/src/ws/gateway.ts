@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { ServerFrame } from '@openlines/contract';
 import type { WebSocket } from 'ws';
 import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { Actor } from '../services/actor';
 import { loadActor } from '../services/auth';
+import { connectionClosed, connectionOpened, connectionsSeen } from '../services/presence';
 import { loadEventsAfter } from '../store/events';
 import { canReceive } from './audience';
 import { EventSequencer } from './sequencer';
@@ -17,6 +19,7 @@ const REPLAY_PAGE = 500;
 class Connection {
   lastCursor = 0;
   replaying = true;
+  presenceId: string | null = null;
   readonly pending: EventEnvelope[] = [];
   alive = true;
 
@@ -50,6 +53,9 @@ export class RealtimeGateway {
   readonly #connections = new Set<Connection>();
   readonly #sequencer: EventSequencer;
   readonly #heartbeat: NodeJS.Timeout;
+  /** Names this process in operator_connections, so another process can tell whose rows are whose. */
+  readonly #nodeId = randomUUID();
+  #closing = false;
 
   constructor(
     private readonly ctx: AppContext,
@@ -72,9 +78,24 @@ export class RealtimeGateway {
     });
     socket.on('message', (data) => this.#onClientFrame(connection, data.toString()));
     let leave: (() => void) | null = null;
+    const presence = {
+      id: randomUUID(),
+      accountId: actor.accountId,
+      userId: actor.userId,
+      nodeId: this.#nodeId,
+    };
+    connection.presenceId = presence.id;
+    const opened = connectionOpened(this.ctx, presence).catch((error) =>
+      this.ctx.log.warn({ err: error }, 'recording the connection failed'),
+    );
     socket.on('close', () => {
       this.#connections.delete(connection);
       leave?.();
+      // On shutdown the operators reconnect elsewhere; the sweep clears rows nobody refreshes.
+      if (this.#closing) return;
+      void opened
+        .then(() => connectionClosed(this.ctx, presence))
+        .catch((error) => this.ctx.log.warn({ err: error }, 'recording the disconnection failed'));
     });
     const joined = await this.#sequencer.join(actor.accountId, (envelope) =>
       this.#onLive(connection, envelope),
@@ -155,6 +176,10 @@ export class RealtimeGateway {
   }
 
   #beat(): void {
+    const seen = [...this.#connections].map((c) => c.presenceId).filter((id): id is string => id !== null);
+    void connectionsSeen(this.ctx, seen).catch((error) =>
+      this.ctx.log.warn({ err: error }, 'heartbeat failed'),
+    );
     for (const connection of this.#connections) {
       if (!connection.alive) {
         connection.socket.terminate();
@@ -173,6 +198,7 @@ export class RealtimeGateway {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#heartbeat);
     this.#sequencer.close();
     for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
