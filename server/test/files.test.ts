@@ -16,7 +16,7 @@ afterAll(async () => server?.stop());
 async function upload(
   name: string,
   type: string,
-  content: string | Uint8Array,
+  content: string | Uint8Array<ArrayBuffer>,
   client: OpenlinesClient | null = admin,
 ) {
   const form = new FormData();
