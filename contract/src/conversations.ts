@@ -169,6 +169,9 @@ export const DialogSchema = Type.Object(
     spam: Type.Boolean({
       description: 'The client is marked as spam: their messages are stored but not routed',
     }),
+    unreachable: Type.Boolean({
+      description: 'The channel says the client cannot be reached (e.g. blocked the bot)',
+    }),
     session: Nullable(SessionSchema),
     lastMessageAt: Nullable(Timestamp),
     lastMessagePreview: Nullable(Type.String()),

@@ -28,6 +28,11 @@ export interface OutboundMessage {
   authorAvatarUrl: string | null;
   text: string | null;
   attachments: Attachment[];
+  /**
+   * Answers the client can pick instead of typing (rating 1/0, consent). A connector that has
+   * buttons shows them; one that has not ignores this, since the text already says what to reply.
+   */
+  quickReplies?: { title: string; reply: string }[];
   createdAt: string;
 }
 

@@ -100,6 +100,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[]): Promise<Dia
       client: clientById.get(row.client_id)!,
       pinnedOperatorId: row.pinned_operator_id,
       spam: row.spam,
+      unreachable: row.unreachable_at !== null,
       session: session
         ? presentSession(
             session,

@@ -7,6 +7,7 @@ import * as foundation from './migrations/0001-foundation';
 import * as conversations from './migrations/0002-conversations';
 import * as presence from './migrations/0003-presence';
 import * as files from './migrations/0004-files';
+import * as channelState from './migrations/0005-channel-state';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-conversations': conversations,
   '0003-presence': presence,
   '0004-files': files,
+  '0005-channel-state': channelState,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -158,6 +158,7 @@ export interface DialogsTable {
   spam: Generated<boolean>;
   last_message_at: NullableTimestamp;
   last_message_preview: string | null;
+  unreachable_at: NullableTimestamp;
   created_at: DefaultTimestamp;
 }
 
@@ -275,6 +276,12 @@ export interface FilesTable {
   created_at: DefaultTimestamp;
 }
 
+export interface ChannelStateTable {
+  channel_id: string;
+  data: Json<Record<string, unknown>>;
+  updated_at: DefaultTimestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -306,6 +313,7 @@ export interface DB {
   quick_answers: QuickAnswersTable;
   operator_connections: OperatorConnectionsTable;
   files: FilesTable;
+  channel_state: ChannelStateTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
