@@ -1,4 +1,5 @@
 import { ApiTokensApi, AuthApi } from './api/auth';
+import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { UsersApi } from './api/users';
 import { Realtime, type RealtimeOptions } from './realtime';
@@ -24,6 +25,11 @@ export class OpenlinesClient {
   readonly users: UsersApi;
   readonly departments: DepartmentsApi;
   readonly roles: RolesApi;
+  readonly lines: LinesApi;
+  readonly channels: ChannelsApi;
+  readonly dialogs: DialogsApi;
+  readonly quickAnswers: QuickAnswersApi;
+  readonly files: FilesApi;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -32,6 +38,11 @@ export class OpenlinesClient {
     this.users = new UsersApi(this.transport);
     this.departments = new DepartmentsApi(this.transport);
     this.roles = new RolesApi(this.transport);
+    this.lines = new LinesApi(this.transport);
+    this.channels = new ChannelsApi(this.transport);
+    this.dialogs = new DialogsApi(this.transport);
+    this.quickAnswers = new QuickAnswersApi(this.transport);
+    this.files = new FilesApi(this.transport);
   }
 
   get baseUrl(): string {

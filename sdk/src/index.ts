@@ -1,4 +1,14 @@
 export { ApiTokensApi, AuthApi } from './api/auth';
+export {
+  ApiChannelSender,
+  ChannelsApi,
+  type ChannelWithSecrets,
+  DialogsApi,
+  FilesApi,
+  type InboundResult,
+  LinesApi,
+  QuickAnswersApi,
+} from './api/conversations';
 export { DepartmentsApi, RolesApi } from './api/organization';
 export { UsersApi } from './api/users';
 export { OpenlinesClient } from './client';

@@ -21,6 +21,8 @@ export type QueryValue = string | number | boolean | undefined | null;
 export interface RequestOptions {
   /** Serialised as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data (file uploads); the runtime sets the boundary. */
+  form?: FormData;
   query?: Record<string, QueryValue>;
 }
 
@@ -93,7 +95,9 @@ export class Transport {
       ...this.authHeaders(method),
     };
     const init: RequestInit = { method, headers, credentials: this.#credentials };
-    if (options.body !== undefined) {
+    if (options.form) {
+      init.body = options.form;
+    } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(options.body);
     }

@@ -1,5 +1,5 @@
+import { ApiChannelSender } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiChannelSender } from '../../sdk/src/api/conversations';
 import { createEngineWorld, type EngineWorld, workspaceOf } from './engine-fixture';
 import { createTestServer, signIn, type TestServer, usingPostgres, usingRedis } from './harness';
 

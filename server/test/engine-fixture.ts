@@ -1,12 +1,6 @@
 import type { Line, LineSettingsPatch } from '@openlines/contract';
 import type { OpenlinesClient } from '@openlines/sdk';
-import {
-  ApiChannelSender,
-  ChannelsApi,
-  DialogsApi,
-  LinesApi,
-  QuickAnswersApi,
-} from '../../sdk/src/api/conversations';
+import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi, QuickAnswersApi } from '@openlines/sdk';
 import { FakeClock } from '../src/core/clock';
 import {
   createSignedInUser,

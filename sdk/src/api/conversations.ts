@@ -1,5 +1,6 @@
 import type {
   ApiInboundMessageBody,
+  Attachment,
   Channel,
   CreateChannelBody,
   CreateLineBody,
@@ -204,5 +205,16 @@ export class QuickAnswersApi {
 
   delete(id: string): Promise<void> {
     return this.transport.request('DELETE', `/quick-answers/${segment(id)}`);
+  }
+}
+
+/** Attachments: upload a file, then send the returned attachment in a message. */
+export class FilesApi {
+  constructor(private readonly transport: Transport) {}
+
+  async upload(file: Blob, name: string): Promise<Attachment> {
+    const form = new FormData();
+    form.append('file', file, name);
+    return this.transport.request('POST', '/files', { form });
   }
 }
