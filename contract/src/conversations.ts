@@ -135,6 +135,18 @@ export const ClientSchema = Type.Object(
 );
 export type Client = Static<typeof ClientSchema>;
 
+/** KPI-3: the state of the answer the client is waiting for (or of the last one). */
+export const SessionKpiSchema = Type.Object({
+  state: Type.Union([Type.Literal('none'), Type.Literal('on_time'), Type.Literal('overdue'), Type.Literal('missed')], {
+    description:
+      'none: no target; on_time: answered or waiting within the target; overdue: waiting past it; missed: answered late',
+  }),
+  waitingSince: Nullable(Timestamp),
+  dueAt: Nullable(Timestamp),
+  firstAnswerSeconds: Nullable(Type.Integer()),
+  breaches: Type.Integer({ description: 'Targets missed in this session' }),
+});
+
 export const SessionSchema = Type.Object(
   {
     id: IdSchema,
@@ -153,6 +165,27 @@ export const SessionSchema = Type.Object(
     lastClientMessageAt: Nullable(Timestamp),
     closedAt: Nullable(Timestamp),
     closeReason: Nullable(Type.String()),
+    openedOffHours: Type.Boolean({ description: 'The session started outside working hours (WH-2)' }),
+    consent: Type.Union([Type.Literal('not_required'), Type.Literal('pending'), Type.Literal('given')], {
+      description: 'AG: pending = the agreement was sent and the client has not consented yet',
+    }),
+    kpi: SessionKpiSchema,
+    rating: Nullable(
+      Type.Object({
+        value: Type.Union([Type.Literal('like'), Type.Literal('dislike')]),
+        comment: Nullable(Type.String()),
+        at: Timestamp,
+      }),
+    ),
+    ratingRequestedAt: Nullable(Timestamp),
+    supervisorRating: Nullable(
+      Type.Object({
+        value: Nullable(Type.Integer({ minimum: 1, maximum: 5 })),
+        comment: Nullable(Type.String()),
+        by: Nullable(IdSchema),
+        at: Timestamp,
+      }),
+    ),
   },
   { title: 'Session' },
 );
@@ -253,6 +286,21 @@ export const AttachmentSchema = Type.Object(
 );
 export type Attachment = Static<typeof AttachmentSchema>;
 
+/** What an automatic (system) message is, so apps can render it (rating buttons, a form). */
+export const SYSTEM_KINDS = [
+  'welcome',
+  'off_hours',
+  'consent_request',
+  'contact_form_request',
+  'no_answer',
+  'close',
+  'auto_close',
+  'rating_request',
+  'rating_reply',
+] as const;
+export type SystemKind = (typeof SYSTEM_KINDS)[number];
+export const SystemKindSchema = Type.Union(SYSTEM_KINDS.map((kind) => Type.Literal(kind)));
+
 export const MessageSchema = Type.Object(
   {
     id: IdSchema,
@@ -268,6 +316,7 @@ export const MessageSchema = Type.Object(
     deliveryError: Nullable(Type.String()),
     externalId: Nullable(Type.String()),
     clientMessageId: Nullable(Type.String()),
+    systemKind: Nullable(SystemKindSchema),
     createdAt: Timestamp,
   },
   { title: 'Message' },
@@ -396,3 +445,29 @@ export const ApiInboundResultSchema = Type.Object({
   sessionId: Nullable(IdSchema),
   duplicate: Type.Boolean({ description: 'True when this externalId was already stored' }),
 });
+
+// ----- Automation (working hours, rating) -------------------------------------------------------
+
+export const ScheduleStatusSchema = Type.Object(
+  {
+    open: Type.Boolean(),
+    nextOpenAt: Nullable(Timestamp),
+    closesAt: Nullable(Timestamp),
+    timeZone: Type.String(),
+  },
+  { title: 'ScheduleStatus' },
+);
+export type ScheduleStatus = Static<typeof ScheduleStatusSchema>;
+
+export const LineScheduleSchema = Type.Object({
+  line: ScheduleStatusSchema,
+  widget: ScheduleStatusSchema,
+});
+
+export const SupervisorRatingBody = Type.Object(
+  {
+    rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    comment: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);

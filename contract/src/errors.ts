@@ -17,6 +17,7 @@ export const ERRORS = {
   already_exists: { status: 409, title: 'It already exists' },
   confirmation_required: { status: 409, title: 'This action needs an explicit confirmation' },
   plan_limit_reached: { status: 409, title: 'The plan limit is reached' },
+  consent_required: { status: 409, title: 'The client has not consented to processing personal data' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   rate_limited: { status: 429, title: 'Too many requests' },

@@ -20,6 +20,13 @@ export interface EventPayloads {
   /** Delivery state or text (erased history) of a message changed. */
   'message.updated': { message: Message; lineId: string };
   'quick_answer.changed': { quickAnswerId: string; deleted: boolean };
+  /** An in-app notice for the users in the audience: a missed KPI target, an unanswered client. */
+  notification: {
+    kind: 'kpi_first_answer' | 'kpi_further_answer' | 'no_answer';
+    dialogId: string;
+    sessionId: string;
+    text: string;
+  };
 }
 
 /** Signals that are not worth a row: typing indicators. They carry no cursor and are not replayed. */

@@ -5,3 +5,4 @@ export * from './events';
 export * from './line-settings';
 export * from './permissions';
 export * from './users';
+export * from './widget';

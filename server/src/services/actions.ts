@@ -1,5 +1,4 @@
 import type { Message, SendMessageBody, TransferBody } from '@openlines/contract';
-import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { whyIneligible } from '../core/routing';
 import type { SessionAction } from '../core/session-machine';
@@ -7,11 +6,10 @@ import { AppError, forbidden, invalidField } from '../errors';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { emitMessage, loadVisibleDialog, presentDialogs, touchDialog } from './dialogs';
-import { previewOf } from './intake';
 import { loadLineRow } from './lines';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
-import { enqueueOutbound } from './outbox';
+import { writeOutgoingMessage } from './messages';
 import { lineQueue, loadOperatorStates, redelegateLine, routeSession, routingSettingsOf } from './routing';
 import { type ActorRef, applySessionAction, lockSession } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -100,7 +98,7 @@ async function presentOne(ctx: AppContext, dialogId: string) {
     .selectAll()
     .where('id', '=', dialogId)
     .executeTakeFirstOrThrow();
-  const [dialog] = await presentDialogs(ctx.store.db, [row]);
+  const [dialog] = await presentDialogs(ctx.store.db, [row], ctx.clock.now());
   return dialog!;
 }
 
@@ -291,7 +289,7 @@ async function finish(
       .set({ last_message_preview: null })
       .where('id', '=', scope.dialog.id)
       .execute();
-    const [dialog] = await presentDialogs(scope.uow.tx, [scope.dialog]);
+    const [dialog] = await presentDialogs(scope.uow.tx, [scope.dialog], ctx.clock.now());
     for (const message of erased) {
       await emitMessage(scope.uow, actor.accountId, 'message.updated', presentMessage(message), dialog!);
     }
@@ -342,20 +340,6 @@ export async function setPinned(ctx: AppContext, actor: Actor, dialogId: string,
       .execute();
   });
   return presentOne(ctx, dialogId);
-}
-
-/** The operator as the client may see them: their profile, the line's replacement, or nobody. */
-async function operatorShownToClient(tx: Tx, line: LineRow, userId: string) {
-  const data = line.settings.queue.operatorData;
-  if (data.mode === 'hidden') return { name: null, avatarUrl: null };
-  if (data.mode === 'replaced')
-    return { name: data.replacementName || null, avatarUrl: data.replacementAvatarUrl || null };
-  const user = await tx
-    .selectFrom('users')
-    .select(['name', 'avatar_url'])
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  return { name: user?.name ?? null, avatarUrl: user?.avatar_url ?? null };
 }
 
 /**
@@ -431,63 +415,17 @@ export async function sendMessage(
         .returningAll()
         .executeTakeFirstOrThrow();
     }
-    const row = await uow.tx
-      .insertInto('messages')
-      .values({
-        account_id: actor.accountId,
-        dialog_id: dialogId,
-        session_id: session?.id ?? null,
-        channel_id: dialog.channel_id,
-        author_kind: 'operator',
-        author_id: actor.userId,
-        text: body.text ?? null,
-        attachments: JSON.stringify(attachments),
-        private: isPrivate,
-        delivery_state: isPrivate ? 'none' : 'pending',
-        delivery_error: null,
-        external_id: null,
-        client_message_id: body.clientMessageId ?? null,
-        created_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    if (!isPrivate && line) {
-      const identity = await uow.tx
-        .selectFrom('client_identities')
-        .select('external_id')
-        .where('client_id', '=', dialog.client_id)
-        .where('channel_id', '=', dialog.channel_id)
-        .executeTakeFirstOrThrow();
-      const shown = await operatorShownToClient(uow.tx, line, actor.userId);
-      const outbound: OutboundMessage = {
-        messageId: row.id,
-        dialogId,
-        recipientId: identity.external_id,
-        authorKind: 'operator',
-        authorName: shown.name,
-        authorAvatarUrl: shown.avatarUrl,
-        text: row.text,
-        attachments,
-        createdAt: now.toISOString(),
-      };
-      await enqueueOutbound(uow.tx, {
-        accountId: actor.accountId,
-        channelId: dialog.channel_id,
-        messageId: row.id,
-        payload: { kind: 'message', message: outbound },
-        now,
-      });
-      await uow.tx
-        .updateTable('dialogs')
-        .set({ last_message_at: now, last_message_preview: previewOf(body.text, attachments) })
-        .where('id', '=', dialogId)
-        .execute();
-    }
-    touchDialog(ctx, uow, actor.accountId, dialogId);
-    const message = presentMessage(row);
-    const [presented] = await presentDialogs(uow.tx, [dialog]);
-    await emitMessage(uow, actor.accountId, 'message.created', message, presented!);
-    return message;
+    return writeOutgoingMessage(ctx, uow, {
+      dialog,
+      session,
+      line,
+      authorKind: 'operator',
+      authorId: actor.userId,
+      text: body.text ?? null,
+      attachments,
+      private: isPrivate,
+      clientMessageId: body.clientMessageId ?? null,
+    });
   });
 }
 
@@ -499,7 +437,7 @@ export async function operatorTyping(
   text: string | null,
 ): Promise<void> {
   const dialog = await loadVisibleDialog(ctx.store.db, actor, dialogId);
-  const [presented] = await presentDialogs(ctx.store.db, [dialog]);
+  const [presented] = await presentDialogs(ctx.store.db, [dialog], ctx.clock.now());
   const lineId = presented!.session?.lineId ?? dialog.line_id;
   await ctx.bus.publish([
     {

@@ -8,6 +8,7 @@ import type {
 } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
+import { type KpiState, kpiState } from '../core/kpi';
 import { notFound } from '../errors';
 import type { Database } from '../store/database';
 import type { DialogRow, SessionRow } from '../store/schema';
@@ -19,7 +20,7 @@ type Reader = Database | Tx;
 
 const OPEN = ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'] as const;
 
-export function presentSession(row: SessionRow, participantIds: string[]): Session {
+export function presentSession(row: SessionRow, participantIds: string[], kpi: KpiState): Session {
   const iso = (date: Date | null) => (date ? date.toISOString() : null);
   return {
     id: row.id,
@@ -38,11 +39,77 @@ export function presentSession(row: SessionRow, participantIds: string[]): Sessi
     lastClientMessageAt: iso(row.last_client_message_at),
     closedAt: iso(row.closed_at),
     closeReason: row.close_reason,
+    openedOffHours: row.opened_off_hours,
+    consent: row.consent_given_at ? 'given' : row.consent_requested_at ? 'pending' : 'not_required',
+    kpi: {
+      state: kpi.state,
+      waitingSince: iso(kpi.waitingSince),
+      dueAt: iso(kpi.dueAt),
+      firstAnswerSeconds: kpi.firstAnswerSeconds,
+      breaches: kpi.breaches,
+    },
+    rating:
+      row.rating && row.rated_at
+        ? { value: row.rating, comment: row.rating_comment, at: row.rated_at.toISOString() }
+        : null,
+    ratingRequestedAt: iso(row.rating_requested_at),
+    supervisorRating: row.supervisor_rated_at
+      ? {
+          value: row.supervisor_rating,
+          comment: row.supervisor_comment,
+          by: row.supervisor_rated_by,
+          at: row.supervisor_rated_at.toISOString(),
+        }
+      : null,
   };
 }
 
+/** KPI facts of sessions: their line's targets and how many targets each has missed. */
+async function kpiOf(db: Reader, sessions: SessionRow[], now: Date): Promise<Map<string, KpiState>> {
+  const result = new Map<string, KpiState>();
+  if (sessions.length === 0) return result;
+  const lineIds = [...new Set(sessions.map((s) => s.line_id))];
+  const [lines, breaches] = await Promise.all([
+    db.selectFrom('lines').select(['id', 'settings']).where('id', 'in', lineIds).execute(),
+    db
+      .selectFrom('kpi_breaches')
+      .select(['session_id', (eb) => eb.fn.countAll<number>().as('count')])
+      .where(
+        'session_id',
+        'in',
+        sessions.map((s) => s.id),
+      )
+      .groupBy('session_id')
+      .execute(),
+  ]);
+  const settingsOf = new Map(lines.map((line) => [line.id, line.settings]));
+  const breachesOf = new Map(breaches.map((b) => [b.session_id, Number(b.count)]));
+  for (const session of sessions) {
+    const settings = settingsOf.get(session.line_id);
+    const targets = {
+      firstAnswerSeconds: settings?.kpi.firstAnswer.targetSeconds ?? 0,
+      furtherAnswerSeconds: settings?.kpi.furtherAnswer.targetSeconds ?? 0,
+    };
+    result.set(
+      session.id,
+      kpiState(
+        targets,
+        {
+          open: OPEN.includes(session.status as (typeof OPEN)[number]),
+          createdAt: session.created_at,
+          firstAnswerAt: session.first_answer_at,
+          waitingSince: session.waiting_since,
+          breaches: breachesOf.get(session.id) ?? 0,
+        },
+        now,
+      ),
+    );
+  }
+  return result;
+}
+
 /** Presents dialogs with their client, channel kind and latest session, in a few batched reads. */
-export async function presentDialogs(db: Reader, rows: DialogRow[]): Promise<Dialog[]> {
+export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): Promise<Dialog[]> {
   if (rows.length === 0) return [];
   const dialogIds = rows.map((r) => r.id);
   const clientIds = [...new Set(rows.map((r) => r.client_id))];
@@ -89,6 +156,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[]): Promise<Dia
     ]),
   );
   const kindById = new Map(channels.map((c) => [c.id, c.kind]));
+  const kpis = await kpiOf(db, sessions, now);
   const sessionByDialog = new Map(sessions.map((s) => [s.dialog_id, s]));
   return rows.map((row) => {
     const session = sessionByDialog.get(row.id);
@@ -105,6 +173,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[]): Promise<Dia
         ? presentSession(
             session,
             participants.filter((p) => p.session_id === session.id).map((p) => p.user_id),
+            kpis.get(session.id)!,
           )
         : null,
       lastMessageAt: row.last_message_at ? row.last_message_at.toISOString() : null,
@@ -146,11 +215,11 @@ export async function dialogRecipients(tx: Reader, dialog: Dialog): Promise<stri
 }
 
 /** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
-export function touchDialog(_ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
+export function touchDialog(ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
   uow.beforeCommit(`dialog:${dialogId}`, async () => {
     const row = await uow.tx.selectFrom('dialogs').selectAll().where('id', '=', dialogId).executeTakeFirst();
     if (!row) return;
-    const [dialog] = await presentDialogs(uow.tx, [row]);
+    const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
     const users = await dialogRecipients(uow.tx, dialog!);
     uow.events.emit(
       accountId,
@@ -221,7 +290,7 @@ export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: stri
 
 export async function getDialog(ctx: AppContext, actor: Actor, dialogId: string): Promise<Dialog> {
   const row = await loadVisibleDialog(ctx.store.db, actor, dialogId);
-  const [dialog] = await presentDialogs(ctx.store.db, [row]);
+  const [dialog] = await presentDialogs(ctx.store.db, [row], ctx.clock.now());
   return dialog!;
 }
 
@@ -292,7 +361,7 @@ export async function listDialogs(
     .limit(query.limit ?? 50)
     .offset(query.offset ?? 0)
     .execute();
-  return { items: await presentDialogs(ctx.store.db, rows), total: Number(total) };
+  return { items: await presentDialogs(ctx.store.db, rows, ctx.clock.now()), total: Number(total) };
 }
 
 export async function listMessages(

@@ -229,7 +229,7 @@ export async function receiveInbound(
       .execute();
     if (!dialog.spam) {
       touchDialog(ctx, uow, channel.account_id, dialog.id);
-      const [presented] = await presentDialogs(tx, [dialog]);
+      const [presented] = await presentDialogs(tx, [dialog], ctx.clock.now());
       await emitMessage(uow, channel.account_id, 'message.created', presentMessage(row), presented!);
     }
     return { messageId: row.id, dialogId: dialog.id, sessionId: session?.id ?? null, duplicate: false };

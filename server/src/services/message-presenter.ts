@@ -17,6 +17,7 @@ export function presentMessage(row: MessageRow): Message {
     deliveryError: row.delivery_error,
     externalId: row.external_id,
     clientMessageId: row.client_message_id,
+    systemKind: (row.system_kind as Message['systemKind']) ?? null,
     createdAt: row.created_at.toISOString(),
   };
 }

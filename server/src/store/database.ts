@@ -8,6 +8,8 @@ import * as conversations from './migrations/0002-conversations';
 import * as presence from './migrations/0003-presence';
 import * as files from './migrations/0004-files';
 import * as channelState from './migrations/0005-channel-state';
+import * as widget from './migrations/0006-widget';
+import * as automation from './migrations/0007-automation';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -26,6 +28,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-presence': presence,
   '0004-files': files,
   '0005-channel-state': channelState,
+  '0006-widget': widget,
+  '0007-automation': automation,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

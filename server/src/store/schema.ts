@@ -181,6 +181,20 @@ export interface SessionsTable {
   last_operator_message_at: NullableTimestamp;
   closed_at: NullableTimestamp;
   close_reason: string | null;
+  opened_off_hours: Generated<boolean>;
+  off_hours_reply_sent: Generated<boolean>;
+  /** The first client message the operator has not answered yet (KPI, no-answer rule). */
+  waiting_since: NullableTimestamp;
+  consent_requested_at: NullableTimestamp;
+  consent_given_at: NullableTimestamp;
+  rating_requested_at: NullableTimestamp;
+  rating: 'like' | 'dislike' | null;
+  rating_comment: string | null;
+  rated_at: NullableTimestamp;
+  supervisor_rating: number | null;
+  supervisor_comment: string | null;
+  supervisor_rated_by: string | null;
+  supervisor_rated_at: NullableTimestamp;
 }
 
 export interface SessionTransitionsTable {
@@ -220,6 +234,7 @@ export interface MessagesTable {
   delivery_error: string | null;
   external_id: string | null;
   client_message_id: string | null;
+  system_kind: string | null;
   created_at: Timestamp;
 }
 
@@ -282,6 +297,52 @@ export interface ChannelStateTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface AgreementVersionsTable {
+  id: Generated<string>;
+  account_id: string;
+  line_id: string;
+  version: number;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface ConsentsTable {
+  id: Generated<string>;
+  account_id: string;
+  client_id: string;
+  agreement_version_id: string;
+  channel_id: string | null;
+  session_id: string | null;
+  how: 'button' | 'reply';
+  given_at: Timestamp;
+}
+
+export interface KpiBreachesTable {
+  id: Generated<string>;
+  account_id: string;
+  session_id: string;
+  kind: 'first_answer' | 'further_answer';
+  operator_id: string | null;
+  waiting_since: Timestamp;
+  due_at: Timestamp;
+  answered_at: NullableTimestamp;
+}
+
+export interface WidgetVisitorsTable {
+  id: Generated<string>;
+  account_id: string;
+  channel_id: string;
+  /** SHA-256 of the visitor token; the token itself lives only in the visitor's browser. */
+  token_hash: string;
+  /** The visitor's client identity in the channel: `v:<visitor id>`, or `u:<site user id>` once identified. */
+  external_id: string;
+  user_id: string | null;
+  name: string | null;
+  email: string | null;
+  created_at: DefaultTimestamp;
+  last_seen_at: DefaultTimestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -314,6 +375,10 @@ export interface DB {
   operator_connections: OperatorConnectionsTable;
   files: FilesTable;
   channel_state: ChannelStateTable;
+  widget_visitors: WidgetVisitorsTable;
+  agreement_versions: AgreementVersionsTable;
+  consents: ConsentsTable;
+  kpi_breaches: KpiBreachesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -331,4 +396,5 @@ export type ClientRow = Selectable<ClientsTable>;
 export type DialogRow = Selectable<DialogsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type MessageRow = Selectable<MessagesTable>;
+export type WidgetVisitorRow = Selectable<WidgetVisitorsTable>;
 export type QuickAnswerRow = Selectable<QuickAnswersTable>;
