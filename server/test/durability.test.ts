@@ -34,7 +34,8 @@ describe('a queue timeout across a restart', () => {
     const world = await createEngineWorld({
       clock,
       server: storage,
-      settings: { queue: { distribution: 'strictly', queueTimeSeconds: 60 } },
+      // Only the queue timeout is due after 61 s: the no-answer rule waits an hour.
+      settings: { queue: { distribution: 'strictly', queueTimeSeconds: 60, noAnswerTimeSeconds: 3600 } },
     });
     await world.online(...world.operators);
     const intake = await world.clientSays('restart-1', 'hello');
@@ -71,7 +72,11 @@ describe.runIf(usingPostgres)('timers in two processes', () => {
   it('a due timer fires in exactly one of them', async () => {
     const clock = new FakeClock('2026-03-02T10:00:00Z');
     const storage = await durableStorage();
-    const world = await createEngineWorld({ clock, server: { ...storage, busNamespace: 'timers-2p' } });
+    const world = await createEngineWorld({
+      clock,
+      server: { ...storage, busNamespace: 'timers-2p' },
+      settings: { queue: { noAnswerTimeSeconds: 3600 } },
+    });
     const second = await createTestServer({ clock, workers: false, ...storage, busNamespace: 'timers-2p' });
     cleanups.push(() => second.stop());
     cleanups.push(() => world.stop());

@@ -9,6 +9,7 @@ import type {
   Line,
   Message,
   QuickAnswer,
+  ScheduleStatus,
   SendMessageBody,
   SessionTransition,
   TransferBody,
@@ -36,6 +37,11 @@ export class LinesApi {
 
   update(id: string, input: UpdateLineBody): Promise<Line> {
     return this.transport.request('PATCH', `/lines/${segment(id)}`, { body: input });
+  }
+
+  /** Is the line (and its widget) open now, and when does it open next. */
+  schedule(id: string): Promise<{ line: ScheduleStatus; widget: ScheduleStatus }> {
+    return this.transport.request('GET', `/lines/${segment(id)}/schedule`);
   }
 
   /** Deletes the line with its dialogs and history; `confirmName` must be the line's name. */
@@ -170,6 +176,13 @@ export class DialogsApi {
 
   unpin(id: string): Promise<Dialog> {
     return this.#action(id, 'unpin');
+  }
+
+  /** QR-3: a supervisor's 1–5 and/or comment on a session. */
+  rateAsSupervisor(sessionId: string, input: { rating?: number; comment?: string }): Promise<void> {
+    return this.transport.request('POST', `/sessions/${segment(sessionId)}/supervisor-rating`, {
+      body: input,
+    });
   }
 
   typing(id: string, text?: string): Promise<void> {

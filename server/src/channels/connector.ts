@@ -1,3 +1,4 @@
+import type { Attachment } from '@openlines/contract';
 import type { TSchema } from '@sinclair/typebox';
 import type { Clock } from '../core/clock';
 import type { InboundMessage, OutboundMessage } from './types';
@@ -31,6 +32,11 @@ export interface ConnectorIo {
   clock: Clock;
   /** An outbound request is aborted (→ ConnectorError 'temporary') after this long. */
   timeoutMs: number;
+  /**
+   * The bytes of an attachment Openlines stores itself (one of our capability URLs), for channels
+   * that upload files rather than link them; null for any other URL. Given to `send` only.
+   */
+  readAttachment?(attachment: Attachment): Promise<Buffer | null>;
 }
 
 export interface PrepareInput<S> {
@@ -85,6 +91,12 @@ export interface ChannelConnector<S = Record<string, unknown>> {
   readonly title: string;
   /** TypeBox schema of the settings an administrator sends on create/update. */
   readonly settingsSchema: TSchema;
+  /**
+   * How a client answers the agreement and rating requests (AG-2, QR-1): `button` — the channel
+   * has explicit buttons (the widget); `reply` (the default) — the client's next message is the
+   * consent, and "1"/"0" is the rating.
+   */
+  readonly answersBy?: 'button' | 'reply';
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**
@@ -111,6 +123,7 @@ export const CONNECTOR_ERROR_CODES = [
   'auth_revoked',
   'not_found',
   'invalid_payload',
+  'recipient_unreachable',
 ] as const;
 export type ConnectorErrorCode = (typeof CONNECTOR_ERROR_CODES)[number];
 
@@ -119,6 +132,7 @@ export const PERMANENT_CONNECTOR_ERRORS: ReadonlySet<ConnectorErrorCode> = new S
   'auth_revoked',
   'not_found',
   'invalid_payload',
+  'recipient_unreachable',
 ]);
 
 /**
@@ -129,6 +143,8 @@ export const PERMANENT_CONNECTOR_ERRORS: ReadonlySet<ConnectorErrorCode> = new S
  *   auth_revoked    the channel no longer accepts our credentials: fail, an admin must act
  *   not_found       the recipient or endpoint is gone: fail
  *   invalid_payload the channel refuses this message: fail
+ *   recipient_unreachable  this one client cannot be reached (blocked the bot, deleted the account):
+ *                   fail, and the outbox marks the dialog unreachable; the channel itself is fine
  */
 export class ConnectorError extends Error {
   readonly retryAfterMs: number | undefined;

@@ -5,6 +5,7 @@ import type { SessionAction } from '../core/session-machine';
 import { AppError, forbidden, invalidField } from '../errors';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
+import { onOperatorAnswer, onSessionClosed } from './automation/hooks';
 import { emitMessage, loadVisibleDialog, presentDialogs, touchDialog } from './dialogs';
 import { loadLineRow } from './lines';
 import { lockLines } from './locks';
@@ -294,6 +295,17 @@ async function finish(
       await emitMessage(scope.uow, actor.accountId, 'message.updated', presentMessage(message), dialog!);
     }
   }
+  const channel = await scope.uow.tx
+    .selectFrom('channels')
+    .selectAll()
+    .where('id', '=', scope.dialog.channel_id)
+    .executeTakeFirstOrThrow();
+  await onSessionClosed(
+    ctx,
+    scope.uow,
+    { line: scope.line, dialog: scope.dialog, session: closed, channel },
+    action.type === 'mark_spam' ? 'spam' : 'operator',
+  );
   await redelegateLine(ctx, scope.uow, actor.accountId, scope.line.id);
   return closed;
 }
@@ -410,10 +422,11 @@ export async function sendMessage(
       );
       session = await uow.tx
         .updateTable('sessions')
-        .set({ last_operator_message_at: now, unanswered: false })
+        .set({ last_operator_message_at: now })
         .where('id', '=', session.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+      session = await onOperatorAnswer(ctx, uow, line, session);
     }
     return writeOutgoingMessage(ctx, uow, {
       dialog,

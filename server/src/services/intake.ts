@@ -1,12 +1,16 @@
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
-import type { ChannelRow, DialogRow, SessionRow } from '../store/schema';
+import type { ChannelRow, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
+import { answersBy } from './automation/answers';
+import { onClientMessage, onSessionOpened } from './automation/hooks';
+import { latestSession } from './automation/lookup';
+import { isRatingReply, writeClientRating } from './automation/rating';
 import { emitMessage, presentDialogs, touchDialog } from './dialogs';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';
-import { applySessionAction, recordSessionStart } from './sessions';
+import { applySessionAction, recordSessionStart, SYSTEM } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 export interface IntakeResult {
@@ -97,12 +101,12 @@ async function findOrCreateDialog(
     .executeTakeFirstOrThrow();
 }
 
+/** The dialog's open session, or a new one in state `new`; `opened` says which. */
 async function openSessionOf(
-  ctx: AppContext,
   uow: UnitOfWork,
   dialog: DialogRow,
   now: Date,
-): Promise<SessionRow> {
+): Promise<{ session: SessionRow; opened: boolean }> {
   const open = await uow.tx
     .selectFrom('sessions')
     .selectAll()
@@ -115,7 +119,7 @@ async function openSessionOf(
     // this line's lock breaks the id order, so a rare deadlock is possible; PostgreSQL detects it and
     // the transaction is retried (services/transaction).
     if (open.line_id !== dialog.line_id) await lockLines(uow.tx, [open.line_id]);
-    return open;
+    return { session: open, opened: false };
   }
   const session = await uow.tx
     .insertInto('sessions')
@@ -133,21 +137,7 @@ async function openSessionOf(
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordSessionStart(uow, session, { kind: 'client', id: dialog.client_id }, now);
-  const line = await uow.tx
-    .selectFrom('lines')
-    .select('active')
-    .where('id', '=', dialog.line_id)
-    .executeTakeFirstOrThrow();
-  // LN-4: an inactive line stores the session but does not route it until it is switched on.
-  if (!line.active) return session;
-  return applySessionAction(
-    ctx,
-    uow,
-    session,
-    { type: 'enqueue' },
-    { kind: 'system', id: null },
-    'new_session',
-  );
+  return { session, opened: true };
 }
 
 /**
@@ -181,58 +171,89 @@ export async function receiveInbound(
     // Checked again under the dialog lock: a concurrent delivery of the same message may have won.
     const raced = await findDuplicate(tx, channel.id, message.externalId);
     if (raced) return raced;
-    let session: SessionRow | null = null;
-    if (!dialog.spam) {
-      session = await openSessionOf(ctx, uow, dialog, now);
-      if (session.status !== 'new' && session.status !== 'queued') {
-        session = await applySessionAction(
-          ctx,
-          uow,
-          session,
-          { type: 'client_message' },
-          { kind: 'client', id: clientId },
-          'client_message',
-        );
-      }
-      session = await tx
-        .updateTable('sessions')
-        .set({ last_client_message_at: now })
-        .where('id', '=', session.id)
+    const client = { kind: 'client' as const, id: clientId };
+    const insertMessage = (sessionId: string | null) =>
+      tx
+        .insertInto('messages')
+        .values({
+          account_id: channel.account_id,
+          dialog_id: dialog.id,
+          session_id: sessionId,
+          channel_id: channel.id,
+          author_kind: 'client',
+          author_id: clientId,
+          text: message.text ?? null,
+          attachments: JSON.stringify(message.attachments ?? []),
+          spam: dialog.spam,
+          delivery_state: 'received',
+          delivery_error: null,
+          external_id: message.externalId,
+          client_message_id: null,
+          created_at: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
-      if (session.status === 'queued') session = await routeSession(ctx, uow, session);
+    const finish = async (row: MessageRow, session: SessionRow | null) => {
+      await tx
+        .updateTable('dialogs')
+        .set({ last_message_at: now, last_message_preview: previewOf(message.text, message.attachments) })
+        .where('id', '=', dialog.id)
+        .execute();
+      if (!dialog.spam) {
+        touchDialog(ctx, uow, channel.account_id, dialog.id);
+        const [presented] = await presentDialogs(tx, [dialog], now);
+        await emitMessage(uow, channel.account_id, 'message.created', presentMessage(row), presented!);
+      }
+      return { messageId: row.id, dialogId: dialog.id, sessionId: session?.id ?? null, duplicate: false };
+    };
+    // A spam-marked client's messages are kept but go nowhere.
+    if (dialog.spam) return finish(await insertMessage(null), null);
+
+    // QR-1 in messengers: "1"/"0" answers the latest session's rating request, opening nothing new.
+    const line = await tx.selectFrom('lines').selectAll().where('id', '=', lineId).executeTakeFirstOrThrow();
+    const latest = await latestSession(tx, dialog.id);
+    const latestLine = latest && latest.line_id !== line.id ? await loadLineOf(tx, latest) : line;
+    const rating =
+      answersBy(channel) === 'reply' ? isRatingReply(latestLine, latest, message.text, now) : null;
+    if (latest && rating) {
+      const row = await insertMessage(latest.id);
+      await writeClientRating(ctx, uow, { dialog, line: latestLine, session: latest, channel }, rating, null);
+      return finish(row, latest);
     }
-    const row = await tx
-      .insertInto('messages')
-      .values({
-        account_id: channel.account_id,
-        dialog_id: dialog.id,
-        session_id: session?.id ?? null,
-        channel_id: channel.id,
-        author_kind: 'client',
-        author_id: clientId,
-        text: message.text ?? null,
-        attachments: JSON.stringify(message.attachments ?? []),
-        spam: dialog.spam,
-        delivery_state: 'received',
-        delivery_error: null,
-        external_id: message.externalId,
-        client_message_id: null,
-        created_at: now,
-      })
+
+    const { session: current, opened } = await openSessionOf(uow, dialog, now);
+    const row = await insertMessage(current.id);
+    const conversation = {
+      line: current.line_id === line.id ? line : await loadLineOf(tx, current),
+      dialog,
+      channel,
+    };
+    let session = current;
+    if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
+    session = await onClientMessage(ctx, uow, { ...conversation, session }, { opensSession: opened });
+    if (session.status === 'new') {
+      // LN-4: an inactive line stores the session but does not route it until it is switched on.
+      if (conversation.line.active) {
+        session = await applySessionAction(ctx, uow, session, { type: 'enqueue' }, SYSTEM, 'new_session');
+      }
+    } else if (session.status !== 'queued') {
+      session = await applySessionAction(
+        ctx,
+        uow,
+        session,
+        { type: 'client_message' },
+        client,
+        'client_message',
+      );
+    }
+    session = await tx
+      .updateTable('sessions')
+      .set({ last_client_message_at: now })
+      .where('id', '=', session.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx
-      .updateTable('dialogs')
-      .set({ last_message_at: now, last_message_preview: previewOf(message.text, message.attachments) })
-      .where('id', '=', dialog.id)
-      .execute();
-    if (!dialog.spam) {
-      touchDialog(ctx, uow, channel.account_id, dialog.id);
-      const [presented] = await presentDialogs(tx, [dialog], ctx.clock.now());
-      await emitMessage(uow, channel.account_id, 'message.created', presentMessage(row), presented!);
-    }
-    return { messageId: row.id, dialogId: dialog.id, sessionId: session?.id ?? null, duplicate: false };
+    if (session.status === 'queued') session = await routeSession(ctx, uow, session);
+    return finish(row, session);
   });
 }
 
@@ -247,4 +268,8 @@ async function findDuplicate(tx: Tx, channelId: string, externalId: string): Pro
   return row
     ? { messageId: row.id, dialogId: row.dialog_id, sessionId: row.session_id, duplicate: true }
     : null;
+}
+
+async function loadLineOf(tx: Tx, session: SessionRow): Promise<LineRow> {
+  return tx.selectFrom('lines').selectAll().where('id', '=', session.line_id).executeTakeFirstOrThrow();
 }

@@ -11,6 +11,7 @@ import {
 } from '../core/routing';
 import type { SessionStatus } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
+import { lineOpenNow } from './automation/schedule';
 import { applySessionAction, SYSTEM } from './sessions';
 import { armTimer } from './timers';
 import type { Tx, UnitOfWork } from './transaction';
@@ -187,8 +188,9 @@ export async function routeSession(
   session: SessionRow,
 ): Promise<SessionRow> {
   const line = await lockLineRow(uow.tx, session.line_id);
-  if (!line?.active || session.status !== 'queued') return session;
   const now = ctx.clock.now();
+  // WH-2: outside working hours sessions wait in the queue; the sweep routes them once it opens.
+  if (!line?.active || session.status !== 'queued' || !lineOpenNow(line, now)) return session;
   const queue = await lineQueue(uow.tx, line);
   const pinned = (await pinnedOperatorOf(uow.tx, [session.dialog_id])).get(session.dialog_id) ?? null;
   const operators = await loadOperatorStates(uow.tx, line, pinned ? [...queue, pinned] : queue, now);
@@ -239,6 +241,7 @@ export async function redelegateLine(
     .where('queued_at', '<=', roundOver)
     .where(sql<boolean>`jsonb_array_length(passed_by) > 0`)
     .execute();
+  if (!lineOpenNow(line, now)) return;
   const waiting = await uow.tx
     .selectFrom('sessions')
     .selectAll()

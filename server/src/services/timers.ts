@@ -1,7 +1,13 @@
 import type { Tx } from './transaction';
 
-/** Kinds of durable timers; later issues add no-answer, auto-close, rating window, bot hand-over. */
-export type TimerKind = 'queue_timeout';
+/** Kinds of durable timers; each has one handler in workers/timers. */
+export type TimerKind =
+  | 'queue_timeout'
+  | 'no_answer'
+  | 'auto_close'
+  | 'rating_request'
+  | 'kpi_first_answer'
+  | 'kpi_further_answer';
 
 /** Arms (or re-arms) a session's timer of one kind in the caller's transaction. */
 export async function armTimer(

@@ -1,5 +1,11 @@
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
+import {
+  autoCloseFired,
+  kpiTargetMissed,
+  noAnswerFired,
+  ratingRequestFired,
+} from '../services/automation/timers';
 import { lockLines } from '../services/locks';
 import { sweepStaleConnections } from '../services/presence';
 import { redelegateLine, routeSession } from '../services/routing';
@@ -13,6 +19,7 @@ type TimerHandler = (
   uow: UnitOfWork,
   session: SessionRow,
   payload: Record<string, unknown>,
+  dueAt: Date,
 ) => Promise<void>;
 
 /**
@@ -34,6 +41,13 @@ const HANDLERS: Record<TimerKind, TimerHandler> = {
     await routeSession(ctx, uow, queued);
     await redelegateLine(ctx, uow, session.account_id, session.line_id);
   },
+  no_answer: (ctx, uow, session) => noAnswerFired(ctx, uow, session),
+  auto_close: (ctx, uow, session) => autoCloseFired(ctx, uow, session),
+  rating_request: (ctx, uow, session) => ratingRequestFired(ctx, uow, session),
+  kpi_first_answer: (ctx, uow, session, _payload, dueAt) =>
+    kpiTargetMissed(ctx, uow, session, 'first_answer', dueAt),
+  kpi_further_answer: (ctx, uow, session, _payload, dueAt) =>
+    kpiTargetMissed(ctx, uow, session, 'further_answer', dueAt),
 };
 
 const BATCH = 50;
@@ -127,7 +141,7 @@ export class TimerWorker {
         return true;
       }
       try {
-        await handler(this.ctx, uow, session, timer.payload);
+        await handler(this.ctx, uow, session, timer.payload, timer.due_at);
       } catch (error) {
         // A state that no longer allows the action means the timer is stale: it is simply dropped.
         if (!(error instanceof AppError && error.code === 'invalid_state')) throw error;

@@ -9,6 +9,7 @@ import {
   MessageListQuery,
   MessageSchema,
   SendMessageBody,
+  SupervisorRatingBody,
   TransferBody,
   TransitionSchema,
   TypingBody,
@@ -27,6 +28,7 @@ import {
   takeDialog,
   transferDialog,
 } from '../../services/actions';
+import { rateBySupervisor } from '../../services/automation/rating';
 import { getDialog, listDialogs, listMessages, listTransitions } from '../../services/dialogs';
 import { actorOf } from '../auth';
 
@@ -163,6 +165,22 @@ export const dialogRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
   );
   app.post('/dialogs/:id/unpin', Action('Unpin the dialog'), async (request) =>
     setPinned(ctx, actorOf(request), request.params.id, false),
+  );
+  app.post(
+    '/sessions/:id/supervisor-rating',
+    {
+      schema: {
+        tags: ['dialogs'],
+        summary: 'Rate a session as a supervisor: 1–5 and/or a comment (QR-3)',
+        params: IdParams,
+        body: SupervisorRatingBody,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await rateBySupervisor(ctx, actorOf(request), request.params.id, request.body);
+      return reply.status(204).send(null);
+    },
   );
   app.post(
     '/dialogs/:id/typing',

@@ -3,12 +3,14 @@ import {
   CreateLineBody,
   DeleteLineQuery,
   IdParams,
+  LineScheduleSchema,
   LineSchema,
   LinesOverviewSchema,
   UpdateLineBody,
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
+import { lineScheduleOf } from '../../services/automation/schedule';
 import {
   createLine,
   deleteLine,
@@ -55,6 +57,18 @@ export const lineRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
     },
     async (request) =>
       presentLine(await loadLineRow(ctx.store.db, actorOf(request).accountId, request.params.id)),
+  );
+  app.get(
+    '/lines/:id/schedule',
+    {
+      schema: {
+        tags: ['lines'],
+        summary: 'Is the line (and its widget) open now, when does it open next (WH-1..WH-3)',
+        params: IdParams,
+        response: { 200: LineScheduleSchema },
+      },
+    },
+    async (request) => lineScheduleOf(ctx, actorOf(request), request.params.id),
   );
   app.patch(
     '/lines/:id',

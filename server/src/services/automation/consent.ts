@@ -1,0 +1,140 @@
+import type { AppContext } from '../../context';
+import { AppError } from '../../errors';
+import type { ChannelRow, LineRow } from '../../store/schema';
+import { touchDialog } from '../dialogs';
+import { lockLines } from '../locks';
+import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
+import { clientDialogOn } from './lookup';
+
+/**
+ * Consent to process personal data (AG-1..AG-3). Each change of a line's agreement text is a new
+ * version; a consent names the version the client agreed to, with when, where and how.
+ */
+
+/** The current version of the line's agreement, created on first use after each text change. */
+export async function currentAgreementVersion(tx: Tx, line: LineRow, now: Date): Promise<string> {
+  const latest = await tx
+    .selectFrom('agreement_versions')
+    .select(['id', 'version', 'text'])
+    .where('line_id', '=', line.id)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (latest && latest.text === line.settings.agreement.text) return latest.id;
+  const created = await tx
+    .insertInto('agreement_versions')
+    .values({
+      account_id: line.account_id,
+      line_id: line.id,
+      version: (latest?.version ?? 0) + 1,
+      text: line.settings.agreement.text,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(['line_id', 'version']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (created) return created.id;
+  // Another transaction versioned the same change first.
+  return currentAgreementVersion(tx, line, now);
+}
+
+/** Whether the client has consented to the line's current agreement text. */
+export async function hasConsent(tx: Tx, line: LineRow, clientId: string, now: Date): Promise<boolean> {
+  const version = await currentAgreementVersion(tx, line, now);
+  const consent = await tx
+    .selectFrom('consents')
+    .select('id')
+    .where('client_id', '=', clientId)
+    .where('agreement_version_id', '=', version)
+    .executeTakeFirst();
+  return consent !== undefined;
+}
+
+/** Records consent in the caller's transaction and marks the session; idempotent. */
+export async function writeConsent(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  input: {
+    line: LineRow;
+    clientId: string;
+    channelId: string;
+    sessionId: string | null;
+    dialogId: string;
+    how: 'button' | 'reply';
+  },
+): Promise<void> {
+  const now = ctx.clock.now();
+  const version = await currentAgreementVersion(uow.tx, input.line, now);
+  await uow.tx
+    .insertInto('consents')
+    .values({
+      account_id: input.line.account_id,
+      client_id: input.clientId,
+      agreement_version_id: version,
+      channel_id: input.channelId,
+      session_id: input.sessionId,
+      how: input.how,
+      given_at: now,
+    })
+    .onConflict((oc) => oc.columns(['client_id', 'agreement_version_id']).doNothing())
+    .execute();
+  if (input.sessionId) {
+    await uow.tx
+      .updateTable('sessions')
+      .set({ consent_given_at: now })
+      .where('id', '=', input.sessionId)
+      .where('consent_given_at', 'is', null)
+      .execute();
+  }
+  touchDialog(ctx, uow, input.line.account_id, input.dialogId);
+}
+
+/** AG-2 in the widget: the visitor pressed the consent button. */
+export async function recordConsent(
+  ctx: AppContext,
+  input: { channel: ChannelRow; clientExternalId: string; how: 'button' | 'reply' },
+): Promise<void> {
+  await runInTransaction(ctx, async (uow) => {
+    const found = await clientDialogOn(uow.tx, input.channel, input.clientExternalId);
+    if (!found) throw new AppError('not_found', 'There is no conversation to consent in yet');
+    await lockLines(uow.tx, [found.line.id]);
+    await writeConsent(ctx, uow, {
+      line: found.line,
+      clientId: found.dialog.client_id,
+      channelId: input.channel.id,
+      sessionId: found.session?.id ?? null,
+      dialogId: found.dialog.id,
+      how: input.how,
+    });
+  });
+}
+
+/**
+ * AG-3: no CRM record may be saved for a client who has not consented on a line that requires it.
+ * The CRM's save actions call this and show its reason to the operator.
+ */
+export async function assertConsentForCrm(
+  ctx: AppContext,
+  accountId: string,
+  dialogId: string,
+): Promise<void> {
+  const dialog = await ctx.store.db
+    .selectFrom('dialogs')
+    .innerJoin('lines', 'lines.id', 'dialogs.line_id')
+    .selectAll('lines')
+    .select(['dialogs.client_id as client_id'])
+    .where('dialogs.id', '=', dialogId)
+    .where('dialogs.account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!dialog) throw new AppError('not_found', 'The dialog does not exist');
+  if (!dialog.settings.agreement.required) return;
+  const given = await ctx.store.db
+    .transaction()
+    .execute((tx) => hasConsent(tx, dialog, dialog.client_id, ctx.clock.now()));
+  if (!given) {
+    throw new AppError(
+      'consent_required',
+      'The client has not consented to the processing of personal data, so no CRM record may be saved for them',
+    );
+  }
+}

@@ -1,0 +1,291 @@
+import type { AppContext } from '../../context';
+import { automaticText, planNewSession, ratingTexts } from '../../core/automation';
+import { kpiAlertText } from '../../core/kpi';
+import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
+import { touchDialog } from '../dialogs';
+import { writeOutgoingMessage } from '../messages';
+import { redelegateLine } from '../routing';
+import { applySessionAction } from '../sessions';
+import { armTimer, cancelTimers } from '../timers';
+import type { UnitOfWork } from '../transaction';
+import { answersBy } from './answers';
+import { hasConsent, writeConsent } from './consent';
+import { lineOpenNow } from './schedule';
+import { serverText } from './texts';
+
+/**
+ * Where the line's automation (SPEC §3–§8) meets the conversation engine. Each hook runs inside the
+ * use case's transaction, so an automatic text, the timers it arms and the state change that caused
+ * them commit together, and a timer that fires later re-reads the state and does nothing if it
+ * moved on (workers/timers).
+ */
+
+interface Conversation {
+  line: LineRow;
+  dialog: DialogRow;
+  session: SessionRow;
+  channel: ChannelRow;
+}
+
+const seconds = (now: Date, count: number) => new Date(now.getTime() + count * 1000);
+
+async function systemMessage(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  systemKind: Parameters<typeof writeOutgoingMessage>[2]['systemKind'],
+  text: string,
+  quickReplies?: { title: string; reply: string }[],
+) {
+  await writeOutgoingMessage(ctx, uow, {
+    dialog: c.dialog,
+    session: c.session,
+    line: c.line,
+    authorKind: 'system',
+    authorId: null,
+    text,
+    systemKind,
+    ...(quickReplies ? { quickReplies } : {}),
+  });
+}
+
+/**
+ * A new session: notes whether it started off hours (WH-2), and sends the agreement (AG-1), the
+ * off-hours reply or the welcome (AA-1) and the contact form (AA-2); arms the first-answer KPI.
+ */
+export async function onSessionOpened(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+): Promise<SessionRow> {
+  const now = ctx.clock.now();
+  const settings = c.line.settings;
+  const previous = await uow.tx
+    .selectFrom('sessions')
+    .select('id')
+    .where('dialog_id', '=', c.dialog.id)
+    .where('id', '!=', c.session.id)
+    .limit(1)
+    .executeTakeFirst();
+  const offHours = !lineOpenNow(c.line, now);
+  const consentNeeded =
+    settings.agreement.required && !(await hasConsent(uow.tx, c.line, c.dialog.client_id, now));
+  const planned = planNewSession(
+    settings,
+    c.channel.kind,
+    { offHours, firstSessionOfDialog: previous === undefined, consentNeeded },
+    serverText(settings.other.language, 'contactForm'),
+  );
+  const session = await uow.tx
+    .updateTable('sessions')
+    .set({
+      opened_off_hours: offHours,
+      off_hours_reply_sent: planned.some((p) => p.systemKind === 'off_hours'),
+      ...(consentNeeded ? { consent_requested_at: now } : {}),
+    })
+    .where('id', '=', c.session.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  for (const { systemKind, text } of planned)
+    await systemMessage(ctx, uow, { ...c, session }, systemKind, text);
+  const firstTarget = settings.kpi.firstAnswer.targetSeconds;
+  if (firstTarget > 0) {
+    await armTimer(uow.tx, {
+      accountId: session.account_id,
+      sessionId: session.id,
+      kind: 'kpi_first_answer',
+      dueAt: seconds(session.created_at, firstTarget),
+    });
+  }
+  return session;
+}
+
+/**
+ * Every client message of an open session: AG-2 consent by reply in messengers, the start of a wait
+ * for an answer (no-answer rule, further-answer KPI), and an auto-close that no longer applies.
+ */
+export async function onClientMessage(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  options: { opensSession: boolean },
+): Promise<SessionRow> {
+  const now = ctx.clock.now();
+  const settings = c.line.settings;
+  let session = c.session;
+  if (
+    !options.opensSession &&
+    session.consent_requested_at &&
+    !session.consent_given_at &&
+    answersBy(c.channel) === 'reply'
+  ) {
+    // AG-2: in messengers, the client's next message after the notice is the consent.
+    await writeConsent(ctx, uow, {
+      line: c.line,
+      clientId: c.dialog.client_id,
+      channelId: c.channel.id,
+      sessionId: session.id,
+      dialogId: c.dialog.id,
+      how: 'reply',
+    });
+  }
+  if (!session.waiting_since) {
+    session = await uow.tx
+      .updateTable('sessions')
+      .set({ waiting_since: now })
+      .where('id', '=', session.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await armTimer(uow.tx, {
+      accountId: session.account_id,
+      sessionId: session.id,
+      kind: 'no_answer',
+      dueAt: seconds(now, settings.queue.noAnswerTimeSeconds),
+    });
+    const furtherTarget = settings.kpi.furtherAnswer.targetSeconds;
+    if (session.first_answer_at && furtherTarget > 0) {
+      await armTimer(uow.tx, {
+        accountId: session.account_id,
+        sessionId: session.id,
+        kind: 'kpi_further_answer',
+        dueAt: seconds(now, furtherTarget),
+      });
+    }
+  }
+  await cancelTimers(uow.tx, session.id, ['auto_close']);
+  return session;
+}
+
+/** An operator answered: the wait is over, missed targets are answered, and auto-close starts (AA-6). */
+export async function onOperatorAnswer(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  line: LineRow,
+  session: SessionRow,
+): Promise<SessionRow> {
+  const now = ctx.clock.now();
+  await uow.tx
+    .updateTable('kpi_breaches')
+    .set({ answered_at: now })
+    .where('session_id', '=', session.id)
+    .where('answered_at', 'is', null)
+    .execute();
+  await cancelTimers(uow.tx, session.id, ['no_answer', 'kpi_first_answer', 'kpi_further_answer']);
+  await armTimer(uow.tx, {
+    accountId: session.account_id,
+    sessionId: session.id,
+    kind: 'auto_close',
+    dueAt: seconds(now, line.settings.automaticActions.autoClose.timeSeconds),
+  });
+  return uow.tx
+    .updateTable('sessions')
+    .set({ waiting_since: null, unanswered: false })
+    .where('id', '=', session.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** QR-1/AA-5: asks the client to rate; buttons in the widget, "reply 1 or 0" elsewhere. */
+export async function requestRating(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<void> {
+  const session = await uow.tx
+    .updateTable('sessions')
+    .set({ rating_requested_at: ctx.clock.now() })
+    .where('id', '=', c.session.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const by = answersBy(c.channel);
+  const texts = ratingTexts(c.line.settings, by);
+  const quickReplies =
+    by === 'reply'
+      ? [
+          { title: `👍 ${texts.like.length <= 20 ? texts.like : '1'}`, reply: '1' },
+          { title: `👎 ${texts.dislike.length <= 20 ? texts.dislike : '0'}`, reply: '0' },
+        ]
+      : undefined;
+  await systemMessage(ctx, uow, { ...c, session }, 'rating_request', texts.question, quickReplies);
+}
+
+/**
+ * After a session closed: the close or auto-close text (AA-4, AA-6) and the rating request, now
+ * or after the line's delay (AA-5). A spam session gets nothing.
+ */
+export async function onSessionClosed(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  how: 'operator' | 'auto' | 'spam' | 'rating',
+): Promise<void> {
+  if (how === 'spam') return;
+  const settings = c.line.settings;
+  const actions = settings.automaticActions;
+  if (how === 'operator' && actions.close.rule === 'text') {
+    await systemMessage(ctx, uow, c, 'close', automaticText(settings, c.channel.kind, 'close'));
+  }
+  if (how === 'auto' && actions.autoClose.rule === 'text') {
+    await systemMessage(ctx, uow, c, 'auto_close', automaticText(settings, c.channel.kind, 'autoClose'));
+  }
+  if (how === 'rating' || !settings.rating.enabled || c.session.rating || c.session.rating_requested_at)
+    return;
+  if (settings.rating.when === 'on_close') {
+    await requestRating(ctx, uow, c);
+  } else {
+    await armTimer(uow.tx, {
+      accountId: c.session.account_id,
+      sessionId: c.session.id,
+      kind: 'rating_request',
+      dueAt: seconds(ctx.clock.now(), settings.rating.delaySeconds),
+    });
+  }
+}
+
+/** QR-2 "close after rating": the client rated an open session, so it ends. */
+export async function closeByRating(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  dialog: DialogRow,
+  session: SessionRow,
+) {
+  const closed = await applySessionAction(
+    ctx,
+    uow,
+    session,
+    { type: 'close' },
+    { kind: 'client', id: dialog.client_id },
+    'closed_after_rating',
+  );
+  await uow.tx.deleteFrom('session_participants').where('session_id', '=', closed.id).execute();
+  await redelegateLine(ctx, uow, dialog.account_id, closed.line_id);
+  touchDialog(ctx, uow, dialog.account_id, dialog.id);
+}
+
+/** KPI-2 and AA-3's notice: an in-app notification to the operator and the chosen people. */
+export async function notifyUsers(
+  uow: UnitOfWork,
+  c: Conversation,
+  input: { kind: 'kpi_first_answer' | 'kpi_further_answer' | 'no_answer'; users: string[]; template: string },
+): Promise<void> {
+  const users = [...new Set(input.users)];
+  if (users.length === 0) return;
+  const operator = c.session.operator_id
+    ? await uow.tx
+        .selectFrom('users')
+        .select('name')
+        .where('id', '=', c.session.operator_id)
+        .executeTakeFirst()
+    : undefined;
+  const client = await uow.tx
+    .selectFrom('clients')
+    .select('name')
+    .where('id', '=', c.dialog.client_id)
+    .executeTakeFirst();
+  const text = kpiAlertText(input.template, {
+    operator: operator?.name ?? '—',
+    dialog: client?.name ?? c.dialog.id,
+  });
+  uow.events.emit(
+    c.dialog.account_id,
+    'notification',
+    { kind: input.kind, dialogId: c.dialog.id, sessionId: c.session.id, text },
+    { users },
+  );
+}

@@ -1,0 +1,22 @@
+import type { LineLanguage } from '@openlines/contract';
+
+/**
+ * Client-facing texts that are not line settings, in every notification language (OT-1). The
+ * line's own texts (welcome, off hours, agreement, rating…) live in its settings with defaults.
+ */
+const TEXTS = {
+  en: {
+    contactForm: 'To help you faster, please tell us your name, phone number or e-mail.',
+    consentThanks: 'Thank you! Your consent is recorded.',
+  },
+  ru: {
+    contactForm: 'Чтобы помочь вам быстрее, оставьте, пожалуйста, ваше имя, телефон или e-mail.',
+    consentThanks: 'Спасибо! Ваше согласие записано.',
+  },
+} as const satisfies Record<LineLanguage, Record<string, string>>;
+
+export type ServerTextKey = keyof (typeof TEXTS)['en'];
+
+export function serverText(language: LineLanguage, key: ServerTextKey): string {
+  return TEXTS[language][key];
+}
