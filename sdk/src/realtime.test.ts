@@ -53,10 +53,16 @@ function event(cursor: number): OpenlinesEvent {
   };
 }
 
-function connect(options: { token?: string; after?: number } = {}) {
+const signedOut = () =>
+  new Response(JSON.stringify({ type: 'x', title: 'x', status: 401, code: 'unauthenticated' }), {
+    status: 401,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+
+function connect(options: { token?: string; after?: number; signedIn?: boolean } = {}) {
   const client = new OpenlinesClient({
     baseUrl: 'https://ol.test/',
-    fetch: async () => new Response(null, { status: 204 }),
+    fetch: async () => (options.signedIn === false ? signedOut() : new Response(null, { status: 204 })),
     ...(options.token ? { token: options.token } : {}),
   });
   const realtime = client.realtime({
@@ -100,7 +106,7 @@ describe('Realtime', () => {
     expect(events).toEqual([1, 2, 3]);
   });
 
-  it('reconnects after a network loss with after=<cursor>, backing off and resetting once connected', () => {
+  it('reconnects after a network loss with after=<cursor>, backing off and resetting once connected', async () => {
     const { realtime, events, closes } = connect();
     latest().frame({ kind: 'hello', cursor: 5, userId: 'u1' });
     latest().frame({ kind: 'event', event: event(6) });
@@ -109,16 +115,16 @@ describe('Realtime', () => {
     expect(realtime.connected).toBe(false);
 
     // The first delay is 50–100 ms (half of it is jitter).
-    vi.advanceTimersByTime(49);
+    await vi.advanceTimersByTimeAsync(49);
     expect(FakeSocket.all).toHaveLength(1);
-    vi.advanceTimersByTime(51);
+    await vi.advanceTimersByTimeAsync(51);
     expect(FakeSocket.all).toHaveLength(2);
     expect(latest().url).toBe('wss://ol.test/api/v1/ws?after=6');
 
     latest().drop(1006); // refused again: the delay doubles to 100–200 ms
-    vi.advanceTimersByTime(99);
+    await vi.advanceTimersByTimeAsync(99);
     expect(FakeSocket.all).toHaveLength(2);
-    vi.advanceTimersByTime(101);
+    await vi.advanceTimersByTimeAsync(101);
     expect(FakeSocket.all).toHaveLength(3);
 
     // The replay overlaps what was seen; only new events come through.
@@ -128,7 +134,7 @@ describe('Realtime', () => {
     expect(events).toEqual([6, 7, 8, 9]);
 
     latest().drop(1001); // a server restart: back to the first delay
-    vi.advanceTimersByTime(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(FakeSocket.all).toHaveLength(4);
     expect(latest().url).toBe('wss://ol.test/api/v1/ws?after=9');
   });
@@ -142,16 +148,16 @@ describe('Realtime', () => {
     expect(realtime.cursor).toBe(10);
   });
 
-  it('stops after 4401: the user must sign in again', () => {
+  it('stops after 4401: the user must sign in again', async () => {
     const { closes } = connect();
     latest().frame({ kind: 'hello', cursor: 0, userId: 'u1' });
     latest().drop(4401, 'deactivated');
     expect(closes).toEqual([{ code: 4401, reason: 'deactivated', reconnecting: false }]);
-    vi.advanceTimersByTime(60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(FakeSocket.all).toHaveLength(1);
   });
 
-  it('stops for good on close(), even while waiting to reconnect', () => {
+  it('stops for good on close(), even while waiting to reconnect', async () => {
     const first = connect();
     first.realtime.close();
     expect(latest().closedByClient).toBe(1000);
@@ -160,10 +166,20 @@ describe('Realtime', () => {
     FakeSocket.all = [];
     const second = connect();
     latest().drop(1006);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(second.closes).toEqual([{ code: 1006, reason: '', reconnecting: true }]);
     second.realtime.close();
-    vi.advanceTimersByTime(60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(FakeSocket.all).toHaveLength(1);
     expect(second.closes.at(-1)).toMatchObject({ reconnecting: false });
+  });
+
+  it('stops when a refused handshake turns out to be a lost sign-in', async () => {
+    const { closes } = connect({ token: 'olt_revoked', signedIn: false });
+    latest().drop(1006);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(closes).toEqual([{ code: 4401, reason: 'not signed in', reconnecting: false }]);
+    expect(FakeSocket.all).toHaveLength(1);
   });
 
   it('authenticates with headers outside browsers', () => {

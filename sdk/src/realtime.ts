@@ -5,6 +5,7 @@ import type {
   ServerFrame,
   TransientSignal,
 } from '@openlines/contract';
+import { OpenlinesError } from './errors';
 import { API_PREFIX, type Transport } from './transport';
 
 /** Close code after which reconnecting is pointless: the user must sign in again. */
@@ -12,7 +13,6 @@ export const CLOSE_UNAUTHORIZED = 4401;
 
 /** The part of the WebSocket API the SDK uses; the browser's and `ws`'s both have it. */
 export interface WebSocketLike {
-  onopen: Handler<unknown> | null;
   onmessage: Handler<{ data: unknown }> | null;
   onclose: Handler<{ code: number; reason: string }> | null;
   onerror: Handler<unknown> | null;
@@ -62,8 +62,9 @@ type EventOf<T extends EventType> = Extract<OpenlinesEvent, { type: T }>;
 
 /**
  * A self-healing event stream: connects to `/api/v1/ws`, reconnects with backoff after a network
- * loss (not after 4401 or `close()`), asks for `after=<cursor>` on every reconnect and drops
- * anything it has already seen, so listeners get each event exactly once and in order.
+ * loss (not after 4401, a refused sign-in or `close()`), asks for `after=<cursor>` on every
+ * reconnect and drops anything it has already seen, so listeners get each event exactly once and
+ * in order.
  */
 export class Realtime {
   readonly #transport: Transport;
@@ -175,13 +176,39 @@ export class Realtime {
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
+      const accepted = this.#open;
       this.#socket = null;
       this.#open = false;
       if (event.code === CLOSE_UNAUTHORIZED) this.#stopped = true;
-      const reconnecting = !this.#stopped;
-      this.#emit('close', { code: event.code, reason: event.reason, reconnecting });
-      if (reconnecting) this.#scheduleReconnect();
+      if (accepted || this.#stopped) {
+        this.#closed(event.code, event.reason);
+        return;
+      }
+      // A refused handshake looks like a network loss (browsers hide the HTTP status), so ask the
+      // API whether we are still signed in before trying again.
+      void this.#signedIn().then((signedIn) => {
+        if (this.#stopped) return;
+        if (signedIn) return this.#closed(event.code, event.reason);
+        this.#stopped = true;
+        this.#closed(CLOSE_UNAUTHORIZED, 'not signed in');
+      });
     };
+  }
+
+  #closed(code: number, reason: string): void {
+    const reconnecting = !this.#stopped;
+    this.#emit('close', { code, reason, reconnecting });
+    if (reconnecting) this.#scheduleReconnect();
+  }
+
+  /** False only when the API says 401; a network failure means "maybe", so keep trying. */
+  async #signedIn(): Promise<boolean> {
+    try {
+      await this.#transport.request('GET', '/me');
+      return true;
+    } catch (error) {
+      return !(error instanceof OpenlinesError && error.status === 401);
+    }
   }
 
   #scheduleReconnect(): void {

@@ -12,6 +12,7 @@ import { type Config, loadConfig } from '../src/config';
 import type { Clock } from '../src/core/clock';
 import { type RunningServer, startServer } from '../src/server';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '../src/store/database';
+import { loadEventsAfter } from '../src/store/events';
 
 /**
  * One helper builds a real server for integration tests: PGlite in memory by default, or a fresh
@@ -166,4 +167,33 @@ export async function problemOf(call: Promise<unknown>): Promise<OpenlinesError>
     throw error;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Waits until a recorded stream has an event that matches; returns the first such event. */
+export async function waitForEvent(
+  events: OpenlinesEvent[],
+  match: (event: OpenlinesEvent) => boolean,
+  what: string,
+): Promise<OpenlinesEvent> {
+  await waitFor(() => events.some(match), what);
+  return events.find(match)!;
+}
+
+/** Matches the event a department's creation, change or deletion produced. */
+export const aboutDepartment = (departmentId: string) => (event: OpenlinesEvent) =>
+  event.type === 'department.changed' && event.data.departmentId === departmentId;
+
+/** The departments a stream's events name, in order (sockets also carry presence and other events). */
+export const departmentsIn = (events: OpenlinesEvent[]) =>
+  events.flatMap((event) => (event.type === 'department.changed' ? [event.data.departmentId] : []));
+
+/** The events stored for an account in (after, upTo]: what a client resuming after `after` may get. */
+export async function storedEvents(
+  server: RunningServer,
+  accountId: string,
+  after: number,
+  upTo: number,
+): Promise<OpenlinesEvent[]> {
+  const rows = await loadEventsAfter(server.ctx.store.db, accountId, after, upTo);
+  return rows.map((row) => row.event);
 }

@@ -5,15 +5,20 @@ import { WebSocket } from 'ws';
 import { createAccount } from '../src/services/accounts';
 import { runInTransaction } from '../src/services/transaction';
 import {
+  aboutDepartment,
+  clientOf,
   createSignedInUser,
   createTestServer,
+  departmentsIn,
   openRealtime,
   type SignedInUser,
   signIn,
+  storedEvents,
   TEST_PASSWORD,
   type TestServer,
   uniqueEmail,
   waitFor,
+  waitForEvent,
 } from './harness';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
@@ -55,14 +60,29 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
-/** Causes one event visible to the whole account. */
+/** Causes one event visible to the whole account; returns the department it names. */
 let counter = 0;
-async function causeEvent(client: OpenlinesClient = admin): Promise<void> {
+async function causeEvent(client: OpenlinesClient = admin): Promise<string> {
   counter += 1;
-  await client.departments.create({ name: `Department ${counter}` });
+  const department = await client.departments.create({ name: `Department ${counter}` });
+  return department.id;
 }
 
-const cursors = (events: OpenlinesEvent[]) => events.map((e) => e.cursor);
+/** Waits until a stream has delivered the event about `departmentId`; returns that event's cursor. */
+async function seen(events: OpenlinesEvent[], departmentId: string): Promise<number> {
+  return (await waitForEvent(events, aboutDepartment(departmentId), `the event of ${departmentId}`)).cursor;
+}
+
+/** The events stored in (after, upTo] of the first account. */
+async function stored(after: number, upTo: number): Promise<OpenlinesEvent[]> {
+  return storedEvents(server, (await admin.auth.me()).account.id, after, upTo);
+}
+
+/** Connecting and disconnecting sockets adds presence events; cursors still never repeat or go back. */
+function expectIncreasing(events: OpenlinesEvent[]): void {
+  const cursors = events.map((e) => e.cursor);
+  expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b));
+}
 
 describe('WebSocket authentication', () => {
   it('rejects a socket without credentials', async () => {
@@ -94,6 +114,14 @@ describe('WebSocket authentication', () => {
     expect(bot).toMatchObject({ status: 101, firstFrame: { kind: 'hello', userId: me.user.id } });
   });
 
+  it('lets the SDK stop, not retry forever, when its token is revoked', async () => {
+    const created = await admin.apiTokens.create({ name: 'short-lived bot' });
+    await admin.apiTokens.revoke(created.apiToken.id);
+    const live = openRealtime(clientOf(server, { token: created.token }));
+    const close = await live.realtime.once('close');
+    expect(close).toEqual({ code: 4401, reason: 'not signed in', reconnecting: false });
+  });
+
   it('rejects a bad resume cursor naming it', async () => {
     const result = await handshake(`${wsUrl}?after=-1`, { cookie: `ol_session=${admin.sessionCookie}` });
     expect(result.status).toBe(400);
@@ -110,59 +138,58 @@ describe('cursor resume', () => {
   it('replays exactly the events missed between two connections', async () => {
     const first = openRealtime(operator.client);
     await first.realtime.once('open');
-    for (let i = 0; i < 3; i++) await causeEvent();
-    await waitFor(() => first.events.length === 3, 'three live events');
-    const seen = cursors(first.events);
-    expect(seen[1]).toBe(seen[0]! + 1);
-    expect(seen[2]).toBe(seen[1]! + 1);
-    expect(first.realtime.cursor).toBe(seen[2]);
+    const before = [await causeEvent(), await causeEvent(), await causeEvent()];
+    await seen(first.events, before[2]!);
+    expect(departmentsIn(first.events)).toEqual(before);
+    expectIncreasing(first.events);
     first.realtime.close();
     await first.realtime.once('close');
+    const lastSeen = first.realtime.cursor!;
+    expect(lastSeen).toBe(first.events.at(-1)!.cursor);
 
-    for (let i = 0; i < 4; i++) await causeEvent();
-    const second = openRealtime(operator.client, { after: first.realtime.cursor! });
+    const missed = [];
+    for (let i = 0; i < 4; i++) missed.push(await causeEvent());
+    const second = openRealtime(operator.client, { after: lastSeen });
     await second.realtime.once('replayed');
-    expect(cursors(second.events)).toEqual([1, 2, 3, 4].map((n) => seen[2]! + n));
-    expect(second.events.every((e) => e.type === 'department.changed')).toBe(true);
+    const marker = await causeEvent();
+    const markerCursor = await seen(second.events, marker);
 
-    // Live events continue after the replay, without gaps or repeats.
-    await causeEvent();
-    await waitFor(() => second.events.length === 5, 'the live event after the replay');
-    expect(cursors(second.events)).toEqual([1, 2, 3, 4, 5].map((n) => seen[2]! + n));
+    // Exactly what was stored after the last cursor seen, then live events, without repeats.
+    expect(second.events.filter((e) => e.cursor <= markerCursor)).toEqual(
+      await stored(lastSeen, markerCursor),
+    );
+    expect(departmentsIn(second.events)).toEqual([...missed, marker]);
+    expectIncreasing(second.events);
     second.realtime.close();
   });
 
   it('reconnects by itself after a network loss and resumes without duplicates', async () => {
     const proxy: TcpProxy = await startTcpProxy(server.url);
     try {
-      const viaProxy = await signIn(
-        server,
-        { email: operator.email, password: operator.password },
-        {
-          baseUrl: proxy.url,
-        },
-      );
+      const credentials = { email: operator.email, password: operator.password };
+      const viaProxy = await signIn(server, credentials, { baseUrl: proxy.url });
       const live = openRealtime(viaProxy);
       const opens: number[] = [];
       live.realtime.on('open', ({ cursor }) => opens.push(cursor));
       await waitFor(() => opens.length === 1, 'the first connection');
-      await causeEvent();
-      await causeEvent();
-      await waitFor(() => live.events.length === 2, 'two live events');
+      const before = [await causeEvent(), await causeEvent()];
+      await seen(live.events, before[1]!);
 
       proxy.cut();
       await waitFor(() => live.closes.length >= 1, 'the client to notice the network loss');
       expect(live.closes[0]!.reconnecting).toBe(true);
       expect(live.realtime.connected).toBe(false);
-      for (let i = 0; i < 3; i++) await causeEvent();
+      const missed = [await causeEvent(), await causeEvent(), await causeEvent()];
 
       proxy.restore();
-      await waitFor(() => live.events.length === 5, 'the missed events after reconnecting');
-      await causeEvent();
-      await waitFor(() => live.events.length === 6, 'a live event after reconnecting');
-      const got = cursors(live.events);
-      expect(got).toEqual(got.map((_, i) => got[0]! + i));
-      expect(opens.length).toBeGreaterThanOrEqual(2);
+      await waitFor(() => opens.length >= 2, 'the reconnection');
+      const marker = await causeEvent();
+      const markerCursor = await seen(live.events, marker);
+      expect(departmentsIn(live.events)).toEqual([...before, ...missed, marker]);
+      expect(live.events.filter((e) => e.cursor <= markerCursor)).toEqual(
+        await stored(opens[0]!, markerCursor),
+      );
+      expectIncreasing(live.events);
       live.realtime.close();
     } finally {
       await proxy.close();
@@ -172,7 +199,7 @@ describe('cursor resume', () => {
   it('delivers to each user only what they may see, live and on replay, and the cursor moves past the rest', async () => {
     const me = await admin.auth.me();
     const live = openRealtime(operator.client);
-    await live.realtime.once('open');
+    const { cursor: start } = await live.realtime.once('open');
     // An event meant for the administrator only, then one for everyone.
     await runInTransaction(server.ctx, async ({ events }) => {
       events.emit(
@@ -182,41 +209,48 @@ describe('cursor resume', () => {
         { users: [me.user.id] },
       );
     });
-    await causeEvent();
-    await waitFor(() => live.events.length === 1, 'the event for everyone');
-    expect(live.events[0]).toMatchObject({ type: 'department.changed' });
-    const publicCursor = live.events[0]!.cursor;
+    const marker = await causeEvent();
+    const markerCursor = await seen(live.events, marker);
+    const restricted = (await stored(start, markerCursor)).find((e) => e.type === 'role.changed')!;
+    expect(live.events.map((e) => e.type)).not.toContain('role.changed');
     live.realtime.close();
 
-    const replay = openRealtime(operator.client, { after: publicCursor - 2 });
+    const from = restricted.cursor - 1;
+    const replay = openRealtime(operator.client, { after: from });
     const replayed = await replay.realtime.once('replayed');
-    expect(replay.events.map((e) => e.cursor)).toEqual([publicCursor]);
-    expect(replayed.cursor).toBeGreaterThanOrEqual(publicCursor);
+    const visible = (await stored(from, markerCursor)).filter((e) => e.type !== 'role.changed');
+    expect(replay.events.filter((e) => e.cursor <= markerCursor)).toEqual(visible);
+    expect(replayed.cursor).toBeGreaterThanOrEqual(markerCursor);
+    expect(replay.realtime.cursor).toBeGreaterThanOrEqual(markerCursor);
     replay.realtime.close();
 
-    const asAdmin = openRealtime(admin, { after: publicCursor - 2 });
+    const asAdmin = openRealtime(admin, { after: from });
     await asAdmin.realtime.once('replayed');
-    expect(asAdmin.events.map((e) => e.type)).toEqual(['role.changed', 'department.changed']);
+    expect(asAdmin.events.filter((e) => e.cursor <= markerCursor)).toEqual(await stored(from, markerCursor));
+    expect(asAdmin.events[0]).toEqual(restricted);
     asAdmin.realtime.close();
   });
 
   it('never crosses accounts', async () => {
     const email = uniqueEmail('elsewhere');
-    await createAccount(server.ctx, {
+    const created = await createAccount(server.ctx, {
       accountName: 'Elsewhere',
       admin: { email, name: 'Elsewhere admin', password: TEST_PASSWORD },
     });
     const elsewhere = await signIn(server, { email, password: TEST_PASSWORD });
     const theirs = openRealtime(elsewhere);
-    const hello = await theirs.realtime.once('open');
+    await theirs.realtime.once('open');
     await causeEvent();
-    await elsewhere.departments.create({ name: 'Their department' });
-    await waitFor(() => theirs.events.length === 1, 'their own event');
-    expect(theirs.events[0]).toMatchObject({ cursor: hello.cursor + 1, type: 'department.changed' });
-    // Resuming from the start of their stream replays their events only.
+    const their = (await elsewhere.departments.create({ name: 'Their department' })).id;
+    await seen(theirs.events, their);
+    expect(departmentsIn(theirs.events)).toEqual([their]);
+
+    // Their cursors are their own, from 1; resuming from the start replays their events only.
     const again = openRealtime(elsewhere, { after: 0 });
     await again.realtime.once('replayed');
-    expect(again.events.map((e) => e.cursor)).toEqual([hello.cursor + 1]);
+    expect(again.events).toEqual(await storedEvents(server, created.account.id, 0, again.realtime.cursor!));
+    expect(again.events[0]!.cursor).toBe(1);
+    expect(departmentsIn(again.events)).toEqual([their]);
     theirs.realtime.close();
     again.realtime.close();
   });
