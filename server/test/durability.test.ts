@@ -67,33 +67,3 @@ describe('a queue timeout across a restart', () => {
     }
   });
 });
-
-describe.runIf(usingPostgres)('timers in two processes', () => {
-  it('a due timer fires in exactly one of them', async () => {
-    const clock = new FakeClock('2026-03-02T10:00:00Z');
-    const storage = await durableStorage();
-    const world = await createEngineWorld({
-      clock,
-      server: { ...storage, busNamespace: 'timers-2p' },
-      settings: { queue: { noAnswerTimeSeconds: 3600 } },
-    });
-    const second = await createTestServer({ clock, workers: false, ...storage, busNamespace: 'timers-2p' });
-    cleanups.push(() => second.stop());
-    cleanups.push(() => world.stop());
-    await world.online(...world.operators);
-    const intakes = [];
-    for (let i = 0; i < 20; i++) intakes.push(await world.clientSays(`two-${i}`, 'hi'));
-    clock.advance(61_000);
-    const [a, b] = await Promise.all([
-      world.server.workers.timers.runOnce(),
-      second.workers.timers.runOnce(),
-    ]);
-    expect(a + b).toBe(20);
-    const timeouts = await second.ctx.store.db
-      .selectFrom('session_transitions')
-      .select('id')
-      .where('reason', '=', 'queue_timeout')
-      .execute();
-    expect(timeouts).toHaveLength(20);
-  });
-});

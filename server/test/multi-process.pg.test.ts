@@ -13,8 +13,6 @@ import {
   signIn,
   storedEvents,
   type TestServer,
-  usingPostgres,
-  usingRedis,
   waitFor,
   waitForEvent,
 } from './harness';
@@ -55,7 +53,7 @@ function startServerProcess(env: Record<string, string>): Promise<ServerProcess>
 
 // Two server processes need a database and a bus they can share: PostgreSQL and Redis. PGlite is
 // one process's file, so on the embedded setup there is nothing to share (CI runs both setups).
-describe.runIf(usingPostgres && usingRedis)('two server processes on one PostgreSQL and one Redis', () => {
+describe('two server processes on one PostgreSQL and one Redis', () => {
   let first: TestServer;
   let second: TestServer;
   let viaFirst: OpenlinesClient;
