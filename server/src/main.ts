@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config';
 import { startServer } from './server';
+import { DataDirLockedError } from './store/data-dir-lock';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof DataDirLockedError) {
+    process.stderr.write(`Openlines cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `Openlines failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

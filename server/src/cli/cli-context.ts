@@ -29,24 +29,14 @@ export function describeTarget(config: Config): string {
   return `PostgreSQL database ${url.host}${url.pathname}`;
 }
 
-/**
- * PGlite keeps `postmaster.pid` in its directory while it is open and removes it on a clean close.
- * A second process opening the same directory corrupts it, so the CLI refuses to share it.
- */
-function assertEmbeddedDatabaseFree(config: Config, need: DatabaseNeed): void {
+/** Commands other than `migrate` need a database that the server has created already. */
+function assertEmbeddedDatabaseExists(config: Config, need: DatabaseNeed): void {
   const pgdata = path.join(config.dataDir, 'pgdata');
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     if (need === 'migrate') return;
     throw new CliFailure(
       `There is no database in ${config.dataDir} yet. Start the server once (npm start) to create it ` +
         'with the first account, or set DATA_DIR / DATABASE_URL to the installation you mean.',
-    );
-  }
-  if (existsSync(path.join(pgdata, 'postmaster.pid'))) {
-    throw new CliFailure(
-      `The embedded database in ${config.dataDir} is open in another process. Stop the Openlines ` +
-        'server first: only one process at a time may open it. If no server is running, the last one ' +
-        'did not stop cleanly; start it and stop it once (Ctrl-C), then run this command again.',
     );
   }
 }
@@ -82,7 +72,7 @@ export async function openCliSession(
   warn: (line: string) => void,
 ): Promise<CliSession> {
   const target = describeTarget(config);
-  if (!config.databaseUrl) assertEmbeddedDatabaseFree(config, need);
+  if (!config.databaseUrl) assertEmbeddedDatabaseExists(config, need);
   // Logs go to stderr so that stdout carries only what the command prints.
   const log = pino({ level: config.logLevel }, pino.destination(2));
   let store: Store;

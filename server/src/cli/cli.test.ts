@@ -190,7 +190,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
       // PGlite files can be opened by one process only: the CLI must refuse, not corrupt them.
       const refused = await cli('migrate');
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/open in another process\. Stop the Openlines server first/);
+      expect(refused.stderr).toMatch(/is in use by process \d+\. Only one Openlines process may open it/);
     }
     await server.stop();
 

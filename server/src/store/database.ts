@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock';
 import * as foundation from './migrations/0001-foundation';
 import * as conversations from './migrations/0002-conversations';
 import * as presence from './migrations/0003-presence';
@@ -53,16 +54,30 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   let dataDir: string | undefined;
+  let unlock = async () => {};
   if (options.dataDir) {
+    unlock = await lockDataDir(options.dataDir);
     dataDir = path.join(options.dataDir, 'pgdata');
     await fs.mkdir(dataDir, { recursive: true });
   }
-  const pglite = await PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    parsers: { [types.INT8]: (value: string) => Number(value) },
-  });
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  try {
+    const pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      parsers: { [types.INT8]: (value: string) => Number(value) },
+    });
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
 export interface MigrationReport {
