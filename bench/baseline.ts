@@ -12,6 +12,10 @@ export interface BaselineOptions {
   concurrency: number;
   clients: number;
   warmUpMessages: number;
+  /** No new message after this many ms of the measured phase. */
+  maxMs: number;
+  /** Names the row, e.g. "before" / "after" when the baseline brackets the Openlines run. */
+  label: string;
 }
 
 interface BaselineBody {
@@ -92,11 +96,12 @@ export async function runBaseline(options: BaselineOptions): Promise<PhaseResult
 
     await warmUp(options.warmUpMessages, options.concurrency, send('warm', 20));
     return await drive(
-      'Baseline: Fastify + 1 INSERT',
+      `Baseline: Fastify + 1 INSERT (${options.label})`,
       options.messages,
       options.concurrency,
       send('m', options.clients),
       server,
+      { maxMs: options.maxMs },
     );
   } finally {
     await server.stop();

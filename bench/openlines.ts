@@ -18,6 +18,8 @@ export interface OpenlinesOptions {
   clients: number;
   operators: number;
   warmUpMessages: number;
+  /** No new message after this many ms of the measured phase. */
+  maxMs: number;
   /** How long one message may take to reach its operator before it counts as failed. */
   deliveryTimeoutMs: number;
   log(line: string): void;
@@ -165,6 +167,7 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       options.concurrency,
       send('m', options.clients, true),
       server,
+      { maxMs: options.maxMs },
     );
     const backends = sampler ? await sampler.stop() : null;
     const framesPerMessage = (tracker.framesReceived - framesBefore) / Math.max(1, phase.ok);

@@ -16,12 +16,20 @@ export interface Machine {
 
 export interface RunReport {
   kind: DatabaseKind;
-  /** E.g. "PGlite 0.5.16, in memory, in the bench process". */
+  /** E.g. "PGlite 0.5.16, in memory, in the server thread". */
   database: string;
   date: Date;
   machine: Machine;
-  parameters: { messages: number; concurrency: number; clients: number; operators: number; warmUp: number };
-  baseline: PhaseResult;
+  parameters: {
+    messages: number;
+    concurrency: number;
+    clients: number;
+    operators: number;
+    warmUp: number;
+    maxSeconds: number;
+  };
+  /** The baseline measured before and after the Openlines run. */
+  baselines: PhaseResult[];
   openlines: OpenlinesResult;
   durationMs: number;
   /** The machine's 1-minute load average when the run started and ended (other work skews results). */
@@ -48,25 +56,32 @@ const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '–'
 const rate = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '–');
 const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
 const percent = (value: number) => `${Math.round(value * 100)} %`;
+const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 interface Ratios {
   throughput: number;
   p50: number;
   p99: number;
+  /** How far apart the baseline runs are (max/min throughput − 1): the noise of this machine now. */
+  baselineSpread: number;
 }
 
+/** Openlines over the mean of the baseline runs. */
 export function ratiosOf(report: RunReport): Ratios {
   const o = report.openlines.phase;
-  const b = report.baseline;
+  const b = report.baselines;
+  const throughputs = b.map((phase) => phase.throughput);
   return {
-    throughput: o.throughput / b.throughput,
-    p50: o.latency.p50 / b.latency.p50,
-    p99: o.latency.p99 / b.latency.p99,
+    throughput: o.throughput / mean(throughputs),
+    p50: o.latency.p50 / mean(b.map((phase) => phase.latency.p50)),
+    p99: o.latency.p99 / mean(b.map((phase) => phase.latency.p99)),
+    baselineSpread: Math.max(...throughputs) / Math.min(...throughputs) - 1,
   };
 }
 
 const HEADER = [
   'Scenario',
+  'sent',
   'msgs/s',
   'p50 ms',
   'p99 ms',
@@ -83,6 +98,7 @@ const HEADER = [
 function rowOf(phase: PhaseResult): string[] {
   return [
     phase.name,
+    phase.stoppedEarly ? `${phase.messages} (time limit)` : String(phase.messages),
     rate(phase.throughput),
     ms(phase.latency.p50),
     ms(phase.latency.p99),
@@ -97,31 +113,13 @@ function rowOf(phase: PhaseResult): string[] {
   ];
 }
 
-/** The table and ratios for the terminal. */
-export function formatConsole(report: RunReport): string {
-  const rows = [HEADER, rowOf(report.openlines.phase), rowOf(report.baseline)];
-  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join('  ');
+function ratiosText(report: RunReport, bold: (text: string) => string): string {
   const r = ratiosOf(report);
-  const o = report.openlines;
-  const lines = [
-    line(rows[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    line(rows[1]!),
-    line(rows[2]!),
-    '',
-    `Openlines / baseline: throughput ${ratio(r.throughput)}, p50 latency ${ratio(r.p50)}, p99 latency ${ratio(r.p99)}`,
-    ...groupsText(o.phase).map((text) => `Openlines, ${text}`),
-    `Sessions per operator: ${o.sessionsPerOperator.join(', ')}; WebSocket frames per message (all operators): ${o.framesPerMessage.toFixed(1)}; webhook deliveries: ${o.webhookDeliveries}`,
-    `Load average (1 min): ${report.loadAverage.start.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.cores} cores`,
-  ];
-  if (o.phase.firstError) lines.push(`First Openlines failure: ${o.phase.firstError}`);
-  if (report.baseline.firstError) lines.push(`First baseline failure: ${report.baseline.firstError}`);
-  if (o.backends) lines.push(`PostgreSQL backends during the run (average count): ${backendsText(o)}`);
-  return lines.join('\n');
+  return (
+    `Openlines / baseline (mean of ${report.baselines.length} runs): throughput ${bold(ratio(r.throughput))}, ` +
+    `p50 latency ${bold(ratio(r.p50))}, p99 latency ${bold(ratio(r.p99))}; ` +
+    `baseline runs differ by ${Math.round(r.baselineSpread * 100)} % in throughput`
+  );
 }
 
 function groupsText(phase: PhaseResult): string[] {
@@ -137,87 +135,126 @@ function backendsText(o: OpenlinesResult): string {
   return entries.length === 0 ? 'none busy' : entries.map(([key, n]) => `${key} ${n.toFixed(1)}`).join('; ');
 }
 
+function notes(report: RunReport): string[] {
+  const o = report.openlines;
+  const lines = [
+    ...groupsText(o.phase).map((text) => `Openlines, ${text}`),
+    `Sessions per operator: ${o.sessionsPerOperator.join(', ')}`,
+    `WebSocket frames received per message, all operators together: ${o.framesPerMessage.toFixed(1)}`,
+  ];
+  if (o.webhookDeliveries > 0) {
+    lines.push(
+      `Outbound messages delivered to the API channel's webhook (automatic replies): ${o.webhookDeliveries}`,
+    );
+  }
+  if (o.backends) {
+    lines.push(
+      `PostgreSQL backends busy during the Openlines run (average count, state · wait): ${backendsText(o)}`,
+    );
+  }
+  for (const phase of [o.phase, ...report.baselines]) {
+    if (phase.firstError) lines.push(`First failure of ${phase.name}: ${phase.firstError}`);
+  }
+  return lines;
+}
+
+/** The table and ratios for the terminal. */
+export function formatConsole(report: RunReport): string {
+  const rows = [HEADER, rowOf(report.openlines.phase), ...report.baselines.map(rowOf)];
+  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
+  return [
+    line(HEADER),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    ratiosText(report, (text) => text),
+    ...notes(report),
+    `Load average (1 min): ${report.loadAverage.start.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.cores} cores`,
+  ].join('\n');
+}
+
 /** One database kind's section of docs/benchmarks.md. */
 export function formatSection(report: RunReport): string {
   const { machine: m, parameters: p } = report;
   const o = report.openlines;
-  const r = ratiosOf(report);
-  const table = [HEADER, HEADER.map(() => '---'), rowOf(o.phase), rowOf(report.baseline)]
+  const table = [HEADER, HEADER.map(() => '---'), rowOf(o.phase), ...report.baselines.map(rowOf)]
     .map((row) => `| ${row.join(' | ')} |`)
     .join('\n');
-  const lines = [
+  return [
     `## ${TITLES[report.kind]}`,
     '',
     `- **Date:** ${report.date.toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- **Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM; Node ${m.node}; ${m.os}; ` +
       `load average (1 min) ${report.loadAverage.start.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end`,
     `- **Database:** ${report.database}`,
-    `- **Parameters:** ${p.messages} messages from ${p.clients} clients, ${p.concurrency} in flight, ` +
-      `${p.operators} operators online (distribution \`evenly\`, no chat limit); ${p.warmUp} warm-up messages per scenario, not counted`,
+    `- **Parameters:** ${p.messages} messages per scenario (or what ${p.maxSeconds} s allow) from ${p.clients} clients, ` +
+      `${p.concurrency} in flight, ${p.operators} operators online (distribution \`evenly\`, no chat limit); ` +
+      `warm-up (at least ${p.warmUp} messages and 3 s, at most 15 s) not counted`,
     '',
     table,
     '',
-    `**Openlines / baseline:** throughput **${ratio(r.throughput)}**, p50 latency **${ratio(r.p50)}**, p99 latency **${ratio(r.p99)}**.`,
+    `${ratiosText(report, (text) => `**${text}**`)}.`,
     '',
-    ...groupsText(o.phase).map((text) => `- Openlines, ${text}`),
-    `- Sessions per operator: ${o.sessionsPerOperator.join(', ')}`,
-    `- WebSocket frames received per message, all operators together: ${o.framesPerMessage.toFixed(1)}`,
-    `- Outbound messages delivered to the API channel's webhook (automatic replies): ${o.webhookDeliveries}`,
+    ...notes(report).map((text) => `- ${text}`),
     `- Whole run ${(report.durationMs / 1000).toFixed(0)} s (Openlines set-up ${(o.setupMs / 1000).toFixed(1)} s)`,
-  ];
-  if (o.backends) {
-    lines.push(
-      `- PostgreSQL backends busy during the Openlines run (average count, by state · wait): ${backendsText(o)}`,
-    );
-  }
-  if (o.phase.firstError) lines.push(`- First Openlines failure: \`${o.phase.firstError}\``);
-  if (report.baseline.firstError) lines.push(`- First baseline failure: \`${report.baseline.firstError}\``);
-  return lines.join('\n');
+  ].join('\n');
 }
 
 const INTRO = `# Benchmarks
 
-\`npm run bench\` measures the main pipeline of Openlines against a floor measured on the same
-machine, database and client in the same run. It writes its latest results here itself: one section
-per database kind, and a run replaces only the section of the kind it ran (PGlite by default;
+\`npm run bench\` measures Openlines' message pipeline against a floor measured on the same machine,
+database and client in the same run. It writes its latest results here itself: one section per
+database kind, and a run replaces only the section of the kind it ran (PGlite by default;
 PostgreSQL + Redis when \`DATABASE_URL\` and \`REDIS_URL\` are set).
 
 \`\`\`sh
 npm run bench
 DATABASE_URL=postgres://root@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
 BENCH_MESSAGES=500 BENCH_CONCURRENCY=50 npm run bench   # also BENCH_CLIENTS, BENCH_OPERATORS
+BENCH_MAX_SECONDS=120 npm run bench                     # time limit per measured phase (default 60)
 BENCH_WRITE=0 npm run bench                             # print only, leave this file alone
 \`\`\`
 
 ## What is measured
 
-- **Openlines:** a real server (the one \`npm start\` runs, logs silent, workers on). Operators are
-  signed in, online, each with a WebSocket open; one line has them all in its queue (distribution
-  \`evenly\`, no chat limit) and an API channel whose webhook is a loopback receiver. The bench POSTs
-  client messages to \`/api/v1/channel-api/messages\`, from a fixed set of clients in turn, with a
-  fixed number in flight (a closed loop: each worker sends its next message when its previous one
-  has arrived). Each message is stored, opens and routes a session for a new client (and triggers
-  the welcome message) or joins the client's open session, and is pushed as \`message.created\` to
-  the queue's operators. **Latency** runs from the start of the POST to the arrival of that event
-  on the WebSocket of the operator holding the dialog; **msgs/s** is completed messages over the
-  wall time of the phase. **HTTP** columns stop at the POST's answer (the message is committed).
-- **Baseline:** a bare Fastify app with one POST route doing one INSERT per request into the same
-  kind of database (a PGlite of its own in memory, or the same PostgreSQL database), through the
-  same store layer (Kysely; a pg pool of the same size), driven by the same client, message count
-  and concurrency. It is what any server would pay for HTTP plus one durable write here.
+- **Openlines:** the real server (\`startServer\`, logs silent, background workers on) in a worker
+  thread of its own, so its event loop is not shared with the load generator. Operators are signed
+  in, online, each with a WebSocket open; one line has them all in its queue (distribution
+  \`evenly\`, no chat limit) and an API channel. The bench POSTs client messages to
+  \`/api/v1/channel-api/messages\` from a fixed set of clients in turn, with a fixed number in
+  flight (a closed loop: a sender's next message goes once its previous one has arrived). Each
+  message is stored; a client's first message opens a session and routes it to an operator, the
+  next ones join that session; \`message.created\` is pushed to the queue's operators. **Latency**
+  runs from the start of the POST to that event's arrival on the WebSocket of the operator holding
+  the dialog; **msgs/s** is completed messages over the wall time of the phase; the **HTTP** columns
+  stop at the POST's answer (the message is committed). A phase sends its message count, or stops
+  starting new messages at its time limit (the **sent** column says so); the share of first
+  messages, which cost more, is then higher.
+- **Baseline:** a bare Fastify app in a worker thread, one POST route doing one INSERT per request
+  into the same kind of database (a PGlite of its own in memory, or the same PostgreSQL database),
+  through the same store layer (Kysely; a pg pool of the same size), driven by the same client with
+  the same message count and concurrency: what any server pays here for HTTP plus one durable write.
+  It runs once before and once after Openlines; ratios use the mean of the two.
 
 ## How to read this
 
 - **Ratios** are Openlines over baseline: throughput below 1× and latencies above 1× are the price
-  of everything Openlines does per message (token check, schema validation, finding the client and
-  dialog, routing under the line's lock, session transitions, timers, event rows and their cursor,
-  fan-out to every queue member's socket). Compare ratios across machines, not raw numbers.
-- Everything runs on one machine over loopback: the load generator, the server, the operators'
-  sockets and, with PGlite, the database share **one Node process**, so "CPU ms/msg" and "event loop
-  busy" describe that process. An event loop near 100 % means Node itself is the limit; with
-  PostgreSQL, the "backends busy" line shows whether the database connections wait on locks instead.
-- The warm-up (JIT, connections) is not counted. Each scenario's numbers are from one run: expect a
-  few percent of noise, more on a busy machine; p99 and max are the noisiest.
+  of what Openlines does per message (token check, validation, finding the client and dialog,
+  routing under the line's lock, session transitions, timers, event rows and their cursor, fan-out
+  to every queue member's socket). Compare ratios across machines rather than raw numbers.
+- **SQL/msg** counts the statements the server sent per message (BEGIN/COMMIT and background
+  workers included); **CPU ms/msg** is the CPU time of the whole bench process (server thread,
+  PGlite, load generator; not PostgreSQL's) per message. **Server loop busy** near 100 % means the
+  server's Node thread is the limit; if it is well below while latency grows, the time goes to
+  waiting (on PostgreSQL, the "backends busy" line shows on what). **Client loop busy** near 100 %
+  would mean the load generator, not the server, limits the numbers.
+- Everything runs on one machine over loopback. The baseline runs differ when the machine's load
+  drifts (the spread is printed, the load average is recorded): on a shared machine take the numbers
+  as an order of magnitude; p99 and max are the noisiest. Warm-up messages are not counted.
 `;
 
 const marker = (kind: DatabaseKind, end: boolean) => `<!-- bench:${kind}${end ? ':end' : ''} -->`;

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   const concurrency = whole('BENCH_CONCURRENCY', 20, 1, 1000);
   const clients = whole('BENCH_CLIENTS', 200, 1, 1_000_000);
   const operators = whole('BENCH_OPERATORS', 10, 1, 500);
+  const maxSeconds = whole('BENCH_MAX_SECONDS', 60, 1, 3600);
   const write = flag('BENCH_WRITE', true);
   const warmUp = Math.min(200, Math.max(20, Math.round(messages / 10)));
   const baseUrl = process.env.DATABASE_URL || null;
@@ -95,23 +96,30 @@ async function main(): Promise<void> {
     const bus = redisUrl ? `Redis ${await redisVersion(redisUrl)} bus` : 'in-process bus (REDIS_URL not set)';
     database = `PostgreSQL ${await postgresVersion(databaseUrl)} on ${new URL(databaseUrl).host} (a fresh database), ${bus}`;
   } else {
-    database = `PGlite ${await pgliteVersion()}, in memory, in the bench process; in-process bus`;
+    database = `PGlite ${await pgliteVersion()}, in memory, in the server thread; in-process bus`;
   }
   log(`Openlines bench: ${database}`);
   log(
-    `${messages} messages from ${clients} clients, ${concurrency} in flight, ${operators} operators; ${warmUp} warm-up messages per scenario`,
+    `${messages} messages (or ${maxSeconds} s) from ${clients} clients, ${concurrency} in flight, ${operators} operators`,
   );
 
   try {
-    log('Baseline (Fastify + one INSERT)…');
-    const baseline = await runBaseline({
-      databaseUrl,
-      messages,
-      concurrency,
-      clients,
-      warmUpMessages: warmUp,
-    });
-    log(`  ${baseline.throughput.toFixed(0)} msgs/s in ${(baseline.elapsedMs / 1000).toFixed(1)} s`);
+    const baseline = async (label: string) => {
+      log(`Baseline (Fastify + one INSERT), ${label}…`);
+      const result = await runBaseline({
+        databaseUrl,
+        messages,
+        concurrency,
+        clients,
+        warmUpMessages: warmUp,
+        maxMs: maxSeconds * 1000,
+        label,
+      });
+      log(`  ${result.throughput.toFixed(0)} msgs/s in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+      return result;
+    };
+    // The baseline brackets the Openlines run: a machine whose load drifts shows up as a spread.
+    const before = await baseline('before');
     log('Openlines (API channel → stored → routed → operator WebSocket)…');
     const openlines = await runOpenlines({
       databaseUrl,
@@ -121,19 +129,21 @@ async function main(): Promise<void> {
       clients,
       operators,
       warmUpMessages: warmUp,
+      maxMs: maxSeconds * 1000,
       deliveryTimeoutMs: 30_000,
       log,
     });
     log(
       `  ${openlines.phase.throughput.toFixed(0)} msgs/s in ${(openlines.phase.elapsedMs / 1000).toFixed(1)} s`,
     );
+    const after = await baseline('after');
     const report: RunReport = {
       kind,
       database,
       date: new Date(),
       machine: describeMachine(),
-      parameters: { messages, concurrency, clients, operators, warmUp },
-      baseline,
+      parameters: { messages, concurrency, clients, operators, warmUp, maxSeconds },
+      baselines: [before, after],
       openlines,
       durationMs: performance.now() - started,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
@@ -144,7 +154,7 @@ async function main(): Promise<void> {
       await updateDocs(DOCS_FILE, report);
       log(`\nResults written to docs/benchmarks.md (section "${kind}").`);
     }
-    if (baseline.failed > 0 || openlines.phase.failed > 0) process.exitCode = 1;
+    if (before.failed > 0 || after.failed > 0 || openlines.phase.failed > 0) process.exitCode = 1;
   } finally {
     if (databaseUrl) await dropPostgresDatabase(databaseUrl).catch(() => {});
   }

@@ -14,7 +14,9 @@ export interface Distribution {
 
 export interface PhaseResult {
   name: string;
+  /** Messages sent: the count asked for, or fewer when the phase hit its time limit. */
   messages: number;
+  stoppedEarly: boolean;
   concurrency: number;
   /** Completed (ok) messages per second of wall time for the whole phase. */
   throughput: number;
@@ -50,6 +52,14 @@ export function distribution(values: number[]): Distribution {
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN };
 }
 
+/** When a phase stops taking new messages, besides having sent its count. */
+export interface StopRule {
+  /** No new message starts after this many ms (the ones in flight complete). */
+  maxMs?: number;
+  /** Keep going past `count` (up to 10×) until this many ms have passed. */
+  minMs?: number;
+}
+
 /**
  * Sends `count` messages with at most `concurrency` in flight (a closed loop: a worker sends its
  * next message when the previous one has completed) and measures the phase.
@@ -60,11 +70,20 @@ export async function drive(
   concurrency: number,
   send: (index: number) => Promise<Sample>,
   server: Pick<ServerThread, 'statements' | 'eventLoopUtilization'>,
+  stop: StopRule = {},
 ): Promise<PhaseResult> {
-  const samples: Sample[] = new Array(count);
+  const samples: Sample[] = [];
+  const limit = stop.minMs ? count * 10 : count;
   let next = 0;
+  let started = 0;
+  const more = () => {
+    if (next >= limit) return false;
+    const elapsed = performance.now() - started;
+    if (stop.maxMs !== undefined && elapsed >= stop.maxMs) return false;
+    return next < count || (stop.minMs !== undefined && elapsed < stop.minMs);
+  };
   const worker = async () => {
-    while (next < count) {
+    while (more()) {
       const index = next++;
       try {
         samples[index] = await send(index);
@@ -77,7 +96,7 @@ export async function drive(
   const serverLoop = server.eventLoopUtilization();
   const clientLoop = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
-  const started = performance.now();
+  started = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   const elapsedMs = performance.now() - started;
   const cpuUsed = process.cpuUsage(cpu);
@@ -95,7 +114,8 @@ export async function drive(
   const completed = Math.max(1, good.length);
   return {
     name,
-    messages: count,
+    messages: samples.length,
+    stoppedEarly: samples.length < count,
     concurrency,
     throughput: good.length / (elapsedMs / 1000),
     elapsedMs,
@@ -112,7 +132,10 @@ export async function drive(
   };
 }
 
-/** A phase run only to warm up the JIT, connections and caches; its numbers are dropped. */
+/**
+ * Runs messages only to warm up the JIT, connections and caches (their numbers are dropped): at
+ * least `count` and at least 3 s, but no new message after 15 s.
+ */
 export async function warmUp(
   count: number,
   concurrency: number,
@@ -122,6 +145,6 @@ export async function warmUp(
     statements: async () => 0,
     eventLoopUtilization: () => performance.eventLoopUtilization(),
   };
-  const result = await drive('warm-up', count, concurrency, send, noServer);
+  const result = await drive('warm-up', count, concurrency, send, noServer, { minMs: 3000, maxMs: 15_000 });
   if (result.failed > 0) throw new Error(`warm-up failed: ${result.firstError}`);
 }

@@ -11,6 +11,7 @@ import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
 import { OutboxWorker } from './workers/outbox';
+import { TelegramUpdatesWorker } from './workers/telegram-updates';
 import { TimerWorker } from './workers/timers';
 
 export interface RunningServer {
@@ -18,7 +19,7 @@ export interface RunningServer {
   ctx: AppContext;
   url: string;
   firstRun: FirstRun | null;
-  workers: { timers: TimerWorker; outbox: OutboxWorker };
+  workers: { timers: TimerWorker; outbox: OutboxWorker; telegram: TelegramUpdatesWorker };
   close(): Promise<void>;
 }
 
@@ -64,6 +65,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.workers !== false) timers.start();
     const outbox = new OutboxWorker(ctx);
     if (options.workers !== false) outbox.start();
+    // Telegram webhooks and long polling (channels/telegram); tests drive it with syncOnce/pollOnce.
+    const telegram = new TelegramUpdatesWorker(ctx);
+    if (options.workers !== false) telegram.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -75,12 +79,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await app.close();
         await timers.stop();
         await outbox.stop();
+        await telegram.stop();
         await bus?.close();
         await store.close();
       })();
       return closing;
     };
-    return { app, ctx, url, firstRun, close, workers: { timers, outbox } };
+    return { app, ctx, url, firstRun, close, workers: { timers, outbox, telegram } };
   } catch (error) {
     await bus?.close();
     await store.close();

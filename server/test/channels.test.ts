@@ -163,8 +163,15 @@ describe('channels and the API channel', () => {
     await receiver.start();
     server = await createTestServer({ clock, workers: false, env: { DEFAULT_PLAN_MAX_LINES: '20' } });
     admin = await withApiToken(await login(server, server.admin.email, server.admin.password));
-    lineId = (await admin.call<{ id: string }>('POST', '/lines', { name: 'Support' })).body.id;
-    otherLineId = (await admin.call<{ id: string }>('POST', '/lines', { name: 'Sales' })).body.id;
+    // These tests count deliveries of operators' messages: the lines send no automatic texts.
+    const quiet = {
+      automaticActions: { welcome: { enabled: false }, close: { rule: 'none' } },
+      rating: { enabled: false },
+    };
+    lineId = (await admin.call<{ id: string }>('POST', '/lines', { name: 'Support', settings: quiet })).body
+      .id;
+    otherLineId = (await admin.call<{ id: string }>('POST', '/lines', { name: 'Sales', settings: quiet }))
+      .body.id;
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,5 +1,6 @@
 import { apiConnector } from './api/connector';
 import type { ChannelConnector } from './connector';
+import { telegramConnector } from './telegram/connector';
 
 /**
  * Every channel kind Openlines can connect, by `channels.kind`. Adding a channel means adding its
@@ -7,6 +8,7 @@ import type { ChannelConnector } from './connector';
  */
 const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [apiConnector.kind]: apiConnector as ChannelConnector,
+  [telegramConnector.kind]: telegramConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

@@ -20,6 +20,7 @@ import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
+import { telegramRoutes } from './routes/telegram';
 import { userRoutes } from './routes/users';
 import { validatorCompiler } from './validation';
 
@@ -100,6 +101,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
+      await api.register(telegramRoutes, { ctx });
     },
     { prefix: '/api/v1' },
   );

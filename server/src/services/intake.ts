@@ -196,7 +196,12 @@ export async function receiveInbound(
     const finish = async (row: MessageRow, session: SessionRow | null) => {
       await tx
         .updateTable('dialogs')
-        .set({ last_message_at: now, last_message_preview: previewOf(message.text, message.attachments) })
+        // A client who writes is reachable again (they unblocked the bot, came back…).
+        .set({
+          last_message_at: now,
+          last_message_preview: previewOf(message.text, message.attachments),
+          unreachable_at: null,
+        })
         .where('id', '=', dialog.id)
         .execute();
       if (!dialog.spam) {

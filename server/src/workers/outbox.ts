@@ -5,7 +5,8 @@ import type { OutboxPayload } from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime } from '../services/channels';
-import { emitMessage, presentDialogs } from '../services/dialogs';
+import { emitMessage, presentDialogs, touchDialog } from '../services/dialogs';
+import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import type { ChannelRow, MessageRow } from '../store/schema';
@@ -64,7 +65,7 @@ interface Claimed {
 type Outcome =
   | { kind: 'sent'; externalId?: string }
   | { kind: 'retry'; error: ConnectorError }
-  | { kind: 'failed'; reason: string; touchMessage: boolean };
+  | { kind: 'failed'; reason: string; touchMessage: boolean; unreachable?: boolean };
 
 export const OUTBOX_DEFAULTS = {
   batchSize: 20,
@@ -284,7 +285,7 @@ export class OutboxWorker {
       };
     }
     try {
-      const result = await connector.send(runtime, payload.message, this.#io);
+      const result = await connector.send(runtime, payload.message, this.#ioFor(channel));
       return result.externalId ? { kind: 'sent', externalId: result.externalId } : { kind: 'sent' };
     } catch (thrown) {
       const error = toConnectorError(thrown);
@@ -292,7 +293,11 @@ export class OutboxWorker {
         { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
         'outbound delivery failed',
       );
-      if (error.permanent) return { kind: 'failed', reason: error.message, touchMessage: true };
+      if (error.permanent) {
+        // The client blocked the bot (or is gone): the dialog shows it, and nothing is retried.
+        const unreachable = error.code === 'recipient_unreachable';
+        return { kind: 'failed', reason: error.message, touchMessage: true, unreachable };
+      }
       if (item.attempts >= this.#maxAttempts) {
         return {
           kind: 'failed',
@@ -348,6 +353,15 @@ export class OutboxWorker {
                 : {}),
             }
           : { delivery_state: 'failed' as const, delivery_error: outcome.reason };
+      if (outcome.kind === 'failed' && outcome.unreachable) {
+        const marked = await tx
+          .updateTable('dialogs')
+          .set({ unreachable_at: now })
+          .where('id', '=', message.dialog_id)
+          .where('unreachable_at', 'is', null)
+          .executeTakeFirst();
+        if (marked.numUpdatedRows > 0n) touchDialog(this.ctx, uow, item.accountId, message.dialog_id);
+      }
       const row = await tx
         .updateTable('messages')
         .set(update)
@@ -357,6 +371,17 @@ export class OutboxWorker {
         .executeTakeFirst();
       if (row) await this.#emitUpdated(uow, item.accountId, row);
     });
+  }
+
+  /** What a connector may use while sending for this channel: our stored attachments' bytes. */
+  #ioFor(channel: ChannelRow): ConnectorIo {
+    return {
+      ...this.#io,
+      readAttachment: async (attachment) => {
+        const id = fileIdFromUrl(attachment.url);
+        return id ? readFileOf(this.ctx, this.ctx.store.db, channel.account_id, id) : null;
+      },
+    };
   }
 
   async #externalIdFree(uow: UnitOfWork, message: MessageRow, externalId: string): Promise<boolean> {
@@ -379,7 +404,7 @@ export class OutboxWorker {
       .where('id', '=', row.dialog_id)
       .executeTakeFirst();
     if (!dialog) return;
-    const [presented] = await presentDialogs(uow.tx, [dialog]);
+    const [presented] = await presentDialogs(uow.tx, [dialog], this.ctx.clock.now());
     if (presented) await emitMessage(uow, accountId, 'message.updated', presentMessage(row), presented);
   }
 }
