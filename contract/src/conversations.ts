@@ -137,10 +137,13 @@ export type Client = Static<typeof ClientSchema>;
 
 /** KPI-3: the state of the answer the client is waiting for (or of the last one). */
 export const SessionKpiSchema = Type.Object({
-  state: Type.Union([Type.Literal('none'), Type.Literal('on_time'), Type.Literal('overdue'), Type.Literal('missed')], {
-    description:
-      'none: no target; on_time: answered or waiting within the target; overdue: waiting past it; missed: answered late',
-  }),
+  state: Type.Union(
+    [Type.Literal('none'), Type.Literal('on_time'), Type.Literal('overdue'), Type.Literal('missed')],
+    {
+      description:
+        'none: no target; on_time: answered or waiting within the target; overdue: waiting past it; missed: answered late',
+    },
+  ),
   waitingSince: Nullable(Timestamp),
   dueAt: Nullable(Timestamp),
   firstAnswerSeconds: Nullable(Type.Integer()),

@@ -119,6 +119,8 @@ export const VisitorSessionSchema = Type.Object(
     consentPending: Type.Boolean(),
     /** QR-1: the visitor was asked to rate and has not yet. */
     ratingPending: Type.Boolean(),
+    /** QR-2: the line lets the visitor rate now without being asked (before the end). */
+    ratingAllowed: Type.Boolean(),
   },
   { title: 'VisitorSession' },
 );

@@ -1,6 +1,7 @@
 import { apiConnector } from './api/connector';
 import type { ChannelConnector } from './connector';
 import { telegramConnector } from './telegram/connector';
+import { widgetConnector } from './widget/connector';
 
 /**
  * Every channel kind Openlines can connect, by `channels.kind`. Adding a channel means adding its
@@ -9,6 +10,7 @@ import { telegramConnector } from './telegram/connector';
 const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [apiConnector.kind]: apiConnector as ChannelConnector,
   [telegramConnector.kind]: telegramConnector as ChannelConnector,
+  [widgetConnector.kind]: widgetConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
+import { VisitorGateway } from '../ws/visitor-gateway';
 import { authPlugin } from './auth';
 import { handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
@@ -22,13 +23,18 @@ import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
 import { telegramRoutes } from './routes/telegram';
 import { userRoutes } from './routes/users';
+import { widgetRoutes } from './routes/widget';
+import { widgetAssetRoutes } from './routes/widget-assets';
 import { validatorCompiler } from './validation';
+import { webAppPlugin } from './web-app';
 
 export type App = FastifyInstance;
 
 export interface BuiltApp {
   app: App;
   gateway: RealtimeGateway;
+  /** Website widget visitors' sockets. */
+  visitors: VisitorGateway;
 }
 
 export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
@@ -89,7 +95,11 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   await app.register(authPlugin, { ctx });
 
   const gateway = new RealtimeGateway(ctx);
+  const visitors = new VisitorGateway(ctx);
   await app.register(healthRoutes, { ctx });
+  await app.register(widgetAssetRoutes);
+  // The operator and administration app (web/dist) at `/`; API paths keep their problem+json 404s.
+  await app.register(webAppPlugin);
   await app.register(
     async (api) => {
       await api.register(authRoutes, { ctx });
@@ -101,10 +111,12 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
+      await api.register(widgetRoutes, { ctx, gateway: visitors });
       await api.register(telegramRoutes, { ctx });
     },
     { prefix: '/api/v1' },
   );
   app.addHook('onClose', async () => gateway.close());
-  return { app, gateway };
+  app.addHook('onClose', async () => visitors.close());
+  return { app, gateway, visitors };
 }

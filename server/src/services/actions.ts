@@ -290,9 +290,8 @@ async function finish(
       .set({ last_message_preview: null })
       .where('id', '=', scope.dialog.id)
       .execute();
-    const [dialog] = await presentDialogs(scope.uow.tx, [scope.dialog], ctx.clock.now());
     for (const message of erased) {
-      await emitMessage(scope.uow, actor.accountId, 'message.updated', presentMessage(message), dialog!);
+      emitMessage(ctx, scope.uow, 'message.updated', presentMessage(message), actor.accountId);
     }
   }
   const channel = await scope.uow.tx

@@ -125,7 +125,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
       .where('dialog_id', 'in', dialogIds)
       .orderBy('dialog_id')
       .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('seq', 'desc')
       .execute(),
   ]);
   const participants = sessions.length
@@ -214,32 +214,69 @@ export async function dialogRecipients(tx: Reader, dialog: Dialog): Promise<stri
   return [...recipients];
 }
 
-/** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
-export function touchDialog(ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
-  uow.beforeCommit(`dialog:${dialogId}`, async () => {
-    const row = await uow.tx.selectFrom('dialogs').selectAll().where('id', '=', dialogId).executeTakeFirst();
-    if (!row) return;
-    const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
-    const users = await dialogRecipients(uow.tx, dialog!);
-    uow.events.emit(
-      accountId,
-      'dialog.updated',
-      { dialog: dialog! },
-      { users, lineId: dialog!.session?.lineId ?? row.line_id },
-    );
-  });
+interface PendingDialogEvents {
+  changed: boolean;
+  messages: { type: 'message.created' | 'message.updated'; message: Message }[];
 }
 
-export async function emitMessage(
+const pendingEvents = new WeakMap<UnitOfWork, Map<string, PendingDialogEvents>>();
+
+/**
+ * A dialog's events of one transaction, written once just before commit: the dialog is read,
+ * presented and its audience computed a single time however many steps touched it or wrote
+ * messages in it.
+ */
+function pendingFor(
+  ctx: AppContext,
   uow: UnitOfWork,
   accountId: string,
+  dialogId: string,
+): PendingDialogEvents {
+  let byDialog = pendingEvents.get(uow);
+  if (!byDialog) {
+    byDialog = new Map();
+    pendingEvents.set(uow, byDialog);
+  }
+  let pending = byDialog.get(dialogId);
+  if (!pending) {
+    const created: PendingDialogEvents = { changed: false, messages: [] };
+    pending = created;
+    byDialog.set(dialogId, created);
+    uow.beforeCommit(`dialog:${dialogId}`, async () => {
+      byDialog.delete(dialogId);
+      const row = await uow.tx
+        .selectFrom('dialogs')
+        .selectAll()
+        .where('id', '=', dialogId)
+        .executeTakeFirst();
+      if (!row) return;
+      const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
+      const users = await dialogRecipients(uow.tx, dialog!);
+      const lineId = dialog!.session?.lineId ?? row.line_id;
+      for (const { type, message } of created.messages) {
+        uow.events.emit(accountId, type, { message, lineId }, { users, lineId, dialogId });
+      }
+      if (created.changed)
+        uow.events.emit(accountId, 'dialog.updated', { dialog: dialog! }, { users, lineId });
+    });
+  }
+  return pending;
+}
+
+/** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
+export function touchDialog(ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
+  pendingFor(ctx, uow, accountId, dialogId).changed = true;
+}
+
+/** A message written or changed in this transaction; its event goes with the dialog's, before commit. */
+export function emitMessage(
+  ctx: AppContext,
+  uow: UnitOfWork,
   type: 'message.created' | 'message.updated',
   message: Message,
-  dialog: Dialog,
-): Promise<void> {
-  const lineId = dialog.session?.lineId ?? dialog.lineId;
-  const users = await dialogRecipients(uow.tx, dialog);
-  uow.events.emit(accountId, type, { message, lineId }, { users, lineId, dialogId: dialog.id });
+  accountId: string,
+): void {
+  pendingFor(ctx, uow, accountId, message.dialogId).messages.push({ type, message });
 }
 
 // ----- Reading dialogs with the viewer's rights (AR-1, OP-1) --------------------------------------
@@ -312,7 +349,7 @@ export async function listDialogs(
           .distinctOn('dialog_id')
           .orderBy('dialog_id')
           .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
+          .orderBy('seq', 'desc')
           .as('latest'),
       (join) => join.onRef('latest.dialog_id', '=', 'dialogs.id'),
     )

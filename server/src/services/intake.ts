@@ -6,7 +6,7 @@ import { answersBy } from './automation/answers';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
-import { emitMessage, presentDialogs, touchDialog } from './dialogs';
+import { emitMessage, touchDialog } from './dialogs';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';
@@ -45,11 +45,16 @@ async function findOrCreateClient(
     .executeTakeFirst();
   if (existing) {
     // The channel knows the client's name and picture better than we do: keep them current.
+    const known = await tx
+      .selectFrom('clients')
+      .select(['name', 'avatar_url', 'email', 'phone'])
+      .where('id', '=', existing.client_id)
+      .executeTakeFirstOrThrow();
     const changes = {
-      ...(user.name ? { name: user.name } : {}),
-      ...(user.avatarUrl ? { avatar_url: user.avatarUrl } : {}),
-      ...(user.email ? { email: user.email } : {}),
-      ...(user.phone ? { phone: user.phone } : {}),
+      ...(user.name && user.name !== known.name ? { name: user.name } : {}),
+      ...(user.avatarUrl && user.avatarUrl !== known.avatar_url ? { avatar_url: user.avatarUrl } : {}),
+      ...(user.email && user.email !== known.email ? { email: user.email } : {}),
+      ...(user.phone && user.phone !== known.phone ? { phone: user.phone } : {}),
     };
     if (Object.keys(changes).length > 0) {
       await tx.updateTable('clients').set(changes).where('id', '=', existing.client_id).execute();
@@ -114,13 +119,7 @@ async function openSessionOf(
     .where('status', 'in', ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'])
     .forUpdate()
     .executeTakeFirst();
-  if (open) {
-    // A session transferred to another line is routed under that line's lock too. Taking it after
-    // this line's lock breaks the id order, so a rare deadlock is possible; PostgreSQL detects it and
-    // the transaction is retried (services/transaction).
-    if (open.line_id !== dialog.line_id) await lockLines(uow.tx, [open.line_id]);
-    return { session: open, opened: false };
-  }
+  if (open) return { session: open, opened: false };
   const session = await uow.tx
     .insertInto('sessions')
     .values({
@@ -160,11 +159,85 @@ export async function receiveInbound(
     ]);
   }
   const lineId = channel.line_id;
+  let locks = await linesToLock(ctx, channel, lineId, message.user.id);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await intake(ctx, channel, lineId, message, locks);
+    } catch (error) {
+      if (!(error instanceof NeedsLineLocks) || attempt >= 3) throw error;
+      locks = [...new Set([...locks, ...error.lineIds])];
+    }
+  }
+}
+
+/**
+ * Thrown when the state found under the row locks needs routing locks the transaction did not
+ * take (a session closed meanwhile, so this message opens one): it is rolled back and run again
+ * with them, since the line lock must come before any row lock.
+ */
+class NeedsLineLocks extends Error {
+  constructor(readonly lineIds: string[]) {
+    super('needs line locks');
+  }
+}
+
+/**
+ * The routing locks a message will need, read without locks. Most messages go to a session an
+ * operator already holds: they change no routing and take no line lock, so one busy line does not
+ * serialise all its dialogs. A message that opens a session, or lands in one still waiting for an
+ * operator or answering a rating request, needs its line's lock.
+ */
+async function linesToLock(
+  ctx: AppContext,
+  channel: ChannelRow,
+  lineId: string,
+  externalUserId: string,
+): Promise<string[]> {
+  const latest = await ctx.store.db
+    .selectFrom('client_identities')
+    .innerJoin('dialogs', (join) =>
+      join
+        .onRef('dialogs.client_id', '=', 'client_identities.client_id')
+        .onRef('dialogs.channel_id', '=', 'client_identities.channel_id')
+        .on('dialogs.line_id', '=', lineId),
+    )
+    .innerJoin('sessions', 'sessions.dialog_id', 'dialogs.id')
+    .select([
+      'sessions.status',
+      'sessions.line_id',
+      'sessions.rating_requested_at',
+      'sessions.rating',
+      'dialogs.spam',
+    ])
+    .where('client_identities.channel_id', '=', channel.id)
+    .where('client_identities.external_id', '=', externalUserId)
+    .orderBy('sessions.created_at', 'desc')
+    .orderBy('sessions.seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!latest) return [lineId];
+  if (latest.spam) return [];
+  const held = ['assigned', 'answered', 'client_waiting'].includes(latest.status);
+  const ratingPending = latest.rating_requested_at !== null && latest.rating === null;
+  if (held && !ratingPending) return [];
+  return [lineId, latest.line_id];
+}
+
+async function intake(
+  ctx: AppContext,
+  channel: ChannelRow,
+  lineId: string,
+  message: InboundMessage,
+  locks: string[],
+): Promise<IntakeResult> {
   return runInTransaction(ctx, async (uow) => {
     const { tx } = uow;
     const duplicate = await findDuplicate(tx, channel.id, message.externalId);
     if (duplicate) return duplicate;
-    await lockLines(tx, [lineId]);
+    await lockLines(tx, locks);
+    const needLock = (id: string) => {
+      if (!locks.includes(id)) throw new NeedsLineLocks([lineId, id]);
+    };
     const now = ctx.clock.now();
     const clientId = await findOrCreateClient(tx, channel, message.user);
     const dialog = await findOrCreateDialog(tx, channel, lineId, clientId);
@@ -206,8 +279,7 @@ export async function receiveInbound(
         .execute();
       if (!dialog.spam) {
         touchDialog(ctx, uow, channel.account_id, dialog.id);
-        const [presented] = await presentDialogs(tx, [dialog], now);
-        await emitMessage(uow, channel.account_id, 'message.created', presentMessage(row), presented!);
+        emitMessage(ctx, uow, 'message.created', presentMessage(row), channel.account_id);
       }
       return { messageId: row.id, dialogId: dialog.id, sessionId: session?.id ?? null, duplicate: false };
     };
@@ -221,12 +293,14 @@ export async function receiveInbound(
     const rating =
       answersBy(channel) === 'reply' ? isRatingReply(latestLine, latest, message.text, now) : null;
     if (latest && rating) {
+      needLock(latest.line_id);
       const row = await insertMessage(latest.id);
       await writeClientRating(ctx, uow, { dialog, line: latestLine, session: latest, channel }, rating, null);
       return finish(row, latest);
     }
 
     const { session: current, opened } = await openSessionOf(uow, dialog, now);
+    if (opened || ['new', 'bot', 'queued'].includes(current.status)) needLock(current.line_id);
     const row = await insertMessage(current.id);
     const conversation = {
       line: current.line_id === line.id ? line : await loadLineOf(tx, current),

@@ -2,7 +2,7 @@ import type { Attachment, Message, SystemKind } from '@openlines/contract';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
-import { emitMessage, presentDialogs, touchDialog } from './dialogs';
+import { emitMessage, touchDialog } from './dialogs';
 import { previewOf } from './intake';
 import { presentMessage } from './message-presenter';
 import { enqueueOutbound } from './outbox';
@@ -109,7 +109,6 @@ export async function writeOutgoingMessage(
   }
   touchDialog(ctx, uow, dialog.account_id, dialog.id);
   const presented = presentMessage(row);
-  const [view] = await presentDialogs(uow.tx, [dialog], now);
-  await emitMessage(uow, dialog.account_id, 'message.created', presented, view!);
+  emitMessage(ctx, uow, 'message.created', presented, dialog.account_id);
   return presented;
 }

@@ -164,6 +164,8 @@ export interface DialogsTable {
 
 export interface SessionsTable {
   id: Generated<string>;
+  /** Creation order: the latest session of a dialog even when two share a timestamp. */
+  seq: Generated<number>;
   account_id: string;
   dialog_id: string;
   line_id: string;

@@ -5,7 +5,7 @@ import type { OutboxPayload } from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime } from '../services/channels';
-import { emitMessage, presentDialogs, touchDialog } from '../services/dialogs';
+import { emitMessage, touchDialog } from '../services/dialogs';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
@@ -398,13 +398,6 @@ export class OutboxWorker {
   }
 
   async #emitUpdated(uow: UnitOfWork, accountId: string, row: MessageRow): Promise<void> {
-    const dialog = await uow.tx
-      .selectFrom('dialogs')
-      .selectAll()
-      .where('id', '=', row.dialog_id)
-      .executeTakeFirst();
-    if (!dialog) return;
-    const [presented] = await presentDialogs(uow.tx, [dialog], this.ctx.clock.now());
-    if (presented) await emitMessage(uow, accountId, 'message.updated', presentMessage(row), presented);
+    emitMessage(this.ctx, uow, 'message.updated', presentMessage(row), accountId);
   }
 }

@@ -39,7 +39,7 @@ export async function latestSession(tx: Tx, dialogId: string): Promise<SessionRo
       .selectAll()
       .where('dialog_id', '=', dialogId)
       .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('seq', 'desc')
       .limit(1)
       .executeTakeFirst()) ?? null
   );

@@ -63,6 +63,7 @@ const statements = [
   sql`create index dialogs_account_last on dialogs (account_id, last_message_at desc)`,
   sql`create table sessions (
     id uuid primary key default gen_random_uuid(),
+    seq bigint generated always as identity,
     account_id uuid not null references accounts(id) on delete cascade,
     dialog_id uuid not null references dialogs(id) on delete cascade,
     line_id uuid not null references lines(id) on delete cascade,

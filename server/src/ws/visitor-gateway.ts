@@ -1,0 +1,296 @@
+import type { Dialog, OpenlinesEvent, VisitorClientFrame, VisitorServerFrame } from '@openlines/contract';
+import type { WebSocket } from 'ws';
+import type { BusMessage, EventEnvelope } from '../bus/bus';
+import { presentVisitorMessages, presentVisitorSession } from '../channels/widget/presenter';
+import { dialogOfVisitor, findVisitor, visitorTyping } from '../channels/widget/visitors';
+import type { AppContext } from '../context';
+import type { ChannelRow, WidgetVisitorRow } from '../store/schema';
+import { EventSequencer } from './sequencer';
+import { dialogIdOf, loadDialogEventsAfter } from './visitor-events';
+
+/**
+ * Close codes the widget acts on: 4401 "start a new conversation" (unknown token), 4404 "the widget
+ * was disconnected", 4408 "reconnect and resume".
+ */
+export const VISITOR_CLOSE = { unauthorized: 4401, gone: 4404, slow: 4408 } as const;
+
+const AUTH_TIMEOUT_MS = 10_000;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const REPLAY_PAGE = 500;
+/** Message events held while the visitor has no dialog yet: those of its first commit, at most. */
+const EARLY_EVENTS = 50;
+const TYPING_INTERVAL_MS = 400;
+
+class VisitorConnection {
+  lastCursor = 0;
+  replaying = true;
+  readonly pending: BusMessage[] = [];
+  dialogId: string | null = null;
+  readonly early: EventEnvelope[] = [];
+  sessionJson = '';
+  alive = true;
+  lastTypingAt = 0;
+  /** Frames are presented asynchronously; the chain keeps them in cursor order. */
+  chain: Promise<void> = Promise.resolve();
+  leave: (() => void) | null = null;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly channel: ChannelRow,
+    readonly visitor: WidgetVisitorRow,
+  ) {}
+
+  send(frame: VisitorServerFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.socket.close(VISITOR_CLOSE.slow, 'too slow; reconnect with after=<cursor>');
+      return;
+    }
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  owns(dialog: Dialog): boolean {
+    return (
+      dialog.channelId === this.channel.id &&
+      dialog.client.identities.some(
+        (identity) =>
+          identity.channelId === this.channel.id && identity.externalId === this.visitor.external_id,
+      )
+    );
+  }
+}
+
+/**
+ * The visitors' realtime endpoint, built like the operators' gateway: one ordered, gapless stream
+ * per account (EventSequencer), replay from the events table after `after=<cursor>`. A visitor gets
+ * only the non-private messages and the session changes of their own dialog, presented for
+ * visitors, and the operator's typing; nothing else of the account.
+ *
+ * The token comes in the first frame (`{ kind: "auth", token }`), never in the URL, so it stays out
+ * of access logs.
+ */
+export class VisitorGateway {
+  readonly #connections = new Set<VisitorConnection>();
+  readonly #sequencer: EventSequencer;
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: AppContext,
+    heartbeatMs = 30_000,
+  ) {
+    this.#sequencer = new EventSequencer(ctx);
+    this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Takes a socket whose channel and origin the route has checked; waits for the visitor's token. */
+  accept(socket: WebSocket, channel: ChannelRow, after: number | null): void {
+    let connection: VisitorConnection | null = null;
+    let authenticating = false;
+    const timer = setTimeout(
+      () => socket.close(VISITOR_CLOSE.unauthorized, 'no auth frame'),
+      AUTH_TIMEOUT_MS,
+    );
+    socket.on('message', (data) => {
+      let frame: VisitorClientFrame;
+      try {
+        frame = JSON.parse(data.toString()) as VisitorClientFrame;
+      } catch {
+        socket.send(JSON.stringify({ kind: 'error', code: 'invalid_json', message: 'Frames must be JSON' }));
+        return;
+      }
+      if (connection) {
+        this.#onClientFrame(connection, frame);
+        return;
+      }
+      if (authenticating) return;
+      if (frame?.kind !== 'auth' || typeof frame.token !== 'string') {
+        socket.close(VISITOR_CLOSE.unauthorized, 'send { kind: "auth", token } first');
+        return;
+      }
+      authenticating = true;
+      clearTimeout(timer);
+      void findVisitor(this.ctx, channel, frame.token)
+        .then(async (visitor) => {
+          if (!visitor) {
+            socket.close(VISITOR_CLOSE.unauthorized, 'unknown visitor');
+            return;
+          }
+          connection = new VisitorConnection(socket, channel, visitor);
+          await this.#start(connection, after);
+        })
+        .catch((error) => {
+          this.ctx.log.error({ err: error }, 'visitor socket start failed');
+          socket.close(1011, 'internal error');
+        });
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (connection) {
+        this.#connections.delete(connection);
+        connection.leave?.();
+      }
+    });
+  }
+
+  async #start(connection: VisitorConnection, after: number | null): Promise<void> {
+    const { socket, channel, visitor } = connection;
+    this.#connections.add(connection);
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    const joined = await this.#sequencer.join(channel.account_id, (message) =>
+      this.#onLive(connection, message),
+    );
+    connection.leave = joined.leave;
+    if (socket.readyState !== socket.OPEN) {
+      joined.leave();
+      return;
+    }
+    // After joining: a dialog created from now on is recognised from its events.
+    const dialog = await dialogOfVisitor(this.ctx.store.db, channel, visitor.external_id);
+    connection.dialogId = dialog?.id ?? null;
+    connection.send({ kind: 'hello', cursor: joined.base });
+    connection.lastCursor = after === null ? joined.base : Math.min(after, joined.base);
+    if (after !== null) await this.#replay(connection, joined.base);
+    connection.replaying = false;
+    for (const message of connection.pending.splice(0)) this.#onLive(connection, message);
+  }
+
+  async #replay(connection: VisitorConnection, upTo: number): Promise<void> {
+    const dialogId = connection.dialogId;
+    while (dialogId && connection.lastCursor < upTo) {
+      const page = await loadDialogEventsAfter(
+        this.ctx.store.db,
+        connection.channel.account_id,
+        dialogId,
+        connection.lastCursor,
+        upTo,
+        REPLAY_PAGE,
+      );
+      if (page.length === 0) break;
+      for (const envelope of page) await this.#handle(connection, envelope);
+    }
+    connection.lastCursor = Math.max(connection.lastCursor, upTo);
+    connection.send({ kind: 'replayed', cursor: connection.lastCursor });
+  }
+
+  #onLive(connection: VisitorConnection, message: BusMessage): void {
+    if (connection.replaying) {
+      connection.pending.push(message);
+      return;
+    }
+    if (message.transient) {
+      const signal = message.transient;
+      if (
+        signal.type === 'typing' &&
+        signal.data.author === 'operator' &&
+        connection.dialogId !== null &&
+        signal.data.dialogId === connection.dialogId
+      ) {
+        connection.send({ kind: 'typing', typing: true });
+      }
+      return;
+    }
+    const envelope = message;
+    if (
+      envelope.event.type === 'channel.changed' &&
+      envelope.event.data.channelId === connection.channel.id
+    ) {
+      void this.#checkChannel(connection);
+      return;
+    }
+    connection.chain = connection.chain
+      .then(() => this.#handle(connection, envelope))
+      .catch((error) => this.ctx.log.warn({ err: error }, 'visitor event not delivered'));
+  }
+
+  async #handle(connection: VisitorConnection, envelope: EventEnvelope): Promise<void> {
+    const { event } = envelope;
+    if (event.cursor <= connection.lastCursor) return;
+    connection.lastCursor = event.cursor;
+    const dialogId = dialogIdOf(event);
+    if (dialogId === null) return;
+    if (connection.dialogId === null) {
+      if (event.type !== 'dialog.updated') {
+        connection.early.push(envelope);
+        if (connection.early.length > EARLY_EVENTS) connection.early.shift();
+        return;
+      }
+      if (!connection.owns(event.data.dialog)) return;
+      // The visitor's first message made the dialog: its message events came just before this one.
+      connection.dialogId = dialogId;
+      for (const early of connection.early.splice(0)) {
+        if (dialogIdOf(early.event) === dialogId) await this.#emit(connection, early.event);
+      }
+    }
+    if (dialogId !== connection.dialogId) return;
+    await this.#emit(connection, event);
+  }
+
+  async #emit(connection: VisitorConnection, event: OpenlinesEvent): Promise<void> {
+    const db = this.ctx.store.db;
+    if (event.type === 'message.created' || event.type === 'message.updated') {
+      const [message] = await presentVisitorMessages(db, [event.data.message]);
+      if (message) connection.send({ kind: 'message', cursor: event.cursor, message });
+      return;
+    }
+    if (event.type === 'dialog.updated') {
+      const session = await presentVisitorSession(db, event.data.dialog);
+      const json = JSON.stringify(session);
+      if (json === connection.sessionJson) return;
+      connection.sessionJson = json;
+      connection.send({ kind: 'session', cursor: event.cursor, session });
+    }
+  }
+
+  /** A disconnected or deleted widget closes its visitors' sockets (LN-5). */
+  async #checkChannel(connection: VisitorConnection): Promise<void> {
+    const row = await this.ctx.store.db
+      .selectFrom('channels')
+      .select(['status', 'line_id'])
+      .where('id', '=', connection.channel.id)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    if (row?.status !== 'connected' || row.line_id !== connection.channel.line_id) {
+      connection.socket.close(VISITOR_CLOSE.gone, 'the widget changed; start again');
+    }
+  }
+
+  #onClientFrame(connection: VisitorConnection, frame: VisitorClientFrame): void {
+    if (frame?.kind === 'ping') return;
+    if (frame?.kind === 'typing') {
+      const now = Date.now();
+      if (now - connection.lastTypingAt < TYPING_INTERVAL_MS) return;
+      connection.lastTypingAt = now;
+      const text = typeof frame.text === 'string' ? frame.text : null;
+      void visitorTyping(this.ctx, connection.channel, connection.visitor, text).catch((error) =>
+        this.ctx.log.warn({ err: error }, 'visitor typing not sent'),
+      );
+      return;
+    }
+    connection.send({ kind: 'error', code: 'validation_failed', message: 'Unknown frame kind' });
+  }
+
+  #beat(): void {
+    for (const connection of this.#connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    this.#sequencer.close();
+    for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
+    this.#connections.clear();
+  }
+}

@@ -1,0 +1,287 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { User } from '@openlines/contract';
+import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestServer, signIn, TEST_PASSWORD, type TestServer, uniqueEmail } from './harness';
+import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+
+// The operator workspace and administration in a real browser (Debian's Chromium through
+// playwright-core): an admin sets up a line and an API channel in the UI, a client writes through
+// the channel, two operators take, consult privately, transfer and close; XSS payloads stay text;
+// an operator without admin rights sees no admin screens and the API refuses them anyway.
+
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+const XSS_TEXT = '<script>alert(2)</script>Where is my order?';
+const XSS_ANSWER_TITLE = '<b onmouseover=alert(3)>Refund</b>';
+const XSS_ANSWER_TEXT = '<img src=y onerror=alert(4)> Refunds take 3 days';
+const PRIVATE_TEXT = 'Consult: the order is delayed, do not promise dates';
+const PUBLIC_TEXT = 'We are checking your order right now';
+
+/** A stand-in for the system behind the API channel: records every webhook delivery. */
+async function startWebhookReceiver() {
+  const bodies: string[] = [];
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      bodies.push(body);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+interface Session {
+  context: BrowserContext;
+  page: Page;
+  /** Browser dialogs (alert/confirm/prompt) that fired: an XSS payload that ran would land here. */
+  dialogs: string[];
+  errors: string[];
+  /** Sockets and failed requests, printed when a test fails. */
+  log: string[];
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: OpenlinesClient;
+  let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const sessions: Session[] = [];
+  const operators: { user: User; email: string }[] = [];
+
+  async function open(email: string, password: string): Promise<Session> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const session: Session = { context, page, dialogs: [], errors: [], log: [] };
+    page.on('dialog', (dialog) => {
+      session.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => session.errors.push(error.message));
+    page.on('websocket', (socket) => {
+      session.log.push(`ws open ${socket.url()}`);
+      socket.on('close', () => session.log.push('ws closed'));
+      socket.on('socketerror', (error) => session.log.push(`ws error ${error}`));
+      socket.on('framereceived', (frame) => session.log.push(`ws << ${String(frame.payload).slice(0, 120)}`));
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) session.log.push(`HTTP ${response.status()} ${response.url()}`);
+    });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (event) => {
+        seen.push(`${event.violatedDirective} ${event.blockedURI}`);
+      });
+    });
+    await page.goto(server.url);
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /^Dialogs/ }).waitFor();
+    sessions.push(session);
+    return session;
+  }
+
+  const row = (page: Page, text: string) => page.locator('.dialog-row', { hasText: text });
+  const visible = (page: Page, text: string) => page.getByText(text, { exact: false }).first().waitFor();
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    webhook = await startWebhookReceiver();
+    server = await createTestServer();
+    admin = await signIn(server);
+    const roles = await admin.roles.list();
+    const operatorRole = roles.find((role) => role.builtIn === 'operator')!.id;
+    for (const name of ['Olga One', 'Pavel Two']) {
+      const email = uniqueEmail('op');
+      const user = await admin.users.create({ email, name, password: TEST_PASSWORD, roleId: operatorRole });
+      operators.push({ user, email });
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  }, 180_000);
+
+  /** On a failure, what each browser showed, for the test artifacts. */
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    for (const [index, session] of sessions.entries()) {
+      process.stderr.write(`--- browser ${index}\n${session.log.slice(-40).join('\n')}\n`);
+      await session.page
+        .screenshot({ path: path.join(ARTIFACTS_DIR, `web-e2e-failure-${index}.png`) })
+        .catch(() => undefined);
+    }
+  });
+
+  afterAll(async () => {
+    for (const session of sessions) await session.context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+    await webhook?.close();
+  });
+
+  it('admin sets up a line and a channel; operators take, consult, transfer and close', async () => {
+    // ----- the administrator: a line with both operators, distribution to all, and an API channel
+    const boss = await open(server.admin.email, server.admin.password);
+    const { page: a } = boss;
+    await a.getByRole('link', { name: 'Administration' }).click();
+    await a.getByTestId('line-limit').waitFor();
+    expect(await a.getByTestId('line-limit').textContent()).toMatch(/0 of 3 lines/);
+    await a.getByLabel('Name', { exact: true }).fill('E2E Support');
+    await a.getByRole('button', { name: 'Create line' }).click();
+    await a.getByRole('heading', { name: 'E2E Support' }).waitFor();
+    for (const { user } of operators) {
+      await a.getByLabel('Add to the queue…').selectOption(`user:${user.id}`);
+      await a.getByRole('button', { name: 'Add', exact: true }).click();
+    }
+    await a.getByLabel('Distribution').selectOption('all');
+    // The server's validation message is shown next to its field.
+    await a.getByLabel(/Concurrent dialogs per operator/).fill('5000');
+    await a.getByRole('button', { name: 'Save' }).click();
+    await a
+      .locator('.field', { has: a.locator('[data-field="queue.maxChat"]') })
+      .locator('.field-errors')
+      .waitFor();
+    await a.getByLabel(/Concurrent dialogs per operator/).fill('0');
+    await a.getByRole('button', { name: 'Save' }).click();
+    await a.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const line = (await admin.lines.list()).items.find((l) => l.name === 'E2E Support')!;
+    expect(line.settings.queue.distribution).toBe('all');
+    expect(line.settings.queue.members.map((m) => m.id)).toEqual(operators.map((o) => o.user.id));
+
+    await a.getByRole('link', { name: 'Channels' }).click();
+    await a.getByRole('button', { name: 'Connect a channel' }).click();
+    await a.getByLabel('Kind', { exact: true }).selectOption('api');
+    await a.getByLabel('Name', { exact: true }).fill('Shop backend');
+    await a.getByLabel('Webhook URL').fill(webhook.url);
+    await a.getByRole('button', { name: 'Connect', exact: true }).click();
+    const tokenField = a.getByLabel('Inbound token (Authorization: Bearer …)');
+    await tokenField.waitFor();
+    const token = await tokenField.inputValue();
+    expect(token).toMatch(/^olc_/);
+    await a.getByRole('button', { name: 'I have copied them' }).click();
+
+    await a.getByRole('link', { name: 'Quick answers' }).click();
+    await a.getByLabel('Title', { exact: true }).fill(XSS_ANSWER_TITLE);
+    await a.getByLabel('Text', { exact: true }).fill(XSS_ANSWER_TEXT);
+    await a.getByRole('button', { name: 'Add quick answer' }).click();
+    await visible(a, XSS_ANSWER_TITLE);
+
+    // ----- a client writes through the API channel
+    const client = new ApiChannelSender(server.url, token);
+    await client.send({ externalId: 'c-1', user: { id: 'client-1', name: XSS_NAME }, text: XSS_TEXT });
+
+    // ----- two operators sign in; Olga takes the dialog from the queue
+    const olga = await open(operators[0]!.email, TEST_PASSWORD);
+    const pavel = await open(operators[1]!.email, TEST_PASSWORD);
+    const { page: o } = olga;
+    const { page: p } = pavel;
+    await o.getByRole('tab', { name: /Queue/ }).click();
+    await row(o, XSS_NAME).click();
+    await o.getByRole('heading', { name: XSS_NAME }).waitFor();
+    await visible(o, XSS_TEXT);
+    await o.getByRole('button', { name: 'Take' }).click();
+    await o.getByTestId('dialog-status').filter({ hasText: 'Assigned' }).waitFor();
+    await o.locator('.system-event', { hasText: 'Olga One took the dialog' }).waitFor();
+
+    // A public answer, picked from the quick answers with `/`, stays literal text.
+    const composer = o.locator('#composer-text');
+    await composer.fill(`${PUBLIC_TEXT}. `);
+    await composer.press('End');
+    await composer.pressSequentially('/Ref');
+    await o.getByRole('option', { name: /Refund/ }).waitFor();
+    await composer.press('Enter');
+    expect(await composer.inputValue()).toContain(XSS_ANSWER_TEXT);
+    await composer.press('Enter');
+    await o.locator('.message-operator .message-text', { hasText: XSS_ANSWER_TEXT }).waitFor();
+
+    // ----- Olga invites Pavel to consult; his message stays private
+    await o.getByRole('button', { name: 'Invite' }).click();
+    await o.getByRole('button', { name: 'Consult with Pavel Two' }).click();
+    await p.getByRole('tab', { name: /Mine/ }).click();
+    await row(p, XSS_NAME).click();
+    await p.getByText('You are consulting').waitFor();
+    await p.locator('#composer-text').fill(PRIVATE_TEXT);
+    await p.locator('#composer-text').press('Enter');
+    await o.locator('.message-private', { hasText: PRIVATE_TEXT }).waitFor();
+
+    // ----- the network drops; messages sent meanwhile arrive once when it is back
+    await olga.context.setOffline(true);
+    await o
+      .getByRole('status')
+      .filter({ hasText: /Offline/ })
+      .waitFor();
+    await client.send({ externalId: 'c-2', user: { id: 'client-1' }, text: 'Are you there? (1)' });
+    await client.send({ externalId: 'c-3', user: { id: 'client-1' }, text: 'Hello? (2)' });
+    await olga.context.setOffline(false);
+    await visible(o, 'Hello? (2)');
+    await o.waitForTimeout(500);
+    expect(await o.locator('.message-text', { hasText: 'Are you there? (1)' }).count()).toBe(1);
+    expect(await o.locator('.message-text', { hasText: 'Hello? (2)' }).count()).toBe(1);
+
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await o.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-workspace.png') });
+
+    // ----- Olga transfers to Pavel; Pavel closes
+    await o.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await o.getByRole('button', { name: 'Transfer to Pavel Two' }).click();
+    await p.getByText('Operator: Pavel Two').waitFor();
+    await p.getByRole('button', { name: 'Close dialog' }).click();
+    await p.getByTestId('dialog-status').filter({ hasText: 'Closed' }).waitFor();
+    await p.locator('.system-event', { hasText: 'Pavel Two closed the dialog' }).waitFor();
+    await o.getByRole('tab', { name: /All/ }).click();
+    await row(o, XSS_NAME).filter({ hasText: 'Closed' }).waitFor();
+
+    // ----- the client got the public answers, never the private consultation
+    await until(
+      () => webhook.bodies.some((body) => body.includes(PUBLIC_TEXT)),
+      'the public answer at the webhook',
+    );
+    expect(webhook.bodies.some((body) => body.includes(PRIVATE_TEXT))).toBe(false);
+
+    // ----- nothing a client or an admin typed ran as code
+    for (const session of sessions) {
+      expect(session.dialogs).toEqual([]);
+      expect(session.errors).toEqual([]);
+      expect(
+        await session.page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+      ).toEqual([]);
+    }
+    expect(await o.locator('img[src="x"], img[src="y"]').count()).toBe(0);
+    await visible(o, XSS_NAME);
+  }, 120_000);
+
+  it('an operator sees no admin screens, and the API refuses them anyway', async () => {
+    const olga = sessions.find((s) => s !== sessions[0]) ?? (await open(operators[0]!.email, TEST_PASSWORD));
+    const { page } = olga;
+    await page.goto(`${server.url}/`);
+    await page.getByRole('link', { name: /^Dialogs/ }).waitFor();
+    expect(await page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+    await page.goto(`${server.url}/admin/lines`);
+    await page.getByText('You do not have permission to open this page.').waitFor();
+    expect(await page.getByRole('heading', { name: 'Lines' }).count()).toBe(0);
+    const refused = await page.evaluate(async () => {
+      const channels = await fetch('/api/v1/channels');
+      return { channels: channels.status, code: (await channels.json()).code };
+    });
+    expect(refused.channels).toBe(403);
+    expect(refused.code).toBe('forbidden');
+  }, 60_000);
+});

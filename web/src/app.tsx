@@ -1,0 +1,298 @@
+import type { Me, Presence } from '@openlines/contract';
+import { lazy, Suspense, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { client, OpenlinesError } from './lib/api';
+import { useT } from './lib/i18n';
+import {
+  isMuted,
+  type NotificationPermissionState,
+  notificationPermission,
+  playChime,
+  requestNotificationPermission,
+  setMuted,
+  showNotification,
+} from './lib/notify';
+import { linkClick, navigate, usePath } from './lib/router';
+import { Login } from './login';
+import { Badge } from './ui/badge';
+import { ErrorNotice } from './ui/error-notice';
+import { LanguageSwitch } from './ui/language-switch';
+import { type Alert, WorkspaceStore } from './workspace/store';
+import { StoreContext, useStore, useWorkspaceState } from './workspace/store-context';
+import { Workspace } from './workspace/workspace';
+
+const Admin = lazy(() => import('./admin/admin'));
+
+type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
+
+export function App() {
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const [error, setError] = useState<unknown>(null);
+  const t = useT();
+
+  useEffect(() => {
+    client.auth.me().then(
+      (me) => setSession({ state: 'signed-in', me }),
+      (failure) => {
+        if (failure instanceof OpenlinesError && failure.status === 401) setSession({ state: 'signed-out' });
+        else setError(failure);
+      },
+    );
+  }, []);
+
+  const signedOut = useCallback(() => {
+    client.transport.forgetSession();
+    setSession({ state: 'signed-out' });
+  }, []);
+
+  if (error) {
+    return (
+      <main className="centered">
+        <ErrorNotice error={error} />
+        <button type="button" onClick={() => window.location.reload()}>
+          {t('common.retry')}
+        </button>
+      </main>
+    );
+  }
+  if (session.state === 'loading') {
+    return (
+      <main className="centered" aria-busy="true">
+        <p>{t('common.loading')}</p>
+      </main>
+    );
+  }
+  if (session.state === 'signed-out') {
+    return <Login onSignedIn={(me) => setSession({ state: 'signed-in', me })} />;
+  }
+  return (
+    <Shell
+      me={session.me}
+      onSignedOut={signedOut}
+      onMeChanged={(me) => setSession({ state: 'signed-in', me })}
+    />
+  );
+}
+
+function Shell({
+  me,
+  onSignedOut,
+  onMeChanged,
+}: {
+  me: Me;
+  onSignedOut: () => void;
+  onMeChanged: (me: Me) => void;
+}) {
+  const t = useT();
+  const path = usePath();
+  const [store] = useState(
+    () =>
+      new WorkspaceStore(client, me, {
+        onSignedOut,
+        onAlert: (alert) => alertUser(alert),
+      }),
+  );
+  const state = useSyncExternalStore(store.subscribe, store.getState);
+  const [startError, setStartError] = useState<unknown>(null);
+
+  function alertUser(alert: Alert) {
+    playChime(alert.kind === 'dialog' ? 'dialog' : 'message');
+    const name = alert.kind === 'notice' ? '' : (alert.dialog?.client.name ?? '');
+    if (alert.kind === 'notice') {
+      showNotification(t('notify.notice'), alert.notice.text, `notice:${alert.notice.id}`, () =>
+        navigate(`/dialogs/${alert.notice.dialogId}`),
+      );
+      return;
+    }
+    if (alert.kind === 'dialog') {
+      showNotification(t('notify.newDialog'), name, `dialog:${alert.dialog.id}`, () =>
+        navigate(`/dialogs/${alert.dialog.id}`),
+      );
+    } else {
+      const text = alert.message.text ?? t('dialog.attachment');
+      showNotification(
+        t('notify.newMessage', { name }),
+        text.slice(0, 200),
+        `message:${alert.message.dialogId}`,
+        () => navigate(`/dialogs/${alert.message.dialogId}`),
+      );
+    }
+  }
+
+  useEffect(() => {
+    store.start().catch((error) => setStartError(error));
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') store.markRead();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      store.stop();
+    };
+  }, [store]);
+
+  // My role may change while I work: permissions come from /me again.
+  useEffect(() => {
+    const user = state.users[me.user.id];
+    if (user && user.roleId !== me.user.roleId) client.auth.me().then(onMeChanged, () => undefined);
+  }, [state.users, me.user.id, me.user.roleId, onMeChanged]);
+
+  const canAdmin =
+    me.permissions.manageLines || me.permissions.manageUsers || me.permissions.manageQuickAnswers;
+  const inAdmin = path.startsWith('/admin');
+  const unreadTotal = Object.values(state.unread).reduce((sum, n) => sum + n, 0);
+
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${unreadTotal}) Openlines` : 'Openlines';
+  }, [unreadTotal]);
+
+  return (
+    <StoreContext.Provider value={store}>
+      <a className="skip-link" href="#main">
+        {t('nav.skip')}
+      </a>
+      <header className="topbar">
+        <span className="brand" aria-hidden="true">
+          Openlines
+        </span>
+        <nav aria-label={t('nav.main')} className="topnav">
+          <a href="/" onClick={linkClick('/')} aria-current={!inAdmin ? 'page' : undefined}>
+            {t('nav.workspace')}
+            {unreadTotal > 0 ? (
+              <Badge count={unreadTotal} label={t('list.unread', { count: unreadTotal })} />
+            ) : null}
+          </a>
+          {canAdmin ? (
+            <a href="/admin" onClick={linkClick('/admin')} aria-current={inAdmin ? 'page' : undefined}>
+              {t('nav.admin')}
+            </a>
+          ) : null}
+        </nav>
+        <ConnectionBadge state={state.connection} />
+        <div className="topbar-tools">
+          <PresenceSwitch presence={state.users[me.user.id]?.presence ?? me.user.presence} />
+          <NotificationTools />
+          <LanguageSwitch />
+          <span className="me" title={me.user.email}>
+            {me.user.name}
+          </span>
+          <button
+            type="button"
+            onClick={() => {
+              store.stop();
+              client.auth.logout().finally(onSignedOut);
+            }}
+          >
+            {t('auth.logout')}
+          </button>
+        </div>
+      </header>
+      {startError ? <ErrorNotice error={startError} onDismiss={() => setStartError(null)} /> : null}
+      <Notices />
+      <main id="main" className={inAdmin ? 'main main-admin' : 'main'} tabIndex={-1}>
+        {inAdmin ? (
+          canAdmin ? (
+            <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
+              <Admin me={me} path={path} />
+            </Suspense>
+          ) : (
+            <div className="padded">
+              <h1>{t('admin.title')}</h1>
+              <p role="alert">{t('admin.noAccess')}</p>
+            </div>
+          )
+        ) : (
+          <Workspace path={path} />
+        )}
+      </main>
+    </StoreContext.Provider>
+  );
+}
+
+function ConnectionBadge({ state }: { state: string }) {
+  const t = useT();
+  if (state === 'online') return null;
+  return (
+    <span className={`connection connection-${state}`} role="status">
+      {t(state === 'offline' ? 'connection.offline' : 'connection.reconnecting')}
+    </span>
+  );
+}
+
+function PresenceSwitch({ presence }: { presence: Presence }) {
+  const t = useT();
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <>
+      <label className="presence">
+        <span className={`dot dot-${presence}`} aria-hidden="true" />
+        <span className="visually-hidden">{t('presence.label')}</span>
+        <select
+          value={presence}
+          onChange={(event) => {
+            setError(null);
+            client.auth.setPresence(event.target.value as Presence).catch(setError);
+          }}
+        >
+          {(['online', 'away', 'offline'] as const).map((value) => (
+            <option key={value} value={value}>
+              {t(`presence.${value}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {error ? <ErrorNotice error={error} onDismiss={() => setError(null)} /> : null}
+    </>
+  );
+}
+
+function NotificationTools() {
+  const t = useT();
+  const [muted, setMutedState] = useState(isMuted);
+  const [permission, setPermission] = useState<NotificationPermissionState>(notificationPermission);
+  return (
+    <>
+      <button
+        type="button"
+        aria-pressed={muted}
+        onClick={() => {
+          setMuted(!muted);
+          setMutedState(!muted);
+        }}
+        title={muted ? t('notify.unmute') : t('notify.mute')}
+      >
+        {muted ? t('notify.soundOff') : t('notify.soundOn')}
+      </button>
+      {permission === 'default' ? (
+        <button type="button" onClick={() => requestNotificationPermission().then(setPermission)}>
+          {t('notify.enable')}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+/** The server's in-app notices (KPI-2, AA-3), each with a link to its dialog. */
+function Notices() {
+  const t = useT();
+  const store = useStore();
+  const { notices } = useWorkspaceState();
+  return (
+    <div className="notices" aria-live="polite">
+      {notices.map((notice) => (
+        <div key={notice.id} className="notice notice-warn">
+          <a href={`/dialogs/${notice.dialogId}`} onClick={linkClick(`/dialogs/${notice.dialogId}`)}>
+            {notice.text}
+          </a>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('common.dismiss')}
+            onClick={() => store.dismissNotice(notice.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

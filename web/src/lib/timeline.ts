@@ -1,0 +1,54 @@
+import type { Message, SessionTransition } from '@openlines/contract';
+import { dayKey } from './format';
+
+export type TimelineItem =
+  | { kind: 'day'; key: string; day: string }
+  | { kind: 'message'; key: string; message: Message }
+  | { kind: 'event'; key: string; transition: SessionTransition };
+
+/**
+ * Session changes worth a line in the history. Status changes caused by messages themselves
+ * (answered ⇄ client waiting) would only repeat what the messages show.
+ */
+export function isNotableTransition(transition: SessionTransition): boolean {
+  return transition.reason !== 'client_message' && transition.reason !== 'operator_message';
+}
+
+/**
+ * The dialog's history as one list: messages and notable session events in time order, with a day
+ * separator before the first item of every calendar day (in the viewer's time zone).
+ */
+export function buildTimeline(
+  messages: readonly Message[],
+  transitions: readonly SessionTransition[],
+  timeZone?: string,
+): TimelineItem[] {
+  type Entry = { at: number; order: number; item: TimelineItem };
+  const entries: Entry[] = [];
+  messages.forEach((message, index) => {
+    entries.push({
+      at: Date.parse(message.createdAt),
+      order: index * 2 + 1,
+      item: { kind: 'message', key: `m:${message.id}`, message },
+    });
+  });
+  transitions.filter(isNotableTransition).forEach((transition, index) => {
+    entries.push({
+      at: Date.parse(transition.at),
+      order: index * 2,
+      item: { kind: 'event', key: `t:${transition.sessionId}:${transition.at}:${index}`, transition },
+    });
+  });
+  entries.sort((a, b) => a.at - b.at || a.order - b.order);
+  const result: TimelineItem[] = [];
+  let lastDay = '';
+  for (const entry of entries) {
+    const day = dayKey(new Date(entry.at).toISOString(), timeZone);
+    if (day !== lastDay) {
+      result.push({ kind: 'day', key: `d:${day}`, day });
+      lastDay = day;
+    }
+    result.push(entry.item);
+  }
+  return result;
+}

@@ -1,0 +1,170 @@
+import type { Dialog } from '@openlines/contract';
+import { type FormEvent, useState } from 'react';
+import { client } from '../lib/api';
+import { formatDateTime } from '../lib/format';
+import { useT } from '../lib/i18n';
+import { ErrorNotice } from '../ui/error-notice';
+import { useStore, useWorkspaceState } from './store-context';
+
+/** Who the client is (OP-2): contacts, identities per channel, the session, and CRM links later. */
+export function ClientCard({
+  dialog,
+  open,
+  onClose,
+}: {
+  dialog: Dialog;
+  open: boolean;
+  onClose: () => void;
+}) {
+  const t = useT();
+  const state = useWorkspaceState();
+  const session = dialog.session;
+  const name = (id: string | null | undefined) => (id ? (state.users[id]?.name ?? id.slice(0, 8)) : '—');
+  return (
+    <aside
+      id="client-card"
+      className={`client-card${open ? ' open' : ''}`}
+      aria-labelledby="client-card-title"
+    >
+      <div className="card-head">
+        <h2 id="client-card-title">{t('card.title')}</h2>
+        <button
+          type="button"
+          className="icon-button card-close"
+          onClick={onClose}
+          aria-label={t('common.close')}
+        >
+          ×
+        </button>
+      </div>
+      <dl className="facts">
+        <dt>{t('card.name')}</dt>
+        <dd>{dialog.client.name}</dd>
+        <dt>{t('card.email')}</dt>
+        <dd>{dialog.client.email ?? '—'}</dd>
+        <dt>{t('card.phone')}</dt>
+        <dd>{dialog.client.phone ?? '—'}</dd>
+        <dt>{t('card.identities')}</dt>
+        <dd>
+          <ul className="plain">
+            {dialog.client.identities.map((identity) => (
+              <li key={`${identity.channelId}:${identity.externalId}`}>
+                <span className="chip">
+                  {identity.channelId === dialog.channelId
+                    ? dialog.channelKind
+                    : identity.channelId.slice(0, 8)}
+                </span>{' '}
+                <code>{identity.externalId}</code>
+              </li>
+            ))}
+          </ul>
+        </dd>
+        <dt>{t('card.since')}</dt>
+        <dd>{formatDateTime(dialog.createdAt, t.locale)}</dd>
+      </dl>
+      {session ? (
+        <>
+          <h3>{t('card.session')}</h3>
+          <dl className="facts">
+            <dt>{t('filter.status')}</dt>
+            <dd>{t(`status.${session.status}`)}</dd>
+            <dt>{t('filter.operator')}</dt>
+            <dd>{name(session.operatorId)}</dd>
+            <dt>{t('card.participants')}</dt>
+            <dd>{session.participantIds.length ? session.participantIds.map(name).join(', ') : '—'}</dd>
+            <dt>{t('card.started')}</dt>
+            <dd>{formatDateTime(session.createdAt, t.locale)}</dd>
+            {session.firstAnswerAt ? (
+              <>
+                <dt>{t('card.firstAnswer')}</dt>
+                <dd>{formatDateTime(session.firstAnswerAt, t.locale)}</dd>
+              </>
+            ) : null}
+            {session.closedAt ? (
+              <>
+                <dt>{t('card.closed')}</dt>
+                <dd>{formatDateTime(session.closedAt, t.locale)}</dd>
+              </>
+            ) : null}
+          </dl>
+        </>
+      ) : null}
+      {session ? <Ratings dialog={dialog} /> : null}
+      <h3>{t('card.crm')}</h3>
+      <p className="muted">{t('card.crmLater')}</p>
+    </aside>
+  );
+}
+
+/** The client's rating (QR-1) and, for supervisors, their own 1–5 rating with a comment (QR-3). */
+function Ratings({ dialog }: { dialog: Dialog }) {
+  const t = useT();
+  const store = useStore();
+  const session = dialog.session!;
+  const [value, setValue] = useState(session.supervisorRating?.value ?? 0);
+  const [comment, setComment] = useState(session.supervisorRating?.comment ?? '');
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const supervise = store.me.permissions.supervise;
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setSaved(false);
+    try {
+      await client.request('POST', `/sessions/${encodeURIComponent(session.id)}/supervisor-rating`, {
+        body: { ...(value ? { rating: value } : {}), ...(comment.trim() ? { comment: comment.trim() } : {}) },
+      });
+      setSaved(true);
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+  return (
+    <>
+      <h3>{t('card.rating')}</h3>
+      <p>
+        {session.rating
+          ? `${t(session.rating.value === 'like' ? 'card.like' : 'card.dislike')}${session.rating.comment ? ` — ${session.rating.comment}` : ''}`
+          : session.ratingRequestedAt
+            ? t('card.ratingAsked')
+            : t('card.noRating')}
+      </p>
+      {supervise ? (
+        <form className="stack" onSubmit={submit}>
+          <fieldset className="settings-group settings-inline">
+            <legend>{t('card.supervisorRating')}</legend>
+            {[1, 2, 3, 4, 5].map((score) => (
+              <label key={score} className="checkbox">
+                <input
+                  type="radio"
+                  name={`supervisor-rating-${session.id}`}
+                  checked={value === score}
+                  onChange={() => setValue(score)}
+                />
+                {score}
+              </label>
+            ))}
+          </fieldset>
+          <label htmlFor={`supervisor-comment-${session.id}`}>{t('card.comment')}</label>
+          <textarea
+            id={`supervisor-comment-${session.id}`}
+            rows={2}
+            value={comment}
+            onChange={(event) => setComment(event.target.value)}
+          />
+          <ErrorNotice error={error} onDismiss={() => setError(null)} />
+          <div className="row-buttons">
+            <button type="submit" disabled={!value && !comment.trim()}>
+              {t('card.rate')}
+            </button>
+            {saved ? (
+              <span role="status" className="saved">
+                {t('common.saved')}
+              </span>
+            ) : null}
+          </div>
+        </form>
+      ) : null}
+    </>
+  );
+}

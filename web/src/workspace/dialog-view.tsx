@@ -1,0 +1,336 @@
+import type { Attachment, Dialog, Message, SessionTransition, User } from '@openlines/contract';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { isOpen, waitingSince } from '../lib/dialogs';
+import { formatBytes, formatDay, formatDuration, formatTime } from '../lib/format';
+import { type Translate, useT } from '../lib/i18n';
+import { withoutDelivered } from '../lib/messages';
+import { linkClick } from '../lib/router';
+import { isInlineImage, safeUrl } from '../lib/safe-url';
+import { buildTimeline } from '../lib/timeline';
+import { ErrorNotice } from '../ui/error-notice';
+import { ClientCard } from './client-card';
+import { Composer } from './composer';
+import { DialogActions } from './dialog-actions';
+import { useStore, useWorkspaceState } from './store-context';
+import { useNow } from './use-now';
+
+export function DialogView({ dialogId }: { dialogId: string }) {
+  const t = useT();
+  const state = useWorkspaceState();
+  const now = useNow();
+  const dialog = state.dialogs[dialogId];
+  const history = state.history[dialogId];
+  const [showCard, setShowCard] = useState(false);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  // Opening a dialog moves focus to its heading, so keyboard and screen-reader users land in it.
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
+
+  if (!dialog) {
+    return (
+      <section className="dialog-view">
+        {history?.error ? (
+          <ErrorNotice error={history.error} />
+        ) : (
+          <p className="padded">{t('common.loading')}</p>
+        )}
+      </section>
+    );
+  }
+  const lineId = dialog.session?.lineId ?? dialog.lineId;
+  const line = state.lines.find((l) => l.id === lineId);
+  const since = waitingSince(dialog);
+  const operator = dialog.session?.operatorId ? state.users[dialog.session.operatorId] : undefined;
+  const typing = state.typing[dialogId];
+  const watchTyping = line?.settings.queue.watchTyping ?? true;
+
+  return (
+    <div className="dialog-area">
+      <section className="dialog-view" aria-labelledby="dialog-title">
+        <header className="dialog-header">
+          <a href="/" onClick={linkClick('/')} className="back-link">
+            ← {t('dialog.back')}
+          </a>
+          <div className="dialog-heading">
+            <h1 id="dialog-title" ref={headingRef} tabIndex={-1}>
+              {dialog.client.name}
+            </h1>
+            <div className="dialog-meta">
+              <span className="chip">{dialog.channelKind}</span>
+              <span className="chip">{line?.name ?? '—'}</span>
+              {dialog.session ? (
+                <span className={`status status-${dialog.session.status}`} data-testid="dialog-status">
+                  {t(`status.${dialog.session.status}`)}
+                </span>
+              ) : null}
+              {operator ? (
+                <span className="chip">{t('dialog.operator', { name: operator.name })}</span>
+              ) : null}
+              {since && isOpen(dialog) ? (
+                <span className="waiting">
+                  {t('dialog.waiting', { time: formatDuration(now - Date.parse(since), t.locale) })}
+                </span>
+              ) : null}
+              {dialog.pinnedOperatorId ? <span className="chip">{t('dialog.pinned')}</span> : null}
+              {dialog.session?.consent === 'pending' ? (
+                <span className="chip chip-warn">{t('dialog.consentPending')}</span>
+              ) : null}
+              {dialog.session?.openedOffHours ? <span className="chip">{t('dialog.offHours')}</span> : null}
+              {dialog.unreachable ? <span className="chip chip-warn">{t('dialog.unreachable')}</span> : null}
+            </div>
+          </div>
+          <button
+            type="button"
+            className="card-toggle"
+            aria-expanded={showCard}
+            aria-controls="client-card"
+            onClick={() => setShowCard(!showCard)}
+          >
+            {t('card.title')}
+          </button>
+        </header>
+        <DialogActions dialog={dialog} line={line} />
+        <Timeline dialog={dialog} />
+        {typing && watchTyping ? (
+          <div className="typing" aria-live="polite" data-testid="typing">
+            <span className="typing-label">{t('dialog.typing', { name: dialog.client.name })}</span>
+            {typing.text ? <span className="typing-text">{typing.text}</span> : null}
+          </div>
+        ) : null}
+        <Composer dialog={dialog} />
+      </section>
+      <ClientCard dialog={dialog} open={showCard} onClose={() => setShowCard(false)} />
+    </div>
+  );
+}
+
+function Timeline({ dialog }: { dialog: Dialog }) {
+  const t = useT();
+  const store = useStore();
+  const state = useWorkspaceState();
+  const history = state.history[dialog.id];
+  const pending = withoutDelivered(state.pending[dialog.id] ?? [], history?.messages ?? []);
+  const items = useMemo(
+    () => buildTimeline(history?.messages ?? [], history?.transitions ?? []),
+    [history?.messages, history?.transitions],
+  );
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const count = items.length + pending.length;
+
+  // Stay at the bottom while new messages arrive, unless the operator scrolled up to read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scrolling follows the number of items
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element && stick.current) element.scrollTop = element.scrollHeight;
+  }, [count]);
+
+  return (
+    <div
+      className="timeline"
+      ref={scroller}
+      role="log"
+      aria-label={t('dialog.history')}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard to scroll it
+      tabIndex={0}
+      onScroll={(event) => {
+        const element = event.currentTarget;
+        stick.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+      }}
+    >
+      {history && !history.complete && history.messages.length > 0 ? (
+        <button
+          type="button"
+          className="link-button load-earlier"
+          disabled={history.loading}
+          onClick={() => void store.loadEarlier(dialog.id)}
+        >
+          {t('dialog.loadEarlier')}
+        </button>
+      ) : null}
+      {history?.error ? <ErrorNotice error={history.error} /> : null}
+      {!history || (history.loading && history.messages.length === 0) ? (
+        <p className="muted padded">{t('common.loading')}</p>
+      ) : null}
+      {items.map((item) => {
+        if (item.kind === 'day') {
+          return (
+            <p key={item.key} className="day-separator">
+              <span>{formatDay(item.day, t.locale)}</span>
+            </p>
+          );
+        }
+        if (item.kind === 'event') {
+          return <SystemEvent key={item.key} transition={item.transition} users={state.users} t={t} />;
+        }
+        return (
+          <MessageItem
+            key={item.key}
+            message={item.message}
+            dialog={dialog}
+            author={item.message.authorId ? state.users[item.message.authorId] : undefined}
+          />
+        );
+      })}
+      {pending.map((message) => (
+        <div
+          key={message.clientMessageId}
+          className={`message message-operator${message.private ? ' message-private' : ''} message-pending`}
+        >
+          <div className="bubble">
+            {message.private ? <div className="private-label">{t('dialog.privateLabel')}</div> : null}
+            <div className="message-text">{message.text}</div>
+            <div className="message-foot">
+              {message.error ? (
+                <span className="delivery delivery-failed" role="alert">
+                  {t('dialog.sendFailed')}{' '}
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => store.discardPending(dialog.id, message.clientMessageId)}
+                  >
+                    {t('common.dismiss')}
+                  </button>
+                </span>
+              ) : (
+                <span className="delivery">{t('dialog.sending')}</span>
+              )}
+            </div>
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function MessageItem({
+  message,
+  dialog,
+  author,
+}: {
+  message: Message;
+  dialog: Dialog;
+  author: User | undefined;
+}) {
+  const t = useT();
+  const side =
+    message.authorKind === 'client' ? 'client' : message.authorKind === 'operator' ? 'operator' : 'system';
+  const name =
+    message.authorKind === 'client'
+      ? dialog.client.name
+      : message.authorKind === 'operator'
+        ? (author?.name ?? t('dialog.operatorUnknown'))
+        : t(`author.${message.authorKind}`);
+  const kind = message.systemKind ? `systemKind.${message.systemKind}` : null;
+  const kindLabel = kind && t.has(kind) ? t(kind) : null;
+  return (
+    <div
+      className={`message message-${side}${message.private ? ' message-private' : ''}`}
+      data-message-id={message.id}
+    >
+      <div className="bubble">
+        <div className="message-author">
+          {name}
+          {message.private ? <span className="private-label">{t('dialog.privateLabel')}</span> : null}
+          {kindLabel ? <span className="muted">· {kindLabel}</span> : null}
+        </div>
+        {message.text !== null ? (
+          <div className="message-text">{message.text}</div>
+        ) : message.attachments.length === 0 ? (
+          <div className="message-text muted">{t('dialog.erased')}</div>
+        ) : null}
+        {message.attachments.length > 0 ? <Attachments attachments={message.attachments} /> : null}
+        <div className="message-foot">
+          <time dateTime={message.createdAt}>{formatTime(message.createdAt, t.locale)}</time>
+          {message.authorKind === 'operator' && !message.private ? (
+            <span
+              className={`delivery delivery-${message.deliveryState}`}
+              title={message.deliveryError ?? undefined}
+            >
+              {t(`delivery.${message.deliveryState}`)}
+            </span>
+          ) : null}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Attachments({ attachments }: { attachments: Attachment[] }) {
+  const t = useT();
+  return (
+    <ul className="attachments">
+      {attachments.map((attachment) => {
+        const url = safeUrl(attachment.url, window.location.href);
+        if (!url) {
+          return (
+            <li key={`${attachment.url}:${attachment.name}`}>
+              {attachment.name} ({t('dialog.badLink')})
+            </li>
+          );
+        }
+        return (
+          <li key={`${attachment.url}:${attachment.name}`}>
+            {isInlineImage(attachment.mimeType) ? (
+              <a href={url} target="_blank" rel="noopener noreferrer">
+                <img src={url} alt={attachment.name} loading="lazy" className="attachment-image" />
+              </a>
+            ) : null}
+            <a href={url} target="_blank" rel="noopener noreferrer" download={attachment.name}>
+              {attachment.name}
+            </a>{' '}
+            <span className="muted">({formatBytes(attachment.size)})</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** "Taken by Anna", "Transferred to Boris", "Closed": the session's history inline (SPEC §15). */
+export function describeTransition(
+  transition: SessionTransition,
+  users: Record<string, User>,
+  t: Translate,
+): string {
+  const actor =
+    transition.actorKind === 'operator' && transition.actorId
+      ? (users[transition.actorId]?.name ?? t('dialog.operatorUnknown'))
+      : transition.actorKind === 'client'
+        ? t('author.client')
+        : t('author.system');
+  const operator = transition.operatorId
+    ? (users[transition.operatorId]?.name ?? t('dialog.operatorUnknown'))
+    : '';
+  const key = transition.reason.startsWith('routed_') ? 'event.routed' : `event.${transition.reason}`;
+  if (t.has(key))
+    return t(key, {
+      actor,
+      operator,
+      status: t.has(`status.${transition.to}`) ? t(`status.${transition.to}`) : transition.to,
+    });
+  return t('event.generic', {
+    actor,
+    status: t.has(`status.${transition.to}`) ? t(`status.${transition.to}`) : transition.to,
+    reason: transition.reason,
+  });
+}
+
+function SystemEvent({
+  transition,
+  users,
+  t,
+}: {
+  transition: SessionTransition;
+  users: Record<string, User>;
+  t: Translate;
+}) {
+  return (
+    <div className="system-event" data-reason={transition.reason}>
+      <span>{describeTransition(transition, users, t)}</span>{' '}
+      <time dateTime={transition.at}>{formatTime(transition.at, t.locale)}</time>
+    </div>
+  );
+}

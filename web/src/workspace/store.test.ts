@@ -1,0 +1,168 @@
+import type { Dialog, Me, Message, OpenlinesEvent, TransientSignal } from '@openlines/contract';
+import type { OpenlinesClient, RealtimeEvents } from '@openlines/sdk';
+import { describe, expect, it } from 'vitest';
+import { dialog, message } from '../lib/fixtures.test-util';
+import { type Alert, WorkspaceStore } from './store';
+
+// The workspace store against a fake client: what arrives by events and by reads ends up once in
+// the state, a resume re-reads what is on screen, and the operator hears about what concerns them.
+
+type Listener = (payload: never) => void;
+
+class FakeRealtime {
+  readonly listeners = new Map<string, Set<Listener>>();
+  closed = false;
+  cursor: number | null = 10;
+  connected = true;
+  constructor(readonly after: number | null) {}
+  on<K extends keyof RealtimeEvents>(name: K, listener: (payload: RealtimeEvents[K]) => void) {
+    const set = this.listeners.get(name) ?? new Set();
+    set.add(listener as Listener);
+    this.listeners.set(name, set);
+    return () => set.delete(listener as Listener);
+  }
+  emit<K extends keyof RealtimeEvents>(name: K, payload: RealtimeEvents[K]) {
+    for (const listener of this.listeners.get(name) ?? [])
+      (listener as (p: RealtimeEvents[K]) => void)(payload);
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+function fakeClient(state: { dialogs: Dialog[]; messages: Message[] }) {
+  const sockets: FakeRealtime[] = [];
+  const calls: string[] = [];
+  const client = {
+    realtime: (options: { after?: number } = {}) => {
+      const socket = new FakeRealtime(options.after ?? null);
+      sockets.push(socket);
+      return socket;
+    },
+    users: { list: async () => [] },
+    lines: {
+      list: async () => ({
+        items: [
+          {
+            id: 'l1',
+            name: 'Support',
+            active: true,
+            settings: { queue: { members: [{ type: 'user', id: 'me' }] } },
+          },
+        ],
+        limit: 3,
+      }),
+    },
+    quickAnswers: { list: async () => [] },
+    dialogs: {
+      list: async (query: { view?: string }) => {
+        calls.push(`list ${query.view}`);
+        return { items: state.dialogs, total: state.dialogs.length };
+      },
+      get: async (id: string) => state.dialogs.find((d) => d.id === id)!,
+      messages: async () => {
+        calls.push('messages');
+        return state.messages;
+      },
+      transitions: async () => [],
+      send: async () => state.messages[0]!,
+      typing: async () => undefined,
+    },
+  };
+  return { client: client as unknown as OpenlinesClient, sockets, calls };
+}
+
+const me = { user: { id: 'me', departmentIds: [], presence: 'online' }, permissions: {} } as unknown as Me;
+let cursor = 100;
+const event = <T extends OpenlinesEvent['type']>(
+  type: T,
+  data: Extract<OpenlinesEvent, { type: T }>['data'],
+) => ({ cursor: ++cursor, type, at: '2026-03-02T10:00:00.000Z', data }) as OpenlinesEvent;
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function setup(visible = true) {
+  const data = { dialogs: [dialog()], messages: [message('m1', '2026-03-02T10:00:00.000Z')] };
+  const fake = fakeClient(data);
+  const alerts: Alert[] = [];
+  const store = new WorkspaceStore(fake.client, me, {
+    onAlert: (a) => alerts.push(a),
+    isVisible: () => visible,
+  });
+  await store.start();
+  return { store, data, alerts, ...fake, socket: () => fake.sockets.at(-1)! };
+}
+
+describe('WorkspaceStore', () => {
+  it('keeps each message once whether it comes from a read, an event or a replay', async () => {
+    const { store, socket } = await setup();
+    await store.open('d1');
+    const live = message('m2', '2026-03-02T10:01:00.000Z');
+    socket().emit('event', event('message.created', { message: live, lineId: 'l1' }));
+    socket().emit('event', event('message.created', { message: live, lineId: 'l1' }));
+    expect(store.getState().history.d1!.messages.map((m) => m.id)).toEqual(['m1', 'm2']);
+    store.stop();
+  });
+
+  it('after a resume re-reads the list and the open dialog, merging by id', async () => {
+    const { store, data, socket, calls } = await setup();
+    await store.open('d1');
+    data.messages = [message('m1', '2026-03-02T10:00:00.000Z'), message('m3', '2026-03-02T10:02:00.000Z')];
+    calls.length = 0;
+    socket().emit('replayed', { cursor: 20 });
+    await flush();
+    await flush();
+    expect(calls).toContain('messages');
+    expect(calls.some((call) => call.startsWith('list'))).toBe(true);
+    expect(store.getState().history.d1!.messages.map((m) => m.id)).toEqual(['m1', 'm3']);
+    store.stop();
+  });
+
+  it('drops the socket when the network goes and resumes after the last cursor when it is back', async () => {
+    const { store, sockets } = await setup();
+    const first = sockets[0]!;
+    first.cursor = 42;
+    store.networkChanged(false);
+    expect(first.closed).toBe(true);
+    expect(store.getState().connection).toBe('offline');
+    store.networkChanged(true);
+    expect(sockets).toHaveLength(2);
+    expect(sockets[1]!.after).toBe(42);
+    expect(store.getState().connection).toBe('reconnecting');
+    sockets[1]!.emit('open', { cursor: 50, userId: 'me' });
+    expect(store.getState().connection).toBe('online');
+    store.stop();
+  });
+
+  it('alerts about a new dialog in my queue and counts unread client messages', async () => {
+    const { store, socket, alerts } = await setup(false);
+    const fresh = dialog({ id: 'd9' }, { id: 's9', dialogId: 'd9', status: 'queued' });
+    socket().emit('event', event('dialog.updated', { dialog: fresh }));
+    expect(alerts.map((a) => a.kind)).toEqual(['dialog']);
+    socket().emit('event', event('dialog.updated', { dialog: fresh }));
+    expect(alerts).toHaveLength(1);
+    const text = message('m9', '2026-03-02T10:05:00.000Z', { dialogId: 'd9' });
+    socket().emit('event', event('message.created', { message: text, lineId: 'l1' }));
+    expect(store.getState().unread.d9).toBe(1);
+    expect(alerts.map((a) => a.kind)).toEqual(['dialog', 'message']);
+    await store.open('d9');
+    expect(store.getState().unread.d9).toBeUndefined();
+    expect(store.counts().queue).toBe(2);
+    store.stop();
+  });
+
+  it('shows what the client is typing until their message arrives', async () => {
+    const { store, socket } = await setup();
+    const typing: TransientSignal = {
+      type: 'typing',
+      data: { dialogId: 'd1', lineId: 'l1', author: 'client', userId: null, text: 'Hel' },
+    };
+    socket().emit('transient', typing);
+    expect(store.getState().typing.d1?.text).toBe('Hel');
+    socket().emit(
+      'event',
+      event('message.created', { message: message('m5', '2026-03-02T10:06:00.000Z'), lineId: 'l1' }),
+    );
+    expect(store.getState().typing.d1).toBeUndefined();
+    store.stop();
+  });
+});

@@ -1,0 +1,615 @@
+import type {
+  Attachment,
+  Dialog,
+  Line,
+  Me,
+  Message,
+  OpenlinesEvent,
+  QuickAnswer,
+  SessionTransition,
+  TransientSignal,
+  User,
+} from '@openlines/contract';
+import type { OpenlinesClient, Realtime } from '@openlines/sdk';
+import {
+  type DialogFilters,
+  type DialogView,
+  inView,
+  isMine,
+  isWaitingForMe,
+  matchesFilters,
+} from '../lib/dialogs';
+import { mergeMessages, type PendingMessage } from '../lib/messages';
+
+export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+export interface DialogHistory {
+  messages: Message[];
+  transitions: SessionTransition[];
+  loading: boolean;
+  /** No older messages on the server. */
+  complete: boolean;
+  error: unknown;
+}
+
+export interface WorkspaceState {
+  connection: ConnectionState;
+  users: Record<string, User>;
+  lines: Line[];
+  dialogs: Record<string, Dialog>;
+  view: DialogView;
+  filters: DialogFilters;
+  listTotal: number;
+  listLoading: boolean;
+  listError: unknown;
+  openId: string | null;
+  history: Record<string, DialogHistory>;
+  pending: Record<string, PendingMessage[]>;
+  unread: Record<string, number>;
+  typing: Record<string, { text: string | null; at: number }>;
+  quickAnswers: QuickAnswer[];
+  /** In-app notices from the server (missed KPI targets, unanswered clients), newest last. */
+  notices: Notice[];
+}
+
+export interface Notice {
+  id: number;
+  text: string;
+  dialogId: string;
+}
+
+/** What the store tells the UI about, so it can chime and show browser notifications. */
+export type Alert =
+  | { kind: 'dialog'; dialog: Dialog }
+  | { kind: 'message'; dialog: Dialog | undefined; message: Message }
+  | { kind: 'notice'; notice: Notice };
+
+export interface StoreOptions {
+  onAlert?: (alert: Alert) => void;
+  /** The server ended the session (401/4401): the app goes back to the sign-in screen. */
+  onSignedOut?: () => void;
+  /** Tells whether the page is in front (tests pass their own). */
+  isVisible?: () => boolean;
+}
+
+const HISTORY_PAGE = 100;
+const LIST_PAGE = 50;
+const TYPING_TTL_MS = 8000;
+
+function emptyHistory(): DialogHistory {
+  return { messages: [], transitions: [], loading: true, complete: false, error: null };
+}
+
+/** A client message id that works outside secure contexts too (crypto.randomUUID needs https). */
+export function newClientMessageId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The operator workspace's live state: dialogs, their histories, colleagues and their presence,
+ * fed by REST reads and the realtime stream. The SDK's Realtime resumes by cursor after a network
+ * loss; after every resume the store also re-reads what is on screen and merges it by id, so nothing
+ * is duplicated and nothing is missed.
+ */
+export class WorkspaceStore {
+  #state: WorkspaceState;
+  readonly #listeners = new Set<() => void>();
+  readonly #client: OpenlinesClient;
+  #me: Me;
+  readonly #options: StoreOptions;
+  #realtime: Realtime | null = null;
+  /** The last event seen by a socket that is gone: the next one resumes after it. */
+  #cursor: number | null = null;
+  #unsubscribe: (() => void)[] = [];
+  #listRequest = 0;
+  #typingTimer: ReturnType<typeof setInterval> | null = null;
+  #transitionsTimer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = false;
+  readonly #onOnline = () => this.networkChanged(true);
+  readonly #onOffline = () => this.networkChanged(false);
+
+  constructor(client: OpenlinesClient, me: Me, options: StoreOptions = {}) {
+    this.#client = client;
+    this.#me = me;
+    this.#options = options;
+    this.#state = {
+      connection: 'connecting',
+      users: { [me.user.id]: me.user },
+      lines: [],
+      dialogs: {},
+      view: 'mine',
+      filters: {},
+      listTotal: 0,
+      listLoading: true,
+      listError: null,
+      openId: null,
+      history: {},
+      pending: {},
+      unread: {},
+      typing: {},
+      quickAnswers: [],
+      notices: [],
+    };
+  }
+
+  get me(): Me {
+    return this.#me;
+  }
+
+  getState = (): WorkspaceState => this.#state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  #set(patch: Partial<WorkspaceState>): void {
+    this.#state = { ...this.#state, ...patch };
+    for (const listener of this.#listeners) listener();
+  }
+
+  // ----- lifecycle ------------------------------------------------------------------------------
+
+  /** Opens the live stream first (so nothing happening meanwhile is lost), then reads the lists. */
+  async start(): Promise<void> {
+    // React may stop and start the same store again (StrictMode, a remount): start resumes.
+    this.#stopped = false;
+    this.#connect(this.#cursor);
+    globalThis.window?.addEventListener('online', this.#onOnline);
+    globalThis.window?.addEventListener('offline', this.#onOffline);
+    this.#typingTimer = setInterval(() => this.#expireTyping(), 1000);
+    await Promise.all([
+      this.refreshUsers(),
+      this.refreshLines(),
+      this.refreshQuickAnswers(),
+      this.#prefetchCounts(),
+      this.reloadList(),
+    ]);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    globalThis.window?.removeEventListener('online', this.#onOnline);
+    globalThis.window?.removeEventListener('offline', this.#onOffline);
+    if (this.#typingTimer) clearInterval(this.#typingTimer);
+    if (this.#transitionsTimer) clearTimeout(this.#transitionsTimer);
+    const cursor = this.#closeRealtime();
+    if (cursor !== null) this.#cursor = cursor;
+  }
+
+  #connect(after: number | null): void {
+    if (this.#stopped) return;
+    const realtime = this.#client.realtime({
+      ...(after === null ? {} : { after }),
+      reconnect: { initialDelayMs: 500, maxDelayMs: 10_000 },
+    });
+    this.#realtime = realtime;
+    this.#unsubscribe = [
+      realtime.on('open', () => this.#set({ connection: 'online' })),
+      realtime.on('event', (event) => this.#onEvent(event)),
+      realtime.on('transient', (signal) => this.#onTransient(signal)),
+      realtime.on('replayed', () => void this.resync()),
+      realtime.on('close', ({ reconnecting, code }) => {
+        if (this.#realtime !== realtime) return;
+        if (reconnecting) this.#set({ connection: 'reconnecting' });
+        else if (code === 4401) this.#options.onSignedOut?.();
+        else this.#set({ connection: 'offline' });
+      }),
+    ];
+  }
+
+  #closeRealtime(): number | null {
+    const realtime = this.#realtime;
+    if (!realtime) return null;
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.#realtime = null;
+    realtime.close();
+    return realtime.cursor;
+  }
+
+  /** The browser's online/offline events. */
+  networkChanged(online: boolean): void {
+    if (online) this.#reconnectNow();
+    else this.#dropConnection();
+  }
+
+  /** The browser says the network is gone: close the socket now rather than wait for TCP to notice. */
+  #dropConnection(): void {
+    const cursor = this.#closeRealtime();
+    if (cursor !== null) this.#cursor = cursor;
+    this.#set({ connection: 'offline' });
+  }
+
+  /** Back online: a new socket that resumes after the last event seen, then a re-read of the screen. */
+  #reconnectNow(): void {
+    if (this.#realtime?.connected) return;
+    const cursor = this.#closeRealtime() ?? this.#cursor;
+    this.#set({ connection: 'reconnecting' });
+    this.#connect(cursor);
+  }
+
+  /** After a resume: re-read the list and the open dialog; merging by id keeps each message once. */
+  async resync(): Promise<void> {
+    const openId = this.#state.openId;
+    await Promise.all([
+      this.reloadList(),
+      this.refreshUsers(),
+      openId ? this.#refreshHistory(openId) : Promise.resolve(),
+    ]);
+  }
+
+  // ----- reference data -------------------------------------------------------------------------
+
+  async refreshUsers(): Promise<void> {
+    const users = await this.#client.users.list();
+    this.#set({ users: Object.fromEntries(users.map((u) => [u.id, u])) });
+  }
+
+  async refreshLines(): Promise<void> {
+    const { items } = await this.#client.lines.list();
+    this.#set({ lines: items });
+  }
+
+  async refreshQuickAnswers(): Promise<void> {
+    this.#set({ quickAnswers: await this.#client.quickAnswers.list() });
+  }
+
+  /** The queue and my dialogs, so the tab counters are right from the start. */
+  async #prefetchCounts(): Promise<void> {
+    const [queue, mine] = await Promise.all([
+      this.#client.dialogs.list({ view: 'queue', limit: 200 }),
+      this.#client.dialogs.list({ view: 'mine', limit: 200 }),
+    ]);
+    this.#putDialogs([...queue.items, ...mine.items]);
+  }
+
+  #putDialogs(dialogs: Dialog[]): void {
+    if (dialogs.length === 0) return;
+    const next = { ...this.#state.dialogs };
+    for (const dialog of dialogs) next[dialog.id] = dialog;
+    this.#set({ dialogs: next });
+  }
+
+  // ----- the list ---------------------------------------------------------------------------------
+
+  setView(view: DialogView): void {
+    if (view === this.#state.view) return;
+    this.#set({ view });
+    void this.reloadList();
+  }
+
+  setFilters(filters: DialogFilters): void {
+    this.#set({ filters });
+    void this.reloadList();
+  }
+
+  async reloadList(more = false): Promise<void> {
+    const request = ++this.#listRequest;
+    const { view, filters } = this.#state;
+    this.#set({ listLoading: true, listError: null });
+    const offset = more ? this.visibleDialogs().length : 0;
+    try {
+      const page = await this.#client.dialogs.list({
+        view,
+        ...filters,
+        ...(filters.search ? { search: filters.search } : {}),
+        limit: LIST_PAGE,
+        offset,
+      });
+      if (request !== this.#listRequest) return;
+      this.#putDialogs(page.items);
+      this.#set({ listTotal: page.total, listLoading: false });
+    } catch (error) {
+      if (request !== this.#listRequest) return;
+      this.#set({ listLoading: false, listError: error });
+    }
+  }
+
+  /** The dialogs of the current view and filters, newest activity first. */
+  visibleDialogs(state: WorkspaceState = this.#state): Dialog[] {
+    const me = this.#me.user.id;
+    return Object.values(state.dialogs)
+      .filter((dialog) => inView(dialog, state.view, me) && matchesFilters(dialog, state.filters))
+      .sort((a, b) => {
+        const at = a.lastMessageAt ?? a.createdAt;
+        const bt = b.lastMessageAt ?? b.createdAt;
+        return at === bt ? a.id.localeCompare(b.id) : at < bt ? 1 : -1;
+      });
+  }
+
+  counts(state: WorkspaceState = this.#state): { queue: number; mine: number } {
+    const me = this.#me.user.id;
+    let queue = 0;
+    let mine = 0;
+    for (const dialog of Object.values(state.dialogs)) {
+      if (inView(dialog, 'queue', me)) queue++;
+      if (isMine(dialog, me)) mine++;
+    }
+    return { queue, mine };
+  }
+
+  // ----- one dialog -------------------------------------------------------------------------------
+
+  async open(dialogId: string | null): Promise<void> {
+    if (dialogId === this.#state.openId) return;
+    const unread = { ...this.#state.unread };
+    if (dialogId) delete unread[dialogId];
+    this.#set({ openId: dialogId, unread });
+    if (!dialogId) return;
+    if (!this.#state.dialogs[dialogId]) {
+      try {
+        this.#putDialogs([await this.#client.dialogs.get(dialogId)]);
+      } catch (error) {
+        this.#setHistory(dialogId, { ...emptyHistory(), loading: false, error });
+        return;
+      }
+    }
+    await this.#refreshHistory(dialogId);
+  }
+
+  /** The page came back to the front: the open dialog's messages are read now. */
+  markRead(): void {
+    const openId = this.#state.openId;
+    if (openId && this.#state.unread[openId]) {
+      const unread = { ...this.#state.unread };
+      delete unread[openId];
+      this.#set({ unread });
+    }
+  }
+
+  #setHistory(dialogId: string, history: DialogHistory): void {
+    this.#set({ history: { ...this.#state.history, [dialogId]: history } });
+  }
+
+  async #refreshHistory(dialogId: string): Promise<void> {
+    const current = this.#state.history[dialogId] ?? emptyHistory();
+    this.#setHistory(dialogId, { ...current, loading: true, error: null });
+    try {
+      const [messages, transitions, dialog] = await Promise.all([
+        this.#client.dialogs.messages(dialogId, { limit: HISTORY_PAGE }),
+        this.#client.dialogs.transitions(dialogId),
+        this.#client.dialogs.get(dialogId),
+      ]);
+      this.#putDialogs([dialog]);
+      const latest = this.#state.history[dialogId] ?? current;
+      this.#setHistory(dialogId, {
+        messages: mergeMessages(latest.messages, messages),
+        transitions,
+        loading: false,
+        complete: latest.complete || messages.length < HISTORY_PAGE,
+        error: null,
+      });
+    } catch (error) {
+      const latest = this.#state.history[dialogId] ?? current;
+      this.#setHistory(dialogId, { ...latest, loading: false, error });
+    }
+  }
+
+  /** Older messages, across earlier sessions of the dialog. */
+  async loadEarlier(dialogId: string): Promise<void> {
+    const current = this.#state.history[dialogId];
+    const oldest = current?.messages[0];
+    if (!current || !oldest || current.complete) return;
+    this.#setHistory(dialogId, { ...current, loading: true });
+    try {
+      const older = await this.#client.dialogs.messages(dialogId, {
+        before: oldest.createdAt,
+        limit: HISTORY_PAGE,
+      });
+      const latest = this.#state.history[dialogId] ?? current;
+      this.#setHistory(dialogId, {
+        ...latest,
+        messages: mergeMessages(older, latest.messages),
+        loading: false,
+        complete: older.length < HISTORY_PAGE,
+      });
+    } catch (error) {
+      const latest = this.#state.history[dialogId] ?? current;
+      this.#setHistory(dialogId, { ...latest, loading: false, error });
+    }
+  }
+
+  #refreshTransitionsSoon(dialogId: string): void {
+    if (this.#transitionsTimer) clearTimeout(this.#transitionsTimer);
+    this.#transitionsTimer = setTimeout(() => {
+      this.#client.dialogs.transitions(dialogId).then(
+        (transitions) => {
+          const history = this.#state.history[dialogId];
+          if (history) this.#setHistory(dialogId, { ...history, transitions });
+        },
+        () => undefined,
+      );
+    }, 150);
+  }
+
+  #mergeIntoHistory(dialogId: string, messages: Message[]): void {
+    const history = this.#state.history[dialogId];
+    if (!history) return;
+    this.#setHistory(dialogId, { ...history, messages: mergeMessages(history.messages, messages) });
+  }
+
+  /** Applies the result of an action (take, transfer…) at once, before its event arrives. */
+  applyDialog(dialog: Dialog): void {
+    this.#putDialogs([dialog]);
+    if (this.#state.openId === dialog.id) this.#refreshTransitionsSoon(dialog.id);
+  }
+
+  // ----- sending ---------------------------------------------------------------------------------
+
+  async send(
+    dialogId: string,
+    input: { text?: string; attachments?: Attachment[]; private?: boolean },
+    clientMessageId = newClientMessageId(),
+  ): Promise<void> {
+    const pending: PendingMessage = {
+      clientMessageId,
+      text: input.text ?? null,
+      private: input.private === true,
+      createdAt: new Date().toISOString(),
+      error: null,
+    };
+    this.#setPending(dialogId, [
+      ...(this.#state.pending[dialogId] ?? []).filter((p) => p.clientMessageId !== clientMessageId),
+      pending,
+    ]);
+    try {
+      const message = await this.#client.dialogs.send(dialogId, {
+        ...(input.text ? { text: input.text } : {}),
+        ...(input.attachments?.length ? { attachments: input.attachments } : {}),
+        ...(input.private ? { private: true } : {}),
+        clientMessageId,
+      });
+      this.#mergeIntoHistory(dialogId, [message]);
+      this.#setPending(
+        dialogId,
+        (this.#state.pending[dialogId] ?? []).filter((p) => p.clientMessageId !== clientMessageId),
+      );
+      if (this.#state.openId === dialogId) this.#refreshTransitionsSoon(dialogId);
+    } catch (error) {
+      this.#setPending(
+        dialogId,
+        (this.#state.pending[dialogId] ?? []).map((p) =>
+          p.clientMessageId === clientMessageId
+            ? { ...p, error: error instanceof Error ? error.message : String(error) }
+            : p,
+        ),
+      );
+      throw error;
+    }
+  }
+
+  dismissNotice(id: number): void {
+    this.#set({ notices: this.#state.notices.filter((notice) => notice.id !== id) });
+  }
+
+  discardPending(dialogId: string, clientMessageId: string): void {
+    this.#setPending(
+      dialogId,
+      (this.#state.pending[dialogId] ?? []).filter((p) => p.clientMessageId !== clientMessageId),
+    );
+  }
+
+  #setPending(dialogId: string, list: PendingMessage[]): void {
+    this.#set({ pending: { ...this.#state.pending, [dialogId]: list } });
+  }
+
+  #lastTypingSent = 0;
+
+  /** Tells the client that the operator is typing, at most every 3 seconds. */
+  typing(dialogId: string, text: string): void {
+    const now = Date.now();
+    if (now - this.#lastTypingSent < 3000) return;
+    this.#lastTypingSent = now;
+    this.#client.dialogs.typing(dialogId, text.slice(0, 2000)).catch(() => undefined);
+  }
+
+  // ----- events ----------------------------------------------------------------------------------
+
+  #onEvent(event: OpenlinesEvent): void {
+    switch (event.type) {
+      case 'dialog.updated':
+        this.#onDialog(event.data.dialog);
+        return;
+      case 'message.created':
+      case 'message.updated':
+        this.#onMessage(event.data.message, event.type === 'message.created');
+        return;
+      case 'presence.changed': {
+        const user = this.#state.users[event.data.userId];
+        if (user)
+          this.#set({
+            users: { ...this.#state.users, [user.id]: { ...user, presence: event.data.presence } },
+          });
+        return;
+      }
+      case 'user.created':
+      case 'user.updated':
+        this.#set({ users: { ...this.#state.users, [event.data.user.id]: event.data.user } });
+        return;
+      case 'user.deactivated': {
+        const user = this.#state.users[event.data.userId];
+        if (user) this.#set({ users: { ...this.#state.users, [user.id]: { ...user, active: false } } });
+        return;
+      }
+      case 'line.changed':
+        void this.refreshLines().catch(() => undefined);
+        return;
+      case 'quick_answer.changed':
+        void this.refreshQuickAnswers().catch(() => undefined);
+        return;
+      case 'notification': {
+        const notice = { id: event.cursor, text: event.data.text, dialogId: event.data.dialogId };
+        this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
+        this.#options.onAlert?.({ kind: 'notice', notice });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #lineWantsMe(lineId: string): boolean {
+    const line = this.#state.lines.find((l) => l.id === lineId);
+    if (!line) return false;
+    const me = this.#me.user;
+    return line.settings.queue.members.some(
+      (member) =>
+        (member.type === 'user' && member.id === me.id) ||
+        (member.type === 'department' && me.departmentIds.includes(member.id)),
+    );
+  }
+
+  #onDialog(dialog: Dialog): void {
+    const me = this.#me.user.id;
+    const before = this.#state.dialogs[dialog.id];
+    this.#putDialogs([dialog]);
+    const sameSession = before?.session?.id === dialog.session?.id;
+    const wasWaiting = Boolean(before && sameSession && isWaitingForMe(before, me));
+    const wasMine = Boolean(before && sameSession && isMine(before, me));
+    const lineId = dialog.session?.lineId ?? dialog.lineId;
+    // New in my queue (offered to me, or waiting on a line I answer for), or given to me by someone
+    // else (routing, a transfer, an invitation) — not what I took from my own queue.
+    const newlyWaiting =
+      isWaitingForMe(dialog, me) &&
+      !wasWaiting &&
+      (dialog.session?.offeredTo.includes(me) === true || this.#lineWantsMe(lineId));
+    const newlyMine = isMine(dialog, me) && !wasMine && !wasWaiting;
+    if (newlyWaiting || newlyMine) this.#options.onAlert?.({ kind: 'dialog', dialog });
+    if (this.#state.openId === dialog.id) this.#refreshTransitionsSoon(dialog.id);
+  }
+
+  #onMessage(message: Message, created: boolean): void {
+    this.#mergeIntoHistory(message.dialogId, [message]);
+    if (!created || message.authorKind !== 'client') return;
+    const typing = { ...this.#state.typing };
+    delete typing[message.dialogId];
+    const dialog = this.#state.dialogs[message.dialogId];
+    const looking =
+      this.#state.openId === message.dialogId &&
+      (this.#options.isVisible?.() ?? document.visibilityState === 'visible');
+    const unread = { ...this.#state.unread };
+    if (!looking) unread[message.dialogId] = (unread[message.dialogId] ?? 0) + 1;
+    this.#set({ typing, unread });
+    const me = this.#me.user.id;
+    if (!looking && dialog && (isMine(dialog, me) || isWaitingForMe(dialog, me))) {
+      this.#options.onAlert?.({ kind: 'message', dialog, message });
+    }
+  }
+
+  #onTransient(signal: TransientSignal): void {
+    if (signal.type !== 'typing' || signal.data.author !== 'client') return;
+    this.#set({
+      typing: { ...this.#state.typing, [signal.data.dialogId]: { text: signal.data.text, at: Date.now() } },
+    });
+  }
+
+  #expireTyping(): void {
+    const now = Date.now();
+    const entries = Object.entries(this.#state.typing);
+    const alive = entries.filter(([, value]) => now - value.at < TYPING_TTL_MS);
+    if (alive.length !== entries.length) this.#set({ typing: Object.fromEntries(alive) });
+  }
+}
