@@ -113,6 +113,19 @@ export const UpdateChannelBody = Type.Object(
 );
 export type UpdateChannelBody = Static<typeof UpdateChannelBody>;
 
+export const ChannelKindSchema = Type.Object(
+  {
+    kind: Type.String(),
+    title: Type.String(),
+    answersBy: Type.Union([Type.Literal('button'), Type.Literal('reply')], {
+      description: 'How clients answer consent and rating requests on this channel',
+    }),
+    settingsSchema: Type.Unknown({ description: "JSON Schema of the channel's settings" }),
+  },
+  { title: 'ChannelKind' },
+);
+export type ChannelKind = Static<typeof ChannelKindSchema>;
+
 export const ChannelSecretsSchema = Type.Object({
   channel: ChannelSchema,
   secrets: Type.Record(Type.String(), Type.String(), {
@@ -230,6 +243,11 @@ export const DialogListQuery = Type.Object(
     operatorId: Type.Optional(IdSchema),
     status: Type.Optional(SessionStatusSchema),
     search: Type.Optional(Type.String({ maxLength: 200 })),
+    rating: Type.Optional(
+      Type.Union([Type.Literal('like'), Type.Literal('dislike'), Type.Literal('none')], {
+        description: "The client's rating of the latest session; none = not rated",
+      }),
+    ),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),

@@ -188,3 +188,13 @@ export const SetupBody = Type.Object(
   { accountName: Name, email: Email, name: Name, password: PasswordSchema },
   { additionalProperties: false },
 );
+
+export const WorkloadSchema = Type.Object(
+  {
+    userId: IdSchema,
+    presence: PresenceSchema,
+    openSessions: Type.Integer({ description: 'Sessions the user holds now, on every line' }),
+  },
+  { title: 'Workload' },
+);
+export type Workload = Static<typeof WorkloadSchema>;

@@ -292,6 +292,39 @@ describe('lines', () => {
   });
 });
 
+describe('lists for the workspace', () => {
+  it('shows every colleague’s load, so a transfer can pick the least busy', async () => {
+    const { holder } = await newDialog('load-1');
+    const workload = await world.operators[0]!.client.users.workload();
+    const mine = workload.find((row) => row.userId === holder.id)!;
+    const held = await world.server.ctx.store.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('operator_id', '=', holder.id)
+      .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+      .execute();
+    expect(mine).toMatchObject({ presence: 'online', openSessions: held.length });
+    expect(held.length).toBeGreaterThan(0);
+  });
+
+  it('filters dialogs by the client’s rating', async () => {
+    const { intake, holder } = await newDialog('rated-1');
+    await holder.ws.dialogs.close(intake.dialogId);
+    await world.clientSays('rated-1', '0');
+    const disliked = await world.admin.dialogs.list({ rating: 'dislike' });
+    expect(disliked.items.map((d) => d.id)).toEqual([intake.dialogId]);
+    const unrated = await world.admin.dialogs.list({ rating: 'none' });
+    expect(unrated.items.map((d) => d.id)).not.toContain(intake.dialogId);
+  });
+
+  it('names the channel kinds the server can connect, with their settings schema', async () => {
+    const kinds = await world.admin.channels.kinds();
+    expect(kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['api', 'telegram', 'widget']));
+    expect(kinds.find((k) => k.kind === 'widget')?.answersBy).toBe('button');
+    expect(kinds.find((k) => k.kind === 'api')?.settingsSchema).toMatchObject({ type: 'object' });
+  });
+});
+
 describe('quick answers (AA-7)', () => {
   it('are managed by supervisors and searchable by everyone', async () => {
     const created = await world.admin.quickAnswers.create({

@@ -2,6 +2,7 @@ import type {
   ApiInboundMessageBody,
   Attachment,
   Channel,
+  ChannelKind,
   CreateChannelBody,
   CreateLineBody,
   Dialog,
@@ -15,6 +16,7 @@ import type {
   TransferBody,
   UpdateChannelBody,
   UpdateLineBody,
+  WidgetSnippet,
 } from '@openlines/contract';
 import { errorFromResponse } from '../errors';
 import { segment, type Transport } from '../transport';
@@ -76,12 +78,23 @@ export class ChannelsApi {
     return this.transport.request('PATCH', `/channels/${segment(id)}`, { body: input });
   }
 
+  /** The kinds this server can connect, with their settings schema. */
+  kinds(): Promise<ChannelKind[]> {
+    return this.transport.request('GET', '/channel-kinds');
+  }
+
+  /** A widget channel's install snippet. */
+  widgetSnippet(id: string): Promise<WidgetSnippet> {
+    return this.transport.request('GET', `/channels/${segment(id)}/widget`);
+  }
+
   rotateSecrets(id: string): Promise<ChannelWithSecrets> {
     return this.transport.request('POST', `/channels/${segment(id)}/rotate-secrets`);
   }
 
-  delete(id: string): Promise<void> {
-    return this.transport.request('DELETE', `/channels/${segment(id)}`);
+  /** A channel with dialogs is deleted with them only when `confirmName` is its name. */
+  delete(id: string, confirmName?: string): Promise<void> {
+    return this.transport.request('DELETE', `/channels/${segment(id)}`, { query: { confirm: confirmName } });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Absence, CreateUserBody, UpdateUserBody, User } from '@openlines/contract';
+import type { Absence, CreateUserBody, UpdateUserBody, User, Workload } from '@openlines/contract';
 import { segment, type Transport } from '../transport';
 import type { CreateAbsenceInput, UserListFilter } from '../types';
 
@@ -8,6 +8,11 @@ export class UsersApi {
 
   list(filter: UserListFilter = {}): Promise<User[]> {
     return this.transport.request('GET', '/users', { query: { ...filter } });
+  }
+
+  /** Every active colleague's status and how many dialogs they hold now. */
+  workload(): Promise<Workload[]> {
+    return this.transport.request('GET', '/users/workload');
   }
 
   get(id: string): Promise<User> {

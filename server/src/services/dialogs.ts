@@ -377,6 +377,8 @@ export async function listDialogs(
   if (query.channelId) q = q.where('dialogs.channel_id', '=', query.channelId);
   if (query.operatorId) q = q.where('latest.operator_id', '=', query.operatorId);
   if (query.status) q = q.where('latest.status', '=', query.status);
+  if (query.rating === 'none') q = q.where('latest.rating', 'is', null);
+  else if (query.rating) q = q.where('latest.rating', '=', query.rating);
   if (query.from) q = q.where('dialogs.last_message_at', '>=', new Date(query.from));
   if (query.to) q = q.where('dialogs.last_message_at', '<', new Date(query.to));
   if (query.search) {

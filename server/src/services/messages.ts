@@ -1,4 +1,4 @@
-import type { Attachment, Message, SystemKind } from '@openlines/contract';
+import type { Attachment, LineSettings, Message, SystemKind } from '@openlines/contract';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
@@ -23,19 +23,27 @@ export interface OutgoingMessage {
   quickReplies?: OutboundMessage['quickReplies'];
 }
 
-/** The operator as the client may see them: their profile, the line's replacement, or nobody. */
-async function authorShownToClient(tx: Tx, line: LineRow | null, message: OutgoingMessage) {
-  if (message.authorKind !== 'operator' || !message.authorId || !line) return { name: null, avatarUrl: null };
-  const data = line.settings.queue.operatorData;
-  if (data.mode === 'hidden') return { name: null, avatarUrl: null };
+/** The operator as clients see them: their profile, the line's replacement, or nobody. */
+export async function operatorShownToClient(
+  db: Pick<Tx, 'selectFrom'>,
+  settings: LineSettings | undefined,
+  operatorId: string,
+): Promise<{ name: string | null; avatarUrl: string | null }> {
+  const data = settings?.queue.operatorData;
+  if (!data || data.mode === 'hidden') return { name: null, avatarUrl: null };
   if (data.mode === 'replaced')
     return { name: data.replacementName || null, avatarUrl: data.replacementAvatarUrl || null };
-  const user = await tx
+  const user = await db
     .selectFrom('users')
     .select(['name', 'avatar_url'])
-    .where('id', '=', message.authorId)
+    .where('id', '=', operatorId)
     .executeTakeFirst();
   return { name: user?.name ?? null, avatarUrl: user?.avatar_url ?? null };
+}
+
+async function authorShownToClient(tx: Tx, line: LineRow | null, message: OutgoingMessage) {
+  if (message.authorKind !== 'operator' || !message.authorId || !line) return { name: null, avatarUrl: null };
+  return operatorShownToClient(tx, line.settings, message.authorId);
 }
 
 /**

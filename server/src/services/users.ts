@@ -1,4 +1,11 @@
-import type { BuiltInRoleKey, CreateUserBody, Presence, UpdateUserBody, User } from '@openlines/contract';
+import type {
+  BuiltInRoleKey,
+  CreateUserBody,
+  Presence,
+  UpdateUserBody,
+  User,
+  Workload,
+} from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
@@ -364,4 +371,22 @@ async function releaseSessionsOf(
   }
   for (const lineId of new Set(sessions.map((s) => s.line_id)))
     await redelegateLine(ctx, uow, accountId, lineId);
+}
+
+/** Who is online and how many dialogs each holds: for choosing a colleague to transfer to (OP-3). */
+export async function listWorkload(ctx: AppContext, actor: Actor): Promise<Workload[]> {
+  const rows = await ctx.store.db
+    .selectFrom('users')
+    .leftJoin('sessions', (join) =>
+      join
+        .onRef('sessions.operator_id', '=', 'users.id')
+        .on('sessions.status', 'in', ['assigned', 'answered', 'client_waiting']),
+    )
+    .select(['users.id', 'users.presence', (eb) => eb.fn.count<number>('sessions.id').as('open')])
+    .where('users.account_id', '=', actor.accountId)
+    .where('users.active', '=', true)
+    .groupBy(['users.id', 'users.presence'])
+    .orderBy('users.id')
+    .execute();
+  return rows.map((row) => ({ userId: row.id, presence: row.presence, openSessions: Number(row.open) }));
 }

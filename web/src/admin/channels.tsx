@@ -565,14 +565,7 @@ function SecretsModal({ result, onClose }: { result: ChannelWithSecrets; onClose
 
 function Snippet({ channel }: { channel: Channel }) {
   const t = useT();
-  const { data, error } = useLoad(
-    () =>
-      client.request<{ snippet: string; loaderUrl: string }>(
-        'GET',
-        `/channels/${encodeURIComponent(channel.id)}/widget`,
-      ),
-    channel.id,
-  );
+  const { data, error } = useLoad(() => client.channels.widgetSnippet(channel.id), channel.id);
   const domains = Array.isArray(channel.settings.allowedDomains)
     ? (channel.settings.allowedDomains as string[])
     : [];
@@ -613,9 +606,7 @@ function DeleteChannel({
         onSubmit={async (event) => {
           event.preventDefault();
           try {
-            await client.request('DELETE', `/channels/${encodeURIComponent(channel.id)}`, {
-              query: { confirm: typed },
-            });
+            await client.channels.delete(channel.id, typed);
             onClose();
             onDeleted();
           } catch (failure) {

@@ -275,14 +275,7 @@ interface ScheduleState {
 /** Whether the line and its widget are open now, by the saved settings (WH-1..WH-3). */
 function ScheduleStatus({ lineId, version }: { lineId: string; version: string }) {
   const t = useT();
-  const { data } = useLoad(
-    () =>
-      client.request<{ line: ScheduleState; widget: ScheduleState }>(
-        'GET',
-        `/lines/${encodeURIComponent(lineId)}/schedule`,
-      ),
-    `${lineId}:${version}`,
-  );
+  const { data } = useLoad(() => client.lines.schedule(lineId), `${lineId}:${version}`);
   if (!data) return null;
   const describe = (state: ScheduleState) =>
     state.open

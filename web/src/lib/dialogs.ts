@@ -1,4 +1,4 @@
-import type { Dialog, Line, SessionStatus } from '@openlines/contract';
+import type { Dialog, SessionStatus } from '@openlines/contract';
 
 // Pure rules of the dialog list (OP-1): which dialogs a view shows, how long a client waits, and the
 // KPI state of a session (KPI-3). The server decides what a user may see; these decide where an
@@ -123,53 +123,12 @@ export function waitingSince(dialog: Dialog): string | null {
 export type KpiState = 'none' | 'on_time' | 'overdue' | 'missed';
 
 /**
- * KPI-3 for the dialog list: against the line's first-answer target until the first answer, then
- * against the further-answer target while the client waits. `missed` means the first answer came
- * late; `overdue` means a running wait is past its target right now.
- */
-export function kpiState(dialog: Dialog, line: Line | undefined, now: number): KpiState {
-  const session = dialog.session;
-  if (!session || !line) return 'none';
-  const { firstAnswer, furtherAnswer } = line.settings.kpi;
-  const started = Date.parse(session.queuedAt ?? session.createdAt);
-  if (session.firstAnswerAt) {
-    const first = Date.parse(session.firstAnswerAt) - started;
-    const missed = firstAnswer.targetSeconds > 0 && first > firstAnswer.targetSeconds * 1000;
-    if (
-      session.status === 'client_waiting' &&
-      furtherAnswer.targetSeconds > 0 &&
-      session.lastClientMessageAt
-    ) {
-      const waited = now - Date.parse(session.lastClientMessageAt);
-      if (waited > furtherAnswer.targetSeconds * 1000) return 'overdue';
-    }
-    if (missed) return 'missed';
-    return firstAnswer.targetSeconds > 0 || furtherAnswer.targetSeconds > 0 ? 'on_time' : 'none';
-  }
-  if (firstAnswer.targetSeconds === 0) return 'none';
-  if (!OPEN_STATUSES.includes(session.status)) return 'none';
-  return now - started > firstAnswer.targetSeconds * 1000 ? 'overdue' : 'on_time';
-}
-
-/** Open dialogs each operator holds, among those given (for "who is how loaded" in transfers). */
-export function loadByOperator(dialogs: Iterable<Dialog>): Map<string, number> {
-  const load = new Map<string, number>();
-  for (const dialog of dialogs) {
-    const session = dialog.session;
-    if (session?.operatorId && HELD.includes(session.status)) {
-      load.set(session.operatorId, (load.get(session.operatorId) ?? 0) + 1);
-    }
-  }
-  return load;
-}
-
-/**
  * The KPI state to show now: the server's (KPI-3), moved to `overdue` once its due time passes
- * without an event; computed from the line's targets when the server sends none.
+ * without an event.
  */
-export function liveKpiState(dialog: Dialog, line: Line | undefined, now: number): KpiState {
+export function liveKpiState(dialog: Dialog, now: number): KpiState {
   const kpi = dialog.session?.kpi;
-  if (!kpi) return kpiState(dialog, line, now);
+  if (!kpi) return 'none';
   if (
     kpi.state === 'on_time' &&
     kpi.dueAt &&

@@ -111,8 +111,9 @@ function Ratings({ dialog }: { dialog: Dialog }) {
     setError(null);
     setSaved(false);
     try {
-      await client.request('POST', `/sessions/${encodeURIComponent(session.id)}/supervisor-rating`, {
-        body: { ...(value ? { rating: value } : {}), ...(comment.trim() ? { comment: comment.trim() } : {}) },
+      await client.dialogs.rateAsSupervisor(session.id, {
+        ...(value ? { rating: value } : {}),
+        ...(comment.trim() ? { comment: comment.trim() } : {}),
       });
       setSaved(true);
     } catch (failure) {

@@ -1,7 +1,7 @@
 import type { Dialog, Line, User } from '@openlines/contract';
 import { useEffect, useMemo, useState } from 'react';
 import { client, OpenlinesError } from '../lib/api';
-import { isOpen, loadByOperator } from '../lib/dialogs';
+import { isOpen } from '../lib/dialogs';
 import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
 import { Modal } from '../ui/modal';
@@ -198,15 +198,15 @@ function ConfirmModal({
 
 const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 } as const;
 
-/** Colleagues with their status and how many open dialogs they hold (as far as I can see). */
+/** Colleagues with their status and how many open dialogs they hold (on every line). */
 function useColleagues(dialog: Dialog) {
   const state = useWorkspaceState();
   const store = useStore();
   const [load, setLoad] = useState<Map<string, number> | null>(null);
   useEffect(() => {
     let live = true;
-    client.dialogs.list({ view: 'all', limit: 200 }).then(
-      (page) => live && setLoad(loadByOperator(page.items)),
+    client.users.workload().then(
+      (rows) => live && setLoad(new Map(rows.map((row) => [row.userId, row.openSessions]))),
       () => live && setLoad(new Map()),
     );
     return () => {

@@ -89,7 +89,7 @@ export function DialogList({ openId }: { openId: string | null }) {
               operatorName={
                 dialog.session?.operatorId ? (state.users[dialog.session.operatorId]?.name ?? null) : null
               }
-              kpi={liveKpiState(dialog, lineById.get(dialog.session?.lineId ?? dialog.lineId), now)}
+              kpi={liveKpiState(dialog, now)}
               now={now}
             />
           ))}

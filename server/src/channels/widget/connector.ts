@@ -29,6 +29,8 @@ export function newPublicKey(): string {
 export const widgetConnector = defineConnector<WidgetChannelSettings>({
   kind: 'widget',
   title: 'Website widget',
+  // AG-2, QR-1: the visitor consents and rates with buttons, never by the next message.
+  answersBy: 'button',
   settingsSchema: WidgetChannelSettingsSchema,
   checkSettings: checkWidgetSettings,
 

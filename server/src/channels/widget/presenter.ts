@@ -1,4 +1,5 @@
 import type { Dialog, LineSettings, Message, VisitorMessage, VisitorSession } from '@openlines/contract';
+import { operatorShownToClient } from '../../services/messages';
 import type { Database } from '../../store/database';
 import type { MessageRow } from '../../store/schema';
 import type { OutboundMessage, OutboxPayload } from '../types';
@@ -103,19 +104,10 @@ const ACTIVE = new Set(['assigned', 'answered', 'client_waiting']);
 
 type LineSettingsRow = { settings: LineSettings };
 
-/** The operator as the line shows them to clients: their profile, the replacement, or nobody. */
+/** The operator as the line shows them to clients, with only http(s) picture links. */
 async function operatorShown(db: Reader, line: LineSettingsRow | undefined, operatorId: string) {
-  const data = line?.settings.queue.operatorData;
-  if (!data || data.mode === 'hidden') return { name: null, avatarUrl: null };
-  if (data.mode === 'replaced') {
-    return { name: data.replacementName || null, avatarUrl: safeUrl(data.replacementAvatarUrl) };
-  }
-  const user = await db
-    .selectFrom('users')
-    .select(['name', 'avatar_url'])
-    .where('id', '=', operatorId)
-    .executeTakeFirst();
-  return { name: user?.name ?? null, avatarUrl: safeUrl(user?.avatar_url) };
+  const shown = await operatorShownToClient(db, line?.settings, operatorId);
+  return { name: shown.name, avatarUrl: safeUrl(shown.avatarUrl) };
 }
 
 export const NO_SESSION: VisitorSession = {

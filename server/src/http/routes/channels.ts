@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ApiInboundMessageBody,
   ApiInboundResultSchema,
+  ChannelKindSchema,
   ChannelSchema,
   ChannelSecretsSchema,
   CreateChannelBody,
@@ -13,6 +14,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { parseApiInbound } from '../../channels/api/inbound';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../channels/api/signature';
+import { connectorKinds, findConnector } from '../../channels/registry';
 import type { AppContext } from '../../context';
 import {
   createChannel,
@@ -54,6 +56,27 @@ from your clock. Answer 2xx (optionally \`{"externalId": "…"}\`); 5xx and time
 backoff, 429 after its Retry-After, 401/403/404/410 and other 4xx fail the message.`;
 
 export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get(
+    '/channel-kinds',
+    {
+      schema: {
+        tags: ['channels'],
+        summary: 'The channel kinds this server can connect, with the schema of their settings',
+        response: { 200: Type.Array(ChannelKindSchema) },
+      },
+    },
+    async () =>
+      connectorKinds().map((kind) => {
+        const connector = findConnector(kind)!;
+        return {
+          kind,
+          title: connector.title,
+          answersBy: connector.answersBy ?? 'reply',
+          settingsSchema: connector.settingsSchema,
+        };
+      }),
+  );
+
   app.get(
     '/channels',
     {

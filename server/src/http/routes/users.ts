@@ -8,6 +8,7 @@ import {
   UpdateUserBody,
   UserListQuery,
   UserSchema,
+  WorkloadSchema,
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
@@ -17,6 +18,7 @@ import {
   deleteAbsence,
   listAbsences,
   listUsers,
+  listWorkload,
   loadUser,
   updateUser,
 } from '../../services/users';
@@ -36,6 +38,18 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       },
     },
     async (request) => listUsers(ctx, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/users/workload',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Every active colleague’s status and the number of dialogs they hold now',
+        response: { 200: Type.Array(WorkloadSchema) },
+      },
+    },
+    async (request) => listWorkload(ctx, actorOf(request)),
   );
 
   app.post(
