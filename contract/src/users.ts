@@ -184,11 +184,6 @@ export const ChangePasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const SetupBody = Type.Object(
-  { accountName: Name, email: Email, name: Name, password: PasswordSchema },
-  { additionalProperties: false },
-);
-
 export const WorkloadSchema = Type.Object(
   {
     userId: IdSchema,

@@ -39,10 +39,10 @@ const en = {
   'error.already_exists': 'It already exists',
   'error.confirmation_required': 'This needs your confirmation',
   'error.plan_limit_reached': 'The plan’s limit is reached',
+  'error.consent_required': 'The client has not consented to the processing of personal data',
   'error.payload_too_large': 'Too large',
   'error.unsupported_media_type': 'This kind of content is not accepted',
   'error.rate_limited': 'Too many attempts; wait a minute',
-  'error.setup_closed': 'Setup is already done',
   'error.internal': 'Server error; try again later',
   'error.unavailable': 'The service is not available right now',
 
@@ -438,10 +438,10 @@ const ru: Record<MessageKey, string> = {
   'error.already_exists': 'Уже существует',
   'error.confirmation_required': 'Нужно подтверждение',
   'error.plan_limit_reached': 'Достигнуто ограничение тарифа',
+  'error.consent_required': 'Клиент не дал согласие на обработку персональных данных',
   'error.payload_too_large': 'Слишком большой размер',
   'error.unsupported_media_type': 'Такой тип данных не принимается',
   'error.rate_limited': 'Слишком много попыток; подождите минуту',
-  'error.setup_closed': 'Настройка уже выполнена',
   'error.internal': 'Ошибка сервера; попробуйте позже',
   'error.unavailable': 'Сервис сейчас недоступен',
 
