@@ -173,6 +173,20 @@ export async function skipDialog(ctx: AppContext, actor: Actor, dialogId: string
   return presentOne(ctx, dialogId);
 }
 
+/**
+ * The dialog passes to a colleague chosen by hand (a transfer or a hand-over): their limit still
+ * holds (Q-7), and if they were consulting on it they now simply hold it.
+ */
+async function passTo(ctx: AppContext, scope: SessionScope, userId: string, field: string, reason: string) {
+  await assertCanHold(scope.uow.tx, scope.line, userId, ctx.clock.now(), field);
+  await act(ctx, scope, { type: 'transfer_operator', operatorId: userId }, reason);
+  await scope.uow.tx
+    .deleteFrom('session_participants')
+    .where('session_id', '=', scope.session.id)
+    .where('user_id', '=', userId)
+    .execute();
+}
+
 export async function transferDialog(ctx: AppContext, actor: Actor, dialogId: string, body: TransferBody) {
   const targetLineId = 'lineId' in body ? body.lineId : null;
   await withOpenSession(
@@ -183,13 +197,7 @@ export async function transferDialog(ctx: AppContext, actor: Actor, dialogId: st
       const { session, uow } = scope;
       assertHolderOrSupervisor(actor, session);
       if ('operatorId' in body) {
-        await assertCanHold(uow.tx, scope.line, body.operatorId, ctx.clock.now(), 'body.operatorId');
-        await act(ctx, scope, { type: 'transfer_operator', operatorId: body.operatorId }, 'transferred');
-        await uow.tx
-          .deleteFrom('session_participants')
-          .where('session_id', '=', session.id)
-          .where('user_id', '=', body.operatorId)
-          .execute();
+        await passTo(ctx, scope, body.operatorId, 'body.operatorId', 'transferred');
       } else {
         const target = await uow.tx
           .selectFrom('lines')
@@ -225,13 +233,7 @@ export async function inviteToDialog(
     assertHolderOrSupervisor(actor, session);
     if (body.userId === session.operator_id) throw invalidField('body.userId', 'already holds the dialog');
     if (body.mode === 'handover') {
-      await assertCanHold(uow.tx, scope.line, body.userId, ctx.clock.now(), 'body.userId');
-      await act(ctx, scope, { type: 'transfer_operator', operatorId: body.userId }, 'handed_over');
-      await uow.tx
-        .deleteFrom('session_participants')
-        .where('session_id', '=', session.id)
-        .where('user_id', '=', body.userId)
-        .execute();
+      await passTo(ctx, scope, body.userId, 'body.userId', 'handed_over');
       await redelegateLine(ctx, uow, actor.accountId, scope.line.id);
       return;
     }

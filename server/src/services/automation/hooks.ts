@@ -29,7 +29,8 @@ interface Conversation {
 
 const seconds = (now: Date, count: number) => new Date(now.getTime() + count * 1000);
 
-async function systemMessage(
+/** An automatic message of the line to the client, in the caller's transaction. */
+export async function systemMessage(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,

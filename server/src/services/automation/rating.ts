@@ -22,6 +22,19 @@ export interface RatingTarget {
   channel: ChannelRow;
 }
 
+/** QR-2's rule applied to a stored session. */
+function ratingVerdict(line: LineRow, session: SessionRow, now: Date) {
+  return ratingAccepted(
+    line.settings,
+    {
+      open: isOpen(session.status),
+      ratingRequestedAt: session.rating_requested_at,
+      rated: session.rating !== null,
+    },
+    now,
+  );
+}
+
 /** Writes a client's rating in the caller's transaction; refuses with 409 when it is not accepted now. */
 export async function writeClientRating(
   ctx: AppContext,
@@ -32,15 +45,7 @@ export async function writeClientRating(
 ): Promise<void> {
   const now = ctx.clock.now();
   const { session, line } = target;
-  const verdict = ratingAccepted(
-    line.settings,
-    {
-      open: isOpen(session.status),
-      ratingRequestedAt: session.rating_requested_at,
-      rated: session.rating !== null,
-    },
-    now,
-  );
+  const verdict = ratingVerdict(line, session, now);
   if (!verdict.ok) throw new AppError('invalid_state', verdict.reason);
   const rated = await uow.tx
     .updateTable('sessions')
@@ -75,15 +80,7 @@ export function isRatingReply(
   now: Date,
 ): 'like' | 'dislike' | null {
   if (!session?.rating_requested_at) return null;
-  const verdict = ratingAccepted(
-    line.settings,
-    {
-      open: isOpen(session.status),
-      ratingRequestedAt: session.rating_requested_at,
-      rated: session.rating !== null,
-    },
-    now,
-  );
+  const verdict = ratingVerdict(line, session, now);
   return verdict.ok ? parseRatingReply(text) : null;
 }
 

@@ -3,11 +3,10 @@ import { automaticText } from '../../core/automation';
 import { isOpen } from '../../core/session-machine';
 import type { SessionRow } from '../../store/schema';
 import { touchDialog } from '../dialogs';
-import { writeOutgoingMessage } from '../messages';
 import { lineQueue, redelegateLine } from '../routing';
 import { applySessionAction, SYSTEM } from '../sessions';
 import type { UnitOfWork } from '../transaction';
-import { notifyUsers, onSessionClosed, requestRating } from './hooks';
+import { notifyUsers, onSessionClosed, requestRating, systemMessage } from './hooks';
 import { serverText } from './texts';
 
 /** Handlers of the automation timers; each re-reads the session and does nothing if it moved on. */
@@ -43,27 +42,17 @@ export async function noAnswerFired(ctx: AppContext, uow: UnitOfWork, session: S
   const c = { ...(await conversationOf(uow, marked)), session: marked };
   const rule = c.line.settings.automaticActions.noAnswer;
   if (rule.rule === 'text') {
-    await writeOutgoingMessage(ctx, uow, {
-      dialog: c.dialog,
-      session: marked,
-      line: c.line,
-      authorKind: 'system',
-      authorId: null,
-      text: automaticText(c.line.settings, c.channel.kind, 'noAnswer'),
-      systemKind: 'no_answer',
-    });
+    await systemMessage(ctx, uow, c, 'no_answer', automaticText(c.line.settings, c.channel.kind, 'noAnswer'));
   }
   const form = c.line.settings.automaticActions.contactForm;
   if (form.enabled && form.when === 'no_answer') {
-    await writeOutgoingMessage(ctx, uow, {
-      dialog: c.dialog,
-      session: marked,
-      line: c.line,
-      authorKind: 'system',
-      authorId: null,
-      text: serverText(c.line.settings.other.language, 'contactForm'),
-      systemKind: 'contact_form_request',
-    });
+    await systemMessage(
+      ctx,
+      uow,
+      c,
+      'contact_form_request',
+      serverText(c.line.settings.other.language, 'contactForm'),
+    );
   }
   if (rule.notifyOperators) {
     const users = marked.operator_id ? [marked.operator_id] : await lineQueue(uow.tx, c.line);
