@@ -75,5 +75,5 @@ export type ServerFrame =
   | { kind: 'transient'; signal: TransientSignal }
   | { kind: 'error'; code: string; message: string };
 
-/** Frames a client may send. */
-export type ClientFrame = { kind: 'ping' } | { kind: 'typing'; dialogId: string; text?: string };
+/** Frames a client may send (typing goes through POST /dialogs/:id/typing, which checks access). */
+export type ClientFrame = { kind: 'ping' };

@@ -241,8 +241,9 @@ export const QueueSettingsSchema = strictObject({
   maxChat: Type.Integer({ minimum: 0, maximum: L.maxChat, default: 0 }),
   /**
    * `TYPE_MAX_CHAT` (Q-5): which of the operator's sessions count against `maxChat`:
-   * `answered_new` — sessions not yet answered; `answered` — also answered ones still waiting for the
-   * client (not yet closed or auto-closing); `closed` — every session until it is fully closed.
+   * `answered_new` — sessions the operator has not answered yet; `answered` — also sessions where
+   * the client wrote again and waits for the operator; `closed` — every open session the operator
+   * holds, answered ones included (core/session-machine countsTowardLimit).
    */
   typeMaxChat: literals(['answered_new', 'answered', 'closed'] as const, 'answered'),
   /** `WATCH_TYPING` (AA-8): operators see what the client is typing before it is sent. */

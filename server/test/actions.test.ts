@@ -168,6 +168,14 @@ describe('close, spam, pin', () => {
     expect(messages.at(-1)).toMatchObject({ text: 'BUY CHEAP PILLS', spam: true });
   });
 
+  it('a pin belongs to its holder: a transfer takes it away', async () => {
+    const { intake, holder, others } = await newDialog('pin-transfer');
+    await holder.ws.dialogs.pin(intake.dialogId);
+    const moved = await holder.ws.dialogs.transfer(intake.dialogId, { operatorId: others[0]!.id });
+    expect(moved.pinnedOperatorId).toBeNull();
+    expect(moved.session?.pinned).toBe(false);
+  });
+
   it('a pinned dialog’s next session returns to its operator', async () => {
     const { intake, holder } = await newDialog('pin-1');
     await holder.ws.dialogs.pin(intake.dialogId);
@@ -236,6 +244,31 @@ describe('realtime delivery', () => {
     );
     expect(outsiderStream.events.some(isIt)).toBe(false);
     for (const stream of [holderStream, outsiderStream, adminStream]) stream.realtime.close();
+  });
+});
+
+describe('realtime privacy', () => {
+  it('a queue colleague hears of a waiting dialog, and not of its messages once another operator holds it', async () => {
+    const { intake, holder, others } = await newDialog('private-rt');
+    const colleague = others[0]!;
+    const stream = openRealtime(colleague.client);
+    await waitFor(() => stream.realtime.connected, 'socket');
+    const said = await world.clientSays('private-rt', 'my card number is …');
+    const marker = await world.clientSays('private-rt-marker', 'hello');
+    const markerDialog = await world.admin.dialogs.get(marker.dialogId);
+    // The marker dialog went to someone; whoever holds it, the colleague (in the queue) heard that it
+    // left the queue: proof the stream is live up to this point.
+    await waitFor(
+      () => stream.events.some((e) => e.type === 'dialog.updated' && e.data.dialog.id === markerDialog.id),
+      'the colleague to hear the queue change',
+    );
+    const leaked = stream.events.some(
+      (e) => e.type === 'message.created' && e.data.message.id === said.messageId,
+    );
+    expect(leaked).toBe(false);
+    expect(holder.id).not.toBe(colleague.id);
+    expect((await problemOf(colleague.ws.dialogs.messages(intake.dialogId))).status).toBe(404);
+    stream.realtime.close();
   });
 });
 

@@ -189,6 +189,27 @@ describe('no answer and auto-close (AA-3, AA-5, AA-6)', () => {
     expect(sessions.every((s) => s.rating === null)).toBe(true);
   });
 
+  it('with history saving off, an auto-closed session keeps no texts, and its goodbye still goes out', async () => {
+    const w = await world({
+      settings: {
+        other: { saveHistory: false },
+        automaticActions: { autoClose: { rule: 'text', timeSeconds: 600 } },
+      },
+    });
+    await w.online(...w.operators);
+    const intake = await w.clientSays('forget-me', 'my secret');
+    await w.operators[0]!.ws.dialogs.send(intake.dialogId, { text: 'noted' });
+    w.clock.advance(601_000);
+    await w.server.workers.timers.runOnce();
+    const messages = await w.admin.dialogs.messages(intake.dialogId);
+    expect(messages.length).toBeGreaterThan(3);
+    expect(messages.every((m) => m.text === null)).toBe(true);
+    const goodbye = (await w.server.ctx.store.db.selectFrom('outbox').select('payload').execute()).map(
+      (row) => (row.payload as { message: { text: string } }).message.text,
+    );
+    expect(goodbye).toContain((await w.admin.lines.get(w.line.id)).settings.automaticActions.autoClose.text);
+  });
+
   it('a supervisor rates 1–5; an operator may not', async () => {
     const w = await world();
     await w.online(...w.operators);
@@ -201,6 +222,11 @@ describe('no answer and auto-close (AA-3, AA-5, AA-6)', () => {
       value: 4,
       comment: 'Polite, a bit slow',
       by: supervisor.user.id,
+    });
+    await supervisor.client.dialogs.rateAsSupervisor(sessionId, { comment: 'Better after coaching' });
+    expect((await w.admin.dialogs.get(intake.dialogId)).session?.supervisorRating).toMatchObject({
+      value: 4,
+      comment: 'Better after coaching',
     });
     expect(
       (await problemOf(w.operators[0]!.ws.dialogs.rateAsSupervisor(sessionId, { rating: 5 }))).status,

@@ -104,7 +104,8 @@ export type WaitReason =
   | 'no_operator_available'
   /**
    * Everyone who could receive it now has already let it pass; operators who cannot receive it now
-   * (offline, full…) do not hold the reset back. The service resets `passedBy` and the session waits.
+   * (offline, full…) do not hold this back. The session waits in the queue (it can be taken by
+   * hand); the routing service starts a new round once it has waited a further QUEUE_TIME there.
    */
   | 'all_passed'
   /** The line's queue has nobody in it. */

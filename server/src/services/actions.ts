@@ -6,7 +6,7 @@ import { AppError, forbidden, invalidField } from '../errors';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { onOperatorAnswer, onSessionClosed } from './automation/hooks';
-import { emitMessage, loadVisibleDialog, presentDialogs, touchDialog } from './dialogs';
+import { loadVisibleDialog, presentDialogs, touchDialog } from './dialogs';
 import { loadLineRow } from './lines';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
@@ -279,23 +279,6 @@ async function finish(
 ) {
   const closed = await act(ctx, scope, action, reason);
   await scope.uow.tx.deleteFrom('session_participants').where('session_id', '=', closed.id).execute();
-  // OT-1: with history saving off, the texts of a closed session are not kept.
-  if (!scope.line.settings.other.saveHistory) {
-    const erased = await scope.uow.tx
-      .updateTable('messages')
-      .set({ text: null, attachments: JSON.stringify([]) })
-      .where('session_id', '=', closed.id)
-      .returningAll()
-      .execute();
-    await scope.uow.tx
-      .updateTable('dialogs')
-      .set({ last_message_preview: null })
-      .where('id', '=', scope.dialog.id)
-      .execute();
-    for (const message of erased) {
-      emitMessage(ctx, scope.uow, 'message.updated', presentMessage(message), actor.accountId);
-    }
-  }
   const channel = await scope.uow.tx
     .selectFrom('channels')
     .selectAll()

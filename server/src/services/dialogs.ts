@@ -184,14 +184,18 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
 }
 
 /**
- * The users a dialog's events go to by name: the line's queue (they may take it), the session's
- * operator, colleagues consulting on it, and those it is offered to. Supervisors who see every
- * dialog get line events through the `lineId` audience.
+ * The users a dialog's events go to by name, the same people who may read it (visibleTo): the
+ * session's operator, colleagues consulting on it, those it is offered to, the pinned operator,
+ * and the line's queue while the session waits in it (or has just left it, so their queue view
+ * drops it). Supervisors who see every dialog get line events through the `lineId` audience.
  */
-export async function dialogRecipients(tx: Reader, dialog: Dialog): Promise<string[]> {
+export async function dialogRecipients(tx: Reader, dialog: Dialog, leftQueue = false): Promise<string[]> {
   const lineId = dialog.session?.lineId ?? dialog.lineId;
-  const line = await tx.selectFrom('lines').select(['settings']).where('id', '=', lineId).executeTakeFirst();
   const recipients = new Set<string>();
+  const queued = dialog.session?.status === 'queued' || leftQueue;
+  const line = queued
+    ? await tx.selectFrom('lines').select(['settings']).where('id', '=', lineId).executeTakeFirst()
+    : undefined;
   if (line) {
     const departmentIds: string[] = [];
     for (const member of line.settings.queue.members) {
@@ -216,6 +220,8 @@ export async function dialogRecipients(tx: Reader, dialog: Dialog): Promise<stri
 
 interface PendingDialogEvents {
   changed: boolean;
+  /** The session left the line's queue in this transaction (taken, routed, closed…). */
+  leftQueue: boolean;
   messages: { type: 'message.created' | 'message.updated'; message: Message }[];
 }
 
@@ -239,7 +245,7 @@ function pendingFor(
   }
   let pending = byDialog.get(dialogId);
   if (!pending) {
-    const created: PendingDialogEvents = { changed: false, messages: [] };
+    const created: PendingDialogEvents = { changed: false, leftQueue: false, messages: [] };
     pending = created;
     byDialog.set(dialogId, created);
     uow.beforeCommit(`dialog:${dialogId}`, async () => {
@@ -251,7 +257,7 @@ function pendingFor(
         .executeTakeFirst();
       if (!row) return;
       const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
-      const users = await dialogRecipients(uow.tx, dialog!);
+      const users = await dialogRecipients(uow.tx, dialog!, created.leftQueue);
       const lineId = dialog!.session?.lineId ?? row.line_id;
       for (const { type, message } of created.messages) {
         uow.events.emit(accountId, type, { message, lineId }, { users, lineId, dialogId });
@@ -264,8 +270,16 @@ function pendingFor(
 }
 
 /** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
-export function touchDialog(ctx: AppContext, uow: UnitOfWork, accountId: string, dialogId: string): void {
-  pendingFor(ctx, uow, accountId, dialogId).changed = true;
+export function touchDialog(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  accountId: string,
+  dialogId: string,
+  options: { leftQueue?: boolean } = {},
+): void {
+  const pending = pendingFor(ctx, uow, accountId, dialogId);
+  pending.changed = true;
+  if (options.leftQueue) pending.leftQueue = true;
 }
 
 /** A message written or changed in this transaction; its event goes with the dialog's, before commit. */

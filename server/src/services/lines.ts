@@ -216,8 +216,14 @@ export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, 
       .returning('id')
       .execute();
     await tx.deleteFrom('lines').where('id', '=', lineId).execute();
-    for (const channel of channels)
-      events.emit(actor.accountId, 'channel.changed', { channelId: channel.id, deleted: false });
+    for (const channel of channels) {
+      events.emit(
+        actor.accountId,
+        'channel.changed',
+        { channelId: channel.id, deleted: false },
+        { permission: 'manageLines' },
+      );
+    }
     events.emit(actor.accountId, 'line.changed', { lineId, deleted: true });
   });
 }

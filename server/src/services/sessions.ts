@@ -107,12 +107,22 @@ export async function applySessionAction(
       })
       .execute();
   }
+  // a pin is the holder's; when a skip or transfer takes the session from them, the dialog's
+  // next sessions no longer go back to them either.
+  if (session.pinned && patch.pinned === false && action.type !== 'unpin' && session.operator_id) {
+    await uow.tx
+      .updateTable('dialogs')
+      .set({ pinned_operator_id: null })
+      .where('id', '=', session.dialog_id)
+      .where('pinned_operator_id', '=', session.operator_id)
+      .execute();
+  }
   // The queue timeout belongs to one assignment: any change of holder or state ends it.
   if (session.status === 'assigned' && (status !== 'assigned' || patch.operatorId !== undefined)) {
     await cancelTimers(uow.tx, session.id, ['queue_timeout']);
   }
   if (closes) await cancelTimers(uow.tx, session.id);
-  touchDialog(ctx, uow, session.account_id, session.dialog_id);
+  touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: result.from === 'queued' });
   return updated;
 }
 

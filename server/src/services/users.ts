@@ -261,6 +261,9 @@ export async function updateUser(
         .where('revoked_at', 'is', null)
         .execute();
       events.emit(actor.accountId, 'user.deactivated', { userId });
+      if (current.presence !== 'offline') {
+        events.emit(actor.accountId, 'presence.changed', { userId, presence: 'offline' });
+      }
       await releaseSessionsOf(ctx, uow, actor.accountId, userId);
     }
     const user = await loadUser(tx, actor.accountId, userId);

@@ -16,6 +16,18 @@ export const CLOSE_SLOW_CONSUMER = 4408;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const REPLAY_PAGE = 500;
 
+/** An event's frame is the same text for every socket it goes to: serialised once. */
+const frames = new WeakMap<EventEnvelope, string>();
+
+function eventFrame(envelope: EventEnvelope): string {
+  let frame = frames.get(envelope);
+  if (frame === undefined) {
+    frame = JSON.stringify({ kind: 'event', event: envelope.event } satisfies ServerFrame);
+    frames.set(envelope, frame);
+  }
+  return frame;
+}
+
 class Connection {
   lastCursor = 0;
   replaying = true;
@@ -28,20 +40,20 @@ class Connection {
     public actor: Actor,
   ) {}
 
-  send(frame: ServerFrame): void {
+  send(frame: ServerFrame | string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       // Too far behind: better to reconnect and resume by cursor than to buffer without end.
       this.socket.close(CLOSE_SLOW_CONSUMER, 'too slow; reconnect with after=<cursor>');
       return;
     }
-    this.socket.send(JSON.stringify(frame));
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   deliver(envelope: EventEnvelope): void {
     if (envelope.event.cursor <= this.lastCursor) return;
     this.lastCursor = envelope.event.cursor;
-    if (canReceive(this.actor, envelope.audience)) this.send({ kind: 'event', event: envelope.event });
+    if (canReceive(this.actor, envelope.audience)) this.send(eventFrame(envelope));
   }
 }
 

@@ -2,7 +2,8 @@ import type { AppContext } from '../../context';
 import { automaticText, planNewSession, ratingTexts } from '../../core/automation';
 import { kpiAlertText } from '../../core/kpi';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
-import { touchDialog } from '../dialogs';
+import { emitMessage } from '../dialogs';
+import { presentMessage } from '../message-presenter';
 import { writeOutgoingMessage } from '../messages';
 import { redelegateLine } from '../routing';
 import { applySessionAction } from '../sessions';
@@ -216,7 +217,34 @@ export async function onSessionClosed(
   c: Conversation,
   how: 'operator' | 'auto' | 'spam' | 'rating',
 ): Promise<void> {
-  if (how === 'spam') return;
+  if (how !== 'spam') await closingTexts(ctx, uow, c, how);
+  // OT-1: with history saving off, the texts of a closed session are not kept (what is queued for
+  // the client keeps its own copy in the outbox, so the goodbye still reaches them).
+  if (!c.line.settings.other.saveHistory) await eraseHistory(ctx, uow, c);
+}
+
+async function eraseHistory(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<void> {
+  const erased = await uow.tx
+    .updateTable('messages')
+    .set({ text: null, attachments: JSON.stringify([]) })
+    .where('session_id', '=', c.session.id)
+    .returningAll()
+    .execute();
+  await uow.tx
+    .updateTable('dialogs')
+    .set({ last_message_preview: null })
+    .where('id', '=', c.dialog.id)
+    .execute();
+  for (const message of erased)
+    emitMessage(ctx, uow, 'message.updated', presentMessage(message), c.dialog.account_id);
+}
+
+async function closingTexts(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  how: 'operator' | 'auto' | 'rating',
+): Promise<void> {
   const settings = c.line.settings;
   const actions = settings.automaticActions;
   if (how === 'operator' && actions.close.rule === 'text') {
@@ -240,23 +268,18 @@ export async function onSessionClosed(
 }
 
 /** QR-2 "close after rating": the client rated an open session, so it ends. */
-export async function closeByRating(
-  ctx: AppContext,
-  uow: UnitOfWork,
-  dialog: DialogRow,
-  session: SessionRow,
-) {
+export async function closeByRating(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<void> {
   const closed = await applySessionAction(
     ctx,
     uow,
-    session,
+    c.session,
     { type: 'close' },
-    { kind: 'client', id: dialog.client_id },
+    { kind: 'client', id: c.dialog.client_id },
     'closed_after_rating',
   );
   await uow.tx.deleteFrom('session_participants').where('session_id', '=', closed.id).execute();
-  await redelegateLine(ctx, uow, dialog.account_id, closed.line_id);
-  touchDialog(ctx, uow, dialog.account_id, dialog.id);
+  await onSessionClosed(ctx, uow, { ...c, session: closed }, 'rating');
+  await redelegateLine(ctx, uow, c.dialog.account_id, closed.line_id);
 }
 
 /** KPI-2 and AA-3's notice: an in-app notification to the operator and the chosen people. */

@@ -65,7 +65,7 @@ export async function writeClientRating(
   });
   // QR-2: with "close after rating", a rating given before the end closes the session.
   if (isOpen(rated.status) && line.settings.rating.closeAfterRating)
-    await closeByRating(ctx, uow, target.dialog, rated);
+    await closeByRating(ctx, uow, { ...target, session: rated });
   touchDialog(ctx, uow, target.dialog.account_id, target.dialog.id);
 }
 
@@ -123,8 +123,9 @@ export async function rateBySupervisor(
     await uow.tx
       .updateTable('sessions')
       .set({
-        supervisor_rating: input.rating ?? null,
-        supervisor_comment: input.comment ?? null,
+        // Only what is sent changes: a comment added later keeps the score, and the other way round.
+        ...(input.rating !== undefined ? { supervisor_rating: input.rating } : {}),
+        ...(input.comment !== undefined ? { supervisor_comment: input.comment } : {}),
         supervisor_rated_by: actor.userId,
         supervisor_rated_at: ctx.clock.now(),
       })

@@ -7,11 +7,13 @@ import type { LineLanguage } from '@openlines/contract';
 const TEXTS = {
   en: {
     contactForm: 'To help you faster, please tell us your name, phone number or e-mail.',
-    consentThanks: 'Thank you! Your consent is recorded.',
+    kpiMissed: 'An answer target was missed in the dialog with #DIALOG# (#OPERATOR#).',
+    noAnswerNotice: '#DIALOG# is waiting for an answer.',
   },
   ru: {
     contactForm: 'Чтобы помочь вам быстрее, оставьте, пожалуйста, ваше имя, телефон или e-mail.',
-    consentThanks: 'Спасибо! Ваше согласие записано.',
+    kpiMissed: 'Пропущено целевое время ответа в диалоге с #DIALOG# (#OPERATOR#).',
+    noAnswerNotice: '#DIALOG# ждёт ответа.',
   },
 } as const satisfies Record<LineLanguage, Record<string, string>>;
 

@@ -56,7 +56,8 @@ export async function noAnswerFired(ctx: AppContext, uow: UnitOfWork, session: S
   }
   if (rule.notifyOperators) {
     const users = marked.operator_id ? [marked.operator_id] : await lineQueue(uow.tx, c.line);
-    await notifyUsers(uow, c, { kind: 'no_answer', users, template: rule.text });
+    const template = serverText(c.line.settings.other.language, 'noAnswerNotice');
+    await notifyUsers(uow, c, { kind: 'no_answer', users, template });
   }
 }
 
@@ -112,6 +113,7 @@ export async function kpiTargetMissed(
   await notifyUsers(uow, c, {
     kind: kind === 'first_answer' ? 'kpi_first_answer' : 'kpi_further_answer',
     users,
-    template: target.messageText,
+    // An empty message text still gets a notice, in the line's language.
+    template: target.messageText || serverText(c.line.settings.other.language, 'kpiMissed'),
   });
 }
