@@ -284,4 +284,20 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     expect(refused.channels).toBe(403);
     expect(refused.code).toBe('forbidden');
   }, 60_000);
+
+  it('a user changes their own password from the top bar', async () => {
+    const pavel = operators[1]!;
+    const { page } = await open(pavel.email, TEST_PASSWORD);
+    await page.getByRole('button', { name: pavel.user.name }).click();
+    await page.getByLabel('Current password').fill(TEST_PASSWORD);
+    await page.getByLabel('New password').fill('a much longer secret');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password is changed.').waitFor();
+    const relogin = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: pavel.email, password: 'a much longer secret' }),
+    });
+    expect(relogin.status).toBe(200);
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import { Login } from './login';
 import { Badge } from './ui/badge';
 import { ErrorNotice } from './ui/error-notice';
 import { LanguageSwitch } from './ui/language-switch';
+import { PasswordChange } from './ui/password-change';
 import { type Alert, WorkspaceStore } from './workspace/store';
 import { StoreContext, useStore, useWorkspaceState } from './workspace/store-context';
 import { Workspace } from './workspace/workspace';
@@ -93,6 +94,7 @@ function Shell({
   );
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const [startError, setStartError] = useState<unknown>(null);
+  const [changingPassword, setChangingPassword] = useState(false);
 
   function alertUser(alert: Alert) {
     playChime(alert.kind === 'dialog' ? 'dialog' : 'message');
@@ -172,9 +174,15 @@ function Shell({
           <PresenceSwitch presence={state.users[me.user.id]?.presence ?? me.user.presence} />
           <NotificationTools />
           <LanguageSwitch />
-          <span className="me" title={me.user.email}>
+          <button
+            type="button"
+            className="me"
+            title={me.user.email}
+            onClick={() => setChangingPassword(true)}
+          >
             {me.user.name}
-          </span>
+          </button>
+          {changingPassword ? <PasswordChange onClose={() => setChangingPassword(false)} /> : null}
           <button
             type="button"
             onClick={() => {
