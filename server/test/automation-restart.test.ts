@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/core/clock';
-import { dropPostgresDatabase, ensurePostgresDatabase } from '../src/store/database';
 import { createEngineWorld } from './engine-fixture';
-import { createTestServer, isolatedDatabaseUrl, usingPostgres } from './harness';
+import { createTestServer, durableStorage } from './harness';
 
 // Every automation timer (no answer, auto-close, delayed rating request, first- and further-answer
 // KPI) armed before a restart fires after it, exactly once — on PGlite files or on PostgreSQL.
@@ -15,22 +11,16 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function durableStorage() {
-  if (usingPostgres) {
-    const databaseUrl = isolatedDatabaseUrl()!;
-    await ensurePostgresDatabase(databaseUrl);
-    cleanups.push(() => dropPostgresDatabase(databaseUrl));
-    return { databaseUrl };
-  }
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'openlines-automation-restart-'));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  return { dataDir };
+async function storageThatOutlivesServers() {
+  const { storage, cleanup } = await durableStorage();
+  cleanups.push(cleanup);
+  return storage;
 }
 
 describe('automation timers across a restart', () => {
   it('each fires after the restart, once', async () => {
     const clock = new FakeClock('2026-03-02T10:00:00Z');
-    const storage = await durableStorage();
+    const storage = await storageThatOutlivesServers();
     const world = await createEngineWorld({
       clock,
       operatorCount: 1,

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { BuiltInRoleKey, OpenlinesEvent, User } from '@openlines/contract';
 import {
   type ClientOptions,
@@ -196,4 +199,21 @@ export async function storedEvents(
 ): Promise<OpenlinesEvent[]> {
   const rows = await loadEventsAfter(server.ctx.store.db, accountId, after, upTo);
   return rows.map((row) => row.event);
+}
+
+/**
+ * Storage that outlives a server, for restart tests: a PGlite directory, or (with DATABASE_URL) a
+ * PostgreSQL database of its own. The returned cleanup removes it.
+ */
+export async function durableStorage(): Promise<{
+  storage: { dataDir: string } | { databaseUrl: string };
+  cleanup: () => Promise<void>;
+}> {
+  const databaseUrl = isolatedDatabaseUrl();
+  if (databaseUrl) {
+    await ensurePostgresDatabase(databaseUrl);
+    return { storage: { databaseUrl }, cleanup: () => dropPostgresDatabase(databaseUrl) };
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'openlines-durable-'));
+  return { storage: { dataDir }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 }
