@@ -4,6 +4,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { channelKinds, client } from '../lib/api';
 import { fieldErrorsOf } from '../lib/errors';
 import { useT } from '../lib/i18n';
+import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
 import { Modal } from '../ui/modal';
@@ -598,43 +599,18 @@ function DeleteChannel({
   onDeleted: () => void;
 }) {
   const t = useT();
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
   return (
-    <Modal title={t('channels.deleteTitle', { name: channel.name })} onClose={onClose}>
-      <form
-        onSubmit={async (event) => {
-          event.preventDefault();
-          try {
-            await client.channels.delete(channel.id, typed);
-            onClose();
-            onDeleted();
-          } catch (failure) {
-            setError(failure);
-          }
-        }}
-      >
-        <p>{t('channels.deleteWarning')}</p>
-        <Field label={t('lines.deleteType', { name: channel.name })}>
-          {(props) => (
-            <input
-              {...props}
-              value={typed}
-              autoComplete="off"
-              onChange={(event) => setTyped(event.target.value)}
-            />
-          )}
-        </Field>
-        <ErrorNotice error={error} />
-        <div className="modal-buttons">
-          <button type="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="danger" disabled={typed !== channel.name}>
-            {t('common.delete')}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ConfirmByName
+      title={t('channels.deleteTitle', { name: channel.name })}
+      warning={t('channels.deleteWarning')}
+      name={channel.name}
+      confirmLabel={t('common.delete')}
+      onConfirm={async (typed) => {
+        await client.channels.delete(channel.id, typed);
+        onClose();
+        onDeleted();
+      }}
+      onClose={onClose}
+    />
   );
 }

@@ -7,9 +7,9 @@ import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { linkClick, navigate } from '../lib/router';
 import { Badge } from '../ui/badge';
+import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
-import { Modal } from '../ui/modal';
 import { type SettingsContext, SettingsSection } from './settings-form';
 import { sectionLabel } from './settings-labels';
 import { SECTIONS, type SectionId, sectionOf, settingsPatch } from './settings-schema';
@@ -222,46 +222,18 @@ function LineForm({
 /** LN-2: deleting removes the line's dialogs and history, so the name must be typed to confirm. */
 function DeleteLine({ line, onClose }: { line: Line; onClose: () => void }) {
   const t = useT();
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   return (
-    <Modal title={t('lines.deleteTitle', { name: line.name })} onClose={onClose}>
-      <form
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setBusy(true);
-          try {
-            await client.lines.delete(line.id, typed);
-            navigate('/admin/lines');
-          } catch (failure) {
-            setError(failure);
-            setBusy(false);
-          }
-        }}
-      >
-        <p>{t('lines.deleteWarning')}</p>
-        <Field label={t('lines.deleteType', { name: line.name })}>
-          {(props) => (
-            <input
-              {...props}
-              value={typed}
-              autoComplete="off"
-              onChange={(event) => setTyped(event.target.value)}
-            />
-          )}
-        </Field>
-        <ErrorNotice error={error} />
-        <div className="modal-buttons">
-          <button type="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="danger" disabled={busy || typed !== line.name}>
-            {t('lines.deleteConfirm')}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <ConfirmByName
+      title={t('lines.deleteTitle', { name: line.name })}
+      warning={t('lines.deleteWarning')}
+      name={line.name}
+      confirmLabel={t('lines.deleteConfirm')}
+      onConfirm={async (typed) => {
+        await client.lines.delete(line.id, typed);
+        navigate('/admin/lines');
+      }}
+      onClose={onClose}
+    />
   );
 }
 
