@@ -6,7 +6,7 @@ import { answersBy } from './automation/answers';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
-import { emitMessage, touchDialog } from './dialogs';
+import { emitMessage, touchDialog } from './dialog-events';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';

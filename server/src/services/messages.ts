@@ -2,7 +2,7 @@ import type { Attachment, LineSettings, Message, SystemKind } from '@openlines/c
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
-import { emitMessage, touchDialog } from './dialogs';
+import { emitMessage, touchDialog } from './dialog-events';
 import { previewOf } from './intake';
 import { presentMessage } from './message-presenter';
 import { enqueueOutbound } from './outbox';

@@ -2,7 +2,7 @@ import type { AppContext } from '../context';
 import { type SessionAction, type SessionSnapshot, transition } from '../core/session-machine';
 import { AppError } from '../errors';
 import type { SessionRow } from '../store/schema';
-import { touchDialog } from './dialogs';
+import { touchDialog } from './dialog-events';
 import { cancelTimers } from './timers';
 import type { Tx, UnitOfWork } from './transaction';
 

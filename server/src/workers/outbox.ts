@@ -5,7 +5,7 @@ import type { OutboxPayload } from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime } from '../services/channels';
-import { emitMessage, touchDialog } from '../services/dialogs';
+import { emitMessage, touchDialog } from '../services/dialog-events';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';

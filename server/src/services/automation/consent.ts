@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context';
 import { AppError } from '../../errors';
 import type { ChannelRow, LineRow } from '../../store/schema';
-import { touchDialog } from '../dialogs';
+import { touchDialog } from '../dialog-events';
 import { lockLines } from '../locks';
 import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
 import { clientDialogOn } from './lookup';

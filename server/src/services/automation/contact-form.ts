@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context';
 import { AppError, invalidField } from '../../errors';
 import type { ChannelRow } from '../../store/schema';
-import { touchDialog } from '../dialogs';
+import { touchDialog } from '../dialog-events';
 import { runInTransaction } from '../transaction';
 import { clientDialogOn } from './lookup';
 

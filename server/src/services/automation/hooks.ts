@@ -2,7 +2,7 @@ import type { AppContext } from '../../context';
 import { automaticText, planNewSession, ratingTexts } from '../../core/automation';
 import { kpiAlertText } from '../../core/kpi';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
-import { emitMessage } from '../dialogs';
+import { emitMessage } from '../dialog-events';
 import { presentMessage } from '../message-presenter';
 import { writeOutgoingMessage } from '../messages';
 import { redelegateLine } from '../routing';

@@ -4,7 +4,7 @@ import { isOpen } from '../../core/session-machine';
 import { AppError, forbidden, notFound } from '../../errors';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
 import type { Actor } from '../actor';
-import { touchDialog } from '../dialogs';
+import { touchDialog } from '../dialog-events';
 import { lockLines } from '../locks';
 import { writeOutgoingMessage } from '../messages';
 import { lockSession } from '../sessions';

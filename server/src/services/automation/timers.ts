@@ -2,7 +2,7 @@ import type { AppContext } from '../../context';
 import { automaticText } from '../../core/automation';
 import { isOpen } from '../../core/session-machine';
 import type { SessionRow } from '../../store/schema';
-import { touchDialog } from '../dialogs';
+import { touchDialog } from '../dialog-events';
 import { lineQueue, redelegateLine } from '../routing';
 import { applySessionAction, SYSTEM } from '../sessions';
 import type { UnitOfWork } from '../transaction';
