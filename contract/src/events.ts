@@ -1,4 +1,4 @@
-import type { Dialog, Message } from './conversations';
+import type { Dialog, Message, Session } from './conversations';
 import type { Presence, User } from './users';
 
 /**
@@ -16,7 +16,12 @@ export interface EventPayloads {
   'channel.changed': { channelId: string; deleted: boolean };
   /** The dialog or its current session changed: status, operator, offers, pin, participants. */
   'dialog.updated': { dialog: Dialog };
-  'message.created': { message: Message; lineId: string };
+  /**
+   * `activity`, when present, is the dialog's state after this message (its list entry's preview,
+   * time and session with KPI state): the message changed nothing else, so no `dialog.updated`
+   * follows. Without it, a `dialog.updated` in the same transaction carries the dialog.
+   */
+  'message.created': { message: Message; lineId: string; activity?: DialogActivity };
   /** Delivery state or text (erased history) of a message changed. */
   'message.updated': { message: Message; lineId: string };
   'quick_answer.changed': { quickAnswerId: string; deleted: boolean };
@@ -27,6 +32,14 @@ export interface EventPayloads {
     sessionId: string;
     text: string;
   };
+}
+
+/** What a dialog's list entry shows that a message changes. */
+export interface DialogActivity {
+  lastMessageAt: string | null;
+  lastMessagePreview: string | null;
+  unreachable: boolean;
+  session: Session | null;
 }
 
 /** Signals that are not worth a row: typing indicators. They carry no cursor and are not replayed. */

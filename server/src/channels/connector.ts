@@ -97,6 +97,11 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * consent, and "1"/"0" is the rating.
    */
   readonly answersBy?: 'button' | 'reply';
+  /**
+   * The client gets our messages from a socket of ours (the widget): there is nothing to send, so
+   * outgoing messages are stored as `sent` with no outbox round, and `send` is never called for them.
+   */
+  readonly deliversOverOwnSocket?: boolean;
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**

@@ -100,21 +100,62 @@ export function channelRuntime(ctx: AppContext, row: ChannelRow): ChannelRuntime
  * "channel_disconnected"`, so a sender learns the channel is gone rather than that its token is
  * wrong (LN-5: a disconnected channel stops intake).
  */
+/**
+ * Channels by inbound token, per process, so an inbound request costs no lookup. An entry is only
+ * a fast first check: it is dropped on the channel's `channel.changed` event (every process hears
+ * it over the bus), and the intake re-reads the channel's state with the client's
+ * (services/intake), so a disconnected or rotated channel never stores a message.
+ */
+const inboundCaches = new WeakMap<AppContext, Map<string, ChannelRow>>();
+const MAX_CACHED_CHANNELS = 10_000;
+
+function inboundCache(ctx: AppContext): Map<string, ChannelRow> {
+  let cache = inboundCaches.get(ctx);
+  if (!cache) {
+    const created = new Map<string, ChannelRow>();
+    cache = created;
+    inboundCaches.set(ctx, created);
+    ctx.bus.subscribe((message) => {
+      if (message.transient || message.event.type !== 'channel.changed') return;
+      const { channelId } = message.event.data;
+      for (const [hash, row] of created) if (row.id === channelId) created.delete(hash);
+    });
+  }
+  return cache;
+}
+
+/** Forgets a cached channel whose stored state turned out different (services/intake). */
+export function forgetInboundChannel(ctx: AppContext, channelId: string): void {
+  const cache = inboundCache(ctx);
+  for (const [hash, row] of cache) if (row.id === channelId) cache.delete(hash);
+}
+
 export async function resolveInboundChannel(ctx: AppContext, token: string | null): Promise<ChannelRow> {
   if (!token)
     throw new AppError('unauthenticated', 'Send the channel token as "Authorization: Bearer olc_…"');
+  const hash = hashToken(token);
+  const cache = inboundCache(ctx);
+  const cached = cache.get(hash);
+  if (cached) return cached;
   const row = await ctx.store.db
     .selectFrom('channels')
     .selectAll()
-    .where('inbound_token_hash', '=', hashToken(token))
+    .where('inbound_token_hash', '=', hash)
     .executeTakeFirst();
   if (!row) throw new AppError('unauthenticated', 'The channel token is not valid');
+  assertTakesMessages(row);
+  if (cache.size >= MAX_CACHED_CHANNELS) cache.clear();
+  cache.set(hash, row);
+  return row;
+}
+
+/** LN-5: a disconnected channel (or one on no line) takes no messages. */
+export function assertTakesMessages(row: Pick<ChannelRow, 'status' | 'line_id'>): void {
   if (row.status !== 'connected' || !row.line_id) {
     throw new AppError('not_found', 'The channel is disconnected', undefined, {
       reason: 'channel_disconnected',
     });
   }
-  return row;
 }
 
 // ----- Validation -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { Dialog, Message } from '@openlines/contract';
+import type { Dialog, DialogActivity, Message } from '@openlines/contract';
 import type { AppContext } from '../context';
 import type { Database } from '../store/database';
 import { presentDialogs } from './dialogs';
@@ -114,4 +114,36 @@ export function emitMessage(
   accountId: string,
 ): void {
   pendingFor(ctx, uow, accountId, message.dialogId).messages.push({ type, message });
+}
+
+/**
+ * The one event of a message written by the lean path: its audience is the dialog's people
+ * (dialogRecipients without the queue, which a held session has left) plus supervisors of the line
+ * and the client's own sockets. LN-4: a dialog of an inactive line is not shown to operators, so
+ * its messages reach only the client.
+ */
+export function emitHeldMessage(
+  uow: UnitOfWork,
+  input: {
+    accountId: string;
+    lineActive: boolean;
+    message: Message;
+    activity: DialogActivity & { session: NonNullable<DialogActivity['session']> };
+    pinnedOperatorId: string | null;
+  },
+): void {
+  const { session } = input.activity;
+  const lineId = session.lineId;
+  const dialogId = input.message.dialogId;
+  const users = new Set<string>();
+  if (session.operatorId) users.add(session.operatorId);
+  for (const id of [...session.participantIds, ...session.offeredTo]) users.add(id);
+  if (input.pinnedOperatorId) users.add(input.pinnedOperatorId);
+  const audience = input.lineActive ? { users: [...users], lineId, dialogId } : { users: [], dialogId };
+  uow.events.emit(
+    input.accountId,
+    'message.created',
+    { message: input.message, lineId, activity: input.activity },
+    audience,
+  );
 }

@@ -1,16 +1,23 @@
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { planHeldClientMessage } from '../core/held-message';
+import { kpiState } from '../core/kpi';
+import { hasOperator } from '../core/session-machine';
 import { AppError } from '../errors';
+import { lockHeldSession, writeHeldClientMessage } from '../store/held-message';
 import type { ChannelRow, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
-import { emitMessage, touchDialog } from './dialog-events';
+import { assertTakesMessages, forgetInboundChannel } from './channels';
+import { emitHeldMessage, emitMessage, touchDialog } from './dialog-events';
+import { presentSession } from './dialogs';
+import { lineAsOf } from './line-cache';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';
-import { applySessionAction, recordSessionStart, SYSTEM } from './sessions';
+import { applySessionAction, recordSessionStart, SYSTEM, snapshotOf } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 export interface IntakeResult {
@@ -149,6 +156,7 @@ export async function receiveInbound(
   ctx: AppContext,
   channel: ChannelRow,
   message: InboundMessage,
+  reloaded = false,
 ): Promise<IntakeResult> {
   if (channel.status !== 'connected' || !channel.line_id) {
     throw new AppError('not_found', 'The channel is disconnected');
@@ -159,7 +167,24 @@ export async function receiveInbound(
     ]);
   }
   const lineId = channel.line_id;
-  let locks = await linesToLock(ctx, channel, lineId, message.user.id);
+  let known: KnownClient | null;
+  try {
+    known = await readClientState(ctx, channel, lineId, message.user.id);
+  } catch (error) {
+    if (!(error instanceof ChannelChanged) || reloaded) throw error;
+    // Moved to another line meanwhile: take the message with the channel as it is now.
+    const fresh = await ctx.store.db
+      .selectFrom('channels')
+      .selectAll()
+      .where('id', '=', channel.id)
+      .executeTakeFirstOrThrow();
+    return receiveInbound(ctx, fresh, message, true);
+  }
+  if (known && heldPathFits(known, message)) {
+    const held = await receiveInHeldSession(ctx, channel, known, message);
+    if (held) return held;
+  }
+  let locks = linesToLock(known, lineId);
   for (let attempt = 1; ; attempt++) {
     try {
       return await intake(ctx, channel, lineId, message, locks);
@@ -181,46 +206,250 @@ class NeedsLineLocks extends Error {
   }
 }
 
-/**
- * The routing locks a message will need, read without locks. Most messages go to a session an
- * operator already holds: they change no routing and take no line lock, so one busy line does not
- * serialise all its dialogs. A message that opens a session, or lands in one still waiting for an
- * operator or answering a rating request, needs its line's lock.
- */
-async function linesToLock(
+/** The stored channel is not the one the message came in with (it was cached). */
+class ChannelChanged extends Error {
+  constructor() {
+    super('channel changed');
+  }
+}
+
+/** The client, their dialog on the line and its latest session as found without locks. */
+interface KnownClient {
+  clientId: string;
+  name: string;
+  avatarUrl: string | null;
+  email: string | null;
+  phone: string | null;
+  dialogId: string;
+  spam: boolean;
+  sessionId: string | null;
+  status: SessionRow['status'] | null;
+  sessionLineId: string | null;
+  ratingPending: boolean;
+}
+
+/** One read, without locks, of what decides the path a message takes (and the locks it needs). */
+async function readClientState(
   ctx: AppContext,
   channel: ChannelRow,
   lineId: string,
   externalUserId: string,
-): Promise<string[]> {
-  const latest = await ctx.store.db
-    .selectFrom('client_identities')
-    .innerJoin('dialogs', (join) =>
-      join
-        .onRef('dialogs.client_id', '=', 'client_identities.client_id')
-        .onRef('dialogs.channel_id', '=', 'client_identities.channel_id')
-        .on('dialogs.line_id', '=', lineId),
+): Promise<KnownClient | null> {
+  // The channel is read with the client: a cached channel (services/channels) that was
+  // disconnected, moved or given a new token meanwhile is caught here, before anything is stored.
+  const row = await ctx.store.db
+    .selectFrom('channels')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('client_identities')
+          .innerJoin('clients', 'clients.id', 'client_identities.client_id')
+          .innerJoin('dialogs', (join) =>
+            join
+              .onRef('dialogs.client_id', '=', 'client_identities.client_id')
+              .onRef('dialogs.channel_id', '=', 'client_identities.channel_id')
+              .on('dialogs.line_id', '=', lineId),
+          )
+          .leftJoinLateral(
+            (inner) =>
+              inner
+                .selectFrom('sessions')
+                .select(['id', 'status', 'line_id', 'rating_requested_at', 'rating'])
+                .whereRef('sessions.dialog_id', '=', 'dialogs.id')
+                .orderBy('created_at', 'desc')
+                .orderBy('seq', 'desc')
+                .limit(1)
+                .as('latest'),
+            (join) => join.onTrue(),
+          )
+          .select([
+            'clients.id as client_id',
+            'clients.name',
+            'clients.avatar_url',
+            'clients.email',
+            'clients.phone',
+            'dialogs.id as dialog_id',
+            'dialogs.spam',
+            'latest.id as session_id',
+            'latest.status as session_status',
+            'latest.line_id as session_line_id',
+            'latest.rating_requested_at',
+            'latest.rating',
+          ])
+          .where('client_identities.channel_id', '=', channel.id)
+          .where('client_identities.external_id', '=', externalUserId)
+          .as('known'),
+      (join) => join.onTrue(),
     )
-    .innerJoin('sessions', 'sessions.dialog_id', 'dialogs.id')
     .select([
-      'sessions.status',
-      'sessions.line_id',
-      'sessions.rating_requested_at',
-      'sessions.rating',
-      'dialogs.spam',
+      'channels.status as channel_status',
+      'channels.line_id as channel_line_id',
+      'channels.inbound_token_hash',
+      'known.client_id',
+      'known.name',
+      'known.avatar_url',
+      'known.email',
+      'known.phone',
+      'known.dialog_id',
+      'known.spam',
+      'known.session_id',
+      'known.session_status',
+      'known.session_line_id',
+      'known.rating_requested_at',
+      'known.rating',
     ])
-    .where('client_identities.channel_id', '=', channel.id)
-    .where('client_identities.external_id', '=', externalUserId)
-    .orderBy('sessions.created_at', 'desc')
-    .orderBy('sessions.seq', 'desc')
-    .limit(1)
+    .where('channels.id', '=', channel.id)
     .executeTakeFirst();
-  if (!latest) return [lineId];
-  if (latest.spam) return [];
-  const held = ['assigned', 'answered', 'client_waiting'].includes(latest.status);
-  const ratingPending = latest.rating_requested_at !== null && latest.rating === null;
-  if (held && !ratingPending) return [];
-  return [lineId, latest.line_id];
+  if (
+    !row ||
+    row.channel_status !== channel.status ||
+    row.channel_line_id !== channel.line_id ||
+    row.inbound_token_hash !== channel.inbound_token_hash
+  ) {
+    forgetInboundChannel(ctx, channel.id);
+    if (!row || row.inbound_token_hash !== channel.inbound_token_hash)
+      throw new AppError('unauthenticated', 'The channel token is not valid');
+    assertTakesMessages({ status: row.channel_status, line_id: row.channel_line_id });
+    throw new ChannelChanged();
+  }
+  if (row.client_id === null || row.dialog_id === null || row.name === null || row.spam === null) return null;
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    avatarUrl: row.avatar_url,
+    email: row.email,
+    phone: row.phone,
+    dialogId: row.dialog_id,
+    spam: row.spam,
+    sessionId: row.session_id,
+    status: row.session_status as SessionRow['status'] | null,
+    sessionLineId: row.session_line_id,
+    ratingPending: row.rating_requested_at !== null && row.rating === null,
+  };
+}
+
+/** A message the lean path can take: to a held session, from a client whose profile is unchanged. */
+function heldPathFits(known: KnownClient, message: InboundMessage): boolean {
+  const { user } = message;
+  const profileChanged =
+    (user.name && user.name !== known.name) ||
+    (user.avatarUrl && user.avatarUrl !== known.avatarUrl) ||
+    (user.email && user.email !== known.email) ||
+    (user.phone && user.phone !== known.phone);
+  return (
+    !known.spam &&
+    !known.ratingPending &&
+    !profileChanged &&
+    known.sessionId !== null &&
+    known.status !== null &&
+    hasOperator(known.status)
+  );
+}
+
+/**
+ * The routing locks a message will need. Most messages go to a session an operator already holds:
+ * they change no routing and take no line lock, so one busy line does not serialise all its
+ * dialogs. A message that opens a session, or lands in one still waiting for an operator or
+ * answering a rating request, needs its line's lock.
+ */
+function linesToLock(known: KnownClient | null, lineId: string): string[] {
+  if (!known || !known.status || !known.sessionLineId) return [lineId];
+  if (known.spam) return [];
+  if (hasOperator(known.status) && !known.ratingPending) return [];
+  return [lineId, known.sessionLineId];
+}
+
+/**
+ * The lean write path (engine issue "one load, one plan, one write"): a client message in a session
+ * an operator holds. One locked read of the session with what the plan needs, the pure plan
+ * (core/held-message), one statement that writes it, and one event built from the rows in memory:
+ * `message.created` carries the dialog's new activity, so no dialog is re-read or re-presented.
+ * Answers null, having written nothing, when the session is not (or no longer) plainly held; the
+ * general intake then takes the message.
+ */
+async function receiveInHeldSession(
+  ctx: AppContext,
+  channel: ChannelRow,
+  known: KnownClient,
+  message: InboundMessage,
+): Promise<IntakeResult | null> {
+  return runInTransaction(ctx, async (uow) => {
+    const locked = await lockHeldSession(uow.tx, channel.account_id, known.sessionId!);
+    if (!locked || locked.session.dialog_id !== known.dialogId) return null;
+    const line = await lineAsOf(uow.tx, locked.session.line_id, locked.lineUpdatedAt);
+    const now = ctx.clock.now();
+    const { session } = locked;
+    const plan = planHeldClientMessage(
+      {
+        ...snapshotOf(session),
+        waitingSince: session.waiting_since,
+        firstAnswerAt: session.first_answer_at,
+        ratingRequestedAt: session.rating_requested_at,
+        rated: session.rating !== null,
+        consentRequestedAt: session.consent_requested_at,
+        consentGivenAt: session.consent_given_at,
+        armedTimers: locked.armedTimers,
+      },
+      {
+        noAnswerSeconds: line.settings.queue.noAnswerTimeSeconds,
+        furtherAnswerTargetSeconds: line.settings.kpi.furtherAnswer.targetSeconds,
+        answersByReply: answersBy(channel) === 'reply',
+      },
+      now,
+    );
+    if (!plan) return null;
+    const preview = previewOf(message.text, message.attachments);
+    const row = await writeHeldClientMessage(uow.tx, {
+      accountId: channel.account_id,
+      dialogId: known.dialogId,
+      session,
+      channelId: channel.id,
+      clientId: known.clientId,
+      text: message.text ?? null,
+      attachmentsJson: JSON.stringify(message.attachments ?? []),
+      externalId: message.externalId,
+      preview,
+      plan,
+      now,
+    });
+    if (!row) return findDuplicate(uow.tx, channel.id, message.externalId);
+    const updated: SessionRow = {
+      ...session,
+      status: plan.status,
+      last_client_message_at: plan.lastClientMessageAt,
+      waiting_since: plan.waitingSince ?? session.waiting_since,
+    };
+    emitHeldMessage(uow, {
+      accountId: channel.account_id,
+      lineActive: locked.lineActive,
+      message: presentMessage(row),
+      activity: {
+        lastMessageAt: now.toISOString(),
+        lastMessagePreview: preview,
+        unreachable: false,
+        session: presentSession(
+          updated,
+          locked.participantIds,
+          kpiState(
+            {
+              firstAnswerSeconds: line.settings.kpi.firstAnswer.targetSeconds,
+              furtherAnswerSeconds: line.settings.kpi.furtherAnswer.targetSeconds,
+            },
+            {
+              open: true,
+              createdAt: updated.created_at,
+              firstAnswerAt: updated.first_answer_at,
+              waitingSince: updated.waiting_since,
+              breaches: locked.kpiBreaches,
+            },
+            now,
+          ),
+        ),
+      },
+      pinnedOperatorId: locked.pinnedOperatorId,
+    });
+    return { messageId: row.id, dialogId: known.dialogId, sessionId: session.id, duplicate: false };
+  });
 }
 
 async function intake(

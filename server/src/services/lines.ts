@@ -6,6 +6,7 @@ import {
   type UpdateLineBody,
   validateLineSettingsPatch,
 } from '@openlines/contract';
+import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
@@ -183,7 +184,9 @@ export async function updateLine(
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.active !== undefined ? { active: input.active } : {}),
         settings: JSON.stringify(settings),
-        updated_at: ctx.clock.now(),
+        // Strictly later than the version it replaces, even on a fake or coarse clock: the
+        // process-wide line cache (services/line-cache) trusts this column to tell versions apart.
+        updated_at: sql<Date>`greatest(${ctx.clock.now()}::timestamptz, lines.updated_at + interval '1 millisecond')`,
       })
       .where('id', '=', lineId)
       .returningAll()

@@ -1,4 +1,5 @@
 import type { Attachment, LineSettings, Message, SystemKind } from '@openlines/contract';
+import { findConnector } from '../channels/registry';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
@@ -23,22 +24,47 @@ export interface OutgoingMessage {
   quickReplies?: OutboundMessage['quickReplies'];
 }
 
+export interface ShownOperator {
+  name: string | null;
+  avatarUrl: string | null;
+}
+
+/** Q-8 as a rule: the operator's profile, the line's replacement, or nobody; null = their own profile. */
+function shownByLine(settings: LineSettings | undefined): ShownOperator | null {
+  const data = settings?.queue.operatorData;
+  if (!data || data.mode === 'hidden') return { name: null, avatarUrl: null };
+  if (data.mode === 'replaced')
+    return { name: data.replacementName || null, avatarUrl: data.replacementAvatarUrl || null };
+  return null;
+}
+
+/** The operator as clients see them (Q-8), from their profile already at hand. */
+export function operatorShownAs(
+  settings: LineSettings | undefined,
+  profile: { name: string; avatar_url: string | null } | undefined,
+): ShownOperator {
+  return shownByLine(settings) ?? { name: profile?.name ?? null, avatarUrl: profile?.avatar_url ?? null };
+}
+
 /** The operator as clients see them (Q-8): their profile, the line's replacement, or nobody. */
 export async function operatorShownToClient(
   db: Pick<Tx, 'selectFrom'>,
   settings: LineSettings | undefined,
   operatorId: string,
-): Promise<{ name: string | null; avatarUrl: string | null }> {
-  const data = settings?.queue.operatorData;
-  if (!data || data.mode === 'hidden') return { name: null, avatarUrl: null };
-  if (data.mode === 'replaced')
-    return { name: data.replacementName || null, avatarUrl: data.replacementAvatarUrl || null };
+): Promise<ShownOperator> {
+  const byLine = shownByLine(settings);
+  if (byLine) return byLine;
   const user = await db
     .selectFrom('users')
     .select(['name', 'avatar_url'])
     .where('id', '=', operatorId)
     .executeTakeFirst();
-  return { name: user?.name ?? null, avatarUrl: user?.avatar_url ?? null };
+  return operatorShownAs(settings, user);
+}
+
+/** Outgoing messages of this channel kind need no outbox: the client reads them from our socket. */
+export function deliveredOnWrite(channelKind: string): boolean {
+  return findConnector(channelKind)?.deliversOverOwnSocket === true;
 }
 
 async function authorShownToClient(tx: Tx, line: LineRow | null, message: OutgoingMessage) {
@@ -61,6 +87,17 @@ export async function writeOutgoingMessage(
   const attachments = message.attachments ?? [];
   const isPrivate = message.private === true;
   const { dialog } = message;
+  // Whom it goes to, and whether the channel needs an outbox round at all (the widget does not).
+  const recipient = isPrivate
+    ? null
+    : await uow.tx
+        .selectFrom('client_identities')
+        .innerJoin('channels', 'channels.id', 'client_identities.channel_id')
+        .select(['client_identities.external_id', 'channels.kind'])
+        .where('client_identities.client_id', '=', dialog.client_id)
+        .where('client_identities.channel_id', '=', dialog.channel_id)
+        .executeTakeFirstOrThrow();
+  const onWrite = recipient !== null && deliveredOnWrite(recipient.kind);
   const row = await uow.tx
     .insertInto('messages')
     .values({
@@ -73,7 +110,7 @@ export async function writeOutgoingMessage(
       text: message.text,
       attachments: JSON.stringify(attachments),
       private: isPrivate,
-      delivery_state: isPrivate ? 'none' : 'pending',
+      delivery_state: isPrivate ? 'none' : onWrite ? 'sent' : 'pending',
       delivery_error: null,
       external_id: null,
       client_message_id: message.clientMessageId ?? null,
@@ -82,18 +119,12 @@ export async function writeOutgoingMessage(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  if (!isPrivate) {
-    const identity = await uow.tx
-      .selectFrom('client_identities')
-      .select('external_id')
-      .where('client_id', '=', dialog.client_id)
-      .where('channel_id', '=', dialog.channel_id)
-      .executeTakeFirstOrThrow();
+  if (recipient) {
     const shown = await authorShownToClient(uow.tx, message.line, message);
     const outbound: OutboundMessage = {
       messageId: row.id,
       dialogId: dialog.id,
-      recipientId: identity.external_id,
+      recipientId: recipient.external_id,
       authorKind: message.authorKind,
       authorName: shown.name,
       authorAvatarUrl: shown.avatarUrl,
@@ -102,12 +133,15 @@ export async function writeOutgoingMessage(
       ...(message.quickReplies ? { quickReplies: message.quickReplies } : {}),
       createdAt: now.toISOString(),
     };
+    // A message delivered on write keeps its row as the record of how it was shown (author,
+    // quick replies), already `sent`: no worker claims it.
     await enqueueOutbound(uow.tx, {
       accountId: dialog.account_id,
       channelId: dialog.channel_id,
       messageId: row.id,
       payload: { kind: 'message', message: outbound },
       now,
+      ...(onWrite ? { state: 'sent' as const } : {}),
     });
     await uow.tx
       .updateTable('dialogs')

@@ -7,7 +7,15 @@ import type { Tx } from './transaction';
  */
 export async function enqueueOutbound(
   tx: Tx,
-  input: { accountId: string; channelId: string; messageId: string; payload: OutboxPayload; now: Date },
+  input: {
+    accountId: string;
+    channelId: string;
+    messageId: string;
+    payload: OutboxPayload;
+    now: Date;
+    /** `sent` for channels that deliver on write (the row only records how it was shown). */
+    state?: 'pending' | 'sent';
+  },
 ): Promise<void> {
   await tx
     .insertInto('outbox')
@@ -17,6 +25,7 @@ export async function enqueueOutbound(
       message_id: input.messageId,
       payload: JSON.stringify(input.payload),
       next_attempt_at: input.now,
+      ...(input.state ? { state: input.state } : {}),
     })
     .execute();
 }

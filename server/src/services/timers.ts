@@ -1,13 +1,8 @@
+import type { TimerKind } from '../core/held-message';
 import type { Tx } from './transaction';
 
-/** Kinds of durable timers; each has one handler in workers/timers. */
-export type TimerKind =
-  | 'queue_timeout'
-  | 'no_answer'
-  | 'auto_close'
-  | 'rating_request'
-  | 'kpi_first_answer'
-  | 'kpi_further_answer';
+/** Kinds of durable timers (core/held-message); each has one handler in workers/timers. */
+export type { TimerKind };
 
 /** Arms (or re-arms) a session's timer of one kind in the caller's transaction. */
 export async function armTimer(

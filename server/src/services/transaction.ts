@@ -1,5 +1,5 @@
 import type { EventAudience, EventPayloads, EventType, OpenlinesEvent } from '@openlines/contract';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { DB } from '../store/schema';
@@ -116,22 +116,27 @@ async function writeEvents(tx: Tx, pending: PendingEvent[], now: Date): Promise<
   // A fixed order of account row locks keeps two multi-account transactions from deadlocking.
   for (const accountId of [...byAccount.keys()].sort()) {
     const events = byAccount.get(accountId)!;
-    const { event_seq: last } = await tx
-      .updateTable('accounts')
-      .set((eb) => ({ event_seq: eb('event_seq', '+', events.length) }))
-      .where('id', '=', accountId)
-      .returning('event_seq')
-      .executeTakeFirstOrThrow();
+    // One statement numbers and writes the account's events: the counter's row lock is taken by
+    // the UPDATE in the CTE, and each row's cursor is counted back from the new value.
+    const rows = events.map((event) => ({ type: event.type, data: event.data, audience: event.audience }));
+    const written = await sql<{ last: number }>`
+      with seq as (
+        update accounts set event_seq = event_seq + ${events.length} where id = ${accountId}
+        returning event_seq
+      ), rows as (
+        select e.type, e.data, e.audience, e.position
+        from rows from (
+          jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (type text, data jsonb, audience jsonb)
+        ) with ordinality as e(type, data, audience, position)
+      ), inserted as (
+        insert into events (account_id, cursor, type, data, audience, created_at)
+        select ${accountId}, seq.event_seq - ${events.length} + rows.position, rows.type,
+          rows.data, rows.audience, ${now}
+        from seq, rows
+      )
+      select event_seq as last from seq`.execute(tx);
+    const last = Number(written.rows[0]!.last);
     const first = last - events.length + 1;
-    const rows = events.map((event, index) => ({
-      account_id: accountId,
-      cursor: first + index,
-      type: event.type,
-      data: JSON.stringify(event.data),
-      audience: JSON.stringify(event.audience),
-      created_at: now,
-    }));
-    await tx.insertInto('events').values(rows).execute();
     for (const [index, event] of events.entries()) {
       envelopes.push({
         accountId,

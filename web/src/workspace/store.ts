@@ -1,6 +1,7 @@
 import type {
   Attachment,
   Dialog,
+  DialogActivity,
   Line,
   Me,
   Message,
@@ -514,8 +515,11 @@ export class WorkspaceStore {
         this.#onDialog(event.data.dialog);
         return;
       case 'message.created':
+        if (event.data.activity) this.#onActivity(event.data.message.dialogId, event.data.activity);
+        this.#onMessage(event.data.message, true);
+        return;
       case 'message.updated':
-        this.#onMessage(event.data.message, event.type === 'message.created');
+        this.#onMessage(event.data.message, false);
         return;
       case 'presence.changed': {
         const user = this.#state.users[event.data.userId];
@@ -579,6 +583,22 @@ export class WorkspaceStore {
     const newlyMine = isMine(dialog, me) && !wasMine && !wasWaiting;
     if (newlyWaiting || newlyMine) this.#options.onAlert?.({ kind: 'dialog', dialog });
     if (this.#state.openId === dialog.id) this.#refreshTransitionsSoon(dialog.id);
+  }
+
+  /**
+   * A message that changed only the dialog's activity (preview, time, session state) carries it
+   * instead of a separate dialog.updated; a dialog not loaded here yet is fetched whole.
+   */
+  #onActivity(dialogId: string, activity: DialogActivity): void {
+    const known = this.#state.dialogs[dialogId];
+    if (!known) {
+      this.#client.dialogs.get(dialogId).then(
+        (dialog) => this.#onDialog(dialog),
+        () => undefined,
+      );
+      return;
+    }
+    this.#onDialog({ ...known, ...activity });
   }
 
   #onMessage(message: Message, created: boolean): void {

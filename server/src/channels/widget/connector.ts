@@ -24,13 +24,15 @@ export function newPublicKey(): string {
  *             channel's external key (one key, one channel)
  *   secrets   the identity secret (`olwi_…`), shown once on creation and on rotation
  *   outbound  nothing to call: the visitor's browser gets operator messages from its socket (or
- *             from the history on its next visit), so `send` reports success at once
+ *             from the history on its next visit), so messages are stored as sent, with no outbox
+ *             round (`deliversOverOwnSocket`); `send` reports success for rows queued before that
  */
 export const widgetConnector = defineConnector<WidgetChannelSettings>({
   kind: 'widget',
   title: 'Website widget',
   // AG-2, QR-1: the visitor consents and rates with buttons, never by the next message.
   answersBy: 'button',
+  deliversOverOwnSocket: true,
   settingsSchema: WidgetChannelSettingsSchema,
   checkSettings: checkWidgetSettings,
 

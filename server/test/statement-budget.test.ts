@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installSqlCounter, sqlStatements } from '../../bench/sql-counter';
+import { createEngineWorld, type EngineWorld } from './engine-fixture';
+
+/**
+ * The engine's statement budget per message (engine issue "lean write path"): counts, not timings,
+ * so it holds on a busy machine. Every statement the server sends is counted, BEGIN and COMMIT
+ * included; the workers are driven by the test, so nothing else runs meanwhile.
+ */
+installSqlCounter();
+
+async function statementsOf(work: () => Promise<unknown>): Promise<number> {
+  const before = sqlStatements();
+  await work();
+  return sqlStatements() - before;
+}
+
+describe('statements per message', () => {
+  let world: EngineWorld;
+
+  beforeAll(async () => {
+    world = await createEngineWorld({ operatorCount: 2 });
+    await world.online(...world.operators);
+  });
+  afterAll(() => world.stop());
+
+  it('a client message in a dialog an operator holds costs at most 8 statements', async () => {
+    const first = await world.clientSays('budget-1', 'Hello');
+    const dialog = await world.admin.dialogs.get(first.dialogId);
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    await holder.ws.dialogs.send(first.dialogId, { text: 'How can I help?' });
+
+    // The first follow-up starts the wait (no-answer timer); the next one only adds to it.
+    const startsWait = await statementsOf(() => world.clientSays('budget-1', 'My order is late'));
+    const continues = await statementsOf(() => world.clientSays('budget-1', 'Order 1234'));
+    expect(startsWait).toBeLessThanOrEqual(8);
+    expect(continues).toBeLessThanOrEqual(8);
+
+    // And it did what a held message does: stored, in the same session, now waiting for the operator.
+    const after = await world.admin.dialogs.get(first.dialogId);
+    expect(after.session?.id).toBe(dialog.session?.id);
+    expect(after.session?.status).toBe('client_waiting');
+    expect(after.lastMessagePreview).toBe('Order 1234');
+    const messages = await world.admin.dialogs.messages(first.dialogId);
+    expect(messages.filter((m) => m.authorKind !== 'system').map((m) => m.text)).toEqual([
+      'Hello',
+      'How can I help?',
+      'My order is late',
+      'Order 1234',
+    ]);
+  });
+
+  it('a redelivered message in a held dialog is stored once and changes nothing', async () => {
+    const first = await world.clientSays('budget-2', 'Hi');
+    const dialog = await world.admin.dialogs.get(first.dialogId);
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    await holder.ws.dialogs.send(first.dialogId, { text: 'Yes?' });
+    const sent = await world.clientSays('budget-2', 'Once', 'dup-1');
+    const again = await world.clientSays('budget-2', 'Once', 'dup-1');
+    expect(again.messageId).toBe(sent.messageId);
+    const messages = await world.admin.dialogs.messages(first.dialogId);
+    expect(messages.filter((m) => m.text === 'Once')).toHaveLength(1);
+  });
+});
