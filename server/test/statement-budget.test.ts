@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSqlCounter, sqlStatements } from '../../bench/sql-counter';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
+import { TestVisitor } from './widget-visitor';
 
 /**
  * The engine's statement budget per message (engine issue "lean write path"): counts, not timings,
@@ -60,5 +61,47 @@ describe('statements per message', () => {
     expect(again.messageId).toBe(sent.messageId);
     const messages = await world.admin.dialogs.messages(first.dialogId);
     expect(messages.filter((m) => m.text === 'Once')).toHaveLength(1);
+  });
+
+  it('an operator message to a widget visitor costs at most 8 statements and is sent on write', async () => {
+    const { channel } = await world.admin.channels.create({
+      kind: 'widget',
+      name: 'Site',
+      lineId: world.line.id,
+      settings: { allowedDomains: ['shop.example.test'] },
+    });
+    const visitor = new TestVisitor(
+      world.server.url,
+      String(channel.settings.publicKey),
+      'https://shop.example.test',
+    );
+    await visitor.start();
+    await visitor.send('Is this in stock?');
+    const { items } = await world.admin.dialogs.list({ channelId: channel.id, view: 'all' });
+    const dialog = items[0]!;
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    const first = await statementsOf(() => holder.ws.dialogs.send(dialog.id, { text: 'Yes, it is.' }));
+    const next = await statementsOf(() =>
+      holder.ws.dialogs.send(dialog.id, { text: 'Shall I reserve one?' }),
+    );
+    expect(first).toBeLessThanOrEqual(8);
+    expect(next).toBeLessThanOrEqual(8);
+    const messages = await world.admin.dialogs.messages(dialog.id);
+    const answers = messages.filter((m) => m.authorKind === 'operator');
+    expect(answers.map((m) => [m.text, m.deliveryState])).toEqual([
+      ['Yes, it is.', 'sent'],
+      ['Shall I reserve one?', 'sent'],
+    ]);
+    const history = await visitor.history();
+    const shown = (history.body as { items: { author: string; text: string; name: string | null }[] }).items
+      .filter((m) => m.author === 'operator')
+      .map((m) => [m.text, m.name]);
+    expect(shown).toEqual([
+      ['Yes, it is.', holder.user.name],
+      ['Shall I reserve one?', holder.user.name],
+    ]);
+    const after = await world.admin.dialogs.get(dialog.id);
+    expect(after.session?.status).toBe('answered');
+    expect(after.session?.firstAnswerAt).not.toBeNull();
   });
 });

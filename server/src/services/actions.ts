@@ -12,6 +12,7 @@ import { loadLineRow } from './lines';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { writeOutgoingMessage } from './messages';
+import { answerAsHolder } from './operator-answer';
 import { lineQueue, loadOperatorStates, redelegateLine, routeSession, routingSettingsOf } from './routing';
 import { type ActorRef, applySessionAction, lockSession } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -353,6 +354,8 @@ export async function sendMessage(
   const attachments = body.attachments ?? [];
   if (!body.text && attachments.length === 0)
     throw invalidField('body.text', 'is required when there are no attachments');
+  const answered = await answerAsHolder(ctx, actor, dialogId, body);
+  if (answered) return answered;
   return runInTransaction(ctx, async (uow) => {
     const dialog = await loadVisibleDialog(uow.tx, actor, dialogId);
     if (body.clientMessageId) {

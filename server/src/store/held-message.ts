@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { HeldMessagePlan, TimerKind } from '../core/held-message';
+import type { HeldMessagePlan, OperatorAnswerPlan, TimerKind, TimerToArm } from '../core/held-message';
 import type { DB, MessageRow, SessionRow } from './schema';
 
 type Tx = Transaction<DB>;
@@ -14,21 +14,16 @@ export interface LockedHeldSession {
   armedTimers: TimerKind[];
   participantIds: string[];
   kpiBreaches: number;
+  unansweredBreaches: number;
   pinnedOperatorId: string | null;
+  dialogUnreachable: boolean;
   lineUpdatedAt: Date;
   lineActive: boolean;
 }
 
-/**
- * Locks a session (the row lock orders every writer of it) and reads, in the same statement, its
- * armed timers, participants, KPI breaches, the dialog's pin and the line's version.
- */
-export async function lockHeldSession(
-  tx: Tx,
-  accountId: string,
-  sessionId: string,
-): Promise<LockedHeldSession | undefined> {
-  const row = await tx
+/** The session with its armed timers, participants, KPI breaches, the dialog's pin and the line's version. */
+function heldSessionQuery(tx: Tx, accountId: string) {
+  return tx
     .selectFrom('sessions')
     .innerJoin('lines', 'lines.id', 'sessions.line_id')
     .innerJoin('dialogs', 'dialogs.id', 'sessions.dialog_id')
@@ -37,6 +32,7 @@ export async function lockHeldSession(
       'lines.updated_at as line_updated_at',
       'lines.active as line_active',
       'dialogs.pinned_operator_id as dialog_pinned_operator_id',
+      'dialogs.unreachable_at as dialog_unreachable_at',
       eb
         .selectFrom('timers')
         .select(sql<TimerKind[]>`coalesce(jsonb_agg(timers.kind), '[]'::jsonb)`.as('kinds'))
@@ -58,19 +54,37 @@ export async function lockHeldSession(
         .select((inner) => inner.fn.countAll<number>().as('count'))
         .whereRef('kpi_breaches.session_id', '=', 'sessions.id')
         .as('kpi_breaches'),
+      eb
+        .selectFrom('kpi_breaches')
+        .select((inner) => inner.fn.countAll<number>().as('count'))
+        .whereRef('kpi_breaches.session_id', '=', 'sessions.id')
+        .where('kpi_breaches.answered_at', 'is', null)
+        .as('kpi_unanswered'),
     ])
-    .where('sessions.account_id', '=', accountId)
-    .where('sessions.id', '=', sessionId)
-    .forUpdate('sessions')
-    .executeTakeFirst();
-  if (!row) return undefined;
+    .where('sessions.account_id', '=', accountId);
+}
+
+type HeldSessionRow = SessionRow & {
+  line_updated_at: Date;
+  line_active: boolean;
+  dialog_pinned_operator_id: string | null;
+  dialog_unreachable_at: Date | null;
+  armed_timers: TimerKind[] | null;
+  participant_ids: string[] | null;
+  kpi_breaches: number | string | null;
+  kpi_unanswered: number | string | null;
+};
+
+function lockedOf(row: HeldSessionRow): LockedHeldSession {
   const {
     line_updated_at,
     line_active,
     dialog_pinned_operator_id,
+    dialog_unreachable_at,
     armed_timers,
     participant_ids,
     kpi_breaches,
+    kpi_unanswered,
     ...session
   } = row;
   return {
@@ -78,9 +92,85 @@ export async function lockHeldSession(
     armedTimers: armed_timers ?? [],
     participantIds: participant_ids ?? [],
     kpiBreaches: Number(kpi_breaches ?? 0),
+    unansweredBreaches: Number(kpi_unanswered ?? 0),
     pinnedOperatorId: dialog_pinned_operator_id,
+    dialogUnreachable: dialog_unreachable_at !== null,
     lineUpdatedAt: line_updated_at,
     lineActive: line_active,
+  };
+}
+
+/** Locks a session (the row lock orders every writer of it) and reads what its plan needs with it. */
+export async function lockHeldSession(
+  tx: Tx,
+  accountId: string,
+  sessionId: string,
+): Promise<LockedHeldSession | undefined> {
+  const row = await heldSessionQuery(tx, accountId)
+    .where('sessions.id', '=', sessionId)
+    .forUpdate('sessions')
+    .executeTakeFirst();
+  return row ? lockedOf(row as HeldSessionRow) : undefined;
+}
+
+export interface LockedAnswer extends LockedHeldSession {
+  clientId: string;
+  channelId: string;
+  channelKind: string;
+  recipientId: string | null;
+  author: { name: string; avatar_url: string | null } | undefined;
+}
+
+/**
+ * The open session of a dialog an operator answers in, locked, with whom the answer goes to (the
+ * client's id on the channel, the channel's kind) and how the author is shown.
+ */
+export async function lockSessionForAnswer(
+  tx: Tx,
+  accountId: string,
+  dialogId: string,
+  authorId: string,
+): Promise<LockedAnswer | undefined> {
+  const row = await heldSessionQuery(tx, accountId)
+    .innerJoin('channels', 'channels.id', 'dialogs.channel_id')
+    .leftJoin('client_identities', (join) =>
+      join
+        .onRef('client_identities.client_id', '=', 'dialogs.client_id')
+        .onRef('client_identities.channel_id', '=', 'dialogs.channel_id'),
+    )
+    .leftJoin('users', (join) => join.on('users.id', '=', authorId))
+    .select([
+      'dialogs.client_id as answer_client_id',
+      'dialogs.channel_id as answer_channel_id',
+      'channels.kind as answer_channel_kind',
+      'client_identities.external_id as answer_recipient_id',
+      'users.name as answer_author_name',
+      'users.avatar_url as answer_author_avatar_url',
+    ])
+    .where('sessions.dialog_id', '=', dialogId)
+    .where('sessions.status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .forUpdate('sessions')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const {
+    answer_client_id,
+    answer_channel_id,
+    answer_channel_kind,
+    answer_recipient_id,
+    answer_author_name,
+    answer_author_avatar_url,
+    ...held
+  } = row;
+  return {
+    ...lockedOf(held as HeldSessionRow),
+    clientId: answer_client_id,
+    channelId: answer_channel_id,
+    channelKind: answer_channel_kind,
+    recipientId: answer_recipient_id,
+    author:
+      answer_author_name === null
+        ? undefined
+        : { name: answer_author_name, avatar_url: answer_author_avatar_url },
   };
 }
 
@@ -128,27 +218,7 @@ export async function writeHeldClientMessage(
       where exists (select 1 from m)
     )`);
   }
-  if (plan.arm.length > 0) {
-    const values = sql.join(
-      plan.arm.map(
-        (timer) =>
-          sql`(${input.accountId}::uuid, ${session.id}::uuid, ${timer.kind}::text, ${timer.dueAt}::timestamptz)`,
-      ),
-    );
-    parts.push(sql`a as (
-      insert into timers (account_id, session_id, kind, due_at, payload)
-      select v.account_id, v.session_id, v.kind, v.due_at, '{}'::jsonb
-      from (values ${values}) as v(account_id, session_id, kind, due_at)
-      where exists (select 1 from m)
-      on conflict (session_id, kind) do update set due_at = excluded.due_at, payload = excluded.payload
-    )`);
-  }
-  if (plan.cancel.length > 0) {
-    parts.push(sql`c as (
-      delete from timers where session_id = ${session.id} and kind in (${sql.join(plan.cancel)})
-        and exists (select 1 from m)
-    )`);
-  }
+  parts.push(...timerParts(input.accountId, session.id, plan.arm, plan.cancel));
   const result = await sql<MessageRow>`
     with m as (
       insert into messages (account_id, dialog_id, session_id, channel_id, author_kind, author_id, text,
@@ -162,4 +232,108 @@ export async function writeHeldClientMessage(
     ), ${sql.join(parts)}
     select * from m`.execute(tx);
   return result.rows[0] ?? null;
+}
+
+export interface OperatorAnswerWrite {
+  messageId: string;
+  accountId: string;
+  dialogId: string;
+  session: SessionRow;
+  channelId: string;
+  authorId: string;
+  text: string | null;
+  attachmentsJson: string;
+  clientMessageId: string | null;
+  deliveryState: 'pending' | 'sent';
+  /** The outbox row's payload (JSON), or null when the message goes to nobody outside. */
+  outboxPayloadJson: string | null;
+  outboxState: 'pending' | 'sent';
+  preview: string | null;
+  plan: OperatorAnswerPlan;
+  now: Date;
+}
+
+/**
+ * Writes a planned operator answer in one statement: the message (deduplicated by the sender's
+ * client message id), its outbox row, the session, the dialog's preview, the transition, the
+ * timers and the KPI breaches it answers. A retried send changes nothing and answers null.
+ */
+export async function writeOperatorAnswer(tx: Tx, input: OperatorAnswerWrite): Promise<MessageRow | null> {
+  const { plan, now, session } = input;
+  const parts = [
+    sql`s as (
+      update sessions set status = ${plan.status}, last_operator_message_at = ${plan.lastOperatorMessageAt},
+        waiting_since = null, unanswered = false
+        ${plan.firstAnswerAt ? sql`, first_answer_at = ${plan.firstAnswerAt}` : sql``}
+      where id = ${session.id} and exists (select 1 from m)
+    )`,
+    sql`d as (
+      update dialogs set last_message_at = ${now}, last_message_preview = ${input.preview}
+      where id = ${input.dialogId} and exists (select 1 from m)
+    )`,
+  ];
+  if (input.outboxPayloadJson !== null) {
+    parts.push(sql`o as (
+      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state)
+      select ${input.accountId}, ${input.channelId}, m.id, ${input.outboxPayloadJson}::jsonb, ${now},
+        ${input.outboxState}
+      from m
+    )`);
+  }
+  if (plan.transition) {
+    parts.push(sql`t as (
+      insert into session_transitions
+        (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      select ${input.accountId}, ${session.id}, ${plan.transition.from}, ${plan.transition.to},
+        ${session.operator_id}, 'operator', ${input.authorId}, 'operator_message', ${now}
+      where exists (select 1 from m)
+    )`);
+  }
+  if (plan.answerBreaches) {
+    parts.push(sql`b as (
+      update kpi_breaches set answered_at = ${now}
+      where session_id = ${session.id} and answered_at is null and exists (select 1 from m)
+    )`);
+  }
+  parts.push(...timerParts(input.accountId, session.id, plan.arm, plan.cancel));
+  const result = await sql<MessageRow>`
+    with m as (
+      insert into messages (id, account_id, dialog_id, session_id, channel_id, author_kind, author_id, text,
+        attachments, private, spam, delivery_state, delivery_error, external_id, client_message_id,
+        system_kind, created_at)
+      values (${input.messageId}, ${input.accountId}, ${input.dialogId}, ${session.id}, ${input.channelId},
+        'operator', ${input.authorId}, ${input.text}, ${input.attachmentsJson}::jsonb, false, false,
+        ${input.deliveryState}, null, null, ${input.clientMessageId}, null, ${now})
+      on conflict (dialog_id, client_message_id) where client_message_id is not null do nothing
+      returning *
+    ), ${sql.join(parts)}
+    select * from m`.execute(tx);
+  return result.rows[0] ?? null;
+}
+
+/** Timers armed (re-armed) and cancelled with a planned write, only when the message is new. */
+function timerParts(accountId: string, sessionId: string, arm: TimerToArm[], cancel: TimerKind[]) {
+  const parts = [];
+  if (arm.length > 0) {
+    const values = sql.join(
+      arm.map(
+        (timer) =>
+          sql`(${accountId}::uuid, ${sessionId}::uuid, ${timer.kind}::text, ${timer.dueAt}::timestamptz)`,
+      ),
+    );
+    parts.push(sql`a as (
+      insert into timers (account_id, session_id, kind, due_at, payload)
+      select v.account_id, v.session_id, v.kind, v.due_at, '{}'::jsonb
+      from (values ${values}) as v(account_id, session_id, kind, due_at)
+      where exists (select 1 from m)
+      on conflict (session_id, kind) do update set due_at = excluded.due_at, payload = excluded.payload
+    )`);
+  }
+  if (cancel.length > 0) {
+    parts.push(sql`c as (
+      delete from timers where session_id = ${sessionId} and kind in (${sql.join(cancel)})
+        and exists (select 1 from m)
+    )`);
+  }
+  return parts;
 }
