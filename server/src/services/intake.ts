@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { planHeldClientMessage } from '../core/held-message';
 import { kpiState } from '../core/kpi';
-import { hasOperator } from '../core/session-machine';
+import { hasOperator, isClosed } from '../core/session-machine';
 import { AppError } from '../errors';
 import { lockHeldSession, writeHeldClientMessage } from '../store/held-message';
 import type { ChannelRow, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
@@ -17,6 +18,7 @@ import { lineAsOf } from './line-cache';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';
+import { startSession } from './session-start';
 import { applySessionAction, recordSessionStart, SYSTEM, snapshotOf } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
@@ -184,6 +186,16 @@ export async function receiveInbound(
     const held = await receiveInHeldSession(ctx, channel, known, message);
     if (held) return held;
   }
+  if (opensPlainSession(known, message)) {
+    const started = await startSession(
+      ctx,
+      { id: channel.id, account_id: channel.account_id, kind: channel.kind, line_id: lineId },
+      known,
+      message,
+      previewOf(message.text, message.attachments),
+    );
+    if (started) return started;
+  }
   let locks = linesToLock(known, lineId);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -214,7 +226,7 @@ class ChannelChanged extends Error {
 }
 
 /** The client, their dialog on the line and its latest session as found without locks. */
-interface KnownClient {
+export interface KnownClient {
   clientId: string;
   name: string;
   avatarUrl: string | null;
@@ -222,6 +234,8 @@ interface KnownClient {
   phone: string | null;
   dialogId: string;
   spam: boolean;
+  pinnedOperatorId: string | null;
+  identities: { channelId: string; externalId: string }[];
   sessionId: string | null;
   status: SessionRow['status'] | null;
   sessionLineId: string | null;
@@ -270,6 +284,19 @@ async function readClientState(
             'clients.phone',
             'dialogs.id as dialog_id',
             'dialogs.spam',
+            'dialogs.pinned_operator_id',
+            (inner) =>
+              inner
+                .selectFrom('client_identities as all_identities')
+                .select(
+                  sql<
+                    { channelId: string; externalId: string }[]
+                  >`coalesce(jsonb_agg(jsonb_build_object('channelId', all_identities.channel_id, 'externalId', all_identities.external_id)), '[]'::jsonb)`.as(
+                    'list',
+                  ),
+                )
+                .whereRef('all_identities.client_id', '=', 'clients.id')
+                .as('identities'),
             'latest.id as session_id',
             'latest.status as session_status',
             'latest.line_id as session_line_id',
@@ -292,6 +319,8 @@ async function readClientState(
       'known.phone',
       'known.dialog_id',
       'known.spam',
+      'known.pinned_operator_id',
+      'known.identities',
       'known.session_id',
       'known.session_status',
       'known.session_line_id',
@@ -321,6 +350,8 @@ async function readClientState(
     phone: row.phone,
     dialogId: row.dialog_id,
     spam: row.spam,
+    pinnedOperatorId: row.pinned_operator_id,
+    identities: row.identities ?? [],
     sessionId: row.session_id,
     status: row.session_status as SessionRow['status'] | null,
     sessionLineId: row.session_line_id,
@@ -330,19 +361,34 @@ async function readClientState(
 
 /** A message the lean path can take: to a held session, from a client whose profile is unchanged. */
 function heldPathFits(known: KnownClient, message: InboundMessage): boolean {
-  const { user } = message;
-  const profileChanged =
-    (user.name && user.name !== known.name) ||
-    (user.avatarUrl && user.avatarUrl !== known.avatarUrl) ||
-    (user.email && user.email !== known.email) ||
-    (user.phone && user.phone !== known.phone);
   return (
     !known.spam &&
     !known.ratingPending &&
-    !profileChanged &&
+    !profileChanged(known, message) &&
     known.sessionId !== null &&
     known.status !== null &&
     hasOperator(known.status)
+  );
+}
+
+/** A message that opens a session the lean way: a new client, or a known one whose last session is over. */
+function opensPlainSession(known: KnownClient | null, message: InboundMessage): boolean {
+  if (known === null) return true;
+  return (
+    !known.spam &&
+    !known.ratingPending &&
+    !profileChanged(known, message) &&
+    (known.status === null || isClosed(known.status))
+  );
+}
+
+function profileChanged(known: KnownClient, message: InboundMessage): boolean {
+  const { user } = message;
+  return Boolean(
+    (user.name && user.name !== known.name) ||
+      (user.avatarUrl && user.avatarUrl !== known.avatarUrl) ||
+      (user.email && user.email !== known.email) ||
+      (user.phone && user.phone !== known.phone),
   );
 }
 

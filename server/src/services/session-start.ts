@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import type { Dialog, Message } from '@openlines/contract';
+import { sql } from 'kysely';
+import type { InboundMessage, OutboundMessage } from '../channels/types';
+import type { AppContext } from '../context';
+import { kpiState } from '../core/kpi';
+import { type NewSessionPlan, planSessionStart } from '../core/new-session';
+import type { MessageRow, SessionRow } from '../store/schema';
+import { hasConsent } from './automation/consent';
+import { lineOpenNow } from './automation/schedule';
+import { serverText } from './automation/texts';
+import { presentSession } from './dialogs';
+import type { IntakeResult, KnownClient } from './intake';
+import { lineAsOf } from './line-cache';
+import { lockLines } from './locks';
+import { presentMessage } from './message-presenter';
+import { deliveredOnWrite } from './messages';
+import { lineQueue, loadOperatorStates, routingSettingsOf } from './routing';
+import { runInTransaction, type Tx } from './transaction';
+
+/**
+ * The lean path for a message that opens a session: a new client, or a known one whose last
+ * session is over. Under the line's lock (Q-7), it reads the line's version and routing cursor,
+ * the consent when the line asks for one, and the operators' state; the pure plan
+ * (core/new-session) decides the whole start; one statement writes the client, dialog, session,
+ * transitions, messages, outbox rows, timers and cursor, with ids made here; the events are built
+ * from those rows in memory.
+ *
+ * Anything unusual is left to the general intake: a unique key that another transaction took
+ * first (the same client writing twice at once, a redelivery) rolls this back and answers null.
+ */
+export async function startSession(
+  ctx: AppContext,
+  channel: { id: string; account_id: string; kind: string; line_id: string },
+  known: KnownClient | null,
+  message: InboundMessage,
+  preview: string | null,
+): Promise<IntakeResult | null> {
+  try {
+    return await runInTransaction(ctx, (uow) => start(ctx, uow, channel, known, message, preview));
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return null;
+    throw error;
+  }
+}
+
+async function start(
+  ctx: AppContext,
+  uow: Parameters<Parameters<typeof runInTransaction>[1]>[0],
+  channel: { id: string; account_id: string; kind: string; line_id: string },
+  known: KnownClient | null,
+  message: InboundMessage,
+  preview: string | null,
+): Promise<IntakeResult> {
+  const { tx } = uow;
+  const lineId = channel.line_id;
+  await lockLines(tx, [lineId]);
+  const version = await tx
+    .selectFrom('lines')
+    .select(['updated_at', 'active', 'strict_cursor'])
+    .where('id', '=', lineId)
+    .executeTakeFirstOrThrow();
+  const line = await lineAsOf(tx, lineId, version.updated_at);
+  const now = ctx.clock.now();
+  const accountId = channel.account_id;
+  const clientId = known?.clientId ?? randomUUID();
+  const dialogId = known?.dialogId ?? randomUUID();
+  const sessionId = randomUUID();
+  const settings = line.settings;
+  const routes = version.active && lineOpenNow(line, now);
+  const queue = routes ? await lineQueue(tx, line) : [];
+  const pinned = known?.pinnedOperatorId ?? null;
+  const operators = routes
+    ? await loadOperatorStates(tx, line, pinned && !queue.includes(pinned) ? [...queue, pinned] : queue, now)
+    : [];
+  const consentNeeded =
+    settings.agreement.required && (known === null || !(await hasConsent(tx, line, clientId, now)));
+  const plan = planSessionStart({
+    settings,
+    routingSettings: routingSettingsOf(settings),
+    lineId,
+    lineActive: version.active,
+    offHours: !lineOpenNow(line, now),
+    channelKind: channel.kind,
+    firstSessionOfDialog: known?.sessionId == null,
+    consentNeeded,
+    pinnedOperatorId: pinned,
+    contactFormText: serverText(settings.other.language, 'contactForm'),
+    queue,
+    operators,
+    strictCursor: version.strict_cursor,
+    now,
+  });
+
+  const clientRow = {
+    id: clientId,
+    name: known?.name ?? (message.user.name || `Client ${message.user.id.slice(0, 12)}`),
+    avatarUrl: known?.avatarUrl ?? message.user.avatarUrl ?? null,
+    email: known?.email ?? message.user.email ?? null,
+    phone: known?.phone ?? message.user.phone ?? null,
+  };
+  const session: SessionRow = {
+    id: sessionId,
+    seq: 0,
+    account_id: accountId,
+    dialog_id: dialogId,
+    line_id: lineId,
+    status: plan.status,
+    operator_id: plan.operatorId,
+    passed_by: [],
+    offered_to: plan.offeredTo,
+    pinned: plan.pinned,
+    unanswered: false,
+    created_at: now,
+    queued_at: plan.queuedAt,
+    assigned_at: plan.assignedAt,
+    first_answer_at: null,
+    last_client_message_at: now,
+    last_operator_message_at: null,
+    closed_at: null,
+    close_reason: null,
+    opened_off_hours: plan.openedOffHours,
+    off_hours_reply_sent: plan.offHoursReplySent,
+    waiting_since: now,
+    consent_requested_at: plan.consentRequestedAt,
+    consent_given_at: null,
+    rating_requested_at: null,
+    rating: null,
+    rating_comment: null,
+    rated_at: null,
+    supervisor_rating: null,
+    supervisor_comment: null,
+    supervisor_rated_by: null,
+    supervisor_rated_at: null,
+  } as SessionRow;
+  const clientMessage = {
+    id: randomUUID(),
+    author_kind: 'client' as const,
+    author_id: clientId,
+    text: message.text ?? null,
+    attachments: message.attachments ?? [],
+    private: false,
+    delivery_state: 'received' as const,
+    external_id: message.externalId,
+    system_kind: null,
+  };
+  const delivery = deliveredOnWrite(channel.kind) ? ('sent' as const) : ('pending' as const);
+  // LN-4: an inactive line sends nothing (the plan has no texts for it).
+  const automatic = plan.texts.map((text) => ({
+    id: randomUUID(),
+    author_kind: 'system' as const,
+    author_id: null,
+    text: text.text,
+    attachments: [],
+    private: false,
+    delivery_state: delivery,
+    external_id: null,
+    system_kind: text.systemKind,
+  }));
+  // As the general path leaves it: the client's own words, not the automatic reply.
+  const lastPreview = preview;
+
+  const rows = await writeSessionStart(tx, {
+    accountId,
+    channelId: channel.id,
+    known,
+    clientRow,
+    externalUserId: message.user.id,
+    dialogId,
+    session,
+    plan,
+    messages: [clientMessage, ...automatic],
+    outbox: automatic.map((row) => ({
+      messageId: row.id,
+      state: delivery,
+      payload: {
+        kind: 'message',
+        message: {
+          messageId: row.id,
+          dialogId,
+          recipientId: message.user.id,
+          authorKind: 'system',
+          authorName: null,
+          authorAvatarUrl: null,
+          text: row.text,
+          attachments: [],
+          createdAt: now.toISOString(),
+        } satisfies OutboundMessage,
+      },
+    })),
+    lastPreview,
+    now,
+  });
+
+  // Events from the rows in memory: each message, and the dialog with its new session.
+  const kpi = kpiState(
+    {
+      firstAnswerSeconds: settings.kpi.firstAnswer.targetSeconds,
+      furtherAnswerSeconds: settings.kpi.furtherAnswer.targetSeconds,
+    },
+    { open: true, createdAt: now, firstAnswerAt: null, waitingSince: now, breaches: 0 },
+    now,
+  );
+  const identities = known ? known.identities : [{ channelId: channel.id, externalId: message.user.id }];
+  const dialog: Dialog = {
+    id: dialogId,
+    lineId,
+    channelId: channel.id,
+    channelKind: channel.kind,
+    client: {
+      id: clientId,
+      name: clientRow.name,
+      avatarUrl: clientRow.avatarUrl,
+      email: clientRow.email,
+      phone: clientRow.phone,
+      identities,
+    },
+    pinnedOperatorId: pinned,
+    spam: false,
+    unreachable: false,
+    session: presentSession(session, [], kpi),
+    lastMessageAt: now.toISOString(),
+    lastMessagePreview: lastPreview,
+    createdAt: rows.dialogCreatedAt.toISOString(),
+  };
+  const users = new Set<string>();
+  if (plan.status === 'queued') for (const id of queue) users.add(id);
+  if (plan.operatorId) users.add(plan.operatorId);
+  for (const id of plan.offeredTo) users.add(id);
+  if (pinned) users.add(pinned);
+  const audience = version.active ? { users: [...users], lineId, dialogId } : { users: [], dialogId };
+  for (const row of rows.messages) {
+    const presented: Message = presentMessage(row);
+    uow.events.emit(accountId, 'message.created', { message: presented, lineId }, audience);
+  }
+  uow.events.emit(
+    accountId,
+    'dialog.updated',
+    { dialog },
+    version.active ? { users: [...users], lineId } : { users: [] },
+  );
+  return { messageId: clientMessage.id, dialogId, sessionId, duplicate: false };
+}
+
+interface PlannedMessage {
+  id: string;
+  author_kind: 'client' | 'system';
+  author_id: string | null;
+  text: string | null;
+  attachments: unknown[];
+  private: boolean;
+  delivery_state: 'received' | 'pending' | 'sent';
+  external_id: string | null;
+  system_kind: string | null;
+}
+
+/** The whole start in one statement; rows keep their insertion order (seq) as planned. */
+async function writeSessionStart(
+  tx: Tx,
+  input: {
+    accountId: string;
+    channelId: string;
+    known: KnownClient | null;
+    clientRow: {
+      id: string;
+      name: string;
+      avatarUrl: string | null;
+      email: string | null;
+      phone: string | null;
+    };
+    externalUserId: string;
+    dialogId: string;
+    session: SessionRow;
+    plan: NewSessionPlan;
+    messages: PlannedMessage[];
+    outbox: { messageId: string; state: 'pending' | 'sent'; payload: unknown }[];
+    lastPreview: string | null;
+    now: Date;
+  },
+): Promise<{ messages: MessageRow[]; dialogCreatedAt: Date }> {
+  const { accountId, session, plan, now } = input;
+  const parts = [];
+  if (input.known === null) {
+    const c = input.clientRow;
+    parts.push(sql`c as (
+      insert into clients (id, account_id, name, avatar_url, email, phone)
+      values (${c.id}, ${accountId}, ${c.name}, ${c.avatarUrl}, ${c.email}, ${c.phone})
+    )`);
+    parts.push(sql`i as (
+      insert into client_identities (account_id, client_id, channel_id, external_id)
+      values (${accountId}, ${c.id}, ${input.channelId}, ${input.externalUserId})
+    )`);
+    parts.push(sql`d as (
+      insert into dialogs (id, account_id, line_id, channel_id, client_id, last_message_at, last_message_preview, created_at)
+      values (${input.dialogId}, ${accountId}, ${session.line_id}, ${input.channelId}, ${c.id}, ${now}, ${input.lastPreview}, ${now})
+      returning created_at
+    )`);
+  } else {
+    parts.push(sql`d as (
+      update dialogs set last_message_at = ${now}, last_message_preview = ${input.lastPreview}, unreachable_at = null
+      where id = ${input.dialogId}
+      returning created_at
+    )`);
+  }
+  parts.push(sql`s as (
+    insert into sessions (id, account_id, dialog_id, line_id, status, operator_id, passed_by, offered_to, pinned,
+      created_at, queued_at, assigned_at, last_client_message_at, opened_off_hours, off_hours_reply_sent,
+      waiting_since, consent_requested_at)
+    values (${session.id}, ${accountId}, ${input.dialogId}, ${session.line_id}, ${plan.status}, ${plan.operatorId},
+      '[]'::jsonb, ${JSON.stringify(plan.offeredTo)}::jsonb, ${plan.pinned}, ${now}, ${plan.queuedAt},
+      ${plan.assignedAt}, ${now}, ${plan.openedOffHours}, ${plan.offHoursReplySent}, ${now},
+      ${plan.consentRequestedAt})
+  )`);
+  parts.push(sql`t as (
+    insert into session_transitions
+      (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+    values ${sql.join(
+      plan.transitions.map(
+        (t) =>
+          sql`(${accountId}::uuid, ${session.id}::uuid, ${t.from}::text, ${t.to}::text, ${t.operatorId}::uuid,
+            ${t.actor}::text, ${t.actor === 'client' ? input.clientRow.id : null}::uuid, ${t.reason}::text, ${now}::timestamptz)`,
+      ),
+    )}
+  )`);
+  if (plan.timers.length > 0) {
+    parts.push(sql`a as (
+      insert into timers (account_id, session_id, kind, due_at, payload)
+      values ${sql.join(
+        plan.timers.map(
+          (timer) =>
+            sql`(${accountId}::uuid, ${session.id}::uuid, ${timer.kind}::text, ${timer.dueAt}::timestamptz, ${JSON.stringify(timer.payload)}::jsonb)`,
+        ),
+      )}
+    )`);
+  }
+  if (input.outbox.length > 0) {
+    parts.push(sql`o as (
+      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state)
+      values ${sql.join(
+        input.outbox.map(
+          (row) =>
+            sql`(${accountId}::uuid, ${input.channelId}::uuid, ${row.messageId}::uuid, ${JSON.stringify(row.payload)}::jsonb, ${now}::timestamptz, ${row.state}::text)`,
+        ),
+      )}
+    )`);
+  }
+  if (plan.strictCursor) {
+    parts.push(
+      sql`l as (update lines set strict_cursor = ${plan.strictCursor} where id = ${session.line_id})`,
+    );
+  }
+  const result = await sql<MessageRow & { dialog_created_at: Date }>`
+    with ${sql.join(parts)}, m as (
+      insert into messages (id, account_id, dialog_id, session_id, channel_id, author_kind, author_id, text,
+        attachments, private, spam, delivery_state, delivery_error, external_id, client_message_id, system_kind,
+        created_at)
+      values ${sql.join(
+        input.messages.map(
+          (row) =>
+            sql`(${row.id}::uuid, ${accountId}::uuid, ${input.dialogId}::uuid, ${session.id}::uuid, ${input.channelId}::uuid,
+              ${row.author_kind}::text, ${row.author_id}::uuid, ${row.text}::text, ${JSON.stringify(row.attachments)}::jsonb,
+              ${row.private}::boolean, false, ${row.delivery_state}::text, null, ${row.external_id}::text, null,
+              ${row.system_kind}::text, ${now}::timestamptz)`,
+        ),
+      )}
+      returning *
+    )
+    select m.*, (select created_at from d) as dialog_created_at from m order by m.seq`.execute(tx);
+  const messages = result.rows.map(({ dialog_created_at: _, ...row }) => row as MessageRow);
+  return { messages, dialogCreatedAt: result.rows[0]?.dialog_created_at ?? now };
+}
