@@ -51,6 +51,15 @@ describe('statements per message', () => {
     ]);
   });
 
+  it("a new client's first message, routed to an operator, costs at most 20 statements", async () => {
+    const opened = await statementsOf(() => world.clientSays('budget-new', 'First time here'));
+    expect(opened).toBeLessThanOrEqual(20);
+    const messages = await world.admin.dialogs.messages(
+      (await world.admin.dialogs.list({ search: 'First time here', view: 'all' })).items[0]!.id,
+    );
+    expect(messages.map((m) => m.authorKind)).toEqual(['client', 'system']);
+  });
+
   it('a redelivered message in a held dialog is stored once and changes nothing', async () => {
     const first = await world.clientSays('budget-2', 'Hi');
     const dialog = await world.admin.dialogs.get(first.dialogId);
