@@ -80,13 +80,21 @@ function pendingFor(
         .executeTakeFirst();
       if (!row) return;
       const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
-      const users = await dialogRecipients(uow.tx, dialog!, created.leftQueue);
       const lineId = dialog!.session?.lineId ?? row.line_id;
+      const line = await uow.tx
+        .selectFrom('lines')
+        .select('active')
+        .where('id', '=', lineId)
+        .executeTakeFirst();
+      // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
+      // client's own sockets (the visitor gateway follows dialogId).
+      const shown = line?.active === true;
+      const users = shown ? await dialogRecipients(uow.tx, dialog!, created.leftQueue) : [];
+      const audience = shown ? { users, lineId } : { users: [] };
       for (const { type, message } of created.messages) {
-        uow.events.emit(accountId, type, { message, lineId }, { users, lineId, dialogId });
+        uow.events.emit(accountId, type, { message, lineId }, { ...audience, dialogId });
       }
-      if (created.changed)
-        uow.events.emit(accountId, 'dialog.updated', { dialog: dialog! }, { users, lineId });
+      if (created.changed) uow.events.emit(accountId, 'dialog.updated', { dialog: dialog! }, audience);
     });
   }
   return pending;

@@ -12,6 +12,7 @@ import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
 import type { LineRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
+import { onLineActivated } from './automation/hooks';
 import { lockLines } from './locks';
 import { redelegateLine } from './routing';
 import { runInTransaction, type Tx } from './transaction';
@@ -192,8 +193,10 @@ export async function updateLine(
       .returningAll()
       .executeTakeFirstOrThrow();
     events.emit(actor.accountId, 'line.changed', { lineId, deleted: false });
-    // A line switched on routes what waited while it was off (LN-4); a changed queue may add
-    // operators who can take waiting sessions now.
+    // LN-4: a line switched on starts the sessions that arrived while it was off (their automatic
+    // texts, hooks.onLineActivated) and routes them; its held timers fire again (workers/timers).
+    if (row.active && !current.active) await onLineActivated(ctx, uow, row);
+    // A changed queue may add operators who can take waiting sessions now.
     if (row.active) await redelegateLine(ctx, uow, row.account_id, lineId);
     return presentLine(row);
   });

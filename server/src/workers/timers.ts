@@ -55,7 +55,8 @@ const BATCH = 50;
 /**
  * Fires due timers in every process: a timer row is claimed with FOR UPDATE SKIP LOCKED inside the
  * transaction that handles it and deleted there, so it fires once across processes and survives
- * restarts (a crash rolls the claim back). Also sweeps the queues now and then, so waiting sessions
+ * restarts (a crash rolls the claim back). Timers of an inactive line's sessions are held until it is
+ * switched on again (LN-4). Also sweeps the queues now and then, so waiting sessions
  * reach operators whose absence ended or whose status changed without an event on this process.
  */
 export class TimerWorker {
@@ -106,11 +107,15 @@ export class TimerWorker {
   async runOnce(): Promise<number> {
     let fired = 0;
     for (;;) {
+      // LN-4: timers of sessions on an inactive line are held: not claimed, so they stay due and
+      // fire once the line is active again.
       const due = await this.ctx.store.db
         .selectFrom('timers')
         .innerJoin('sessions', 'sessions.id', 'timers.session_id')
+        .innerJoin('lines', 'lines.id', 'sessions.line_id')
         .select(['timers.id', 'sessions.line_id'])
         .where('timers.due_at', '<=', this.ctx.clock.now())
+        .where('lines.active', '=', true)
         .orderBy('timers.due_at')
         .limit(BATCH)
         .execute();
@@ -134,6 +139,16 @@ export class TimerWorker {
         .executeTakeFirst();
       if (!timer?.session_id) return false;
       const session = await lockSession(uow.tx, timer.account_id, timer.session_id);
+      // Checked again under the line's lock, which switching the line on or off also takes: a line
+      // switched off since the timer was picked holds it (LN-4), and a session moved to another
+      // line is left for the next round, which takes that line's lock.
+      if (session.line_id !== lineId) return false;
+      const line = await uow.tx
+        .selectFrom('lines')
+        .select('active')
+        .where('id', '=', lineId)
+        .executeTakeFirst();
+      if (!line?.active) return false;
       await uow.tx.deleteFrom('timers').where('id', '=', timer.id).execute();
       const handler = HANDLERS[timer.kind as TimerKind];
       if (!handler) {

@@ -54,12 +54,36 @@ export async function systemMessage(
 /**
  * A new session: notes whether it started off hours (WH-2), and sends the agreement (AG-1), the
  * off-hours reply or the welcome (AA-1) and the contact form (AA-2); arms the first-answer KPI.
+ * LN-4: on an inactive line the session is stored silently; it gets its start when the line is
+ * switched on (onLineActivated).
  */
 export async function onSessionOpened(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
 ): Promise<SessionRow> {
+  const session = c.line.active
+    ? await startConversation(ctx, uow, c)
+    : await uow.tx
+        .updateTable('sessions')
+        .set({ opened_off_hours: !lineOpenNow(c.line, ctx.clock.now()) })
+        .where('id', '=', c.session.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+  const firstTarget = c.line.settings.kpi.firstAnswer.targetSeconds;
+  if (firstTarget > 0) {
+    await armTimer(uow.tx, {
+      accountId: session.account_id,
+      sessionId: session.id,
+      kind: 'kpi_first_answer',
+      dueAt: seconds(session.created_at, firstTarget),
+    });
+  }
+  return session;
+}
+
+/** The texts a session starts with, as of now (AG-1, WH-2, AA-1, AA-2), and what they record. */
+async function startConversation(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<SessionRow> {
   const now = ctx.clock.now();
   const settings = c.line.settings;
   const previous = await uow.tx
@@ -90,16 +114,65 @@ export async function onSessionOpened(
     .executeTakeFirstOrThrow();
   for (const { systemKind, text } of planned)
     await systemMessage(ctx, uow, { ...c, session }, systemKind, text);
-  const firstTarget = settings.kpi.firstAnswer.targetSeconds;
-  if (firstTarget > 0) {
+  return session;
+}
+
+/**
+ * LN-4: the line was switched on. The sessions that arrived while it was off (still `new`, with no
+ * automatic text yet) start now, as a new session would: the agreement, the off-hours reply or the
+ * welcome as of now, the contact form; and their no-answer wait restarts, since nobody could see
+ * them before. Timers of sessions held when the line went off are not touched: the claimer held
+ * them (workers/timers) and fires those that fell due. The caller holds the line's lock and routes
+ * the sessions afterwards (redelegateLine enqueues them with reason `line_activated`).
+ */
+export async function onLineActivated(ctx: AppContext, uow: UnitOfWork, line: LineRow): Promise<void> {
+  const sessions = await uow.tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('line_id', '=', line.id)
+    .where('status', '=', 'new')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('messages')
+            .select('messages.id')
+            .whereRef('messages.dialog_id', '=', 'sessions.dialog_id')
+            .whereRef('messages.session_id', '=', 'sessions.id')
+            .where('messages.author_kind', '=', 'system'),
+        ),
+      ),
+    )
+    .orderBy('created_at')
+    .forUpdate()
+    .execute();
+  if (sessions.length === 0) return;
+  const dialogs = await uow.tx
+    .selectFrom('dialogs')
+    .selectAll()
+    .where(
+      'id',
+      'in',
+      sessions.map((s) => s.dialog_id),
+    )
+    .execute();
+  const channels = await uow.tx
+    .selectFrom('channels')
+    .selectAll()
+    .where('id', 'in', [...new Set(dialogs.map((d) => d.channel_id))])
+    .execute();
+  const now = ctx.clock.now();
+  for (const session of sessions) {
+    const dialog = dialogs.find((d) => d.id === session.dialog_id);
+    const channel = dialog && channels.find((ch) => ch.id === dialog.channel_id);
+    if (!dialog || !channel) continue;
+    await startConversation(ctx, uow, { line, dialog, channel, session });
     await armTimer(uow.tx, {
       accountId: session.account_id,
       sessionId: session.id,
-      kind: 'kpi_first_answer',
-      dueAt: seconds(session.created_at, firstTarget),
+      kind: 'no_answer',
+      dueAt: seconds(now, line.settings.queue.noAnswerTimeSeconds),
     });
   }
-  return session;
 }
 
 /**
