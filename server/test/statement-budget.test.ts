@@ -72,6 +72,49 @@ describe('statements per message', () => {
     expect(messages.filter((m) => m.text === 'Once')).toHaveLength(1);
   });
 
+  it('messages that arrive together share transactions: each stored once, in order, counted', async () => {
+    const clients = Array.from({ length: 8 }, (_, i) => `together-${i}`);
+    for (const client of clients) {
+      const first = await world.clientSays(client, 'Hello');
+      const dialog = await world.admin.dialogs.get(first.dialogId);
+      const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+      await holder.ws.dialogs.send(first.dialogId, { text: 'Hi!' });
+    }
+    const rounds = 4;
+    const spent = await statementsOf(() =>
+      Promise.all(
+        clients.map(async (client) => {
+          // Each client's messages one after another, all clients at once; one of them is
+          // delivered twice at the same moment (a channel retrying), which must store it once.
+          for (let round = 1; round <= rounds; round++) {
+            const externalId = `${client}-${round}`;
+            const sends = [world.clientSays(client, `Message ${round}`, externalId)];
+            if (client === 'together-0' && round === 2)
+              sends.push(world.clientSays(client, `Message ${round}`, externalId));
+            const answers = await Promise.all(sends);
+            expect(new Set(answers.map((a) => a.messageId)).size).toBe(1);
+          }
+        }),
+      ),
+    );
+    // One message alone costs at most 8; sharing may only make it cheaper.
+    expect(spent).toBeLessThanOrEqual(8 * (clients.length * rounds + 1));
+    for (const client of clients) {
+      const { items } = await world.admin.dialogs.list({ search: `Client ${client}`, view: 'all' });
+      const messages = await world.admin.dialogs.messages(items[0]!.id);
+      expect(messages.filter((m) => m.authorKind === 'client').map((m) => m.text)).toEqual([
+        'Hello',
+        'Message 1',
+        'Message 2',
+        'Message 3',
+        'Message 4',
+      ]);
+      const dialog = await world.admin.dialogs.get(items[0]!.id);
+      expect(dialog.session?.status).toBe('client_waiting');
+      expect(dialog.lastMessagePreview).toBe('Message 4');
+    }
+  });
+
   it('an operator message to a widget visitor costs at most 8 statements and is sent on write', async () => {
     const { channel } = await world.admin.channels.create({
       kind: 'widget',

@@ -14,7 +14,7 @@ import type { Database } from '../store/database';
 import type { DialogRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { presentMessage } from './message-presenter';
-import type { Tx, UnitOfWork } from './transaction';
+import type { Tx } from './transaction';
 
 type Reader = Database | Tx;
 

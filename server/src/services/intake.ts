@@ -1,25 +1,22 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
-import { planHeldClientMessage } from '../core/held-message';
-import { kpiState } from '../core/kpi';
 import { hasOperator, isClosed } from '../core/session-machine';
 import { AppError } from '../errors';
-import { lockHeldSession, writeHeldClientMessage } from '../store/held-message';
-import type { ChannelRow, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
+import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
 import { assertTakesMessages, forgetInboundChannel } from './channels';
-import { emitHeldMessage, emitMessage, touchDialog } from './dialog-events';
-import { presentSession } from './dialogs';
-import { lineAsOf } from './line-cache';
+import { emitMessage, touchDialog } from './dialog-events';
+import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
+import { receiveInHeldSession } from './held-intake';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { routeSession } from './routing';
 import { startSession } from './session-start';
-import { applySessionAction, recordSessionStart, SYSTEM, snapshotOf } from './sessions';
+import { applySessionAction, recordSessionStart, SYSTEM } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 export interface IntakeResult {
@@ -171,7 +168,7 @@ export async function receiveInbound(
   const lineId = channel.line_id;
   let known: KnownClient | null;
   try {
-    known = await readClientState(ctx, channel, lineId, message.user.id);
+    known = await readClientState(ctx, { channel, lineId, externalUserId: message.user.id });
   } catch (error) {
     if (!(error instanceof ChannelChanged) || reloaded) throw error;
     // Moved to another line meanwhile: take the message with the channel as it is now.
@@ -182,9 +179,18 @@ export async function receiveInbound(
       .executeTakeFirstOrThrow();
     return receiveInbound(ctx, fresh, message, true);
   }
-  if (known && heldPathFits(known, message)) {
-    const held = await receiveInHeldSession(ctx, channel, known, message);
-    if (held) return held;
+  if (known?.sessionId && heldPathFits(known, message)) {
+    const held = await receiveInHeldSession(ctx, {
+      channel,
+      known: { ...known, sessionId: known.sessionId },
+      message,
+      preview: previewOf(message.text, message.attachments),
+    });
+    if (held.kind === 'stored') return held.result;
+    if (held.kind === 'duplicate') {
+      const stored = await findDuplicate(ctx.store.db, channel.id, message.externalId);
+      if (stored) return stored;
+    }
   }
   if (opensPlainSession(known, message)) {
     const started = await startSession(
@@ -242,17 +248,45 @@ export interface KnownClient {
   ratingPending: boolean;
 }
 
-/** One read, without locks, of what decides the path a message takes (and the locks it needs). */
-async function readClientState(
+interface ClientStateQuery {
+  channel: ChannelRow;
+  lineId: string;
+  externalUserId: string;
+}
+
+const clientStateReads = new WeakMap<AppContext, GroupCommit<ClientStateQuery, KnownClient | null>>();
+
+/**
+ * One read, without locks, of what decides the path a message takes (and the locks it needs).
+ * Concurrent messages share the statement (services/group-commit), which on PGlite's one
+ * connection is what lets the held messages behind them share a transaction too.
+ */
+function readClientState(ctx: AppContext, query: ClientStateQuery): Promise<KnownClient | null> {
+  return groupCommitOf(clientStateReads, ctx, () => ({
+    run: (queries) => readClientStates(ctx, queries),
+    maxBatch: 64,
+  })).submit(query);
+}
+
+async function readClientStates(
   ctx: AppContext,
-  channel: ChannelRow,
-  lineId: string,
-  externalUserId: string,
-): Promise<KnownClient | null> {
+  queries: ClientStateQuery[],
+): Promise<Settled<KnownClient | null>[]> {
+  const input = sql<{ idx: number; channel_id: string; line_id: string; user_id: string }>`(
+    select * from jsonb_to_recordset(${JSON.stringify(
+      queries.map((query, idx) => ({
+        idx,
+        channel_id: query.channel.id,
+        line_id: query.lineId,
+        user_id: query.externalUserId,
+      })),
+    )}::jsonb) as i(idx int, channel_id uuid, line_id uuid, user_id text)
+  )`.as('input');
   // The channel is read with the client: a cached channel (services/channels) that was
   // disconnected, moved or given a new token meanwhile is caught here, before anything is stored.
-  const row = await ctx.store.db
-    .selectFrom('channels')
+  const rows = await ctx.store.db
+    .selectFrom(input)
+    .leftJoin('channels', 'channels.id', 'input.channel_id')
     .leftJoinLateral(
       (eb) =>
         eb
@@ -262,7 +296,7 @@ async function readClientState(
             join
               .onRef('dialogs.client_id', '=', 'client_identities.client_id')
               .onRef('dialogs.channel_id', '=', 'client_identities.channel_id')
-              .on('dialogs.line_id', '=', lineId),
+              .onRef('dialogs.line_id', '=', 'input.line_id'),
           )
           .leftJoinLateral(
             (inner) =>
@@ -303,12 +337,14 @@ async function readClientState(
             'latest.rating_requested_at',
             'latest.rating',
           ])
-          .where('client_identities.channel_id', '=', channel.id)
-          .where('client_identities.external_id', '=', externalUserId)
+          .whereRef('client_identities.channel_id', '=', 'input.channel_id')
+          .whereRef('client_identities.external_id', '=', 'input.user_id')
           .as('known'),
       (join) => join.onTrue(),
     )
     .select([
+      'input.idx',
+      'channels.id as found_channel_id',
       'channels.status as channel_status',
       'channels.line_id as channel_line_id',
       'channels.inbound_token_hash',
@@ -327,36 +363,48 @@ async function readClientState(
       'known.rating_requested_at',
       'known.rating',
     ])
-    .where('channels.id', '=', channel.id)
-    .executeTakeFirst();
-  if (
-    !row ||
-    row.channel_status !== channel.status ||
-    row.channel_line_id !== channel.line_id ||
-    row.inbound_token_hash !== channel.inbound_token_hash
-  ) {
-    forgetInboundChannel(ctx, channel.id);
-    if (!row || row.inbound_token_hash !== channel.inbound_token_hash)
-      throw new AppError('unauthenticated', 'The channel token is not valid');
-    assertTakesMessages({ status: row.channel_status, line_id: row.channel_line_id });
-    throw new ChannelChanged();
-  }
-  if (row.client_id === null || row.dialog_id === null || row.name === null || row.spam === null) return null;
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    avatarUrl: row.avatar_url,
-    email: row.email,
-    phone: row.phone,
-    dialogId: row.dialog_id,
-    spam: row.spam,
-    pinnedOperatorId: row.pinned_operator_id,
-    identities: row.identities ?? [],
-    sessionId: row.session_id,
-    status: row.session_status as SessionRow['status'] | null,
-    sessionLineId: row.session_line_id,
-    ratingPending: row.rating_requested_at !== null && row.rating === null,
-  };
+    .execute();
+  const byIndex = new Map(rows.map((row) => [Number(row.idx), row]));
+  return queries.map((query, idx): Settled<KnownClient | null> => {
+    const row = byIndex.get(idx);
+    const { channel } = query;
+    if (
+      !row?.found_channel_id ||
+      row.channel_status !== channel.status ||
+      row.channel_line_id !== channel.line_id ||
+      row.inbound_token_hash !== channel.inbound_token_hash
+    ) {
+      forgetInboundChannel(ctx, channel.id);
+      try {
+        if (!row?.found_channel_id || row.inbound_token_hash !== channel.inbound_token_hash)
+          throw new AppError('unauthenticated', 'The channel token is not valid');
+        assertTakesMessages({ status: row.channel_status!, line_id: row.channel_line_id ?? null });
+        throw new ChannelChanged();
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }
+    if (row.client_id === null || row.dialog_id === null || row.name === null || row.spam === null)
+      return { ok: true, value: null };
+    return {
+      ok: true,
+      value: {
+        clientId: row.client_id,
+        name: row.name,
+        avatarUrl: row.avatar_url,
+        email: row.email,
+        phone: row.phone,
+        dialogId: row.dialog_id,
+        spam: row.spam,
+        pinnedOperatorId: row.pinned_operator_id,
+        identities: row.identities ?? [],
+        sessionId: row.session_id,
+        status: row.session_status as SessionRow['status'] | null,
+        sessionLineId: row.session_line_id,
+        ratingPending: row.rating_requested_at !== null && row.rating === null,
+      },
+    };
+  });
 }
 
 /** A message the lean path can take: to a held session, from a client whose profile is unchanged. */
@@ -399,103 +447,10 @@ function profileChanged(known: KnownClient, message: InboundMessage): boolean {
  * answering a rating request, needs its line's lock.
  */
 function linesToLock(known: KnownClient | null, lineId: string): string[] {
-  if (!known || !known.status || !known.sessionLineId) return [lineId];
+  if (!known?.status || !known.sessionLineId) return [lineId];
   if (known.spam) return [];
   if (hasOperator(known.status) && !known.ratingPending) return [];
   return [lineId, known.sessionLineId];
-}
-
-/**
- * The lean write path (engine issue "one load, one plan, one write"): a client message in a session
- * an operator holds. One locked read of the session with what the plan needs, the pure plan
- * (core/held-message), one statement that writes it, and one event built from the rows in memory:
- * `message.created` carries the dialog's new activity, so no dialog is re-read or re-presented.
- * Answers null, having written nothing, when the session is not (or no longer) plainly held; the
- * general intake then takes the message.
- */
-async function receiveInHeldSession(
-  ctx: AppContext,
-  channel: ChannelRow,
-  known: KnownClient,
-  message: InboundMessage,
-): Promise<IntakeResult | null> {
-  return runInTransaction(ctx, async (uow) => {
-    const locked = await lockHeldSession(uow.tx, channel.account_id, known.sessionId!);
-    if (!locked || locked.session.dialog_id !== known.dialogId) return null;
-    const line = await lineAsOf(uow.tx, locked.session.line_id, locked.lineUpdatedAt);
-    const now = ctx.clock.now();
-    const { session } = locked;
-    const plan = planHeldClientMessage(
-      {
-        ...snapshotOf(session),
-        waitingSince: session.waiting_since,
-        firstAnswerAt: session.first_answer_at,
-        ratingRequestedAt: session.rating_requested_at,
-        rated: session.rating !== null,
-        consentRequestedAt: session.consent_requested_at,
-        consentGivenAt: session.consent_given_at,
-        armedTimers: locked.armedTimers,
-      },
-      {
-        noAnswerSeconds: line.settings.queue.noAnswerTimeSeconds,
-        furtherAnswerTargetSeconds: line.settings.kpi.furtherAnswer.targetSeconds,
-        answersByReply: answersBy(channel) === 'reply',
-      },
-      now,
-    );
-    if (!plan) return null;
-    const preview = previewOf(message.text, message.attachments);
-    const row = await writeHeldClientMessage(uow.tx, {
-      accountId: channel.account_id,
-      dialogId: known.dialogId,
-      session,
-      channelId: channel.id,
-      clientId: known.clientId,
-      text: message.text ?? null,
-      attachmentsJson: JSON.stringify(message.attachments ?? []),
-      externalId: message.externalId,
-      preview,
-      plan,
-      now,
-    });
-    if (!row) return findDuplicate(uow.tx, channel.id, message.externalId);
-    const updated: SessionRow = {
-      ...session,
-      status: plan.status,
-      last_client_message_at: plan.lastClientMessageAt,
-      waiting_since: plan.waitingSince ?? session.waiting_since,
-    };
-    emitHeldMessage(uow, {
-      accountId: channel.account_id,
-      lineActive: locked.lineActive,
-      message: presentMessage(row),
-      activity: {
-        lastMessageAt: now.toISOString(),
-        lastMessagePreview: preview,
-        unreachable: false,
-        session: presentSession(
-          updated,
-          locked.participantIds,
-          kpiState(
-            {
-              firstAnswerSeconds: line.settings.kpi.firstAnswer.targetSeconds,
-              furtherAnswerSeconds: line.settings.kpi.furtherAnswer.targetSeconds,
-            },
-            {
-              open: true,
-              createdAt: updated.created_at,
-              firstAnswerAt: updated.first_answer_at,
-              waitingSince: updated.waiting_since,
-              breaches: locked.kpiBreaches,
-            },
-            now,
-          ),
-        ),
-      },
-      pinnedOperatorId: locked.pinnedOperatorId,
-    });
-    return { messageId: row.id, dialogId: known.dialogId, sessionId: session.id, duplicate: false };
-  });
 }
 
 async function intake(
@@ -611,7 +566,11 @@ async function intake(
   });
 }
 
-async function findDuplicate(tx: Tx, channelId: string, externalId: string): Promise<IntakeResult | null> {
+async function findDuplicate(
+  tx: Kysely<DB>,
+  channelId: string,
+  externalId: string,
+): Promise<IntakeResult | null> {
   const row = await tx
     .selectFrom('messages')
     .select(['id', 'dialog_id', 'session_id'])

@@ -22,7 +22,7 @@ export interface LockedHeldSession {
 }
 
 /** The session with its armed timers, participants, KPI breaches, the dialog's pin and the line's version. */
-function heldSessionQuery(tx: Tx, accountId: string) {
+function heldSessionQuery(tx: Tx) {
   return tx
     .selectFrom('sessions')
     .innerJoin('lines', 'lines.id', 'sessions.line_id')
@@ -60,8 +60,7 @@ function heldSessionQuery(tx: Tx, accountId: string) {
         .whereRef('kpi_breaches.session_id', '=', 'sessions.id')
         .where('kpi_breaches.answered_at', 'is', null)
         .as('kpi_unanswered'),
-    ])
-    .where('sessions.account_id', '=', accountId);
+    ]);
 }
 
 type HeldSessionRow = SessionRow & {
@@ -100,17 +99,31 @@ function lockedOf(row: HeldSessionRow): LockedHeldSession {
   };
 }
 
-/** Locks a session (the row lock orders every writer of it) and reads what its plan needs with it. */
-export async function lockHeldSession(
+/**
+ * Locks sessions (the row lock orders every writer of one) and reads what their plans need with
+ * them, in one statement. Rows are locked in id order, so two batches never wait on each other in
+ * a circle; a session of another account is not found.
+ */
+export async function lockHeldSessions(
   tx: Tx,
-  accountId: string,
-  sessionId: string,
-): Promise<LockedHeldSession | undefined> {
-  const row = await heldSessionQuery(tx, accountId)
-    .where('sessions.id', '=', sessionId)
+  sessions: { accountId: string; sessionId: string }[],
+): Promise<Map<string, LockedHeldSession>> {
+  const found = new Map<string, LockedHeldSession>();
+  if (sessions.length === 0) return found;
+  const rows = await heldSessionQuery(tx)
+    .where(
+      'sessions.id',
+      'in',
+      sessions.map((s) => s.sessionId),
+    )
+    .orderBy('sessions.id')
     .forUpdate('sessions')
-    .executeTakeFirst();
-  return row ? lockedOf(row as HeldSessionRow) : undefined;
+    .execute();
+  const accountOf = new Map(sessions.map((s) => [s.sessionId, s.accountId]));
+  for (const row of rows) {
+    if (accountOf.get(row.id) === row.account_id) found.set(row.id, lockedOf(row as HeldSessionRow));
+  }
+  return found;
 }
 
 export interface LockedAnswer extends LockedHeldSession {
@@ -131,7 +144,7 @@ export async function lockSessionForAnswer(
   dialogId: string,
   authorId: string,
 ): Promise<LockedAnswer | undefined> {
-  const row = await heldSessionQuery(tx, accountId)
+  const row = await heldSessionQuery(tx)
     .innerJoin('channels', 'channels.id', 'dialogs.channel_id')
     .leftJoin('client_identities', (join) =>
       join
@@ -147,6 +160,7 @@ export async function lockSessionForAnswer(
       'users.name as answer_author_name',
       'users.avatar_url as answer_author_avatar_url',
     ])
+    .where('sessions.account_id', '=', accountId)
     .where('sessions.dialog_id', '=', dialogId)
     .where('sessions.status', 'in', ['assigned', 'answered', 'client_waiting'])
     .forUpdate('sessions')
@@ -185,53 +199,102 @@ export interface HeldClientMessageWrite {
   externalId: string;
   preview: string | null;
   plan: HeldMessagePlan;
-  now: Date;
+}
+
+/** Where a written client message is found among a batch's rows. */
+export function clientMessageKey(channelId: string, externalId: string): string {
+  return `${channelId} ${externalId}`;
 }
 
 /**
- * Writes a planned client message in one statement: the message (deduplicated by the channel's
- * message id), the session, the dialog's preview, the transition and the timers. Every other part
- * is conditional on the message being new, so a redelivery changes nothing and answers null.
+ * Writes planned client messages, each in a session of its own, in one statement: the messages
+ * (deduplicated by the channel's message id), their sessions, the dialogs' previews, the
+ * transitions and the timers. Every other part of a message's write is joined to its inserted row,
+ * so a redelivery changes nothing and is missing from the answer (keyed by `clientMessageKey`).
  */
-export async function writeHeldClientMessage(
+export async function writeHeldClientMessages(
   tx: Tx,
-  input: HeldClientMessageWrite,
-): Promise<MessageRow | null> {
-  const { plan, now, session } = input;
-  const parts = [
-    sql`s as (
-      update sessions set status = ${plan.status}, last_client_message_at = ${plan.lastClientMessageAt}
-        ${plan.waitingSince ? sql`, waiting_since = ${plan.waitingSince}` : sql``}
-      where id = ${session.id} and exists (select 1 from m)
-    )`,
-    sql`d as (
-      update dialogs set last_message_at = ${now}, last_message_preview = ${input.preview}, unreachable_at = null
-      where id = ${input.dialogId} and exists (select 1 from m)
-    )`,
-  ];
-  if (plan.transition) {
-    parts.push(sql`t as (
-      insert into session_transitions
-        (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
-      select ${input.accountId}, ${session.id}, ${plan.transition.from}, ${plan.transition.to},
-        ${session.operator_id}, 'client', ${input.clientId}, 'client_message', ${now}
-      where exists (select 1 from m)
+  inputs: HeldClientMessageWrite[],
+  now: Date,
+): Promise<Map<string, MessageRow>> {
+  const written = new Map<string, MessageRow>();
+  if (inputs.length === 0) return written;
+  const messages = inputs.map((input) => ({
+    account_id: input.accountId,
+    dialog_id: input.dialogId,
+    session_id: input.session.id,
+    channel_id: input.channelId,
+    client_id: input.clientId,
+    text: input.text,
+    attachments: JSON.parse(input.attachmentsJson) as unknown,
+    external_id: input.externalId,
+    preview: input.preview,
+    status: input.plan.status,
+    last_client_message_at: input.plan.lastClientMessageAt,
+    waiting_since: input.plan.waitingSince,
+    transition_from: input.plan.transition?.from ?? null,
+    transition_to: input.plan.transition?.to ?? null,
+    operator_id: input.session.operator_id,
+  }));
+  const arm = inputs.flatMap((input) =>
+    input.plan.arm.map((timer) => ({ session_id: input.session.id, kind: timer.kind, due_at: timer.dueAt })),
+  );
+  const cancel = inputs.flatMap((input) =>
+    input.plan.cancel.map((kind) => ({ session_id: input.session.id, kind })),
+  );
+  const parts = [];
+  if (arm.length > 0) {
+    parts.push(sql`a as (
+      insert into timers (account_id, session_id, kind, due_at, payload)
+      select done.account_id, v.session_id, v.kind, v.due_at, '{}'::jsonb
+      from jsonb_to_recordset(${JSON.stringify(arm)}::jsonb) as v(session_id uuid, kind text, due_at timestamptz)
+      join done on done.session_id = v.session_id
+      on conflict (session_id, kind) do update set due_at = excluded.due_at, payload = excluded.payload
     )`);
   }
-  parts.push(...timerParts(input.accountId, session.id, plan.arm, plan.cancel));
+  if (cancel.length > 0) {
+    parts.push(sql`c as (
+      delete from timers using jsonb_to_recordset(${JSON.stringify(cancel)}::jsonb) as v(session_id uuid, kind text), done
+      where timers.session_id = v.session_id and timers.kind = v.kind and done.session_id = v.session_id
+    )`);
+  }
   const result = await sql<MessageRow>`
-    with m as (
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(messages)}::jsonb) as i(
+        account_id uuid, dialog_id uuid, session_id uuid, channel_id uuid, client_id uuid, text text,
+        attachments jsonb, external_id text, preview text, status text, last_client_message_at timestamptz,
+        waiting_since timestamptz, transition_from text, transition_to text, operator_id uuid)
+    ), m as (
       insert into messages (account_id, dialog_id, session_id, channel_id, author_kind, author_id, text,
         attachments, spam, delivery_state, delivery_error, external_id, client_message_id, created_at)
-      values (${input.accountId}, ${input.dialogId}, ${session.id}, ${input.channelId}, 'client',
-        ${input.clientId}, ${input.text}, ${input.attachmentsJson}::jsonb, false, 'received', null,
-        ${input.externalId}, null, ${now})
+      select account_id, dialog_id, session_id, channel_id, 'client', client_id, text, attachments, false,
+        'received', null, external_id, null, ${now}::timestamptz
+      from input
       on conflict (channel_id, external_id) where external_id is not null and author_kind = 'client'
       do nothing
       returning *
-    ), ${sql.join(parts)}
+    ), done as (
+      select input.* from input join m on m.session_id = input.session_id
+    ), s as (
+      update sessions set status = done.status, last_client_message_at = done.last_client_message_at,
+        waiting_since = coalesce(done.waiting_since, sessions.waiting_since)
+      from done where sessions.id = done.session_id
+    ), d as (
+      update dialogs set last_message_at = ${now}::timestamptz, last_message_preview = done.preview,
+        unreachable_at = null
+      from done where dialogs.id = done.dialog_id
+    ), t as (
+      insert into session_transitions
+        (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      select account_id, session_id, transition_from, transition_to, operator_id, 'client', client_id::text,
+        'client_message', ${now}::timestamptz
+      from done where transition_to is not null
+    )${parts.length > 0 ? sql`, ${sql.join(parts)}` : sql``}
     select * from m`.execute(tx);
-  return result.rows[0] ?? null;
+  for (const row of result.rows) {
+    written.set(clientMessageKey(row.channel_id!, row.external_id!), row);
+  }
+  return written;
 }
 
 export interface OperatorAnswerWrite {
