@@ -251,11 +251,34 @@ export const DialogListQuery = Type.Object(
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "The previous page's nextCursor: the page after it, in the same order",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type DialogListQuery = Static<typeof DialogListQuery>;
+
+/**
+ * A page of dialogs, newest activity first (ties by id). Pages follow by keyset (the cursor is the
+ * last row's place in that order), so a dialog that stays put is never skipped or repeated
+ * between pages; one with new activity moves to the top, where the realtime events bring it.
+ * There is no total, which would cost a count of every visible dialog on each request.
+ */
+export const DialogPageSchema = Type.Object(
+  {
+    items: Type.Array(DialogSchema),
+    nextCursor: Nullable(
+      Type.String({ description: 'Pass as cursor for the next page; null on the last page' }),
+    ),
+  },
+  { title: 'DialogPage' },
+);
+export type DialogPage = Static<typeof DialogPageSchema>;
 
 export const TransitionSchema = Type.Object(
   {

@@ -7,6 +7,7 @@ import type {
   CreateLineBody,
   Dialog,
   DialogListQuery,
+  DialogPage,
   Line,
   Message,
   QuickAnswer,
@@ -131,7 +132,7 @@ export class ApiChannelSender {
 export class DialogsApi {
   constructor(private readonly transport: Transport) {}
 
-  list(query: DialogListQuery = {}): Promise<{ items: Dialog[]; total: number }> {
+  list(query: DialogListQuery = {}): Promise<DialogPage> {
     return this.transport.request('GET', '/dialogs', { query: { ...query } });
   }
 

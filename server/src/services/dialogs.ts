@@ -9,7 +9,7 @@ import type {
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
-import { notFound } from '../errors';
+import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
 import type { DialogRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
@@ -185,35 +185,46 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
 
 // ----- Reading dialogs with the viewer's rights (AR-1, OP-1) --------------------------------------
 
-/** Dialog ids a user may see, as a SQL condition over `dialogs`; the same rule for lists and reads. */
+/**
+ * The dialogs a user may see, as a set of dialog ids built from what they hold, are offered,
+ * consult on, queue for, and (by their history scope) held before or their departments held. Each
+ * part is found by an index on who, not by testing every dialog, so a list that shows an operator
+ * their own dialogs does not scan a large account's history. The same rule serves lists and reads.
+ */
 function visibleTo(actor: Actor) {
   const scope = actor.permissions.dialogHistory;
-  const me = actor.userId;
   if (scope === 'all') return sql<boolean>`true`;
-  // Everyone sees the queues they belong to and what they hold, consult on or are offered.
-  const base = sql<boolean>`(
-    exists (select 1 from sessions s where s.dialog_id = dialogs.id and (
-      (s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting'))
-      or s.offered_to ? ${me}
-      or exists (select 1 from session_participants p where p.session_id = s.id and p.user_id = ${me})
-    ))
-    or exists (select 1 from sessions s join lines l on l.id = s.line_id
-      where s.dialog_id = dialogs.id and s.status = 'queued' and (
+  const me = actor.userId;
+  const account = actor.accountId;
+  const grounds = [
+    // What they hold now.
+    sql`select s.dialog_id from sessions s
+      where s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')`,
+    // What is offered to them (only open sessions carry offers).
+    sql`select s.dialog_id from sessions s
+      where s.account_id = ${account} and s.status not in ('closed', 'spam', 'closed_silently', 'auto_closed')
+        and s.offered_to ? ${me}`,
+    // What they were invited to, as a consultant or to take over.
+    sql`select s.dialog_id from session_participants p join sessions s on s.id = p.session_id
+      where p.user_id = ${me}`,
+    // What waits in the queues they belong to, themselves or through a department.
+    sql`select s.dialog_id from sessions s join lines l on l.id = s.line_id
+      where s.account_id = ${account} and s.status = 'queued' and (
         l.settings->'queue'->'members' @> ${JSON.stringify([{ type: 'user', id: me }])}::jsonb
         or exists (select 1 from department_members dm where dm.user_id = ${me}
-          and l.settings->'queue'->'members' @> jsonb_build_array(jsonb_build_object('type', 'department', 'id', dm.department_id::text)))
-      ))
-  )`;
-  if (scope === 'none') return base;
+          and l.settings->'queue'->'members' @> jsonb_build_array(jsonb_build_object('type', 'department', 'id', dm.department_id::text))))`,
+  ];
   // Own history: every dialog the user ever held, including those passed on since.
-  const own = sql<boolean>`exists (select 1 from session_transitions t join sessions s on s.id = t.session_id
-    where s.dialog_id = dialogs.id and t.operator_id = ${me})`;
-  if (scope === 'own') return sql<boolean>`(${base} or ${own})`;
-  const department = sql<boolean>`exists (select 1 from sessions s
-    join department_members theirs on theirs.user_id = s.operator_id
-    join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me}
-    where s.dialog_id = dialogs.id)`;
-  return sql<boolean>`(${base} or ${own} or ${department})`;
+  if (scope === 'own' || scope === 'department') {
+    grounds.push(sql`select s.dialog_id from session_transitions t join sessions s on s.id = t.session_id
+      where t.operator_id = ${me}`);
+  }
+  if (scope === 'department') {
+    grounds.push(sql`select s.dialog_id from sessions s
+      where s.operator_id in (select theirs.user_id from department_members theirs
+        join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me})`);
+  }
+  return sql<boolean>`dialogs.id in (${sql.join(grounds, sql` union all `)})`;
 }
 
 export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: string): Promise<DialogRow> {
@@ -235,43 +246,87 @@ export async function getDialog(ctx: AppContext, actor: Actor, dialogId: string)
   return dialog!;
 }
 
+/** A place in the lists' order (newest activity first, ties by id), as an opaque cursor. */
+interface ListPlace {
+  at: Date | null;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function encodeCursor(place: ListPlace): string {
+  return Buffer.from(JSON.stringify([place.at?.toISOString() ?? null, place.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListPlace {
+  const invalid = () =>
+    new AppError('validation_failed', 'The cursor is not one this server gave', [
+      { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },
+    ]);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(value) || value.length !== 2) throw invalid();
+  const [at, id] = value as unknown[];
+  if (typeof id !== 'string' || !UUID.test(id)) throw invalid();
+  if (at === null) return { at: null, id };
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw invalid();
+  return { at: new Date(at), id };
+}
+
 export async function listDialogs(
   ctx: AppContext,
   actor: Actor,
   query: DialogListQuery,
-): Promise<{ items: Dialog[]; total: number }> {
+): Promise<{ items: Dialog[]; nextCursor: string | null }> {
   const me = actor.userId;
+  const limit = query.limit ?? 50;
+  const account = actor.accountId;
   let q = ctx.store.db
     .selectFrom('dialogs')
-    .innerJoin('lines', 'lines.id', 'dialogs.line_id')
-    .innerJoin('clients', 'clients.id', 'dialogs.client_id')
-    .leftJoin(
+    .leftJoinLateral(
       (eb) =>
         eb
           .selectFrom('sessions')
           .selectAll()
-          .distinctOn('dialog_id')
-          .orderBy('dialog_id')
+          .whereRef('sessions.dialog_id', '=', 'dialogs.id')
           .orderBy('created_at', 'desc')
           .orderBy('seq', 'desc')
+          .limit(1)
           .as('latest'),
-      (join) => join.onRef('latest.dialog_id', '=', 'dialogs.id'),
+      (join) => join.onTrue(),
     )
-    .where('dialogs.account_id', '=', actor.accountId)
+    .where('dialogs.account_id', '=', account)
     // LN-4: an inactive line's dialogs are not shown until it is active again.
-    .where('lines.active', '=', true)
+    .where(
+      'dialogs.line_id',
+      'in',
+      ctx.store.db
+        .selectFrom('lines')
+        .select('lines.id')
+        .where('lines.account_id', '=', account)
+        .where('lines.active', '=', true),
+    )
     .where(visibleTo(actor));
+  // The views start from the few open sessions they show (an open session is its dialog's latest).
   if (query.view === 'queue') {
-    q = q.where('latest.status', '=', 'queued');
+    q = q.where(
+      'dialogs.id',
+      'in',
+      sql<string>`(select s.dialog_id from sessions s where s.account_id = ${account} and s.status = 'queued')`,
+    );
   } else if (query.view === 'mine') {
-    q = q.where((eb) =>
-      eb.and([
-        eb('latest.status', 'in', ['assigned', 'answered', 'client_waiting']),
-        eb.or([
-          eb('latest.operator_id', '=', me),
-          sql<boolean>`exists (select 1 from session_participants p where p.session_id = latest.id and p.user_id = ${me})`,
-        ]),
-      ]),
+    q = q.where(
+      'dialogs.id',
+      'in',
+      sql<string>`(select s.dialog_id from sessions s
+        where s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')
+        union all
+        select s.dialog_id from session_participants p join sessions s on s.id = p.session_id
+        where p.user_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting'))`,
     );
   }
   if (query.lineId)
@@ -289,22 +344,50 @@ export async function listDialogs(
     const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where((eb) =>
       eb.or([
-        eb('clients.name', 'ilike', pattern),
-        eb('clients.email', 'ilike', pattern),
-        eb('clients.phone', 'ilike', pattern),
+        eb.exists(
+          eb
+            .selectFrom('clients')
+            .select(sql`1`.as('one'))
+            .whereRef('clients.id', '=', 'dialogs.client_id')
+            .where((inner) =>
+              inner.or([
+                inner('clients.name', 'ilike', pattern),
+                inner('clients.email', 'ilike', pattern),
+                inner('clients.phone', 'ilike', pattern),
+              ]),
+            ),
+        ),
         eb('dialogs.last_message_preview', 'ilike', pattern),
       ]),
     );
   }
-  const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  if (query.cursor) {
+    // After the cursor in (last_message_at desc nulls last, id): an older activity, the same
+    // activity and a later id, or no activity at all.
+    const place = decodeCursor(query.cursor);
+    const { at, id } = place;
+    q = q.where((eb) =>
+      at === null
+        ? eb.and([eb('dialogs.last_message_at', 'is', null), eb('dialogs.id', '>', id)])
+        : eb.or([
+            eb('dialogs.last_message_at', '<', at),
+            eb.and([eb('dialogs.last_message_at', '=', at), eb('dialogs.id', '>', id)]),
+            eb('dialogs.last_message_at', 'is', null),
+          ]),
+    );
+  }
   const rows = await q
     .selectAll('dialogs')
     .orderBy(sql`dialogs.last_message_at desc nulls last`)
     .orderBy('dialogs.id')
-    .limit(query.limit ?? 50)
-    .offset(query.offset ?? 0)
+    .limit(limit + 1)
     .execute();
-  return { items: await presentDialogs(ctx.store.db, rows, ctx.clock.now()), total: Number(total) };
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: await presentDialogs(ctx.store.db, page, ctx.clock.now()),
+    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.last_message_at, id: last.id }) : null,
+  };
 }
 
 export async function listMessages(

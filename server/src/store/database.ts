@@ -11,6 +11,7 @@ import * as files from './migrations/0004-files';
 import * as channelState from './migrations/0005-channel-state';
 import * as widget from './migrations/0006-widget';
 import * as automation from './migrations/0007-automation';
+import * as historyIndexes from './migrations/0008-history-indexes';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-channel-state': channelState,
   '0006-widget': widget,
   '0007-automation': automation,
+  '0008-history-indexes': historyIndexes,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

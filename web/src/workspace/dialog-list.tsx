@@ -94,9 +94,9 @@ export function DialogList({ openId }: { openId: string | null }) {
             />
           ))}
         </ul>
-        {state.listTotal > dialogs.length ? (
+        {state.listCursor !== null ? (
           <button type="button" className="link-button padded" onClick={() => void store.reloadList(true)}>
-            {t('list.more', { shown: dialogs.length, total: state.listTotal })}
+            {t('list.more')}
           </button>
         ) : null}
         {state.listLoading ? (

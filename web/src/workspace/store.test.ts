@@ -57,7 +57,7 @@ function fakeClient(state: { dialogs: Dialog[]; messages: Message[] }) {
     dialogs: {
       list: async (query: { view?: string }) => {
         calls.push(`list ${query.view}`);
-        return { items: state.dialogs, total: state.dialogs.length };
+        return { items: state.dialogs, nextCursor: null };
       },
       get: async (id: string) => state.dialogs.find((d) => d.id === id)!,
       messages: async () => {

@@ -40,7 +40,8 @@ export interface WorkspaceState {
   dialogs: Record<string, Dialog>;
   view: DialogView;
   filters: DialogFilters;
-  listTotal: number;
+  /** Where the server's next page of the current list starts; null when it has no more. */
+  listCursor: string | null;
   listLoading: boolean;
   listError: unknown;
   openId: string | null;
@@ -122,7 +123,7 @@ export class WorkspaceStore {
       dialogs: {},
       view: 'mine',
       filters: {},
-      listTotal: 0,
+      listCursor: null,
       listLoading: true,
       listError: null,
       openId: null,
@@ -291,18 +292,18 @@ export class WorkspaceStore {
     const request = ++this.#listRequest;
     const { view, filters } = this.#state;
     this.#set({ listLoading: true, listError: null });
-    const offset = more ? this.visibleDialogs().length : 0;
+    const cursor = more ? this.#state.listCursor : null;
     try {
       const page = await this.#client.dialogs.list({
         view,
         ...filters,
         ...(filters.search ? { search: filters.search } : {}),
         limit: LIST_PAGE,
-        offset,
+        ...(cursor ? { cursor } : {}),
       });
       if (request !== this.#listRequest) return;
       this.#putDialogs(page.items);
-      this.#set({ listTotal: page.total, listLoading: false });
+      this.#set({ listCursor: page.nextCursor, listLoading: false });
     } catch (error) {
       if (request !== this.#listRequest) return;
       this.#set({ listLoading: false, listError: error });

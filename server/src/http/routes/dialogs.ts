@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CloseBody,
   DialogListQuery,
+  DialogPageSchema,
   DialogSchema,
   IdParams,
   InviteBody,
-  List,
   MessageListQuery,
   MessageSchema,
   SendMessageBody,
@@ -42,9 +42,9 @@ export const dialogRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
     {
       schema: {
         tags: ['dialogs'],
-        summary: 'Dialogs I may see: the queue, mine, or all, with filters (OP-1)',
+        summary: 'Dialogs I may see: the queue, mine, or all, with filters, a page at a time (OP-1)',
         querystring: DialogListQuery,
-        response: { 200: List(DialogSchema) },
+        response: { 200: DialogPageSchema },
       },
     },
     async (request) => listDialogs(ctx, actorOf(request), request.query),

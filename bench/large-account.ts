@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { OpenlinesClient } from '@openlines/sdk';
+import pg from 'pg';
+import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
+import { dropPostgresDatabase, ensurePostgresDatabase } from '../server/src/store/database';
+import { describeMachine } from './report';
+import { startServerThread } from './server-thread';
+import { percentile } from './stats';
+
+// `npm run bench:large` (PostgreSQL): the paths people use every day, timed on a small account and
+// again once the account holds a year of history (BENCH_LARGE_DIALOGS dialogs, ten messages each,
+// default 100,000), so a query that grows with the history shows up as a ratio. Writes its
+// section of docs/benchmarks.md, with the plans of the list queries.
+
+const DOCS_FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const PASSWORD = 'bench password 1234';
+const OPERATORS = 10;
+const REPEAT = 30;
+
+function whole(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+interface Timing {
+  label: string;
+  p50: number;
+  p95: number;
+}
+
+async function timed(label: string, times: number, work: (i: number) => Promise<unknown>): Promise<Timing> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await work(i);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { label, p50: percentile(samples, 0.5), p95: percentile(samples, 0.95) };
+}
+
+interface World {
+  admin: DialogsApi;
+  operator: DialogsApi;
+  sender: ApiChannelSender;
+  accountId: string;
+  lineId: string;
+  channelId: string;
+  operatorIds: string[];
+}
+
+async function setUp(url: string, firstRun: { email: string; password: string }): Promise<World> {
+  const admin = new OpenlinesClient({ baseUrl: url });
+  await admin.auth.login(firstRun);
+  const roleId = (await admin.roles.list()).find((role) => role.builtIn === 'operator')?.id;
+  if (!roleId) throw new Error('no built-in operator role');
+  const operatorIds: string[] = [];
+  let operator: OpenlinesClient | null = null;
+  for (let i = 0; i < OPERATORS; i++) {
+    const email = `large-operator-${i}@example.test`;
+    const user = await admin.users.create({ email, name: `Operator ${i}`, password: PASSWORD, roleId });
+    operatorIds.push(user.id);
+    if (i === 0) {
+      operator = new OpenlinesClient({ baseUrl: url });
+      await operator.auth.login({ email, password: PASSWORD });
+      await operator.auth.setPresence('online');
+    }
+  }
+  const line = await new LinesApi(admin.transport).create({
+    name: 'Large',
+    settings: {
+      queue: {
+        members: operatorIds.map((id) => ({ type: 'user' as const, id })),
+        distribution: 'evenly',
+        queueTimeSeconds: 86_400,
+      },
+    },
+  });
+  const { channel, secrets } = await new ChannelsApi(admin.transport).create({
+    kind: 'api',
+    name: 'Large backend',
+    lineId: line.id,
+    settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
+  });
+  const token = Object.values(secrets).find((value) => value.startsWith('olc_'));
+  if (!token) throw new Error('no inbound token');
+  const me = await admin.auth.me();
+  return {
+    admin: new DialogsApi(admin.transport),
+    operator: new DialogsApi(operator!.transport),
+    sender: new ApiChannelSender(url, token),
+    accountId: me.account.id,
+    lineId: line.id,
+    channelId: channel.id,
+    operatorIds,
+  };
+}
+
+/**
+ * A year of history written straight into the tables: every dialog has a closed session with ten
+ * messages, a third a second closed one, the newest 1 % an open session held by an operator and
+ * 0.2 % a queued one. Sessions are spread over the operators, with their transitions.
+ */
+async function seed(db: pg.Client, world: World, dialogs: number): Promise<void> {
+  const p = [world.accountId, world.lineId, world.channelId, world.operatorIds, dialogs];
+  const run = (text: string) => db.query(text, p);
+  const ops = 'operator_ids[1 + (g % array_length(operator_ids, 1))]';
+  const prelude = `with params as (select $1::uuid as account_id, $2::uuid as line_id, $3::uuid as channel_id,
+    $4::uuid[] as operator_ids, $5::int as n)`;
+  await run(`${prelude} insert into clients (id, account_id, name, email, created_at)
+    select md5('c' || g)::uuid, account_id, 'Client ' || g, 'client' || g || '@example.test',
+      now() - make_interval(mins => n - g + 60)
+    from params, generate_series(1, n) g`);
+  await run(`${prelude} insert into client_identities (account_id, client_id, channel_id, external_id)
+    select account_id, md5('c' || g)::uuid, channel_id, 'seed-' || g from params, generate_series(1, n) g`);
+  await run(`${prelude} insert into dialogs (id, account_id, line_id, channel_id, client_id, last_message_at,
+      last_message_preview, created_at)
+    select md5('d' || g)::uuid, account_id, line_id, channel_id, md5('c' || g)::uuid,
+      now() - make_interval(mins => n - g), 'Message ten of dialog ' || g, now() - make_interval(mins => n - g + 60)
+    from params, generate_series(1, n) g`);
+  // s = 1: the first (closed) session; s = 2: a second one for every third dialog, open for the newest.
+  await run(`${prelude}, shaped as (
+      select g, s, case
+        when s = 2 and g > n - n / 500 then 'queued'
+        when s = 2 and g > n - n / 100 then 'answered'
+        else 'closed' end as status
+      from params, generate_series(1, n) g, generate_series(1, 2) s
+      where s = 1 or g % 3 = 0 or g > n - n / 100)
+    insert into sessions (id, account_id, dialog_id, line_id, status, operator_id, created_at, queued_at,
+      assigned_at, first_answer_at, closed_at, close_reason)
+    select md5('s' || g || '-' || s)::uuid, account_id, md5('d' || g)::uuid, line_id, status,
+      case when status = 'queued' then null else ${ops} end,
+      now() - make_interval(mins => n - g + 60 - s * 20), now() - make_interval(mins => n - g + 60 - s * 20),
+      case when status = 'queued' then null else now() - make_interval(mins => n - g + 59 - s * 20) end,
+      case when status = 'queued' then null else now() - make_interval(mins => n - g + 58 - s * 20) end,
+      case when status = 'closed' then now() - make_interval(mins => n - g + 50 - s * 20) end,
+      case when status = 'closed' then 'operator' end
+    from params, shaped`);
+  await run(`${prelude} insert into session_transitions (account_id, session_id, from_status, to_status,
+      operator_id, actor_kind, actor_id, reason, at)
+    select params.account_id, s.id, t.from_status, t.to_status, s.operator_id, 'system', null, 'seed', s.created_at
+    from params, sessions s, (values (null, 'queued'), ('queued', 'assigned'), ('answered', 'closed')) as t(from_status, to_status)
+    where s.account_id = params.account_id and (s.status <> 'queued' or t.to_status = 'queued')
+      and (s.status = 'closed' or t.to_status <> 'closed')`);
+  await run(`${prelude} insert into messages (account_id, dialog_id, session_id, channel_id, author_kind,
+      author_id, text, delivery_state, created_at)
+    select params.account_id, s.dialog_id, s.id, params.channel_id,
+      case when k % 2 = 1 then 'client' else 'operator' end,
+      case when k % 2 = 1 then null else s.operator_id::text end,
+      'Message ' || k || ' of a seeded dialog, long enough to look like one a client would write',
+      case when k % 2 = 1 then 'received' else 'sent' end, s.created_at + make_interval(secs => k * 30)
+    from params, sessions s, generate_series(1, 10) k
+    where s.account_id = params.account_id and s.close_reason = 'operator'
+      and (k <= 10 / (select count(*) from sessions x where x.dialog_id = s.dialog_id))`);
+  await db.query('vacuum analyze');
+}
+
+async function measure(world: World, tag: string): Promise<Timing[]> {
+  const timings: Timing[] = [];
+  const held = await world.sender.send({
+    externalId: `${tag}-held-0`,
+    user: { id: `${tag}-held`, name: 'Held client' },
+    text: 'Hello',
+  });
+  if (!held.sessionId) throw new Error('the held client has no session');
+  timings.push(
+    await timed('follow-up message (HTTP answer)', REPEAT, (i) =>
+      world.sender.send({
+        externalId: `${tag}-held-${i + 1}`,
+        user: { id: `${tag}-held`, name: 'Held client' },
+        text: `Follow-up ${i}`,
+      }),
+    ),
+  );
+  timings.push(
+    await timed('first message of a new client (HTTP answer)', REPEAT, (i) =>
+      world.sender.send({
+        externalId: `${tag}-new-${i}`,
+        user: { id: `${tag}-new-${i}`, name: `New ${i}` },
+        text: 'Hi',
+      }),
+    ),
+  );
+  for (const view of ['all', 'mine', 'queue'] as const) {
+    timings.push(await timed(`admin's list, ${view}`, REPEAT, () => world.admin.list({ view, limit: 50 })));
+    timings.push(
+      await timed(`operator's list, ${view}`, REPEAT, () => world.operator.list({ view, limit: 50 })),
+    );
+  }
+  const page = await world.admin.list({ view: 'all', limit: 50 });
+  if (page.nextCursor) {
+    const cursor = page.nextCursor;
+    timings.push(
+      await timed("admin's list, all, second page", REPEAT, () =>
+        world.admin.list({ view: 'all', limit: 50, cursor }),
+      ),
+    );
+  }
+  timings.push(
+    await timed("a dialog's history (newest 100 messages)", REPEAT, (i) =>
+      world.admin.messages(page.items[i % page.items.length]!.id, { limit: 100 }),
+    ),
+  );
+  return timings;
+}
+
+async function main(): Promise<void> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('bench:large runs on PostgreSQL: set DATABASE_URL');
+  const dialogs = whole('BENCH_LARGE_DIALOGS', 100_000);
+  const url = new URL(base);
+  url.pathname = `/openlines_large_${randomBytes(6).toString('hex')}`;
+  const databaseUrl = url.toString();
+  await ensurePostgresDatabase(databaseUrl);
+  const server = await startServerThread({
+    app: 'openlines',
+    databaseUrl,
+    redisUrl: process.env.REDIS_URL || null,
+  });
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    if (!server.firstRun) throw new Error('no first-run account');
+    const world = await setUp(server.url, server.firstRun);
+    process.stdout.write('small account…\n');
+    const small = await measure(world, 'small');
+    process.stdout.write(`seeding ${dialogs} dialogs…\n`);
+    const seedStarted = performance.now();
+    await seed(db, world, dialogs);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const counts: Record<string, number> = {};
+    for (const table of ['dialogs', 'sessions', 'messages', 'session_transitions']) {
+      counts[table] = Number((await db.query(`select count(*) from ${table}`)).rows[0].count);
+    }
+    process.stdout.write(`  ${JSON.stringify(counts)} in ${seedSeconds.toFixed(0)} s\nlarge account…\n`);
+    const large = await measure(world, 'large');
+    const rows = large.map((l) => {
+      const s = small.find((t) => t.label === l.label) ?? { p50: Number.NaN, p95: Number.NaN };
+      return `| ${l.label} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${l.p50.toFixed(1)} | ${l.p95.toFixed(1)} | ${Number.isNaN(s.p50) ? '—' : `${(l.p50 / s.p50).toFixed(2)}×`} |`;
+    });
+    const machine = describeMachine();
+    const section = [
+      '<!-- bench:large -->',
+      '## A large account (PostgreSQL)',
+      '',
+      `- **Date:** ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+      `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}`,
+      `- **Data:** ${Object.entries(counts)
+        .map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`)
+        .join(
+          ', ',
+        )} (seeded in ${seedSeconds.toFixed(0)} s); ${OPERATORS} operators; each figure over ${REPEAT} sequential requests`,
+      '',
+      '| Request | small p50 ms | small p95 ms | large p50 ms | large p95 ms | large / small (p50) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...rows,
+      '<!-- bench:large:end -->',
+    ].join('\n');
+    process.stdout.write(`\n${section}\n`);
+    if (process.env.BENCH_WRITE !== '0') {
+      const doc = await fs.readFile(DOCS_FILE, 'utf8');
+      const pattern = /<!-- bench:large -->[\s\S]*?<!-- bench:large:end -->/;
+      await fs.writeFile(
+        DOCS_FILE,
+        pattern.test(doc) ? doc.replace(pattern, section) : `${doc.trimEnd()}\n\n${section}\n`,
+      );
+    }
+  } finally {
+    await db.end();
+    await server.stop();
+    // BENCH_LARGE_KEEP=1 leaves the database for looking at plans by hand.
+    if (process.env.BENCH_LARGE_KEEP === '1') process.stdout.write(`kept ${databaseUrl}\n`);
+    else await dropPostgresDatabase(databaseUrl).catch(() => {});
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench:large failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});
