@@ -141,9 +141,9 @@ async function seed(db: pg.Client, world: World, dialogs: number): Promise<void>
       case when status = 'closed' then now() - make_interval(mins => n - g + 50 - s * 20) end,
       case when status = 'closed' then 'operator' end
     from params, shaped`);
-  await run(`${prelude} insert into session_transitions (account_id, session_id, from_status, to_status,
-      operator_id, actor_kind, actor_id, reason, at)
-    select params.account_id, s.id, t.from_status, t.to_status, s.operator_id, 'system', null, 'seed', s.created_at
+  await run(`${prelude} insert into session_transitions (account_id, session_id, dialog_id, from_status,
+      to_status, operator_id, actor_kind, actor_id, reason, at)
+    select params.account_id, s.id, s.dialog_id, t.from_status, t.to_status, s.operator_id, 'system', null, 'seed', s.created_at
     from params, sessions s, (values (null, 'queued'), ('queued', 'assigned'), ('answered', 'closed')) as t(from_status, to_status)
     where s.account_id = params.account_id and (s.status <> 'queued' or t.to_status = 'queued')
       and (s.status = 'closed' or t.to_status <> 'closed')`);

@@ -6,7 +6,7 @@ import type {
   Session,
   SessionTransition,
 } from '@openlines/contract';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
 import { AppError, notFound } from '../errors';
@@ -185,46 +185,93 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
 
 // ----- Reading dialogs with the viewer's rights (AR-1, OP-1) --------------------------------------
 
+/** One reason a user may see a dialog: rows of `from` matching `where`, each naming a `dialog`. */
+interface Ground {
+  from: RawBuilder<unknown>;
+  where: RawBuilder<unknown>;
+  dialog: RawBuilder<unknown>;
+}
+
 /**
- * The dialogs a user may see, as a set of dialog ids built from what they hold, are offered,
- * consult on, queue for, and (by their history scope) held before or their departments held. Each
- * part is found by an index on who, not by testing every dialog, so a list that shows an operator
- * their own dialogs does not scan a large account's history. The same rule serves lists and reads.
+ * Why a user may see a dialog (AR-1, OP-1): they hold it, it is offered to them, they consult on
+ * it, it waits in a queue they belong to, and by their history scope they held it before or their
+ * departments held it. Null: they see every dialog. Each ground is found by an index on who.
  */
-function visibleTo(actor: Actor) {
+function visibilityGrounds(actor: Actor): Ground[] | null {
   const scope = actor.permissions.dialogHistory;
-  if (scope === 'all') return sql<boolean>`true`;
+  if (scope === 'all') return null;
   const me = actor.userId;
   const account = actor.accountId;
-  const grounds = [
-    // What they hold now.
-    sql`select s.dialog_id from sessions s
-      where s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')`,
-    // What is offered to them (only open sessions carry offers).
-    sql`select s.dialog_id from sessions s
-      where s.account_id = ${account} and s.status not in ('closed', 'spam', 'closed_silently', 'auto_closed')
-        and s.offered_to ? ${me}`,
-    // What they were invited to, as a consultant or to take over.
-    sql`select s.dialog_id from session_participants p join sessions s on s.id = p.session_id
-      where p.user_id = ${me}`,
-    // What waits in the queues they belong to, themselves or through a department.
-    sql`select s.dialog_id from sessions s join lines l on l.id = s.line_id
-      where s.account_id = ${account} and s.status = 'queued' and (
+  const grounds: Ground[] = [
+    {
+      from: sql`sessions s`,
+      where: sql`s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')`,
+      dialog: sql`s.dialog_id`,
+    },
+    // Only open sessions carry offers.
+    {
+      from: sql`sessions s`,
+      where: sql`s.account_id = ${account}
+        and s.status not in ('closed', 'spam', 'closed_silently', 'auto_closed') and s.offered_to ? ${me}`,
+      dialog: sql`s.dialog_id`,
+    },
+    {
+      from: sql`session_participants p join sessions s on s.id = p.session_id`,
+      where: sql`p.user_id = ${me}`,
+      dialog: sql`s.dialog_id`,
+    },
+    {
+      from: sql`sessions s join lines l on l.id = s.line_id`,
+      where: sql`s.account_id = ${account} and s.status = 'queued' and (
         l.settings->'queue'->'members' @> ${JSON.stringify([{ type: 'user', id: me }])}::jsonb
         or exists (select 1 from department_members dm where dm.user_id = ${me}
           and l.settings->'queue'->'members' @> jsonb_build_array(jsonb_build_object('type', 'department', 'id', dm.department_id::text))))`,
+      dialog: sql`s.dialog_id`,
+    },
   ];
   // Own history: every dialog the user ever held, including those passed on since.
   if (scope === 'own' || scope === 'department') {
-    grounds.push(sql`select s.dialog_id from session_transitions t join sessions s on s.id = t.session_id
-      where t.operator_id = ${me}`);
+    grounds.push({
+      from: sql`session_transitions t`,
+      where: sql`t.operator_id = ${me}`,
+      dialog: sql`t.dialog_id`,
+    });
   }
   if (scope === 'department') {
-    grounds.push(sql`select s.dialog_id from sessions s
-      where s.operator_id in (select theirs.user_id from department_members theirs
-        join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me})`);
+    grounds.push({
+      from: sql`sessions s`,
+      where: sql`s.operator_id in (select theirs.user_id from department_members theirs
+        join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me})`,
+      dialog: sql`s.dialog_id`,
+    });
   }
-  return sql<boolean>`dialogs.id in (${sql.join(grounds, sql` union all `)})`;
+  return grounds;
+}
+
+/**
+ * The visibility rule as a test of one dialog row: for a read of one dialog and for lists that
+ * start from a few rows (the queue).
+ */
+function visibleRow(actor: Actor) {
+  const grounds = visibilityGrounds(actor);
+  if (!grounds) return sql<boolean>`true`;
+  return sql<boolean>`(${sql.join(
+    grounds.map((g) => sql`exists (select 1 from ${g.from} where ${g.where} and ${g.dialog} = dialogs.id)`),
+    sql` or `,
+  )})`;
+}
+
+/**
+ * The same rule as the set of dialogs a user may see: for a list of everything they may see, so
+ * that it does not test every dialog of a large account's history one by one.
+ */
+function visibleSet(actor: Actor) {
+  const grounds = visibilityGrounds(actor);
+  if (!grounds) return sql<boolean>`true`;
+  return sql<boolean>`dialogs.id in (${sql.join(
+    grounds.map((g) => sql`select ${g.dialog} from ${g.from} where ${g.where}`),
+    sql` union all `,
+  )})`;
 }
 
 export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: string): Promise<DialogRow> {
@@ -234,7 +281,7 @@ export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: stri
     .selectAll('dialogs')
     .where('dialogs.account_id', '=', actor.accountId)
     .where('dialogs.id', '=', dialogId)
-    .where(visibleTo(actor))
+    .where(visibleRow(actor))
     .executeTakeFirst();
   if (!row) throw notFound('The dialog');
   return row;
@@ -309,16 +356,18 @@ export async function listDialogs(
         .select('lines.id')
         .where('lines.account_id', '=', account)
         .where('lines.active', '=', true),
-    )
-    .where(visibleTo(actor));
+    );
   // The views start from the few open sessions they show (an open session is its dialog's latest).
   if (query.view === 'queue') {
-    q = q.where(
-      'dialogs.id',
-      'in',
-      sql<string>`(select s.dialog_id from sessions s where s.account_id = ${account} and s.status = 'queued')`,
-    );
+    q = q
+      .where(
+        'dialogs.id',
+        'in',
+        sql<string>`(select s.dialog_id from sessions s where s.account_id = ${account} and s.status = 'queued')`,
+      )
+      .where(visibleRow(actor));
   } else if (query.view === 'mine') {
+    // What a user holds or consults on is always theirs to see: no visibility test needed.
     q = q.where(
       'dialogs.id',
       'in',
@@ -328,6 +377,8 @@ export async function listDialogs(
         select s.dialog_id from session_participants p join sessions s on s.id = p.session_id
         where p.user_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting'))`,
     );
+  } else {
+    q = q.where(visibleSet(actor));
   }
   if (query.lineId)
     q = q.where((eb) =>

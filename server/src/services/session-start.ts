@@ -313,11 +313,11 @@ async function writeSessionStart(
   )`);
   parts.push(sql`t as (
     insert into session_transitions
-      (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      (account_id, session_id, dialog_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
     values ${sql.join(
       plan.transitions.map(
         (t) =>
-          sql`(${accountId}::uuid, ${session.id}::uuid, ${t.from}::text, ${t.to}::text, ${t.operatorId}::uuid,
+          sql`(${accountId}::uuid, ${session.id}::uuid, ${input.dialogId}::uuid, ${t.from}::text, ${t.to}::text, ${t.operatorId}::uuid,
             ${t.actor}::text, ${t.actor === 'client' ? input.clientRow.id : null}::uuid, ${t.reason}::text, ${now}::timestamptz)`,
       ),
     )}

@@ -97,6 +97,7 @@ export async function applySessionAction(
       .values({
         account_id: session.account_id,
         session_id: session.id,
+        dialog_id: session.dialog_id,
         from_status: result.from,
         to_status: status,
         operator_id: updated.operator_id,
@@ -133,6 +134,7 @@ export async function recordSessionStart(uow: UnitOfWork, session: SessionRow, a
     .values({
       account_id: session.account_id,
       session_id: session.id,
+      dialog_id: session.dialog_id,
       from_status: null,
       to_status: session.status,
       operator_id: null,

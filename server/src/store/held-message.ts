@@ -285,8 +285,8 @@ export async function writeHeldClientMessages(
       from done where dialogs.id = done.dialog_id
     ), t as (
       insert into session_transitions
-        (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
-      select account_id, session_id, transition_from, transition_to, operator_id, 'client', client_id::text,
+        (account_id, session_id, dialog_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      select account_id, session_id, dialog_id, transition_from, transition_to, operator_id, 'client', client_id::text,
         'client_message', ${now}::timestamptz
       from done where transition_to is not null
     )${parts.length > 0 ? sql`, ${sql.join(parts)}` : sql``}
@@ -346,8 +346,8 @@ export async function writeOperatorAnswer(tx: Tx, input: OperatorAnswerWrite): P
   if (plan.transition) {
     parts.push(sql`t as (
       insert into session_transitions
-        (account_id, session_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
-      select ${input.accountId}, ${session.id}, ${plan.transition.from}, ${plan.transition.to},
+        (account_id, session_id, dialog_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      select ${input.accountId}, ${session.id}, ${input.dialogId}, ${plan.transition.from}, ${plan.transition.to},
         ${session.operator_id}, 'operator', ${input.authorId}, 'operator_message', ${now}
       where exists (select 1 from m)
     )`);

@@ -203,6 +203,8 @@ export interface SessionTransitionsTable {
   id: Generated<number>;
   account_id: string;
   session_id: string;
+  /** The session's dialog, so "the dialogs a user handled" is one index lookup. */
+  dialog_id: string;
   from_status: string | null;
   to_status: string;
   operator_id: string | null;

@@ -17,7 +17,11 @@ const statements = [
   // Who may see a dialog: what they held (any time), consulted on, or handled.
   sql`create index sessions_operator_dialog on sessions (operator_id, dialog_id)`,
   sql`create index session_participants_user on session_participants (user_id, session_id)`,
-  sql`create index session_transitions_operator on session_transitions (operator_id, session_id)`,
+  // "Every dialog a user ever held" (history scope own): the dialog with each transition.
+  sql`alter table session_transitions add column dialog_id uuid references dialogs(id) on delete cascade`,
+  sql`update session_transitions t set dialog_id = s.dialog_id from sessions s where s.id = t.session_id`,
+  sql`alter table session_transitions alter column dialog_id set not null`,
+  sql`create index session_transitions_operator_dialog on session_transitions (operator_id, dialog_id)`,
 ];
 
 const DROPPED = [
@@ -26,7 +30,7 @@ const DROPPED = [
   'sessions_account_open_status',
   'sessions_operator_dialog',
   'session_participants_user',
-  'session_transitions_operator',
+  'session_transitions_operator_dialog',
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -35,6 +39,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const name of DROPPED) await sql`drop index if exists ${sql.ref(name)}`.execute(db);
+  await sql`alter table session_transitions drop column if exists dialog_id`.execute(db);
   await sql`create index if not exists dialogs_account_last on dialogs (account_id, last_message_at desc)`.execute(
     db,
   );
