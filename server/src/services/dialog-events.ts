@@ -6,33 +6,59 @@ import type { Tx, UnitOfWork } from './transaction';
 
 type Reader = Database | Tx;
 
+/** How a dialog's queue is made up: its members and departments, read once per line. */
+type QueueMembers = (lineId: string) => Promise<string[]>;
+
+function queueMembersReader(tx: Reader): QueueMembers {
+  const known = new Map<string, Promise<string[]>>();
+  return (lineId) => {
+    let members = known.get(lineId);
+    if (!members) {
+      members = (async () => {
+        const line = await tx
+          .selectFrom('lines')
+          .select(['settings'])
+          .where('id', '=', lineId)
+          .executeTakeFirst();
+        if (!line) return [];
+        const users: string[] = [];
+        const departmentIds: string[] = [];
+        for (const member of line.settings.queue.members) {
+          if (member.type === 'user') users.push(member.id);
+          else departmentIds.push(member.id);
+        }
+        if (departmentIds.length > 0) {
+          const rows = await tx
+            .selectFrom('department_members')
+            .select('user_id')
+            .where('department_id', 'in', departmentIds)
+            .execute();
+          for (const row of rows) users.push(row.user_id);
+        }
+        return users;
+      })();
+      known.set(lineId, members);
+    }
+    return members;
+  };
+}
+
 /**
  * The users a dialog's events go to by name, the same people who may read it (visibleTo): the
  * session's operator, colleagues consulting on it, those it is offered to, the pinned operator,
  * and the line's queue while the session waits in it (or has just left it, so their queue view
  * drops it). Supervisors who see every dialog get line events through the `lineId` audience.
  */
-export async function dialogRecipients(tx: Reader, dialog: Dialog, leftQueue = false): Promise<string[]> {
+export async function dialogRecipients(
+  tx: Reader,
+  dialog: Dialog,
+  leftQueue = false,
+  queueMembers: QueueMembers = queueMembersReader(tx),
+): Promise<string[]> {
   const lineId = dialog.session?.lineId ?? dialog.lineId;
   const recipients = new Set<string>();
-  const queued = dialog.session?.status === 'queued' || leftQueue;
-  const line = queued
-    ? await tx.selectFrom('lines').select(['settings']).where('id', '=', lineId).executeTakeFirst()
-    : undefined;
-  if (line) {
-    const departmentIds: string[] = [];
-    for (const member of line.settings.queue.members) {
-      if (member.type === 'user') recipients.add(member.id);
-      else departmentIds.push(member.id);
-    }
-    if (departmentIds.length > 0) {
-      const members = await tx
-        .selectFrom('department_members')
-        .select('user_id')
-        .where('department_id', 'in', departmentIds)
-        .execute();
-      for (const member of members) recipients.add(member.user_id);
-    }
+  if (dialog.session?.status === 'queued' || leftQueue) {
+    for (const id of await queueMembers(lineId)) recipients.add(id);
   }
   const session = dialog.session;
   if (session?.operatorId) recipients.add(session.operatorId);
@@ -42,6 +68,7 @@ export async function dialogRecipients(tx: Reader, dialog: Dialog, leftQueue = f
 }
 
 interface PendingDialogEvents {
+  accountId: string;
   changed: boolean;
   /** The session left the line's queue in this transaction (taken, routed, closed…). */
   leftQueue: boolean;
@@ -51,9 +78,10 @@ interface PendingDialogEvents {
 const pendingEvents = new WeakMap<UnitOfWork, Map<string, PendingDialogEvents>>();
 
 /**
- * A dialog's events of one transaction, written once just before commit: the dialog is read,
- * presented and its audience computed a single time however many steps touched it or wrote
- * messages in it.
+ * The dialog events of one transaction, written once just before commit: every dialog it touched
+ * is read and presented a single time however many steps touched it or wrote messages in it, and
+ * all of them together — a redelegation that assigns a thousand sessions presents a thousand
+ * dialogs in a handful of statements, not a handful each.
  */
 function pendingFor(
   ctx: AppContext,
@@ -63,41 +91,73 @@ function pendingFor(
 ): PendingDialogEvents {
   let byDialog = pendingEvents.get(uow);
   if (!byDialog) {
-    byDialog = new Map();
-    pendingEvents.set(uow, byDialog);
+    const created = new Map<string, PendingDialogEvents>();
+    byDialog = created;
+    pendingEvents.set(uow, created);
+    uow.beforeCommit('dialog-events', async () => {
+      // What presenting touches while this runs is taken in the next round.
+      while (created.size > 0) {
+        const round = [...created.entries()];
+        created.clear();
+        await emitDialogEvents(ctx, uow, round);
+      }
+      // A later final step that touches a dialog starts a new batch (and registers it anew).
+      pendingEvents.delete(uow);
+    });
   }
   let pending = byDialog.get(dialogId);
   if (!pending) {
-    const created: PendingDialogEvents = { changed: false, leftQueue: false, messages: [] };
-    pending = created;
-    byDialog.set(dialogId, created);
-    uow.beforeCommit(`dialog:${dialogId}`, async () => {
-      byDialog.delete(dialogId);
-      const row = await uow.tx
-        .selectFrom('dialogs')
-        .selectAll()
-        .where('id', '=', dialogId)
-        .executeTakeFirst();
-      if (!row) return;
-      const [dialog] = await presentDialogs(uow.tx, [row], ctx.clock.now());
-      const lineId = dialog!.session?.lineId ?? row.line_id;
-      const line = await uow.tx
-        .selectFrom('lines')
-        .select('active')
-        .where('id', '=', lineId)
-        .executeTakeFirst();
-      // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
-      // client's own sockets (the visitor gateway follows dialogId).
-      const shown = line?.active === true;
-      const users = shown ? await dialogRecipients(uow.tx, dialog!, created.leftQueue) : [];
-      const audience = shown ? { users, lineId } : { users: [] };
-      for (const { type, message } of created.messages) {
-        uow.events.emit(accountId, type, { message, lineId }, { ...audience, dialogId });
-      }
-      if (created.changed) uow.events.emit(accountId, 'dialog.updated', { dialog: dialog! }, audience);
-    });
+    pending = { accountId, changed: false, leftQueue: false, messages: [] };
+    byDialog.set(dialogId, pending);
   }
   return pending;
+}
+
+async function emitDialogEvents(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  round: [string, PendingDialogEvents][],
+): Promise<void> {
+  const rows = await uow.tx
+    .selectFrom('dialogs')
+    .selectAll()
+    .where(
+      'id',
+      'in',
+      round.map(([id]) => id),
+    )
+    .execute();
+  const dialogs = new Map(
+    (await presentDialogs(uow.tx, rows, ctx.clock.now())).map((dialog) => [dialog.id, dialog]),
+  );
+  const lineIds = [...new Set([...dialogs.values()].map((d) => d.session?.lineId ?? d.lineId))];
+  const active = new Set(
+    lineIds.length === 0
+      ? []
+      : (
+          await uow.tx
+            .selectFrom('lines')
+            .select('id')
+            .where('id', 'in', lineIds)
+            .where('active', '=', true)
+            .execute()
+        ).map((line) => line.id),
+  );
+  const queueMembers = queueMembersReader(uow.tx);
+  for (const [dialogId, pending] of round) {
+    const dialog = dialogs.get(dialogId);
+    if (!dialog) continue;
+    const lineId = dialog.session?.lineId ?? dialog.lineId;
+    // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
+    // client's own sockets (the visitor gateway follows dialogId).
+    const shown = active.has(lineId);
+    const users = shown ? await dialogRecipients(uow.tx, dialog, pending.leftQueue, queueMembers) : [];
+    const audience = shown ? { users, lineId } : { users: [] };
+    for (const { type, message } of pending.messages) {
+      uow.events.emit(pending.accountId, type, { message, lineId }, { ...audience, dialogId });
+    }
+    if (pending.changed) uow.events.emit(pending.accountId, 'dialog.updated', { dialog }, audience);
+  }
 }
 
 /** Marks a dialog as changed in this transaction; its event is emitted once, just before commit. */
