@@ -2,6 +2,7 @@ import type { LineSettings } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import {
+  type AssignReason,
   chooseRoute,
   expandQueue,
   type OperatorState,
@@ -9,10 +10,11 @@ import {
   type RoutingDecision,
   type RoutingSettings,
 } from '../core/routing';
-import type { SessionStatus } from '../core/session-machine';
+import { type SessionStatus, transition } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
 import { lineOpenNow } from './automation/schedule';
-import { applySessionAction, SYSTEM } from './sessions';
+import { touchDialog } from './dialog-events';
+import { applySessionAction, SYSTEM, snapshotOf } from './sessions';
 import { armTimer } from './timers';
 import type { Tx, UnitOfWork } from './transaction';
 
@@ -271,7 +273,82 @@ export async function redelegateLine(
     now,
   });
   const byId = new Map(waiting.map((session) => [session.id, session]));
+  const assignments: Assignment[] = [];
   for (const { sessionId, decision } of plan.decisions) {
-    await applyDecision(ctx, uow, line, byId.get(sessionId)!, decision);
+    const session = byId.get(sessionId)!;
+    if (decision.kind === 'assign')
+      assignments.push({ session, operatorId: decision.operatorId, reason: decision.reason });
+    else await applyDecision(ctx, uow, line, session, decision);
+  }
+  await assignTogether(ctx, uow, line, assignments);
+}
+
+interface Assignment {
+  session: SessionRow;
+  operatorId: string;
+  reason: AssignReason;
+}
+
+/**
+ * Applies many routing assignments of one line at once (operators coming online to a long queue):
+ * the same state-machine step, transition, queue timer and dialog event as `applyDecision`, in
+ * three statements for all of them instead of three each.
+ */
+async function assignTogether(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  line: LineRow,
+  assignments: Assignment[],
+): Promise<void> {
+  if (assignments.length === 0) return;
+  const now = ctx.clock.now();
+  const rows = assignments.map(({ session, operatorId, reason }) => {
+    const result = transition(snapshotOf(session), { type: 'assign', operatorId, mode: 'auto' });
+    // The planner assigns only queued sessions; anything else is a bug worth a loud failure.
+    if (!result.ok || result.status !== 'assigned') {
+      throw new Error(`routing planned an assignment the session machine refuses (${session.status})`);
+    }
+    return {
+      id: session.id,
+      dialog_id: session.dialog_id,
+      from_status: result.from,
+      operator_id: operatorId,
+      reason: `routed_${reason}`,
+      due_at: new Date(now.getTime() + line.settings.queue.queueTimeSeconds * 1000),
+    };
+  });
+  const json = JSON.stringify(rows);
+  await sql`
+    with v as (
+      select * from jsonb_to_recordset(${json}::jsonb) as v(id uuid, dialog_id uuid, from_status text,
+        operator_id uuid, reason text, due_at timestamptz)
+    ), s as (
+      update sessions set status = 'assigned', operator_id = v.operator_id, offered_to = '[]'::jsonb,
+        assigned_at = ${now}::timestamptz
+      from v where sessions.id = v.id
+    ), t as (
+      insert into session_transitions
+        (account_id, session_id, dialog_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)
+      select ${line.account_id}::uuid, v.id, v.dialog_id, v.from_status, 'assigned', v.operator_id, 'system', null,
+        v.reason, ${now}::timestamptz
+      from v
+    )
+    -- Q-3: each operator has QUEUE_TIME to answer before the session passes to the next one.
+    insert into timers (account_id, session_id, kind, due_at, payload)
+    select ${line.account_id}::uuid, v.id, 'queue_timeout', v.due_at, jsonb_build_object('operatorId', v.operator_id)
+    from v
+    on conflict (session_id, kind) do update set due_at = excluded.due_at, payload = excluded.payload`.execute(
+    uow.tx,
+  );
+  const strictly = assignments.filter((a) => a.reason === 'strictly').at(-1);
+  if (strictly) {
+    await uow.tx
+      .updateTable('lines')
+      .set({ strict_cursor: strictly.operatorId })
+      .where('id', '=', line.id)
+      .execute();
+  }
+  for (const { session } of assignments) {
+    touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: true });
   }
 }
