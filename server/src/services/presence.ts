@@ -1,5 +1,6 @@
 import type { Presence } from '@openlines/contract';
 import type { AppContext } from '../context';
+import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { lockLines } from './locks';
 import { redelegateLine } from './routing';
 import { runInTransaction } from './transaction';
@@ -7,6 +8,9 @@ import { runInTransaction } from './transaction';
 /**
  * Sets an operator's status (OP-4) and, when they become available, hands them waiting sessions
  * at once (Q-6). Lines are locked before the user row is written, like every routing change.
+ * Operators who come online together (a shift starting, a reconnect after an outage) go through
+ * one transaction (services/group-commit): each line is redelegated once with all of them, instead
+ * of once per operator re-reading its whole queue.
  */
 export async function changePresence(
   ctx: AppContext,
@@ -15,28 +19,63 @@ export async function changePresence(
   presence: Presence,
   only?: { from: Presence },
 ): Promise<boolean> {
+  const change: PresenceChange = { accountId, userId, presence, ...(only ? { only } : {}) };
+  if (presence !== 'online') {
+    const [outcome] = await applyPresenceChanges(ctx, [change]);
+    if (!outcome?.ok) throw outcome?.error;
+    return outcome.value;
+  }
+  return groupCommitOf(comingOnline, ctx, () => ({
+    run: (changes) => applyPresenceChanges(ctx, changes),
+    maxBatch: 200,
+    keysOf: (item) => [item.userId],
+  })).submit(change);
+}
+
+interface PresenceChange {
+  accountId: string;
+  userId: string;
+  presence: Presence;
+  only?: { from: Presence };
+}
+
+const comingOnline = new WeakMap<AppContext, GroupCommit<PresenceChange, boolean>>();
+
+function applyPresenceChanges(ctx: AppContext, changes: PresenceChange[]): Promise<Settled<boolean>[]> {
   return runInTransaction(ctx, async (uow) => {
+    const accountIds = [...new Set(changes.map((c) => c.accountId))];
     const lines = await uow.tx
       .selectFrom('lines')
-      .select('id')
-      .where('account_id', '=', accountId)
+      .select(['id', 'account_id'])
+      .where('account_id', 'in', accountIds)
       .where('active', '=', true)
       .execute();
-    const lineIds = lines.map((l) => l.id);
-    if (presence === 'online') await lockLines(uow.tx, lineIds);
-    let update = uow.tx
-      .updateTable('users')
-      .set({ presence, presence_changed_at: ctx.clock.now() })
-      .where('id', '=', userId)
-      .where('account_id', '=', accountId)
-      .where('presence', '!=', presence);
-    if (only) update = update.where('presence', '=', only.from);
-    const changed = await update.executeTakeFirst();
-    if (changed.numUpdatedRows === 0n) return false;
-    uow.events.emit(accountId, 'presence.changed', { userId, presence });
-    if (presence === 'online')
-      for (const lineId of lineIds) await redelegateLine(ctx, uow, accountId, lineId);
-    return true;
+    const goesOnline = changes.some((c) => c.presence === 'online');
+    if (goesOnline)
+      await lockLines(
+        uow.tx,
+        lines.map((l) => l.id),
+      );
+    const outcomes: Settled<boolean>[] = [];
+    const redelegate = new Set<string>();
+    for (const { accountId, userId, presence, only } of changes) {
+      let update = uow.tx
+        .updateTable('users')
+        .set({ presence, presence_changed_at: ctx.clock.now() })
+        .where('id', '=', userId)
+        .where('account_id', '=', accountId)
+        .where('presence', '!=', presence);
+      if (only) update = update.where('presence', '=', only.from);
+      const changed = (await update.executeTakeFirst()).numUpdatedRows > 0n;
+      outcomes.push({ ok: true, value: changed });
+      if (!changed) continue;
+      uow.events.emit(accountId, 'presence.changed', { userId, presence });
+      if (presence === 'online') redelegate.add(accountId);
+    }
+    for (const line of lines) {
+      if (redelegate.has(line.account_id)) await redelegateLine(ctx, uow, line.account_id, line.id);
+    }
+    return outcomes;
   });
 }
 
