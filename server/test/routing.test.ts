@@ -98,6 +98,42 @@ describe('limits and the waiting queue (Q-5, Q-6)', () => {
   });
 });
 
+describe('evenly weighs every dialog an operator holds (Q-2)', () => {
+  it('an operator holding 4 answered dialogs is busier than one holding 1 new dialog, under the default TYPE_MAX_CHAT', async () => {
+    // The default TYPE_MAX_CHAT ('answered') does not count answered dialogs toward MAX_CHAT; the
+    // load evenly weighs must count them all the same.
+    const world = await createEngineWorld({
+      operatorCount: 2,
+      settings: { queue: { distribution: 'evenly' } },
+    });
+    try {
+      const [busy, light] = world.operators;
+      await world.online(busy!);
+      for (let i = 0; i < 4; i++) {
+        const intake = await world.clientSays(`held-${i}`, 'hello');
+        expect((await world.admin.dialogs.get(intake.dialogId)).session?.operatorId).toBe(busy!.id);
+        await busy!.ws.dialogs.send(intake.dialogId, { text: 'On it' });
+        expect((await world.admin.dialogs.get(intake.dialogId)).session?.status).toBe('answered');
+      }
+      world.clock.advance(60_000);
+      await world.online(light!);
+      const lightsOwn = await world.clientSays('light-1', 'hello');
+      expect((await world.admin.dialogs.get(lightsOwn.dialogId)).session?.operatorId).toBe(light!.id);
+
+      // 4 answered against 1 unanswered: the next ones go to the operator holding fewer…
+      const holderOf = async (name: string) =>
+        (await world.admin.dialogs.get((await world.clientSays(name, 'hello')).dialogId)).session?.operatorId;
+      for (const name of ['second', 'third', 'fourth']) expect(await holderOf(name)).toBe(light!.id);
+      // …at 4 against 4, to whoever has been handling theirs for less time (Q-2's handling time)…
+      expect(await holderOf('fifth')).toBe(light!.id);
+      // …and at 4 against 5, back to the operator holding fewer.
+      expect(await holderOf('sixth')).toBe(busy!.id);
+    } finally {
+      await world.stop();
+    }
+  });
+});
+
 describe('strictly and all', () => {
   it('strictly hands sessions round-robin in queue order', async () => {
     const world = await createEngineWorld({ settings: { queue: { distribution: 'strictly' } } });

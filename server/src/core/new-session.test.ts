@@ -13,6 +13,7 @@ function online(userId: string, overrides: Partial<OperatorState> = {}): Operato
     active: true,
     absences: [],
     openSessions: {},
+    handling: [],
     lastAssignedAt: null,
     ...overrides,
   };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock';
 import {
   chooseRoute,
+  evenlyLoad,
   expandQueue,
   type IneligibleReason,
   type OperatorState,
@@ -26,6 +27,7 @@ function operator(userId: UserId, overrides: Partial<OperatorState> = {}): Opera
     active: true,
     absences: [],
     openSessions: {},
+    handling: [],
     lastAssignedAt: null,
     ...overrides,
   };
@@ -211,39 +213,54 @@ describe('whyIneligible', () => {
 });
 
 describe('evenly', () => {
+  /** `count` sessions held now, each assigned `minutesAgo` before NOW. */
+  const held = (count: number, minutesAgo = 1) => Array.from({ length: count }, () => minutes(-minutesAgo));
   runTable([
     {
-      name: 'least loaded wins',
+      name: 'fewest sessions held wins',
       operators: [
-        operator('a', { openSessions: { assigned: 2 } }),
-        operator('b', { openSessions: { assigned: 1 } }),
-        operator('c', { openSessions: { client_waiting: 3 } }),
+        operator('a', { handling: held(2) }),
+        operator('b', { handling: held(1) }),
+        operator('c', { handling: held(3) }),
       ],
       expected: assign('b', 'evenly'),
     },
     {
-      name: 'load counts only what TYPE_MAX_CHAT counts (answered sessions are free under "answered")',
+      name: 'every held session is load, whatever TYPE_MAX_CHAT counts: 4 answered weigh more than 1 new',
       settings: { typeMaxChat: 'answered' },
       operators: [
-        operator('a', { openSessions: { answered: 4 } }),
-        operator('b', { openSessions: { assigned: 1 } }),
+        operator('a', { openSessions: { answered: 4 }, handling: held(4) }),
+        operator('b', { openSessions: { assigned: 1 }, handling: held(1) }),
+      ],
+      expected: assign('b', 'evenly'),
+    },
+    {
+      name: "sessions on the account's other lines are load too",
+      operators: [operator('a', { handling: held(2) }), operator('b', { handling: held(1) })],
+      expected: assign('b', 'evenly'),
+    },
+    {
+      name: 'as many sessions → whoever has spent less time handling them',
+      operators: [
+        operator('a', { handling: held(2, 40), lastAssignedAt: minutes(-90) }),
+        operator('b', { handling: held(2, 5), lastAssignedAt: minutes(-5) }),
+      ],
+      expected: assign('b', 'evenly'),
+    },
+    {
+      name: 'the limit keeps its own count: the busier operator gets it when the other is at MAX_CHAT',
+      settings: { typeMaxChat: 'answered', maxChat: 2 },
+      operators: [
+        operator('a', { openSessions: { answered: 4 }, handling: held(4) }),
+        operator('b', { openSessions: { assigned: 2 }, handling: held(2) }),
       ],
       expected: assign('a', 'evenly'),
     },
     {
-      name: 'under "closed" answered sessions are load too',
-      settings: { typeMaxChat: 'closed' },
-      operators: [
-        operator('a', { openSessions: { answered: 4 } }),
-        operator('b', { openSessions: { assigned: 1 } }),
-      ],
-      expected: assign('b', 'evenly'),
-    },
-    {
       name: 'tie → whoever was assigned longest ago',
       operators: [
-        operator('a', { openSessions: { assigned: 1 }, lastAssignedAt: minutes(-10) }),
-        operator('b', { openSessions: { assigned: 1 }, lastAssignedAt: minutes(-30) }),
+        operator('a', { handling: held(1), lastAssignedAt: minutes(-10) }),
+        operator('b', { handling: held(1), lastAssignedAt: minutes(-30) }),
       ],
       expected: assign('b', 'evenly'),
     },
@@ -260,11 +277,19 @@ describe('evenly', () => {
     },
     {
       name: 'a lighter operator who passed is not chosen',
-      operators: [operator('a'), operator('b', { openSessions: { assigned: 3 } })],
+      operators: [operator('a'), operator('b', { handling: held(3) })],
       context: { passedBy: ['a'] },
       expected: assign('b', 'evenly'),
     },
   ]);
+
+  it('handling time follows the clock', () => {
+    const testClock = new FakeClock(NOW);
+    const busy = operator('a', { handling: [minutes(-10), minutes(-2)] });
+    expect(evenlyLoad(busy, testClock.now())).toEqual({ sessions: 2, handledMs: 12 * 60_000 });
+    testClock.advance(60_000);
+    expect(evenlyLoad(busy, testClock.now())).toEqual({ sessions: 2, handledMs: 14 * 60_000 });
+  });
 });
 
 describe('strictly', () => {
@@ -664,6 +689,19 @@ describe('planRedelegation (Q-6)', () => {
       now: NOW,
     });
     expect(assignedTo(plan)).toEqual({ s1: 'a', s2: 'wait' });
+  });
+
+  it("each planned assignment is evenly's load for the next: the lighter operator catches up, then they alternate", () => {
+    const plan = planRedelegation({
+      settings: settings(),
+      queue: ['a', 'b'],
+      // a holds two sessions on another line, assigned just now; b holds none.
+      operators: [operator('a', { handling: [NOW, NOW] }), operator('b')],
+      sessions: [waiting('s1', 4), waiting('s2', 3), waiting('s3', 2), waiting('s4', 1)],
+      strictCursor: null,
+      now: NOW,
+    });
+    expect(assignedTo(plan)).toEqual({ s1: 'b', s2: 'b', s3: 'a', s4: 'b' });
   });
 
   it('advances the strictly cursor and returns it', () => {

@@ -70,9 +70,14 @@ export interface OperatorState {
   /** False once the operator is dismissed or deactivated. */
   active: boolean;
   absences: readonly Absence[];
-  /** The operator's open sessions on this line, counted per status (missing status = 0). */
+  /** The operator's open sessions on this line, counted per status (missing status = 0): the limit (Q-5). */
   openSessions: Partial<Record<SessionStatus, number>>;
-  /** When the operator was last given a session on this line; null if never. */
+  /**
+   * When each session the operator holds now was assigned to them, on every line of the account:
+   * the load `evenly` weighs (Q-2), whatever the session's status and TYPE_MAX_CHAT.
+   */
+  handling: readonly Date[];
+  /** When the operator was last given a session on any line of the account; null if never. */
   lastAssignedAt: Date | null;
 }
 
@@ -159,6 +164,18 @@ interface Candidate {
 
 type Distributor = (candidates: readonly Candidate[], input: RoutingInput) => RoutingDecision;
 
+/**
+ * Q-2's load for `evenly`: every session the operator holds on the account, then how long they
+ * have been handling them (the sum of the time since each was assigned). Two different counts
+ * from the limit: an operator with four answered dialogs is busier than one with one new dialog,
+ * even where TYPE_MAX_CHAT lets answered dialogs not count toward MAX_CHAT.
+ */
+export function evenlyLoad(operator: OperatorState, now: Date): { sessions: number; handledMs: number } {
+  let handledMs = 0;
+  for (const assignedAt of operator.handling) handledMs += Math.max(0, now.getTime() - assignedAt.getTime());
+  return { sessions: operator.handling.length, handledMs };
+}
+
 /** Oldest last assignment first; never assigned counts as oldest of all. */
 function lastAssignedOrder(a: OperatorState, b: OperatorState): number {
   const at = (operator: OperatorState) => operator.lastAssignedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
@@ -166,14 +183,19 @@ function lastAssignedOrder(a: OperatorState, b: OperatorState): number {
 }
 
 const DISTRIBUTORS: Record<QueueType, Distributor> = {
-  // Least loaded (sessions counted toward the limit; Q-2's "how long they have been handled" is
-  // approximated by the tie-break); on a tie, whoever has waited longest since their last
-  // assignment; then queue order.
-  evenly: (candidates, { settings }) => {
-    const load = (candidate: Candidate) => operatorLoad(candidate.operator, settings.typeMaxChat);
-    const [chosen] = [...candidates].sort(
-      (a, b) => load(a) - load(b) || lastAssignedOrder(a.operator, b.operator) || a.position - b.position,
-    );
+  // Least loaded (`evenlyLoad`: fewest sessions held, then least time handling them); on a tie,
+  // whoever has waited longest since their last assignment on the account; then queue order.
+  evenly: (candidates, { now }) => {
+    const loads = new Map(candidates.map((c) => [c.operator.userId, evenlyLoad(c.operator, now)]));
+    const [chosen] = [...candidates].sort((a, b) => {
+      const [loadA, loadB] = [loads.get(a.operator.userId)!, loads.get(b.operator.userId)!];
+      return (
+        loadA.sessions - loadB.sessions ||
+        loadA.handledMs - loadB.handledMs ||
+        lastAssignedOrder(a.operator, b.operator) ||
+        a.position - b.position
+      );
+    });
     return { kind: 'assign', operatorId: chosen!.operator.userId, reason: 'evenly' };
   },
   // Round-robin in queue order, starting after the last strictly-assigned operator, whatever the
@@ -249,7 +271,7 @@ export function planRedelegation(input: RedelegationInput): RedelegationPlan {
   const operators = new Map(
     input.operators.map((operator) => [
       operator.userId,
-      { ...operator, openSessions: { ...operator.openSessions } },
+      { ...operator, openSessions: { ...operator.openSessions }, handling: [...operator.handling] },
     ]),
   );
   const sessions = [...input.sessions].sort((a, b) => a.queuedAt.getTime() - b.queuedAt.getTime());
@@ -269,6 +291,7 @@ export function planRedelegation(input: RedelegationInput): RedelegationPlan {
 
     const operator = operators.get(decision.operatorId)!;
     operator.openSessions.assigned = (operator.openSessions.assigned ?? 0) + 1;
+    operator.handling = [...operator.handling, now];
     operator.lastAssignedAt = now;
     if (decision.reason === 'strictly') strictCursor = decision.operatorId;
   }

@@ -1,5 +1,6 @@
 import type { LineSettings } from '@openlines/contract';
 import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { AppContext } from '../context';
 import {
   type AssignReason,
@@ -10,7 +11,7 @@ import {
   type RoutingDecision,
   type RoutingSettings,
 } from '../core/routing';
-import { type SessionStatus, transition } from '../core/session-machine';
+import { CLOSED_STATUSES, OPERATOR_STATUSES, type SessionStatus, transition } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
 import { lineOpenNow } from './automation/schedule';
 import { touchDialog } from './dialog-events';
@@ -54,7 +55,13 @@ export async function lineQueue(tx: Tx, line: LineRow): Promise<string[]> {
   return expandQueue(line.settings.queue.members, members);
 }
 
-/** Presence, absences and open sessions on this line of the given operators, read in the caller's transaction. */
+/**
+ * What routing needs of the given operators, in one statement of the caller's transaction:
+ * presence, absences still to end, the sessions they hold now (per status on this line for the
+ * limit, with their assignment times on every line for `evenly`'s load) and their last assignment
+ * on the account. Each part is found by an index: sessions_operator_open for held sessions,
+ * sessions_operator_assigned for the last assignment, so the cost does not grow with history.
+ */
 export async function loadOperatorStates(
   tx: Tx,
   line: LineRow,
@@ -63,46 +70,53 @@ export async function loadOperatorStates(
 ): Promise<OperatorState[]> {
   const ids = [...new Set(userIds)];
   if (ids.length === 0) return [];
-  const users = await tx
-    .selectFrom('users')
-    .select(['id', 'presence', 'active'])
-    .where('account_id', '=', line.account_id)
-    .where('id', 'in', ids)
+  const rows = await tx
+    .selectFrom('users as u')
+    .select((eb) => [
+      'u.id',
+      'u.presence',
+      'u.active',
+      jsonArrayFrom(
+        eb
+          .selectFrom('absences as a')
+          .select(['a.starts_at', 'a.ends_at'])
+          .whereRef('a.user_id', '=', 'u.id')
+          .where('a.ends_at', '>', now),
+      ).as('absences'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('sessions as s')
+          .select(['s.line_id', 's.status', 's.assigned_at'])
+          .whereRef('s.operator_id', '=', 'u.id')
+          .where('s.status', 'not in', CLOSED_STATUSES)
+          .where('s.status', 'in', OPERATOR_STATUSES),
+      ).as('held'),
+      eb
+        .selectFrom('sessions as s')
+        .select((inner) => inner.fn.max('s.assigned_at').as('last'))
+        .whereRef('s.operator_id', '=', 'u.id')
+        .as('last_assigned_at'),
+    ])
+    .where('u.account_id', '=', line.account_id)
+    .where('u.id', 'in', ids)
     .execute();
-  const absences = await tx
-    .selectFrom('absences')
-    .select(['user_id', 'starts_at', 'ends_at'])
-    .where('user_id', 'in', ids)
-    .where('ends_at', '>', now)
-    .execute();
-  const open = await tx
-    .selectFrom('sessions')
-    .select(['operator_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('line_id', '=', line.id)
-    .where('operator_id', 'in', ids)
-    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
-    .groupBy(['operator_id', 'status'])
-    .execute();
-  const last = await tx
-    .selectFrom('sessions')
-    .select(['operator_id', (eb) => eb.fn.max('assigned_at').as('last')])
-    .where('line_id', '=', line.id)
-    .where('operator_id', 'in', ids)
-    .groupBy('operator_id')
-    .execute();
-  return users.map((user) => {
+  return rows.map((row) => {
     const openSessions: Partial<Record<SessionStatus, number>> = {};
-    for (const row of open) if (row.operator_id === user.id) openSessions[row.status] = Number(row.count);
-    const lastAssigned = last.find((row) => row.operator_id === user.id)?.last ?? null;
+    const handling: Date[] = [];
+    for (const session of row.held) {
+      if (session.line_id === line.id) openSessions[session.status] = (openSessions[session.status] ?? 0) + 1;
+      // A held session always has its assignment time; the fallback keeps a damaged row from
+      // counting as handled since 1970.
+      handling.push(session.assigned_at ? new Date(session.assigned_at) : now);
+    }
     return {
-      userId: user.id,
-      presence: user.presence,
-      active: user.active,
-      absences: absences
-        .filter((a) => a.user_id === user.id)
-        .map((a) => ({ from: a.starts_at, to: a.ends_at })),
+      userId: row.id,
+      presence: row.presence,
+      active: row.active,
+      absences: row.absences.map((a) => ({ from: new Date(a.starts_at), to: new Date(a.ends_at) })),
       openSessions,
-      lastAssignedAt: lastAssigned ? new Date(lastAssigned) : null,
+      handling,
+      lastAssignedAt: row.last_assigned_at ? new Date(row.last_assigned_at) : null,
     };
   });
 }

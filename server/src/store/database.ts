@@ -12,6 +12,7 @@ import * as channelState from './migrations/0005-channel-state';
 import * as widget from './migrations/0006-widget';
 import * as automation from './migrations/0007-automation';
 import * as historyIndexes from './migrations/0008-history-indexes';
+import * as routingIndexes from './migrations/0009-routing-indexes';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-widget': widget,
   '0007-automation': automation,
   '0008-history-indexes': historyIndexes,
+  '0009-routing-indexes': routingIndexes,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
