@@ -16,7 +16,7 @@ import type { ChannelRow, MessageRow } from '../store/schema';
  * them (services/outbox.enqueueOutbound) and delivered from here, after commit, by every server
  * process.
  *
- *   1. claim: a short transaction takes due rows `FOR UPDATE SKIP LOCKED` (so two processes never
+ *   1. claim: one statement takes due rows `FOR UPDATE SKIP LOCKED` (so two processes never
  *      take the same row), counts the attempt and pushes `next_attempt_at` forward as a lease: a
  *      process that dies mid-send leaves the row to be retried when the lease ends;
  *   2. send, outside any transaction (PGlite is one connection; nothing waits on the network while
@@ -187,52 +187,53 @@ export class OutboxWorker {
     return report;
   }
 
+  /**
+   * One statement takes the due rows and starts their lease (`FOR UPDATE SKIP LOCKED` in a CTE,
+   * evaluated once: two processes never take the same row); what they carry is read after it, outside
+   * any transaction, since nobody else touches a leased row. An idle poll costs that one statement.
+   */
   async #claim(): Promise<Claimed[]> {
     const now = this.ctx.clock.now();
     const leaseUntil = new Date(now.getTime() + this.#leaseMs);
-    return this.ctx.store.db.transaction().execute(async (tx) => {
-      const due = await tx
-        .selectFrom('outbox')
-        .select('id')
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(this.#batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (due.length === 0) return [];
-      const rows = await tx
-        .updateTable('outbox')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: leaseUntil }))
-        .where(
-          'id',
-          'in',
-          due.map((r) => r.id),
-        )
-        .returningAll()
-        .execute();
-      const messageIds = rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
-      const channelIds = [...new Set(rows.map((r) => r.channel_id))];
-      const messages =
-        messageIds.length > 0
-          ? await tx.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute()
-          : [];
-      const channels = await tx.selectFrom('channels').selectAll().where('id', 'in', channelIds).execute();
-      const messageById = new Map(messages.map((m) => [m.id, m]));
-      const channelById = new Map(channels.map((c) => [c.id, c]));
-      return rows
-        .sort((a, b) => a.id - b.id)
-        .map((row) => ({
-          id: row.id,
-          accountId: row.account_id,
-          attempts: row.attempts,
-          payload: row.payload as OutboxPayload,
-          message: row.message_id ? (messageById.get(row.message_id) ?? null) : null,
-          channel: channelById.get(row.channel_id) ?? null,
-        }));
-    });
+    const { db } = this.ctx.store;
+    const rows = await db
+      .with('due', (qb) =>
+        qb
+          .selectFrom('outbox')
+          .select('id')
+          .where('state', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(this.#batchSize)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .updateTable('outbox')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: leaseUntil }))
+      .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
+      .returningAll()
+      .execute();
+    if (rows.length === 0) return [];
+    const messageIds = rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
+    const channelIds = [...new Set(rows.map((r) => r.channel_id))];
+    const messages =
+      messageIds.length > 0
+        ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute()
+        : [];
+    const channels = await db.selectFrom('channels').selectAll().where('id', 'in', channelIds).execute();
+    const messageById = new Map(messages.map((m) => [m.id, m]));
+    const channelById = new Map(channels.map((c) => [c.id, c]));
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((row) => ({
+        id: row.id,
+        accountId: row.account_id,
+        attempts: row.attempts,
+        payload: row.payload as OutboxPayload,
+        message: row.message_id ? (messageById.get(row.message_id) ?? null) : null,
+        channel: channelById.get(row.channel_id) ?? null,
+      }));
   }
 
   /** Decides whether the row may be sent at all, then sends it. Never throws. */
@@ -310,20 +311,24 @@ export class OutboxWorker {
   }
 
   async #record(item: Claimed, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'retry') {
+      // One row, one statement: no transaction needed.
+      const delay = retryDelayMs(item.attempts, this.#random, outcome.error.retryAfterMs, OUTBOX_BACKOFF);
+      await this.ctx.store.db
+        .updateTable('outbox')
+        .set({
+          next_attempt_at: new Date(this.ctx.clock.now().getTime() + delay),
+          last_error: outcome.error.message,
+        })
+        .where('id', '=', item.id)
+        .where('state', '=', 'pending')
+        .where('attempts', '=', item.attempts)
+        .execute();
+      return;
+    }
     await runInTransaction(this.ctx, async (uow) => {
       const now = this.ctx.clock.now();
       const { tx } = uow;
-      if (outcome.kind === 'retry') {
-        const delay = retryDelayMs(item.attempts, this.#random, outcome.error.retryAfterMs, OUTBOX_BACKOFF);
-        await tx
-          .updateTable('outbox')
-          .set({ next_attempt_at: new Date(now.getTime() + delay), last_error: outcome.error.message })
-          .where('id', '=', item.id)
-          .where('state', '=', 'pending')
-          .where('attempts', '=', item.attempts)
-          .execute();
-        return;
-      }
       let outbox = tx
         .updateTable('outbox')
         .set({
