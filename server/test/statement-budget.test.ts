@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSqlCounter, sqlStatements } from '../../bench/sql-counter';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
@@ -155,5 +157,42 @@ describe('statements per message', () => {
     const after = await world.admin.dialogs.get(dialog.id);
     expect(after.session?.status).toBe('answered');
     expect(after.session?.firstAnswerAt).not.toBeNull();
+  });
+
+  it('delivering an operator message to a channel over the outbox costs at most 10 statements, claim to event', async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      await world.admin.channels.update(world.channelId, {
+        settings: { webhookUrl: `http://127.0.0.1:${port}/hook` },
+      });
+      const first = await world.clientSays('budget-outbox', 'Hello');
+      // What earlier tests queued (welcome texts) goes first, so the measured round carries one row.
+      while ((await world.server.workers.outbox.runOnce()).claimed > 0) {}
+      const dialog = await world.admin.dialogs.get(first.dialogId);
+      const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+      const answer = await holder.ws.dialogs.send(first.dialogId, { text: 'Delivered?' });
+      expect(answer.deliveryState).toBe('pending');
+      const delivery = await statementsOf(() => world.server.workers.outbox.runOnce());
+      expect(delivery).toBeLessThanOrEqual(10);
+      expect(received.some((body) => body.includes('Delivered?'))).toBe(true);
+      const stored = (await world.admin.dialogs.messages(first.dialogId)).find((m) => m.id === answer.id);
+      expect(stored?.deliveryState).toBe('sent');
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });

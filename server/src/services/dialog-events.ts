@@ -1,4 +1,5 @@
 import type { Dialog, DialogActivity, Message } from '@openlines/contract';
+import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import type { Database } from '../store/database';
 import { presentDialogs } from './dialogs';
@@ -43,6 +44,87 @@ function queueMembersReader(tx: Reader): QueueMembers {
   };
 }
 
+/** What deciding a dialog's audience needs: a presented Dialog has it, and so does `loadAudienceFacts`. */
+export interface AudienceFacts {
+  lineId: string;
+  pinnedOperatorId: string | null;
+  session: Pick<
+    NonNullable<Dialog['session']>,
+    'lineId' | 'status' | 'operatorId' | 'offeredTo' | 'participantIds'
+  > | null;
+}
+
+/**
+ * A round that only carries message events (a delivery state changed, say) needs the dialogs'
+ * audiences, not their presentation: one statement for all of them, with whether each line is active.
+ */
+async function loadAudienceFacts(
+  tx: Reader,
+  dialogIds: string[],
+): Promise<Map<string, AudienceFacts & { lineActive: boolean }>> {
+  const rows = await tx
+    .selectFrom('dialogs as d')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('sessions')
+          .select([
+            'sessions.id',
+            'sessions.line_id',
+            'sessions.status',
+            'sessions.operator_id',
+            'sessions.offered_to',
+          ])
+          .whereRef('sessions.dialog_id', '=', 'd.id')
+          .orderBy('sessions.created_at', 'desc')
+          .orderBy('sessions.seq', 'desc')
+          .limit(1)
+          .as('s'),
+      (join) => join.onTrue(),
+    )
+    .leftJoin('lines as l', (join) =>
+      join.on((eb) => eb('l.id', '=', eb.fn.coalesce('s.line_id', 'd.line_id'))),
+    )
+    .select((eb) => [
+      'd.id',
+      'd.line_id',
+      'd.pinned_operator_id',
+      's.id as session_id',
+      's.line_id as session_line_id',
+      's.status',
+      's.operator_id',
+      's.offered_to',
+      'l.active as line_active',
+      eb
+        .selectFrom('session_participants as p')
+        .select(sql<string[]>`coalesce(json_agg(p.user_id order by p.joined_at), '[]')`.as('ids'))
+        .whereRef('p.session_id', '=', 's.id')
+        .as('participant_ids'),
+    ])
+    .where('d.id', 'in', dialogIds)
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        lineId: row.line_id,
+        pinnedOperatorId: row.pinned_operator_id,
+        lineActive: row.line_active === true,
+        session:
+          row.session_id && row.session_line_id && row.status
+            ? {
+                lineId: row.session_line_id,
+                status: row.status,
+                operatorId: row.operator_id,
+                offeredTo: row.offered_to ?? [],
+                participantIds: row.participant_ids ?? [],
+              }
+            : null,
+      },
+    ]),
+  );
+}
+
 /**
  * The users a dialog's events go to by name, the same people who may read it (visibleTo): the
  * session's operator, colleagues consulting on it, those it is offered to, the pinned operator,
@@ -51,7 +133,7 @@ function queueMembersReader(tx: Reader): QueueMembers {
  */
 export async function dialogRecipients(
   tx: Reader,
-  dialog: Dialog,
+  dialog: AudienceFacts,
   leftQueue = false,
   queueMembers: QueueMembers = queueMembersReader(tx),
 ): Promise<string[]> {
@@ -118,15 +200,36 @@ async function emitDialogEvents(
   uow: UnitOfWork,
   round: [string, PendingDialogEvents][],
 ): Promise<void> {
-  const rows = await uow.tx
-    .selectFrom('dialogs')
-    .selectAll()
-    .where(
-      'id',
-      'in',
-      round.map(([id]) => id),
-    )
-    .execute();
+  const ids = round.map(([id]) => id);
+  const queueMembers = queueMembersReader(uow.tx);
+  const emitFor = async (
+    pending: PendingDialogEvents,
+    dialogId: string,
+    facts: AudienceFacts,
+    lineActive: boolean,
+    dialog: Dialog | null,
+  ) => {
+    const lineId = facts.session?.lineId ?? facts.lineId;
+    // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
+    // client's own sockets (the visitor gateway follows dialogId).
+    const users = lineActive ? await dialogRecipients(uow.tx, facts, pending.leftQueue, queueMembers) : [];
+    const audience = lineActive ? { users, lineId } : { users: [] };
+    for (const { type, message } of pending.messages) {
+      uow.events.emit(pending.accountId, type, { message, lineId }, { ...audience, dialogId });
+    }
+    if (dialog && pending.changed) uow.events.emit(pending.accountId, 'dialog.updated', { dialog }, audience);
+  };
+
+  if (!round.some(([, pending]) => pending.changed)) {
+    const facts = await loadAudienceFacts(uow.tx, ids);
+    for (const [dialogId, pending] of round) {
+      const fact = facts.get(dialogId);
+      if (fact) await emitFor(pending, dialogId, fact, fact.lineActive, null);
+    }
+    return;
+  }
+
+  const rows = await uow.tx.selectFrom('dialogs').selectAll().where('id', 'in', ids).execute();
   const dialogs = new Map(
     (await presentDialogs(uow.tx, rows, ctx.clock.now())).map((dialog) => [dialog.id, dialog]),
   );
@@ -143,20 +246,10 @@ async function emitDialogEvents(
             .execute()
         ).map((line) => line.id),
   );
-  const queueMembers = queueMembersReader(uow.tx);
   for (const [dialogId, pending] of round) {
     const dialog = dialogs.get(dialogId);
     if (!dialog) continue;
-    const lineId = dialog.session?.lineId ?? dialog.lineId;
-    // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
-    // client's own sockets (the visitor gateway follows dialogId).
-    const shown = active.has(lineId);
-    const users = shown ? await dialogRecipients(uow.tx, dialog, pending.leftQueue, queueMembers) : [];
-    const audience = shown ? { users, lineId } : { users: [] };
-    for (const { type, message } of pending.messages) {
-      uow.events.emit(pending.accountId, type, { message, lineId }, { ...audience, dialogId });
-    }
-    if (pending.changed) uow.events.emit(pending.accountId, 'dialog.updated', { dialog }, audience);
+    await emitFor(pending, dialogId, dialog, active.has(dialog.session?.lineId ?? dialog.lineId), dialog);
   }
 }
 
