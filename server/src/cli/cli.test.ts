@@ -57,6 +57,17 @@ function cliWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<Cli
   });
 }
 
+/**
+ * The same command in this process: for refusals and re-runs, once a real process has shown that
+ * the command works from the command line (each process costs seconds to start).
+ */
+async function cliInProcess(...args: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, cliEnv());
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
+}
+
 function startServer(): Promise<TestServer> {
   return createTestServer({ dataDir, databaseUrl });
 }
@@ -159,13 +170,13 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Applied \d+ migrations? to the /);
     expect(first.stdout).toMatch(/^ {2}0001-foundation$/m);
-    const second = await cli('migrate');
+    const second = await cliInProcess('migrate');
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date; no migration to apply/);
   });
 
   it('create-user needs an account, which the first server start creates', async () => {
-    const result = await cli('create-user', '--email', 'early@example.com', '--name', 'Early');
+    const result = await cliInProcess('create-user', '--email', 'early@example.com', '--name', 'Early');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no account .* Start the server once/);
   });
@@ -209,7 +220,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     const supervisorPassword = lineAfter(supervisor.stdout, 'Password (shown only once):');
     expect(supervisorPassword).toMatch(/^\S{20}$/);
 
-    const duplicate = await cli('create-user', '--email', 'sue@example.com', '--name', 'Sue again');
+    const duplicate = await cliInProcess('create-user', '--email', 'sue@example.com', '--name', 'Sue again');
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/already exists/);
 
@@ -229,7 +240,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     expect(operator.stdout).not.toMatch(/Password/);
     expect(operator.stdout).not.toContain('olga-chosen-password');
 
-    const otherAccount = await cli(
+    const otherAccount = await cliInProcess(
       'create-user',
       '--email',
       'x@example.com',
@@ -247,7 +258,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     const newAdminPassword = lineAfter(reset.stdout, 'New password (shown only once):');
     expect(newAdminPassword).not.toBe(admin.password);
 
-    const unknown = await cli('reset-password', 'nobody@example.com');
+    const unknown = await cliInProcess('reset-password', 'nobody@example.com');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no user with the e-mail nobody@example.com/);
 
@@ -257,7 +268,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     const bearer = token.stdout.trim().split('\n').at(-1)!;
     expect(bearer).toMatch(/^olt_[A-Za-z0-9_-]{43}$/);
 
-    const noUser = await cli('create-token', '--email', 'nobody@example.com', '--name', 'x');
+    const noUser = await cliInProcess('create-token', '--email', 'nobody@example.com', '--name', 'x');
     expect(noUser.code).toBe(1);
 
     server = await startServer();
