@@ -7,15 +7,18 @@ import pg from 'pg';
 import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '../server/src/store/database';
 import { describeMachine } from './report';
-import { startServerThread } from './server-thread';
+import { type ServerThread, startServerThread } from './server-thread';
+import type { CapturedStatement } from './sql-counter';
 import { percentile } from './stats';
 
 // `npm run bench:large` (PostgreSQL): the paths people use every day, timed on a small account and
 // again once the account holds a year of history (BENCH_LARGE_DIALOGS dialogs, ten messages each,
 // default 100,000), so a query that grows with the history shows up as a ratio. Writes its
-// section of docs/benchmarks.md, with the plans of the list queries.
+// section of docs/benchmarks.md, and the plans of every statement of those requests to
+// docs/plans-large-account.md.
 
 const DOCS_FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const PLANS_FILE = fileURLToPath(new URL('../docs/plans-large-account.md', import.meta.url));
 const PASSWORD = 'bench password 1234';
 const OPERATORS = 10;
 const REPEAT = 30;
@@ -209,6 +212,87 @@ async function measure(world: World, tag: string): Promise<Timing[]> {
   return timings;
 }
 
+interface RequestPlans {
+  label: string;
+  statements: { sql: string; plan: string }[];
+}
+
+const CONTROL = /^\s*(begin|commit|rollback|savepoint|release|select pg_advisory|listen|unlisten|notify)\b/i;
+const WRITES = /\b(insert|update|delete)\b/i;
+
+/**
+ * The plans of exactly the statements one request sent, with its parameters, on the large account:
+ * reads with EXPLAIN ANALYZE (what PostgreSQL really did), writes with EXPLAIN (their plan, not
+ * run again), all in a transaction that is rolled back.
+ */
+async function plansOf(
+  server: ServerThread,
+  db: pg.Client,
+  label: string,
+  request: () => Promise<unknown>,
+): Promise<RequestPlans> {
+  await server.capture();
+  await request();
+  const sent: CapturedStatement[] = (await server.captured()).filter((s) => !CONTROL.test(s.text));
+  const statements: RequestPlans['statements'] = [];
+  await db.query('begin');
+  try {
+    for (const [index, statement] of sent.entries()) {
+      const explain = WRITES.test(statement.text)
+        ? 'explain (costs off)'
+        : 'explain (analyze, costs off, timing off, summary off)';
+      await db.query(`savepoint p${index}`);
+      try {
+        const { rows } = await db.query<{ 'QUERY PLAN': string }>(
+          `${explain} ${statement.text}`,
+          statement.values,
+        );
+        statements.push({ sql: statement.text, plan: rows.map((row) => row['QUERY PLAN']).join('\n') });
+        await db.query(`release savepoint p${index}`);
+      } catch (error) {
+        await db.query(`rollback to savepoint p${index}`);
+        statements.push({ sql: statement.text, plan: `(not explained: ${(error as Error).message})` });
+      }
+    }
+  } finally {
+    await db.query('rollback');
+  }
+  return { label, statements };
+}
+
+function plansDocument(plans: RequestPlans[], data: string): string {
+  const jit = plans.flatMap((p) => p.statements.filter((s) => /\bJIT:/.test(s.plan)).map(() => p.label));
+  const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+  return [
+    '# Query plans on a large account',
+    '',
+    'Written by `npm run bench:large` (see [benchmarks](benchmarks.md)): every statement each request',
+    'below sent to PostgreSQL, with its own parameters, explained on the large account. Reads show',
+    '`EXPLAIN ANALYZE` (what ran), writes `EXPLAIN` (their plan; not run twice). Control statements',
+    '(BEGIN/COMMIT, advisory locks) are left out; a background worker polling in the same moment may',
+    'show up too.',
+    '',
+    `- **Data:** ${data}`,
+    `- **JIT:** ${jit.length === 0 ? 'used by none of these plans' : `used in ${[...new Set(jit)].join(', ')}`}`,
+    '',
+    ...plans.flatMap((request) => [
+      `## ${request.label}`,
+      '',
+      ...request.statements.flatMap((statement, index) => [
+        `${index + 1}. \`${oneLine(statement.sql).slice(0, 240)}${oneLine(statement.sql).length > 240 ? ' …' : ''}\``,
+        '',
+        '   ```',
+        // Long parameter lists (the ids of a page) are cut: the plan's shape is what matters.
+        ...statement.plan
+          .split('\n')
+          .map((line) => `   ${line.length > 200 ? `${line.slice(0, 200)} …` : line}`),
+        '   ```',
+        '',
+      ]),
+    ]),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('bench:large runs on PostgreSQL: set DATABASE_URL');
@@ -239,11 +323,51 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`  ${JSON.stringify(counts)} in ${seedSeconds.toFixed(0)} s\nlarge account…\n`);
     const large = await measure(world, 'large');
+    process.stdout.write('plans…\n');
+    const plans: RequestPlans[] = [];
+    const firstPage = await world.admin.list({ view: 'all', limit: 50 });
+    plans.push(
+      await plansOf(server, db, 'follow-up message', () =>
+        world.sender.send({
+          externalId: 'plans-held-1',
+          user: { id: 'large-held', name: 'Held client' },
+          text: 'One more',
+        }),
+      ),
+      await plansOf(server, db, 'first message of a new client', () =>
+        world.sender.send({ externalId: 'plans-new', user: { id: 'plans-new', name: 'New' }, text: 'Hi' }),
+      ),
+    );
+    for (const view of ['all', 'mine', 'queue'] as const) {
+      plans.push(
+        await plansOf(server, db, `admin's list, ${view}`, () => world.admin.list({ view, limit: 50 })),
+      );
+      plans.push(
+        await plansOf(server, db, `operator's list, ${view}`, () => world.operator.list({ view, limit: 50 })),
+      );
+    }
+    if (firstPage.nextCursor) {
+      const cursor = firstPage.nextCursor;
+      plans.push(
+        await plansOf(server, db, "admin's list, all, second page", () =>
+          world.admin.list({ view: 'all', limit: 50, cursor }),
+        ),
+      );
+    }
+    plans.push(
+      await plansOf(server, db, "a dialog's history (newest 100 messages)", () =>
+        world.admin.messages(firstPage.items[0]!.id, { limit: 100 }),
+      ),
+    );
     const rows = large.map((l) => {
       const s = small.find((t) => t.label === l.label) ?? { p50: Number.NaN, p95: Number.NaN };
-      return `| ${l.label} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${l.p50.toFixed(1)} | ${l.p95.toFixed(1)} | ${Number.isNaN(s.p50) ? '—' : `${(l.p50 / s.p50).toFixed(2)}×`} |`;
+      const cell = (value: number) => (Number.isNaN(value) ? '— (one page only)' : value.toFixed(1));
+      return `| ${l.label} | ${cell(s.p50)} | ${cell(s.p95)} | ${l.p50.toFixed(1)} | ${l.p95.toFixed(1)} | ${Number.isNaN(s.p50) ? '—' : `${(l.p50 / s.p50).toFixed(2)}×`} |`;
     });
     const machine = describeMachine();
+    const dataLine = `${Object.entries(counts)
+      .map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`)
+      .join(', ')} (seeded in ${seedSeconds.toFixed(0)} s); ${OPERATORS} operators`;
     const section = [
       '<!-- bench:large -->',
       '## A large account (PostgreSQL)',
@@ -255,15 +379,13 @@ async function main(): Promise<void> {
       '',
       `- **Date:** ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
       `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}`,
-      `- **Data:** ${Object.entries(counts)
-        .map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`)
-        .join(
-          ', ',
-        )} (seeded in ${seedSeconds.toFixed(0)} s); ${OPERATORS} operators; each figure over ${REPEAT} sequential requests`,
+      `- **Data:** ${dataLine}; each figure over ${REPEAT} sequential requests`,
       '',
       '| Request | small p50 ms | small p95 ms | large p50 ms | large p95 ms | large / small (p50) |',
       '| --- | --- | --- | --- | --- | --- |',
       ...rows,
+      '',
+      'The plans of every statement these requests send, on the large account: [plans-large-account.md](plans-large-account.md).',
       '<!-- bench:large:end -->',
     ].join('\n');
     process.stdout.write(`\n${section}\n`);
@@ -274,6 +396,7 @@ async function main(): Promise<void> {
         DOCS_FILE,
         pattern.test(doc) ? doc.replace(pattern, section) : `${doc.trimEnd()}\n\n${section}\n`,
       );
+      await fs.writeFile(PLANS_FILE, `${plansDocument(plans, dataLine)}\n`);
     }
   } finally {
     await db.end();

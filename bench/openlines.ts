@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { OpenlinesClient, type Realtime } from '@openlines/sdk';
 import { WebSocket } from 'ws';
-import { ApiChannelSender, ChannelsApi, LinesApi } from '../sdk/src/api/conversations';
+import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
+import { TestVisitor } from '../server/test/widget-visitor';
 import { DeliveryTracker } from './delivery';
 import { BackendSampler, type BackendStates } from './pg-sampler';
 import { type ServerThread, startServerThread } from './server-thread';
-import { drive, type PhaseResult, type Sample, warmUp } from './stats';
+import { drive, driveAtRate, type PhaseResult, type RatePhaseResult, type Sample, warmUp } from './stats';
 
 export interface OpenlinesOptions {
   /** An isolated PostgreSQL database, or null for PGlite in memory. */
@@ -22,7 +23,25 @@ export interface OpenlinesOptions {
   maxMs: number;
   /** How long one message may take to reach its operator before it counts as failed. */
   deliveryTimeoutMs: number;
+  /** Messages per second of each fixed-rate (open-loop) phase, run after the closed loop. */
+  rates: number[];
+  rateSeconds: number;
+  /** Messages of each kind sent one at a time to count its statements. */
+  kindSamples: number;
   log(line: string): void;
+}
+
+/** Statements per message of one kind, sent one at a time (no group commit to share them). */
+export interface KindStatements {
+  kind: string;
+  messages: number;
+  statementsPerMessage: number;
+}
+
+/** What the server sends while nothing happens: its background workers' polling. */
+export interface IdleStatements {
+  seconds: number;
+  statementsPerSecond: number;
 }
 
 export interface OpenlinesResult {
@@ -36,12 +55,19 @@ export interface OpenlinesResult {
   webhookDeliveries: number;
   /** PostgreSQL only: what the server's connections were doing during the measured phase. */
   backends: BackendStates | null;
+  kinds: KindStatements[];
+  idle: IdleStatements;
+  fixedRate: RatePhaseResult[];
 }
 
 const PASSWORD = 'bench password 1234';
 
 /** A loopback receiver for the API channel's webhook (the welcome message of each new dialog). */
-async function startWebhookSink(): Promise<{ url: string; received(): number; close(): Promise<void> }> {
+export async function startWebhookSink(): Promise<{
+  url: string;
+  received(): number;
+  close(): Promise<void>;
+}> {
   let received = 0;
   const server = http.createServer((request, response) => {
     request.resume();
@@ -88,6 +114,7 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
     const roleId = (await admin.roles.list()).find((role) => role.builtIn === 'operator')?.id;
     if (!roleId) throw new Error('no built-in operator role');
     const operatorIds: string[] = [];
+    const operatorDialogs = new Map<string, DialogsApi>();
     for (let i = 0; i < options.operators; i++) {
       const email = `bench-operator-${i}@example.test`;
       const user = await admin.users.create({ email, name: `Operator ${i}`, password: PASSWORD, roleId });
@@ -107,6 +134,7 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       await realtime.once('open');
       await client.auth.setPresence('online');
       operatorIds.push(user.id);
+      operatorDialogs.set(user.id, new DialogsApi(client.transport));
     }
 
     const line = await new LinesApi(admin.transport).create({
@@ -135,17 +163,17 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
 
     const dialogs = new Set<string>();
     const send =
-      (prefix: string, clients: number, record: boolean) =>
-      async (index: number): Promise<Sample> => {
+      (prefix: string, clients: number, record: boolean, idPrefix = prefix) =>
+      async (index: number, dueAt?: number): Promise<Sample> => {
         const clientId = `${prefix}-client-${index % clients}`;
         const started = performance.now();
         const result = await sender.send({
-          externalId: `${prefix}-${index}`,
+          externalId: `${idPrefix}-${index}`,
           user: { id: clientId, name: `Client ${index % clients}` },
           text: `Hello, message ${index}`,
         });
         const httpMs = performance.now() - started;
-        if (result.duplicate) throw new Error(`message ${prefix}-${index} was stored twice`);
+        if (result.duplicate) throw new Error(`message ${idPrefix}-${index} was stored twice`);
         if (record) dialogs.add(result.dialogId);
         const arrived = await tracker.arrivalAtHolder(
           result.messageId,
@@ -154,7 +182,7 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
         );
         const group =
           index < clients ? 'first message (new session, routed)' : 'next messages (open session)';
-        return { ok: true, latencyMs: arrived - started, httpMs, group };
+        return { ok: true, latencyMs: arrived - (dueAt ?? started), httpMs, group };
       };
 
     await warmUp(options.warmUpMessages, options.concurrency, send('warm', 20, false));
@@ -172,6 +200,31 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
     const backends = sampler ? await sampler.stop() : null;
     const framesPerMessage = (tracker.framesReceived - framesBefore) / Math.max(1, phase.ok);
 
+    options.log('  statements per message, by kind, one message at a time…');
+    const kinds = await statementsByKind({
+      server,
+      samples: options.kindSamples,
+      held: send('m', options.clients, false, 'kind-held'),
+      first: send('kind-first', Number.MAX_SAFE_INTEGER, false),
+      operatorToWidget: () =>
+        operatorMessagesToWidget(server!, admin, line.id, operatorDialogs, options.kindSamples),
+    });
+    const idle = await idleStatements(server, 5);
+    const fixedRate: RatePhaseResult[] = [];
+    for (const rate of options.rates) {
+      options.log(`  fixed rate: ${rate} msgs/s for ${options.rateSeconds} s (open loop)…`);
+      // Held-dialog messages of the measured clients, with ids of their own.
+      fixedRate.push(
+        await driveAtRate(
+          `Openlines at ${rate} msgs/s`,
+          rate,
+          options.rateSeconds,
+          send('m', options.clients, false, `rate-${rate}`),
+          server,
+        ),
+      );
+    }
+
     const perOperator = new Map(operatorIds.map((id) => [id, 0]));
     for (const dialogId of dialogs) {
       const holder = tracker.holderOf(dialogId);
@@ -184,6 +237,9 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       framesPerMessage,
       webhookDeliveries: sink.received(),
       backends,
+      kinds,
+      idle,
+      fixedRate,
     };
   } finally {
     tracker.abort('the bench is shutting down');
@@ -191,4 +247,93 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
     await server?.stop();
     await sink.close();
   }
+}
+
+/** Statements per second over `seconds` with no message in flight, after the work before has settled. */
+async function idleStatements(server: ServerThread, seconds: number): Promise<IdleStatements> {
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const before = await server.statements();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return { seconds, statementsPerSecond: ((await server.statements()) - before) / seconds };
+}
+
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 300));
+
+/**
+ * Each kind sent one at a time, waited for to the operator's socket, then 300 ms for the work that
+ * follows a commit (the outbox, timers); the statements of the background workers in that window
+ * are counted too, so these are upper bounds.
+ */
+async function statementsByKind(probe: {
+  server: ServerThread;
+  samples: number;
+  held: (index: number) => Promise<Sample>;
+  first: (index: number) => Promise<Sample>;
+  operatorToWidget: () => Promise<{ send(index: number): Promise<void> }>;
+}): Promise<KindStatements[]> {
+  const { server, samples } = probe;
+  const measure = async (
+    kind: string,
+    one: (index: number) => Promise<Sample | undefined>,
+  ): Promise<KindStatements> => {
+    await settle();
+    const before = await server.statements();
+    for (let index = 0; index < samples; index++) {
+      const result = await one(index);
+      if (result && !result.ok) throw new Error(`${kind}: ${result.error}`);
+    }
+    await settle();
+    return {
+      kind,
+      messages: samples,
+      statementsPerMessage: ((await server.statements()) - before) / samples,
+    };
+  };
+  const widget = await probe.operatorToWidget();
+  return [
+    await measure('client message in a dialog an operator holds', probe.held),
+    await measure("new client's first message (session opened, routed, welcome)", probe.first),
+    await measure('operator message to a widget visitor', async (index) => {
+      await widget.send(index);
+      return undefined;
+    }),
+  ];
+}
+
+/** A widget visitor with a dialog held by an operator, and a way to have that operator answer. */
+async function operatorMessagesToWidget(
+  server: ServerThread,
+  admin: OpenlinesClient,
+  lineId: string,
+  operators: Map<string, DialogsApi>,
+  samples: number,
+): Promise<{ send(index: number): Promise<void> }> {
+  const { channel } = await new ChannelsApi(admin.transport).create({
+    kind: 'widget',
+    name: 'Bench site',
+    lineId,
+    settings: { allowedDomains: ['shop.example.test'] },
+  });
+  const visitor = new TestVisitor(
+    server.url,
+    String(channel.settings.publicKey),
+    'https://shop.example.test',
+  );
+  const started = await visitor.start();
+  if (started.status !== 200 && started.status !== 201)
+    throw new Error(`widget session: HTTP ${started.status}`);
+  const said = await visitor.send('Is this in stock?');
+  if (said.status >= 300) throw new Error(`widget message: HTTP ${said.status}`);
+  const { items } = await new DialogsApi(admin.transport).list({ channelId: channel.id, view: 'all' });
+  const holderId = items[0]?.session?.operatorId;
+  const holder = holderId ? operators.get(holderId) : undefined;
+  if (!items[0] || !holder) throw new Error('the widget dialog was not assigned to a bench operator');
+  const dialogId = items[0].id;
+  return {
+    async send(index) {
+      const message = await holder.send(dialogId, { text: `Answer ${index} of ${samples}` });
+      if (message.deliveryState !== 'sent')
+        throw new Error(`operator message ${index} is ${message.deliveryState}`);
+    },
+  };
 }

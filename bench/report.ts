@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { OpenlinesResult } from './openlines';
-import type { PhaseResult } from './stats';
+import type { RoutingScenarioResult } from './routing-scenario';
+import type { PhaseResult, RatePhaseResult } from './stats';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -27,10 +28,13 @@ export interface RunReport {
     operators: number;
     warmUp: number;
     maxSeconds: number;
+    kindSamples: number;
   };
   /** The baseline measured before and after the Openlines run. */
   baselines: PhaseResult[];
   openlines: OpenlinesResult;
+  /** The routing scenario, once per chat limit (none with BENCH_ROUTING=0). */
+  routing: RoutingScenarioResult[];
   durationMs: number;
   /** The machine's 1-minute load average when the run started and ended (other work skews results). */
   loadAverage: { start: number; end: number };
@@ -158,21 +162,101 @@ function notes(report: RunReport): string[] {
   return lines;
 }
 
-/** The table and ratios for the terminal. */
-export function formatConsole(report: RunReport): string {
-  const rows = [HEADER, rowOf(report.openlines.phase), ...report.baselines.map(rowOf)];
-  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+/** The engine issue's statement budgets per kind of message (BEGIN/COMMIT included). */
+const BUDGETS: Record<string, number> = {
+  'client message in a dialog an operator holds': 8,
+  "new client's first message (session opened, routed, welcome)": 20,
+  'operator message to a widget visitor': 8,
+};
+
+function kindRows(o: OpenlinesResult): string[][] {
+  return [
+    ['Kind of message (one at a time)', 'messages', 'SQL/msg', 'budget'],
+    ...o.kinds.map((k) => [
+      k.kind,
+      String(k.messages),
+      k.statementsPerMessage.toFixed(1),
+      BUDGETS[k.kind] === undefined ? '–' : `≤ ${BUDGETS[k.kind]}`,
+    ]),
+  ];
+}
+
+function rateRows(phases: RatePhaseResult[]): string[][] {
+  return [
+    [
+      'Fixed rate (open loop)',
+      'sent',
+      'done msgs/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'most in flight',
+      'SQL/msg',
+      'CPU ms/msg',
+      'server loop busy',
+      'failed',
+    ],
+    ...phases.map((phase) => [
+      `${phase.rate} msgs/s for ${phase.seconds} s`,
+      String(phase.sent),
+      rate(phase.achievedRate),
+      ms(phase.latency.p50),
+      ms(phase.latency.p99),
+      ms(phase.latency.max),
+      String(phase.maxInFlight),
+      phase.sqlPerMessage.toFixed(1),
+      phase.cpuMsPerMessage.toFixed(2),
+      percent(phase.serverLoopBusy),
+      String(phase.failed),
+    ]),
+  ];
+}
+
+function routingText(results: RoutingScenarioResult[]): string[] {
+  return results.flatMap((r) => [
+    `Routing: ${r.queued} sessions queued with nobody online (in ${(r.queueingMs / 1000).toFixed(1)} s), then ` +
+      `${r.operators} operators with a limit of ${r.limit} connected at once: ${r.assigned} of ${r.expected} ` +
+      `assigned in ${ms(r.capacityUsedMs)} ms (${rate(r.assignmentsPerSecond)} assignments/s, ` +
+      `${(r.statements / Math.max(1, r.assigned)).toFixed(1)} SQL statements per assignment)`,
+    `Routing, read back from the stored transitions: at most ${r.mostHeldByOne} sessions held by one operator; ` +
+      `${r.overLimitOperators} operators over the limit, ${r.doubleAssignedSessions} sessions given twice, ` +
+      `${r.inconsistentSessions} sessions held by someone other than the operator told`,
+  ]);
+}
+
+function idleText(o: OpenlinesResult): string {
+  return `Idle (no message for ${o.idle.seconds} s, background workers polling): ${o.idle.statementsPerSecond.toFixed(1)} SQL statements/s`;
+}
+
+function textTable(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) =>
     row
       .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
       .join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
+}
+
+function markdownTable(rows: string[][]): string {
+  return [rows[0]!, rows[0]!.map(() => '---'), ...rows.slice(1)]
+    .map((row) => `| ${row.join(' | ')} |`)
+    .join('\n');
+}
+
+/** The table and ratios for the terminal. */
+export function formatConsole(report: RunReport): string {
+  const o = report.openlines;
   return [
-    line(HEADER),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
+    ...textTable([HEADER, rowOf(o.phase), ...report.baselines.map(rowOf)]),
     '',
     ratiosText(report, (text) => text),
     ...notes(report),
+    '',
+    ...textTable(kindRows(o)),
+    idleText(o),
+    '',
+    ...(o.fixedRate.length > 0 ? [...textTable(rateRows(o.fixedRate)), ''] : []),
+    ...routingText(report.routing),
     `Load average (1 min): ${report.loadAverage.start.toFixed(1)} at start, ${report.loadAverage.end.toFixed(1)} at end, on ${report.machine.cores} cores`,
   ].join('\n');
 }
@@ -200,6 +284,24 @@ export function formatSection(report: RunReport): string {
     `${ratiosText(report, (text) => `**${text}**`)}.`,
     '',
     ...notes(report).map((text) => `- ${text}`),
+    '',
+    `Statements per message by kind, each sent ${p.kindSamples} times one at a time after the closed loop ` +
+      '(background workers in the same window counted too, so these are upper bounds):',
+    '',
+    markdownTable(kindRows(o)),
+    ...(o.fixedRate.length > 0
+      ? [
+          '',
+          'Fixed rate: held-dialog messages of the same clients sent at a fixed rate whatever the answers ' +
+            '(open loop); latency runs from when each message was due to its arrival on the holder’s socket:',
+          '',
+          markdownTable(rateRows(o.fixedRate)),
+        ]
+      : []),
+    '',
+    `- ${idleText(o)}`,
+    ...routingText(report.routing).map((text) => `- ${text}`),
+    '',
     `- Whole run ${(report.durationMs / 1000).toFixed(0)} s (Openlines set-up ${(o.setupMs / 1000).toFixed(1)} s)`,
   ].join('\n');
 }
@@ -216,6 +318,9 @@ npm run bench
 DATABASE_URL=postgres://root@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
 BENCH_MESSAGES=500 BENCH_CONCURRENCY=50 npm run bench   # also BENCH_CLIENTS, BENCH_OPERATORS
 BENCH_MAX_SECONDS=120 npm run bench                     # time limit per measured phase (default 60)
+BENCH_RATES=100,300 BENCH_RATE_SECONDS=30 npm run bench # fixed-rate phases (BENCH_RATES=0: none)
+BENCH_ROUTING=0 npm run bench                           # skip the routing scenario (also BENCH_ROUTING_QUEUED,
+                                                        # BENCH_ROUTING_OPERATORS, BENCH_ROUTING_LIMITS=5,20)
 BENCH_WRITE=0 npm run bench                             # print only, leave this file alone
 \`\`\`
 
@@ -234,6 +339,23 @@ BENCH_WRITE=0 npm run bench                             # print only, leave this
   stop at the POST's answer (the message is committed). A phase sends its message count, or stops
   starting new messages at its time limit (the **sent** column says so); the share of first
   messages, which cost more, is then higher.
+- **Statements by kind:** after the closed loop, each kind of message is sent
+  \`BENCH_KIND_SAMPLES\` times one at a time (so no group commit shares them) and the server's
+  statements are counted, BEGIN/COMMIT, the welcome's webhook delivery and background workers'
+  polls in the same window included: a client message in a dialog an operator holds, a new
+  client's first message (session opened, routed, welcome queued and delivered), an operator's
+  message to a widget visitor. The budgets are the engine issue's.
+- **Fixed rate:** held-dialog messages of the same clients at a fixed rate for a fixed time
+  (\`BENCH_RATES\`, \`BENCH_RATE_SECONDS\`), sent when due whatever the server answers (an open
+  loop). Latency runs from when each message was due, so a server that falls behind shows it as
+  latency instead of quietly sending less (coordinated omission).
+- **Routing:** a server of its own (a fresh database); \`BENCH_ROUTING_QUEUED\` clients write while
+  nobody is online, so their sessions wait in the queue; then \`BENCH_ROUTING_OPERATORS\` operators
+  with each chat limit of \`BENCH_ROUTING_LIMITS\` (\`evenly\`) open their WebSockets at once, which
+  makes them online. Timed from the first socket opening to the last assignment reaching its
+  operator; then every session's stored transitions are read back over the API and replayed: the
+  most sessions anyone held at once, anyone over the limit, any session given twice. The run
+  exits non-zero if any of those is not 0.
 - **Baseline:** a bare Fastify app in a worker thread, one POST route doing one INSERT per request
   into the same kind of database (a PGlite of its own in memory, or the same PostgreSQL database),
   through the same store layer (Kysely; a pg pool of the same size), driven by the same client with

@@ -1,5 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { CapturedStatement } from './sql-counter';
 
 /** What a bench server thread runs: the real Openlines server, or the bare baseline app. */
 export interface ServerSpec {
@@ -9,10 +10,12 @@ export interface ServerSpec {
   redisUrl: string | null;
 }
 
-export type ToServer = { type: 'statements' } | { type: 'stop' };
+export type ToServer = { type: 'statements' } | { type: 'capture' } | { type: 'captured' } | { type: 'stop' };
 export type FromServer =
   | { type: 'ready'; url: string; firstRun: { email: string; password: string } | null }
   | { type: 'statements'; count: number }
+  | { type: 'capture' }
+  | { type: 'captured'; statements: CapturedStatement[] }
   | { type: 'stopped' };
 
 export interface ServerThread {
@@ -20,6 +23,9 @@ export interface ServerThread {
   firstRun: { email: string; password: string } | null;
   /** SQL statements the server has sent so far (see sql-counter). */
   statements(): Promise<number>;
+  /** Records the statements (text and parameters) the server sends from now until `captured`. */
+  capture(): Promise<void>;
+  captured(): Promise<CapturedStatement[]>;
   /** The server thread's event loop utilisation, as `performance.eventLoopUtilization`. */
   eventLoopUtilization(previous?: EventLoopUtilization): EventLoopUtilization;
   stop(): Promise<void>;
@@ -88,6 +94,16 @@ export async function startServerThread(spec: ServerSpec): Promise<ServerThread>
       const answer = expect('statements', 10_000);
       send({ type: 'statements' });
       return (await answer).count;
+    },
+    async capture() {
+      const answer = expect('capture', 10_000);
+      send({ type: 'capture' });
+      await answer;
+    },
+    async captured() {
+      const answer = expect('captured', 10_000);
+      send({ type: 'captured' });
+      return (await answer).statements;
     },
     eventLoopUtilization: (previous) => worker.performance.eventLoopUtilization(previous),
     stop() {

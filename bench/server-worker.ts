@@ -4,7 +4,7 @@ import { loadConfig } from '../server/src/config';
 import { startServer } from '../server/src/server';
 import { startBaselineServer } from './baseline';
 import type { FromServer, ServerSpec, ToServer } from './server-thread';
-import { installSqlCounter, sqlStatements } from './sql-counter';
+import { installSqlCounter, sqlStatements, startCapture, takeCaptured } from './sql-counter';
 
 // The entry of a bench server thread (see server-thread.ts): starts the server it is asked for,
 // answers the main thread's questions, and closes the server when told to.
@@ -35,6 +35,10 @@ const server = await start(workerData as ServerSpec);
 const reply = (message: FromServer) => port.postMessage(message);
 port.on('message', (message: ToServer) => {
   if (message.type === 'statements') reply({ type: 'statements', count: sqlStatements() });
+  else if (message.type === 'capture') {
+    startCapture();
+    reply({ type: 'capture' });
+  } else if (message.type === 'captured') reply({ type: 'captured', statements: takeCaptured() });
   else if (message.type === 'stop') {
     void server
       .close()

@@ -8,6 +8,13 @@ import pg from 'pg';
  */
 let statements = 0;
 let installed = false;
+/** While capturing (bench:large's plans), the statements sent through pg, with their parameters. */
+let captured: CapturedStatement[] | null = null;
+
+export interface CapturedStatement {
+  text: string;
+  values: unknown[];
+}
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -16,6 +23,14 @@ function wrap(prototype: object, name: string): void {
   if (typeof original !== 'function') throw new Error(`sql-counter: no ${name} to wrap`);
   const counted: AnyMethod = function (this: unknown, ...args: unknown[]) {
     statements++;
+    if (captured) {
+      const [query, values] = args as [unknown, unknown];
+      const text = typeof query === 'string' ? query : (query as { text?: unknown } | null)?.text;
+      const params = Array.isArray(values)
+        ? values
+        : ((query as { values?: unknown[] } | null)?.values ?? []);
+      if (typeof text === 'string') captured.push({ text, values: params });
+    }
     return original.apply(this, args);
   };
   Reflect.set(prototype, name, counted);
@@ -31,4 +46,15 @@ export function installSqlCounter(): void {
 /** Statements counted so far (take differences around a phase). */
 export function sqlStatements(): number {
   return statements;
+}
+
+export function startCapture(): void {
+  captured = [];
+}
+
+/** The statements since `startCapture`, and capturing stops. */
+export function takeCaptured(): CapturedStatement[] {
+  const taken = captured ?? [];
+  captured = null;
+  return taken;
 }

@@ -148,3 +148,96 @@ export async function warmUp(
   const result = await drive('warm-up', count, concurrency, send, noServer, { minMs: 3000, maxMs: 15_000 });
   if (result.failed > 0) throw new Error(`warm-up failed: ${result.firstError}`);
 }
+
+export interface RatePhaseResult {
+  name: string;
+  /** Messages per second asked for, and for how long. */
+  rate: number;
+  seconds: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  firstError: string | null;
+  /** Completed messages over the wall time from the first scheduled send to the last completion. */
+  achievedRate: number;
+  /**
+   * From the time each message was due to be sent (not when the load generator got to it) to the
+   * end of the pipeline: a server that falls behind shows as latency, not as a lower send rate.
+   */
+  latency: Distribution;
+  /** Messages started and not yet completed, at most. */
+  maxInFlight: number;
+  sqlPerMessage: number;
+  cpuMsPerMessage: number;
+  serverLoopBusy: number;
+  clientLoopBusy: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An open loop (coordinated-omission safe): message i is due at start + i / rate whatever happened
+ * to the ones before it, and its latency counts from when it was due. `send` gets that due time.
+ */
+export async function driveAtRate(
+  name: string,
+  rate: number,
+  seconds: number,
+  send: (index: number, dueAt: number) => Promise<Sample>,
+  server: Pick<ServerThread, 'statements' | 'eventLoopUtilization'>,
+): Promise<RatePhaseResult> {
+  const count = Math.max(1, Math.round(rate * seconds));
+  const intervalMs = 1000 / rate;
+  const statements = await server.statements();
+  const serverLoop = server.eventLoopUtilization();
+  const clientLoop = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const pending: Promise<Sample>[] = [];
+  for (let index = 0; index < count; index++) {
+    const dueAt = started + index * intervalMs;
+    const wait = dueAt - performance.now();
+    if (wait >= 1) await sleep(wait);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    pending.push(
+      send(index, dueAt)
+        .catch(
+          (error: unknown): Sample => ({
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        )
+        .finally(() => {
+          inFlight--;
+        }),
+    );
+  }
+  const samples = await Promise.all(pending);
+  const elapsedMs = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpu);
+  const clientBusy = performance.eventLoopUtilization(clientLoop).utilization;
+  const serverBusy = server.eventLoopUtilization(serverLoop).utilization;
+  const statementsSent = (await server.statements()) - statements;
+  const good = samples.filter((s): s is Extract<Sample, { ok: true }> => s.ok);
+  const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
+  const completed = Math.max(1, good.length);
+  return {
+    name,
+    rate,
+    seconds,
+    sent: samples.length,
+    ok: good.length,
+    failed: bad.length,
+    firstError: bad[0]?.error ?? null,
+    achievedRate: good.length / (elapsedMs / 1000),
+    latency: distribution(good.map((s) => s.latencyMs)),
+    maxInFlight,
+    sqlPerMessage: statementsSent / completed,
+    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
+    serverLoopBusy: serverBusy,
+    clientLoopBusy: clientBusy,
+  };
+}
