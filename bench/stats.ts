@@ -60,6 +60,57 @@ export interface StopRule {
   minMs?: number;
 }
 
+type Server = Pick<ServerThread, 'statements' | 'eventLoopUtilization'>;
+type Good = Extract<Sample, { ok: true }>;
+
+/** A send that threw, as a failed sample. */
+function failedSample(error: unknown): Sample {
+  return { ok: false, error: error instanceof Error ? error.message : String(error) };
+}
+
+/** What every phase reports about itself, whatever drove it. */
+interface Measured {
+  samples: Sample[];
+  good: Good[];
+  bad: Extract<Sample, { ok: false }>[];
+  elapsedMs: number;
+  sqlPerMessage: number;
+  cpuMsPerMessage: number;
+  serverLoopBusy: number;
+  clientLoopBusy: number;
+}
+
+/**
+ * Runs a phase and measures it: wall time from `run`'s start (which it is given), the server's
+ * statements, the process's CPU and both event loops, per completed message.
+ */
+async function measure(server: Server, run: (startedAt: number) => Promise<Sample[]>): Promise<Measured> {
+  const statements = await server.statements();
+  const serverLoop = server.eventLoopUtilization();
+  const clientLoop = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const samples = await run(started);
+  const elapsedMs = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpu);
+  const clientLoopBusy = performance.eventLoopUtilization(clientLoop).utilization;
+  const serverLoopBusy = server.eventLoopUtilization(serverLoop).utilization;
+  const statementsSent = (await server.statements()) - statements;
+  const good = samples.filter((s): s is Good => s.ok);
+  const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
+  const completed = Math.max(1, good.length);
+  return {
+    samples,
+    good,
+    bad,
+    elapsedMs,
+    sqlPerMessage: statementsSent / completed,
+    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
+    serverLoopBusy,
+    clientLoopBusy,
+  };
+}
+
 /**
  * Sends `count` messages with at most `concurrency` in flight (a closed loop: a worker sends its
  * next message when the previous one has completed) and measures the phase.
@@ -69,7 +120,7 @@ export async function drive(
   count: number,
   concurrency: number,
   send: (index: number) => Promise<Sample>,
-  server: Pick<ServerThread, 'statements' | 'eventLoopUtilization'>,
+  server: Server,
   stop: StopRule = {},
 ): Promise<PhaseResult> {
   const samples: Sample[] = [];
@@ -88,30 +139,21 @@ export async function drive(
       try {
         samples[index] = await send(index);
       } catch (error) {
-        samples[index] = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        samples[index] = failedSample(error);
       }
     }
   };
-  const statements = await server.statements();
-  const serverLoop = server.eventLoopUtilization();
-  const clientLoop = performance.eventLoopUtilization();
-  const cpu = process.cpuUsage();
-  started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  const elapsedMs = performance.now() - started;
-  const cpuUsed = process.cpuUsage(cpu);
-  const clientBusy = performance.eventLoopUtilization(clientLoop).utilization;
-  const serverBusy = server.eventLoopUtilization(serverLoop).utilization;
-  const statementsSent = (await server.statements()) - statements;
-
-  const good = samples.filter((s): s is Extract<Sample, { ok: true }> => s.ok);
-  const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
+  const phase = await measure(server, async (startedAt) => {
+    started = startedAt;
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    return samples;
+  });
+  const { good, bad, elapsedMs } = phase;
   const groups: PhaseResult['groups'] = {};
   for (const group of new Set(good.flatMap((s) => (s.group ? [s.group] : [])))) {
     const latencies = good.filter((s) => s.group === group).map((s) => s.latencyMs);
     groups[group] = { ...distribution(latencies), count: latencies.length };
   }
-  const completed = Math.max(1, good.length);
   return {
     name,
     messages: samples.length,
@@ -125,10 +167,10 @@ export async function drive(
     latency: distribution(good.map((s) => s.latencyMs)),
     http: distribution(good.map((s) => s.httpMs)),
     groups,
-    sqlPerMessage: statementsSent / completed,
-    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
-    serverLoopBusy: serverBusy,
-    clientLoopBusy: clientBusy,
+    sqlPerMessage: phase.sqlPerMessage,
+    cpuMsPerMessage: phase.cpuMsPerMessage,
+    serverLoopBusy: phase.serverLoopBusy,
+    clientLoopBusy: phase.clientLoopBusy,
   };
 }
 
@@ -184,60 +226,45 @@ export async function driveAtRate(
   rate: number,
   seconds: number,
   send: (index: number, dueAt: number) => Promise<Sample>,
-  server: Pick<ServerThread, 'statements' | 'eventLoopUtilization'>,
+  server: Server,
 ): Promise<RatePhaseResult> {
   const count = Math.max(1, Math.round(rate * seconds));
   const intervalMs = 1000 / rate;
-  const statements = await server.statements();
-  const serverLoop = server.eventLoopUtilization();
-  const clientLoop = performance.eventLoopUtilization();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
   let inFlight = 0;
   let maxInFlight = 0;
-  const pending: Promise<Sample>[] = [];
-  for (let index = 0; index < count; index++) {
-    const dueAt = started + index * intervalMs;
-    const wait = dueAt - performance.now();
-    if (wait >= 1) await sleep(wait);
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    pending.push(
-      send(index, dueAt)
-        .catch(
-          (error: unknown): Sample => ({
-            ok: false,
-            error: error instanceof Error ? error.message : String(error),
+  const phase = await measure(server, async (started) => {
+    const pending: Promise<Sample>[] = [];
+    for (let index = 0; index < count; index++) {
+      const dueAt = started + index * intervalMs;
+      const wait = dueAt - performance.now();
+      if (wait >= 1) await sleep(wait);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      pending.push(
+        send(index, dueAt)
+          .catch(failedSample)
+          .finally(() => {
+            inFlight--;
           }),
-        )
-        .finally(() => {
-          inFlight--;
-        }),
-    );
-  }
-  const samples = await Promise.all(pending);
-  const elapsedMs = performance.now() - started;
-  const cpuUsed = process.cpuUsage(cpu);
-  const clientBusy = performance.eventLoopUtilization(clientLoop).utilization;
-  const serverBusy = server.eventLoopUtilization(serverLoop).utilization;
-  const statementsSent = (await server.statements()) - statements;
-  const good = samples.filter((s): s is Extract<Sample, { ok: true }> => s.ok);
-  const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
-  const completed = Math.max(1, good.length);
+      );
+    }
+    return Promise.all(pending);
+  });
+  const { good, bad } = phase;
   return {
     name,
     rate,
     seconds,
-    sent: samples.length,
+    sent: phase.samples.length,
     ok: good.length,
     failed: bad.length,
     firstError: bad[0]?.error ?? null,
-    achievedRate: good.length / (elapsedMs / 1000),
+    achievedRate: good.length / (phase.elapsedMs / 1000),
     latency: distribution(good.map((s) => s.latencyMs)),
     maxInFlight,
-    sqlPerMessage: statementsSent / completed,
-    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
-    serverLoopBusy: serverBusy,
-    clientLoopBusy: clientBusy,
+    sqlPerMessage: phase.sqlPerMessage,
+    cpuMsPerMessage: phase.cpuMsPerMessage,
+    serverLoopBusy: phase.serverLoopBusy,
+    clientLoopBusy: phase.clientLoopBusy,
   };
 }
