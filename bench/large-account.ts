@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { OpenlinesClient } from '@openlines/sdk';
+import type { OpenlinesClient } from '@openlines/sdk';
 import pg from 'pg';
-import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
+import { type ApiChannelSender, DialogsApi } from '../sdk/src/api/conversations';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '../server/src/store/database';
 import { describeMachine } from './report';
 import { type ServerThread, startServerThread } from './server-thread';
+import { createApiLine, createOperator, signInAdmin, signInOperator } from './setup';
 import type { CapturedStatement } from './sql-counter';
 import { percentile } from './stats';
 
@@ -19,7 +20,6 @@ import { percentile } from './stats';
 
 const DOCS_FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const PLANS_FILE = fileURLToPath(new URL('../docs/plans-large-account.md', import.meta.url));
-const PASSWORD = 'bench password 1234';
 const OPERATORS = 10;
 const REPEAT = 30;
 
@@ -58,48 +58,30 @@ interface World {
 }
 
 async function setUp(url: string, firstRun: { email: string; password: string }): Promise<World> {
-  const admin = new OpenlinesClient({ baseUrl: url });
-  await admin.auth.login(firstRun);
-  const roleId = (await admin.roles.list()).find((role) => role.builtIn === 'operator')?.id;
-  if (!roleId) throw new Error('no built-in operator role');
+  const { admin, operatorRoleId } = await signInAdmin(url, firstRun);
   const operatorIds: string[] = [];
   let operator: OpenlinesClient | null = null;
   for (let i = 0; i < OPERATORS; i++) {
-    const email = `large-operator-${i}@example.test`;
-    const user = await admin.users.create({ email, name: `Operator ${i}`, password: PASSWORD, roleId });
+    const user = await createOperator(admin, operatorRoleId, 'large', i);
     operatorIds.push(user.id);
     if (i === 0) {
-      operator = new OpenlinesClient({ baseUrl: url });
-      await operator.auth.login({ email, password: PASSWORD });
+      operator = await signInOperator(url, user.email);
       await operator.auth.setPresence('online');
     }
   }
-  const line = await new LinesApi(admin.transport).create({
+  const line = await createApiLine(admin, url, {
     name: 'Large',
-    settings: {
-      queue: {
-        members: operatorIds.map((id) => ({ type: 'user' as const, id })),
-        distribution: 'evenly',
-        queueTimeSeconds: 86_400,
-      },
-    },
+    operatorIds,
+    webhookUrl: 'http://127.0.0.1:9/unused',
   });
-  const { channel, secrets } = await new ChannelsApi(admin.transport).create({
-    kind: 'api',
-    name: 'Large backend',
-    lineId: line.id,
-    settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-  });
-  const token = Object.values(secrets).find((value) => value.startsWith('olc_'));
-  if (!token) throw new Error('no inbound token');
   const me = await admin.auth.me();
   return {
     admin: new DialogsApi(admin.transport),
     operator: new DialogsApi(operator!.transport),
-    sender: new ApiChannelSender(url, token),
+    sender: line.sender,
     accountId: me.account.id,
-    lineId: line.id,
-    channelId: channel.id,
+    lineId: line.lineId,
+    channelId: line.channelId,
     operatorIds,
   };
 }

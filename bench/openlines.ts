@@ -1,13 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { OpenlinesClient, type Realtime } from '@openlines/sdk';
+import type { OpenlinesClient, Realtime } from '@openlines/sdk';
 import { WebSocket } from 'ws';
-import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
+import { ChannelsApi, DialogsApi } from '../sdk/src/api/conversations';
 import { TestVisitor } from '../server/test/widget-visitor';
 import { DeliveryTracker } from './delivery';
 import { BackendSampler, type BackendStates } from './pg-sampler';
 import { type ServerThread, startServerThread } from './server-thread';
+import { createApiLine, createOperator, signInAdmin, signInOperator } from './setup';
 import { drive, driveAtRate, type PhaseResult, type RatePhaseResult, type Sample, warmUp } from './stats';
 
 export interface OpenlinesOptions {
@@ -60,8 +61,6 @@ export interface OpenlinesResult {
   fixedRate: RatePhaseResult[];
 }
 
-const PASSWORD = 'bench password 1234';
-
 /** A loopback receiver for the API channel's webhook (the welcome message of each new dialog). */
 export async function startWebhookSink(): Promise<{
   url: string;
@@ -108,18 +107,12 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       databaseUrl: options.databaseUrl,
       redisUrl: options.redisUrl,
     });
-    if (!server.firstRun) throw new Error('the bench needs a fresh database (no first-run account created)');
-    const admin = new OpenlinesClient({ baseUrl: server.url });
-    await admin.auth.login(server.firstRun);
-    const roleId = (await admin.roles.list()).find((role) => role.builtIn === 'operator')?.id;
-    if (!roleId) throw new Error('no built-in operator role');
+    const { admin, operatorRoleId } = await signInAdmin(server.url, server.firstRun);
     const operatorIds: string[] = [];
     const operatorDialogs = new Map<string, DialogsApi>();
     for (let i = 0; i < options.operators; i++) {
-      const email = `bench-operator-${i}@example.test`;
-      const user = await admin.users.create({ email, name: `Operator ${i}`, password: PASSWORD, roleId });
-      const client = new OpenlinesClient({ baseUrl: server.url });
-      await client.auth.login({ email, password: PASSWORD });
+      const user = await createOperator(admin, operatorRoleId, 'bench', i);
+      const client = await signInOperator(server.url, user.email);
       const realtime = client.realtime({ WebSocket, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
       sockets.push(realtime);
       realtime.on('event', (event) => {
@@ -137,27 +130,13 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       operatorDialogs.set(user.id, new DialogsApi(client.transport));
     }
 
-    const line = await new LinesApi(admin.transport).create({
+    const line = await createApiLine(admin, server.url, {
       name: 'Bench',
-      settings: {
-        queue: {
-          members: operatorIds.map((id) => ({ type: 'user' as const, id })),
-          distribution: 'evenly',
-          maxChat: 0,
-          // Nobody answers during the run; keep sessions with their first operator (no pass-to-next).
-          queueTimeSeconds: 86_400,
-        },
-      },
+      operatorIds,
+      maxChat: 0,
+      webhookUrl: sink.url,
     });
-    const { secrets } = await new ChannelsApi(admin.transport).create({
-      kind: 'api',
-      name: 'Bench backend',
-      lineId: line.id,
-      settings: { webhookUrl: sink.url },
-    });
-    const token = Object.values(secrets).find((value) => value.startsWith('olc_'));
-    if (!token) throw new Error('the API channel returned no inbound token');
-    const sender = new ApiChannelSender(server.url, token);
+    const { sender } = line;
     const setupMs = performance.now() - setupStarted;
     options.log(`  set up in ${(setupMs / 1000).toFixed(1)} s: ${options.operators} operators online`);
 
@@ -207,7 +186,7 @@ export async function runOpenlines(options: OpenlinesOptions): Promise<Openlines
       held: send('m', options.clients, false, 'kind-held'),
       first: send('kind-first', Number.MAX_SAFE_INTEGER, false),
       operatorToWidget: () =>
-        operatorMessagesToWidget(server!, admin, line.id, operatorDialogs, options.kindSamples),
+        operatorMessagesToWidget(server!, admin, line.lineId, operatorDialogs, options.kindSamples),
     });
     const idle = await idleStatements(server, 5);
     const fixedRate: RatePhaseResult[] = [];

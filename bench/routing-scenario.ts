@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { SessionTransition } from '@openlines/contract';
-import { OpenlinesClient, type Realtime } from '@openlines/sdk';
+import type { OpenlinesClient, Realtime } from '@openlines/sdk';
 import { WebSocket } from 'ws';
-import { ApiChannelSender, ChannelsApi, DialogsApi, LinesApi } from '../sdk/src/api/conversations';
+import { DialogsApi } from '../sdk/src/api/conversations';
 import { startWebhookSink } from './openlines';
 import { startServerThread } from './server-thread';
+import { createApiLine, createOperator, signInAdmin, signInOperator } from './setup';
 import { drive } from './stats';
 
 // The routing scenario (engine issue, "Done when"): sessions wait in a line's queue while nobody is
@@ -43,7 +44,6 @@ export interface RoutingScenarioResult {
   queueingMs: number;
 }
 
-const PASSWORD = 'bench password 1234';
 const HELD = new Set(['assigned', 'answered', 'client_waiting']);
 
 /**
@@ -102,39 +102,18 @@ export async function runRoutingScenario(options: RoutingScenarioOptions): Promi
   });
   const sockets: Realtime[] = [];
   try {
-    if (!server.firstRun) throw new Error('the routing scenario needs a fresh database');
-    const admin = new OpenlinesClient({ baseUrl: server.url });
-    await admin.auth.login(server.firstRun);
-    const roleId = (await admin.roles.list()).find((role) => role.builtIn === 'operator')?.id;
-    if (!roleId) throw new Error('no built-in operator role');
+    const { admin, operatorRoleId } = await signInAdmin(server.url, server.firstRun);
     const operators: { id: string; client: OpenlinesClient }[] = [];
     for (let i = 0; i < options.operators; i++) {
-      const email = `routing-operator-${i}@example.test`;
-      const user = await admin.users.create({ email, name: `Operator ${i}`, password: PASSWORD, roleId });
-      const client = new OpenlinesClient({ baseUrl: server.url });
-      await client.auth.login({ email, password: PASSWORD });
-      operators.push({ id: user.id, client });
+      const user = await createOperator(admin, operatorRoleId, 'routing', i);
+      operators.push({ id: user.id, client: await signInOperator(server.url, user.email) });
     }
-    const line = await new LinesApi(admin.transport).create({
+    const { sender } = await createApiLine(admin, server.url, {
       name: 'Routing',
-      settings: {
-        queue: {
-          members: operators.map(({ id }) => ({ type: 'user' as const, id })),
-          distribution: 'evenly',
-          maxChat: options.limit,
-          queueTimeSeconds: 86_400,
-        },
-      },
+      operatorIds: operators.map(({ id }) => id),
+      maxChat: options.limit,
+      webhookUrl: sink.url,
     });
-    const { secrets } = await new ChannelsApi(admin.transport).create({
-      kind: 'api',
-      name: 'Routing backend',
-      lineId: line.id,
-      settings: { webhookUrl: sink.url },
-    });
-    const token = Object.values(secrets).find((value) => value.startsWith('olc_'));
-    if (!token) throw new Error('the API channel returned no inbound token');
-    const sender = new ApiChannelSender(server.url, token);
 
     options.log(`  queueing ${options.queued} sessions with nobody online…`);
     const dialogIds: string[] = [];
