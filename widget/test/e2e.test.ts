@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { WidgetSnippet } from '@openlines/contract';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   type TestServer,
   waitFor,
 } from '../../server/test/harness';
+import { ARTIFACTS_DIR } from '../../server/test/web-build';
 import { buildWidget, DIST_DIR } from '../build';
 
 // The widget in a real browser (Debian's Chromium, driven by playwright-core): a site's page embeds
@@ -78,6 +80,12 @@ async function say(page: Page, text: string): Promise<void> {
   const box = page.locator('section.panel textarea[aria-label]').last();
   await box.fill(text);
   await box.press('Enter');
+}
+
+/** What the page showed, into test-artifacts/ for a look after a change to the widget's looks. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
 }
 
 /** The texts of the messages shown in the widget, in order. */
@@ -246,6 +254,7 @@ describe('the website widget in a browser', () => {
       .first()
       .evaluate((el) => getComputedStyle(el).color);
     expect(color).not.toBe('rgb(255, 0, 0)');
+    await screenshot(page, 'widget-chat.png');
   });
 
   it('shows the history again after a reload', async () => {
@@ -271,6 +280,7 @@ describe('the website widget in a browser', () => {
     await page.locator('.msg.me.queued, .msg.me.sending').first().waitFor();
     await page.locator('.banner').waitFor({ state: 'visible' });
     expect(await clientMessages('written while offline')).toBe(0);
+    await screenshot(page, 'widget-offline.png');
 
     await context.setOffline(false);
     await page.locator('.msg.op .text', { hasText: 'I will wait.' }).waitFor({ timeout: 20_000 });
@@ -391,6 +401,7 @@ describe('the widget on other pages', () => {
     expect(await page.locator('section.panel textarea').last().getAttribute('placeholder')).toBe(
       'Введите сообщение…',
     );
+    await screenshot(page, 'widget-mobile-ru.png');
     await context.close();
   });
 
