@@ -8,7 +8,7 @@ import type { Actor } from './actor';
 import { onOperatorAnswer, onSessionClosed } from './automation/hooks';
 import { touchDialog } from './dialog-events';
 import { loadVisibleDialog, presentDialogs } from './dialogs';
-import { loadLineRow } from './lines';
+import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { writeOutgoingMessage } from './messages';

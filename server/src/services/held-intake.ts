@@ -15,7 +15,7 @@ import { emitHeldMessage } from './dialog-events';
 import { presentSession } from './dialogs';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import type { IntakeResult, KnownClient } from './intake';
-import { lineAsOf } from './line-cache';
+import { lineAsOf } from './line-rows';
 import { presentMessage } from './message-presenter';
 import { snapshotOf } from './sessions';
 import { runInTransaction } from './transaction';

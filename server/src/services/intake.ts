@@ -13,7 +13,7 @@ import { emitMessage, touchDialog } from './dialog-events';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { receiveInHeldSession } from './held-intake';
 import { lockLines } from './locks';
-import { presentMessage } from './message-presenter';
+import { presentMessage, previewOf } from './message-presenter';
 import { routeSession } from './routing';
 import { startSession } from './session-start';
 import { applySessionAction, recordSessionStart, SYSTEM } from './sessions';
@@ -24,18 +24,6 @@ export interface IntakeResult {
   dialogId: string;
   sessionId: string | null;
   duplicate: boolean;
-}
-
-const PREVIEW_LENGTH = 200;
-
-export function previewOf(
-  text: string | null | undefined,
-  attachments: { name: string }[] = [],
-): string | null {
-  if (text) return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH - 1)}…` : text;
-  if (attachments.length > 0)
-    return `📎 ${attachments.map((a) => a.name).join(', ')}`.slice(0, PREVIEW_LENGTH);
-  return null;
 }
 
 async function findOrCreateClient(

@@ -8,11 +8,12 @@ import {
 } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
-import { AppError, notFound } from '../errors';
+import { AppError } from '../errors';
 import type { Database } from '../store/database';
 import type { LineRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { onLineActivated } from './automation/hooks';
+import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
 import { redelegateLine } from './routing';
 import { runInTransaction, type Tx } from './transaction';
@@ -28,17 +29,6 @@ export function presentLine(row: LineRow): Line {
   };
 }
 
-export async function loadLineRow(db: Database | Tx, accountId: string, lineId: string): Promise<LineRow> {
-  const row = await db
-    .selectFrom('lines')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('id', '=', lineId)
-    .executeTakeFirst();
-  if (!row) throw notFound('The line');
-  return row;
-}
-
 export async function listLines(ctx: AppContext, actor: Actor): Promise<{ items: Line[]; limit: number }> {
   const rows = await ctx.store.db
     .selectFrom('lines')
@@ -48,6 +38,10 @@ export async function listLines(ctx: AppContext, actor: Actor): Promise<{ items:
     .orderBy('id')
     .execute();
   return { items: rows.map(presentLine), limit: await planLineLimit(ctx.store.db, actor.accountId) };
+}
+
+export async function getLine(ctx: AppContext, actor: Actor, lineId: string): Promise<Line> {
+  return presentLine(await loadLineRow(ctx.store.db, actor.accountId, lineId));
 }
 
 async function planLineLimit(db: Database | Tx, accountId: string): Promise<number> {

@@ -21,3 +21,16 @@ export function presentMessage(row: MessageRow): Message {
     createdAt: row.created_at.toISOString(),
   };
 }
+
+const PREVIEW_LENGTH = 200;
+
+/** What a dialog list shows of its last message: the text, cut, or the attachments' names. */
+export function previewOf(
+  text: string | null | undefined,
+  attachments: { name: string }[] = [],
+): string | null {
+  if (text) return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH - 1)}…` : text;
+  if (attachments.length > 0)
+    return `📎 ${attachments.map((a) => a.name).join(', ')}`.slice(0, PREVIEW_LENGTH);
+  return null;
+}

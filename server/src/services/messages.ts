@@ -4,8 +4,7 @@ import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import { emitMessage, touchDialog } from './dialog-events';
-import { previewOf } from './intake';
-import { presentMessage } from './message-presenter';
+import { presentMessage, previewOf } from './message-presenter';
 import { enqueueOutbound } from './outbox';
 import type { Tx, UnitOfWork } from './transaction';
 

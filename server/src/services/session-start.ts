@@ -11,7 +11,7 @@ import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
 import { presentSession } from './dialogs';
 import type { IntakeResult, KnownClient } from './intake';
-import { lineAsOf } from './line-cache';
+import { lineAsOf } from './line-rows';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { deliveredOnWrite } from './messages';

@@ -11,14 +11,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
 import { lineScheduleOf } from '../../services/automation/schedule';
-import {
-  createLine,
-  deleteLine,
-  listLines,
-  loadLineRow,
-  presentLine,
-  updateLine,
-} from '../../services/lines';
+import { createLine, deleteLine, getLine, listLines, updateLine } from '../../services/lines';
 import { actorOf } from '../auth';
 
 export const lineRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -55,8 +48,7 @@ export const lineRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         response: { 200: LineSchema },
       },
     },
-    async (request) =>
-      presentLine(await loadLineRow(ctx.store.db, actorOf(request).accountId, request.params.id)),
+    async (request) => getLine(ctx, actorOf(request), request.params.id),
   );
   app.get(
     '/lines/:id/schedule',

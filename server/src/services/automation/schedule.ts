@@ -4,7 +4,7 @@ import { lineSchedule, widgetSchedule } from '../../core/automation';
 import { closesAt, isOpenAt, nextOpeningAt, type WorkSchedule } from '../../core/schedule';
 import type { ChannelRow, LineRow } from '../../store/schema';
 import type { Actor } from '../actor';
-import { loadLineRow } from '../lines';
+import { loadLineRow } from '../line-rows';
 
 /** "Is it open now, when does it open next, when does it close": for a schedule, or always open. */
 export function scheduleStatus(schedule: WorkSchedule | null, now: Date): ScheduleStatus {

@@ -1,5 +1,19 @@
+import { notFound } from '../errors';
+import type { Database } from '../store/database';
 import type { LineRow } from '../store/schema';
 import type { Tx } from './transaction';
+
+/** A line of the account, or 404. */
+export async function loadLineRow(db: Database | Tx, accountId: string, lineId: string): Promise<LineRow> {
+  const row = await db
+    .selectFrom('lines')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', lineId)
+    .executeTakeFirst();
+  if (!row) throw notFound('The line');
+  return row;
+}
 
 /**
  * Lines as of their last change, kept per process: the write path reads a line's `updated_at` with
