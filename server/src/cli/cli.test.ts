@@ -10,9 +10,10 @@ import { dropPostgresDatabase, ensurePostgresDatabase } from '../store/database'
 import { runCli } from './run';
 
 /**
- * The CLI as an operator runs it: real child processes (`node --import tsx …/main.ts`) on the same
- * database a real server then opens — embedded PGlite files in a temp DATA_DIR, or a PostgreSQL
- * database of its own when DATABASE_URL is set. Effects are checked through that server's API.
+ * The CLI on the same database a real server then opens — embedded PGlite files in a temp
+ * DATA_DIR, or a PostgreSQL database of its own when DATABASE_URL is set. Effects are checked
+ * through that server's API. A few commands run as real child processes (`node --import tsx
+ * …/main.ts`), the rest through `runCli` in this process (see cliInProcess).
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = path.join(ROOT, 'server/src/cli/main.ts');
@@ -33,15 +34,12 @@ function cliEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The command as an operator runs it: a real Node process (seconds each on a busy machine). */
 function cli(...args: string[]): Promise<CliResult> {
-  return cliWithEnv({}, ...args);
-}
-
-function cliWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: ROOT,
-      env: { ...cliEnv(), ...extraEnv },
+      env: cliEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -58,13 +56,18 @@ function cliWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<Cli
 }
 
 /**
- * The same command in this process: for refusals and re-runs, once a real process has shown that
- * the command works from the command line (each process costs seconds to start).
+ * The same command in this process (`runCli`, which main.ts only wires to stdout, stderr and the
+ * exit code): real processes show that wiring once — the help, an exit code, a refusal by a second
+ * process, a command on the database — and the rest of the behaviour runs here.
  */
-async function cliInProcess(...args: string[]): Promise<CliResult> {
+async function cliInProcess(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, cliEnv());
+  const code = await runCli(
+    args,
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+    { ...cliEnv(), ...extraEnv },
+  );
   return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
 }
 
@@ -108,12 +111,11 @@ afterAll(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-// Each CLI run is a fresh Node process opening the database: seconds each on a busy machine.
 describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { timeout: 120_000 }, () => {
   it('prints help, and exits 2 on a wrong command line', async () => {
     const [help, commandHelp, wrong] = await Promise.all([
       cli('help'),
-      cli('create-user', '--help'),
+      cliInProcess(['create-user', '--help']),
       cli('create-user', '--email', 'not-an-email', '--name', 'Jane'),
     ]);
     expect(help.code).toBe(0);
@@ -147,36 +149,34 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
       [['create-token', '--email', 'a@example.com', '--name', ''], /--name must NOT have fewer/],
     ];
     for (const [args, message] of cases) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l) }, cliEnv());
+      const { code, stdout, stderr } = await cliInProcess(args);
       expect({ args, code }).toEqual({ args, code: 2 });
-      expect(err.join('\n')).toMatch(message);
-      expect(out).toEqual([]);
+      expect(stderr).toMatch(message);
+      expect(stdout).toBe('');
     }
     // Nothing was opened or created.
     expect(existsSync(path.join(dataDir, 'pgdata'))).toBe(false);
   });
 
   it('refuses to work on a database that is not there or not migrated yet', async () => {
-    const result = await cli('create-token', '--email', 'admin@openlines.local', '--name', 'ci');
+    const result = await cliInProcess(['create-token', '--email', 'admin@openlines.local', '--name', 'ci']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(usingPostgres ? /npm run cli -- migrate/ : /no database in .* yet/);
   });
 
   it('migrate applies the migrations once and says so', async () => {
-    const first = await cli('migrate');
+    const first = await cliInProcess(['migrate']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Applied \d+ migrations? to the /);
     expect(first.stdout).toMatch(/^ {2}0001-foundation$/m);
-    const second = await cliInProcess('migrate');
+    const second = await cliInProcess(['migrate']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date; no migration to apply/);
   });
 
   it('create-user needs an account, which the first server start creates', async () => {
-    const result = await cliInProcess('create-user', '--email', 'early@example.com', '--name', 'Early');
+    const result = await cliInProcess(['create-user', '--email', 'early@example.com', '--name', 'Early']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no account .* Start the server once/);
   });
@@ -205,7 +205,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     }
     await server.stop();
 
-    const supervisor = await cli(
+    const supervisor = await cliInProcess([
       'create-user',
       '--email',
       'Sue@Example.com',
@@ -213,18 +213,24 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
       'Sue',
       '--role',
       'supervisor',
-    );
+    ]);
     expect(supervisor.stderr).toBe('');
     expect(supervisor.code).toBe(0);
     expect(supervisor.stdout).toMatch(/Created supervisor Sue@Example.com \(Sue\) in account "Openlines"/);
     const supervisorPassword = lineAfter(supervisor.stdout, 'Password (shown only once):');
     expect(supervisorPassword).toMatch(/^\S{20}$/);
 
-    const duplicate = await cliInProcess('create-user', '--email', 'sue@example.com', '--name', 'Sue again');
+    const duplicate = await cliInProcess([
+      'create-user',
+      '--email',
+      'sue@example.com',
+      '--name',
+      'Sue again',
+    ]);
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/already exists/);
 
-    const operator = await cli(
+    const operator = await cliInProcess([
       'create-user',
       '--email',
       'olga@example.com',
@@ -234,13 +240,13 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
       accountId,
       '--password',
       'olga-chosen-password',
-    );
+    ]);
     expect(operator.code).toBe(0);
     expect(operator.stdout).toMatch(/Created operator olga@example.com/);
     expect(operator.stdout).not.toMatch(/Password/);
     expect(operator.stdout).not.toContain('olga-chosen-password');
 
-    const otherAccount = await cliInProcess(
+    const otherAccount = await cliInProcess([
       'create-user',
       '--email',
       'x@example.com',
@@ -248,17 +254,17 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
       'X',
       '--account',
       '00000000-0000-4000-8000-000000000000',
-    );
+    ]);
     expect(otherAccount.code).toBe(1);
     expect(otherAccount.stderr).toMatch(/no account 00000000-0000-4000-8000-000000000000/);
 
-    const reset = await cli('reset-password', admin.email.toUpperCase());
+    const reset = await cliInProcess(['reset-password', admin.email.toUpperCase()]);
     expect(reset.code).toBe(0);
     expect(reset.stdout).toMatch(/sessions have ended/);
     const newAdminPassword = lineAfter(reset.stdout, 'New password (shown only once):');
     expect(newAdminPassword).not.toBe(admin.password);
 
-    const unknown = await cliInProcess('reset-password', 'nobody@example.com');
+    const unknown = await cliInProcess(['reset-password', 'nobody@example.com']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no user with the e-mail nobody@example.com/);
 
@@ -268,7 +274,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
     const bearer = token.stdout.trim().split('\n').at(-1)!;
     expect(bearer).toMatch(/^olt_[A-Za-z0-9_-]{43}$/);
 
-    const noUser = await cliInProcess('create-token', '--email', 'nobody@example.com', '--name', 'x');
+    const noUser = await cliInProcess(['create-token', '--email', 'nobody@example.com', '--name', 'x']);
     expect(noUser.code).toBe(1);
 
     server = await startServer();
@@ -300,7 +306,7 @@ describe(`CLI on ${usingPostgres ? 'PostgreSQL' : 'the embedded database'}`, { t
   });
 
   it('reports a configuration error naming the variable', async () => {
-    const result = await cliWithEnv({ DATABASE_URL: 'mysql://db/openlines' }, 'migrate');
+    const result = await cliInProcess(['migrate'], { DATABASE_URL: 'mysql://db/openlines' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Configuration error: DATABASE_URL: must start with postgres:/);
   });
