@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
+import { EventSequencer } from '../ws/sequencer';
 import { VisitorGateway } from '../ws/visitor-gateway';
 import { authPlugin } from './auth';
 import { handleError, problem, sendProblem } from './problem';
@@ -94,8 +95,10 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(authPlugin, { ctx });
 
-  const gateway = new RealtimeGateway(ctx);
-  const visitors = new VisitorGateway(ctx);
+  // One ordered event stream per account for both sockets: one bus subscription, one gap filler.
+  const sequencer = new EventSequencer(ctx);
+  const gateway = new RealtimeGateway(ctx, sequencer);
+  const visitors = new VisitorGateway(ctx, sequencer);
   await app.register(healthRoutes, { ctx });
   await app.register(widgetAssetRoutes);
   // The operator and administration app (web/dist) at `/`; API paths keep their problem+json 404s.
@@ -118,5 +121,6 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   );
   app.addHook('onClose', async () => gateway.close());
   app.addHook('onClose', async () => visitors.close());
+  app.addHook('onClose', async () => sequencer.close());
   return { app, gateway, visitors };
 }

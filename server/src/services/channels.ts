@@ -149,6 +149,23 @@ export async function resolveInboundChannel(ctx: AppContext, token: string | nul
   return row;
 }
 
+/** A channel an inbound request (a webhook, a widget visitor) is resolved to, with what it needs. */
+export type InboundChannel = ChannelRow;
+
+/** The channel of a kind with this id, if there is one (public webhooks name their channel in the URL). */
+export async function findChannelOfKind(
+  ctx: AppContext,
+  channelId: string,
+  kind: string,
+): Promise<InboundChannel | undefined> {
+  return ctx.store.db
+    .selectFrom('channels')
+    .selectAll()
+    .where('id', '=', channelId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+}
+
 /** LN-5: a disconnected channel (or one on no line) takes no messages. */
 export function assertTakesMessages(row: Pick<ChannelRow, 'status' | 'line_id'>): void {
   if (row.status !== 'connected' || !row.line_id) {

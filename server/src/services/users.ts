@@ -33,6 +33,11 @@ async function departmentIdsOf(db: Reader, userIds: string[]): Promise<Map<strin
   return map;
 }
 
+/** One user of the actor's account, or 404. */
+export async function getUser(ctx: AppContext, actor: Actor, userId: string): Promise<User> {
+  return loadUser(ctx.store.db, actor.accountId, userId);
+}
+
 export async function loadUser(db: Reader, accountId: string, userId: string): Promise<User> {
   const row = await db
     .selectFrom('users')

@@ -3,8 +3,12 @@ import type { Update } from '@grammyjs/types';
 import { ConnectorError } from '../channels/connector';
 import { botApi, callBotApi, connectorErrorOf, telegramStatusOf } from '../channels/telegram/bot-api';
 import { ALLOWED_UPDATES } from '../channels/telegram/inbound';
-import { ingestUpdate } from '../channels/telegram/ingest';
 import { apiRootOf, resolveUpdateMode } from '../channels/telegram/settings';
+import type { AppContext } from '../context';
+import { AppError } from '../errors';
+import { channelRuntime } from '../services/channels';
+import { ingestUpdate } from '../services/telegram-ingest';
+import type { ChannelRow } from '../store/schema';
 import {
   acquireLease,
   loadTelegramStates,
@@ -12,11 +16,7 @@ import {
   releaseLease,
   saveOffset,
   type TelegramState,
-} from '../channels/telegram/state';
-import type { AppContext } from '../context';
-import { AppError } from '../errors';
-import { channelRuntime } from '../services/channels';
-import type { ChannelRow } from '../store/schema';
+} from '../store/telegram-state';
 
 /**
  * How Telegram updates reach the server (issue 7), in every process:

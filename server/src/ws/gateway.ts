@@ -5,10 +5,10 @@ import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { Actor } from '../services/actor';
 import { loadActor } from '../services/auth';
+import { eventsAfter } from '../services/event-log';
 import { connectionClosed, connectionOpened, connectionsSeen } from '../services/presence';
-import { loadEventsAfter } from '../store/events';
 import { canReceive } from './audience';
-import { EventSequencer } from './sequencer';
+import type { EventSequencer } from './sequencer';
 
 /** Close codes clients act on: 4401 means "sign in again", 4408 "reconnect and resume". */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -71,9 +71,10 @@ export class RealtimeGateway {
 
   constructor(
     private readonly ctx: AppContext,
+    sequencer: EventSequencer,
     heartbeatMs = 30_000,
   ) {
-    this.#sequencer = new EventSequencer(ctx);
+    this.#sequencer = sequencer;
     this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -126,8 +127,8 @@ export class RealtimeGateway {
 
   async #replay(connection: Connection, upTo: number): Promise<void> {
     while (connection.lastCursor < upTo) {
-      const page = await loadEventsAfter(
-        this.ctx.store.db,
+      const page = await eventsAfter(
+        this.ctx,
         connection.actor.accountId,
         connection.lastCursor,
         upTo,
@@ -212,7 +213,6 @@ export class RealtimeGateway {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#heartbeat);
-    this.#sequencer.close();
     for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
     this.#connections.clear();
   }

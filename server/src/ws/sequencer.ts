@@ -1,6 +1,6 @@
 import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
-import { loadEventsAfter } from '../store/events';
+import { eventCursorOf, eventsAfter } from '../services/event-log';
 
 type Listener = (message: BusMessage) => void;
 
@@ -37,12 +37,7 @@ export class EventSequencer {
       this.#streams.set(accountId, stream);
       stream.listeners.add(listener);
       try {
-        const row = await this.ctx.store.db
-          .selectFrom('accounts')
-          .select('event_seq')
-          .where('id', '=', accountId)
-          .executeTakeFirstOrThrow();
-        stream.last = row.event_seq;
+        stream.last = await eventCursorOf(this.ctx, accountId);
       } catch (error) {
         this.#streams.delete(accountId);
         throw error;
@@ -107,7 +102,7 @@ export class EventSequencer {
     stream.filling = true;
     try {
       const upTo = Math.min(...stream.buffer.keys()) - 1;
-      const rows = await loadEventsAfter(this.ctx.store.db, accountId, stream.last, upTo);
+      const rows = await eventsAfter(this.ctx, accountId, stream.last, upTo);
       for (const row of rows) {
         if (!stream.buffer.has(row.event.cursor)) stream.buffer.set(row.event.cursor, row);
       }

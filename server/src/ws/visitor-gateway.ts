@@ -1,12 +1,19 @@
 import type { Dialog, OpenlinesEvent, VisitorClientFrame, VisitorServerFrame } from '@openlines/contract';
 import type { WebSocket } from 'ws';
 import type { BusMessage, EventEnvelope } from '../bus/bus';
-import { presentVisitorMessages, presentVisitorSession } from '../channels/widget/presenter';
-import { dialogOfVisitor, findVisitor, visitorTyping } from '../channels/widget/visitors';
 import type { AppContext } from '../context';
-import type { ChannelRow, WidgetVisitorRow } from '../store/schema';
-import { EventSequencer } from './sequencer';
-import { dialogIdOf, loadDialogEventsAfter } from './visitor-events';
+import type { InboundChannel } from '../services/channels';
+import { dialogEventsAfter, dialogIdOf } from '../services/event-log';
+import {
+  findVisitor,
+  visitorDialog,
+  visitorMessageOf,
+  visitorSessionOf,
+  visitorTyping,
+  type WidgetVisitor,
+  widgetStillServes,
+} from '../services/widget-visitors';
+import type { EventSequencer } from './sequencer';
 
 /**
  * Close codes the widget acts on: 4401 "start a new conversation" (unknown token), 4404 "the widget
@@ -36,8 +43,8 @@ class VisitorConnection {
 
   constructor(
     readonly socket: WebSocket,
-    readonly channel: ChannelRow,
-    readonly visitor: WidgetVisitorRow,
+    readonly channel: InboundChannel,
+    readonly visitor: WidgetVisitor,
   ) {}
 
   send(frame: VisitorServerFrame): void {
@@ -76,9 +83,10 @@ export class VisitorGateway {
 
   constructor(
     private readonly ctx: AppContext,
+    sequencer: EventSequencer,
     heartbeatMs = 30_000,
   ) {
-    this.#sequencer = new EventSequencer(ctx);
+    this.#sequencer = sequencer;
     this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -88,7 +96,7 @@ export class VisitorGateway {
   }
 
   /** Takes a socket whose channel and origin the route has checked; waits for the visitor's token. */
-  accept(socket: WebSocket, channel: ChannelRow, after: number | null): void {
+  accept(socket: WebSocket, channel: InboundChannel, after: number | null): void {
     let connection: VisitorConnection | null = null;
     let authenticating = false;
     const timer = setTimeout(
@@ -152,7 +160,7 @@ export class VisitorGateway {
       return;
     }
     // After joining: a dialog created from now on is recognised from its events.
-    const dialog = await dialogOfVisitor(this.ctx.store.db, channel, visitor.external_id);
+    const dialog = await visitorDialog(this.ctx, channel, visitor.external_id);
     connection.dialogId = dialog?.id ?? null;
     connection.send({ kind: 'hello', cursor: joined.base });
     connection.lastCursor = after === null ? joined.base : Math.min(after, joined.base);
@@ -164,8 +172,8 @@ export class VisitorGateway {
   async #replay(connection: VisitorConnection, upTo: number): Promise<void> {
     const dialogId = connection.dialogId;
     while (dialogId && connection.lastCursor < upTo) {
-      const page = await loadDialogEventsAfter(
-        this.ctx.store.db,
+      const page = await dialogEventsAfter(
+        this.ctx,
         connection.channel.account_id,
         dialogId,
         connection.lastCursor,
@@ -233,14 +241,13 @@ export class VisitorGateway {
   }
 
   async #emit(connection: VisitorConnection, event: OpenlinesEvent): Promise<void> {
-    const db = this.ctx.store.db;
     if (event.type === 'message.created' || event.type === 'message.updated') {
-      const [message] = await presentVisitorMessages(db, [event.data.message]);
+      const message = await visitorMessageOf(this.ctx, event.data.message);
       if (message) connection.send({ kind: 'message', cursor: event.cursor, message });
       return;
     }
     if (event.type === 'dialog.updated') {
-      const session = await presentVisitorSession(db, event.data.dialog);
+      const session = await visitorSessionOf(this.ctx, event.data.dialog);
       const json = JSON.stringify(session);
       if (json === connection.sessionJson) return;
       connection.sessionJson = json;
@@ -250,13 +257,8 @@ export class VisitorGateway {
 
   /** A disconnected or deleted widget closes its visitors' sockets (LN-5). */
   async #checkChannel(connection: VisitorConnection): Promise<void> {
-    const row = await this.ctx.store.db
-      .selectFrom('channels')
-      .select(['status', 'line_id'])
-      .where('id', '=', connection.channel.id)
-      .executeTakeFirst()
-      .catch(() => undefined);
-    if (row?.status !== 'connected' || row.line_id !== connection.channel.line_id) {
+    const serves = await widgetStillServes(this.ctx, connection.channel).catch(() => false);
+    if (!serves) {
       connection.socket.close(VISITOR_CLOSE.gone, 'the widget changed; start again');
     }
   }
@@ -289,7 +291,6 @@ export class VisitorGateway {
 
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
-    this.#sequencer.close();
     for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
     this.#connections.clear();
   }

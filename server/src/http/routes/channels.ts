@@ -20,13 +20,13 @@ import {
   createChannel,
   deleteChannel,
   getChannel,
+  type InboundChannel,
   listChannels,
   resolveInboundChannel,
   rotateChannelSecrets,
   updateChannel,
 } from '../../services/channels';
 import { receiveInbound } from '../../services/intake';
-import type { ChannelRow } from '../../store/schema';
 import { actorOf, bearerToken } from '../auth';
 
 const ChannelListQuery = Type.Object({ lineId: Type.Optional(IdSchema) }, { additionalProperties: false });
@@ -164,7 +164,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
 
   // The token is checked before the body is even read, so a stranger learns nothing from
   // validation errors and a disconnected channel is refused whatever it sends.
-  const inboundChannels = new WeakMap<FastifyRequest, ChannelRow>();
+  const inboundChannels = new WeakMap<FastifyRequest, InboundChannel>();
   app.post(
     '/channel-api/messages',
     {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
-import { migrationsApplied, ping } from '../../store/database';
+import { readiness } from '../../services/health';
 import { problem, sendProblem } from '../problem';
 
 const Health = Type.Object({ status: Type.String() });
@@ -26,12 +26,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       },
     },
     async (_request, reply) => {
-      try {
-        await ping(ctx.store.db);
-        if (!(await migrationsApplied(ctx.store.db))) {
-          return sendProblem(reply, problem('unavailable', 'Database migrations are not applied'));
-        }
-      } catch {
+      const state = await readiness(ctx);
+      if (state === 'unmigrated') {
+        return sendProblem(reply, problem('unavailable', 'Database migrations are not applied'));
+      }
+      if (state === 'unreachable') {
         return sendProblem(reply, problem('unavailable', 'The database is not reachable'));
       }
       return { status: 'ready' };

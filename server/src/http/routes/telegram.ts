@@ -5,11 +5,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { ConnectorError } from '../../channels/connector';
 import { SECRET_TOKEN_HEADER, verifySecretToken } from '../../channels/telegram/inbound';
-import { ingestUpdate } from '../../channels/telegram/ingest';
 import type { AppContext } from '../../context';
 import { AppError } from '../../errors';
-import { channelRuntime } from '../../services/channels';
-import type { ChannelRow } from '../../store/schema';
+import { channelRuntime, findChannelOfKind, type InboundChannel } from '../../services/channels';
+import { ingestUpdate } from '../../services/telegram-ingest';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,7 +23,7 @@ once. 404 with \`reason: "channel_disconnected"\`: the channel takes no messages
  * the body is parsed or validated, so a stranger learns nothing and stores nothing.
  */
 export const telegramRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const channels = new WeakMap<FastifyRequest, ChannelRow>();
+  const channels = new WeakMap<FastifyRequest, InboundChannel>();
 
   app.post(
     '/telegram/webhook/:channelId',
@@ -43,12 +42,7 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
         const { channelId } = request.params as { channelId?: string };
         const refused = new AppError('unauthenticated', 'The secret token is not valid for this channel');
         if (!channelId || !UUID.test(channelId)) throw refused;
-        const row = await ctx.store.db
-          .selectFrom('channels')
-          .selectAll()
-          .where('id', '=', channelId)
-          .where('kind', '=', 'telegram')
-          .executeTakeFirst();
+        const row = await findChannelOfKind(ctx, channelId, 'telegram');
         if (!row) throw refused;
         let secret: string | undefined;
         try {

@@ -16,10 +16,10 @@ import {
   createAbsence,
   createUser,
   deleteAbsence,
+  getUser,
   listAbsences,
   listUsers,
   listWorkload,
-  loadUser,
   updateUser,
 } from '../../services/users';
 import { actorOf } from '../auth';
@@ -68,7 +68,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
   app.get(
     '/users/:id',
     { schema: { tags: ['users'], summary: 'One user', params: IdParams, response: { 200: UserSchema } } },
-    async (request) => loadUser(ctx.store.db, actorOf(request).accountId, request.params.id),
+    async (request) => getUser(ctx, actorOf(request), request.params.id),
   );
 
   app.patch(

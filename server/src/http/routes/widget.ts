@@ -18,6 +18,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed } from '../../channels/widget/settings';
 import { installSnippet, loaderUrl } from '../../channels/widget/snippet';
+import type { AppContext } from '../../context';
+import { AppError, notFound } from '../../errors';
+import { getChannel, type InboundChannel } from '../../services/channels';
+import { hashToken } from '../../services/secrets';
 import {
   allowedDomainsOf,
   conversationOf,
@@ -34,12 +38,7 @@ import {
   visitorRates,
   visitorTyping,
   widgetConfigOf,
-} from '../../channels/widget/visitors';
-import type { AppContext } from '../../context';
-import { AppError, notFound } from '../../errors';
-import { getChannel } from '../../services/channels';
-import { hashToken } from '../../services/secrets';
-import type { ChannelRow } from '../../store/schema';
+} from '../../services/widget-visitors';
 import type { VisitorGateway } from '../../ws/visitor-gateway';
 import { actorOf, bearerToken } from '../auth';
 
@@ -121,8 +120,8 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
   app,
   { ctx, gateway },
 ) => {
-  const channels = new WeakMap<FastifyRequest, ChannelRow>();
-  const channelOf = (request: FastifyRequest): ChannelRow => {
+  const channels = new WeakMap<FastifyRequest, InboundChannel>();
+  const channelOf = (request: FastifyRequest): InboundChannel => {
     const channel = channels.get(request);
     if (!channel) throw new Error('widget channel not resolved');
     return channel;

@@ -1,17 +1,23 @@
 import type { Update } from '@grammyjs/types';
 import type { Attachment } from '@openlines/contract';
 import type { Api } from 'grammy';
-import type { AppContext } from '../../context';
-import { AppError } from '../../errors';
-import { channelRuntime } from '../../services/channels';
-import { storeFile } from '../../services/files';
-import { receiveInbound } from '../../services/intake';
-import type { ChannelRow } from '../../store/schema';
-import { ConnectorError } from '../connector';
-import type { InboundMessage } from '../types';
-import { type BotApiOptions, botApi, callBotApi, connectorErrorOf, downloadFile } from './bot-api';
-import { type FileRef, parseUpdate } from './inbound';
-import { apiRootOf } from './settings';
+import { ConnectorError } from '../channels/connector';
+import {
+  type BotApiOptions,
+  botApi,
+  callBotApi,
+  connectorErrorOf,
+  downloadFile,
+} from '../channels/telegram/bot-api';
+import { type FileRef, parseUpdate } from '../channels/telegram/inbound';
+import { apiRootOf } from '../channels/telegram/settings';
+import type { InboundMessage } from '../channels/types';
+import type { AppContext } from '../context';
+import { AppError } from '../errors';
+import type { ChannelRow } from '../store/schema';
+import { channelRuntime } from './channels';
+import { storeFile } from './files';
+import { receiveInbound } from './intake';
 
 /**
  * One Telegram update, from the webhook or from getUpdates, into the line: the files it refers to

@@ -1,4 +1,4 @@
-import type { Database } from '../../store/database';
+import type { Database } from './database';
 
 /**
  * The Telegram worker's durable state per channel, in `channel_state.data`:

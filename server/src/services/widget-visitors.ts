@@ -3,6 +3,7 @@ import {
   type Attachment,
   type Dialog,
   type VisitorMessage,
+  type VisitorSession,
   WIDGET_LIMITS,
   WIDGET_UPLOAD_TYPES,
   type WidgetConfig,
@@ -14,27 +15,31 @@ import {
   type WidgetSendResult,
 } from '@openlines/contract';
 import { sql } from 'kysely';
-import type { AppContext } from '../../context';
-import { AppError, notFound } from '../../errors';
-import { channelRuntime } from '../../services/channels';
-import { dialogRecipients, touchDialog } from '../../services/dialog-events';
-import { presentDialogs } from '../../services/dialogs';
-import { fileIdFromUrl, fileUrl, storeFile } from '../../services/files';
-import { receiveInbound } from '../../services/intake';
-import { hashToken } from '../../services/secrets';
-import { runInTransaction } from '../../services/transaction';
-import type { Database } from '../../store/database';
-import type { ChannelRow, DialogRow, MessageRow, WidgetVisitorRow } from '../../store/schema';
-import { rateByClient, recordConsent, submitContactForm, widgetAvailability } from './automation';
-import { verifyIdentityHash } from './identity';
+import { verifyIdentityHash } from '../channels/widget/identity';
+import { storedWidgetSettings } from '../channels/widget/settings';
+import type { AppContext } from '../context';
+import { AppError, notFound } from '../errors';
+import type { Database } from '../store/database';
+import type { ChannelRow, DialogRow, MessageRow, WidgetVisitorRow } from '../store/schema';
+import { recordConsent } from './automation/consent';
+import { submitContactForm } from './automation/contact-form';
+import { rateByClient } from './automation/rating';
+import { widgetAvailability } from './automation/schedule';
+import { channelRuntime } from './channels';
+import { dialogRecipients, touchDialog } from './dialog-events';
+import { presentDialogs } from './dialogs';
+import { fileIdFromUrl, fileUrl, storeFile } from './files';
+import { receiveInbound } from './intake';
+import { hashToken } from './secrets';
+import { runInTransaction } from './transaction';
 import {
+  type MessageLike,
   NO_SESSION,
   presentVisitorMessages,
   presentVisitorSession,
   rowAsMessageLike,
   visitorExternalId,
-} from './presenter';
-import { storedWidgetSettings } from './settings';
+} from './widget-presenter';
 
 // The widget's visitors (application service of the widget channel): who they are, what they may
 // read and what they send. Every function takes the channel the public key named (its origin
@@ -70,6 +75,38 @@ export function allowedDomainsOf(channel: ChannelRow): string[] {
 }
 
 /** The visitor a token names in this channel, or null. */
+/** A widget visitor as the visitor socket holds it. */
+export type WidgetVisitor = WidgetVisitorRow;
+
+/** The dialog a visitor writes in, if they have written yet (for the visitor socket). */
+export function visitorDialog(ctx: AppContext, channel: ChannelRow, externalId: string) {
+  return dialogOfVisitor(ctx.store.db, channel, externalId);
+}
+
+/** One message event as the visitor sees it; none for what a visitor may not see (private notes). */
+export async function visitorMessageOf(
+  ctx: AppContext,
+  message: MessageLike,
+): Promise<VisitorMessage | null> {
+  const [presented] = await presentVisitorMessages(ctx.store.db, [message]);
+  return presented ?? null;
+}
+
+/** The session as the visitor sees it, from the dialog of an event. */
+export function visitorSessionOf(ctx: AppContext, dialog: Dialog | null): Promise<VisitorSession> {
+  return presentVisitorSession(ctx.store.db, dialog);
+}
+
+/** Whether the widget still serves its visitors: connected, and on the line their socket joined. */
+export async function widgetStillServes(ctx: AppContext, channel: ChannelRow): Promise<boolean> {
+  const row = await ctx.store.db
+    .selectFrom('channels')
+    .select(['status', 'line_id'])
+    .where('id', '=', channel.id)
+    .executeTakeFirst();
+  return row?.status === 'connected' && row.line_id === channel.line_id;
+}
+
 export async function findVisitor(
   ctx: AppContext,
   channel: ChannelRow,

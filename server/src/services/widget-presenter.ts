@@ -1,8 +1,8 @@
 import type { Dialog, LineSettings, Message, VisitorMessage, VisitorSession } from '@openlines/contract';
-import { operatorShownToClient } from '../../services/messages';
-import type { Database } from '../../store/database';
-import type { MessageRow } from '../../store/schema';
-import type { OutboundMessage, OutboxPayload } from '../types';
+import type { OutboundMessage, OutboxPayload } from '../channels/types';
+import type { Database } from '../store/database';
+import type { MessageRow } from '../store/schema';
+import { operatorShownToClient } from './messages';
 
 /**
  * What a visitor may see of their conversation, field by field (STYLE convention 6): never an
@@ -12,7 +12,7 @@ import type { OutboundMessage, OutboxPayload } from '../types';
 type Reader = Pick<Database, 'selectFrom'>;
 
 /** The part of a message both the rows and the realtime events have. */
-type MessageLike = Pick<
+export type MessageLike = Pick<
   Message,
   'id' | 'authorKind' | 'text' | 'attachments' | 'private' | 'externalId' | 'createdAt'
 > & { systemKind?: string | null };

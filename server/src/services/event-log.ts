@@ -1,0 +1,61 @@
+import type { OpenlinesEvent } from '@openlines/contract';
+import type { EventEnvelope } from '../bus/bus';
+import type { AppContext } from '../context';
+import { loadEventsAfter } from '../store/events';
+
+/**
+ * The committed event log as the sockets read it (ws/): an account's cursor, the events after a
+ * cursor (replay and gap filling), and the events of one dialog a widget visitor may replay.
+ */
+
+/** The cursor of the account's last committed event: a listener joining now gets every later one. */
+export async function eventCursorOf(ctx: AppContext, accountId: string): Promise<number> {
+  const row = await ctx.store.db
+    .selectFrom('accounts')
+    .select('event_seq')
+    .where('id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return row.event_seq;
+}
+
+/** Committed events of the account with cursor in (after, upTo], in cursor order. */
+export function eventsAfter(
+  ctx: AppContext,
+  accountId: string,
+  after: number,
+  upTo: number,
+  limit?: number,
+): Promise<EventEnvelope[]> {
+  return loadEventsAfter(ctx.store.db, accountId, after, upTo, limit);
+}
+
+/** The events a visitor's socket turns into frames: messages and session changes of one dialog. */
+export const VISITOR_EVENT_TYPES = ['message.created', 'message.updated', 'dialog.updated'] as const;
+
+/** The dialog an event is about, for the event types a visitor may get; null for any other. */
+export function dialogIdOf(event: OpenlinesEvent): string | null {
+  switch (event.type) {
+    case 'message.created':
+    case 'message.updated':
+      return event.data.message.dialogId;
+    case 'dialog.updated':
+      return event.data.dialog.id;
+    default:
+      return null;
+  }
+}
+
+/** What a visitor resuming after `after` missed of their dialog. */
+export function dialogEventsAfter(
+  ctx: AppContext,
+  accountId: string,
+  dialogId: string,
+  after: number,
+  upTo: number,
+  limit = 500,
+): Promise<EventEnvelope[]> {
+  return loadEventsAfter(ctx.store.db, accountId, after, upTo, limit, {
+    dialogId,
+    types: VISITOR_EVENT_TYPES,
+  });
+}
