@@ -19,6 +19,46 @@ export const SESSION_STATUSES = [
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const SessionStatusSchema = Type.Union(SESSION_STATUSES.map((s) => Type.Literal(s)));
 
+// The groups of statuses the server and the web app reason with; one definition for both.
+
+export const OPEN_STATUSES = [
+  'new',
+  'bot',
+  'queued',
+  'assigned',
+  'answered',
+  'client_waiting',
+] as const satisfies readonly SessionStatus[];
+export type OpenStatus = (typeof OPEN_STATUSES)[number];
+
+export const CLOSED_STATUSES = [
+  'closed',
+  'spam',
+  'closed_silently',
+  'auto_closed',
+] as const satisfies readonly SessionStatus[];
+export type ClosedStatus = (typeof CLOSED_STATUSES)[number];
+
+/** Open statuses in which the session is held by an operator (`operatorId` is set). */
+export const OPERATOR_STATUSES = [
+  'assigned',
+  'answered',
+  'client_waiting',
+] as const satisfies readonly OpenStatus[];
+export type OperatorStatus = (typeof OPERATOR_STATUSES)[number];
+
+export function isOpen(status: SessionStatus): status is OpenStatus {
+  return (OPEN_STATUSES as readonly SessionStatus[]).includes(status);
+}
+
+export function isClosed(status: SessionStatus): status is ClosedStatus {
+  return (CLOSED_STATUSES as readonly SessionStatus[]).includes(status);
+}
+
+export function hasOperator(status: SessionStatus): status is OperatorStatus {
+  return (OPERATOR_STATUSES as readonly SessionStatus[]).includes(status);
+}
+
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 

@@ -36,47 +36,33 @@
 export type UserId = string;
 export type LineId = string;
 
-import { SESSION_STATUSES, type SessionStatus } from '@openlines/contract';
+import {
+  CLOSED_STATUSES,
+  type ClosedStatus,
+  hasOperator,
+  isClosed,
+  isOpen,
+  OPEN_STATUSES,
+  OPERATOR_STATUSES,
+  type OpenStatus,
+  type OperatorStatus,
+  SESSION_STATUSES,
+  type SessionStatus,
+} from '@openlines/contract';
 
-export { SESSION_STATUSES, type SessionStatus };
-
-export const OPEN_STATUSES = [
-  'new',
-  'bot',
-  'queued',
-  'assigned',
-  'answered',
-  'client_waiting',
-] as const satisfies readonly SessionStatus[];
-export type OpenStatus = (typeof OPEN_STATUSES)[number];
-
-export const CLOSED_STATUSES = [
-  'closed',
-  'spam',
-  'closed_silently',
-  'auto_closed',
-] as const satisfies readonly SessionStatus[];
-export type ClosedStatus = (typeof CLOSED_STATUSES)[number];
-
-/** Open statuses in which the session is held by an operator (`operatorId` is set). */
-export const OPERATOR_STATUSES = [
-  'assigned',
-  'answered',
-  'client_waiting',
-] as const satisfies readonly OpenStatus[];
-export type OperatorStatus = (typeof OPERATOR_STATUSES)[number];
-
-export function isOpen(status: SessionStatus): status is OpenStatus {
-  return (OPEN_STATUSES as readonly SessionStatus[]).includes(status);
-}
-
-export function isClosed(status: SessionStatus): status is ClosedStatus {
-  return (CLOSED_STATUSES as readonly SessionStatus[]).includes(status);
-}
-
-export function hasOperator(status: SessionStatus): status is OperatorStatus {
-  return (OPERATOR_STATUSES as readonly SessionStatus[]).includes(status);
-}
+export {
+  CLOSED_STATUSES,
+  type ClosedStatus,
+  hasOperator,
+  isClosed,
+  isOpen,
+  OPEN_STATUSES,
+  OPERATOR_STATUSES,
+  type OpenStatus,
+  type OperatorStatus,
+  SESSION_STATUSES,
+  type SessionStatus,
+};
 
 /** Bitrix `TYPE_MAX_CHAT`: which of an operator's sessions count against `MAX_CHAT` (Q-5). */
 export type TypeMaxChat = 'answered_new' | 'answered' | 'closed';

@@ -1,4 +1,5 @@
 import type { Message, SendMessageBody, TransferBody } from '@openlines/contract';
+import { OPEN_STATUSES } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { whyIneligible } from '../core/routing';
 import type { SessionAction } from '../core/session-machine';
@@ -27,8 +28,6 @@ interface SessionScope {
   line: LineRow;
   by: ActorRef;
 }
-
-const OPEN_STATUSES = ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'] as const;
 
 async function currentSessionId(
   tx: Tx,

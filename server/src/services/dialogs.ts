@@ -6,6 +6,7 @@ import type {
   Session,
   SessionTransition,
 } from '@openlines/contract';
+import { isOpen, OPEN_STATUSES, OPERATOR_STATUSES } from '@openlines/contract';
 import { type RawBuilder, sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
@@ -18,7 +19,8 @@ import type { Tx } from './transaction';
 
 type Reader = Database | Tx;
 
-const OPEN = ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'] as const;
+/** The held statuses inlined as literals, as the partial indexes on sessions are written. */
+const HELD_SQL = sql.join(OPERATOR_STATUSES.map((status) => sql.lit(status)));
 
 export function presentSession(row: SessionRow, participantIds: string[], kpi: KpiState): Session {
   const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -95,7 +97,7 @@ async function kpiOf(db: Reader, sessions: SessionRow[], now: Date): Promise<Map
       kpiState(
         targets,
         {
-          open: OPEN.includes(session.status as (typeof OPEN)[number]),
+          open: isOpen(session.status),
           createdAt: session.created_at,
           firstAnswerAt: session.first_answer_at,
           waitingSince: session.waiting_since,
@@ -205,7 +207,7 @@ function visibilityGrounds(actor: Actor): Ground[] | null {
   const grounds: Ground[] = [
     {
       from: sql`sessions s`,
-      where: sql`s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')`,
+      where: sql`s.operator_id = ${me} and s.status in (${HELD_SQL})`,
       dialog: sql`s.dialog_id`,
     },
     // Only open sessions carry offers.
@@ -372,10 +374,10 @@ export async function listDialogs(
       'dialogs.id',
       'in',
       sql<string>`(select s.dialog_id from sessions s
-        where s.operator_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting')
+        where s.operator_id = ${me} and s.status in (${HELD_SQL})
         union all
         select s.dialog_id from session_participants p join sessions s on s.id = p.session_id
-        where p.user_id = ${me} and s.status in ('assigned', 'answered', 'client_waiting'))`,
+        where p.user_id = ${me} and s.status in (${HELD_SQL}))`,
     );
   } else {
     q = q.where(visibleSet(actor));
@@ -482,5 +484,3 @@ export async function listTransitions(
     at: row.at.toISOString(),
   }));
 }
-
-export { OPEN as OPEN_SESSION_STATUSES };

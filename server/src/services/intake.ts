@@ -1,3 +1,4 @@
+import { OPEN_STATUSES } from '@openlines/contract';
 import { type Kysely, sql } from 'kysely';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
@@ -110,7 +111,7 @@ async function openSessionOf(
     .selectFrom('sessions')
     .selectAll()
     .where('dialog_id', '=', dialog.id)
-    .where('status', 'in', ['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'])
+    .where('status', 'in', OPEN_STATUSES)
     .forUpdate()
     .executeTakeFirst();
   if (open) return { session: open, opened: false };

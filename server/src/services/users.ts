@@ -6,6 +6,7 @@ import type {
   User,
   Workload,
 } from '@openlines/contract';
+import { OPERATOR_STATUSES } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
@@ -346,7 +347,7 @@ async function heldSessionLines(tx: Tx, accountId: string, userId: string): Prom
     .distinct()
     .where('account_id', '=', accountId)
     .where('operator_id', '=', userId)
-    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .where('status', 'in', OPERATOR_STATUSES)
     .execute();
   return rows.map((row) => row.line_id);
 }
@@ -363,7 +364,7 @@ async function releaseSessionsOf(
     .selectAll()
     .where('account_id', '=', accountId)
     .where('operator_id', '=', userId)
-    .where('status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .where('status', 'in', OPERATOR_STATUSES)
     .forUpdate()
     .execute();
   for (const session of sessions) {
@@ -386,9 +387,7 @@ export async function listWorkload(ctx: AppContext, actor: Actor): Promise<Workl
   const rows = await ctx.store.db
     .selectFrom('users')
     .leftJoin('sessions', (join) =>
-      join
-        .onRef('sessions.operator_id', '=', 'users.id')
-        .on('sessions.status', 'in', ['assigned', 'answered', 'client_waiting']),
+      join.onRef('sessions.operator_id', '=', 'users.id').on('sessions.status', 'in', OPERATOR_STATUSES),
     )
     .select(['users.id', 'users.presence', (eb) => eb.fn.count<number>('sessions.id').as('open')])
     .where('users.account_id', '=', actor.accountId)

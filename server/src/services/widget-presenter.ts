@@ -1,4 +1,12 @@
-import type { Dialog, LineSettings, Message, VisitorMessage, VisitorSession } from '@openlines/contract';
+import {
+  type Dialog,
+  hasOperator,
+  isOpen,
+  type LineSettings,
+  type Message,
+  type VisitorMessage,
+  type VisitorSession,
+} from '@openlines/contract';
 import type { OutboundMessage, OutboxPayload } from '../channels/types';
 import type { Database } from '../store/database';
 import type { MessageRow } from '../store/schema';
@@ -99,9 +107,6 @@ export async function presentVisitorMessages(db: Reader, messages: MessageLike[]
   });
 }
 
-const WAITING = new Set(['new', 'bot', 'queued']);
-const ACTIVE = new Set(['assigned', 'answered', 'client_waiting']);
-
 type LineSettingsRow = { settings: LineSettings };
 
 /** The operator as the line shows them to clients, with only http(s) picture links. */
@@ -122,7 +127,7 @@ export const NO_SESSION: VisitorSession = {
 export async function presentVisitorSession(db: Reader, dialog: Dialog | null): Promise<VisitorSession> {
   const session = dialog?.session;
   if (!session) return NO_SESSION;
-  const status = WAITING.has(session.status) ? 'waiting' : ACTIVE.has(session.status) ? 'active' : 'closed';
+  const status = hasOperator(session.status) ? 'active' : isOpen(session.status) ? 'waiting' : 'closed';
   const line = await db
     .selectFrom('lines')
     .select('settings')

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type Attachment,
   type Dialog,
+  hasOperator,
   type VisitorMessage,
   type VisitorSession,
   WIDGET_LIMITS,
@@ -569,12 +570,7 @@ export async function visitorTyping(
   const row = await dialogOfVisitor(ctx.store.db, channel, visitor.external_id);
   const dialog = await presentedDialog(ctx, row);
   const session = dialog?.session;
-  if (
-    !dialog ||
-    !session ||
-    dialog.spam ||
-    !['queued', 'assigned', 'answered', 'client_waiting'].includes(session.status)
-  ) {
+  if (!dialog || !session || dialog.spam || !(session.status === 'queued' || hasOperator(session.status))) {
     return;
   }
   const line = await ctx.store.db

@@ -1,3 +1,4 @@
+import { OPERATOR_STATUSES } from '@openlines/contract';
 import { sql, type Transaction } from 'kysely';
 import type { HeldMessagePlan, OperatorAnswerPlan, TimerKind, TimerToArm } from '../core/held-message';
 import type { DB, MessageRow, SessionRow } from './schema';
@@ -162,7 +163,7 @@ export async function lockSessionForAnswer(
     ])
     .where('sessions.account_id', '=', accountId)
     .where('sessions.dialog_id', '=', dialogId)
-    .where('sessions.status', 'in', ['assigned', 'answered', 'client_waiting'])
+    .where('sessions.status', 'in', OPERATOR_STATUSES)
     .forUpdate('sessions')
     .executeTakeFirst();
   if (!row) return undefined;
