@@ -1,5 +1,5 @@
 import type { Me, Presence } from '@openlines/contract';
-import { lazy, Suspense, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { client, OpenlinesError } from './lib/api';
 import { useT } from './lib/i18n';
 import {
@@ -17,8 +17,9 @@ import { Badge } from './ui/badge';
 import { ErrorNotice } from './ui/error-notice';
 import { LanguageSwitch } from './ui/language-switch';
 import { PasswordChange } from './ui/password-change';
-import { type Alert, WorkspaceStore } from './workspace/store';
-import { StoreContext, useStore, useWorkspaceState } from './workspace/store-context';
+import { unreadTotal } from './workspace/selectors';
+import { type Alert, type WorkspaceState, WorkspaceStore } from './workspace/store';
+import { StoreContext, useStore, useWorkspace } from './workspace/store-context';
 import { Workspace } from './workspace/workspace';
 
 const Admin = lazy(() => import('./admin/admin'));
@@ -92,7 +93,6 @@ function Shell({
         onAlert: (alert) => alertUser(alert),
       }),
   );
-  const state = useSyncExternalStore(store.subscribe, store.getState);
   const [startError, setStartError] = useState<unknown>(null);
   const [changingPassword, setChangingPassword] = useState(false);
 
@@ -132,23 +132,15 @@ function Shell({
     };
   }, [store]);
 
-  // My role may change while I work: permissions come from /me again.
-  useEffect(() => {
-    const user = state.users[me.user.id];
-    if (user && user.roleId !== me.user.roleId) client.auth.me().then(onMeChanged, () => undefined);
-  }, [state.users, me.user.id, me.user.roleId, onMeChanged]);
-
   const canAdmin =
     me.permissions.manageLines || me.permissions.manageUsers || me.permissions.manageQuickAnswers;
   const inAdmin = path.startsWith('/admin');
-  const unreadTotal = Object.values(state.unread).reduce((sum, n) => sum + n, 0);
 
-  useEffect(() => {
-    document.title = unreadTotal > 0 ? `(${unreadTotal}) Openlines` : 'Openlines';
-  }, [unreadTotal]);
-
+  // The shell reads no state itself: what it shows of the store are small components of their own,
+  // so an event re-renders them, not the whole page below.
   return (
     <StoreContext.Provider value={store}>
+      <RoleWatcher me={me} onMeChanged={onMeChanged} />
       <a className="skip-link" href="#main">
         {t('nav.skip')}
       </a>
@@ -157,21 +149,16 @@ function Shell({
           Openlines
         </span>
         <nav aria-label={t('nav.main')} className="topnav">
-          <a href="/" onClick={linkClick('/')} aria-current={!inAdmin ? 'page' : undefined}>
-            {t('nav.workspace')}
-            {unreadTotal > 0 ? (
-              <Badge count={unreadTotal} label={t('list.unread', { count: unreadTotal })} />
-            ) : null}
-          </a>
+          <WorkspaceLink current={!inAdmin} />
           {canAdmin ? (
             <a href="/admin" onClick={linkClick('/admin')} aria-current={inAdmin ? 'page' : undefined}>
               {t('nav.admin')}
             </a>
           ) : null}
         </nav>
-        <ConnectionBadge state={state.connection} />
+        <ConnectionBadge />
         <div className="topbar-tools">
-          <PresenceSwitch presence={state.users[me.user.id]?.presence ?? me.user.presence} />
+          <PresenceSwitch me={me} />
           <NotificationTools />
           <LanguageSwitch />
           <button
@@ -216,8 +203,37 @@ function Shell({
   );
 }
 
-function ConnectionBadge({ state }: { state: string }) {
+/** My role may change while I work: permissions come from /me again. */
+function RoleWatcher({ me, onMeChanged }: { me: Me; onMeChanged: (me: Me) => void }) {
+  const roleId = useWorkspace((state) => state.users[me.user.id]?.roleId);
+  useEffect(() => {
+    if (roleId !== undefined && roleId !== me.user.roleId)
+      client.auth.me().then(onMeChanged, () => undefined);
+  }, [roleId, me.user.roleId, onMeChanged]);
+  return null;
+}
+
+/** The link to the workspace, with the number of unread client messages (also in the tab title). */
+function WorkspaceLink({ current }: { current: boolean }) {
   const t = useT();
+  const unread = useWorkspace(unreadTotal);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Openlines` : 'Openlines';
+  }, [unread]);
+  return (
+    <a href="/" onClick={linkClick('/')} aria-current={current ? 'page' : undefined}>
+      {t('nav.workspace')}
+      {unread > 0 ? <Badge count={unread} label={t('list.unread', { count: unread })} /> : null}
+    </a>
+  );
+}
+
+const selectConnection = (state: WorkspaceState) => state.connection;
+const selectNotices = (state: WorkspaceState) => state.notices;
+
+function ConnectionBadge() {
+  const t = useT();
+  const state = useWorkspace(selectConnection);
   if (state === 'online') return null;
   return (
     <span className={`connection connection-${state}`} role="status">
@@ -226,8 +242,9 @@ function ConnectionBadge({ state }: { state: string }) {
   );
 }
 
-function PresenceSwitch({ presence }: { presence: Presence }) {
+function PresenceSwitch({ me }: { me: Me }) {
   const t = useT();
+  const presence = useWorkspace((state) => state.users[me.user.id]?.presence) ?? me.user.presence;
   const [error, setError] = useState<unknown>(null);
   return (
     <>
@@ -283,7 +300,7 @@ function NotificationTools() {
 function Notices() {
   const t = useT();
   const store = useStore();
-  const { notices } = useWorkspaceState();
+  const notices = useWorkspace(selectNotices);
   return (
     <div className="notices" aria-live="polite">
       {notices.map((notice) => (

@@ -1,81 +1,66 @@
-import type { Channel, Line } from '@openlines/contract';
+import type { Channel, ChannelKind, Line } from '@openlines/contract';
 import type { ChannelWithSecrets } from '@openlines/sdk';
-import { type FormEvent, useId, useState } from 'react';
-import { channelKinds, client } from '../lib/api';
+import { type FormEvent, useId, useMemo, useState } from 'react';
+import { client } from '../lib/api';
 import { fieldErrorsOf } from '../lib/errors';
-import { useT } from '../lib/i18n';
+import { type Translate, useT } from '../lib/i18n';
 import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
 import { Modal } from '../ui/modal';
+import { type FormText, SchemaField } from './settings-form';
+import { collectSettings, describeFields, type FieldSpec, type Schema, setAt } from './settings-schema';
 import { useLoad } from './use-load';
 
-// Channels (LN-3, LN-5, LN-6): connect one to a line, move it, disconnect it. The settings form of a
-// kind is described here; a kind the server offers that the app does not know gets a JSON editor.
+// Channels (LN-3, LN-5, LN-6): connect one to a line, move it, disconnect it. A kind's settings form
+// is generated from the settings schema its connector declares (GET /channel-kinds), by the same
+// engine as the line settings; a kind the app does not know gets a JSON editor.
 
-type SettingField =
-  | { key: string; type: 'url' | 'text' | 'secret'; required?: boolean }
-  | { key: string; type: 'list'; required?: boolean }
-  | { key: string; type: 'select'; options: string[] }
-  | { key: string; type: 'color' };
-
-const KIND_FORMS: Record<string, SettingField[]> = {
-  api: [{ key: 'webhookUrl', type: 'url', required: true }],
-  widget: [
-    { key: 'allowedDomains', type: 'list', required: true },
-    { key: 'appearance.title', type: 'text' },
-    { key: 'appearance.color', type: 'color' },
-    { key: 'appearance.position', type: 'select', options: ['right', 'left'] },
-    { key: 'language', type: 'select', options: ['auto', 'ru', 'en'] },
-  ],
-  telegram: [
-    { key: 'botToken', type: 'secret', required: true },
-    { key: 'updates', type: 'select', options: ['auto', 'webhook', 'polling'] },
-  ],
+/**
+ * The settings each kind's form shows, in this order (what the server fills in itself, such as a
+ * widget's key or a bot's name, is not among them). Labels and hints are channels.field.<kind>.<path>.
+ */
+const KIND_FIELDS: Record<string, readonly string[]> = {
+  api: ['webhookUrl'],
+  widget: ['allowedDomains', 'appearance.title', 'appearance.color', 'appearance.position', 'language'],
+  telegram: ['botToken', 'updates'],
 };
 
-/** Settings as the form edits them, flattened by dotted key. */
-type Flat = Record<string, string>;
-
-function flatten(settings: Record<string, unknown>, fields: SettingField[]): Flat {
-  const flat: Flat = {};
-  for (const field of fields) {
-    let value: unknown = settings;
-    for (const part of field.key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
-    if (field.type === 'secret') flat[field.key] = '';
-    else if (Array.isArray(value)) flat[field.key] = value.join('\n');
-    else flat[field.key] = value === undefined || value === null ? '' : String(value);
+/** The form of a kind, or null for the JSON editor (a kind not listed, or a schema without a field). */
+function kindForm(kind: ChannelKind | undefined): FieldSpec[] | null {
+  const paths = kind ? KIND_FIELDS[kind.kind] : undefined;
+  if (!kind || !paths) return null;
+  try {
+    return describeFields(kind.settingsSchema as Schema, paths);
+  } catch {
+    return null;
   }
-  return flat;
 }
 
-/** The settings object the server expects; empty optional fields are left out. */
-export function unflatten(flat: Flat, fields: SettingField[]): Record<string, unknown> {
-  const settings: Record<string, unknown> = {};
-  for (const field of fields) {
-    const raw = flat[field.key] ?? '';
-    if (field.type === 'list') {
-      const items = raw
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter(Boolean);
-      if (items.length === 0 && !field.required) continue;
-      assign(settings, field.key, items);
-    } else if (raw.trim() !== '') {
-      assign(settings, field.key, raw.trim());
-    }
+/** Stored settings as the form starts from: a secret is never shown, only replaced. */
+function draftOf(settings: Record<string, unknown>, fields: FieldSpec[] | null): Record<string, unknown> {
+  let draft = settings;
+  for (const field of fields ?? []) {
+    if (field.kind === 'text' && field.input === 'password') draft = setAt(draft, field.path, '');
   }
-  return settings;
+  return draft;
 }
 
-function assign(target: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let current = target;
-  for (const part of parts.slice(0, -1)) {
-    current[part] ??= {};
-    current = current[part] as Record<string, unknown>;
-  }
-  current[parts.at(-1)!] = value;
+function channelText(t: Translate, kind: string, editing: boolean): FormText {
+  const key = (spec: FieldSpec) => `channels.field.${kind}.${spec.path}`;
+  return {
+    label: (spec) => {
+      const label = key(spec);
+      return t.has(label) ? t(label) : spec.path;
+    },
+    hint: (spec) => {
+      if (editing && spec.kind === 'text' && spec.input === 'password') return t('channels.secretKeep');
+      const hint = `${key(spec)}.hint`;
+      return t.has(hint) ? t(hint) : undefined;
+    },
+    option: (_spec, option) => option,
+    counters: false,
+  };
 }
 
 export function ChannelsScreen() {
@@ -84,7 +69,7 @@ export function ChannelsScreen() {
     const [channels, lines, kinds] = await Promise.all([
       client.channels.list(),
       client.lines.list(),
-      channelKinds(),
+      client.channels.kinds(),
     ]);
     return { channels, lines: lines.items, kinds };
   });
@@ -278,30 +263,32 @@ function ChannelForm({
   onClose,
   onSaved,
 }: {
-  kinds: string[];
+  kinds: ChannelKind[];
   lines: Line[];
   channel?: Channel;
   onClose: () => void;
   onSaved: (result: ChannelWithSecrets | null) => void;
 }) {
   const t = useT();
-  const [kind, setKind] = useState(channel?.kind ?? kinds[0] ?? 'api');
+  const [kind, setKind] = useState(channel?.kind ?? kinds[0]?.kind ?? 'api');
   const [name, setName] = useState(channel?.name ?? '');
   const [lineId, setLineId] = useState(channel?.lineId ?? lines[0]?.id ?? '');
-  const fields = KIND_FORMS[kind];
-  const [flat, setFlat] = useState<Flat>(() => (fields ? flatten(channel?.settings ?? {}, fields) : {}));
+  const fields = useMemo(() => kindForm(kinds.find((k) => k.kind === kind)), [kinds, kind]);
+  const [draft, setDraft] = useState(() => draftOf(channel?.settings ?? {}, fields));
   const [json, setJson] = useState(() => JSON.stringify(channel?.settings ?? {}, null, 2));
   const [error, setError] = useState<unknown>(null);
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const errors = fieldErrorsOf(error);
+  const settingsErrors = useMemo(() => fieldErrorsOf(error, 'body.settings.'), [error]);
+  const text = useMemo(() => channelText(t, kind, Boolean(channel)), [t, kind, channel]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setJsonError(null);
     let settings: Record<string, unknown>;
-    if (fields) settings = unflatten(flat, fields);
+    if (fields) settings = collectSettings(fields, draft);
     else {
       try {
         settings = JSON.parse(json) as Record<string, unknown>;
@@ -339,13 +326,11 @@ function ChannelForm({
                 {...props}
                 value={kind}
                 onChange={(event) => {
-                  const next = event.target.value;
-                  setKind(next);
-                  const nextFields = KIND_FORMS[next];
-                  setFlat(nextFields ? flatten({}, nextFields) : {});
+                  setKind(event.target.value);
+                  setDraft({});
                 }}
               >
-                {kinds.map((k) => {
+                {kinds.map(({ kind: k }) => {
                   const label = `channels.kind.${k}`;
                   return (
                     <option key={k} value={k}>
@@ -375,14 +360,13 @@ function ChannelForm({
         ) : null}
         {fields ? (
           fields.map((field) => (
-            <SettingInput
-              key={field.key}
-              field={field}
-              kind={kind}
-              value={flat[field.key] ?? ''}
-              onChange={(value) => setFlat({ ...flat, [field.key]: value })}
-              errors={errors[`settings.${field.key}`]}
-              editing={Boolean(channel)}
+            <SchemaField
+              key={field.path}
+              spec={field}
+              value={draft}
+              onChange={setDraft}
+              errors={settingsErrors}
+              text={text}
             />
           ))
         ) : (
@@ -406,91 +390,6 @@ function ChannelForm({
         </div>
       </form>
     </Modal>
-  );
-}
-
-function SettingInput({
-  field,
-  kind,
-  value,
-  onChange,
-  errors,
-  editing,
-}: {
-  field: SettingField;
-  kind: string;
-  value: string;
-  onChange: (value: string) => void;
-  errors: string[] | undefined;
-  editing: boolean;
-}) {
-  const t = useT();
-  const labelKey = `channels.field.${kind}.${field.key}`;
-  const label = t.has(labelKey) ? t(labelKey) : field.key;
-  const hintKey = `${labelKey}.hint`;
-  const hint = t.has(hintKey) ? t(hintKey) : undefined;
-  return (
-    <Field
-      label={label}
-      hint={field.type === 'secret' && editing ? t('channels.secretKeep') : hint}
-      errors={errors}
-    >
-      {(props) => {
-        switch (field.type) {
-          case 'list':
-            return (
-              <textarea
-                {...props}
-                rows={3}
-                value={value}
-                onChange={(event) => onChange(event.target.value)}
-              />
-            );
-          case 'select':
-            return (
-              <select
-                {...props}
-                value={value || field.options[0]}
-                onChange={(event) => onChange(event.target.value)}
-              >
-                {field.options.map((option) => (
-                  <option key={option} value={option}>
-                    {option}
-                  </option>
-                ))}
-              </select>
-            );
-          case 'color':
-            return (
-              <input
-                {...props}
-                type="color"
-                value={value || '#2563eb'}
-                onChange={(event) => onChange(event.target.value)}
-              />
-            );
-          case 'secret':
-            return (
-              <input
-                {...props}
-                type="password"
-                autoComplete="off"
-                value={value}
-                onChange={(event) => onChange(event.target.value)}
-              />
-            );
-          default:
-            return (
-              <input
-                {...props}
-                type={field.type === 'url' ? 'url' : 'text'}
-                value={value}
-                onChange={(event) => onChange(event.target.value)}
-              />
-            );
-        }
-      }}
-    </Field>
   );
 }
 

@@ -1,16 +1,41 @@
 import type { Department, LineSettings, QueueMember, User, WeeklySchedule } from '@openlines/contract';
-import { LineSettingsSchema, WEEKDAYS } from '@openlines/contract';
+import { WEEKDAYS } from '@openlines/contract';
 import { type ReactNode, useId, useMemo, useState } from 'react';
+import type { Locale } from '../lib/catalogue';
 import { describeSeconds } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { Field } from '../ui/field';
 import { fieldLabel, hintFor, optionLabel } from './settings-labels';
-import { describeField, errorsFor, type FieldSpec, getAt, type SectionId, setAt } from './settings-schema';
+import { describeSection, errorsFor, type FieldSpec, getAt, type SectionId, setAt } from './settings-schema';
 
 export interface SettingsContext {
   users: User[];
   departments: Department[];
   channelKinds: string[];
+}
+
+const NO_CONTEXT: SettingsContext = { users: [], departments: [], channelKinds: [] };
+
+/** An `<input type="color">` cannot be empty: an unset colour shows as the widget's default. */
+const COLOR_FALLBACK = '#2563eb';
+
+/** What a form's controls say; each form that uses the engine has its own labels and hints. */
+export interface FormText {
+  label(spec: FieldSpec): string;
+  hint(spec: FieldSpec): string | undefined;
+  option(spec: FieldSpec, option: string): string;
+  /** Whether a text field with a maximum length counts its characters in its hint. */
+  counters: boolean;
+}
+
+/** The line settings form's texts (settings-labels.ts). */
+export function lineSettingsText(locale: Locale): FormText {
+  return {
+    label: (spec) => fieldLabel(spec.path, locale),
+    hint: (spec) => hintFor(spec.path, locale),
+    option: (spec, option) => optionLabel(spec.path, option, locale),
+    counters: true,
+  };
 }
 
 /** One section of the line settings, generated from the schema. */
@@ -27,17 +52,20 @@ export function SettingsSection({
   errors: Record<string, string[]>;
   context: SettingsContext;
 }) {
-  const spec = useMemo(() => describeField(LineSettingsSchema.properties[section], section), [section]);
+  const t = useT();
+  const spec = useMemo(() => describeSection(section), [section]);
+  const text = useMemo(() => lineSettingsText(t.locale), [t.locale]);
   if (spec.kind !== 'group') return null;
   return (
     <div className="settings-section">
       {spec.children.map((child) => (
-        <SettingsField
+        <SchemaField
           key={child.path}
           spec={child}
           value={value}
           onChange={onChange}
           errors={errors}
+          text={text}
           context={context}
         />
       ))}
@@ -45,23 +73,28 @@ export function SettingsSection({
   );
 }
 
-function SettingsField({
+/**
+ * The control of one field, chosen by its spec. `value` is the whole settings object and
+ * `onChange` gets the whole object back with the field set; `errors` are the server's, by path.
+ */
+export function SchemaField<T>({
   spec,
   value,
   onChange,
   errors,
-  context,
+  text,
+  context = NO_CONTEXT,
 }: {
   spec: FieldSpec;
-  value: LineSettings;
-  onChange: (next: LineSettings) => void;
+  value: T;
+  onChange: (next: T) => void;
   errors: Record<string, string[]>;
-  context: SettingsContext;
+  text: FormText;
+  context?: SettingsContext;
 }) {
   const t = useT();
-  const locale = t.locale;
-  const label = fieldLabel(spec.path, locale);
-  const hint = hintFor(spec.path, locale);
+  const label = text.label(spec);
+  const hint = text.hint(spec);
   const current = getAt(value, spec.path);
   const set = (next: unknown) => onChange(setAt(value, spec.path, next));
   const own = errorsFor(errors, spec.path, spec.kind === 'custom' || spec.kind === 'multiEnum');
@@ -73,12 +106,13 @@ function SettingsField({
         <fieldset className="settings-group">
           <legend>{label}</legend>
           {spec.children.map((child) => (
-            <SettingsField
+            <SchemaField
               key={child.path}
               spec={child}
               value={value}
               onChange={onChange}
               errors={errors}
+              text={text}
               context={context}
             />
           ))}
@@ -138,12 +172,13 @@ function SettingsField({
             <select
               {...props}
               {...dataField}
-              value={String(current ?? '')}
+              // Unset (an optional channel setting): shown as the first option, sent only once picked.
+              value={typeof current === 'string' && current !== '' ? current : (spec.options[0] ?? '')}
               onChange={(event) => set(event.target.value)}
             >
               {spec.options.map((option) => (
                 <option key={option} value={option}>
-                  {optionLabel(spec.path, option, locale)}
+                  {text.option(spec, option)}
                 </option>
               ))}
             </select>
@@ -151,8 +186,8 @@ function SettingsField({
         </Field>
       );
     case 'text': {
-      const text = typeof current === 'string' ? current : '';
-      const counter = spec.maxLength ? `${text.length} / ${spec.maxLength}` : null;
+      const typed = typeof current === 'string' ? current : '';
+      const counter = text.counters && spec.maxLength ? `${typed.length} / ${spec.maxLength}` : null;
       const onText = (next: string) => set(spec.nullable && next === '' ? null : next);
       return (
         <Field label={label} hint={[hint, counter].filter(Boolean).join(' · ') || undefined} errors={own}>
@@ -162,19 +197,45 @@ function SettingsField({
                 {...props}
                 {...dataField}
                 rows={3}
-                value={text}
+                value={typed}
+                onChange={(event) => onText(event.target.value)}
+              />
+            ) : spec.input === 'password' ? (
+              <input
+                {...props}
+                {...dataField}
+                type="password"
+                autoComplete="off"
+                value={typed}
                 onChange={(event) => onText(event.target.value)}
               />
             ) : (
               <input
                 {...props}
                 {...dataField}
-                type="text"
-                value={text}
+                type={spec.input}
+                value={spec.input === 'color' ? typed || COLOR_FALLBACK : typed}
                 onChange={(event) => onText(event.target.value)}
               />
             )
           }
+        </Field>
+      );
+    }
+    case 'list': {
+      // Kept as typed while editing (a new line, a trailing comma); split into items when sent.
+      const typed = Array.isArray(current) ? current.join('\n') : typeof current === 'string' ? current : '';
+      return (
+        <Field label={label} hint={hint} errors={own}>
+          {(props) => (
+            <textarea
+              {...props}
+              {...dataField}
+              rows={3}
+              value={typed}
+              onChange={(event) => set(event.target.value)}
+            />
+          )}
         </Field>
       );
     }
@@ -196,7 +257,7 @@ function SettingsField({
                   )
                 }
               />
-              {optionLabel(spec.path, option, locale)}
+              {text.option(spec, option)}
             </label>
           ))}
           <FieldErrors errors={own} />
@@ -208,7 +269,7 @@ function SettingsField({
         <fieldset className="settings-group" data-field={spec.path}>
           <legend>{label}</legend>
           {hint ? <p className="field-hint">{hint}</p> : null}
-          <CustomEditor spec={spec} value={current} onChange={set} context={context} />
+          <CustomEditor spec={spec} label={label} value={current} onChange={set} context={context} />
           <FieldErrors errors={own} />
         </fieldset>
       );
@@ -228,11 +289,13 @@ function FieldErrors({ errors }: { errors: string[] }) {
 
 function CustomEditor({
   spec,
+  label,
   value,
   onChange,
   context,
 }: {
   spec: Extract<FieldSpec, { kind: 'custom' }>;
+  label: string;
   value: unknown;
   onChange: (next: unknown) => void;
   context: SettingsContext;
@@ -245,7 +308,7 @@ function CustomEditor({
     case 'schedule':
       return <ScheduleEditor value={value as WeeklySchedule} onChange={onChange} />;
     case 'stringList':
-      return <StringListEditor value={(value as string[]) ?? []} onChange={onChange} path={spec.path} />;
+      return <StringListEditor value={(value as string[]) ?? []} onChange={onChange} label={label} />;
     case 'userList':
       return <UserListEditor value={(value as string[]) ?? []} onChange={onChange} users={context.users} />;
     case 'perChannelKind':
@@ -442,11 +505,11 @@ function ScheduleEditor({
 function StringListEditor({
   value,
   onChange,
-  path,
+  label,
 }: {
   value: string[];
   onChange: (next: string[]) => void;
-  path: string;
+  label: string;
 }) {
   const t = useT();
   const [draft, setDraft] = useState('');
@@ -476,7 +539,7 @@ function StringListEditor({
       </ul>
       <div className="add-row">
         <label htmlFor={id} className="visually-hidden">
-          {fieldLabel(path, t.locale)}
+          {label}
         </label>
         <input
           id={id}

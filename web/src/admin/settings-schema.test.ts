@@ -2,11 +2,15 @@ import { defaultLineSettings, LineSettingsSchema } from '@openlines/contract';
 import { describe, expect, it } from 'vitest';
 import { FIELD_LABELS, GROUP_LABELS, OPTION_LABELS, optionLabel, SECTION_LABELS } from './settings-labels';
 import {
+  collectSettings,
   describeField,
+  describeFields,
+  describeSection,
   errorsFor,
   type FieldSpec,
   getAt,
   groupPaths,
+  LINE_SETTINGS_FORM,
   leafPaths,
   SECTIONS,
   sectionOf,
@@ -14,7 +18,7 @@ import {
   settingsPatch,
 } from './settings-schema';
 
-const sections = SECTIONS.map((id) => describeField(LineSettingsSchema.properties[id], id));
+const sections = SECTIONS.map(describeSection);
 
 function enums(spec: FieldSpec): Extract<FieldSpec, { kind: 'enum' | 'multiEnum' }>[] {
   if (spec.kind === 'group') return spec.children.flatMap(enums);
@@ -81,5 +85,90 @@ describe('the line settings form', () => {
     expect(errorsFor(errors, 'workingHours.weekly', false)).toEqual([]);
     expect(sectionOf('workingHours.weekly.mon.1.to')).toBe('workingHours');
     expect(sectionOf('name')).toBeNull();
+  });
+
+  it('reads a schema that came over the wire like the same schema in memory', () => {
+    const wire = JSON.parse(JSON.stringify(LineSettingsSchema)) as typeof LineSettingsSchema;
+    for (const [index, id] of SECTIONS.entries()) {
+      expect(describeField(wire.properties[id], id, LINE_SETTINGS_FORM), id).toEqual(sections[index]);
+    }
+    const before = defaultLineSettings('en');
+    const after = setAt(before, 'rating.enabled', !before.rating.enabled);
+    expect(settingsPatch(wire, before, after)).toEqual({ rating: { enabled: after.rating.enabled } });
+  });
+});
+
+// Fields of the channel kinds' settings schemas (widget, api, telegram) as GET /channel-kinds sends
+// them: plain JSON Schema, without TypeBox's symbols.
+const widgetSchema = {
+  type: 'object',
+  required: ['allowedDomains'],
+  properties: {
+    allowedDomains: { type: 'array', items: { type: 'string', maxLength: 300 }, minItems: 1 },
+    appearance: {
+      type: 'object',
+      properties: {
+        color: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' },
+        position: {
+          anyOf: [
+            { const: 'right', type: 'string' },
+            { const: 'left', type: 'string' },
+          ],
+        },
+        title: { anyOf: [{ type: 'string', maxLength: 60 }, { type: 'null' }] },
+      },
+    },
+    webhookUrl: { type: 'string', format: 'uri', maxLength: 2048 },
+    botToken: { type: 'string', pattern: '^[0-9]+:.+$', writeOnly: true },
+  },
+};
+
+describe('a channel settings form', () => {
+  const fields = describeFields(widgetSchema, [
+    'allowedDomains',
+    'appearance.title',
+    'appearance.color',
+    'appearance.position',
+    'webhookUrl',
+    'botToken',
+  ]);
+
+  it('chooses the same kinds of controls from a served schema', () => {
+    expect(fields.map(({ path, ...rest }) => [path, rest])).toEqual([
+      ['allowedDomains', { kind: 'list', key: 'allowedDomains', required: true }],
+      [
+        'appearance.title',
+        { kind: 'text', key: 'title', maxLength: 60, multiline: false, nullable: true, input: 'text' },
+      ],
+      ['appearance.color', { kind: 'text', key: 'color', multiline: false, nullable: false, input: 'color' }],
+      ['appearance.position', { kind: 'enum', key: 'position', options: ['right', 'left'] }],
+      [
+        'webhookUrl',
+        { kind: 'text', key: 'webhookUrl', maxLength: 2048, multiline: false, nullable: false, input: 'url' },
+      ],
+      ['botToken', { kind: 'text', key: 'botToken', multiline: false, nullable: false, input: 'password' }],
+    ]);
+    expect(() => describeFields(widgetSchema, ['publicKey'])).toThrow(/publicKey/);
+  });
+
+  it('sends only its fields: trimmed, lists split, empty optional ones left out', () => {
+    const draft = {
+      allowedDomains: ' example.com\n\n*.shop.example, https://a.example:8443 ',
+      appearance: { title: null, color: '#ff0000' },
+      webhookUrl: '  https://hooks.example/in ',
+      botToken: '',
+      publicKey: 'set by the server',
+    };
+    expect(collectSettings(fields, draft)).toEqual({
+      allowedDomains: ['example.com', '*.shop.example', 'https://a.example:8443'],
+      appearance: { color: '#ff0000' },
+      webhookUrl: 'https://hooks.example/in',
+    });
+    // A required list goes even when empty, for the server to say what is missing; stored lists
+    // (arrays, when the field was not touched) go as they are.
+    expect(collectSettings(fields, {})).toEqual({ allowedDomains: [] });
+    expect(collectSettings(fields, { allowedDomains: ['a.example', 'b.example'] })).toEqual({
+      allowedDomains: ['a.example', 'b.example'],
+    });
   });
 });

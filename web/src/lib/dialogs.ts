@@ -1,37 +1,8 @@
-import type { Dialog, SessionStatus } from '@openlines/contract';
+import { type Dialog, hasOperator, isOpen as isOpenStatus, type SessionStatus } from '@openlines/contract';
 
 // Pure rules of the dialog list (OP-1): which dialogs a view shows, how long a client waits, and the
 // KPI state of a session (KPI-3). The server decides what a user may see; these decide where an
 // event's dialog goes in the lists the user already has.
-
-/** Every session status, in lifecycle order (SPEC §15). Checked against the contract's union below. */
-export const SESSION_STATUSES = [
-  'new',
-  'bot',
-  'queued',
-  'assigned',
-  'answered',
-  'client_waiting',
-  'closed',
-  'spam',
-  'closed_silently',
-  'auto_closed',
-] as const satisfies readonly SessionStatus[];
-// A status added to the contract and not listed above is a compile error here.
-const statusesAreComplete: Exclude<SessionStatus, (typeof SESSION_STATUSES)[number]> extends never
-  ? true
-  : false = true;
-void statusesAreComplete;
-
-export const OPEN_STATUSES: readonly SessionStatus[] = [
-  'new',
-  'bot',
-  'queued',
-  'assigned',
-  'answered',
-  'client_waiting',
-];
-const HELD: readonly SessionStatus[] = ['assigned', 'answered', 'client_waiting'];
 
 export type DialogView = 'queue' | 'mine' | 'all';
 
@@ -47,7 +18,7 @@ export interface DialogFilters {
 }
 
 export function isOpen(dialog: Dialog): boolean {
-  return dialog.session !== null && OPEN_STATUSES.includes(dialog.session.status);
+  return dialog.session !== null && isOpenStatus(dialog.session.status);
 }
 
 /** Offered to me, or waiting in a queue I may take from. */
@@ -59,7 +30,7 @@ export function isWaitingForMe(dialog: Dialog, me: string): boolean {
 
 export function isMine(dialog: Dialog, me: string): boolean {
   const session = dialog.session;
-  if (!session || !HELD.includes(session.status)) return false;
+  if (!session || !hasOperator(session.status)) return false;
   return session.operatorId === me || session.participantIds.includes(me);
 }
 

@@ -4,7 +4,8 @@ import { client } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
-import { useStore, useWorkspaceState } from './store-context';
+import { userNames } from './selectors';
+import { useStore, useWorkspace } from './store-context';
 
 /** Who the client is (OP-2): contacts, identities per channel, the session, and CRM links later. */
 export function ClientCard({
@@ -17,9 +18,9 @@ export function ClientCard({
   onClose: () => void;
 }) {
   const t = useT();
-  const state = useWorkspaceState();
+  const names = useWorkspace(userNames);
   const session = dialog.session;
-  const name = (id: string | null | undefined) => (id ? (state.users[id]?.name ?? id.slice(0, 8)) : '—');
+  const name = (id: string | null | undefined) => (id ? (names[id] ?? id.slice(0, 8)) : '—');
   return (
     <aside
       id="client-card"

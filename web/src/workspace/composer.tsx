@@ -1,15 +1,18 @@
-import type { Attachment, Dialog, QuickAnswer } from '@openlines/contract';
+import { type Attachment, type Dialog, isOpen, type QuickAnswer } from '@openlines/contract';
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from 'react';
 import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
 import { quickQuery, searchQuickAnswers } from '../lib/quick-answers';
 import { ErrorNotice } from '../ui/error-notice';
-import { useStore, useWorkspaceState } from './store-context';
+import type { WorkspaceState } from './store';
+import { useStore, useWorkspace } from './store-context';
+
+const selectQuickAnswers = (state: WorkspaceState) => state.quickAnswers;
 
 export function Composer({ dialog }: { dialog: Dialog }) {
   const t = useT();
   const store = useStore();
-  const state = useWorkspaceState();
+  const quickAnswers = useWorkspace(selectQuickAnswers);
   const me = store.me.user.id;
   const [text, setText] = useState('');
   const [privateNote, setPrivateNote] = useState(false);
@@ -25,14 +28,13 @@ export function Composer({ dialog }: { dialog: Dialog }) {
   const listId = useId();
   const session = dialog.session;
   const consulting = session?.participantIds.includes(me) === true && session.operatorId !== me;
-  const closed =
-    !session || !['new', 'bot', 'queued', 'assigned', 'answered', 'client_waiting'].includes(session.status);
+  const closed = !session || !isOpen(session.status);
 
   const trigger = quickQuery(text, caret);
   const query = trigger?.query ?? (forcedOpen ? '' : null);
   const suggestions = useMemo(
-    () => (query === null ? [] : searchQuickAnswers(state.quickAnswers, query)),
-    [query, state.quickAnswers],
+    () => (query === null ? [] : searchQuickAnswers(quickAnswers, query)),
+    [query, quickAnswers],
   );
   const popupOpen =
     query !== null && dismissed !== `${trigger?.start}:${query}` && (suggestions.length > 0 || forcedOpen);

@@ -1,11 +1,12 @@
-import type { Dialog, Line, User } from '@openlines/contract';
+import { type Dialog, hasOperator, type Line, type User } from '@openlines/contract';
 import { useEffect, useMemo, useState } from 'react';
 import { client, OpenlinesError } from '../lib/api';
 import { isOpen } from '../lib/dialogs';
 import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
 import { Modal } from '../ui/modal';
-import { useStore, useWorkspaceState } from './store-context';
+import type { WorkspaceState } from './store';
+import { useStore, useWorkspace } from './store-context';
 
 type ModalKind = 'transfer' | 'invite' | 'close' | 'spam' | null;
 
@@ -24,7 +25,7 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   const open = isOpen(dialog);
   const holder = session?.operatorId === me.user.id;
   const mayAct = open && (holder || me.permissions.supervise);
-  const held = session ? ['assigned', 'answered', 'client_waiting'].includes(session.status) : false;
+  const held = session ? hasOperator(session.status) : false;
   const canTake = open && (session?.status === 'queued' || session?.offeredTo.includes(me.user.id) === true);
   const consulting = session?.participantIds.includes(me.user.id) === true;
 
@@ -198,9 +199,14 @@ function ConfirmModal({
 
 const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 } as const;
 
+/** Colleagues are listed with their presence, so this reads the users themselves, not only names. */
+const selectUsers = (state: WorkspaceState) => state.users;
+/** The lines a dialog can be transferred to. */
+const selectLines = (state: WorkspaceState) => state.lines;
+
 /** Colleagues with their status and how many open dialogs they hold (on every line). */
 function useColleagues(dialog: Dialog) {
-  const state = useWorkspaceState();
+  const users = useWorkspace(selectUsers);
   const store = useStore();
   const [load, setLoad] = useState<Map<string, number> | null>(null);
   useEffect(() => {
@@ -215,14 +221,14 @@ function useColleagues(dialog: Dialog) {
   }, []);
   const colleagues = useMemo(
     () =>
-      Object.values(state.users)
+      Object.values(users)
         .filter(
           (user) => user.active && user.id !== store.me.user.id && user.id !== dialog.session?.operatorId,
         )
         .sort(
           (a, b) => PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence] || a.name.localeCompare(b.name),
         ),
-    [state.users, store.me.user.id, dialog.session?.operatorId],
+    [users, store.me.user.id, dialog.session?.operatorId],
   );
   return { colleagues, load };
 }
@@ -257,10 +263,10 @@ function TransferModal({
   onLine: (line: Line) => void;
 }) {
   const t = useT();
-  const state = useWorkspaceState();
+  const allLines = useWorkspace(selectLines);
   const { colleagues, load } = useColleagues(dialog);
   const currentLine = dialog.session?.lineId ?? dialog.lineId;
-  const lines = state.lines.filter((line) => line.active && line.id !== currentLine);
+  const lines = allLines.filter((line) => line.active && line.id !== currentLine);
   return (
     <Modal title={t('transfer.title', { name: dialog.client.name })} onClose={onClose} wide>
       <ErrorNotice error={error} />

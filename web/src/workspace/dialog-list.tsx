@@ -1,11 +1,10 @@
-import type { Dialog, SessionStatus } from '@openlines/contract';
+import { type Dialog, type Line, SESSION_STATUSES, type SessionStatus } from '@openlines/contract';
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import {
   type DialogFilters,
   type DialogView,
   type KpiState,
   liveKpiState,
-  SESSION_STATUSES,
   waitingSince,
 } from '../lib/dialogs';
 import { dayKey, formatDuration } from '../lib/format';
@@ -13,7 +12,8 @@ import { useT } from '../lib/i18n';
 import { linkClick } from '../lib/router';
 import { Badge } from '../ui/badge';
 import { ErrorNotice } from '../ui/error-notice';
-import { useStore, useWorkspaceState } from './store-context';
+import { activeUserNames, listSlice, shallowEqual, userNames } from './selectors';
+import { useStore, useWorkspace } from './store-context';
 import { useNow } from './use-now';
 
 const VIEWS: DialogView[] = ['queue', 'mine', 'all'];
@@ -21,10 +21,15 @@ const VIEWS: DialogView[] = ['queue', 'mine', 'all'];
 export function DialogList({ openId }: { openId: string | null }) {
   const t = useT();
   const store = useStore();
-  const state = useWorkspaceState();
+  const state = useWorkspace(listSlice, shallowEqual);
+  const names = useWorkspace(userNames);
   const now = useNow();
-  const dialogs = useMemo(() => store.visibleDialogs(state), [store, state]);
-  const counts = useMemo(() => store.counts(state), [store, state]);
+  const { dialogs: all, view: current, filters } = state;
+  const dialogs = useMemo(
+    () => store.visibleDialogs({ dialogs: all, view: current, filters }),
+    [store, all, current, filters],
+  );
+  const counts = useMemo(() => store.counts({ dialogs: all }), [store, all]);
   const [showFilters, setShowFilters] = useState(false);
   const lineById = useMemo(() => new Map(state.lines.map((line) => [line.id, line])), [state.lines]);
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
@@ -66,7 +71,8 @@ export function DialogList({ openId }: { openId: string | null }) {
         onChange={(filters) => store.setFilters(filters)}
         open={showFilters}
         onToggle={() => setShowFilters(!showFilters)}
-        dialogs={Object.values(state.dialogs)}
+        dialogs={all}
+        lines={state.lines}
       />
       <div
         id="dialog-list-panel"
@@ -86,9 +92,7 @@ export function DialogList({ openId }: { openId: string | null }) {
               active={dialog.id === openId}
               unread={state.unread[dialog.id] ?? 0}
               lineName={lineById.get(dialog.session?.lineId ?? dialog.lineId)?.name ?? '—'}
-              operatorName={
-                dialog.session?.operatorId ? (state.users[dialog.session.operatorId]?.name ?? null) : null
-              }
+              operatorName={dialog.session?.operatorId ? (names[dialog.session.operatorId] ?? null) : null}
               kpi={liveKpiState(dialog, now)}
               now={now}
             />
@@ -168,15 +172,17 @@ function SearchAndFilters({
   open,
   onToggle,
   dialogs,
+  lines,
 }: {
   filters: DialogFilters;
   onChange: (filters: DialogFilters) => void;
   open: boolean;
   onToggle: () => void;
-  dialogs: Dialog[];
+  dialogs: Record<string, Dialog>;
+  lines: Line[];
 }) {
   const t = useT();
-  const state = useWorkspaceState();
+  const operators = useWorkspace(activeUserNames);
   const [search, setSearch] = useState(filters.search ?? '');
   const latest = useRef(filters);
   latest.current = filters;
@@ -199,7 +205,7 @@ function SearchAndFilters({
   };
   const channels = useMemo(() => {
     const map = new Map<string, string>();
-    for (const dialog of dialogs) map.set(dialog.channelId, dialog.channelKind);
+    for (const dialog of Object.values(dialogs)) map.set(dialog.channelId, dialog.channelKind);
     return [...map];
   }, [dialogs]);
   const activeCount = Object.keys(filters).filter((key) => key !== 'search').length;
@@ -230,7 +236,7 @@ function SearchAndFilters({
             {t('filter.line')}
             <select value={filters.lineId ?? ''} onChange={(event) => set('lineId', event.target.value)}>
               <option value="">{t('filter.any')}</option>
-              {state.lines.map((line) => (
+              {lines.map((line) => (
                 <option key={line.id} value={line.id}>
                   {line.name}
                 </option>
@@ -258,13 +264,11 @@ function SearchAndFilters({
               onChange={(event) => set('operatorId', event.target.value)}
             >
               <option value="">{t('filter.any')}</option>
-              {Object.values(state.users)
-                .filter((user) => user.active)
-                .map((user) => (
-                  <option key={user.id} value={user.id}>
-                    {user.name}
-                  </option>
-                ))}
+              {Object.entries(operators).map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
             </select>
           </label>
           <label>

@@ -1,4 +1,4 @@
-import type { Attachment, Dialog, Message, SessionTransition, User } from '@openlines/contract';
+import type { Attachment, Dialog, Message, SessionTransition } from '@openlines/contract';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { isOpen, waitingSince } from '../lib/dialogs';
 import { formatBytes, formatDay, formatDuration, formatTime } from '../lib/format';
@@ -11,15 +11,14 @@ import { ErrorNotice } from '../ui/error-notice';
 import { ClientCard } from './client-card';
 import { Composer } from './composer';
 import { DialogActions } from './dialog-actions';
-import { useStore, useWorkspaceState } from './store-context';
+import { dialogSlice, shallowEqual, timelineSlice, typingSlice } from './selectors';
+import { useStore, useWorkspace } from './store-context';
 import { useNow } from './use-now';
 
 export function DialogView({ dialogId }: { dialogId: string }) {
   const t = useT();
-  const state = useWorkspaceState();
+  const { dialog, line, operatorName, loadError } = useWorkspace(dialogSlice(dialogId), shallowEqual);
   const now = useNow();
-  const dialog = state.dialogs[dialogId];
-  const history = state.history[dialogId];
   const [showCard, setShowCard] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
@@ -31,19 +30,11 @@ export function DialogView({ dialogId }: { dialogId: string }) {
   if (!dialog) {
     return (
       <section className="dialog-view">
-        {history?.error ? (
-          <ErrorNotice error={history.error} />
-        ) : (
-          <p className="padded">{t('common.loading')}</p>
-        )}
+        {loadError ? <ErrorNotice error={loadError} /> : <p className="padded">{t('common.loading')}</p>}
       </section>
     );
   }
-  const lineId = dialog.session?.lineId ?? dialog.lineId;
-  const line = state.lines.find((l) => l.id === lineId);
   const since = waitingSince(dialog);
-  const operator = dialog.session?.operatorId ? state.users[dialog.session.operatorId] : undefined;
-  const typing = state.typing[dialogId];
   const watchTyping = line?.settings.queue.watchTyping ?? true;
 
   return (
@@ -65,8 +56,8 @@ export function DialogView({ dialogId }: { dialogId: string }) {
                   {t(`status.${dialog.session.status}`)}
                 </span>
               ) : null}
-              {operator ? (
-                <span className="chip">{t('dialog.operator', { name: operator.name })}</span>
+              {operatorName ? (
+                <span className="chip">{t('dialog.operator', { name: operatorName })}</span>
               ) : null}
               {since && isOpen(dialog) ? (
                 <span className="waiting">
@@ -93,12 +84,7 @@ export function DialogView({ dialogId }: { dialogId: string }) {
         </header>
         <DialogActions dialog={dialog} line={line} />
         <Timeline dialog={dialog} />
-        {typing && watchTyping ? (
-          <div className="typing" aria-live="polite" data-testid="typing">
-            <span className="typing-label">{t('dialog.typing', { name: dialog.client.name })}</span>
-            {typing.text ? <span className="typing-text">{typing.text}</span> : null}
-          </div>
-        ) : null}
+        {watchTyping ? <TypingIndicator dialogId={dialog.id} clientName={dialog.client.name} /> : null}
         <Composer dialog={dialog} />
       </section>
       <ClientCard dialog={dialog} open={showCard} onClose={() => setShowCard(false)} />
@@ -106,12 +92,24 @@ export function DialogView({ dialogId }: { dialogId: string }) {
   );
 }
 
+/** What the client is typing: the only part of the dialog that the typing signals re-render. */
+function TypingIndicator({ dialogId, clientName }: { dialogId: string; clientName: string }) {
+  const t = useT();
+  const typing = useWorkspace(typingSlice(dialogId));
+  if (!typing) return null;
+  return (
+    <div className="typing" aria-live="polite" data-testid="typing">
+      <span className="typing-label">{t('dialog.typing', { name: clientName })}</span>
+      {typing.text ? <span className="typing-text">{typing.text}</span> : null}
+    </div>
+  );
+}
+
 function Timeline({ dialog }: { dialog: Dialog }) {
   const t = useT();
   const store = useStore();
-  const state = useWorkspaceState();
-  const history = state.history[dialog.id];
-  const pending = withoutDelivered(state.pending[dialog.id] ?? [], history?.messages ?? []);
+  const { history, pending: unsent, names } = useWorkspace(timelineSlice(dialog.id), shallowEqual);
+  const pending = withoutDelivered(unsent ?? [], history?.messages ?? []);
   const items = useMemo(
     () => buildTimeline(history?.messages ?? [], history?.transitions ?? []),
     [history?.messages, history?.transitions],
@@ -163,14 +161,14 @@ function Timeline({ dialog }: { dialog: Dialog }) {
           );
         }
         if (item.kind === 'event') {
-          return <SystemEvent key={item.key} transition={item.transition} users={state.users} t={t} />;
+          return <SystemEvent key={item.key} transition={item.transition} names={names} t={t} />;
         }
         return (
           <MessageItem
             key={item.key}
             message={item.message}
             dialog={dialog}
-            author={item.message.authorId ? state.users[item.message.authorId] : undefined}
+            authorName={item.message.authorId ? names[item.message.authorId] : undefined}
           />
         );
       })}
@@ -208,11 +206,11 @@ function Timeline({ dialog }: { dialog: Dialog }) {
 function MessageItem({
   message,
   dialog,
-  author,
+  authorName,
 }: {
   message: Message;
   dialog: Dialog;
-  author: User | undefined;
+  authorName: string | undefined;
 }) {
   const t = useT();
   const side =
@@ -221,7 +219,7 @@ function MessageItem({
     message.authorKind === 'client'
       ? dialog.client.name
       : message.authorKind === 'operator'
-        ? (author?.name ?? t('dialog.operatorUnknown'))
+        ? (authorName ?? t('dialog.operatorUnknown'))
         : t(`author.${message.authorKind}`);
   const kind = message.systemKind ? `systemKind.${message.systemKind}` : null;
   const kindLabel = kind && t.has(kind) ? t(kind) : null;
@@ -292,18 +290,16 @@ function Attachments({ attachments }: { attachments: Attachment[] }) {
 /** "Taken by Anna", "Transferred to Boris", "Closed": the session's history inline (SPEC §15). */
 export function describeTransition(
   transition: SessionTransition,
-  users: Record<string, User>,
+  names: Record<string, string>,
   t: Translate,
 ): string {
   const actor =
     transition.actorKind === 'operator' && transition.actorId
-      ? (users[transition.actorId]?.name ?? t('dialog.operatorUnknown'))
+      ? (names[transition.actorId] ?? t('dialog.operatorUnknown'))
       : transition.actorKind === 'client'
         ? t('author.client')
         : t('author.system');
-  const operator = transition.operatorId
-    ? (users[transition.operatorId]?.name ?? t('dialog.operatorUnknown'))
-    : '';
+  const operator = transition.operatorId ? (names[transition.operatorId] ?? t('dialog.operatorUnknown')) : '';
   const key = transition.reason.startsWith('routed_') ? 'event.routed' : `event.${transition.reason}`;
   if (t.has(key))
     return t(key, {
@@ -320,16 +316,16 @@ export function describeTransition(
 
 function SystemEvent({
   transition,
-  users,
+  names,
   t,
 }: {
   transition: SessionTransition;
-  users: Record<string, User>;
+  names: Record<string, string>;
   t: Translate;
 }) {
   return (
     <div className="system-event" data-reason={transition.reason}>
-      <span>{describeTransition(transition, users, t)}</span>{' '}
+      <span>{describeTransition(transition, names, t)}</span>{' '}
       <time dateTime={transition.at}>{formatTime(transition.at, t.locale)}</time>
     </div>
   );

@@ -1,96 +1,10 @@
-import type { Dialog, Me, Message, OpenlinesEvent, TransientSignal } from '@openlines/contract';
-import type { OpenlinesClient, RealtimeEvents } from '@openlines/sdk';
+import type { TransientSignal } from '@openlines/contract';
 import { describe, expect, it } from 'vitest';
 import { dialog, message } from '../lib/fixtures.test-util';
-import { type Alert, WorkspaceStore } from './store';
+import { event, flush, setup } from './fake-client.test-util';
 
 // The workspace store against a fake client: what arrives by events and by reads ends up once in
 // the state, a resume re-reads what is on screen, and the operator hears about what concerns them.
-
-type Listener = (payload: never) => void;
-
-class FakeRealtime {
-  readonly listeners = new Map<string, Set<Listener>>();
-  closed = false;
-  cursor: number | null = 10;
-  connected = true;
-  constructor(readonly after: number | null) {}
-  on<K extends keyof RealtimeEvents>(name: K, listener: (payload: RealtimeEvents[K]) => void) {
-    const set = this.listeners.get(name) ?? new Set();
-    set.add(listener as Listener);
-    this.listeners.set(name, set);
-    return () => set.delete(listener as Listener);
-  }
-  emit<K extends keyof RealtimeEvents>(name: K, payload: RealtimeEvents[K]) {
-    for (const listener of this.listeners.get(name) ?? [])
-      (listener as (p: RealtimeEvents[K]) => void)(payload);
-  }
-  close() {
-    this.closed = true;
-  }
-}
-
-function fakeClient(state: { dialogs: Dialog[]; messages: Message[] }) {
-  const sockets: FakeRealtime[] = [];
-  const calls: string[] = [];
-  const client = {
-    realtime: (options: { after?: number } = {}) => {
-      const socket = new FakeRealtime(options.after ?? null);
-      sockets.push(socket);
-      return socket;
-    },
-    users: { list: async () => [] },
-    lines: {
-      list: async () => ({
-        items: [
-          {
-            id: 'l1',
-            name: 'Support',
-            active: true,
-            settings: { queue: { members: [{ type: 'user', id: 'me' }] } },
-          },
-        ],
-        limit: 3,
-      }),
-    },
-    quickAnswers: { list: async () => [] },
-    dialogs: {
-      list: async (query: { view?: string }) => {
-        calls.push(`list ${query.view}`);
-        return { items: state.dialogs, nextCursor: null };
-      },
-      get: async (id: string) => state.dialogs.find((d) => d.id === id)!,
-      messages: async () => {
-        calls.push('messages');
-        return state.messages;
-      },
-      transitions: async () => [],
-      send: async () => state.messages[0]!,
-      typing: async () => undefined,
-    },
-  };
-  return { client: client as unknown as OpenlinesClient, sockets, calls };
-}
-
-const me = { user: { id: 'me', departmentIds: [], presence: 'online' }, permissions: {} } as unknown as Me;
-let cursor = 100;
-const event = <T extends OpenlinesEvent['type']>(
-  type: T,
-  data: Extract<OpenlinesEvent, { type: T }>['data'],
-) => ({ cursor: ++cursor, type, at: '2026-03-02T10:00:00.000Z', data }) as OpenlinesEvent;
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-async function setup(visible = true) {
-  const data = { dialogs: [dialog()], messages: [message('m1', '2026-03-02T10:00:00.000Z')] };
-  const fake = fakeClient(data);
-  const alerts: Alert[] = [];
-  const store = new WorkspaceStore(fake.client, me, {
-    onAlert: (a) => alerts.push(a),
-    isVisible: () => visible,
-  });
-  await store.start();
-  return { store, data, alerts, ...fake, socket: () => fake.sockets.at(-1)! };
-}
 
 describe('WorkspaceStore', () => {
   it('keeps each message once whether it comes from a read, an event or a replay', async () => {

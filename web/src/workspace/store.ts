@@ -2,6 +2,7 @@ import type {
   Attachment,
   Dialog,
   DialogActivity,
+  EventType,
   Line,
   Me,
   Message,
@@ -73,6 +74,12 @@ export interface StoreOptions {
   /** Tells whether the page is in front (tests pass their own). */
   isVisible?: () => boolean;
 }
+
+/** One handler per realtime event type, each taking the event of its own type. */
+type EventHandlers = { [T in EventType]: (event: Extract<OpenlinesEvent, { type: T }>) => void };
+
+/** For events the workspace has no use for; named in the handler map so the choice is visible. */
+const ignore = (): void => undefined;
 
 const HISTORY_PAGE = 100;
 const LIST_PAGE = 50;
@@ -311,7 +318,7 @@ export class WorkspaceStore {
   }
 
   /** The dialogs of the current view and filters, newest activity first. */
-  visibleDialogs(state: WorkspaceState = this.#state): Dialog[] {
+  visibleDialogs(state: Pick<WorkspaceState, 'dialogs' | 'view' | 'filters'> = this.#state): Dialog[] {
     const me = this.#me.user.id;
     return Object.values(state.dialogs)
       .filter((dialog) => inView(dialog, state.view, me) && matchesFilters(dialog, state.filters))
@@ -322,7 +329,7 @@ export class WorkspaceStore {
       });
   }
 
-  counts(state: WorkspaceState = this.#state): { queue: number; mine: number } {
+  counts(state: Pick<WorkspaceState, 'dialogs'> = this.#state): { queue: number; mine: number } {
     const me = this.#me.user.id;
     let queue = 0;
     let mine = 0;
@@ -510,50 +517,50 @@ export class WorkspaceStore {
 
   // ----- events ----------------------------------------------------------------------------------
 
+  /**
+   * What the workspace does with each realtime event. A type added to the contract's union without
+   * an entry here is a compile error, not an event the store silently drops.
+   */
+  readonly #eventHandlers: EventHandlers = {
+    'dialog.updated': (event) => this.#onDialog(event.data.dialog),
+    'message.created': (event) => {
+      if (event.data.activity) this.#onActivity(event.data.message.dialogId, event.data.activity);
+      this.#onMessage(event.data.message, true);
+    },
+    'message.updated': (event) => this.#onMessage(event.data.message, false),
+    'presence.changed': (event) => {
+      const user = this.#state.users[event.data.userId];
+      if (user)
+        this.#set({ users: { ...this.#state.users, [user.id]: { ...user, presence: event.data.presence } } });
+    },
+    'user.created': (event) => this.#putUser(event.data.user),
+    'user.updated': (event) => this.#putUser(event.data.user),
+    'user.deactivated': (event) => {
+      const user = this.#state.users[event.data.userId];
+      if (user) this.#putUser({ ...user, active: false });
+    },
+    'line.changed': () => void this.refreshLines().catch(() => undefined),
+    'quick_answer.changed': () => void this.refreshQuickAnswers().catch(() => undefined),
+    notification: (event) => {
+      const notice = { id: event.cursor, text: event.data.text, dialogId: event.data.dialogId };
+      this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
+      this.#options.onAlert?.({ kind: 'notice', notice });
+    },
+    // The workspace shows no departments, roles or channels; the admin screens read them when opened.
+    // (The operator's own departments and permissions come from /me at sign-in and are not re-read
+    // on these events.)
+    'department.changed': ignore,
+    'role.changed': ignore,
+    'channel.changed': ignore,
+  };
+
   #onEvent(event: OpenlinesEvent): void {
-    switch (event.type) {
-      case 'dialog.updated':
-        this.#onDialog(event.data.dialog);
-        return;
-      case 'message.created':
-        if (event.data.activity) this.#onActivity(event.data.message.dialogId, event.data.activity);
-        this.#onMessage(event.data.message, true);
-        return;
-      case 'message.updated':
-        this.#onMessage(event.data.message, false);
-        return;
-      case 'presence.changed': {
-        const user = this.#state.users[event.data.userId];
-        if (user)
-          this.#set({
-            users: { ...this.#state.users, [user.id]: { ...user, presence: event.data.presence } },
-          });
-        return;
-      }
-      case 'user.created':
-      case 'user.updated':
-        this.#set({ users: { ...this.#state.users, [event.data.user.id]: event.data.user } });
-        return;
-      case 'user.deactivated': {
-        const user = this.#state.users[event.data.userId];
-        if (user) this.#set({ users: { ...this.#state.users, [user.id]: { ...user, active: false } } });
-        return;
-      }
-      case 'line.changed':
-        void this.refreshLines().catch(() => undefined);
-        return;
-      case 'quick_answer.changed':
-        void this.refreshQuickAnswers().catch(() => undefined);
-        return;
-      case 'notification': {
-        const notice = { id: event.cursor, text: event.data.text, dialogId: event.data.dialogId };
-        this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
-        this.#options.onAlert?.({ kind: 'notice', notice });
-        return;
-      }
-      default:
-        return;
-    }
+    // The map is keyed by event type, so the handler found takes this very event.
+    (this.#eventHandlers[event.type] as (event: OpenlinesEvent) => void)(event);
+  }
+
+  #putUser(user: User): void {
+    this.#set({ users: { ...this.#state.users, [user.id]: user } });
   }
 
   #lineWantsMe(lineId: string): boolean {
@@ -605,15 +612,24 @@ export class WorkspaceStore {
   #onMessage(message: Message, created: boolean): void {
     this.#mergeIntoHistory(message.dialogId, [message]);
     if (!created || message.authorKind !== 'client') return;
-    const typing = { ...this.#state.typing };
-    delete typing[message.dialogId];
     const dialog = this.#state.dialogs[message.dialogId];
     const looking =
       this.#state.openId === message.dialogId &&
       (this.#options.isVisible?.() ?? document.visibilityState === 'visible');
-    const unread = { ...this.#state.unread };
-    if (!looking) unread[message.dialogId] = (unread[message.dialogId] ?? 0) + 1;
-    this.#set({ typing, unread });
+    // Only what changes is replaced: a slice left as it was wakes none of its components.
+    const patch: Partial<WorkspaceState> = {};
+    if (this.#state.typing[message.dialogId]) {
+      const typing = { ...this.#state.typing };
+      delete typing[message.dialogId];
+      patch.typing = typing;
+    }
+    if (!looking) {
+      patch.unread = {
+        ...this.#state.unread,
+        [message.dialogId]: (this.#state.unread[message.dialogId] ?? 0) + 1,
+      };
+    }
+    if (patch.typing || patch.unread) this.#set(patch);
     const me = this.#me.user.id;
     if (!looking && dialog && (isMine(dialog, me) || isWaitingForMe(dialog, me))) {
       this.#options.onAlert?.({ kind: 'message', dialog, message });
