@@ -13,5 +13,10 @@ export default defineConfig({
     pool: 'forks',
     // Much of a test's time is waiting on sockets and the database: two files at once use both cores.
     maxWorkers: 2,
+    // A worker process runs file after file: the server's modules are loaded and the migrated
+    // in-memory database template is built once per worker, not once per file (seconds each on
+    // a busy machine). Every file still gets servers and databases of its own.
+    isolate: false,
+    reporters: ['default', './scripts/slowest-files-reporter.ts'],
   },
 });
