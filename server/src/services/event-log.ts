@@ -32,17 +32,27 @@ export function eventsAfter(
 /** The events a visitor's socket turns into frames: messages and session changes of one dialog. */
 export const VISITOR_EVENT_TYPES = ['message.created', 'message.updated', 'dialog.updated'] as const;
 
-/** The dialog an event is about, for the event types a visitor may get; null for any other. */
-export function dialogIdOf(event: OpenlinesEvent): string | null {
-  switch (event.type) {
+/** The dialog an event is about (stored with it as `events.dialog_id`); null for other events. */
+export function dialogOfEvent(event: Pick<OpenlinesEvent, 'type' | 'data'>): string | null {
+  const { type, data } = event as OpenlinesEvent;
+  switch (type) {
     case 'message.created':
     case 'message.updated':
-      return event.data.message.dialogId;
+      return data.message.dialogId;
     case 'dialog.updated':
-      return event.data.dialog.id;
+      return data.dialog.id;
+    case 'notification':
+      return data.dialogId;
     default:
       return null;
   }
+}
+
+const VISITOR_TYPES: ReadonlySet<string> = new Set(VISITOR_EVENT_TYPES);
+
+/** The dialog an event is about, for the event types a visitor may get; null for any other. */
+export function dialogIdOf(event: OpenlinesEvent): string | null {
+  return VISITOR_TYPES.has(event.type) ? dialogOfEvent(event) : null;
 }
 
 /** What a visitor resuming after `after` missed of their dialog. */

@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { DB } from '../store/schema';
+import { dialogOfEvent } from './event-log';
 
 export type Tx = Transaction<DB>;
 
@@ -118,20 +119,26 @@ async function writeEvents(tx: Tx, pending: PendingEvent[], now: Date): Promise<
     const events = byAccount.get(accountId)!;
     // One statement numbers and writes the account's events: the counter's row lock is taken by
     // the UPDATE in the CTE, and each row's cursor is counted back from the new value.
-    const rows = events.map((event) => ({ type: event.type, data: event.data, audience: event.audience }));
+    const rows = events.map((event) => ({
+      type: event.type,
+      data: event.data,
+      audience: event.audience,
+      dialog_id: dialogOfEvent(event as Pick<OpenlinesEvent, 'type' | 'data'>),
+    }));
     const written = await sql<{ last: number }>`
       with seq as (
         update accounts set event_seq = event_seq + ${events.length} where id = ${accountId}
         returning event_seq
       ), rows as (
-        select e.type, e.data, e.audience, e.position
+        select e.type, e.data, e.audience, e.dialog_id, e.position
         from rows from (
-          jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (type text, data jsonb, audience jsonb)
-        ) with ordinality as e(type, data, audience, position)
+          jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            as (type text, data jsonb, audience jsonb, dialog_id uuid)
+        ) with ordinality as e(type, data, audience, dialog_id, position)
       ), inserted as (
-        insert into events (account_id, cursor, type, data, audience, created_at)
+        insert into events (account_id, cursor, type, data, audience, dialog_id, created_at)
         select ${accountId}, seq.event_seq - ${events.length} + rows.position, rows.type,
-          rows.data, rows.audience, ${now}
+          rows.data, rows.audience, rows.dialog_id, ${now}
         from seq, rows
       )
       select event_seq as last from seq`.execute(tx);

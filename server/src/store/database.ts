@@ -13,6 +13,7 @@ import * as widget from './migrations/0006-widget';
 import * as automation from './migrations/0007-automation';
 import * as historyIndexes from './migrations/0008-history-indexes';
 import * as routingIndexes from './migrations/0009-routing-indexes';
+import * as eventDialog from './migrations/0010-event-dialog';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-automation': automation,
   '0008-history-indexes': historyIndexes,
   '0009-routing-indexes': routingIndexes,
+  '0010-event-dialog': eventDialog,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

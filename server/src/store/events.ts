@@ -1,5 +1,4 @@
 import type { OpenlinesEvent } from '@openlines/contract';
-import { sql } from 'kysely';
 import type { EventEnvelope } from '../bus/bus';
 import type { Database } from './database';
 
@@ -23,9 +22,7 @@ export async function loadEventsAfter(
     .where('cursor', '>', after)
     .where('cursor', '<=', upTo);
   if (only) {
-    query = query
-      .where('type', 'in', [...only.types])
-      .where(sql<boolean>`coalesce(data->'message'->>'dialogId', data->'dialog'->>'id') = ${only.dialogId}`);
+    query = query.where('type', 'in', [...only.types]).where('dialog_id', '=', only.dialogId);
   }
   const rows = await query.orderBy('cursor').limit(limit).execute();
   return rows.map((row) => ({

@@ -101,6 +101,8 @@ export interface EventsTable {
   type: string;
   data: Json<unknown>;
   audience: Json<import('@openlines/contract').EventAudience>;
+  /** The dialog the event is about (message, dialog and notification events); null for others. */
+  dialog_id: string | null;
   created_at: DefaultTimestamp;
 }
 
