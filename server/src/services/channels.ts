@@ -16,6 +16,7 @@ import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
+import { dispatcherOf } from './event-dispatch';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -115,9 +116,9 @@ function inboundCache(ctx: AppContext): Map<string, ChannelRow> {
     const created = new Map<string, ChannelRow>();
     cache = created;
     inboundCaches.set(ctx, created);
-    ctx.bus.subscribe((message) => {
-      if (message.transient || message.event.type !== 'channel.changed') return;
-      const { channelId } = message.event.data;
+    dispatcherOf(ctx).on('channelCache', ({ event }) => {
+      if (event.type !== 'channel.changed') return;
+      const { channelId } = event.data;
       for (const [hash, row] of created) if (row.id === channelId) created.delete(hash);
     });
   }

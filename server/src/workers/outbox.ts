@@ -6,6 +6,7 @@ import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime } from '../services/channels';
 import { emitMessage, touchDialog } from '../services/dialog-events';
+import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
@@ -104,9 +105,7 @@ export class OutboxWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#unsubscribe = this.ctx.bus.subscribe((envelope) => {
-      if (envelope.transient) return;
-      const event = envelope.event;
+    this.#unsubscribe = dispatcherOf(this.ctx).on('outboxWake', ({ event }) => {
       if (event.type === 'message.created' && event.data.message.deliveryState === 'pending') this.#wake();
     });
     this.#schedule(0);

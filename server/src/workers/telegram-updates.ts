@@ -7,6 +7,7 @@ import { apiRootOf, resolveUpdateMode } from '../channels/telegram/settings';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import { channelRuntime } from '../services/channels';
+import { dispatcherOf } from '../services/event-dispatch';
 import { ingestUpdate } from '../services/telegram-ingest';
 import type { ChannelRow } from '../store/schema';
 import {
@@ -118,10 +119,7 @@ export class TelegramUpdatesWorker {
   start(): void {
     if (this.#live) return;
     this.#live = true;
-    this.#unsubscribe = this.ctx.bus.subscribe((message) => {
-      if (message.transient) return;
-      if (message.event.type === 'channel.changed') this.#schedule(0);
-    });
+    this.#unsubscribe = dispatcherOf(this.ctx).on('telegramSync', () => this.#schedule(0));
     this.#schedule(0);
   }
 

@@ -1,5 +1,6 @@
 import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
+import { dispatcherOf } from '../services/event-dispatch';
 import { eventCursorOf, eventsAfter } from '../services/event-log';
 
 type Listener = (message: BusMessage) => void;
@@ -26,7 +27,13 @@ export class EventSequencer {
   readonly #unsubscribe: () => void;
 
   constructor(private readonly ctx: AppContext) {
-    this.#unsubscribe = ctx.bus.subscribe((envelope) => this.#receive(envelope));
+    const dispatcher = dispatcherOf(ctx);
+    const offEvents = dispatcher.on('realtime', (envelope) => this.#receive(envelope));
+    const offSignals = dispatcher.onTransient((signal) => this.#receive(signal));
+    this.#unsubscribe = () => {
+      offEvents();
+      offSignals();
+    };
   }
 
   /** Starts listening to an account; returns the cursor after which the listener gets every event. */

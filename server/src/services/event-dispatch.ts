@@ -1,0 +1,99 @@
+import type { EventType } from '@openlines/contract';
+import type { BusMessage, EventEnvelope, TransientEnvelope } from '../bus/bus';
+import type { AppContext } from '../context';
+
+/**
+ * What reacts in this process to committed events, after their transaction commits: the events
+ * come over the bus (from this process or another), and one dispatcher hands each to the listeners
+ * its type is routed to below. Event webhooks and analytics plug in here as new listener names.
+ */
+export type ListenerName =
+  /** The sockets (ws/sequencer): every event, in cursor order, to the users in its audience. */
+  | 'realtime'
+  /** The outbox worker: a pending outgoing message is sent at once instead of at the next poll. */
+  | 'outboxWake'
+  /** The inbound channel cache (services/channels): a changed channel is read again. */
+  | 'channelCache'
+  /** The Telegram worker: a changed channel's webhook or polling is set up again. */
+  | 'telegramSync';
+
+/**
+ * Which listeners hear each event type. A Record over the contract's event types: an event type
+ * added to the contract and not routed here is a compile error, not a silent drop.
+ */
+export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> = {
+  'user.created': ['realtime'],
+  'user.updated': ['realtime'],
+  'user.deactivated': ['realtime'],
+  'presence.changed': ['realtime'],
+  'department.changed': ['realtime'],
+  'role.changed': ['realtime'],
+  'line.changed': ['realtime'],
+  'channel.changed': ['realtime', 'channelCache', 'telegramSync'],
+  'dialog.updated': ['realtime'],
+  'message.created': ['realtime', 'outboxWake'],
+  'message.updated': ['realtime'],
+  'quick_answer.changed': ['realtime'],
+  notification: ['realtime'],
+};
+
+type EventListener = (envelope: EventEnvelope) => void;
+type TransientListener = (envelope: TransientEnvelope) => void;
+
+export class EventDispatcher {
+  readonly #listeners = new Map<ListenerName, Set<EventListener>>();
+  /** Signals with no row (typing) go to the sockets only. */
+  readonly #transient = new Set<TransientListener>();
+
+  constructor(subscribe: (listener: (message: BusMessage) => void) => () => void) {
+    subscribe((message) => this.dispatch(message));
+  }
+
+  /** Listens as `name` to the event types routed to it; returns how to stop. */
+  on(name: ListenerName, listener: EventListener): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    const listeners = set;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  onTransient(listener: TransientListener): () => void {
+    this.#transient.add(listener);
+    return () => this.#transient.delete(listener);
+  }
+
+  dispatch(message: BusMessage): void {
+    if (message.transient) {
+      for (const listener of this.#transient) safely(() => listener(message));
+      return;
+    }
+    for (const name of EVENT_ROUTES[message.event.type] ?? []) {
+      for (const listener of this.#listeners.get(name) ?? []) safely(() => listener(message));
+    }
+  }
+}
+
+/** One failing listener must not stop the others; each listener logs its own errors. */
+function safely(run: () => void): void {
+  try {
+    run();
+  } catch {
+    // see above
+  }
+}
+
+const dispatchers = new WeakMap<AppContext, EventDispatcher>();
+
+/** The dispatcher of this app (one per context, subscribed to its bus once). */
+export function dispatcherOf(ctx: AppContext): EventDispatcher {
+  let dispatcher = dispatchers.get(ctx);
+  if (!dispatcher) {
+    dispatcher = new EventDispatcher((listener) => ctx.bus.subscribe(listener));
+    dispatchers.set(ctx, dispatcher);
+  }
+  return dispatcher;
+}
