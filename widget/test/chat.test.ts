@@ -363,6 +363,11 @@ describe('the chat app against a scripted API', () => {
     await page.locator('.status', { hasText: 'We will answer shortly' }).waitFor();
     socket.send(JSON.stringify({ kind: 'typing', typing: true }));
     await page.locator('.typing', { hasText: 'Operator is typing…' }).waitFor();
+    // "Stopped typing" ends the notice at once, without waiting for the frames to stop.
+    socket.send(JSON.stringify({ kind: 'typing', typing: false }));
+    await expect.poll(() => page.locator('.typing').textContent(), { timeout: 10_000 }).toBe('');
+    socket.send(JSON.stringify({ kind: 'typing', typing: true }));
+    await page.locator('.typing', { hasText: 'Operator is typing…' }).waitFor();
     socket.send(
       JSON.stringify({
         kind: 'session',

@@ -138,7 +138,8 @@ export function createChat(host: Host): AppHandle {
     } else if (frame.kind === 'session') {
       conversation.session = frame.session;
     } else if (frame.kind === 'typing') {
-      header.showTyping();
+      if (frame.typing) header.showTyping();
+      else header.stopTyping();
     }
     render();
   }
@@ -148,7 +149,12 @@ export function createChat(host: Host): AppHandle {
     conversation.queue(text, attachments);
     messageList.render();
     messageList.scrollToEnd();
-    void start().then(() => outbox.flush());
+    // A start that gives up has told the visitor (failed()); the message stays queued for the
+    // next start, so its rejection needs no one else.
+    void start().then(
+      () => outbox.flush(),
+      () => {},
+    );
   }
 
   async function loadOlder(): Promise<void> {
