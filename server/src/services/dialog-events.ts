@@ -3,6 +3,13 @@ import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import type { Database } from '../store/database';
 import { presentDialogs } from './dialogs';
+import {
+  type AudienceFacts,
+  audienceLine,
+  dialogAudience,
+  dialogAudienceUsers,
+  reachesQueue,
+} from './policies/dialog-visibility';
 import type { Tx, UnitOfWork } from './transaction';
 
 type Reader = Database | Tx;
@@ -42,16 +49,6 @@ function queueMembersReader(tx: Reader): QueueMembers {
     }
     return members;
   };
-}
-
-/** What deciding a dialog's audience needs: a presented Dialog has it, and so does `loadAudienceFacts`. */
-export interface AudienceFacts {
-  lineId: string;
-  pinnedOperatorId: string | null;
-  session: Pick<
-    NonNullable<Dialog['session']>,
-    'lineId' | 'status' | 'operatorId' | 'offeredTo' | 'participantIds'
-  > | null;
 }
 
 /**
@@ -126,10 +123,9 @@ async function loadAudienceFacts(
 }
 
 /**
- * The users a dialog's events go to by name, the same people who may read it (visibleTo): the
- * session's operator, colleagues consulting on it, those it is offered to, the pinned operator,
- * and the line's queue while the session waits in it (or has just left it, so their queue view
- * drops it). Supervisors who see every dialog get line events through the `lineId` audience.
+ * The users a dialog's events go to by name (policies/dialog-visibility.ts, `dialogAudienceUsers`),
+ * with its line's queue read when the rule needs it: while the session waits there, or has just
+ * left it. Supervisors who see every dialog get line events through the `lineId` audience.
  */
 export async function dialogRecipients(
   tx: Reader,
@@ -137,16 +133,8 @@ export async function dialogRecipients(
   leftQueue = false,
   queueMembers: QueueMembers = queueMembersReader(tx),
 ): Promise<string[]> {
-  const lineId = dialog.session?.lineId ?? dialog.lineId;
-  const recipients = new Set<string>();
-  if (dialog.session?.status === 'queued' || leftQueue) {
-    for (const id of await queueMembers(lineId)) recipients.add(id);
-  }
-  const session = dialog.session;
-  if (session?.operatorId) recipients.add(session.operatorId);
-  for (const id of [...(session?.participantIds ?? []), ...(session?.offeredTo ?? [])]) recipients.add(id);
-  if (dialog.pinnedOperatorId) recipients.add(dialog.pinnedOperatorId);
-  return [...recipients];
+  const queue = reachesQueue(dialog, leftQueue) ? await queueMembers(audienceLine(dialog)) : [];
+  return dialogAudienceUsers(dialog, queue);
 }
 
 interface PendingDialogEvents {
@@ -209,11 +197,10 @@ async function emitDialogEvents(
     lineActive: boolean,
     dialog: Dialog | null,
   ) => {
-    const lineId = facts.session?.lineId ?? facts.lineId;
-    // LN-4: an inactive line's dialogs are not shown to operators, so its events reach only the
-    // client's own sockets (the visitor gateway follows dialogId).
+    const lineId = audienceLine(facts);
+    // LN-4: an inactive line's events reach only the client's own sockets, so its queue is not read.
     const users = lineActive ? await dialogRecipients(uow.tx, facts, pending.leftQueue, queueMembers) : [];
-    const audience = lineActive ? { users, lineId } : { users: [] };
+    const audience = dialogAudience(facts, lineActive, users);
     for (const { type, message } of pending.messages) {
       uow.events.emit(pending.accountId, type, { message, lineId }, { ...audience, dialogId });
     }
@@ -233,7 +220,7 @@ async function emitDialogEvents(
   const dialogs = new Map(
     (await presentDialogs(uow.tx, rows, ctx.clock.now())).map((dialog) => [dialog.id, dialog]),
   );
-  const lineIds = [...new Set([...dialogs.values()].map((d) => d.session?.lineId ?? d.lineId))];
+  const lineIds = [...new Set([...dialogs.values()].map(audienceLine))];
   const active = new Set(
     lineIds.length === 0
       ? []
@@ -249,7 +236,7 @@ async function emitDialogEvents(
   for (const [dialogId, pending] of round) {
     const dialog = dialogs.get(dialogId);
     if (!dialog) continue;
-    await emitFor(pending, dialogId, dialog, active.has(dialog.session?.lineId ?? dialog.lineId), dialog);
+    await emitFor(pending, dialogId, dialog, active.has(audienceLine(dialog)), dialog);
   }
 }
 
@@ -279,9 +266,9 @@ export function emitMessage(
 
 /**
  * The one event of a message written by the lean path: its audience is the dialog's people
- * (dialogRecipients without the queue, which a held session has left) plus supervisors of the line
- * and the client's own sockets. LN-4: a dialog of an inactive line is not shown to operators, so
- * its messages reach only the client.
+ * (`dialogAudienceUsers` without the queue, which a held session has left) plus supervisors of the
+ * line and the client's own sockets. LN-4: a dialog of an inactive line is not shown to operators,
+ * so its messages reach only the client.
  */
 export function emitHeldMessage(
   uow: UnitOfWork,
@@ -296,11 +283,8 @@ export function emitHeldMessage(
   const { session } = input.activity;
   const lineId = session.lineId;
   const dialogId = input.message.dialogId;
-  const users = new Set<string>();
-  if (session.operatorId) users.add(session.operatorId);
-  for (const id of [...session.participantIds, ...session.offeredTo]) users.add(id);
-  if (input.pinnedOperatorId) users.add(input.pinnedOperatorId);
-  const audience = input.lineActive ? { users: [...users], lineId, dialogId } : { users: [], dialogId };
+  const facts = { lineId, pinnedOperatorId: input.pinnedOperatorId, session };
+  const audience = { ...dialogAudience(facts, input.lineActive, dialogAudienceUsers(facts, [])), dialogId };
   uow.events.emit(
     input.accountId,
     'message.created',

@@ -6,8 +6,8 @@ import type {
   Session,
   SessionTransition,
 } from '@openlines/contract';
-import { isOpen, OPEN_STATUSES, OPERATOR_STATUSES } from '@openlines/contract';
-import { type RawBuilder, sql } from 'kysely';
+import { isOpen } from '@openlines/contract';
+import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
 import { AppError, notFound } from '../errors';
@@ -15,12 +15,10 @@ import type { Database } from '../store/database';
 import type { DialogRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { presentMessage } from './message-presenter';
+import { HELD_SQL, visibleRow, visibleSet } from './policies/dialog-visibility';
 import type { Tx } from './transaction';
 
 type Reader = Database | Tx;
-
-/** The held statuses inlined as literals, as the partial indexes on sessions are written. */
-const HELD_SQL = sql.join(OPERATOR_STATUSES.map((status) => sql.lit(status)));
 
 export function presentSession(row: SessionRow, participantIds: string[], kpi: KpiState): Session {
   const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -185,96 +183,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
   });
 }
 
-// ----- Reading dialogs with the viewer's rights (AR-1, OP-1) --------------------------------------
-
-/** One reason a user may see a dialog: rows of `from` matching `where`, each naming a `dialog`. */
-interface Ground {
-  from: RawBuilder<unknown>;
-  where: RawBuilder<unknown>;
-  dialog: RawBuilder<unknown>;
-}
-
-/**
- * Why a user may see a dialog (AR-1, OP-1): they hold it, it is offered to them, they consult on
- * it, it waits in a queue they belong to, and by their history scope they held it before or their
- * departments held it. Null: they see every dialog. Each ground is found by an index on who.
- */
-function visibilityGrounds(actor: Actor): Ground[] | null {
-  const scope = actor.permissions.dialogHistory;
-  if (scope === 'all') return null;
-  const me = actor.userId;
-  const account = actor.accountId;
-  const grounds: Ground[] = [
-    {
-      from: sql`sessions s`,
-      where: sql`s.operator_id = ${me} and s.status in (${HELD_SQL})`,
-      dialog: sql`s.dialog_id`,
-    },
-    // Only open sessions carry offers.
-    {
-      from: sql`sessions s`,
-      where: sql`s.account_id = ${account}
-        and s.status not in ('closed', 'spam', 'closed_silently', 'auto_closed') and s.offered_to ? ${me}`,
-      dialog: sql`s.dialog_id`,
-    },
-    {
-      from: sql`session_participants p join sessions s on s.id = p.session_id`,
-      where: sql`p.user_id = ${me}`,
-      dialog: sql`s.dialog_id`,
-    },
-    {
-      from: sql`sessions s join lines l on l.id = s.line_id`,
-      where: sql`s.account_id = ${account} and s.status = 'queued' and (
-        l.settings->'queue'->'members' @> ${JSON.stringify([{ type: 'user', id: me }])}::jsonb
-        or exists (select 1 from department_members dm where dm.user_id = ${me}
-          and l.settings->'queue'->'members' @> jsonb_build_array(jsonb_build_object('type', 'department', 'id', dm.department_id::text))))`,
-      dialog: sql`s.dialog_id`,
-    },
-  ];
-  // Own history: every dialog the user ever held, including those passed on since.
-  if (scope === 'own' || scope === 'department') {
-    grounds.push({
-      from: sql`session_transitions t`,
-      where: sql`t.operator_id = ${me}`,
-      dialog: sql`t.dialog_id`,
-    });
-  }
-  if (scope === 'department') {
-    grounds.push({
-      from: sql`sessions s`,
-      where: sql`s.operator_id in (select theirs.user_id from department_members theirs
-        join department_members mine on mine.department_id = theirs.department_id and mine.user_id = ${me})`,
-      dialog: sql`s.dialog_id`,
-    });
-  }
-  return grounds;
-}
-
-/**
- * The visibility rule as a test of one dialog row: for a read of one dialog and for lists that
- * start from a few rows (the queue).
- */
-function visibleRow(actor: Actor) {
-  const grounds = visibilityGrounds(actor);
-  if (!grounds) return sql<boolean>`true`;
-  return sql<boolean>`(${sql.join(
-    grounds.map((g) => sql`exists (select 1 from ${g.from} where ${g.where} and ${g.dialog} = dialogs.id)`),
-    sql` or `,
-  )})`;
-}
-
-/**
- * The same rule as the set of dialogs a user may see: for a list of everything they may see, so
- * that it does not test every dialog of a large account's history one by one.
- */
-function visibleSet(actor: Actor) {
-  const grounds = visibilityGrounds(actor);
-  if (!grounds) return sql<boolean>`true`;
-  return sql<boolean>`dialogs.id in (${sql.join(
-    grounds.map((g) => sql`select ${g.dialog} from ${g.from} where ${g.where}`),
-    sql` union all `,
-  )})`;
-}
+// ----- Reading dialogs with the viewer's rights (AR-1, OP-1): policies/dialog-visibility.ts -------
 
 export async function loadVisibleDialog(db: Reader, actor: Actor, dialogId: string): Promise<DialogRow> {
   const row = await db

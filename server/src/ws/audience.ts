@@ -1,5 +1,6 @@
 import type { EventAudience, PermissionFlag } from '@openlines/contract';
 import type { Actor } from '../services/actor';
+import { seesEveryDialog } from '../services/policies/dialog-visibility';
 
 /**
  * Whether a connected user may receive an event. The same rule decides live delivery and replay
@@ -9,7 +10,8 @@ export function canReceive(actor: Actor, audience: EventAudience): boolean {
   if (audience.users?.includes(actor.userId)) return true;
   if (audience.users && !audience.lineId) return false;
   if (audience.permission && !actor.permissions[audience.permission as PermissionFlag]) return false;
-  // Line events name their operators in `users`; everyone else needs to see all dialogs.
-  if (audience.lineId) return actor.permissions.dialogHistory === 'all';
+  // Line events name their operators in `users` (policies/dialog-visibility.ts, `dialogAudience`);
+  // everyone else needs to see every dialog.
+  if (audience.lineId) return seesEveryDialog(actor);
   return true;
 }
