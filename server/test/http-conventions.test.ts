@@ -133,6 +133,32 @@ describe('bad input', () => {
     expect(error.code).toBe('route_not_found');
   });
 
+  it('a NUL or an unpaired surrogate in any string → 400 naming the field, not a database error', async () => {
+    const cases: [Response, string][] = [
+      [await send('POST', '/departments', JSON.stringify({ name: 'Sales\u0000' })), 'body.name'],
+      [await send('POST', '/departments', '{"name": "Sales \\ud800"}'), 'body.name'],
+      [await send('POST', '/departments', JSON.stringify({ name: 'ok', 'x\u0000': 1 })), 'body.x\ufffd'],
+      [
+        await fetch(`${server.url}/api/v1/dialogs?search=a%00b`, {
+          headers: admin.transport.authHeaders('GET'),
+        }),
+        'query.search',
+      ],
+      [
+        await fetch(`${server.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': newAddress() },
+          body: JSON.stringify({ email: 'admin@openlines.local\u0000', password: 'whatever-password' }),
+        }),
+        'body.email',
+      ],
+    ];
+    for (const [response, field] of cases) {
+      const body = await expectProblem(response, 400, 'validation_failed');
+      expect(body.errors?.map((e) => e.field)).toEqual([field]);
+    }
+  });
+
   it('left the process serving', async () => {
     await expect(clientOf(server).health()).resolves.toEqual({ status: 'ok' });
     await expect(admin.departments.create({ name: 'Still here' })).resolves.toMatchObject({

@@ -380,6 +380,12 @@ describe('webhook mode', () => {
     expect(message!.attachments).toHaveLength(1);
   });
 
+  it('stores an update with a NUL or an unpaired surrogate, repaired, instead of refusing it for ever', async () => {
+    fake.userSends(bot, anna, { text: 'bad\u0000byte \ud800 end' });
+    expect(await fake.deliverWebhooks(bot)).toEqual([200]);
+    expect((await clientMessages(channel.id)).map((m) => m.text)).toContain('bad\ufffdbyte \ufffd end');
+  });
+
   it('refuses a wrong or missing secret token and stores nothing', async () => {
     const url = bot.webhook!.url;
     const update = fake.userSends(bot, anna, { text: 'forged' });

@@ -26,6 +26,7 @@ import { telegramRoutes } from './routes/telegram';
 import { userRoutes } from './routes/users';
 import { widgetRoutes } from './routes/widget';
 import { widgetAssetRoutes } from './routes/widget-assets';
+import { refuseUnstorableText } from './storable-text';
 import { validatorCompiler } from './validation';
 import { webAppPlugin } from './web-app';
 
@@ -50,6 +51,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
+  refuseUnstorableText(app);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );

@@ -13,6 +13,7 @@ import { type FileRef, parseUpdate } from '../channels/telegram/inbound';
 import { apiRootOf } from '../channels/telegram/settings';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { repairUnstorableText } from '../core/storable-text';
 import { AppError } from '../errors';
 import type { ChannelRow } from '../store/schema';
 import { channelRuntime } from './channels';
@@ -48,7 +49,8 @@ export async function ingestUpdate(
   channel: ChannelRow,
   update: Update,
 ): Promise<IngestResult> {
-  const parsed = parseUpdate(update);
+  // Polled updates did not cross the HTTP boundary, which repairs webhook bodies the same way.
+  const parsed = parseUpdate(repairUnstorableText(update));
   const token = channelRuntime(ctx, channel).secrets.botToken;
   if (!token) throw new ConnectorError('auth_revoked', 'The channel has no bot token');
   const options: BotApiOptions = { apiRoot: apiRootOf(channel.settings), timeoutMs: FILE_TIMEOUT_MS };

@@ -28,7 +28,7 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = as
   app.post(
     '/telegram/webhook/:channelId',
     {
-      config: { public: true },
+      config: { public: true, platformPayload: true },
       schema: {
         tags: ['channels'],
         summary: 'Telegram channel: webhook updates (X-Telegram-Bot-Api-Secret-Token)',
