@@ -13,6 +13,7 @@ import {
   type RoutingDecision,
   type RoutingSettings,
   whyIneligible,
+  withAssignment,
 } from './routing';
 import type { UserId } from './session-machine';
 
@@ -760,5 +761,32 @@ describe('planRedelegation (Q-6)', () => {
       now: NOW,
     });
     expect(operators[0]).toEqual(operator('a'));
+  });
+});
+
+describe('withAssignment (several new sessions routed in one transaction)', () => {
+  it('counts the new session toward the limit, the load and the last assignment of that operator only', () => {
+    const anna = operator('anna', { openSessions: { assigned: 1 }, handling: [minutes(-5)] });
+    const boris = operator('boris');
+    const [annaAfter, borisAfter] = withAssignment([anna, boris], 'anna', 'assigned', NOW);
+    expect(annaAfter).toMatchObject({
+      openSessions: { assigned: 2 },
+      handling: [minutes(-5), NOW],
+      lastAssignedAt: NOW,
+    });
+    expect(borisAfter).toBe(boris);
+    expect(anna.openSessions).toEqual({ assigned: 1 });
+  });
+
+  it('makes the next decision of the same batch go by the new load, and stop at the limit', () => {
+    let operators = [operator('anna'), operator('boris')];
+    const chosen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const decision = route({ settings: { maxChat: 2, typeMaxChat: 'closed' }, operators });
+      if (decision.kind !== 'assign') break;
+      chosen.push(decision.operatorId);
+      operators = withAssignment(operators, decision.operatorId, 'assigned', NOW);
+    }
+    expect(chosen.sort()).toEqual(['anna', 'anna', 'boris', 'boris']);
   });
 });

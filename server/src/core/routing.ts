@@ -131,6 +131,29 @@ export function operatorLoad(operator: OperatorState, typeMaxChat: TypeMaxChat):
   return load;
 }
 
+/**
+ * The operators' states after a session of this line was given to `operatorId` with `status`: it
+ * counts toward their limit, their load and their last assignment, so the next decision in the
+ * same transaction (several new clients routed together) sees it as committed state would.
+ */
+export function withAssignment(
+  operators: readonly OperatorState[],
+  operatorId: UserId,
+  status: SessionStatus,
+  now: Date,
+): OperatorState[] {
+  return operators.map((operator) =>
+    operator.userId !== operatorId
+      ? operator
+      : {
+          ...operator,
+          openSessions: { ...operator.openSessions, [status]: (operator.openSessions[status] ?? 0) + 1 },
+          handling: [...operator.handling, now],
+          lastAssignedAt: now,
+        },
+  );
+}
+
 export function isAbsent(operator: OperatorState, now: Date): boolean {
   const at = now.getTime();
   return operator.absences.some(({ from, to }) => from.getTime() <= at && at < to.getTime());

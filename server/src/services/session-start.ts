@@ -5,18 +5,20 @@ import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { kpiState } from '../core/kpi';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
-import type { MessageRow, SessionRow } from '../store/schema';
+import { type OperatorState, withAssignment } from '../core/routing';
+import type { LineRow, MessageRow, SessionRow } from '../store/schema';
 import { hasConsent } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
 import { presentSession } from './dialogs';
+import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import type { IntakeResult, KnownClient } from './intake';
 import { lineAsOf } from './line-rows';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { deliveredOnWrite } from './messages';
 import { lineQueue, loadOperatorStates, routingSettingsOf } from './routing';
-import { runInTransaction, type Tx } from './transaction';
+import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 /**
  * The lean path for a message that opens a session: a new client, or a known one whose last
@@ -26,60 +28,126 @@ import { runInTransaction, type Tx } from './transaction';
  * transitions, messages, outbox rows, timers and cursor, with ids made here; the events are built
  * from those rows in memory.
  *
+ * Group commit (services/group-commit): first messages that arrive while such a transaction is in
+ * flight start together in the next one — the lines' locks, each line's version, queue and
+ * operators are read once, and each plan sees the assignments made before it in the batch
+ * (core/routing withAssignment), so a burst of new clients after a mailing does not queue up on
+ * the line's lock one transaction at a time.
+ *
  * Anything unusual is left to the general intake: a unique key that another transaction took
- * first (the same client writing twice at once, a redelivery) rolls this back and answers null.
+ * first (the same client writing twice at once, a redelivery) rolls this back and answers null
+ * (in a batch, every start runs again on its own first, so only that one is left).
  */
-export async function startSession(
+interface StartItem {
+  channel: { id: string; account_id: string; kind: string; line_id: string };
+  known: KnownClient | null;
+  message: InboundMessage;
+  preview: string | null;
+}
+
+const groups = new WeakMap<AppContext, GroupCommit<StartItem, IntakeResult | null>>();
+
+export function startSession(
   ctx: AppContext,
-  channel: { id: string; account_id: string; kind: string; line_id: string },
+  channel: StartItem['channel'],
   known: KnownClient | null,
   message: InboundMessage,
   preview: string | null,
 ): Promise<IntakeResult | null> {
+  return groupCommitOf(groups, ctx, () => ({
+    run: (items) => startBatch(ctx, items),
+    // Enough for a burst to share the lock widely; few enough that a batch stays one quick transaction.
+    maxBatch: 32,
+    // A client (and a dialog) once per batch: their rows are created or updated by one start.
+    keysOf: (item) => [
+      `${item.channel.id}/${item.message.user.id}`,
+      ...(item.known ? [item.known.dialogId] : []),
+    ],
+  })).submit({ channel, known, message, preview });
+}
+
+async function startBatch(ctx: AppContext, items: StartItem[]): Promise<Settled<IntakeResult | null>[]> {
   try {
-    return await runInTransaction(ctx, (uow) => start(ctx, uow, channel, known, message, preview));
+    return await runInTransaction(ctx, async (uow) => {
+      const now = ctx.clock.now();
+      await lockLines(
+        uow.tx,
+        items.map((item) => item.channel.line_id),
+      );
+      const lines = new Map<string, LineState>();
+      const results: Settled<IntakeResult | null>[] = [];
+      for (const item of items) {
+        const line =
+          lines.get(item.channel.line_id) ?? (await readLineState(uow.tx, item.channel.line_id, now));
+        lines.set(item.channel.line_id, line);
+        results.push({ ok: true, value: await start(uow, line, item, now) });
+      }
+      return results;
+    });
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') return null;
+    // Alone, a unique key taken by someone else is the general intake's case; in a batch, the
+    // group commit runs each start again on its own to find which one it was.
+    if ((error as { code?: string }).code === '23505' && items.length === 1)
+      return [{ ok: true, value: null }];
     throw error;
   }
 }
 
-async function start(
-  ctx: AppContext,
-  uow: Parameters<Parameters<typeof runInTransaction>[1]>[0],
-  channel: { id: string; account_id: string; kind: string; line_id: string },
-  known: KnownClient | null,
-  message: InboundMessage,
-  preview: string | null,
-): Promise<IntakeResult> {
-  const { tx } = uow;
-  const lineId = channel.line_id;
-  await lockLines(tx, [lineId]);
+/** A line as the starts of one batch route on it: read once under its lock, updated as they assign. */
+interface LineState {
+  line: LineRow;
+  active: boolean;
+  strictCursor: string | null;
+  /** The line takes and routes sessions now (active and within working hours). */
+  routes: boolean;
+  queue: string[];
+  operators: OperatorState[];
+}
+
+async function readLineState(tx: Tx, lineId: string, now: Date): Promise<LineState> {
   const version = await tx
     .selectFrom('lines')
     .select(['updated_at', 'active', 'strict_cursor'])
     .where('id', '=', lineId)
     .executeTakeFirstOrThrow();
   const line = await lineAsOf(tx, lineId, version.updated_at);
-  const now = ctx.clock.now();
+  const routes = version.active && lineOpenNow(line, now);
+  const queue = routes ? await lineQueue(tx, line) : [];
+  return {
+    line,
+    active: version.active,
+    strictCursor: version.strict_cursor,
+    routes,
+    queue,
+    operators: routes ? await loadOperatorStates(tx, line, queue, now) : [],
+  };
+}
+
+async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Date): Promise<IntakeResult> {
+  const { tx } = uow;
+  const { channel, known, message, preview } = item;
+  const { line, queue } = state;
+  const lineId = channel.line_id;
+  const routes = state.routes;
+  const pinned = known?.pinnedOperatorId ?? null;
+  if (routes && pinned && !state.operators.some((operator) => operator.userId === pinned)) {
+    state.operators.push(...(await loadOperatorStates(tx, line, [pinned], now)));
+  }
+  const operators = routes
+    ? state.operators.filter((operator) => queue.includes(operator.userId) || operator.userId === pinned)
+    : [];
   const accountId = channel.account_id;
   const clientId = known?.clientId ?? randomUUID();
   const dialogId = known?.dialogId ?? randomUUID();
   const sessionId = randomUUID();
   const settings = line.settings;
-  const routes = version.active && lineOpenNow(line, now);
-  const queue = routes ? await lineQueue(tx, line) : [];
-  const pinned = known?.pinnedOperatorId ?? null;
-  const operators = routes
-    ? await loadOperatorStates(tx, line, pinned && !queue.includes(pinned) ? [...queue, pinned] : queue, now)
-    : [];
   const consentNeeded =
     settings.agreement.required && (known === null || !(await hasConsent(tx, line, clientId, now)));
   const plan = planSessionStart({
     settings,
     routingSettings: routingSettingsOf(settings),
     lineId,
-    lineActive: version.active,
+    lineActive: state.active,
     offHours: !lineOpenNow(line, now),
     channelKind: channel.kind,
     firstSessionOfDialog: known?.sessionId == null,
@@ -88,9 +156,11 @@ async function start(
     contactFormText: serverText(settings.other.language, 'contactForm'),
     queue,
     operators,
-    strictCursor: version.strict_cursor,
+    strictCursor: state.strictCursor,
     now,
   });
+  if (plan.operatorId) state.operators = withAssignment(state.operators, plan.operatorId, plan.status, now);
+  if (plan.strictCursor) state.strictCursor = plan.strictCursor;
 
   const clientRow = {
     id: clientId,
@@ -228,7 +298,7 @@ async function start(
   if (plan.operatorId) users.add(plan.operatorId);
   for (const id of plan.offeredTo) users.add(id);
   if (pinned) users.add(pinned);
-  const audience = version.active ? { users: [...users], lineId, dialogId } : { users: [], dialogId };
+  const audience = state.active ? { users: [...users], lineId, dialogId } : { users: [], dialogId };
   for (const row of rows.messages) {
     const presented: Message = presentMessage(row);
     uow.events.emit(accountId, 'message.created', { message: presented, lineId }, audience);
@@ -237,7 +307,7 @@ async function start(
     accountId,
     'dialog.updated',
     { dialog },
-    version.active ? { users: [...users], lineId } : { users: [] },
+    state.active ? { users: [...users], lineId } : { users: [] },
   );
   return { messageId: clientMessage.id, dialogId, sessionId, duplicate: false };
 }
