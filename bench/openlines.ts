@@ -37,6 +37,8 @@ export interface KindStatements {
   kind: string;
   messages: number;
   statementsPerMessage: number;
+  /** The server thread's CPU per message, one at a time (no batching to share it); null off Linux. */
+  serverCpuMsPerMessage: number | null;
 }
 
 /** What the server sends while nothing happens: its background workers' polling. */
@@ -257,15 +259,19 @@ async function statementsByKind(probe: {
   ): Promise<KindStatements> => {
     await settle();
     const before = await server.statements();
+    const cpuBefore = await server.cpuMs();
     for (let index = 0; index < samples; index++) {
       const result = await one(index);
       if (result && !result.ok) throw new Error(`${kind}: ${result.error}`);
     }
     await settle();
+    const cpuAfter = await server.cpuMs();
     return {
       kind,
       messages: samples,
       statementsPerMessage: ((await server.statements()) - before) / samples,
+      serverCpuMsPerMessage:
+        cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / samples,
     };
   };
   const widget = await probe.operatorToWidget();

@@ -94,10 +94,17 @@ const HEADER = [
   'HTTP p99 ms',
   'SQL/msg',
   'CPU ms/msg',
+  'server CPU ms/msg',
+  'PostgreSQL CPU ms/msg',
   'server loop busy',
   'client loop busy',
   'failed',
 ];
+
+/** CPU is measured where the OS tells it (Linux /proc); elsewhere, or with no such process, it is unknown. */
+function cpuText(ms: number | null): string {
+  return ms === null ? '?' : ms.toFixed(2);
+}
 
 function rowOf(phase: PhaseResult): string[] {
   return [
@@ -111,6 +118,8 @@ function rowOf(phase: PhaseResult): string[] {
     ms(phase.http.p99),
     phase.sqlPerMessage.toFixed(1),
     phase.cpuMsPerMessage.toFixed(2),
+    cpuText(phase.serverCpuMsPerMessage),
+    cpuText(phase.postgresCpuMsPerMessage),
     percent(phase.serverLoopBusy),
     percent(phase.clientLoopBusy),
     String(phase.failed),
@@ -171,12 +180,13 @@ const BUDGETS: Record<string, number> = {
 
 function kindRows(o: OpenlinesResult): string[][] {
   return [
-    ['Kind of message (one at a time)', 'messages', 'SQL/msg', 'budget'],
+    ['Kind of message (one at a time)', 'messages', 'SQL/msg', 'budget', 'server CPU ms/msg'],
     ...o.kinds.map((k) => [
       k.kind,
       String(k.messages),
       k.statementsPerMessage.toFixed(1),
       BUDGETS[k.kind] === undefined ? '–' : `≤ ${BUDGETS[k.kind]}`,
+      cpuText(k.serverCpuMsPerMessage),
     ]),
   ];
 }
@@ -193,6 +203,8 @@ function rateRows(phases: RatePhaseResult[]): string[][] {
       'most in flight',
       'SQL/msg',
       'CPU ms/msg',
+      'server CPU ms/msg',
+      'PostgreSQL CPU ms/msg',
       'server loop busy',
       'failed',
     ],
@@ -206,6 +218,8 @@ function rateRows(phases: RatePhaseResult[]): string[][] {
       String(phase.maxInFlight),
       phase.sqlPerMessage.toFixed(1),
       phase.cpuMsPerMessage.toFixed(2),
+      cpuText(phase.serverCpuMsPerMessage),
+      cpuText(phase.postgresCpuMsPerMessage),
       percent(phase.serverLoopBusy),
       String(phase.failed),
     ]),
@@ -369,7 +383,10 @@ BENCH_WRITE=0 npm run bench                             # print only, leave this
   routing under the line's lock, session transitions, timers, event rows and their cursor, fan-out
   to every queue member's socket). Compare ratios across machines rather than raw numbers.
 - **SQL/msg** counts the statements the server sent per message (BEGIN/COMMIT and background
-  workers included); **CPU ms/msg** is the CPU time of the whole bench process (server thread,
+  workers included); **server CPU ms/msg** is the CPU time of the server's thread alone (read from
+  \`/proc/thread-self/stat\`; with PGlite it includes the database's work, with PostgreSQL it does
+  not); **PostgreSQL CPU ms/msg** is the CPU time of every PostgreSQL process on this machine
+  (\`/proc\`; '?' with PGlite or a remote database); **CPU ms/msg** is the CPU time of the whole bench process (server thread,
   PGlite, load generator; not PostgreSQL's) per message. **Server loop busy** near 100 % means the
   server's Node thread is the limit; if it is well below while latency grows, the time goes to
   waiting (on PostgreSQL, the "backends busy" line shows on what). **Client loop busy** near 100 %

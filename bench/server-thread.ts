@@ -10,25 +10,44 @@ export interface ServerSpec {
   redisUrl: string | null;
 }
 
-export type ToServer = { type: 'statements' } | { type: 'capture' } | { type: 'captured' } | { type: 'stop' };
+export type ToServer =
+  | { type: 'statements' }
+  | { type: 'cpu' }
+  | { type: 'capture' }
+  | { type: 'captured' }
+  | { type: 'stop' };
 export type FromServer =
   | { type: 'ready'; url: string; firstRun: { email: string; password: string } | null }
   | { type: 'statements'; count: number }
+  | { type: 'cpu'; ms: number | null }
   | { type: 'capture' }
   | { type: 'captured'; statements: CapturedStatement[] }
   | { type: 'stopped' };
 
 export interface ServerThread {
   url: string;
+  /** Its database is a PostgreSQL on this machine, whose processes' CPU the bench can read. */
+  localPostgres: boolean;
   firstRun: { email: string; password: string } | null;
   /** SQL statements the server has sent so far (see sql-counter). */
   statements(): Promise<number>;
+  /**
+   * CPU time the server's thread has used so far, in ms (with PGlite, the database's work too; not
+   * PostgreSQL's, nor V8's helper threads); null where the OS does not tell (Linux does).
+   */
+  cpuMs(): Promise<number | null>;
   /** Records the statements (text and parameters) the server sends from now until `captured`. */
   capture(): Promise<void>;
   captured(): Promise<CapturedStatement[]>;
   /** The server thread's event loop utilisation, as `performance.eventLoopUtilization`. */
   eventLoopUtilization(previous?: EventLoopUtilization): EventLoopUtilization;
   stop(): Promise<void>;
+}
+
+function isLocal(databaseUrl: string | null): boolean {
+  if (!databaseUrl) return false;
+  const host = new URL(databaseUrl).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '';
 }
 
 /**
@@ -89,11 +108,17 @@ export async function startServerThread(spec: ServerSpec): Promise<ServerThread>
   let stopping: Promise<void> | null = null;
   return {
     url: ready.url,
+    localPostgres: isLocal(spec.databaseUrl),
     firstRun: ready.firstRun,
     async statements() {
       const answer = expect('statements', 10_000);
       send({ type: 'statements' });
       return (await answer).count;
+    },
+    async cpuMs() {
+      const answer = expect('cpu', 10_000);
+      send({ type: 'cpu' });
+      return (await answer).ms;
     },
     async capture() {
       const answer = expect('capture', 10_000);

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../server/src/config';
 import { startServer } from '../server/src/server';
 import { startBaselineServer } from './baseline';
+import { threadCpuMs } from './process-cpu';
 import type { FromServer, ServerSpec, ToServer } from './server-thread';
 import { installSqlCounter, sqlStatements, startCapture, takeCaptured } from './sql-counter';
 
@@ -35,6 +36,7 @@ const server = await start(workerData as ServerSpec);
 const reply = (message: FromServer) => port.postMessage(message);
 port.on('message', (message: ToServer) => {
   if (message.type === 'statements') reply({ type: 'statements', count: sqlStatements() });
+  else if (message.type === 'cpu') reply({ type: 'cpu', ms: threadCpuMs() });
   else if (message.type === 'capture') {
     startCapture();
     reply({ type: 'capture' });

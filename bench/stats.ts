@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { postgresCpuMs } from './process-cpu';
 import type { ServerThread } from './server-thread';
 
 /** One request of a phase: its latency, or why it failed. */
@@ -34,6 +35,10 @@ export interface PhaseResult {
   sqlPerMessage: number;
   /** CPU time of the whole bench process (server thread, PGlite, load generator) per completed message, in ms. */
   cpuMsPerMessage: number;
+  /** CPU time of the server's thread alone (with PGlite, the database's too) per completed message; null off Linux. */
+  serverCpuMsPerMessage: number | null;
+  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
+  postgresCpuMsPerMessage: number | null;
   /** Event loop utilisation of the server thread during the phase (1 = never idle). */
   serverLoopBusy: number;
   /** Event loop utilisation of the load generator (main thread): near 1 means the client is the limit. */
@@ -60,7 +65,7 @@ export interface StopRule {
   minMs?: number;
 }
 
-type Server = Pick<ServerThread, 'statements' | 'eventLoopUtilization'>;
+type Server = Pick<ServerThread, 'statements' | 'cpuMs' | 'eventLoopUtilization' | 'localPostgres'>;
 type Good = Extract<Sample, { ok: true }>;
 
 /** A send that threw, as a failed sample. */
@@ -76,6 +81,9 @@ interface Measured {
   elapsedMs: number;
   sqlPerMessage: number;
   cpuMsPerMessage: number;
+  serverCpuMsPerMessage: number | null;
+  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
+  postgresCpuMsPerMessage: number | null;
   serverLoopBusy: number;
   clientLoopBusy: number;
 }
@@ -86,6 +94,8 @@ interface Measured {
  */
 async function measure(server: Server, run: (startedAt: number) => Promise<Sample[]>): Promise<Measured> {
   const statements = await server.statements();
+  const serverCpu = await server.cpuMs();
+  const databaseCpu = server.localPostgres ? postgresCpuMs() : null;
   const serverLoop = server.eventLoopUtilization();
   const clientLoop = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
@@ -96,6 +106,8 @@ async function measure(server: Server, run: (startedAt: number) => Promise<Sampl
   const clientLoopBusy = performance.eventLoopUtilization(clientLoop).utilization;
   const serverLoopBusy = server.eventLoopUtilization(serverLoop).utilization;
   const statementsSent = (await server.statements()) - statements;
+  const serverCpuAfter = await server.cpuMs();
+  const databaseCpuAfter = server.localPostgres ? postgresCpuMs() : null;
   const good = samples.filter((s): s is Good => s.ok);
   const bad = samples.filter((s): s is Extract<Sample, { ok: false }> => !s.ok);
   const completed = Math.max(1, good.length);
@@ -106,6 +118,10 @@ async function measure(server: Server, run: (startedAt: number) => Promise<Sampl
     elapsedMs,
     sqlPerMessage: statementsSent / completed,
     cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
+    serverCpuMsPerMessage:
+      serverCpu === null || serverCpuAfter === null ? null : (serverCpuAfter - serverCpu) / completed,
+    postgresCpuMsPerMessage:
+      databaseCpu === null || databaseCpuAfter === null ? null : (databaseCpuAfter - databaseCpu) / completed,
     serverLoopBusy,
     clientLoopBusy,
   };
@@ -169,6 +185,8 @@ export async function drive(
     groups,
     sqlPerMessage: phase.sqlPerMessage,
     cpuMsPerMessage: phase.cpuMsPerMessage,
+    serverCpuMsPerMessage: phase.serverCpuMsPerMessage,
+    postgresCpuMsPerMessage: phase.postgresCpuMsPerMessage,
     serverLoopBusy: phase.serverLoopBusy,
     clientLoopBusy: phase.clientLoopBusy,
   };
@@ -185,6 +203,8 @@ export async function warmUp(
 ): Promise<void> {
   const noServer = {
     statements: async () => 0,
+    cpuMs: async () => null,
+    localPostgres: false,
     eventLoopUtilization: () => performance.eventLoopUtilization(),
   };
   const result = await drive('warm-up', count, concurrency, send, noServer, { minMs: 3000, maxMs: 15_000 });
@@ -211,6 +231,9 @@ export interface RatePhaseResult {
   maxInFlight: number;
   sqlPerMessage: number;
   cpuMsPerMessage: number;
+  serverCpuMsPerMessage: number | null;
+  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
+  postgresCpuMsPerMessage: number | null;
   serverLoopBusy: number;
   clientLoopBusy: number;
 }
@@ -264,6 +287,8 @@ export async function driveAtRate(
     maxInFlight,
     sqlPerMessage: phase.sqlPerMessage,
     cpuMsPerMessage: phase.cpuMsPerMessage,
+    serverCpuMsPerMessage: phase.serverCpuMsPerMessage,
+    postgresCpuMsPerMessage: phase.postgresCpuMsPerMessage,
     serverLoopBusy: phase.serverLoopBusy,
     clientLoopBusy: phase.clientLoopBusy,
   };
