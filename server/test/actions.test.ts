@@ -53,6 +53,37 @@ describe('answering', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('the same send retried 20 times at once answers every caller with the one stored message', async () => {
+    const { intake, holder } = await newDialog('ans-2b');
+    // A holder's answer (the lean path) and the administrator's note (the general path), 20 each at once.
+    const sends = [
+      ...Array.from({ length: 20 }, () =>
+        holder.ws.dialogs.send(intake.dialogId, { text: 'at once', clientMessageId: 'c-burst-1' }),
+      ),
+      ...Array.from({ length: 20 }, () =>
+        world.admin.dialogs.send(intake.dialogId, {
+          text: 'note',
+          private: true,
+          clientMessageId: 'c-burst-2',
+        }),
+      ),
+    ];
+    const settled = await Promise.allSettled(sends);
+    expect(
+      settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    const ids = settled.map((s) => (s as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(new Set(ids.slice(0, 20)).size).toBe(1);
+    expect(new Set(ids.slice(20)).size).toBe(1);
+    const stored = await world.server.ctx.store.db
+      .selectFrom('messages')
+      .select('client_message_id')
+      .where('dialog_id', '=', intake.dialogId)
+      .where('client_message_id', 'in', ['c-burst-1', 'c-burst-2'])
+      .execute();
+    expect(stored).toHaveLength(2);
+  });
+
   it('a private note is never queued for the client', async () => {
     const { intake, holder } = await newDialog('ans-3');
     const note = await holder.ws.dialogs.note(intake.dialogId, 'VIP client, be nice');

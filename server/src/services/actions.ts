@@ -4,6 +4,7 @@ import type { AppContext } from '../context';
 import { whyIneligible } from '../core/routing';
 import type { SessionAction } from '../core/session-machine';
 import { AppError, forbidden, invalidField } from '../errors';
+import { isUniqueViolation } from '../store/errors';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { onOperatorAnswer, onSessionClosed } from './automation/hooks';
@@ -355,6 +356,32 @@ export async function sendMessage(
     throw invalidField('body.text', 'is required when there are no attachments');
   const answered = await answerAsHolder(ctx, actor, dialogId, body);
   if (answered) return answered;
+  try {
+    return await sendAsAnyone(ctx, actor, dialogId, body);
+  } catch (error) {
+    // The same send retried at once (clientMessageId): the first one stored it meanwhile, and its
+    // message is the answer to every retry, as with the inbound dedupe.
+    if (!body.clientMessageId || !isUniqueViolation(error)) throw error;
+    const existing = await ctx.store.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('dialog_id', '=', dialogId)
+      .where('client_message_id', '=', body.clientMessageId)
+      .executeTakeFirst();
+    if (!existing) throw error;
+    return presentMessage(existing);
+  }
+}
+
+/** sendMessage beyond the lean path: notes, consultations, taking a queued dialog by answering it. */
+function sendAsAnyone(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+  body: SendMessageBody,
+): Promise<Message> {
+  const attachments = body.attachments ?? [];
   return runInTransaction(ctx, async (uow) => {
     const dialog = await loadVisibleDialog(uow.tx, actor, dialogId);
     if (body.clientMessageId) {

@@ -14,6 +14,7 @@ import { connectorKinds, findConnector } from '../channels/registry';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
+import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { dispatcherOf } from './event-dispatch';
@@ -262,10 +263,6 @@ async function prepareWith(
     }
     throw invalidField('body.settings', error.message);
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === '23505';
 }
 
 function emitChanged(uow: UnitOfWork, accountId: string, channelId: string, deleted: boolean): void {

@@ -6,6 +6,7 @@ import type { AppContext } from '../context';
 import { kpiState } from '../core/kpi';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
 import { type OperatorState, withAssignment } from '../core/routing';
+import { isUniqueViolation } from '../store/errors';
 import type { LineRow, MessageRow, SessionRow } from '../store/schema';
 import { hasConsent } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
@@ -87,8 +88,7 @@ async function startBatch(ctx: AppContext, items: StartItem[]): Promise<Settled<
   } catch (error) {
     // Alone, a unique key taken by someone else is the general intake's case; in a batch, the
     // group commit runs each start again on its own to find which one it was.
-    if ((error as { code?: string }).code === '23505' && items.length === 1)
-      return [{ ok: true, value: null }];
+    if (isUniqueViolation(error) && items.length === 1) return [{ ok: true, value: null }];
     throw error;
   }
 }

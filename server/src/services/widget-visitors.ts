@@ -21,6 +21,7 @@ import { storedWidgetSettings } from '../channels/widget/settings';
 import type { AppContext } from '../context';
 import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
+import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow, DialogRow, MessageRow, WidgetVisitorRow } from '../store/schema';
 import { recordConsent } from './automation/consent';
 import { submitContactForm } from './automation/contact-form';
@@ -312,10 +313,6 @@ export async function startConversation(
     .returningAll()
     .executeTakeFirstOrThrow();
   return { token: newToken, ...(await conversationOf(ctx, channel, visitor)), visitorRow: visitor };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === '23505';
 }
 
 /**
