@@ -19,10 +19,16 @@ export const ProblemSchema = Type.Object(
   { title: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/**
+ * The largest whole number a query may carry: exact in JavaScript, and inside PostgreSQL's bigint
+ * (offsets and cursors go to the database; a larger one was a 500 "bigint out of range").
+ */
+export const MAX_WHOLE_NUMBER = Number.MAX_SAFE_INTEGER;
+
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WHOLE_NUMBER, default: 0 })),
   },
   { additionalProperties: false },
 );

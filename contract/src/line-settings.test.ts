@@ -70,16 +70,30 @@ describe('validateLineSettingsPatch', () => {
     ['unknown distribution', { queue: { distribution: 'random' } }, 'queue.distribution'],
     ['negative max chat', { queue: { maxChat: -1 } }, 'queue.maxChat'],
     ['boolean as a string', { queue: { checkAvailable: 'true' } }, 'queue.checkAvailable'],
-    ['unknown member type', { queue: { members: [{ type: 'team', id: '1' }] } }, 'queue.members.0.type'],
+    [
+      'unknown member type',
+      { queue: { members: [{ type: 'team', id: '00000000-0000-4000-8000-000000000001' }] } },
+      'queue.members.0.type',
+    ],
     ['empty member id', { queue: { members: [{ type: 'user', id: '' }] } }, 'queue.members.0.id'],
+    [
+      'member id that is not a UUID',
+      { queue: { members: [{ type: 'user', id: 'sales' }] } },
+      'queue.members.0.id',
+    ],
+    [
+      'KPI recipient that is not a UUID',
+      { kpi: { firstAnswer: { recipients: ['boss'] } } },
+      'kpi.firstAnswer.recipients.0',
+    ],
     [
       'duplicate member',
       {
         queue: {
           members: [
-            { type: 'user', id: '7' },
-            { type: 'department', id: '7' },
-            { type: 'user', id: '7' },
+            { type: 'user', id: '00000000-0000-4000-8000-000000000007' },
+            { type: 'department', id: '00000000-0000-4000-8000-000000000007' },
+            { type: 'user', id: '00000000-0000-4000-8000-000000000007' },
           ],
         },
       },
@@ -221,7 +235,13 @@ describe('validateLineSettingsPatch', () => {
     ],
     [
       'duplicate KPI recipient',
-      { kpi: { firstAnswer: { recipients: ['1', '1'] } } },
+      {
+        kpi: {
+          firstAnswer: {
+            recipients: ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000001'],
+          },
+        },
+      },
       'kpi.firstAnswer.recipients',
     ],
     ['unknown CRM entity', { crm: { create: 'contact' } }, 'crm.create'],
@@ -252,7 +272,10 @@ describe('validateLineSettingsPatch', () => {
   it('accepts a valid patch and returns the merged settings', () => {
     const result = validateLineSettingsPatch(current, {
       version: LINE_SETTINGS_VERSION,
-      queue: { distribution: 'all', members: [{ type: 'department', id: 'sales' }] },
+      queue: {
+        distribution: 'all',
+        members: [{ type: 'department', id: '00000000-0000-4000-8000-000000000005' }],
+      },
       workingHours: { enabled: true, timeZone: 'Europe/Moscow' },
     });
     expect(result.ok).toBe(true);
@@ -291,17 +314,19 @@ describe('applyLineSettingsPatch', () => {
     const current = applyLineSettingsPatch(defaultLineSettings(), {
       queue: {
         members: [
-          { type: 'user', id: '1' },
-          { type: 'user', id: '2' },
+          { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
+          { type: 'user', id: '00000000-0000-4000-8000-000000000002' },
         ],
       },
       automaticActions: { perChannelKind: { telegram: { welcome: 'Hi!' }, email: { close: 'Bye.' } } },
     });
     const merged = applyLineSettingsPatch(current, {
-      queue: { members: [{ type: 'department', id: '9' }] },
+      queue: { members: [{ type: 'department', id: '00000000-0000-4000-8000-000000000009' }] },
       automaticActions: { perChannelKind: { telegram: { close: 'See you' } } },
     });
-    expect(merged.queue.members).toEqual([{ type: 'department', id: '9' }]);
+    expect(merged.queue.members).toEqual([
+      { type: 'department', id: '00000000-0000-4000-8000-000000000009' },
+    ]);
     expect(merged.automaticActions.perChannelKind).toEqual({ telegram: { close: 'See you' } });
   });
 

@@ -147,6 +147,10 @@ function patterned(pattern: string, message: string): string {
 }
 
 const ID_PATTERN = patterned('^\\S+$', 'Expected an id without spaces');
+const UUID_PATTERN = patterned(
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  'Expected the id of a user or department (a UUID)',
+);
 const TIME_FROM_PATTERN = patterned(
   '^(?:[01]\\d|2[0-3]):[0-5]\\d$',
   'Expected a time HH:MM from 00:00 to 23:59',
@@ -197,6 +201,8 @@ function text(maxLength: number, defaultValue: string) {
 }
 
 const Id = Type.String({ minLength: 1, maxLength: L.idLength, pattern: ID_PATTERN });
+/** A user's or department's id: what the database keeps them by (another string was a 500 there). */
+const RecordId = Type.String({ minLength: 1, maxLength: L.idLength, pattern: UUID_PATTERN });
 
 /** A rule that either sends its text or does nothing (Bitrix24 `*_RULE`; legacy `form`/`queue` dropped). */
 function textRule(defaultValue: 'text' | 'none') {
@@ -210,7 +216,7 @@ function textRule(defaultValue: 'text' | 'none') {
 /** Q-1: an operator, or a department meaning its current members. */
 export const QueueMemberSchema = strictObject({
   type: literals(['user', 'department'] as const),
-  id: Id,
+  id: RecordId,
 });
 
 export const QueueSettingsSchema = strictObject({
@@ -499,7 +505,7 @@ function kpiTargetSchema(defaultText: string) {
     /** Notify the operator and `recipients` when the target is missed (KPI-2); needs a target. */
     alert: Type.Boolean({ default: false }),
     /** Supervisors' user ids notified besides the operator. */
-    recipients: Type.Array(Id, { maxItems: L.kpiRecipients, uniqueItems: true, default: [] }),
+    recipients: Type.Array(RecordId, { maxItems: L.kpiRecipients, uniqueItems: true, default: [] }),
     /** Optional message text; placeholders `#OPERATOR#` and `#DIALOG#`. Empty = in-app alert only. */
     messageText: text(L.kpiText, defaultText),
   });

@@ -159,6 +159,25 @@ describe('bad input', () => {
     }
   });
 
+  it('a number beyond what the database holds → 400 naming it, not "bigint out of range"', async () => {
+    const response = await fetch(`${server.url}/api/v1/dialogs?offset=1e20`, {
+      headers: admin.transport.authHeaders('GET'),
+    });
+    const body = await expectProblem(response, 400, 'validation_failed');
+    expect(body.errors?.map((e) => e.field)).toEqual(['query.offset']);
+  });
+
+  it('an id the database could not look up, inside line settings → 400 naming it', async () => {
+    const line = await admin.request<{ id: string }>('POST', '/lines', { body: { name: 'Ids' } });
+    const response = await send(
+      'PATCH',
+      `/lines/${line.id}`,
+      JSON.stringify({ settings: { queue: { members: [{ type: 'user', id: 'not-a-uuid' }] } } }),
+    );
+    const body = await expectProblem(response, 400, 'validation_failed');
+    expect(body.errors?.map((e) => e.field)).toEqual(['body.settings.queue.members.0.id']);
+  });
+
   it('left the process serving', async () => {
     await expect(clientOf(server).health()).resolves.toEqual({ status: 'ok' });
     await expect(admin.departments.create({ name: 'Still here' })).resolves.toMatchObject({

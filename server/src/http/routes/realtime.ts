@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { MAX_WHOLE_NUMBER } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
 import { AppError } from '../../errors';
@@ -8,7 +9,11 @@ import { actorOf } from '../auth';
 const WsQuery = Type.Object(
   {
     after: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Resume: replay every event after this cursor' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WHOLE_NUMBER,
+        description: 'Resume: replay every event after this cursor',
+      }),
     ),
   },
   { additionalProperties: false },
