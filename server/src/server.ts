@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { EventBus } from './bus/bus';
 import { MemoryBus } from './bus/memory-bus';
 import { RedisBus } from './bus/redis-bus';
+import { buildEdgeWorkers, type ChannelWorkers } from './channels/edges';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { type Clock, systemClock } from './core/clock';
@@ -11,7 +12,6 @@ import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
 import { OutboxWorker } from './workers/outbox';
-import { TelegramUpdatesWorker } from './workers/telegram-updates';
 import { TimerWorker } from './workers/timers';
 
 export interface RunningServer {
@@ -19,7 +19,8 @@ export interface RunningServer {
   ctx: AppContext;
   url: string;
   firstRun: FirstRun | null;
-  workers: { timers: TimerWorker; outbox: OutboxWorker; telegram: TelegramUpdatesWorker };
+  /** The engine's workers and each channel kind's (`telegram`: channels/edges.ts). */
+  workers: { timers: TimerWorker; outbox: OutboxWorker } & ChannelWorkers;
   close(): Promise<void>;
 }
 
@@ -65,9 +66,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.workers !== false) timers.start();
     const outbox = new OutboxWorker(ctx);
     if (options.workers !== false) outbox.start();
-    // Telegram webhooks and long polling (channels/telegram); tests drive it with syncOnce/pollOnce.
-    const telegram = new TelegramUpdatesWorker(ctx);
-    if (options.workers !== false) telegram.start();
+    // Each channel kind's worker (Telegram's webhooks and long polling); tests drive them directly.
+    const channelWorkers = buildEdgeWorkers(ctx);
+    if (options.workers !== false) for (const worker of Object.values(channelWorkers)) worker.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -79,13 +80,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await app.close();
         await timers.stop();
         await outbox.stop();
-        await telegram.stop();
+        for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
       })();
       return closing;
     };
-    return { app, ctx, url, firstRun, close, workers: { timers, outbox, telegram } };
+    return { app, ctx, url, firstRun, close, workers: { timers, outbox, ...channelWorkers } };
   } catch (error) {
     await bus?.close();
     await store.close();

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Channel, VisitorMessage, WidgetConversation } from '@openlines/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WIDGET_RATE_LIMITS } from '../src/http/routes/widget';
+import { WIDGET_RATE_LIMITS } from '../src/channels/widget/edge';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { problemOf } from './harness';
 import { PNG_1X1, TestVisitor } from './widget-visitor';

@@ -10,7 +10,9 @@ import type { InboundMessage, OutboundMessage } from './types';
  *
  * Connectors translate, they do not decide: they never touch the database. The channels service
  * stores what `prepare` returns, the outbox worker calls `send` and decides about retries from the
- * ConnectorError code alone.
+ * ConnectorError code alone. Inbound, the one generic path (services/channel-inbound.ts) calls
+ * `verifyInbound` → `answerHandshake` → `parseInbound`, then per item `fetchFile`/`fetchAvatar`
+ * (platform I/O only) → stores → intake → `acknowledge`.
  */
 
 /** Decrypted connector secrets (webhook signing key, bot token): string values only. */
@@ -71,13 +73,76 @@ export interface SettingsIssue {
   message: string;
 }
 
-/** An inbound HTTP request as a webhook-style connector needs it for verification and parsing. */
+/**
+ * An inbound HTTP request as a webhook-style connector sees it, for verification and handshakes
+ * (the generic inbound path, services/channel-inbound.ts).
+ */
 export interface InboundRequest {
+  /** `POST` for deliveries; `GET` for handshakes such as Meta's `hub.challenge`. */
+  method: string;
   headers: Record<string, string | string[] | undefined>;
-  /** The body exactly as received (signatures are over these bytes). */
+  query: Record<string, string | string[] | undefined>;
+  /** The body exactly as received (signatures such as `X-Hub-Signature-256` are over these bytes). */
   rawBody: string;
-  /** The parsed JSON body. */
+  /** The parsed JSON body (undefined when there is none). */
   body: unknown;
+}
+
+/**
+ * An answer a connector writes itself: a platform handshake (VK's confirmation string, Meta's
+ * `hub.challenge`), or what a delivery is acknowledged with when the platform wants more than
+ * `{"ok":true}` (VK wants the text `ok`).
+ */
+export interface InboundReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A file an inbound message refers to on the platform, fetched with `fetchFile`. */
+export interface InboundFile {
+  /** The platform's handle for it: a file id (Telegram, WhatsApp media id) or a URL (VK, Messenger). */
+  ref: string;
+  name: string;
+  mimeType: string;
+  /** As the platform reports it, when it does. */
+  size?: number;
+}
+
+/** Bytes a connector fetched from its platform; the inbound path stores them (services/files). */
+export interface FetchedFile {
+  data: Buffer;
+  name: string;
+  mimeType: string;
+}
+
+/**
+ * One item of a delivery, as `parseInbound` returns it. A webhook body can carry several (Meta
+ * batches entries), or one that stores nothing but must still be acknowledged.
+ */
+export interface InboundItem {
+  /**
+   * The message to store, without the files of `files` (a connector that gets attachment URLs it
+   * may link, like the API channel, puts them in `attachments`). Absent: nothing to store.
+   */
+  message?: InboundMessage;
+  /** Files to fetch (`fetchFile`) and store before the message; added to its attachments. */
+  files?: InboundFile[];
+  /** The platform's handle for the sender's picture (`fetchAvatar`), fetched for a new client only. */
+  avatar?: string;
+  /** Handed to `acknowledge` once the item is stored, found stored, or ignored (a callback query id). */
+  ack?: string;
+  /** Why nothing is stored, for the debug log. */
+  ignored?: string;
+}
+
+/** What the inbound path hands the connector's fetch hooks. */
+export interface InboundIo {
+  clock: Clock;
+  /** Each request is aborted (→ ConnectorError 'temporary') after this long. */
+  timeoutMs: number;
+  /** The largest file the server stores (MAX_UPLOAD_BYTES): refuse larger ones before fetching. */
+  maxBytes: number;
 }
 
 export interface SendResult {
@@ -111,13 +176,38 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    */
   prepare(input: PrepareInput<S>, io: ConnectorIo): Promise<PreparedChannel>;
   /**
-   * Webhook-style channels: is this request really from the channel? (A signature or secret
-   * token.) Channels whose inbound endpoint is authenticated by the channel's bearer token (the
-   * API channel) need no extra check and leave this out.
+   * Webhook-style channels: is this request really from the channel? (A signature over
+   * `rawBody`, a secret header, a verify token in the query of a handshake.) Pure. Only channels
+   * that have it are reached through `POST /api/v1/channels/:id/webhook`; a false answer is a 401
+   * and nothing is read further. Channels authenticated by their bearer token (the API channel)
+   * leave it out.
    */
   verifyInbound?(request: InboundRequest, channel: ChannelRuntime<S>): boolean;
-  /** Native inbound payload → internal messages (zero when it carries nothing to store). */
-  parseInbound?(request: InboundRequest, channel: ChannelRuntime<S>): InboundMessage[];
+  /**
+   * A verified request that is a platform handshake, not a delivery, answered as it is (VK's
+   * `confirmation` event → the confirmation string; Meta's GET `hub.mode=subscribe` → the
+   * challenge); null for a delivery. Pure.
+   */
+  answerHandshake?(request: InboundRequest, channel: ChannelRuntime<S>): InboundReply | null;
+  /** The answer to a stored delivery, when the platform wants another than 200 `{"ok":true}`. */
+  readonly acceptedReply?: InboundReply;
+  /**
+   * A delivery's payload (a webhook body, or one update a poller fetched) → its items. Pure; an
+   * invalid payload throws an AppError (400). Zero items: nothing to store or acknowledge.
+   */
+  parseInbound?(payload: unknown, channel: ChannelRuntime<S>): InboundItem[];
+  /** Fetches one file of an item from the platform; platform I/O only, throws ConnectorError. */
+  fetchFile?(channel: ChannelRuntime<S>, file: InboundFile, io: InboundIo): Promise<FetchedFile>;
+  /**
+   * When a file can never be received (too large, gone), the note stored in its place in the
+   * message's text; null when trying again later may help (the delivery is then refused as
+   * temporary, and the platform delivers it again). Without this hook every failure is retried.
+   */
+  unreceivedNote?(file: InboundFile, error: ConnectorError): string | null;
+  /** A new client's picture by the item's `avatar` handle (best effort; null when there is none). */
+  fetchAvatar?(channel: ChannelRuntime<S>, ref: string, io: InboundIo): Promise<FetchedFile | null>;
+  /** Tells the platform an item was handled (Telegram's answerCallbackQuery); best effort. */
+  acknowledge?(channel: ChannelRuntime<S>, ack: string, io: InboundIo): Promise<void>;
   /** Delivers one outbound message; throws ConnectorError on failure. */
   send(channel: ChannelRuntime<S>, outbound: OutboundMessage, io: ConnectorIo): Promise<SendResult>;
 }

@@ -7,10 +7,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { edgeRoutes } from '../channels/edges';
 import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
 import { EventSequencer } from '../ws/sequencer';
-import { VisitorGateway } from '../ws/visitor-gateway';
 import { authPlugin } from './auth';
 import { handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
@@ -22,21 +22,18 @@ import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
-import { telegramRoutes } from './routes/telegram';
 import { userRoutes } from './routes/users';
-import { widgetRoutes } from './routes/widget';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
 import { validatorCompiler } from './validation';
 import { webAppPlugin } from './web-app';
+import { CHANNEL_WEBHOOK, webhookRoutes } from './webhook';
 
 export type App = FastifyInstance;
 
 export interface BuiltApp {
   app: App;
   gateway: RealtimeGateway;
-  /** Website widget visitors' sockets. */
-  visitors: VisitorGateway;
 }
 
 export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
@@ -97,10 +94,10 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(authPlugin, { ctx });
 
-  // One ordered event stream per account for both sockets: one bus subscription, one gap filler.
+  // One ordered event stream per account for every socket (operators', and the widget's visitors'
+  // through its channel edge): one bus subscription, one gap filler.
   const sequencer = new EventSequencer(ctx);
   const gateway = new RealtimeGateway(ctx, sequencer);
-  const visitors = new VisitorGateway(ctx, sequencer);
   await app.register(healthRoutes, { ctx });
   await app.register(widgetAssetRoutes);
   // The operator and administration app (web/dist) at `/`; API paths keep their problem+json 404s.
@@ -116,13 +113,14 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
-      await api.register(widgetRoutes, { ctx, gateway: visitors });
-      await api.register(telegramRoutes, { ctx });
+      // The one inbound path of webhook-style channels (services/channel-inbound.ts).
+      await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
+      // Each channel kind's own routes and socket (channels/edges.ts).
+      for (const routes of edgeRoutes()) await api.register(routes, { ctx, sequencer });
     },
     { prefix: '/api/v1' },
   );
   app.addHook('onClose', async () => gateway.close());
-  app.addHook('onClose', async () => visitors.close());
   app.addHook('onClose', async () => sequencer.close());
-  return { app, gateway, visitors };
+  return { app, gateway };
 }

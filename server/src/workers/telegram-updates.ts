@@ -5,10 +5,11 @@ import { botApi, callBotApi, connectorErrorOf, telegramStatusOf } from '../chann
 import { ALLOWED_UPDATES } from '../channels/telegram/inbound';
 import { apiRootOf, resolveUpdateMode } from '../channels/telegram/settings';
 import type { AppContext } from '../context';
+import { repairUnstorableText } from '../core/storable-text';
 import { AppError } from '../errors';
+import { receiveDelivery } from '../services/channel-inbound';
 import { channelRuntime } from '../services/channels';
 import { dispatcherOf } from '../services/event-dispatch';
-import { ingestUpdate } from '../services/telegram-ingest';
 import type { ChannelRow } from '../store/schema';
 import {
   acquireLease,
@@ -27,7 +28,8 @@ import {
  *          polling mode → deleteWebhook if we registered one; polling → a long-polling loop here,
  *          when this process holds the channel's lease. Runs every `syncMs` and at once when a
  *          channel changes (its 'channel.changed' event), so disconnecting stops polling (LN-5).
- *   poll   getUpdates(offset, timeout) → each update committed by ingestUpdate → the next offset
+ *   poll   getUpdates(offset, timeout) → each update committed by the generic inbound path
+ *          (services/channel-inbound.ts `receiveDelivery`, as a webhook body is) → the next offset
  *          saved in channel_state → the next getUpdates confirms them to Telegram. A crash before
  *          the offset is saved means the updates come again, and are found stored (by external id).
  *
@@ -353,11 +355,15 @@ export class TelegramUpdatesWorker {
       if (offset !== undefined && update.update_id < offset) continue;
       const key = `${channelId}:${update.update_id}`;
       try {
-        const result = await ingestUpdate(this.ctx, channel, update);
+        // Polled updates did not cross the HTTP boundary, which repairs webhook bodies the same way.
+        const results = await receiveDelivery(this.ctx, channel, repairUnstorableText(update));
         this.#attempts.delete(key);
-        if (result.outcome === 'stored') report.stored++;
-        else if (result.outcome === 'duplicate') report.duplicates++;
-        else report.ignored++;
+        if (results.length === 0) report.ignored++;
+        for (const result of results) {
+          if (result.outcome === 'stored') report.stored++;
+          else if (result.outcome === 'duplicate') report.duplicates++;
+          else report.ignored++;
+        }
       } catch (error) {
         if (error instanceof AppError && error.code === 'not_found') {
           // Disconnected while we were reading: the update stays unconfirmed for a reconnect.

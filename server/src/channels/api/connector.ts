@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiInboundMessageBody } from '@openlines/contract';
 import { defineConnector, type PreparedChannel } from '../connector';
-import { parseApiInbound } from './inbound';
 import { sendToWebhook } from './outbound';
 import { type ApiChannelSettings, ApiChannelSettingsSchema, checkApiSettings } from './settings';
 
@@ -15,7 +13,9 @@ const newSecret = (prefix: string) => prefix + randomBytes(32).toString('base64u
 /**
  * The generic API channel (LN-6): any system talks to a line over REST.
  *   inbound   POST /api/v1/channel-api/messages, `Authorization: Bearer olc_…`, idempotent on
- *             the sender's `externalId`;
+ *             the sender's `externalId` (edge.ts; the body is typed by the route's schema and
+ *             mapped by inbound.ts, so this connector has no verifyInbound/parseInbound and the
+ *             generic webhook path refuses it);
  *   outbound  operator messages POSTed as signed JSON to `settings.webhookUrl` (see signature.ts).
  * Secrets: the inbound token (stored hashed) and the webhook secret (stored encrypted), both shown
  * once on creation and on rotation.
@@ -38,8 +38,6 @@ export const apiConnector = defineConnector<ApiChannelSettings>({
       reveal: { inboundToken, webhookSecret },
     };
   },
-
-  parseInbound: (request) => [parseApiInbound(request.body as ApiInboundMessageBody)],
 
   send: sendToWebhook,
 });

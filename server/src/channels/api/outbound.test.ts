@@ -5,6 +5,7 @@ import { FakeClock } from '../../core/clock';
 import { type ChannelRuntime, ConnectorError } from '../connector';
 import type { OutboundMessage } from '../types';
 import { apiConnector } from './connector';
+import { parseApiInbound } from './inbound';
 import { errorForStatus, parseRetryAfter, sendToWebhook, webhookBody } from './outbound';
 import type { ApiChannelSettings } from './settings';
 import { verifyWebhookSignature } from './signature';
@@ -235,13 +236,12 @@ describe('API channel: connector', () => {
   });
 
   it('maps the inbound body to the internal message', () => {
-    const request = {
-      headers: {},
-      rawBody: '',
-      body: { externalId: 'm1', user: { id: 'u1', name: 'Ivan' }, text: 'Hi' },
-    };
-    expect(apiConnector.parseInbound?.(request, channel() as never)).toEqual([
-      { externalId: 'm1', user: { id: 'u1', name: 'Ivan' }, text: 'Hi' },
-    ]);
+    expect(parseApiInbound({ externalId: 'm1', user: { id: 'u1', name: 'Ivan' }, text: 'Hi' })).toEqual({
+      externalId: 'm1',
+      user: { id: 'u1', name: 'Ivan' },
+      text: 'Hi',
+    });
+    // Bearer-authenticated, not a webhook: the generic webhook path has nothing to call.
+    expect(apiConnector.verifyInbound).toBeUndefined();
   });
 });

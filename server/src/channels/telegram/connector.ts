@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { invalidField } from '../../errors';
 import { type ChannelSecrets, ConnectorError, defineConnector, type PreparedChannel } from '../connector';
 import { botApi, callBotApi } from './bot-api';
-import { SECRET_TOKEN_HEADER, verifySecretToken } from './inbound';
+import {
+  answerTelegramCallback,
+  fetchTelegramAvatar,
+  fetchTelegramFile,
+  telegramUnreceivedNote,
+} from './fetch';
+import { inboundItemsOf, SECRET_TOKEN_HEADER, verifySecretToken } from './inbound';
 import { sendToTelegram } from './outbound';
 import {
   apiRootOf,
@@ -22,9 +28,11 @@ export const newWebhookSecret = () => randomBytes(32).toString('base64url');
  *             so one bot is connected once across the server.
  *   inbound   a webhook (POST /api/v1/telegram/webhook/:channelId, verified by the secret token)
  *             when the server has an https PUBLIC_URL, otherwise long polling with the offset kept
- *             in channel_state; both run `ingest.ts`. Registering the webhook and polling are the
- *             TelegramUpdates worker's job, never prepare's: a refused creation (the bot is already
- *             connected) must not take the webhook away from the channel that has it.
+ *             in channel_state; both run the generic inbound path (services/channel-inbound.ts)
+ *             with the hooks below: `parseInbound` (inbound.ts), `fetchFile`, `fetchAvatar`,
+ *             `unreceivedNote`, `acknowledge` (fetch.ts). Registering the webhook and polling are
+ *             the TelegramUpdates worker's job (edge.ts), never prepare's: a refused creation (the
+ *             bot is already connected) must not take the webhook away from the channel that has it.
  *   outbound  sendMessage / sendPhoto / sendDocument / … through the outbox (outbound.ts).
  * Secrets: `botToken` and `webhookSecret`; rotating them makes a new webhook secret (the token
  * itself is replaced by pasting a new one after /revoke in @BotFather). Nothing is revealed.
@@ -80,6 +88,11 @@ export const telegramConnector = defineConnector<TelegramChannelSettings>({
 
   verifyInbound: (request, channel) =>
     verifySecretToken(request.headers[SECRET_TOKEN_HEADER], channel.secrets.webhookSecret),
+  parseInbound: inboundItemsOf,
+  fetchFile: fetchTelegramFile,
+  unreceivedNote: telegramUnreceivedNote,
+  fetchAvatar: fetchTelegramAvatar,
+  acknowledge: answerTelegramCallback,
 
   send: sendToTelegram,
 });

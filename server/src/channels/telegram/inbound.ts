@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Message, Update, User } from '@grammyjs/types';
+import { invalidField } from '../../errors';
+import type { InboundItem } from '../connector';
 import type { InboundMessage } from '../types';
 
 /**
- * Telegram updates → what Openlines stores. Pure: downloading the files a message refers to and
- * storing it is `ingest.ts`'s job.
+ * Telegram updates → what Openlines stores. Pure: the generic inbound path
+ * (services/channel-inbound.ts) fetches the files through `fetch.ts` and stores the message.
  *
  * Only private chats with the bot are conversations; groups and channels the bot was added to are
  * ignored. Ids are stable across redeliveries, so a repeated update is stored once:
@@ -174,6 +176,44 @@ export function parseUpdate(update: Update): ParsedUpdate {
     };
   }
   return { kind: 'ignored', updateId, reason: 'an update type we do not handle' };
+}
+
+/**
+ * A webhook body or a polled update → the connector's items (`parseInbound`): one per update, with
+ * its files to fetch (by file id), the sender's user id for the avatar and the callback query to
+ * answer. Anything but an object with a non-negative integer `update_id` is a 400.
+ */
+export function inboundItemsOf(payload: unknown): InboundItem[] {
+  const updateId = (payload as { update_id?: unknown } | null)?.update_id;
+  if (
+    typeof payload !== 'object' ||
+    payload === null ||
+    !Number.isInteger(updateId) ||
+    Number(updateId) < 0
+  ) {
+    throw invalidField('body.update_id', 'must be an integer of at least 0');
+  }
+  const parsed = parseUpdate(payload as Update);
+  const ack = parsed.callbackQueryId === undefined ? {} : { ack: parsed.callbackQueryId };
+  if (parsed.kind === 'ignored') return [{ ignored: parsed.reason, ...ack }];
+  const { message } = parsed;
+  return [
+    {
+      message: {
+        externalId: message.externalId,
+        user: message.user,
+        ...(message.text === undefined ? {} : { text: message.text }),
+      },
+      files: message.files.map((file) => ({
+        ref: file.fileId,
+        name: file.name,
+        mimeType: file.mimeType,
+        ...(file.size === undefined ? {} : { size: file.size }),
+      })),
+      avatar: String(message.telegramUserId),
+      ...ack,
+    },
+  ];
 }
 
 /** Is this webhook request from Telegram? (Its `X-Telegram-Bot-Api-Secret-Token` header.) */

@@ -17,7 +17,7 @@ export function newPublicKey(): string {
 
 /**
  * The website chat widget (LN-6). Visitors talk to the public endpoints under
- * /api/v1/widget/<publicKey>/… (http/routes/widget.ts) and to the visitor WebSocket
+ * /api/v1/widget/<publicKey>/… (edge.ts) and to the visitor WebSocket
  * (ws/visitor-gateway.ts); their messages enter through the same intake as every channel.
  *
  *   settings  allowed domains, appearance, language; `publicKey` is set here, once, and is also the

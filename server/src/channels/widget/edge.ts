@@ -16,10 +16,9 @@ import {
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { originAllowed } from '../../channels/widget/settings';
-import { installSnippet, loaderUrl } from '../../channels/widget/snippet';
 import type { AppContext } from '../../context';
 import { AppError, notFound } from '../../errors';
+import { actorOf, bearerToken } from '../../http/auth';
 import { getChannel, type InboundChannel } from '../../services/channels';
 import { hashToken } from '../../services/secrets';
 import {
@@ -39,8 +38,10 @@ import {
   visitorTyping,
   widgetConfigOf,
 } from '../../services/widget-visitors';
-import type { VisitorGateway } from '../../ws/visitor-gateway';
-import { actorOf, bearerToken } from '../auth';
+import { VisitorGateway } from '../../ws/visitor-gateway';
+import { defineEdge } from '../edge-types';
+import { originAllowed } from './settings';
+import { installSnippet, loaderUrl } from './snippet';
 
 /**
  * A public endpoint's request budget per minute: per client IP within one widget, and per visitor
@@ -453,3 +454,17 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway:
   await app.register(adminRoutes, { ctx });
   await app.register(visitorRoutes, { ctx, gateway, prefix: '/widget/:key' });
 };
+
+/**
+ * The widget beyond its connector: the administrator's snippet, the visitors' public endpoints
+ * under /api/v1/widget/<publicKey>/… and their socket (ws/visitor-gateway.ts), which joins the
+ * process's ordered event stream. The built scripts are served by http/routes/widget-assets.ts.
+ */
+export const widgetEdge = defineEdge({
+  kind: 'widget',
+  routes: async (app, { ctx, sequencer }) => {
+    const visitors = new VisitorGateway(ctx, sequencer);
+    app.addHook('onClose', async () => visitors.close());
+    await app.register(widgetRoutes, { ctx, gateway: visitors });
+  },
+});

@@ -1,0 +1,94 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { IdSchema } from '@openlines/contract';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { InboundRequest } from '../channels/connector';
+import type { AppContext } from '../context';
+import { authenticateWebhook, receiveWebhook, type WebhookChannel } from '../services/channel-inbound';
+
+/** One public URL a platform posts its deliveries to (services/channel-inbound.ts does the rest). */
+export interface WebhookRoute {
+  url: string;
+  /** Only channels of this kind are found at this URL (an alias such as /telegram/webhook/:channelId). */
+  kind?: string;
+  summary: string;
+  description: string;
+}
+
+/**
+ * Webhook routes: thin over the generic inbound path. In this plugin's scope JSON bodies keep their
+ * raw text (signatures are over the bytes) and a body that is not JSON is refused only after the
+ * request is verified, so a stranger gets 401 whatever they send, and nothing is stored. The
+ * verification runs in preValidation, before the parameters are validated.
+ */
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes: WebhookRoute[] }> = async (
+  app,
+  { ctx, routes },
+) => {
+  const raw = new WeakMap<FastifyRequest, { text: string; error: Error | null }>();
+  const channels = new WeakMap<FastifyRequest, WebhookChannel>();
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    parseJson(request, text, (error, parsed) => {
+      raw.set(request, { text, error: error ?? null });
+      done(null, error ? undefined : parsed);
+    });
+  });
+  const inboundRequest = (request: FastifyRequest): InboundRequest => ({
+    method: request.method,
+    headers: request.headers,
+    query: request.query as InboundRequest['query'],
+    rawBody: raw.get(request)?.text ?? '',
+    body: request.body,
+  });
+
+  for (const route of routes) {
+    app.post(
+      route.url,
+      {
+        config: { public: true, platformPayload: true },
+        schema: {
+          tags: ['channels'],
+          summary: route.summary,
+          description: route.description,
+          security: [],
+          params: Type.Object({ channelId: IdSchema }, { additionalProperties: false }),
+          body: Type.Unknown({ description: "The platform's payload, as it sends it" }),
+          response: { 200: Type.Unknown({ description: '`{"ok":true}`, or what the platform expects' }) },
+        },
+        preValidation: async (request) => {
+          const { channelId } = request.params as { channelId?: string };
+          channels.set(
+            request,
+            await authenticateWebhook(ctx, channelId, inboundRequest(request), route.kind),
+          );
+          const parseError = raw.get(request)?.error;
+          if (parseError) throw parseError;
+        },
+      },
+      async (request, reply) => {
+        const channel = channels.get(request);
+        if (!channel) throw new Error('webhook channel not resolved');
+        const answer = await receiveWebhook(ctx, channel, inboundRequest(request));
+        if (!answer) return { ok: true };
+        // The connector's own answer (a handshake, VK's `ok`): its status is the platform's contract.
+        return reply
+          .status(answer.status as 200)
+          .type(answer.contentType)
+          .send(answer.body);
+      },
+    );
+  }
+};
+
+/** The generic URL: every kind whose connector has verifyInbound and parseInbound is reached here. */
+export const CHANNEL_WEBHOOK: WebhookRoute = {
+  url: '/channels/:channelId/webhook',
+  summary: "Webhook-style channels: a delivery from the channel's platform",
+  description: `The platform of a webhook-style channel (one whose connector verifies and parses inbound
+requests) posts its deliveries here. The connector verifies each request (a secret header, a
+signature over the raw body): anything else is refused with 401, and nothing is stored. A delivery is
+committed before the 2xx, so a redelivery is stored once; 503 means it cannot be stored now (deliver
+it again). 404 with \`reason: "channel_disconnected"\`: the channel takes no messages (LN-5).`,
+};

@@ -1,0 +1,276 @@
+import type { Attachment } from '@openlines/contract';
+import {
+  type ChannelConnector,
+  type ChannelRuntime,
+  ConnectorError,
+  type FetchedFile,
+  type InboundIo,
+  type InboundItem,
+  type InboundReply,
+  type InboundRequest,
+  toConnectorError,
+} from '../channels/connector';
+import { findConnector } from '../channels/registry';
+import type { InboundMessage } from '../channels/types';
+import type { AppContext } from '../context';
+import { AppError } from '../errors';
+import type { ChannelRow } from '../store/schema';
+import { assertTakesMessages, channelRuntime, findChannelOfKind, type InboundChannel } from './channels';
+import { storeFile } from './files';
+import { receiveInbound } from './intake';
+
+/**
+ * The one inbound path of webhook-style channels (issue 11), for every kind, through the registry:
+ *
+ *   1. find      the channel by the id in the URL, and its connector; unknown, or a kind without
+ *                `verifyInbound` + `parseInbound` (the API channel, the widget) → 401
+ *   2. verify    `connector.verifyInbound` (a secret header, a signature over the raw body) → 401
+ *   3. connected a disconnected channel → 404 `channel_disconnected` (LN-5)
+ *   4. handshake `connector.answerHandshake` (VK's confirmation, Meta's hub.challenge): answered as is
+ *   5. parse     `connector.parseInbound` (pure) → items; then for each item:
+ *        dedupe    already stored (channel + external id) → nothing fetched again
+ *        fetch     its files (`fetchFile`) and, for a new client, the avatar (`fetchAvatar`):
+ *                  platform I/O only; the bytes are stored here (services/files). A file that can
+ *                  never be received leaves the connector's note (`unreceivedNote`) in the text
+ *        intake    `receiveInbound` commits it
+ *        ack       `connector.acknowledge` (Telegram's answerCallbackQuery), best effort
+ *
+ * Only when this returns may the delivery be acknowledged (webhook 2xx, a poller's next offset): a
+ * ConnectorError (a file that cannot be fetched now) fails the delivery, and the platform delivers
+ * it again — the webhook answers 503. Pollers (Telegram's getUpdates) call `receiveDelivery`, steps
+ * 5 on, with each update they fetched.
+ */
+
+export interface InboundItemResult {
+  outcome: 'stored' | 'duplicate' | 'ignored';
+  messageId?: string;
+  dialogId?: string;
+}
+
+/** A channel whose request passed steps 1–3. */
+export interface WebhookChannel {
+  row: InboundChannel;
+  runtime: ChannelRuntime;
+  connector: ChannelConnector;
+}
+
+/** Downloads of a delivery's files give up after this long (each). */
+const FILE_TIMEOUT_MS = 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Steps 1–3: the channel a webhook request names, if the request is really from its platform.
+ * `kind` restricts it to one kind (an alias URL such as /telegram/webhook/:channelId).
+ */
+export async function authenticateWebhook(
+  ctx: AppContext,
+  channelId: string | undefined,
+  request: InboundRequest,
+  kind?: string,
+): Promise<WebhookChannel> {
+  const refused = new AppError('unauthenticated', 'The request is not signed for this channel');
+  if (!channelId || !UUID.test(channelId)) throw refused;
+  const row = kind
+    ? await findChannelOfKind(ctx, channelId, kind)
+    : await ctx.store.db.selectFrom('channels').selectAll().where('id', '=', channelId).executeTakeFirst();
+  if (!row) throw refused;
+  const connector = findConnector(row.kind);
+  if (!connector?.verifyInbound || !connector.parseInbound) throw refused;
+  let runtime: ChannelRuntime;
+  try {
+    runtime = channelRuntime(ctx, row);
+  } catch {
+    throw refused;
+  }
+  if (!connector.verifyInbound(request, runtime)) throw refused;
+  assertTakesMessages(row);
+  return { row, runtime, connector };
+}
+
+/**
+ * Steps 4–5 for an authenticated request: the handshake's answer, the connector's own answer to a
+ * stored delivery, or null for the default (200 `{"ok":true}`).
+ */
+export async function receiveWebhook(
+  ctx: AppContext,
+  channel: WebhookChannel,
+  request: InboundRequest,
+): Promise<InboundReply | null> {
+  const handshake = channel.connector.answerHandshake?.(request, channel.runtime);
+  if (handshake) return handshake;
+  try {
+    await receiveDelivery(ctx, channel.row, request.body);
+  } catch (error) {
+    // The platform delivers it again later: say so without a 500 in the logs.
+    if (error instanceof ConnectorError) {
+      ctx.log.warn(
+        { channelId: channel.row.id, kind: channel.row.kind, code: error.code },
+        'inbound delivery not stored yet',
+      );
+      throw new AppError('unavailable', 'The delivery cannot be stored now; deliver it again');
+    }
+    throw error;
+  }
+  return channel.connector.acceptedReply ?? null;
+}
+
+/**
+ * Step 5: one delivery's payload (a webhook body, or one update a poller fetched) into the line,
+ * item by item, in order. Throws a ConnectorError when a file cannot be fetched now (nothing of
+ * that item is stored; the items before it are), an AppError when the payload is invalid or the
+ * channel disconnected meanwhile.
+ */
+export async function receiveDelivery(
+  ctx: AppContext,
+  channel: ChannelRow,
+  payload: unknown,
+): Promise<InboundItemResult[]> {
+  const connector = findConnector(channel.kind);
+  if (!connector?.parseInbound) throw new Error(`channel kind ${channel.kind} has no inbound parser`);
+  const runtime = channelRuntime(ctx, channel);
+  const items = connector.parseInbound(payload, runtime);
+  const io: InboundIo = { clock: ctx.clock, timeoutMs: FILE_TIMEOUT_MS, maxBytes: ctx.config.maxUploadBytes };
+  const results: InboundItemResult[] = [];
+  for (const item of items) {
+    results.push(await receiveItem(ctx, { channel, runtime, connector, io }, item));
+  }
+  return results;
+}
+
+interface ItemScope {
+  channel: ChannelRow;
+  runtime: ChannelRuntime;
+  connector: ChannelConnector;
+  io: InboundIo;
+}
+
+async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem): Promise<InboundItemResult> {
+  const { channel, connector } = scope;
+  const message = item.message;
+  if (!message) {
+    ctx.log.debug(
+      { channelId: channel.id, kind: channel.kind, reason: item.ignored },
+      'inbound item ignored',
+    );
+    await acknowledge(ctx, scope, item);
+    return { outcome: 'ignored' };
+  }
+  const stored = await findStored(ctx, channel.id, message.externalId);
+  if (stored) {
+    await acknowledge(ctx, scope, item);
+    return { outcome: 'duplicate', ...stored };
+  }
+
+  const attachments: Attachment[] = [...(message.attachments ?? [])];
+  const notes: string[] = [];
+  for (const file of item.files ?? []) {
+    try {
+      if (!connector.fetchFile) throw new ConnectorError('invalid_payload', 'The channel cannot fetch files');
+      const fetched = await connector.fetchFile(scope.runtime, file, scope.io);
+      attachments.push(await storeFetched(ctx, channel, fetched));
+    } catch (error) {
+      const neutral = toConnectorError(error);
+      const note = connector.unreceivedNote?.(file, neutral) ?? null;
+      if (!note) throw neutral;
+      ctx.log.info(
+        { channelId: channel.id, kind: channel.kind, err: neutral.message },
+        'inbound file not received',
+      );
+      notes.push(note);
+    }
+  }
+  const user: InboundMessage['user'] = { ...message.user };
+  if (item.avatar && connector.fetchAvatar && (await isNewClient(ctx, channel.id, user.id))) {
+    const ref = item.avatar;
+    const fetchAvatar = connector.fetchAvatar;
+    const avatar = await (async () => {
+      const fetched = await fetchAvatar(scope.runtime, ref, scope.io);
+      return fetched ? storeFetched(ctx, channel, fetched) : null;
+    })().catch((error: unknown) => {
+      ctx.log.debug(
+        { err: toConnectorError(error).message, channelId: channel.id, kind: channel.kind },
+        'inbound: no avatar',
+      );
+      return null;
+    });
+    if (avatar) user.avatarUrl = avatar.url;
+  }
+  const text = [message.text, ...notes].filter(Boolean).join('\n');
+  const inbound: InboundMessage = {
+    externalId: message.externalId,
+    user,
+    ...(text ? { text } : {}),
+    ...(attachments.length > 0 ? { attachments } : {}),
+  };
+  const result = await receiveInbound(ctx, channel, inbound);
+  await acknowledge(ctx, scope, item);
+  return {
+    outcome: result.duplicate ? 'duplicate' : 'stored',
+    messageId: result.messageId,
+    dialogId: result.dialogId,
+  };
+}
+
+/**
+ * Stores fetched bytes like any attachment. A refusal by the storage (an empty file, too large)
+ * can never pass: it becomes invalid_payload, caused by the AppError, for `unreceivedNote`.
+ */
+async function storeFetched(ctx: AppContext, channel: ChannelRow, fetched: FetchedFile) {
+  try {
+    const stored = await storeFile(
+      ctx,
+      {
+        accountId: channel.account_id,
+        name: fetched.name,
+        mimeType: fetched.mimeType,
+        data: fetched.data,
+        uploadedBy: { kind: 'channel', id: channel.id },
+      },
+      ctx.publicUrl.value,
+    );
+    return stored.attachment;
+  } catch (error) {
+    if (error instanceof AppError) {
+      throw new ConnectorError('invalid_payload', error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function acknowledge(ctx: AppContext, scope: ItemScope, item: InboundItem): Promise<void> {
+  if (item.ack === undefined || !scope.connector.acknowledge) return;
+  await scope.connector
+    .acknowledge(scope.runtime, item.ack, scope.io)
+    .catch((error: unknown) =>
+      ctx.log.debug(
+        { err: toConnectorError(error).message, channelId: scope.channel.id, kind: scope.channel.kind },
+        'inbound: acknowledgement failed',
+      ),
+    );
+}
+
+async function findStored(
+  ctx: AppContext,
+  channelId: string,
+  externalId: string,
+): Promise<{ messageId: string; dialogId: string } | null> {
+  const row = await ctx.store.db
+    .selectFrom('messages')
+    .select(['id', 'dialog_id'])
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', externalId)
+    .where('author_kind', '=', 'client')
+    .executeTakeFirst();
+  return row ? { messageId: row.id, dialogId: row.dialog_id } : null;
+}
+
+async function isNewClient(ctx: AppContext, channelId: string, externalId: string): Promise<boolean> {
+  const row = await ctx.store.db
+    .selectFrom('client_identities')
+    .select('client_id')
+    .where('channel_id', '=', channelId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return !row;
+}
