@@ -5,6 +5,7 @@
 export const ERRORS = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  malformed_request: { status: 400, title: 'The HTTP request is malformed' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   invalid_credentials: { status: 401, title: 'The credentials are not valid' },
   csrf_failed: { status: 403, title: 'The CSRF token is missing or wrong' },
@@ -18,8 +19,10 @@ export const ERRORS = {
   confirmation_required: { status: 409, title: 'This action needs an explicit confirmation' },
   plan_limit_reached: { status: 409, title: 'The plan limit is reached' },
   consent_required: { status: 409, title: 'The client has not consented to processing personal data' },
+  request_timeout: { status: 408, title: 'The request took too long to arrive' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  headers_too_large: { status: 431, title: 'The request headers (or the URL) are too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   unavailable: { status: 503, title: 'The service is not ready' },

@@ -66,6 +66,17 @@ describe('files', () => {
     expect((await upload('x.txt', 'text/plain', 'x', null)).status).toBe(401);
   });
 
+  it('serves a file whose name is as long as an upload allows, in any script', async () => {
+    const name = `${'Отчёт за квартал — '.repeat(10)}`.slice(0, 195) + '.txt';
+    const response = await upload(name, 'text/plain', 'long name');
+    expect(response.status).toBe(201);
+    const attachment = (await response.json()) as Attachment;
+    expect(attachment.name).toBe(name);
+    const download = await fetch(attachment.url);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('long name');
+  });
+
   it('cleans file names of paths and control characters', async () => {
     const attachment = (await (
       await upload('../../etc/pass\u0001wd', 'text/plain', 'x')

@@ -178,6 +178,11 @@ describe('bad input', () => {
     expect(body.errors?.map((e) => e.field)).toEqual(['body.settings.queue.members.0.id']);
   });
 
+  it('headers over the HTTP limit → 431 problem+json, not a bare status line', async () => {
+    const response = await fetch(`${server.url}/api/v1/me`, { headers: { 'x-padding': 'a'.repeat(20_000) } });
+    await expectProblem(response, 431, 'headers_too_large');
+  });
+
   it('left the process serving', async () => {
     await expect(clientOf(server).health()).resolves.toEqual({ status: 'ok' });
     await expect(admin.departments.create({ name: 'Still here' })).resolves.toMatchObject({

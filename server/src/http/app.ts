@@ -12,7 +12,7 @@ import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
 import { EventSequencer } from '../ws/sequencer';
 import { authPlugin } from './auth';
-import { handleError, problem, sendProblem } from './problem';
+import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
 import { dialogRoutes } from './routes/dialogs';
@@ -45,6 +45,15 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // A file link carries the file's name (up to 200 characters, each up to 12 once URL-encoded):
+    // past the router's default of 100 such a link answered 404.
+    routerOptions: { maxParamLength: 2_500 },
+    // What Node's HTTP parser refuses (headers over 16 KiB, a broken request line) is answered as
+    // problem+json too, not with a bare status line.
+    clientErrorHandler: (error, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      socket.end(clientErrorResponse(error));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   ERRORS,
   type ErrorCode,
@@ -21,6 +22,26 @@ export function problem(code: ErrorCode, detail?: string, errors?: FieldError[],
     ...(instance ? { instance } : {}),
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
+}
+
+/**
+ * A request Node's HTTP parser refused before Fastify saw it (headers or URL over the limit, a
+ * broken request line, a request that arrived too slowly), answered as problem+json like every
+ * other error. Written straight to the socket, which is closed after it.
+ */
+export function clientErrorResponse(error: { code?: string }): string {
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'malformed_request';
+  const body = JSON.stringify(problem(code));
+  const { status } = ERRORS[code];
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem, headers: Record<string, string> = {}) {
