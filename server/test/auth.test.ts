@@ -87,6 +87,29 @@ describe('session login', () => {
     });
   });
 
+  it('keeps no CSRF token in the database, and the token stays the same for the session', async () => {
+    const session = await signIn(server);
+    const [row] = await server.ctx.store.db.selectFrom('auth_sessions').selectAll().limit(1).execute();
+    expect(Object.keys(row ?? {})).not.toContain('csrf_token');
+    const first = (await session.auth.me()).csrfToken;
+    expect(first).toEqual(expect.any(String));
+    expect((await session.auth.me()).csrfToken).toBe(first);
+    // Another session has another token.
+    expect((await admin.auth.me()).csrfToken).not.toBe(first);
+  });
+
+  it('refuses a logout made with the cookie but without the CSRF token (no forced sign-out)', async () => {
+    const session = await signIn(server);
+    const cookie = session.sessionCookie!;
+    const forced = await postWithCookie(server, '/auth/logout', cookie);
+    expect(forced.status).toBe(403);
+    expect((await forced.json()).code).toBe('csrf_failed');
+    expect((await session.auth.me()).user.email).toBe(server.admin.email);
+    // A cookie that names no session any more is simply cleared.
+    const stale = await postWithCookie(server, '/auth/logout', 'no-such-session');
+    expect(stale.status).toBe(204);
+  });
+
   it('ends the session on logout', async () => {
     const session = await signIn(server);
     const cookie = session.sessionCookie!;

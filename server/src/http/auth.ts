@@ -49,6 +49,14 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** A request made with the session cookie carries that session's CSRF token, or is refused. */
+export function assertCsrf(request: FastifyRequest): void {
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string' || !request.csrfToken || !sameSecret(sent, request.csrfToken)) {
+    throw new AppError('csrf_failed');
+  }
+}
+
 /**
  * Every route needs a signed-in actor unless it is marked `config.public`. Requests authenticated
  * by the cookie must also carry the session's CSRF token on unsafe methods; API tokens need not,
@@ -62,12 +70,7 @@ export const authPlugin = fp(async (app: FastifyInstance, { ctx }: { ctx: AppCon
     if (request.routeOptions.config?.public || !request.routeOptions.url) return;
     const actor = await authenticate(ctx, request);
     if (!actor) throw new AppError('unauthenticated');
-    if (actor.via === 'session' && !SAFE_METHODS.has(request.method)) {
-      const sent = request.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || !request.csrfToken || !sameSecret(sent, request.csrfToken)) {
-        throw new AppError('csrf_failed');
-      }
-    }
+    if (actor.via === 'session' && !SAFE_METHODS.has(request.method)) assertCsrf(request);
     request.actor = actor;
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Permissions } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
@@ -31,13 +32,12 @@ export async function login(
   const valid = await verifyPassword(input.password, user?.password_hash ?? null);
   if (!user || !valid || !user.active) throw new AppError('invalid_credentials');
   const sessionToken = randomToken();
-  const csrfToken = randomToken();
+  const csrfToken = csrfTokenOf(ctx, sessionToken);
   const expiresAt = new Date(ctx.clock.now().getTime() + ctx.config.sessionTtlDays * DAY_MS);
   await ctx.store.db
     .insertInto('auth_sessions')
     .values({
       token_hash: hashToken(sessionToken),
-      csrf_token: csrfToken,
       user_id: user.id,
       account_id: user.account_id,
       created_at: ctx.clock.now(),
@@ -80,6 +80,15 @@ async function actorFor(ctx: AppContext, userId: string): Promise<Omit<Actor, 'v
   };
 }
 
+/**
+ * A session's CSRF token, derived from its cookie with the server's key rather than stored: the
+ * database holds no secret of a session (its id is stored hashed), and a stolen copy of it cannot
+ * forge requests. The web app gets it at sign-in and from GET /me.
+ */
+export function csrfTokenOf(ctx: AppContext, sessionToken: string): string {
+  return createHmac('sha256', ctx.encryptionKey).update(`csrf:${sessionToken}`).digest('base64url');
+}
+
 /** Resolves a session cookie; expired sessions and deactivated users resolve to nothing. */
 export async function resolveSession(ctx: AppContext, sessionToken: string): Promise<SessionActor | null> {
   const tokenHash = hashToken(sessionToken);
@@ -103,7 +112,7 @@ export async function resolveSession(ctx: AppContext, sessionToken: string): Pro
       .where('token_hash', '=', tokenHash)
       .execute();
   }
-  return { ...actor, via: 'session', csrfToken: session.csrf_token };
+  return { ...actor, via: 'session', csrfToken: csrfTokenOf(ctx, sessionToken) };
 }
 
 export async function resolveApiToken(ctx: AppContext, token: string): Promise<Actor | null> {

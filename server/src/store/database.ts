@@ -14,6 +14,7 @@ import * as automation from './migrations/0007-automation';
 import * as historyIndexes from './migrations/0008-history-indexes';
 import * as routingIndexes from './migrations/0009-routing-indexes';
 import * as eventDialog from './migrations/0010-event-dialog';
+import * as derivedCsrf from './migrations/0011-derived-csrf';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-history-indexes': historyIndexes,
   '0009-routing-indexes': routingIndexes,
   '0010-event-dialog': eventDialog,
+  '0011-derived-csrf': derivedCsrf,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -73,7 +73,6 @@ export interface AbsencesTable {
 export interface AuthSessionsTable {
   /** SHA-256 of the session token; the token itself lives only in the browser's cookie. */
   token_hash: string;
-  csrf_token: string;
   user_id: string;
   account_id: string;
   created_at: DefaultTimestamp;

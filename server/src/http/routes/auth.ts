@@ -22,7 +22,7 @@ import {
 } from '../../services/auth';
 import { presentApiToken } from '../../services/presenters';
 import { loadMe, setPresence } from '../../services/users';
-import { actorOf, SESSION_COOKIE } from '../auth';
+import { actorOf, assertCsrf, authenticate, SESSION_COOKIE } from '../auth';
 
 const NoContent = Type.Null();
 
@@ -69,6 +69,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
     },
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
+      // Ending a live session is an unsafe request like any other: another site must not be able
+      // to sign the user out. A cookie that names no live session is only cleared.
+      if (token && (await authenticate(ctx, request))?.via === 'session') assertCsrf(request);
       if (token) await logout(ctx, token);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
