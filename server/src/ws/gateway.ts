@@ -9,6 +9,7 @@ import { eventsAfter } from '../services/event-log';
 import { connectionClosed, connectionOpened, connectionsSeen } from '../services/presence';
 import { canReceive } from './audience';
 import type { EventSequencer } from './sequencer';
+import { replayPages, SocketConnection, SocketSet } from './socket-set';
 
 /** Close codes clients act on: 4401 means "sign in again", 4408 "reconnect and resume". */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -28,26 +29,19 @@ function eventFrame(envelope: EventEnvelope): string {
   return frame;
 }
 
-class Connection {
-  lastCursor = 0;
-  replaying = true;
+class Connection extends SocketConnection {
   presenceId: string | null = null;
   readonly pending: EventEnvelope[] = [];
-  alive = true;
 
   constructor(
-    readonly socket: WebSocket,
+    socket: WebSocket,
     public actor: Actor,
-  ) {}
+  ) {
+    super(socket, { maxBufferedBytes: MAX_BUFFERED_BYTES, slowCloseCode: CLOSE_SLOW_CONSUMER });
+  }
 
   send(frame: ServerFrame | string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      // Too far behind: better to reconnect and resume by cursor than to buffer without end.
-      this.socket.close(CLOSE_SLOW_CONSUMER, 'too slow; reconnect with after=<cursor>');
-      return;
-    }
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    this.sendText(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   deliver(envelope: EventEnvelope): void {
@@ -62,9 +56,8 @@ class Connection {
  * cursor order, live or replayed from the events table after `after=<cursor>`.
  */
 export class RealtimeGateway {
-  readonly #connections = new Set<Connection>();
+  readonly #connections: SocketSet<Connection>;
   readonly #sequencer: EventSequencer;
-  readonly #heartbeat: NodeJS.Timeout;
   /** Names this process in operator_connections, so another process can tell whose rows are whose. */
   readonly #nodeId = randomUUID();
   #closing = false;
@@ -75,8 +68,7 @@ export class RealtimeGateway {
     heartbeatMs = 30_000,
   ) {
     this.#sequencer = sequencer;
-    this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
-    this.#heartbeat.unref();
+    this.#connections = new SocketSet(heartbeatMs, (connections) => this.#refreshPresence(connections));
   }
 
   get connectionCount(): number {
@@ -85,10 +77,6 @@ export class RealtimeGateway {
 
   async accept(socket: WebSocket, actor: Actor, after: number | null): Promise<void> {
     const connection = new Connection(socket, actor);
-    this.#connections.add(connection);
-    socket.on('pong', () => {
-      connection.alive = true;
-    });
     socket.on('message', (data) => this.#onClientFrame(connection, data.toString()));
     let leave: (() => void) | null = null;
     const presence = {
@@ -101,8 +89,7 @@ export class RealtimeGateway {
     const opened = connectionOpened(this.ctx, presence).catch((error) =>
       this.ctx.log.warn({ err: error }, 'recording the connection failed'),
     );
-    socket.on('close', () => {
-      this.#connections.delete(connection);
+    this.#connections.add(connection, () => {
       leave?.();
       // On shutdown the operators reconnect elsewhere; the sweep clears rows nobody refreshes.
       if (this.#closing) return;
@@ -126,18 +113,12 @@ export class RealtimeGateway {
   }
 
   async #replay(connection: Connection, upTo: number): Promise<void> {
-    while (connection.lastCursor < upTo) {
-      const page = await eventsAfter(
-        this.ctx,
-        connection.actor.accountId,
-        connection.lastCursor,
-        upTo,
-        REPLAY_PAGE,
-      );
-      if (page.length === 0) break;
-      for (const envelope of page) connection.deliver(envelope);
-    }
-    connection.lastCursor = Math.max(connection.lastCursor, upTo);
+    await replayPages(
+      connection,
+      upTo,
+      (after) => eventsAfter(this.ctx, connection.actor.accountId, after, upTo, REPLAY_PAGE),
+      (envelope) => connection.deliver(envelope),
+    );
     connection.send({ kind: 'replayed', cursor: connection.lastCursor });
   }
 
@@ -188,19 +169,11 @@ export class RealtimeGateway {
     connection.send({ kind: 'error', code: 'validation_failed', message: 'Unknown frame kind' });
   }
 
-  #beat(): void {
-    const seen = [...this.#connections].map((c) => c.presenceId).filter((id): id is string => id !== null);
+  #refreshPresence(connections: Connection[]): void {
+    const seen = connections.map((c) => c.presenceId).filter((id): id is string => id !== null);
     void connectionsSeen(this.ctx, seen).catch((error) =>
       this.ctx.log.warn({ err: error }, 'heartbeat failed'),
     );
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
-        connection.socket.terminate();
-        continue;
-      }
-      connection.alive = false;
-      connection.socket.ping();
-    }
   }
 
   /** Sign-out of a user everywhere (used when their sessions are ended on this process). */
@@ -212,8 +185,6 @@ export class RealtimeGateway {
 
   async close(): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#heartbeat);
-    for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
-    this.#connections.clear();
+    this.#connections.close();
   }
 }

@@ -14,6 +14,7 @@ import {
   widgetStillServes,
 } from '../services/widget-visitors';
 import type { EventSequencer } from './sequencer';
+import { replayPages, SocketConnection, SocketSet } from './socket-set';
 
 /**
  * Close codes the widget acts on: 4401 "start a new conversation" (unknown token), 4404 "the widget
@@ -28,32 +29,26 @@ const REPLAY_PAGE = 500;
 const EARLY_EVENTS = 50;
 const TYPING_INTERVAL_MS = 400;
 
-class VisitorConnection {
-  lastCursor = 0;
-  replaying = true;
+class VisitorConnection extends SocketConnection {
   readonly pending: BusMessage[] = [];
   dialogId: string | null = null;
   readonly early: EventEnvelope[] = [];
   sessionJson = '';
-  alive = true;
   lastTypingAt = 0;
   /** Frames are presented asynchronously; the chain keeps them in cursor order. */
   chain: Promise<void> = Promise.resolve();
   leave: (() => void) | null = null;
 
   constructor(
-    readonly socket: WebSocket,
+    socket: WebSocket,
     readonly channel: InboundChannel,
     readonly visitor: WidgetVisitor,
-  ) {}
+  ) {
+    super(socket, { maxBufferedBytes: MAX_BUFFERED_BYTES, slowCloseCode: VISITOR_CLOSE.slow });
+  }
 
   send(frame: VisitorServerFrame): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.socket.close(VISITOR_CLOSE.slow, 'too slow; reconnect with after=<cursor>');
-      return;
-    }
-    this.socket.send(JSON.stringify(frame));
+    this.sendText(JSON.stringify(frame));
   }
 
   owns(dialog: Dialog): boolean {
@@ -77,9 +72,8 @@ class VisitorConnection {
  * of access logs.
  */
 export class VisitorGateway {
-  readonly #connections = new Set<VisitorConnection>();
+  readonly #connections: SocketSet<VisitorConnection>;
   readonly #sequencer: EventSequencer;
-  readonly #heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly ctx: AppContext,
@@ -87,8 +81,7 @@ export class VisitorGateway {
     heartbeatMs = 30_000,
   ) {
     this.#sequencer = sequencer;
-    this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
-    this.#heartbeat.unref();
+    this.#connections = new SocketSet(heartbeatMs);
   }
 
   get connectionCount(): number {
@@ -136,21 +129,12 @@ export class VisitorGateway {
           socket.close(1011, 'internal error');
         });
     });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      if (connection) {
-        this.#connections.delete(connection);
-        connection.leave?.();
-      }
-    });
+    socket.on('close', () => clearTimeout(timer));
   }
 
   async #start(connection: VisitorConnection, after: number | null): Promise<void> {
     const { socket, channel, visitor } = connection;
-    this.#connections.add(connection);
-    socket.on('pong', () => {
-      connection.alive = true;
-    });
+    this.#connections.add(connection, () => connection.leave?.());
     const joined = await this.#sequencer.join(channel.account_id, (message) =>
       this.#onLive(connection, message),
     );
@@ -171,17 +155,14 @@ export class VisitorGateway {
 
   async #replay(connection: VisitorConnection, upTo: number): Promise<void> {
     const dialogId = connection.dialogId;
-    while (dialogId && connection.lastCursor < upTo) {
-      const page = await dialogEventsAfter(
-        this.ctx,
-        connection.channel.account_id,
-        dialogId,
-        connection.lastCursor,
+    if (dialogId) {
+      await replayPages(
+        connection,
         upTo,
-        REPLAY_PAGE,
+        (after) =>
+          dialogEventsAfter(this.ctx, connection.channel.account_id, dialogId, after, upTo, REPLAY_PAGE),
+        (envelope) => this.#handle(connection, envelope),
       );
-      if (page.length === 0) break;
-      for (const envelope of page) await this.#handle(connection, envelope);
     }
     connection.lastCursor = Math.max(connection.lastCursor, upTo);
     connection.send({ kind: 'replayed', cursor: connection.lastCursor });
@@ -278,20 +259,7 @@ export class VisitorGateway {
     connection.send({ kind: 'error', code: 'validation_failed', message: 'Unknown frame kind' });
   }
 
-  #beat(): void {
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
-        connection.socket.terminate();
-        continue;
-      }
-      connection.alive = false;
-      connection.socket.ping();
-    }
-  }
-
   async close(): Promise<void> {
-    clearInterval(this.#heartbeat);
-    for (const connection of this.#connections) connection.socket.close(1001, 'server shutting down');
-    this.#connections.clear();
+    this.#connections.close();
   }
 }
