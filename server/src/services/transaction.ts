@@ -28,13 +28,9 @@ export class EventRecorder {
   }
 }
 
-export type AfterCommit = () => Promise<void> | void;
-
 export interface UnitOfWork {
   tx: Tx;
   events: EventRecorder;
-  /** Side effects that must run only once the transaction is committed. */
-  afterCommit(effect: AfterCommit): void;
   /**
    * Work to do once at the end of the transaction, keyed so that it runs once per key however
    * often it is asked for (e.g. presenting a dialog that several steps touched).
@@ -71,14 +67,12 @@ export async function runInTransaction<T>(
 
 async function attemptTransaction<T>(ctx: AppContext, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
   const recorder = new EventRecorder();
-  const effects: AfterCommit[] = [];
   let envelopes: EventEnvelope[] = [];
   const result = await ctx.store.db.transaction().execute(async (tx) => {
     const finals = new Map<string, () => Promise<void>>();
     const value = await work({
       tx,
       events: recorder,
-      afterCommit: (effect) => effects.push(effect),
       beforeCommit: (key, hook) => {
         if (!finals.has(key)) finals.set(key, hook);
       },
@@ -92,15 +86,10 @@ async function attemptTransaction<T>(ctx: AppContext, work: (uow: UnitOfWork) =>
     envelopes = await writeEvents(tx, recorder.pending, ctx.clock.now());
     return value;
   });
+  // What reacts to the change does so from here on, in every process: the events go to the bus,
+  // and each process's dispatcher (services/event-dispatch) hands them to their listeners.
   if (envelopes.length > 0) {
     ctx.bus.publish(envelopes).catch((error) => ctx.log.warn({ err: error }, 'event publish failed'));
-  }
-  for (const effect of effects) {
-    try {
-      await effect();
-    } catch (error) {
-      ctx.log.error({ err: error }, 'after-commit effect failed');
-    }
   }
   return result;
 }
