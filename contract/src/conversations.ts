@@ -161,6 +161,19 @@ export const ChannelKindSchema = Type.Object(
       description: 'How clients answer consent and rating requests on this channel',
     }),
     settingsSchema: Type.Unknown({ description: "JSON Schema of the channel's settings" }),
+    formFields: Type.Array(Type.String(), {
+      description:
+        'The settings an administrator edits, as dotted paths into settingsSchema, in form order ' +
+        '(what the server fills in itself, such as a bot name, is not among them)',
+    }),
+    inboundPath: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Where an integrator sends this kind of channel its messages, as a path under the server, ' +
+        'shown with the channel; null when the server sets it up itself or the channel has none',
+    }),
+    installSnippet: Type.Boolean({
+      description: 'The channel has a snippet to paste into a website (GET /channels/{id}/snippet)',
+    }),
   },
   { title: 'ChannelKind' },
 );

@@ -157,6 +157,16 @@ export interface ChannelConnector<S = Record<string, unknown>> {
   /** TypeBox schema of the settings an administrator sends on create/update. */
   readonly settingsSchema: TSchema;
   /**
+   * The settings the admin app's form shows, as dotted paths into `settingsSchema`, in order;
+   * what `prepare` fills in itself (a bot's name, a widget's key) is left out. The app draws the
+   * form from these and the schema, never from the kind's name.
+   */
+  readonly formFields: readonly string[];
+  /** Where an integrator posts this kind's inbound messages (shown with the channel), if anywhere. */
+  readonly inboundPath?: string;
+  /** The channel has an install snippet for a website (the widget). */
+  readonly installSnippet?: boolean;
+  /**
    * How a client answers the agreement and rating requests (AG-2, QR-1): `button` — the channel
    * has explicit buttons (the widget); `reply` (the default) — the client's next message is the
    * consent, and "1"/"0" is the rating.

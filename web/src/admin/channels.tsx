@@ -17,19 +17,13 @@ import { useLoad } from './use-load';
 // engine as the line settings; a kind the app does not know gets a JSON editor.
 
 /**
- * The settings each kind's form shows, in this order (what the server fills in itself, such as a
- * widget's key or a bot's name, is not among them). Labels and hints are channels.field.<kind>.<path>.
+ * The form of a kind: the settings its connector lists in `formFields`, in that order, drawn from
+ * its schema (labels and hints are channels.field.<kind>.<path>); null for the JSON editor (a kind
+ * that lists none, or a schema the engine cannot draw).
  */
-const KIND_FIELDS: Record<string, readonly string[]> = {
-  api: ['webhookUrl'],
-  widget: ['allowedDomains', 'appearance.title', 'appearance.color', 'appearance.position', 'language'],
-  telegram: ['botToken', 'updates'],
-};
-
-/** The form of a kind, or null for the JSON editor (a kind not listed, or a schema without a field). */
 function kindForm(kind: ChannelKind | undefined): FieldSpec[] | null {
-  const paths = kind ? KIND_FIELDS[kind.kind] : undefined;
-  if (!kind || !paths) return null;
+  const paths = kind?.formFields;
+  if (!kind || !paths || paths.length === 0) return null;
   try {
     return describeFields(kind.settingsSchema as Schema, paths);
   } catch {
@@ -110,6 +104,7 @@ export function ChannelsScreen() {
               <ChannelRow
                 key={channel.id}
                 channel={channel}
+                kind={data.kinds.find((k) => k.kind === channel.kind)}
                 lines={data.lines}
                 onChanged={reload}
                 onRevealed={setRevealed}
@@ -150,19 +145,27 @@ export function ChannelsScreen() {
           }}
         />
       ) : null}
-      {revealed ? <SecretsModal result={revealed} onClose={() => setRevealed(null)} /> : null}
+      {revealed && data ? (
+        <SecretsModal
+          result={revealed}
+          kind={data.kinds.find((k) => k.kind === revealed.channel.kind)}
+          onClose={() => setRevealed(null)}
+        />
+      ) : null}
     </section>
   );
 }
 
 function ChannelRow({
   channel,
+  kind,
   lines,
   onChanged,
   onRevealed,
   onEdit,
 }: {
   channel: Channel;
+  kind: ChannelKind | undefined;
   lines: Line[];
   onChanged: () => void;
   onRevealed: (result: ChannelWithSecrets) => void;
@@ -217,7 +220,7 @@ function ChannelRow({
         </span>
       </td>
       <td className="row-buttons">
-        {channel.kind === 'widget' ? (
+        {kind?.installSnippet ? (
           <button type="button" onClick={() => setSnippet(true)}>
             {t('channels.snippet')}
           </button>
@@ -270,7 +273,7 @@ function ChannelForm({
   onSaved: (result: ChannelWithSecrets | null) => void;
 }) {
   const t = useT();
-  const [kind, setKind] = useState(channel?.kind ?? kinds[0]?.kind ?? 'api');
+  const [kind, setKind] = useState(channel?.kind ?? kinds[0]?.kind ?? '');
   const [name, setName] = useState(channel?.name ?? '');
   const [lineId, setLineId] = useState(channel?.lineId ?? lines[0]?.id ?? '');
   const fields = useMemo(() => kindForm(kinds.find((k) => k.kind === kind)), [kinds, kind]);
@@ -436,24 +439,29 @@ function CopyField({
   );
 }
 
-function SecretsModal({ result, onClose }: { result: ChannelWithSecrets; onClose: () => void }) {
+function SecretsModal({
+  result,
+  kind,
+  onClose,
+}: {
+  result: ChannelWithSecrets;
+  kind: ChannelKind | undefined;
+  onClose: () => void;
+}) {
   const t = useT();
   const { channel, secrets } = result;
   const entries = Object.entries(secrets);
   return (
     <Modal title={t('channels.secretsTitle', { name: channel.name })} onClose={onClose} wide>
       {entries.length > 0 ? <p className="notice notice-warn">{t('channels.secretsOnce')}</p> : null}
-      {channel.kind === 'api' ? (
-        <CopyField
-          label={t('channels.inboundUrl')}
-          value={`${window.location.origin}/api/v1/channel-api/messages`}
-        />
+      {kind?.inboundPath ? (
+        <CopyField label={t('channels.inboundUrl')} value={`${window.location.origin}${kind.inboundPath}`} />
       ) : null}
       {entries.map(([key, value]) => {
         const label = `channels.secret.${key}`;
         return <CopyField key={key} label={t.has(label) ? t(label) : key} value={value} />;
       })}
-      {channel.kind === 'widget' ? <Snippet channel={channel} /> : null}
+      {kind?.installSnippet ? <Snippet channel={channel} /> : null}
       <div className="modal-buttons">
         <button type="button" className="primary" onClick={onClose}>
           {t('channels.secretsDone')}

@@ -8,6 +8,9 @@ export const INBOUND_TOKEN_PREFIX = 'olc_';
 /** Prefix of the secret that signs webhook deliveries. */
 export const WEBHOOK_SECRET_PREFIX = 'olw_';
 
+/** The inbound route, under the API prefix (channels/api/edge.ts). */
+export const INBOUND_ROUTE = '/channel-api/messages';
+
 const newSecret = (prefix: string) => prefix + randomBytes(32).toString('base64url');
 
 /**
@@ -24,6 +27,8 @@ export const apiConnector = defineConnector<ApiChannelSettings>({
   kind: 'api',
   title: 'API',
   settingsSchema: ApiChannelSettingsSchema,
+  formFields: ['webhookUrl'],
+  inboundPath: `/api/v1${INBOUND_ROUTE}`,
   checkSettings: checkApiSettings,
 
   async prepare({ settings, current, rotate }): Promise<PreparedChannel> {

@@ -4,6 +4,7 @@ import { bearerToken } from '../../http/auth';
 import { type InboundChannel, resolveInboundChannel } from '../../services/channels';
 import { receiveInbound } from '../../services/intake';
 import { defineEdge } from '../edge-types';
+import { INBOUND_ROUTE } from './connector';
 import { parseApiInbound } from './inbound';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
 
@@ -31,7 +32,7 @@ export const apiEdge = defineEdge({
     // validation errors and a disconnected channel is refused whatever it sends.
     const inboundChannels = new WeakMap<FastifyRequest, InboundChannel>();
     app.post(
-      '/channel-api/messages',
+      INBOUND_ROUTE,
       {
         config: { public: true },
         schema: {

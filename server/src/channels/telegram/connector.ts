@@ -41,6 +41,7 @@ export const telegramConnector = defineConnector<TelegramChannelSettings>({
   kind: 'telegram',
   title: 'Telegram',
   settingsSchema: TelegramChannelSettingsSchema,
+  formFields: ['botToken', 'updates'],
   checkSettings: checkTelegramSettings,
 
   async prepare({ settings, current, rotate }, io): Promise<PreparedChannel> {

@@ -34,6 +34,8 @@ export const widgetConnector = defineConnector<WidgetChannelSettings>({
   answersBy: 'button',
   deliversOverOwnSocket: true,
   settingsSchema: WidgetChannelSettingsSchema,
+  formFields: ['allowedDomains', 'appearance.title', 'appearance.color', 'appearance.position', 'language'],
+  installSnippet: true,
   checkSettings: checkWidgetSettings,
 
   async prepare({ settings, current, rotate }): Promise<PreparedChannel> {

@@ -53,6 +53,9 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
           title: connector.title,
           answersBy: connector.answersBy ?? 'reply',
           settingsSchema: connector.settingsSchema,
+          formFields: [...connector.formFields],
+          inboundPath: connector.inboundPath ?? null,
+          installSnippet: connector.installSnippet === true,
         };
       }),
   );
