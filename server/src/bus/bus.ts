@@ -27,6 +27,8 @@ export type BusListener = (message: BusMessage) => void;
 export interface EventBus {
   publish(messages: BusMessage[]): Promise<void>;
   subscribe(listener: BusListener): () => void;
+  /** Whether the bus can carry messages between processes now (for /readyz). */
+  reachable(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -11,5 +11,10 @@ export class MemoryBus implements EventBus {
     return this.#listeners.add(listener);
   }
 
+  /** In-process: always. */
+  async reachable(): Promise<boolean> {
+    return true;
+  }
+
   async close(): Promise<void> {}
 }

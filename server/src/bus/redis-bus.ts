@@ -49,6 +49,17 @@ export class RedisBus implements EventBus {
     return this.#listeners.add(listener);
   }
 
+  /** Redis answers a PING within a second, on both connections' server. */
+  async reachable(): Promise<boolean> {
+    if (this.#publisher.status !== 'ready' || this.#subscriber.status !== 'ready') return false;
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref());
+    const pong = this.#publisher.ping().then(
+      (answer) => answer === 'PONG',
+      () => false,
+    );
+    return Promise.race([pong, timeout]);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.#subscriber.quit(), this.#publisher.quit()]);
   }

@@ -68,7 +68,9 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     ? new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
     : null;
   // The rate-limit plugin does not close a client it was given; shutdown must not leave it open.
+  // While Redis is down ioredis keeps reconnecting; the requests that need it answer 503.
   if (rateLimitRedis) {
+    rateLimitRedis.on('error', (error: Error) => ctx.log.debug({ err: error }, 'rate-limit Redis'));
     app.addHook('onClose', async () => {
       await rateLimitRedis.quit();
     });

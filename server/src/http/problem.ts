@@ -98,6 +98,16 @@ export function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
 }
 
 /** The one error handler: every failure leaves as problem+json; 5xx internals stay in the log. */
+const REDIS_RETRY_AFTER_SECONDS = 5;
+
+/** ioredis gave up on a command: the server is down or unreachable (not a bad request). */
+function isRedisUnavailable(error: Error): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /^(Connection is closed\.|Stream isn't writeable)/.test(error.message)
+  );
+}
+
 export function handleError(
   error: FastifyError | AppError | Error,
   request: FastifyRequest,
@@ -147,6 +157,21 @@ export function handleError(
     const code: ErrorCode =
       status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'validation_failed';
     return sendProblem(reply, { ...problem(code, fastifyError.message, [], instance), status });
+  }
+  if (isRedisUnavailable(error)) {
+    // The rate-limit counters (sign-in, the widget's endpoints) live in Redis: while it is down
+    // those requests cannot be counted, so they are refused for now rather than let through.
+    request.log.warn({ err: error }, 'Redis unavailable');
+    return sendProblem(
+      reply,
+      problem(
+        'unavailable',
+        'A service this server needs (Redis) is not reachable; try again shortly',
+        [],
+        instance,
+      ),
+      { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) },
+    );
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, problem('internal', 'Something went wrong on our side', [], instance));

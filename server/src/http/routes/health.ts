@@ -21,7 +21,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       config: { public: true },
       schema: {
         tags: ['health'],
-        summary: 'The database is reachable and migrated',
+        summary: 'The database is reachable and migrated, and Redis when configured',
         response: { 200: Health },
       },
     },
@@ -32,6 +32,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       }
       if (state === 'unreachable') {
         return sendProblem(reply, problem('unavailable', 'The database is not reachable'));
+      }
+      if (state === 'bus_unreachable') {
+        return sendProblem(reply, problem('unavailable', 'Redis is not reachable'));
       }
       return { status: 'ready' };
     },
