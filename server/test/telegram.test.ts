@@ -1,3 +1,4 @@
+import type { Update } from '@grammyjs/types';
 import type { Channel, Message } from '@openlines/contract';
 import { OpenlinesError } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -413,6 +414,23 @@ describe('webhook mode', () => {
     expect(await fake.deliverWebhooks(bot)).toEqual([503]);
     expect(await fake.deliverWebhooks(bot)).toEqual([200]);
     expect((await clientMessages(channel.id)).at(-1)!.attachments[0]).toMatchObject({ name: 'x.txt' });
+  });
+
+  it('answers a malformed update with 200 so Telegram stops sending it, and stores nothing of it', async () => {
+    const url = bot.webhook!.url;
+    const secret = bot.webhook!.secretToken!;
+    const before = (await clientMessages(channel.id)).length;
+    for (const poison of [
+      { update_id: 77_001, message: 'not a message' },
+      {
+        update_id: 77_002,
+        message: { message_id: 5, chat: { id: 1, type: 'private' }, from: 'anna', text: 'x' },
+      },
+      { update_id: 77_003, callback_query: { id: 'q', data: '1' } },
+    ]) {
+      expect(await fake.post(url, poison as unknown as Update, secret)).toBe(200);
+    }
+    expect(await clientMessages(channel.id)).toHaveLength(before);
   });
 
   it('removes the webhook when the channel is disconnected, and refuses its updates', async () => {

@@ -134,6 +134,11 @@ export interface InboundItem {
   ack?: string;
   /** Why nothing is stored, for the debug log. */
   ignored?: string;
+  /**
+   * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
+   * the whole item is ignored): logged as a warning for an administrator, without the payload.
+   */
+  unreadable?: string[];
 }
 
 /** What the inbound path hands the connector's fetch hooks. */

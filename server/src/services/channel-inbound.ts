@@ -148,6 +148,12 @@ interface ItemScope {
 async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem): Promise<InboundItemResult> {
   const { channel, connector } = scope;
   const message = item.message;
+  if (item.unreadable && item.unreadable.length > 0) {
+    ctx.log.warn(
+      { channelId: channel.id, kind: channel.kind, unreadable: item.unreadable },
+      'inbound payload not fully readable',
+    );
+  }
   if (!message) {
     ctx.log.debug(
       { channelId: channel.id, kind: channel.kind, reason: item.ignored },

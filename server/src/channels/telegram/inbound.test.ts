@@ -161,3 +161,34 @@ describe('Telegram updates → inbound messages', () => {
     expect(resolveUpdateMode({ updates: 'webhook' }, null)).toBe('webhook');
   });
 });
+
+describe('Telegram updates of the wrong shape (a webhook is an open door)', () => {
+  it.each([
+    ['a message that is a string', { message: 'hello' }],
+    ['a sender that is not an object', { message: { ...base, from: 'ivan', text: 'hi' } }],
+    ['a message without its chat', { message: { message_id: 1, date: 1, from: ivan, text: 'hi' } }],
+    ['a chat id that is text', { message: { ...base, chat: { id: 'x', type: 'private' }, text: 'hi' } }],
+    ['a text that is a number', { message: { ...base, text: 42 } }],
+    ['a button press without its sender', { callback_query: { id: 'q1', data: '1' } }],
+  ])('ignores %s, saying why, instead of throwing', (_name, fields) => {
+    const parsed = parseUpdate({ update_id: 901, ...fields } as unknown as Update);
+    expect(parsed).toMatchObject({ kind: 'ignored', updateId: 901 });
+    expect(parsed.unreadable?.length).toBe(1);
+  });
+
+  it('stores what it can read: a broken attachment is dropped, the text is kept', () => {
+    const parsed = parseUpdate(
+      update({
+        message: message({ caption: 'my receipt', photo: [null], document: { file_id: 3 } }) as never,
+      }),
+    );
+    expect(parsed).toMatchObject({ kind: 'message', message: { text: 'my receipt', files: [] } });
+    expect(parsed.unreadable).toEqual(['message.photo', 'message.document']);
+  });
+
+  it('reads a well-formed update as before, with nothing unreadable', () => {
+    const parsed = parseUpdate(update({ message: message({ text: 'fine' }) as never }));
+    expect(parsed.kind).toBe('message');
+    expect(parsed.unreadable).toBeUndefined();
+  });
+});

@@ -3,6 +3,7 @@ import type { Message, Update, User } from '@grammyjs/types';
 import { invalidField } from '../../errors';
 import type { InboundItem } from '../connector';
 import type { InboundMessage } from '../types';
+import { checkUpdate } from './shape';
 
 /**
  * Telegram updates → what Openlines stores. Pure: the generic inbound path
@@ -45,9 +46,13 @@ export interface ParsedMessage {
   files: FileRef[];
 }
 
-export type ParsedUpdate =
+export type ParsedUpdate = (
   | { kind: 'ignored'; updateId: number; reason: string; callbackQueryId?: string }
-  | { kind: 'message'; updateId: number; message: ParsedMessage; callbackQueryId?: string };
+  | { kind: 'message'; updateId: number; message: ParsedMessage; callbackQueryId?: string }
+) & {
+  /** Parts of the update that had the wrong shape and were left out (shape.ts). */
+  unreadable?: string[];
+};
 
 /** "First Last (@username)": the client card has one name field, and the username helps find them. */
 export function displayNameOf(user: Pick<User, 'first_name' | 'last_name' | 'username'>): string {
@@ -150,7 +155,15 @@ function parseMessage(updateId: number, message: Message, edited: boolean): Pars
   };
 }
 
-export function parseUpdate(update: Update): ParsedUpdate {
+export function parseUpdate(raw: Update): ParsedUpdate {
+  const updateId = raw.update_id;
+  const checked = checkUpdate(raw);
+  if (!checked.ok) return { kind: 'ignored', updateId, reason: checked.reason, unreadable: [checked.reason] };
+  const parsed = parseChecked(checked.update);
+  return checked.dropped.length > 0 ? { ...parsed, unreadable: checked.dropped } : parsed;
+}
+
+function parseChecked(update: Update): ParsedUpdate {
   const updateId = update.update_id;
   if (update.message) return parseMessage(updateId, update.message, false);
   if (update.edited_message) return parseMessage(updateId, update.edited_message, true);
@@ -195,7 +208,8 @@ export function inboundItemsOf(payload: unknown): InboundItem[] {
   }
   const parsed = parseUpdate(payload as Update);
   const ack = parsed.callbackQueryId === undefined ? {} : { ack: parsed.callbackQueryId };
-  if (parsed.kind === 'ignored') return [{ ignored: parsed.reason, ...ack }];
+  const unreadable = parsed.unreadable ? { unreadable: parsed.unreadable } : {};
+  if (parsed.kind === 'ignored') return [{ ignored: parsed.reason, ...ack, ...unreadable }];
   const { message } = parsed;
   return [
     {
@@ -212,6 +226,7 @@ export function inboundItemsOf(payload: unknown): InboundItem[] {
       })),
       avatar: String(message.telegramUserId),
       ...ack,
+      ...unreadable,
     },
   ];
 }
