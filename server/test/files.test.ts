@@ -77,6 +77,29 @@ describe('files', () => {
     expect(await download.text()).toBe('long name');
   });
 
+  it('a multipart body that breaks off, or is not multipart at all, is a 400 naming the file', async () => {
+    const boundary = 'cut-off-boundary';
+    const bodies = [
+      // The file's part starts and the body ends: no closing boundary (a dropped connection).
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhalf of a fi`,
+      'this is not multipart',
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${server.url}/api/v1/files`, {
+        method: 'POST',
+        headers: {
+          ...admin.transport.authHeaders('POST'),
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await response.json()) as { errors?: { field: string }[] };
+      expect(problem.errors?.map((e) => e.field)).toEqual(['file']);
+    }
+  });
+
   it('cleans file names of paths and control characters', async () => {
     const attachment = (await (
       await upload('../../etc/pass\u0001wd', 'text/plain', 'x')

@@ -19,6 +19,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context';
 import { AppError, notFound } from '../../errors';
 import { actorOf, bearerToken } from '../../http/auth';
+import { readUploadedFile } from '../../http/uploads';
 import { getChannel, type InboundChannel } from '../../services/channels';
 import { hashToken } from '../../services/secrets';
 import {
@@ -318,27 +319,13 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
     async (request, reply) => {
       const channel = channelOf(request);
       const visitor = await visitorOf(request);
-      if (!request.isMultipart()) {
-        throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data', [
-          { field: 'file', message: 'is required' },
-        ]);
-      }
       const limit = uploadLimitBytes(ctx);
-      const part = await request.file({ limits: { fileSize: limit, files: 1 } });
-      if (!part)
-        throw new AppError('validation_failed', 'No file was sent', [
-          { field: 'file', message: 'is required' },
-        ]);
-      const data = await part.toBuffer().catch((error: { code?: string }) => {
-        if (error.code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError(
-            'payload_too_large',
-            `Files may be at most ${Math.floor(limit / 1024 / 1024)} MB`,
-            [{ field: 'file', message: `is larger than ${limit} bytes` }],
-          );
-        }
-        throw error;
-      });
+      const part = await readUploadedFile(
+        request,
+        limit,
+        `Files may be at most ${Math.floor(limit / 1024 / 1024)} MB`,
+      );
+      const data = part.data;
       const attachment = await storeVisitorFile(ctx, channel, visitor, {
         filename: part.filename,
         mimetype: part.mimetype,

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AttachmentSchema } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
-import { AppError } from '../../errors';
 import { openFile, storeFile } from '../../services/files';
 import { actorOf } from '../auth';
+import { readUploadedFile } from '../uploads';
 
 const FileParams = Type.Object(
   {
@@ -29,24 +29,12 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      if (!request.isMultipart()) {
-        throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data', [
-          { field: 'file', message: 'is required' },
-        ]);
-      }
-      const part = await request.file({ limits: { fileSize: ctx.config.maxUploadBytes, files: 1 } });
-      if (!part)
-        throw new AppError('validation_failed', 'No file was sent', [
-          { field: 'file', message: 'is required' },
-        ]);
-      const data = await part.toBuffer().catch((error: { code?: string }) => {
-        if (error.code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError('payload_too_large', `Files may be at most ${ctx.config.maxUploadBytes} bytes`, [
-            { field: 'file', message: 'is too large' },
-          ]);
-        }
-        throw error;
-      });
+      const part = await readUploadedFile(
+        request,
+        ctx.config.maxUploadBytes,
+        `Files may be at most ${ctx.config.maxUploadBytes} bytes`,
+      );
+      const data = part.data;
       const stored = await storeFile(
         ctx,
         {
