@@ -171,11 +171,18 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await a.getByLabel('Kind', { exact: true }).selectOption('api');
     await a.getByLabel('Name', { exact: true }).fill('Shop backend');
     await a.getByLabel('Webhook URL').fill(webhook.url);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await a.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-channel-form.png') });
     await a.getByRole('button', { name: 'Connect', exact: true }).click();
     const tokenField = a.getByLabel('Inbound token (Authorization: Bearer …)');
     await tokenField.waitFor();
     const token = await tokenField.inputValue();
     expect(token).toMatch(/^olc_/);
+    // Where to send messages comes from the kind's description (GET /channel-kinds), not its name.
+    expect(await a.getByLabel('Send client messages to (POST, Bearer token)').inputValue()).toMatch(
+      /\/api\/v1\/channel-api\/messages$/,
+    );
+    await a.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-channel-secrets.png') });
     await a.getByRole('button', { name: 'I have copied them' }).click();
 
     await a.getByRole('link', { name: 'Quick answers' }).click();
