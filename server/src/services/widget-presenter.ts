@@ -7,17 +7,14 @@ import {
   type VisitorMessage,
   type VisitorSession,
 } from '@openlines/contract';
-import type { OutboundMessage, OutboxPayload } from '../channels/types';
-import type { Database } from '../store/database';
+import type { OutboundMessage } from '../channels/types';
 import type { MessageRow } from '../store/schema';
-import { operatorShownToClient } from './messages';
 
 /**
  * What a visitor may see of their conversation, field by field (STYLE convention 6): never an
- * operator's id, a private note, the client record or the line's settings.
+ * operator's id, a private note, the client record or the line's settings. Pure over loaded data:
+ * services/widget-visitors loads what these need.
  */
-
-type Reader = Pick<Database, 'selectFrom'>;
 
 /** The part of a message both the rows and the realtime events have. */
 export type MessageLike = Pick<
@@ -61,58 +58,39 @@ export function rowAsMessageLike(row: MessageRow): MessageLike {
 }
 
 /**
- * The outbound payloads of our side's messages: the author as the line shows them to clients
- * (Q-8, computed once when the message was queued, the same for every channel) and quick replies.
+ * Messages as the visitor sees them; private ones are left out. `outbound` holds the outbound
+ * payloads of our side's messages (services/widget-visitors loads them): the author as the line
+ * shows them to clients (Q-8, computed once when the message was queued) and quick replies.
  */
-async function outboundOf(db: Reader, ids: string[]): Promise<Map<string, OutboundMessage>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('outbox')
-    .select(['message_id', 'payload'])
-    .where('message_id', 'in', ids)
-    .execute();
-  const result = new Map<string, OutboundMessage>();
-  for (const row of rows) {
-    const payload = row.payload as OutboxPayload | null;
-    if (row.message_id && payload?.kind === 'message' && payload.message)
-      result.set(row.message_id, payload.message);
-  }
-  return result;
+export function presentVisitorMessages(
+  messages: MessageLike[],
+  outbound: ReadonlyMap<string, OutboundMessage>,
+): VisitorMessage[] {
+  return messages
+    .filter((message) => !message.private)
+    .map((message) => {
+      const sent = outbound.get(message.id);
+      return {
+        id: message.id,
+        author: message.authorKind === 'client' ? 'visitor' : message.authorKind,
+        name: message.authorKind === 'client' ? null : (sent?.authorName ?? null),
+        avatarUrl: message.authorKind === 'client' ? null : safeUrl(sent?.authorAvatarUrl),
+        text: message.text,
+        attachments: message.attachments.flatMap((attachment) => {
+          const url = safeUrl(attachment.url);
+          return url ? [{ ...attachment, url }] : [];
+        }),
+        createdAt: message.createdAt,
+        clientMessageId: clientMessageIdOf(message),
+        systemKind: message.systemKind ?? null,
+        quickReplies: sent?.quickReplies ?? [],
+      };
+    });
 }
 
-/** Messages as the visitor sees them; private ones are left out. */
-export async function presentVisitorMessages(db: Reader, messages: MessageLike[]): Promise<VisitorMessage[]> {
-  const visible = messages.filter((message) => !message.private);
-  const outbound = await outboundOf(
-    db,
-    visible.filter((message) => message.authorKind !== 'client').map((message) => message.id),
-  );
-  return visible.map((message) => {
-    const sent = outbound.get(message.id);
-    return {
-      id: message.id,
-      author: message.authorKind === 'client' ? 'visitor' : message.authorKind,
-      name: message.authorKind === 'client' ? null : (sent?.authorName ?? null),
-      avatarUrl: message.authorKind === 'client' ? null : safeUrl(sent?.authorAvatarUrl),
-      text: message.text,
-      attachments: message.attachments.flatMap((attachment) => {
-        const url = safeUrl(attachment.url);
-        return url ? [{ ...attachment, url }] : [];
-      }),
-      createdAt: message.createdAt,
-      clientMessageId: clientMessageIdOf(message),
-      systemKind: message.systemKind ?? null,
-      quickReplies: sent?.quickReplies ?? [],
-    };
-  });
-}
-
-type LineSettingsRow = { settings: LineSettings };
-
-/** The operator as the line shows them to clients (Q-8), with only http(s) picture links. */
-async function operatorShown(db: Reader, line: LineSettingsRow | undefined, operatorId: string) {
-  const shown = await operatorShownToClient(db, line?.settings, operatorId);
-  return { name: shown.name, avatarUrl: safeUrl(shown.avatarUrl) };
+/** The ids of the messages whose outbound payloads presentVisitorMessages needs. */
+export function ourMessageIds(messages: MessageLike[]): string[] {
+  return messages.filter((message) => !message.private && message.authorKind !== 'client').map((m) => m.id);
 }
 
 export const NO_SESSION: VisitorSession = {
@@ -123,23 +101,37 @@ export const NO_SESSION: VisitorSession = {
   ratingAllowed: false,
 };
 
-/** The dialog's current session as the visitor may know it. */
-export async function presentVisitorSession(db: Reader, dialog: Dialog | null): Promise<VisitorSession> {
+export type VisitorSessionStatus = Exclude<VisitorSession['status'], 'none'>;
+
+/** Waiting, active (an operator holds it) or closed, as the visitor is told. */
+export function visitorSessionStatus(dialog: Dialog): VisitorSessionStatus | null {
+  const session = dialog.session;
+  if (!session) return null;
+  return hasOperator(session.status) ? 'active' : isOpen(session.status) ? 'waiting' : 'closed';
+}
+
+/**
+ * The dialog's current session as the visitor may know it, from the line's rating settings and
+ * the operator as the line shows them (loaded by services/widget-visitors when it is active).
+ */
+export function presentVisitorSession(
+  dialog: Dialog | null,
+  facts: {
+    rating: LineSettings['rating'] | undefined;
+    operator: { name: string | null; avatarUrl: string | null } | null;
+  },
+): VisitorSession {
   const session = dialog?.session;
-  if (!session) return NO_SESSION;
-  const status = hasOperator(session.status) ? 'active' : isOpen(session.status) ? 'waiting' : 'closed';
-  const line = await db
-    .selectFrom('lines')
-    .select('settings')
-    .where('id', '=', session.lineId)
-    .executeTakeFirst();
-  const operator =
-    status === 'active' && session.operatorId ? await operatorShown(db, line, session.operatorId) : null;
-  const rating = line?.settings.rating;
+  const status = dialog ? visitorSessionStatus(dialog) : null;
+  if (!session || !status) return NO_SESSION;
   const rated = Boolean(session.rating);
+  const { rating } = facts;
   return {
     status,
-    operator,
+    operator:
+      status === 'active' && facts.operator
+        ? { name: facts.operator.name, avatarUrl: safeUrl(facts.operator.avatarUrl) }
+        : null,
     consentPending: session.consent === 'pending',
     ratingPending: Boolean(session.ratingRequestedAt) && !rated,
     ratingAllowed: Boolean(rating?.enabled && rating.allowBeforeFinish) && status === 'active' && !rated,

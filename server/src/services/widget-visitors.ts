@@ -16,6 +16,7 @@ import {
   type WidgetSendResult,
 } from '@openlines/contract';
 import { sql } from 'kysely';
+import type { OutboundMessage, OutboxPayload } from '../channels/types';
 import { verifyIdentityHash } from '../channels/widget/identity';
 import { storedWidgetSettings } from '../channels/widget/settings';
 import type { AppContext } from '../context';
@@ -32,15 +33,18 @@ import { dialogRecipients, touchDialog } from './dialog-events';
 import { presentDialogs } from './dialogs';
 import { fileIdFromUrl, fileUrl, storeFile } from './files';
 import { receiveInbound } from './intake';
+import { operatorShownToClient } from './messages';
 import { hashToken } from './secrets';
 import { runInTransaction } from './transaction';
 import {
   type MessageLike,
   NO_SESSION,
+  ourMessageIds,
   presentVisitorMessages,
   presentVisitorSession,
   rowAsMessageLike,
   visitorExternalId,
+  visitorSessionStatus,
 } from './widget-presenter';
 
 // The widget's visitors (application service of the widget channel): who they are, what they may
@@ -48,6 +52,41 @@ import {
 // already checked by the route) and, past `startConversation`, the visitor its token named.
 
 type Reader = Database;
+
+/** Messages as the visitor sees them (widget-presenter), with the outbound payloads they need. */
+async function visitorMessages(db: Reader, messages: MessageLike[]): Promise<VisitorMessage[]> {
+  const ids = ourMessageIds(messages);
+  const outbound = new Map<string, OutboundMessage>();
+  if (ids.length > 0) {
+    const rows = await db
+      .selectFrom('outbox')
+      .select(['message_id', 'payload'])
+      .where('message_id', 'in', ids)
+      .execute();
+    for (const row of rows) {
+      const payload = row.payload as OutboxPayload | null;
+      if (row.message_id && payload?.kind === 'message' && payload.message)
+        outbound.set(row.message_id, payload.message);
+    }
+  }
+  return presentVisitorMessages(messages, outbound);
+}
+
+/** The session as the visitor sees it (widget-presenter), with the line's rating settings and operator. */
+async function visitorSession(db: Reader, dialog: Dialog | null): Promise<VisitorSession> {
+  const session = dialog?.session;
+  if (!dialog || !session) return NO_SESSION;
+  const line = await db
+    .selectFrom('lines')
+    .select('settings')
+    .where('id', '=', session.lineId)
+    .executeTakeFirst();
+  const operator =
+    visitorSessionStatus(dialog) === 'active' && session.operatorId
+      ? await operatorShownToClient(db, line?.settings, session.operatorId)
+      : null;
+  return presentVisitorSession(dialog, { rating: line?.settings.rating, operator });
+}
 
 /** Visitor tokens: 256 random bits in the browser, their SHA-256 here. */
 export const VISITOR_TOKEN_PREFIX = 'olv_';
@@ -90,13 +129,13 @@ export async function visitorMessageOf(
   ctx: AppContext,
   message: MessageLike,
 ): Promise<VisitorMessage | null> {
-  const [presented] = await presentVisitorMessages(ctx.store.db, [message]);
+  const [presented] = await visitorMessages(ctx.store.db, [message]);
   return presented ?? null;
 }
 
 /** The session as the visitor sees it, from the dialog of an event. */
 export function visitorSessionOf(ctx: AppContext, dialog: Dialog | null): Promise<VisitorSession> {
-  return presentVisitorSession(ctx.store.db, dialog);
+  return visitorSession(ctx.store.db, dialog);
 }
 
 /** Whether the widget still serves its visitors: connected, and on the line their socket joined. */
@@ -207,7 +246,7 @@ async function historyOf(
     .execute();
   const page = rows.slice(0, limit).reverse();
   return {
-    items: await presentVisitorMessages(db, page.map(rowAsMessageLike)),
+    items: await visitorMessages(db, page.map(rowAsMessageLike)),
     hasMore: rows.length > limit,
   };
 }
@@ -226,7 +265,7 @@ export async function conversationOf(
   const cursor = await currentCursor(db, channel.account_id);
   const dialog = await dialogOfVisitor(db, channel, visitor.external_id);
   const history = dialog ? await historyOf(db, dialog.id, {}) : { items: [], hasMore: false };
-  const session = dialog ? await presentVisitorSession(db, await presentedDialog(ctx, dialog)) : NO_SESSION;
+  const session = dialog ? await visitorSession(db, await presentedDialog(ctx, dialog)) : NO_SESSION;
   return {
     visitor: presentVisitor(visitor),
     cursor,
@@ -495,7 +534,7 @@ export async function sendVisitorMessage(
     .selectAll()
     .where('id', '=', result.messageId)
     .executeTakeFirstOrThrow();
-  const [message] = await presentVisitorMessages(ctx.store.db, [rowAsMessageLike(row)]);
+  const [message] = await visitorMessages(ctx.store.db, [rowAsMessageLike(row)]);
   return { message: message as VisitorMessage, duplicate: result.duplicate };
 }
 
