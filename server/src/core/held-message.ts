@@ -1,4 +1,5 @@
-import { hasOperator, type SessionSnapshot, type SessionStatus, transition } from './session-machine';
+import { hasOperator } from '@openlines/contract';
+import { type SessionSnapshot, type SessionStatus, transition } from './session-machine';
 
 /**
  * The most frequent use case of the engine: a client writes in a session an operator already holds

@@ -1,11 +1,8 @@
+import { hasOperator, isClosed, isOpen, OPEN_STATUSES } from '@openlines/contract';
 import { describe, expect, it } from 'vitest';
 import {
   allowedActions,
   countsTowardLimit,
-  hasOperator,
-  isClosed,
-  isOpen,
-  OPEN_STATUSES,
   SESSION_STATUSES,
   type SessionAction,
   type SessionActionType,

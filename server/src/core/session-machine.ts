@@ -37,32 +37,15 @@ export type UserId = string;
 export type LineId = string;
 
 import {
-  CLOSED_STATUSES,
   type ClosedStatus,
-  hasOperator,
-  isClosed,
-  isOpen,
   OPEN_STATUSES,
   OPERATOR_STATUSES,
-  type OpenStatus,
-  type OperatorStatus,
   SESSION_STATUSES,
   type SessionStatus,
 } from '@openlines/contract';
 
-export {
-  CLOSED_STATUSES,
-  type ClosedStatus,
-  hasOperator,
-  isClosed,
-  isOpen,
-  OPEN_STATUSES,
-  OPERATOR_STATUSES,
-  type OpenStatus,
-  type OperatorStatus,
-  SESSION_STATUSES,
-  type SessionStatus,
-};
+// The status groups (open, closed, held) are the contract's: import them from there.
+export { SESSION_STATUSES, type SessionStatus };
 
 /** Bitrix `TYPE_MAX_CHAT`: which of an operator's sessions count against `MAX_CHAT` (Q-5). */
 export type TypeMaxChat = 'answered_new' | 'answered' | 'closed';

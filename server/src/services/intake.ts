@@ -1,8 +1,7 @@
-import { OPEN_STATUSES } from '@openlines/contract';
+import { hasOperator, isClosed, OPEN_STATUSES } from '@openlines/contract';
 import { type Kysely, sql } from 'kysely';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
-import { hasOperator, isClosed } from '../core/session-machine';
 import { AppError } from '../errors';
 import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';

@@ -1,4 +1,4 @@
-import type { LineSettings } from '@openlines/contract';
+import { CLOSED_STATUSES, type LineSettings, OPERATOR_STATUSES } from '@openlines/contract';
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { AppContext } from '../context';
@@ -11,7 +11,7 @@ import {
   type RoutingDecision,
   type RoutingSettings,
 } from '../core/routing';
-import { CLOSED_STATUSES, OPERATOR_STATUSES, type SessionStatus, transition } from '../core/session-machine';
+import { type SessionStatus, transition } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
 import { lineOpenNow } from './automation/schedule';
 import { touchDialog } from './dialog-events';

@@ -1,6 +1,6 @@
+import { isOpen } from '@openlines/contract';
 import type { AppContext } from '../../context';
 import { parseRatingReply, ratingAccepted, ratingTexts } from '../../core/automation';
-import { isOpen } from '../../core/session-machine';
 import { AppError, forbidden, notFound } from '../../errors';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
 import type { Actor } from '../actor';

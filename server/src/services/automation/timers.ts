@@ -1,6 +1,6 @@
+import { isOpen } from '@openlines/contract';
 import type { AppContext } from '../../context';
 import { automaticText } from '../../core/automation';
-import { isOpen } from '../../core/session-machine';
 import type { SessionRow } from '../../store/schema';
 import { touchDialog } from '../dialog-events';
 import { lineQueue, redelegateLine } from '../routing';
