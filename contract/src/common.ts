@@ -1,5 +1,13 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
+/** A UUID in its canonical text form, in either case: what the database's uuid columns take. */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID = new RegExp(UUID_PATTERN);
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 export const IdSchema = Type.String({ format: 'uuid', description: 'Identifier' });
 export const IdParams = Type.Object({ id: IdSchema }, { additionalProperties: false });
 export const Timestamp = Type.String({ format: 'date-time' });

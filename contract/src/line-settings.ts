@@ -21,6 +21,7 @@ import {
   Type,
 } from '@sinclair/typebox';
 import { Value, type ValueError, ValueErrorType } from '@sinclair/typebox/value';
+import { UUID_PATTERN } from './common';
 
 /** Bump when a stored settings document needs a migration; the server migrates old versions on read. */
 export const LINE_SETTINGS_VERSION = 1 as const;
@@ -147,10 +148,7 @@ function patterned(pattern: string, message: string): string {
 }
 
 const ID_PATTERN = patterned('^\\S+$', 'Expected an id without spaces');
-const UUID_PATTERN = patterned(
-  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-  'Expected the id of a user or department (a UUID)',
-);
+const RECORD_ID_PATTERN = patterned(UUID_PATTERN, 'Expected the id of a user or department (a UUID)');
 const TIME_FROM_PATTERN = patterned(
   '^(?:[01]\\d|2[0-3]):[0-5]\\d$',
   'Expected a time HH:MM from 00:00 to 23:59',
@@ -202,7 +200,7 @@ function text(maxLength: number, defaultValue: string) {
 
 const Id = Type.String({ minLength: 1, maxLength: L.idLength, pattern: ID_PATTERN });
 /** A user's or department's id: what the database keeps them by (another string was a 500 there). */
-const RecordId = Type.String({ minLength: 1, maxLength: L.idLength, pattern: UUID_PATTERN });
+const RecordId = Type.String({ minLength: 1, maxLength: L.idLength, pattern: RECORD_ID_PATTERN });
 
 /** A rule that either sends its text or does nothing (Bitrix24 `*_RULE`; legacy `form`/`queue` dropped). */
 function textRule(defaultValue: 'text' | 'none') {

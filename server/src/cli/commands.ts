@@ -4,6 +4,7 @@ import {
   type BuiltInRoleKey,
   CreateApiTokenBody,
   CreateUserBody,
+  isUuid,
   PasswordSchema,
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
@@ -44,7 +45,6 @@ export interface Command {
 }
 
 const ROLE_KEYS = Object.keys(BUILT_IN_ROLES) as BuiltInRoleKey[];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PasswordInput = Type.Object({ password: PasswordSchema }, { additionalProperties: false });
 
 const PASSWORD_NOTE =
@@ -118,7 +118,7 @@ const createUserCommand: Command = {
     const role = (stringOption(values, 'role') ?? 'operator') as BuiltInRoleKey;
     if (!ROLE_KEYS.includes(role)) throw new UsageError(`--role must be one of ${ROLE_KEYS.join(', ')}`);
     const accountId = stringOption(values, 'account');
-    if (accountId !== undefined && !UUID.test(accountId)) {
+    if (accountId !== undefined && !isUuid(accountId)) {
       throw new UsageError('--account must be an account id (a UUID)');
     }
     const givenPassword = stringOption(values, 'password');

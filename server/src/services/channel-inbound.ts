@@ -1,4 +1,4 @@
-import type { Attachment } from '@openlines/contract';
+import { type Attachment, isUuid } from '@openlines/contract';
 import {
   type ChannelConnector,
   type ChannelRuntime,
@@ -57,8 +57,6 @@ export interface WebhookChannel {
 /** Downloads of a delivery's files give up after this long (each). */
 const FILE_TIMEOUT_MS = 60_000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Steps 1–3: the channel a webhook request names, if the request is really from its platform.
  * `kind` restricts it to one kind (an alias URL such as /telegram/webhook/:channelId).
@@ -70,7 +68,7 @@ export async function authenticateWebhook(
   kind?: string,
 ): Promise<WebhookChannel> {
   const refused = new AppError('unauthenticated', 'The request is not signed for this channel');
-  if (!channelId || !UUID.test(channelId)) throw refused;
+  if (!channelId || !isUuid(channelId)) throw refused;
   const row = kind
     ? await findChannelOfKind(ctx, channelId, kind)
     : await ctx.store.db.selectFrom('channels').selectAll().where('id', '=', channelId).executeTakeFirst();

@@ -1,12 +1,13 @@
-import type {
-  Client,
-  Dialog,
-  DialogListQuery,
-  Message,
-  Session,
-  SessionTransition,
+import {
+  type Client,
+  type Dialog,
+  type DialogListQuery,
+  isOpen,
+  isUuid,
+  type Message,
+  type Session,
+  type SessionTransition,
 } from '@openlines/contract';
-import { isOpen } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
@@ -210,8 +211,6 @@ interface ListPlace {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function encodeCursor(place: ListPlace): string {
   return Buffer.from(JSON.stringify([place.at?.toISOString() ?? null, place.id])).toString('base64url');
 }
@@ -229,7 +228,7 @@ function decodeCursor(cursor: string): ListPlace {
   }
   if (!Array.isArray(value) || value.length !== 2) throw invalid();
   const [at, id] = value as unknown[];
-  if (typeof id !== 'string' || !UUID.test(id)) throw invalid();
+  if (typeof id !== 'string' || !isUuid(id)) throw invalid();
   if (at === null) return { at: null, id };
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw invalid();
   return { at: new Date(at), id };
