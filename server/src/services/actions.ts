@@ -13,7 +13,7 @@ import { loadVisibleDialog, presentDialogs } from './dialogs';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
-import { writeOutgoingMessage } from './messages';
+import { storedSend, writeOutgoingMessage } from './messages';
 import { answerAsHolder } from './operator-answer';
 import { lineQueue, loadOperatorStates, redelegateLine, routeSession, routingSettingsOf } from './routing';
 import { type ActorRef, applySessionAction, lockSession } from './sessions';
@@ -362,13 +362,7 @@ export async function sendMessage(
     // The same send retried at once (clientMessageId): the first one stored it meanwhile, and its
     // message is the answer to every retry, as with the inbound dedupe.
     if (!body.clientMessageId || !isUniqueViolation(error)) throw error;
-    const existing = await ctx.store.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('account_id', '=', actor.accountId)
-      .where('dialog_id', '=', dialogId)
-      .where('client_message_id', '=', body.clientMessageId)
-      .executeTakeFirst();
+    const existing = await storedSend(ctx.store.db, actor.accountId, dialogId, body.clientMessageId);
     if (!existing) throw error;
     return presentMessage(existing);
   }
@@ -385,12 +379,7 @@ function sendAsAnyone(
   return runInTransaction(ctx, async (uow) => {
     const dialog = await loadVisibleDialog(uow.tx, actor, dialogId);
     if (body.clientMessageId) {
-      const existing = await uow.tx
-        .selectFrom('messages')
-        .selectAll()
-        .where('dialog_id', '=', dialogId)
-        .where('client_message_id', '=', body.clientMessageId)
-        .executeTakeFirst();
+      const existing = await storedSend(uow.tx, actor.accountId, dialogId, body.clientMessageId);
       if (existing) return presentMessage(existing);
     }
     const open = await currentSessionId(uow.tx, dialogId);

@@ -2,11 +2,28 @@ import type { Attachment, LineSettings, Message, SystemKind } from '@openlines/c
 import { findConnector } from '../channels/registry';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
-import type { DialogRow, LineRow, SessionRow } from '../store/schema';
+import type { Database } from '../store/database';
+import type { DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { emitMessage, touchDialog } from './dialog-events';
 import { presentMessage, previewOf } from './message-presenter';
 import { enqueueOutbound } from './outbox';
 import type { Tx, UnitOfWork } from './transaction';
+
+/** The message an operator's send with this `clientMessageId` stored in the dialog, if any (idempotency). */
+export function storedSend(
+  db: Pick<Database | Tx, 'selectFrom'>,
+  accountId: string,
+  dialogId: string,
+  clientMessageId: string,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('dialog_id', '=', dialogId)
+    .where('client_message_id', '=', clientMessageId)
+    .executeTakeFirst();
+}
 
 export interface OutgoingMessage {
   dialog: DialogRow;

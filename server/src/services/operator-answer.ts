@@ -11,7 +11,7 @@ import { emitHeldMessage } from './dialog-events';
 import { presentSession } from './dialogs';
 import { lineAsOf } from './line-rows';
 import { presentMessage, previewOf } from './message-presenter';
-import { deliveredOnWrite, operatorShownAs } from './messages';
+import { deliveredOnWrite, operatorShownAs, storedSend } from './messages';
 import { snapshotOf } from './sessions';
 import { runInTransaction } from './transaction';
 
@@ -90,12 +90,8 @@ export async function answerAsHolder(
     });
     if (!row) {
       // The same send again (clientMessageId): the stored message is the answer.
-      const existing = await uow.tx
-        .selectFrom('messages')
-        .selectAll()
-        .where('dialog_id', '=', dialogId)
-        .where('client_message_id', '=', body.clientMessageId ?? '')
-        .executeTakeFirstOrThrow();
+      const existing = await storedSend(uow.tx, actor.accountId, dialogId, body.clientMessageId ?? '');
+      if (!existing) throw new Error('a send refused as a repeat has no stored message');
       return presentMessage(existing);
     }
     const updated: SessionRow = {
