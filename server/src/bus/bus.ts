@@ -32,15 +32,16 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-export class ListenerSet {
-  readonly #listeners = new Set<BusListener>();
+/** Listeners of one kind of message; a throwing listener does not stop the others. */
+export class ListenerSet<M = BusMessage> {
+  readonly #listeners = new Set<(message: M) => void>();
 
-  add(listener: BusListener): () => void {
+  add(listener: (message: M) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  dispatch(message: BusMessage): void {
+  dispatch(message: M): void {
     for (const listener of this.#listeners) {
       try {
         listener(message);

@@ -1,5 +1,5 @@
 import type { EventType } from '@openlines/contract';
-import type { BusMessage, EventEnvelope, TransientEnvelope } from '../bus/bus';
+import { type BusMessage, type EventEnvelope, ListenerSet, type TransientEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 
 /**
@@ -41,9 +41,9 @@ type EventListener = (envelope: EventEnvelope) => void;
 type TransientListener = (envelope: TransientEnvelope) => void;
 
 export class EventDispatcher {
-  readonly #listeners = new Map<ListenerName, Set<EventListener>>();
+  readonly #listeners = new Map<ListenerName, ListenerSet<EventEnvelope>>();
   /** Signals with no row (typing) go to the sockets only. */
-  readonly #transient = new Set<TransientListener>();
+  readonly #transient = new ListenerSet<TransientEnvelope>();
 
   constructor(subscribe: (listener: (message: BusMessage) => void) => () => void) {
     subscribe((message) => this.dispatch(message));
@@ -53,36 +53,22 @@ export class EventDispatcher {
   on(name: ListenerName, listener: EventListener): () => void {
     let set = this.#listeners.get(name);
     if (!set) {
-      set = new Set();
+      set = new ListenerSet<EventEnvelope>();
       this.#listeners.set(name, set);
     }
-    const listeners = set;
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+    return set.add(listener);
   }
 
   onTransient(listener: TransientListener): () => void {
-    this.#transient.add(listener);
-    return () => this.#transient.delete(listener);
+    return this.#transient.add(listener);
   }
 
   dispatch(message: BusMessage): void {
     if (message.transient) {
-      for (const listener of this.#transient) safely(() => listener(message));
+      this.#transient.dispatch(message);
       return;
     }
-    for (const name of EVENT_ROUTES[message.event.type] ?? []) {
-      for (const listener of this.#listeners.get(name) ?? []) safely(() => listener(message));
-    }
-  }
-}
-
-/** One failing listener must not stop the others; each listener logs its own errors. */
-function safely(run: () => void): void {
-  try {
-    run();
-  } catch {
-    // see above
+    for (const name of EVENT_ROUTES[message.event.type] ?? []) this.#listeners.get(name)?.dispatch(message);
   }
 }
 
