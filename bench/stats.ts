@@ -13,7 +13,23 @@ export interface Distribution {
   max: number;
 }
 
-export interface PhaseResult {
+/** What a phase cost the server per completed message, and how busy both event loops were. */
+export interface PhaseCosts {
+  /** SQL statements the server sent per completed message (BEGIN/COMMIT and its background workers included). */
+  sqlPerMessage: number;
+  /** CPU time of the whole bench process (server thread, PGlite, load generator) per completed message, in ms. */
+  cpuMsPerMessage: number;
+  /** CPU time of the server's thread alone (with PGlite, the database's too) per completed message; null off Linux. */
+  serverCpuMsPerMessage: number | null;
+  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
+  postgresCpuMsPerMessage: number | null;
+  /** Event loop utilisation of the server thread during the phase (1 = never idle). */
+  serverLoopBusy: number;
+  /** Event loop utilisation of the load generator (main thread): near 1 means the client is the limit. */
+  clientLoopBusy: number;
+}
+
+export interface PhaseResult extends PhaseCosts {
   name: string;
   /** Messages sent: the count asked for, or fewer when the phase hit its time limit. */
   messages: number;
@@ -31,18 +47,6 @@ export interface PhaseResult {
   http: Distribution;
   /** Latency per sample group (e.g. a client's first message vs. the next ones). */
   groups: Record<string, Distribution & { count: number }>;
-  /** SQL statements the server sent per completed message (BEGIN/COMMIT and its background workers included). */
-  sqlPerMessage: number;
-  /** CPU time of the whole bench process (server thread, PGlite, load generator) per completed message, in ms. */
-  cpuMsPerMessage: number;
-  /** CPU time of the server's thread alone (with PGlite, the database's too) per completed message; null off Linux. */
-  serverCpuMsPerMessage: number | null;
-  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
-  postgresCpuMsPerMessage: number | null;
-  /** Event loop utilisation of the server thread during the phase (1 = never idle). */
-  serverLoopBusy: number;
-  /** Event loop utilisation of the load generator (main thread): near 1 means the client is the limit. */
-  clientLoopBusy: number;
 }
 
 /** Nearest-rank percentile of a sorted array. */
@@ -79,13 +83,7 @@ interface Measured {
   good: Good[];
   bad: Extract<Sample, { ok: false }>[];
   elapsedMs: number;
-  sqlPerMessage: number;
-  cpuMsPerMessage: number;
-  serverCpuMsPerMessage: number | null;
-  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
-  postgresCpuMsPerMessage: number | null;
-  serverLoopBusy: number;
-  clientLoopBusy: number;
+  costs: PhaseCosts;
 }
 
 /**
@@ -116,14 +114,18 @@ async function measure(server: Server, run: (startedAt: number) => Promise<Sampl
     good,
     bad,
     elapsedMs,
-    sqlPerMessage: statementsSent / completed,
-    cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
-    serverCpuMsPerMessage:
-      serverCpu === null || serverCpuAfter === null ? null : (serverCpuAfter - serverCpu) / completed,
-    postgresCpuMsPerMessage:
-      databaseCpu === null || databaseCpuAfter === null ? null : (databaseCpuAfter - databaseCpu) / completed,
-    serverLoopBusy,
-    clientLoopBusy,
+    costs: {
+      sqlPerMessage: statementsSent / completed,
+      cpuMsPerMessage: (cpuUsed.user + cpuUsed.system) / 1000 / completed,
+      serverCpuMsPerMessage:
+        serverCpu === null || serverCpuAfter === null ? null : (serverCpuAfter - serverCpu) / completed,
+      postgresCpuMsPerMessage:
+        databaseCpu === null || databaseCpuAfter === null
+          ? null
+          : (databaseCpuAfter - databaseCpu) / completed,
+      serverLoopBusy,
+      clientLoopBusy,
+    },
   };
 }
 
@@ -183,12 +185,7 @@ export async function drive(
     latency: distribution(good.map((s) => s.latencyMs)),
     http: distribution(good.map((s) => s.httpMs)),
     groups,
-    sqlPerMessage: phase.sqlPerMessage,
-    cpuMsPerMessage: phase.cpuMsPerMessage,
-    serverCpuMsPerMessage: phase.serverCpuMsPerMessage,
-    postgresCpuMsPerMessage: phase.postgresCpuMsPerMessage,
-    serverLoopBusy: phase.serverLoopBusy,
-    clientLoopBusy: phase.clientLoopBusy,
+    ...phase.costs,
   };
 }
 
@@ -211,7 +208,7 @@ export async function warmUp(
   if (result.failed > 0) throw new Error(`warm-up failed: ${result.firstError}`);
 }
 
-export interface RatePhaseResult {
+export interface RatePhaseResult extends PhaseCosts {
   name: string;
   /** Messages per second asked for, and for how long. */
   rate: number;
@@ -229,13 +226,6 @@ export interface RatePhaseResult {
   latency: Distribution;
   /** Messages started and not yet completed, at most. */
   maxInFlight: number;
-  sqlPerMessage: number;
-  cpuMsPerMessage: number;
-  serverCpuMsPerMessage: number | null;
-  /** CPU time of the PostgreSQL processes on this machine per completed message; null with PGlite. */
-  postgresCpuMsPerMessage: number | null;
-  serverLoopBusy: number;
-  clientLoopBusy: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -285,11 +275,6 @@ export async function driveAtRate(
     achievedRate: good.length / (phase.elapsedMs / 1000),
     latency: distribution(good.map((s) => s.latencyMs)),
     maxInFlight,
-    sqlPerMessage: phase.sqlPerMessage,
-    cpuMsPerMessage: phase.cpuMsPerMessage,
-    serverCpuMsPerMessage: phase.serverCpuMsPerMessage,
-    postgresCpuMsPerMessage: phase.postgresCpuMsPerMessage,
-    serverLoopBusy: phase.serverLoopBusy,
-    clientLoopBusy: phase.clientLoopBusy,
+    ...phase.costs,
   };
 }
