@@ -1,6 +1,7 @@
 import type { Channel } from '@openlines/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
+import { clientTexts } from './harness';
 import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 
 // The generic inbound path of webhook-style channels (services/channel-inbound.ts) at its generic
@@ -36,17 +37,6 @@ afterAll(async () => {
 
 const genericUrl = (id: string) => `${world.server.url}/api/v1/channels/${id}/webhook`;
 
-async function clientTexts(channelId: string): Promise<(string | null)[]> {
-  const rows = await world.server.ctx.store.db
-    .selectFrom('messages')
-    .select('text')
-    .where('channel_id', '=', channelId)
-    .where('author_kind', '=', 'client')
-    .orderBy('seq')
-    .execute();
-  return rows.map((row) => row.text);
-}
-
 function postRaw(url: string, body: string, token: string | null): Promise<Response> {
   return fetch(url, {
     method: 'POST',
@@ -63,7 +53,7 @@ describe('the generic webhook path', () => {
     const update = fake.userSends(bot, ivan, { text: 'generic hello', photo: Buffer.from('pic') });
     bot.pending.pop();
     expect(await fake.post(genericUrl(channel.id), update, secret)).toBe(200);
-    expect(await clientTexts(channel.id)).toContain('generic hello');
+    expect(await clientTexts(world.server, channel.id)).toContain('generic hello');
     expect(fake.callsOf('getFile', bot)).not.toHaveLength(0);
   });
 
@@ -76,7 +66,7 @@ describe('the generic webhook path', () => {
     // Not JSON and not signed: still 401, not a 400 that tells a stranger about the body.
     expect((await postRaw(genericUrl(channel.id), '{not json', 'wrong-secret')).status).toBe(401);
     expect(await fake.post(genericUrl('00000000-0000-4000-8000-000000000000'), update, secret)).toBe(401);
-    expect(await clientTexts(channel.id)).not.toContain('forged');
+    expect(await clientTexts(world.server, channel.id)).not.toContain('forged');
     expect(fake.callsOf('getFile', bot)).toHaveLength(fetches);
   });
 
@@ -101,7 +91,9 @@ describe('the generic webhook path', () => {
       200,
     );
     expect(fake.callsOf('getFile', bot)).toHaveLength(fetches);
-    expect((await clientTexts(channel.id)).filter((text) => text === 'with a file')).toHaveLength(1);
+    expect(
+      (await clientTexts(world.server, channel.id)).filter((text) => text === 'with a file'),
+    ).toHaveLength(1);
   });
 
   it('refuses channels whose connector does not verify webhooks (the API channel, the widget)', async () => {
@@ -120,7 +112,7 @@ describe('the generic webhook path', () => {
     const body = JSON.stringify({ externalId: 'm1', user: { id: 'u1' }, text: 'sneaky' });
     for (const other of [api, widget]) {
       expect((await postRaw(genericUrl(other.id), body, secret)).status).toBe(401);
-      expect(await clientTexts(other.id)).toEqual([]);
+      expect(await clientTexts(world.server, other.id)).toEqual([]);
     }
     // The Telegram alias finds Telegram channels only.
     const update = fake.userSends(bot, ivan, { text: 'wrong door' });

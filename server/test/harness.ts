@@ -221,3 +221,18 @@ export async function durableStorage(): Promise<{
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openlines-durable-'));
   return { storage: { dataDir }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 }
+
+/** The texts of a channel's client messages, in the order they were stored. */
+export async function clientTexts(
+  server: Pick<TestServer, 'ctx'>,
+  channelId: string,
+): Promise<(string | null)[]> {
+  const rows = await server.ctx.store.db
+    .selectFrom('messages')
+    .select('text')
+    .where('channel_id', '=', channelId)
+    .where('author_kind', '=', 'client')
+    .orderBy('seq')
+    .execute();
+  return rows.map((row) => row.text);
+}

@@ -7,6 +7,7 @@ import { FakeClock } from '../src/core/clock';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '../src/store/database';
 import { createEngineWorld, type EngineWorld, workspaceOf } from './engine-fixture';
 import {
+  clientTexts,
   createTestServer,
   isolatedDatabaseUrl,
   signIn,
@@ -53,22 +54,11 @@ async function connect(world: Pick<EngineWorld, 'admin' | 'line'>, bot: FakeBot)
   return channel;
 }
 
-async function texts(server: TestServer, channelId: string): Promise<(string | null)[]> {
-  const rows = await server.ctx.store.db
-    .selectFrom('messages')
-    .select('text')
-    .where('channel_id', '=', channelId)
-    .where('author_kind', '=', 'client')
-    .orderBy('seq')
-    .execute();
-  return rows.map((row) => row.text);
-}
-
 /** The channel's client messages once there are `count` of them (fails after 15 s; not a timing assertion). */
 async function storedTexts(server: TestServer, channelId: string, count: number): Promise<(string | null)[]> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const found = await texts(server, channelId);
+    const found = await clientTexts(server, channelId);
     if (found.length >= count) return found;
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${count} messages, have ${found.length}`);
@@ -100,7 +90,7 @@ describe('polling across a restart', () => {
     const report = await restarted.workers.telegram.pollOnce(channel.id);
     expect(fake.callsOf('getUpdates', bot).at(-1)?.params.offset).toBe(first.update_id + 1);
     expect(report).toMatchObject({ received: 1, stored: 1, duplicates: 0 });
-    expect(await texts(restarted, channel.id)).toEqual(['before the restart', 'while we were down']);
+    expect(await clientTexts(restarted, channel.id)).toEqual(['before the restart', 'while we were down']);
     // Two PGlite starts on disk: slow on a busy machine, not a timing assertion.
   }, 120_000);
 });
@@ -134,7 +124,7 @@ describe('live long polling', () => {
     // that would have confirmed it was the aborted one: it comes again and is found stored.)
     await waitFor(() => !fake.isPolling(bot), 'no long poll left');
     expect(bot.pending.map((u) => u.update_id)).toContain(missed.update_id);
-    expect(await texts(world.server, channel.id)).toEqual(['live one']);
+    expect(await clientTexts(world.server, channel.id)).toEqual(['live one']);
 
     // Connected again: the update Telegram kept arrives.
     await world.admin.channels.update(channel.id, { status: 'connected', lineId: world.line.id });
