@@ -7,6 +7,7 @@ import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, signIn, TEST_PASSWORD, type TestServer, uniqueEmail } from './harness';
+import { unreadableDialogButtons } from './readable-buttons';
 import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
 
 // The operator workspace and administration in a real browser (Debian's Chromium through
@@ -173,6 +174,7 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await a.getByLabel('Webhook URL').fill(webhook.url);
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     await a.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-channel-form.png') });
+    expect(await unreadableDialogButtons(a)).toEqual([]);
     await a.getByRole('button', { name: 'Connect', exact: true }).click();
     const tokenField = a.getByLabel('Inbound token (Authorization: Bearer …)');
     await tokenField.waitFor();
@@ -183,6 +185,7 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
       /\/api\/v1\/channel-api\/messages$/,
     );
     await a.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-channel-secrets.png') });
+    expect(await unreadableDialogButtons(a)).toEqual([]);
     await a.getByRole('button', { name: 'I have copied them' }).click();
 
     await a.getByRole('link', { name: 'Quick answers' }).click();
@@ -297,9 +300,14 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     const { page } = await open(pavel.email, TEST_PASSWORD);
     await page.getByRole('button', { name: pavel.user.name }).click();
     await page.getByLabel('Current password').fill(TEST_PASSWORD);
+    // Opened from the dark top bar, the dialog's buttons must still be readable.
+    expect(await unreadableDialogButtons(page)).toEqual([]);
     await page.getByLabel('New password').fill('a much longer secret');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Your password is changed.').waitFor();
+    expect(await unreadableDialogButtons(page)).toEqual([]);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-password-changed.png') });
     const relogin = await fetch(`${server.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

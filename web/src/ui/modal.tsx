@@ -1,9 +1,11 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { createPortal } from 'react-dom';
 import { useT } from '../lib/i18n';
 
 /**
  * A modal on the native <dialog>: the browser traps focus, Escape closes it, and focus goes back to
- * where it was when it closes.
+ * where it was when it closes. It is rendered into <body>, not where it is used, so it never inherits
+ * the styles of its opener (the password dialog opened from the dark top bar had white buttons).
  */
 export function Modal({
   title,
@@ -28,7 +30,7 @@ export function Modal({
       previous?.focus?.();
     };
   }, []);
-  return (
+  return createPortal(
     <dialog
       ref={ref}
       className={wide ? 'modal modal-wide' : 'modal'}
@@ -45,6 +47,7 @@ export function Modal({
         </button>
       </header>
       <div className="modal-body">{children}</div>
-    </dialog>
+    </dialog>,
+    document.body,
   );
 }
