@@ -66,8 +66,19 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
   const sessions: Session[] = [];
   const operators: { user: User; email: string }[] = [];
 
-  async function open(email: string, password: string): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  /** What the sign-in screen says, per browser language. */
+  const SIGN_IN = {
+    'en-US': { password: 'Password', signIn: 'Sign in', dialogs: /^Dialogs/ },
+    'ru-RU': { password: 'Пароль', signIn: 'Войти', dialogs: /^Диалоги/ },
+  } as const;
+
+  async function open(
+    email: string,
+    password: string,
+    locale: keyof typeof SIGN_IN = 'en-US',
+    beforeSignIn?: (page: Page) => Promise<unknown>,
+  ): Promise<Session> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
     context.setDefaultTimeout(30_000);
     const page = await context.newPage();
     const session: Session = { context, page, dialogs: [], errors: [], log: [] };
@@ -93,10 +104,13 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
       });
     });
     await page.goto(server.url);
+    const words = SIGN_IN[locale];
+    await page.getByLabel(words.password).waitFor();
+    await beforeSignIn?.(page);
     await page.getByLabel('E-mail').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('link', { name: /^Dialogs/ }).waitFor();
+    await page.getByLabel(words.password).fill(password);
+    await page.getByRole('button', { name: words.signIn }).click();
+    await page.getByRole('link', { name: words.dialogs }).waitFor();
     sessions.push(session);
     return session;
   }
@@ -314,5 +328,38 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
       body: JSON.stringify({ email: pavel.email, password: 'a much longer secret' }),
     });
     expect(relogin.status).toBe(200);
+  }, 60_000);
+  it('the main screens in Russian, as a Russian-speaking admin sees them', async () => {
+    const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const { page } = await open(server.admin.email, server.admin.password, 'ru-RU', (login) =>
+      shot(login, 'web-ru-login.png'),
+    );
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
+
+    await page.getByRole('tab', { name: /Все/ }).click();
+    await row(page, XSS_NAME).click();
+    await page.getByTestId('dialog-status').waitFor();
+    await shot(page, 'web-ru-workspace.png');
+
+    await page.getByRole('link', { name: 'Администрирование' }).click();
+    await page.getByRole('link', { name: 'E2E Support' }).waitFor();
+    await shot(page, 'web-ru-lines.png');
+    await page.getByRole('link', { name: 'E2E Support' }).click();
+    await page.getByRole('heading', { name: 'E2E Support' }).waitFor();
+    await shot(page, 'web-ru-line-editor.png');
+    for (const [link, file] of [
+      ['Каналы', 'web-ru-channels.png'],
+      ['Пользователи', 'web-ru-users.png'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: link }).first().waitFor();
+      await shot(page, file);
+    }
+
+    await page.locator('.me').click();
+    await page.getByRole('heading', { name: 'Смена пароля' }).waitFor();
+    expect(await unreadableDialogButtons(page)).toEqual([]);
+    await shot(page, 'web-ru-password.png');
   }, 60_000);
 });

@@ -134,7 +134,8 @@ export function SchemaField<T>({
       );
     case 'integer': {
       const number = typeof current === 'number' ? current : Number(current);
-      const extra = spec.seconds && Number.isFinite(number) && number > 0 ? describeSeconds(number) : null;
+      const extra =
+        spec.seconds && Number.isFinite(number) && number > 0 ? describeSeconds(number, t.locale) : null;
       const range =
         spec.min !== undefined && spec.max !== undefined
           ? t('settings.range', { min: spec.min, max: spec.max })

@@ -147,9 +147,13 @@ export const OPTION_LABELS: Record<string, Text> = {
   evenly: ['Evenly (least loaded first)', 'Равномерно (наименее загруженным)'],
   strictly: ['Strictly in queue order', 'Строго по очереди'],
   all: ['To all at once', 'Всем одновременно'],
+  // What core/session-machine countsTowardLimit counts for each TYPE_MAX_CHAT value.
   answered_new: ['Sessions not yet answered', 'Неотвеченные сессии'],
-  answered: ['Sessions not yet closed or auto-closing', 'Незакрытые сессии'],
-  closed: ['Every session until fully closed', 'Все сессии до полного закрытия'],
+  answered: [
+    'Sessions not yet answered, or where the client wrote again',
+    'Неотвеченные сессии и сессии, где клиент написал снова',
+  ],
+  closed: ['Every open session, answered ones included', 'Все открытые сессии, включая отвеченные'],
   profile: ['The operator’s profile', 'Профиль оператора'],
   replaced: ['A replacement name and photo', 'Имя и фото для замены'],
   hidden: ['Nothing', 'Ничего'],

@@ -257,7 +257,7 @@ const en = {
   'lines.limitHelp': 'Delete a line or ask the server’s administrator for a larger plan to add more.',
   'lines.state': 'State',
   'lines.queue': 'Queue',
-  'lines.members': '{count} members',
+  'lines.members': '{count, plural, one {# member} other {# members}}',
   'lines.active': 'Active',
   'lines.inactive': 'Inactive',
   'lines.create': 'New line',
@@ -276,7 +276,7 @@ const en = {
   'lines.closedUntil': 'closed until {time}',
   'lines.scheduleLine': 'Line',
   'lines.scheduleWidget': 'widget',
-  'lines.errorsInSection': '{count} problems',
+  'lines.errorsInSection': '{count, plural, one {# problem} other {# problems}}',
 
   'settings.range': 'from {min} to {max}',
   'settings.user': 'User',
@@ -662,7 +662,8 @@ const ru: Record<MessageKey, string> = {
   'lines.limitHelp': 'Удалите линию или попросите администратора сервера увеличить тариф.',
   'lines.state': 'Состояние',
   'lines.queue': 'Очередь',
-  'lines.members': 'участников: {count}',
+  'lines.members':
+    '{count, plural, one {# участник} few {# участника} many {# участников} other {# участника}}',
   'lines.active': 'Включена',
   'lines.inactive': 'Выключена',
   'lines.create': 'Новая линия',
@@ -681,7 +682,7 @@ const ru: Record<MessageKey, string> = {
   'lines.closedUntil': 'не работает до {time}',
   'lines.scheduleLine': 'Линия',
   'lines.scheduleWidget': 'виджет',
-  'lines.errorsInSection': 'ошибок: {count}',
+  'lines.errorsInSection': '{count, plural, one {# ошибка} few {# ошибки} many {# ошибок} other {# ошибки}}',
 
   'settings.range': 'от {min} до {max}',
   'settings.user': 'Пользователь',

@@ -18,15 +18,16 @@ export function formatDuration(ms: number, locale: Locale = 'en'): string {
   return `${days}${u.d} ${hours % 24}${u.h}`;
 }
 
-/** A number of seconds as a person says it: 90 → "1m 30s", 3600 → "1h". */
-export function describeSeconds(total: number): string {
-  if (!Number.isFinite(total) || total <= 0) return '0s';
+/** A number of seconds as a person says it: 90 → "1m 30s", 3600 → "1h" (or "1 мин 30 с"). */
+export function describeSeconds(total: number, locale: Locale = 'en'): string {
+  const u = UNITS[locale];
+  if (!Number.isFinite(total) || total <= 0) return `0${u.s}`;
   const parts: string[] = [];
   const units: [number, string][] = [
-    [86400, 'd'],
-    [3600, 'h'],
-    [60, 'm'],
-    [1, 's'],
+    [86400, u.d],
+    [3600, u.h],
+    [60, u.m],
+    [1, u.s],
   ];
   let rest = Math.floor(total);
   for (const [size, unit] of units) {

@@ -24,16 +24,33 @@ export function detectLocale(
   return 'en';
 }
 
-export function interpolate(text: string, params?: Params): string {
+/** `{count, plural, one {# member} other {# members}}`: the ICU plural form, `#` being the number. */
+const PLURAL = /\{(\w+), plural,((?:\s*\w+\s*\{[^{}]*\})+)\s*\}/g;
+const PLURAL_OPTION = /(\w+)\s*\{([^{}]*)\}/g;
+
+/**
+ * Fills `{name}` placeholders and picks plural forms by the locale's rules (Russian has one / few /
+ * many: 1 участник, 2 участника, 5 участников), falling back to `other`.
+ */
+export function interpolate(text: string, params?: Params, locale: Locale = 'en'): string {
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+  const rules = new Intl.PluralRules(locale);
+  const plural = text.replace(PLURAL, (whole, name: string, options: string) => {
+    if (!Object.hasOwn(params, name)) return whole;
+    const value = Number(params[name]);
+    const forms = new Map(Array.from(options.matchAll(PLURAL_OPTION), (match) => [match[1], match[2]]));
+    const form = forms.get(rules.select(value)) ?? forms.get('other') ?? whole;
+    return form.replaceAll('#', String(params[name]));
+  });
+  return plural.replace(/\{(\w+)\}/g, (whole, name: string) =>
     Object.hasOwn(params, name) ? String(params[name]) : whole,
   );
 }
 
 export function makeTranslate(locale: Locale): Translate {
   const catalogue = catalogues[locale];
-  const t = ((key: MessageKey, params?: Params) => interpolate(catalogue[key] ?? key, params)) as Translate;
+  const t = ((key: MessageKey, params?: Params) =>
+    interpolate(catalogue[key] ?? key, params, locale)) as Translate;
   t.locale = locale;
   t.has = (key: string): key is MessageKey => Object.hasOwn(catalogue, key);
   return t;

@@ -25,6 +25,19 @@ describe('i18n', () => {
 
   it('fills placeholders and leaves unknown ones', () => {
     expect(interpolate('{a} and {b}', { a: 1 })).toBe('1 and {b}');
+    const members = '{n, plural, one {# участник} few {# участника} many {# участников} other {# участника}}';
+    expect([1, 2, 5, 11, 21, 1.5].map((n) => interpolate(members, { n }, 'ru'))).toEqual([
+      '1 участник',
+      '2 участника',
+      '5 участников',
+      '11 участников',
+      '21 участник',
+      '1.5 участника',
+    ]);
+    expect([1, 2].map((n) => interpolate('{n, plural, one {# member} other {# members}}', { n }))).toEqual([
+      '1 member',
+      '2 members',
+    ]);
     const t = makeTranslate('ru');
     expect(t('list.unread', { count: 3 })).toBe('Непрочитанных: 3');
     expect(t.has('status.queued')).toBe(true);
@@ -41,6 +54,8 @@ describe('formatting', () => {
     expect(formatDuration(12 * 60_000, 'ru')).toBe('12 мин');
     expect(describeSeconds(14400)).toBe('4h');
     expect(describeSeconds(90)).toBe('1m 30s');
+    expect(describeSeconds(90, 'ru')).toBe('1 мин 30 с');
+    expect(describeSeconds(90_000, 'ru')).toBe('1 д 1 ч');
   });
 });
 
