@@ -22,7 +22,20 @@ export const ProblemSchema = Type.Object(
     code: Type.String(),
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String(),
+          message: Type.String(),
+          rule: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.Number()),
+          format: Type.Optional(Type.String()),
+          allowed: Type.Optional(
+            Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+          ),
+        }),
+      ),
+    ),
   },
   { title: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -33,7 +33,21 @@ export type ErrorCode = keyof typeof ERRORS;
 /** One invalid field of a request, named by its path (`body.email`, `query.after`). */
 export interface FieldError {
   field: string;
+  /** The server's wording, in English; clients show their own text for `rule` when they have one. */
   message: string;
+  /**
+   * The rule the value broke: a JSON Schema keyword (`required`, `minLength`, `maxLength`,
+   * `minimum`, `maximum`, `format`, `enum`, `type`, `pattern`, …), `unknown` for a field that is
+   * not allowed, `anyOf` for a value of none of the allowed forms, `invalid` for the server's own
+   * checks (the message says why).
+   */
+  rule?: string;
+  /** The length or number bound of `minLength` / `maxLength` / `minimum` / `maximum` / `min/maxItems`. */
+  limit?: number;
+  /** The expected format of `format` (`email`, `uri`, `uuid`, …). */
+  format?: string;
+  /** The allowed values of `enum`. */
+  allowed?: (string | number | boolean | null)[];
 }
 
 /** RFC 9457 problem details as Openlines returns them. */

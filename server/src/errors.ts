@@ -19,4 +19,4 @@ export class AppError extends Error {
 export const notFound = (what = 'The resource') => new AppError('not_found', `${what} does not exist`);
 export const forbidden = (detail?: string) => new AppError('forbidden', detail);
 export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `${field}: ${message}`, [{ field, message }]);
+  new AppError('validation_failed', `${field}: ${message}`, [{ field, message, rule: 'invalid' }]);

@@ -7,6 +7,7 @@ import {
   type Problem,
 } from '@openlines/contract';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { fieldErrorsFromSchema, type SchemaError } from '../core/field-errors';
 import { AppError } from '../errors';
 
 const TYPE_BASE = 'https://openlines.dev/problems/';
@@ -48,13 +49,6 @@ export function sendProblem(reply: FastifyReply, body: Problem, headers: Record<
   return reply.status(body.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
 const PART_NAMES: Record<string, string> = {
   querystring: 'query',
   body: 'body',
@@ -62,39 +56,9 @@ const PART_NAMES: Record<string, string> = {
   headers: 'headers',
 };
 
-/** Ajv errors → `{ field, message }` with the field named by its path: `body.queue.maxChat`. */
-export function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
-  const part = PART_NAMES[context] ?? context;
-  const seen = new Set<string>();
-  const result: FieldError[] = [];
-  for (const error of errors) {
-    let path = error.instancePath
-      .split('/')
-      .filter(Boolean)
-      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-    let message = error.message ?? 'is not valid';
-    if (error.keyword === 'required') {
-      path = [...path, String(error.params.missingProperty)];
-      message = 'is required';
-    } else if (error.keyword === 'additionalProperties') {
-      path = [...path, String(error.params.additionalProperty)];
-      message = 'is not an allowed field';
-    } else if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
-      message = 'does not match any allowed form';
-    }
-    const field = [part, ...path].join('.');
-    const key = `${field}:${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    result.push({ field, message });
-  }
-  // With anyOf, the branch errors are noise once the summary for the same field is there.
-  const summarized = new Set(
-    result.filter((e) => e.message === 'does not match any allowed form').map((e) => e.field),
-  );
-  return result.filter(
-    (e) => e.message === 'does not match any allowed form' || ![...summarized].some((f) => e.field === f),
-  );
+/** A request schema's errors, the field named by its path: `body.queue.maxChat`. */
+export function fieldErrors(context: string, errors: SchemaError[]): FieldError[] {
+  return fieldErrorsFromSchema([PART_NAMES[context] ?? context], errors);
 }
 
 /** The one error handler: every failure leaves as problem+json; 5xx internals stay in the log. */
@@ -119,7 +83,7 @@ export function handleError(
     Object.assign(body, error.extensions ?? {});
     return sendProblem(reply, body);
   }
-  const fastifyError = error as FastifyError & { validationContext?: string; validation?: AjvError[] };
+  const fastifyError = error as FastifyError & { validationContext?: string; validation?: SchemaError[] };
   if (fastifyError.validation) {
     const errors = fieldErrors(fastifyError.validationContext ?? 'body', fastifyError.validation);
     const detail = errors.map((e) => `${e.field} ${e.message}`).join('; ');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, CreateChannelBody, FieldError, UpdateChannelBody } from '@openlines/contract';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type {
   ChannelConnector,
@@ -12,6 +12,7 @@ import type {
 import { ConnectorError } from '../channels/connector';
 import { connectorKinds, findConnector } from '../channels/registry';
 import type { AppContext } from '../context';
+import { fieldErrorsFromSchema } from '../core/field-errors';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { isUniqueViolation } from '../store/errors';
@@ -189,25 +190,6 @@ function connectorFor(kind: string, field: string): ChannelConnector {
   return connector;
 }
 
-/** Ajv errors → fields under `body.settings` (the same naming the HTTP layer uses for bodies). */
-function settingsFieldErrors(errors: ErrorObject[]): FieldError[] {
-  const result = new Map<string, FieldError>();
-  for (const error of errors) {
-    const path = error.instancePath.split('/').filter(Boolean);
-    let message = error.message ?? 'is not valid';
-    if (error.keyword === 'required') {
-      path.push(String(error.params.missingProperty));
-      message = 'is required';
-    } else if (error.keyword === 'additionalProperties') {
-      path.push(String(error.params.additionalProperty));
-      message = 'is not an allowed field';
-    }
-    const field = ['body', 'settings', ...path].join('.');
-    if (!result.has(field)) result.set(field, { field, message });
-  }
-  return [...result.values()];
-}
-
 /** Settings against the connector's schema and checks; errors name `body.settings.<field>`. */
 function validSettings(connector: ChannelConnector, settings: Record<string, unknown>) {
   let validate = validators.get(connector);
@@ -217,11 +199,12 @@ function validSettings(connector: ChannelConnector, settings: Record<string, unk
   }
   const copy = structuredClone(settings);
   let errors: FieldError[] = [];
-  if (!validate(copy)) errors = settingsFieldErrors(validate.errors ?? []);
+  if (!validate(copy)) errors = fieldErrorsFromSchema(['body', 'settings'], validate.errors ?? []);
   else {
     errors = (connector.checkSettings?.(copy) ?? []).map((issue) => ({
       field: `body.settings.${issue.field}`,
       message: issue.message,
+      rule: 'invalid',
     }));
   }
   if (errors.length > 0) {

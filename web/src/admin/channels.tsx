@@ -382,7 +382,7 @@ function ChannelForm({
             )}
           </Field>
         )}
-        <ErrorNotice error={error} />
+        <ErrorNotice error={error} inline={['kind', 'name', 'lineId', 'settings', 'settings.']} />
         <div className="modal-buttons">
           <button type="button" onClick={onClose}>
             {t('common.cancel')}

@@ -165,7 +165,7 @@ function DepartmentForm({
               </label>
             ))}
         </fieldset>
-        <ErrorNotice error={error} />
+        <ErrorNotice error={error} inline={['name', 'parentId']} />
         <div className="modal-buttons">
           <button type="button" onClick={onClose}>
             {t('common.cancel')}

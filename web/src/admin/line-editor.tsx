@@ -192,7 +192,7 @@ function LineForm({
           />
         </div>
         <div className="save-bar">
-          <ErrorNotice error={error} onDismiss={() => setError(null)} />
+          <ErrorNotice error={error} onDismiss={() => setError(null)} inline={['name', 'settings.']} />
           {saved && !dirty ? (
             <span role="status" className="saved">
               {t('common.saved')}

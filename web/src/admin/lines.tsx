@@ -85,7 +85,7 @@ export function LinesScreen() {
           {t('lines.createButton')}
         </button>
         {atLimit ? <p className="muted">{t('lines.limitHelp')}</p> : null}
-        <ErrorNotice error={createError} />
+        <ErrorNotice error={createError} inline={['name']} />
       </form>
     </section>
   );

@@ -103,7 +103,7 @@ function AnswerForm({ answer, onDone }: { answer?: QuickAnswer; onDone: () => vo
           <textarea {...props} rows={3} value={text} onChange={(event) => setText(event.target.value)} />
         )}
       </Field>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={error} inline={['title', 'text']} />
       <div className="row-buttons">
         {answer ? (
           <button type="button" onClick={onDone}>

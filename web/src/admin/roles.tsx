@@ -60,7 +60,7 @@ export function RolesScreen() {
         <button type="submit" className="primary" disabled={!name.trim()}>
           {t('roles.createButton')}
         </button>
-        <ErrorNotice error={createError} />
+        <ErrorNotice error={createError} inline={['name']} />
       </form>
     </section>
   );
@@ -122,7 +122,11 @@ function RoleCard({ role, onChanged }: { role: Role; onChanged: () => void }) {
           </Field>
         ))}
       </fieldset>
-      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      <ErrorNotice
+        error={error}
+        onDismiss={() => setError(null)}
+        inline={['name', ...SCOPES.map((scope) => `permissions.${scope}`)]}
+      />
       <div className="row-buttons">
         {saved && !dirty ? (
           <span role="status" className="saved">

@@ -1,7 +1,15 @@
-import type { Department, LineSettings, QueueMember, User, WeeklySchedule } from '@openlines/contract';
+import type {
+  Department,
+  FieldError,
+  LineSettings,
+  QueueMember,
+  User,
+  WeeklySchedule,
+} from '@openlines/contract';
 import { WEEKDAYS } from '@openlines/contract';
 import { type ReactNode, useId, useMemo, useState } from 'react';
 import type { Locale } from '../lib/catalogue';
+import { readableFieldErrors } from '../lib/errors';
 import { describeSeconds } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { Field } from '../ui/field';
@@ -49,7 +57,7 @@ export function SettingsSection({
   section: SectionId;
   value: LineSettings;
   onChange: (next: LineSettings) => void;
-  errors: Record<string, string[]>;
+  errors: Readonly<Record<string, readonly (FieldError | string)[]>>;
   context: SettingsContext;
 }) {
   const t = useT();
@@ -88,7 +96,7 @@ export function SchemaField<T>({
   spec: FieldSpec;
   value: T;
   onChange: (next: T) => void;
-  errors: Record<string, string[]>;
+  errors: Readonly<Record<string, readonly (FieldError | string)[]>>;
   text: FormText;
   context?: SettingsContext;
 }) {
@@ -97,7 +105,11 @@ export function SchemaField<T>({
   const hint = text.hint(spec);
   const current = getAt(value, spec.path);
   const set = (next: unknown) => onChange(setAt(value, spec.path, next));
-  const own = errorsFor(errors, spec.path, spec.kind === 'custom' || spec.kind === 'multiEnum');
+  const own = errorsFor(
+    readableFieldErrors(errors, t),
+    spec.path,
+    spec.kind === 'custom' || spec.kind === 'multiEnum',
+  );
   const dataField = { 'data-field': spec.path };
 
   switch (spec.kind) {

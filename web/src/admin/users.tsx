@@ -282,7 +282,7 @@ function UserForm({
             ))}
           </fieldset>
         ) : null}
-        <ErrorNotice error={error} />
+        <ErrorNotice error={error} inline={['email', 'name', 'password', 'roleId']} />
         <div className="modal-buttons">
           <button type="button" onClick={onClose}>
             {t('common.cancel')}
@@ -376,7 +376,7 @@ function AbsencesModal({ user, onClose }: { user: User; onClose: () => void }) {
         <Field label={t('users.absenceReason')} errors={errors.reason}>
           {(props) => <input {...props} value={reason} onChange={(event) => setReason(event.target.value)} />}
         </Field>
-        <ErrorNotice error={saveError} />
+        <ErrorNotice error={saveError} inline={['startsAt', 'endsAt', 'reason']} />
         <button type="submit" className="primary">
           {t('common.add')}
         </button>

@@ -3,16 +3,48 @@ import { OpenlinesError } from '@openlines/sdk';
 import type { Translate } from './i18n';
 
 /** Field errors of a failed call, keyed by the field path without its prefix (`body.`). */
-export function fieldErrorsOf(error: unknown, prefix = 'body.'): Record<string, string[]> {
-  const result: Record<string, string[]> = {};
+export function fieldErrorsOf(error: unknown, prefix = 'body.'): Record<string, FieldError[]> {
+  const result: Record<string, FieldError[]> = {};
   if (!(error instanceof OpenlinesError)) return result;
   for (const item of error.errors as FieldError[]) {
     const field = item.field.startsWith(prefix) ? item.field.slice(prefix.length) : item.field;
     const messages = result[field] ?? [];
-    messages.push(item.message);
+    messages.push(item);
     result[field] = messages;
   }
   return result;
+}
+
+/**
+ * What a field error says in the user's language: the text for its rule (and bound) when the
+ * catalogue has one, the server's own wording otherwise (its checks beyond the schema).
+ */
+export function fieldMessage(error: FieldError | string, t: Translate): string {
+  if (typeof error === 'string') return error;
+  const candidates = [
+    error.format ? `field.format.${error.format}` : null,
+    error.rule ? `field.${error.rule}` : null,
+  ];
+  for (const key of candidates) {
+    if (key && t.has(key)) {
+      return t(key, {
+        limit: error.limit ?? '',
+        format: error.format ?? '',
+        allowed: (error.allowed ?? []).join(', '),
+      });
+    }
+  }
+  return error.message;
+}
+
+/** Every field's errors as the user reads them (see fieldMessage). */
+export function readableFieldErrors(
+  errors: Readonly<Record<string, readonly (FieldError | string)[]>>,
+  t: Translate,
+): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, list]) => [field, list.map((error) => fieldMessage(error, t))]),
+  );
 }
 
 export interface ReadableError {
@@ -28,8 +60,13 @@ export function readableError(error: unknown, t: Translate): ReadableError {
   if (error instanceof OpenlinesError) {
     const key = `error.${error.code}`;
     const title = t.has(key) ? t(key) : error.problem.title;
+    // A validation failure's detail only repeats its field errors in English; they are listed instead.
     const detail =
-      error.problem.detail && error.problem.detail !== error.problem.title ? error.problem.detail : null;
+      error.problem.detail &&
+      error.problem.detail !== error.problem.title &&
+      !(error.code === 'validation_failed' && error.errors.length > 0)
+        ? error.problem.detail
+        : null;
     return { title, detail, fields: error.errors };
   }
   if (error instanceof TypeError) return { title: t('error.network'), detail: null, fields: [] };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogues, LOCALES } from './catalogue';
+import { fieldMessage } from './errors';
 import { describeSeconds, formatDuration } from './format';
 import { detectLocale, interpolate, makeTranslate } from './i18n';
 import { quickQuery, searchQuickAnswers } from './quick-answers';
@@ -96,5 +97,32 @@ describe('safe URLs', () => {
   it('shows raster images inline, never SVG', () => {
     expect(isInlineImage('image/png')).toBe(true);
     expect(isInlineImage('image/svg+xml')).toBe(false);
+  });
+});
+
+describe('fieldMessage', () => {
+  const en = makeTranslate('en');
+  const ru = makeTranslate('ru');
+  it.each([
+    [
+      { field: 'body.email', message: 'must NOT have fewer than 3 characters', rule: 'minLength', limit: 3 },
+      'At least 3 characters.',
+      'Не короче 3 символов.',
+    ],
+    [
+      { field: 'body.email', message: 'must match format "email"', rule: 'format', format: 'email' },
+      'Enter an e-mail address, such as name@example.com.',
+      'Введите адрес e-mail, например name@example.com.',
+    ],
+    [{ field: 'body.name', message: 'is required', rule: 'required' }, 'Required.', 'Обязательное поле.'],
+    [
+      { field: 'body.lineId', message: 'no such line in this account', rule: 'invalid' },
+      'no such line in this account',
+      'no such line in this account',
+    ],
+    [{ field: 'body.x', message: 'is odd' }, 'is odd', 'is odd'],
+  ])('%o', (error, english, russian) => {
+    expect(fieldMessage(error, en)).toBe(english);
+    expect(fieldMessage(error, ru)).toBe(russian);
   });
 });

@@ -1,4 +1,7 @@
+import type { FieldError } from '@openlines/contract';
 import { type ReactNode, useId } from 'react';
+import { fieldMessage } from '../lib/errors';
+import { useT } from '../lib/i18n';
 
 /**
  * A labelled form control with its hint and the server's messages for it. The control gets its id,
@@ -13,7 +16,7 @@ export function Field({
 }: {
   label: ReactNode;
   hint?: ReactNode;
-  errors?: readonly string[] | undefined;
+  errors?: readonly (FieldError | string)[] | undefined;
   inline?: boolean;
   children: (props: {
     id: string;
@@ -22,6 +25,7 @@ export function Field({
   }) => ReactNode;
 }) {
   const id = useId();
+  const t = useT();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const invalid = Boolean(errors && errors.length > 0);
@@ -47,9 +51,10 @@ export function Field({
       ) : null}
       {invalid ? (
         <ul className="field-errors" id={errorId}>
-          {errors!.map((message) => (
-            <li key={message}>{message}</li>
-          ))}
+          {errors!.map((error) => {
+            const message = fieldMessage(error, t);
+            return <li key={message}>{message}</li>;
+          })}
         </ul>
       ) : null}
     </div>
