@@ -6,7 +6,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmailIntakeWorker } from '../src/workers/email-intake';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
-import { problemOf } from './harness';
+import { problemOf, waitFor } from './harness';
 import { type Dovecot, startDovecot } from './peers/email/dovecot';
 import { SmtpCapture } from './peers/email/smtp-capture';
 
@@ -307,5 +307,32 @@ describe('durable intake', () => {
     // The position is known again: another round takes nothing.
     expect(await next.pollOnce(channel.id)).toMatchObject({ received: 0 });
     await next.stop();
+  });
+
+  it('lets one process read a mailbox at a time; another takes over when its lease runs out', async () => {
+    const first = new EmailIntakeWorker(world.server.ctx, { owner: 'process-a', leaseMs: 60_000 });
+    const second = new EmailIntakeWorker(world.server.ctx, { owner: 'process-b', leaseMs: 60_000 });
+    await deliver({ from: 'maria@client.test', subject: 'Three', text: 'third' });
+    expect(await first.pollOnce(channel.id)).toMatchObject({ polled: true, stored: 1 });
+    await deliver({ from: 'maria@client.test', subject: 'Four', text: 'fourth' });
+    expect(await second.pollOnce(channel.id)).toMatchObject({ polled: false, received: 0 });
+    // process-a dies without releasing its lease; once it runs out, process-b reads on.
+    world.clock.advance(60_001);
+    expect(await second.pollOnce(channel.id)).toMatchObject({ polled: true, stored: 1 });
+    expect(await first.pollOnce(channel.id)).toMatchObject({ polled: false });
+    await second.stop();
+    const texts = (await clientMessages()).map((m) => m.text);
+    expect(texts.filter((t) => t === 'Three\n\nthird' || t === 'Four\n\nfourth')).toHaveLength(2);
+  });
+
+  it('reads new mail on its own once started, until stopped', async () => {
+    const live = new EmailIntakeWorker(world.server.ctx, { pollMs: 50 });
+    live.start();
+    await deliver({ from: 'maria@client.test', subject: 'Five', text: 'fifth' });
+    await waitFor(
+      async () => (await clientMessages()).some((m) => m.text === 'Five\n\nfifth'),
+      'the fifth mail',
+    );
+    await live.stop();
   });
 });
