@@ -278,6 +278,36 @@ describe('mail in, replies out', () => {
     await world.server.workers.outbox.runOnce();
     expect(await outboxRow(reply.id)).toMatchObject({ state: 'failed', attempts: 1 });
   });
+  it('opens a new session in the same dialog for a new thread, and not for a copy of it', async () => {
+    const before = await clientMessages();
+    const dialogId = before[0]!.dialog_id;
+    const oldSession = before.filter((m) => m.dialog_id === dialogId).at(-1)!.session_id!;
+    const raw = await new MailComposer({
+      from: 'ivan@client.test',
+      to: 'support@example.test',
+      subject: 'Another question',
+      text: 'Do you ship to Riga?',
+    })
+      .compile()
+      .build();
+    await deliverRaw(raw);
+    await deliverRaw(raw); // the same mail again (a copy filed twice): stored once, closes nothing
+    expect(await email().pollOnce(channel.id)).toMatchObject({ received: 2, stored: 1, duplicates: 1 });
+    const last = (await clientMessages()).at(-1)!;
+    expect(last).toMatchObject({ dialog_id: dialogId, text: 'Another question\n\nDo you ship to Riga?' });
+    expect(last.session_id).not.toBe(oldSession);
+    const sessions = await db()
+      .selectFrom('sessions')
+      .select(['id', 'status', 'close_reason'])
+      .where('dialog_id', '=', dialogId)
+      .orderBy('created_at')
+      .execute();
+    expect(sessions.find((s) => s.id === oldSession)).toMatchObject({
+      status: 'closed_silently',
+      close_reason: 'new_thread',
+    });
+    expect(sessions.find((s) => s.id === last.session_id)?.status).not.toMatch(/closed/);
+  });
 });
 
 describe('durable intake', () => {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
-import { parseMail } from '../channels/email/mime';
+import { inboundItemsOf } from '../channels/email/inbound';
+import { parseMail, startsThread } from '../channels/email/mime';
 import type { EmailPublicSettings } from '../channels/email/settings';
 import { imapClient } from '../channels/email/transport';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import { receiveDelivery } from '../services/channel-inbound';
 import { channelRuntime } from '../services/channels';
+import { endSessionForNewThread } from '../services/new-thread';
 import {
   acquireEmailLease,
   loadEmailState,
@@ -22,7 +24,8 @@ import type { ChannelRow } from '../store/schema';
  *
  *   poll   log in, open the folder, fetch every mail with a UID above the last one committed
  *          (the first time, and after a UIDVALIDITY change, the unseen ones), and for each, in UID
- *          order: parse it (mime.ts) → commit it through the generic inbound path
+ *          order: parse it (mime.ts) → a mail that answers nothing ends the client's open session
+ *          (services/new-thread.ts), so it opens a new one in the same dialog → commit it through the generic inbound path
  *          (`receiveDelivery`, deduplicated by Message-ID) → flag it \Seen on the server → save
  *          its UID in channel_state. A crash between commit and save takes the mail again and
  *          finds it stored; nothing is flagged before it is committed.
@@ -182,6 +185,10 @@ export class EmailIntakeWorker {
           const payload = await parseMail(fetched.source, { uidValidity, uid });
           let results: Awaited<ReturnType<typeof receiveDelivery>>;
           try {
+            const message = inboundItemsOf(payload)[0]?.message;
+            if (message && startsThread(payload)) {
+              await endSessionForNewThread(this.ctx, channel, message.user.id, message.externalId);
+            }
             results = await receiveDelivery(this.ctx, channel, payload);
           } catch (error) {
             if (error instanceof AppError && error.code === 'not_found') {

@@ -132,6 +132,11 @@ export function trimQuoted(text: string): string {
   return trimmed || text.trim();
 }
 
+/** A person's mail that answers no other mail: it starts a new thread (and a new session). */
+export function startsThread(mail: EmailPayload): boolean {
+  return mail.from !== null && !mail.automatic && !mail.inReplyTo && mail.references.length === 0;
+}
+
 /** The subject of a reply: the original's with one `Re: ` in front. */
 export function replySubject(subject: string): string {
   const bare = subject.replace(/^\s*((re|fwd?|aw|ответ)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();
