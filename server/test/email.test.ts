@@ -197,6 +197,21 @@ describe('mail in, replies out', () => {
     expect(new Set(messages.map((m) => m.dialog_id)).size).toBe(1);
   });
 
+  it('threads an answer to our mail from another address into the same dialog (our reply token)', async () => {
+    const ours = smtp.received.at(-1)!.parsed.messageId!;
+    await deliver({
+      from: 'Ivan at work <ivan.petrov@work.test>',
+      subject: 'Re: Order 1042 is late',
+      inReplyTo: ours,
+      references: [ours],
+      text: 'Writing from work: got it.',
+    });
+    expect(await email().pollOnce(channel.id)).toMatchObject({ stored: 1 });
+    const messages = await clientMessages();
+    expect(messages.at(-1)?.text).toBe('Re: Order 1042 is late\n\nWriting from work: got it.');
+    expect(new Set(messages.map((m) => m.dialog_id)).size).toBe(1);
+  });
+
   it('converts HTML-only mail to text, keeps attachments and reads other charsets', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(300_000, 7)]);
     await deliver({

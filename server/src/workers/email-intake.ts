@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
 import { inboundItemsOf } from '../channels/email/inbound';
-import { parseMail, startsThread } from '../channels/email/mime';
+import { type EmailPayload, parseMail, startsThread } from '../channels/email/mime';
 import type { EmailPublicSettings } from '../channels/email/settings';
 import { imapClient } from '../channels/email/transport';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import { receiveDelivery } from '../services/channel-inbound';
 import { channelRuntime } from '../services/channels';
-import { endSessionForNewThread } from '../services/new-thread';
+import { clientOfAnsweredMail, endSessionForNewThread } from '../services/threads';
 import {
   acquireEmailLease,
   loadEmailState,
@@ -25,7 +25,8 @@ import type { ChannelRow } from '../store/schema';
  *   poll   log in, open the folder, fetch every mail with a UID above the last one committed
  *          (the first time, and after a UIDVALIDITY change, the unseen ones), and for each, in UID
  *          order: parse it (mime.ts) → a mail that answers nothing ends the client's open session
- *          (services/new-thread.ts), so it opens a new one in the same dialog → commit it through the generic inbound path
+ *          (services/threads.ts), so it opens a new one in the same dialog; one that answers a mail
+ *          of ours goes to that mail's client, whatever address it comes from → commit it through the generic inbound path
  *          (`receiveDelivery`, deduplicated by Message-ID) → flag it \Seen on the server → save
  *          its UID in channel_state. A crash between commit and save takes the mail again and
  *          finds it stored; nothing is flagged before it is committed.
@@ -182,7 +183,10 @@ export class EmailIntakeWorker {
         for (const uid of uids) {
           const fetched = await imap.fetchOne(String(uid), { source: true, uid: true }, { uid: true });
           if (fetched === false || !fetched.source) continue;
-          const payload = await parseMail(fetched.source, { uidValidity, uid });
+          const payload = await this.#threaded(
+            channel,
+            await parseMail(fetched.source, { uidValidity, uid }),
+          );
           let results: Awaited<ReturnType<typeof receiveDelivery>>;
           try {
             const message = inboundItemsOf(payload)[0]?.message;
@@ -238,6 +242,16 @@ export class EmailIntakeWorker {
       throw error;
     }
     return report;
+  }
+
+  /** A reply to one of our mails is its client's, even from another of their addresses. */
+  async #threaded(channel: ChannelRow, mail: EmailPayload): Promise<EmailPayload> {
+    if (!mail.from || mail.automatic) return mail;
+    const answered = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...mail.references];
+    const client = await clientOfAnsweredMail(this.ctx, channel, answered);
+    return client && client !== mail.from.address
+      ? { ...mail, from: { ...mail.from, address: client } }
+      : mail;
   }
 
   /** The channel's last reading error (null: reading works), from channel_state. */

@@ -47,3 +47,34 @@ export async function endSessionForNewThread(
     return true;
   });
 }
+
+/**
+ * Our own reply token: the Message-ID of every mail we send names the message (outbound.ts), and
+ * is kept as that message's external id. A mail that answers one of ours (`In-Reply-To`,
+ * `References`) belongs to that message's client, even when it comes from another address (an
+ * alias, a forwarding account): the client's identity in the channel is returned; null when the
+ * mail answers nothing of ours.
+ */
+export async function clientOfAnsweredMail(
+  ctx: AppContext,
+  channel: ChannelRow,
+  answered: string[],
+): Promise<string | null> {
+  const ids = answered.filter((id) => id.length > 0 && id.length <= 255);
+  if (ids.length === 0) return null;
+  const row = await ctx.store.db
+    .selectFrom('messages')
+    .innerJoin('dialogs', 'dialogs.id', 'messages.dialog_id')
+    .innerJoin('client_identities', (join) =>
+      join
+        .onRef('client_identities.client_id', '=', 'dialogs.client_id')
+        .onRef('client_identities.channel_id', '=', 'dialogs.channel_id'),
+    )
+    .select('client_identities.external_id')
+    .where('messages.channel_id', '=', channel.id)
+    .where('messages.external_id', 'in', ids)
+    .where('messages.author_kind', '<>', 'client')
+    .orderBy('messages.created_at', 'desc')
+    .executeTakeFirst();
+  return row?.external_id ?? null;
+}
