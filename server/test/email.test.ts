@@ -370,14 +370,20 @@ describe('durable intake', () => {
     expect(texts.filter((t) => t === 'Three\n\nthird' || t === 'Four\n\nfourth')).toHaveLength(2);
   });
 
-  it('reads new mail on its own once started, until stopped', async () => {
-    const live = new EmailIntakeWorker(world.server.ctx, { pollMs: 50 });
+  it('once started, is woken by IMAP IDLE when mail arrives, long before its next poll', async () => {
+    const live = new EmailIntakeWorker(world.server.ctx, { pollMs: 10 * 60_000 });
     live.start();
+    await waitFor(
+      () => live.watching.includes(channel.id) && !live.busy,
+      'the IDLE connection, and no round running',
+    );
+    // The next poll is 10 minutes away: only IDLE's EXISTS can start a round now.
     await deliver({ from: 'maria@client.test', subject: 'Five', text: 'fifth' });
     await waitFor(
       async () => (await clientMessages()).some((m) => m.text === 'Five\n\nfifth'),
       'the fifth mail',
     );
     await live.stop();
+    expect(live.watching).toEqual([]);
   });
 });

@@ -30,7 +30,9 @@ import type { ChannelRow } from '../store/schema';
  *          (`receiveDelivery`, deduplicated by Message-ID) → flag it \Seen on the server → save
  *          its UID in channel_state. A crash between commit and save takes the mail again and
  *          finds it stored; nothing is flagged before it is committed.
- *   loop   every `pollMs`, with exponential backoff after failures (an unreachable server, a
+ *   idle   a second connection per mailbox this process reads stays IDLE in the folder; new mail
+ *          (EXISTS) starts a round at once
+ *   loop   every `pollMs` as well (the fallback when IDLE is not possible), with exponential backoff after failures (an unreachable server, a
  *          changed password: the error is kept in channel_state.lastError and logged).
  *
  * Tests drive it without timers: `pollOnce(channelId)`.
@@ -66,6 +68,10 @@ export class EmailIntakeWorker {
   #live = false;
   #timer: NodeJS.Timeout | null = null;
   #round: Promise<unknown> = Promise.resolve();
+  #running = false;
+  #woken = false;
+  readonly #watchers = new Map<string, ImapFlow>();
+  readonly #idling = new Set<string>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -88,37 +94,68 @@ export class EmailIntakeWorker {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#round;
+    await Promise.all([...this.#watchers.keys()].map((id) => this.#unwatch(id)));
     for (const channelId of this.#leased) await this.#release(channelId);
+  }
+
+  /** A round is running or due at once (tests wait for quiet before proving that IDLE wakes it). */
+  get busy(): boolean {
+    return this.#running || this.#woken;
+  }
+
+  /** Channels whose folder this process watches with IMAP IDLE now. */
+  get watching(): string[] {
+    return [...this.#idling];
   }
 
   #schedule(delayMs: number): void {
     if (!this.#live) return;
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      this.#running = true;
       const run = this.#pollAll()
         .catch((error: unknown) => this.ctx.log.error({ err: error }, 'email polling failed'))
-        .finally(() => this.#schedule(this.#pollMs));
+        .finally(() => {
+          this.#running = false;
+          const again = this.#woken;
+          this.#woken = false;
+          this.#schedule(again ? 0 : this.#pollMs);
+        });
       this.#round = run;
     }, delayMs);
     this.#timer.unref();
   }
 
+  /** New mail announced by IDLE: a round now (or right after the one running). */
+  #wake(): void {
+    if (!this.#live) return;
+    if (this.#running) this.#woken = true;
+    else this.#schedule(0);
+  }
+
   async #pollAll(): Promise<void> {
     const channels = await this.ctx.store.db
       .selectFrom('channels')
-      .select('id')
+      .selectAll()
       .where('kind', '=', 'email')
       .where('status', '=', 'connected')
       .execute();
+    const present = new Set(channels.map((c) => c.id));
+    for (const id of this.#watchers.keys()) if (!present.has(id)) await this.#unwatch(id);
     const now = this.ctx.clock.now().getTime();
-    for (const { id } of channels) {
+    for (const channel of channels) {
+      const id = channel.id;
       if (!this.#live) return;
       if ((this.#nextAt.get(id) ?? 0) > now) continue;
       try {
-        await this.pollOnce(id);
+        const report = await this.pollOnce(id);
         this.#failures.delete(id);
         this.#nextAt.delete(id);
+        if (report.polled) await this.#watch(channel);
+        else await this.#unwatch(id);
       } catch (error) {
+        await this.#unwatch(id);
         const failures = (this.#failures.get(id) ?? 0) + 1;
         this.#failures.set(id, failures);
         const delay = Math.min(this.#pollMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
@@ -129,6 +166,48 @@ export class EmailIntakeWorker {
         );
       }
     }
+  }
+
+  /**
+   * Keeps a second connection IDLE in the channel's folder (imapflow re-issues IDLE before the
+   * server's limit; without IDLE it polls with NOOP): an EXISTS wakes the worker at once. Reading
+   * stays with `pollOnce`; when this connection drops, the next round opens it again.
+   */
+  async #watch(channel: ChannelRow): Promise<void> {
+    if (!this.#live || this.#watchers.has(channel.id)) return;
+    const settings = channel.settings as EmailPublicSettings;
+    const imap = this.#client(channel, settings);
+    this.#watchers.set(channel.id, imap);
+    imap.on('exists', () => this.#wake());
+    imap.on('close', () => {
+      if (this.#watchers.get(channel.id) !== imap) return;
+      this.#watchers.delete(channel.id);
+      this.#idling.delete(channel.id);
+    });
+    try {
+      await imap.connect();
+      await imap.mailboxOpen(settings.imapFolder, { readOnly: true });
+      // IDLE at once (imapflow's own auto-IDLE starts only after 15 s without commands).
+      imap
+        .idle()
+        .catch((error: unknown) =>
+          this.ctx.log.debug({ channelId: channel.id, err: String(error) }, 'email IDLE ended'),
+        );
+      this.#idling.add(channel.id);
+      // Mail that arrived between the round and this connection's EXAMINE raised no EXISTS.
+      this.#wake();
+    } catch (error) {
+      this.ctx.log.debug({ channelId: channel.id, err: String(error) }, 'email IDLE not started');
+      await this.#unwatch(channel.id);
+    }
+  }
+
+  async #unwatch(channelId: string): Promise<void> {
+    const imap = this.#watchers.get(channelId);
+    if (!imap) return;
+    this.#watchers.delete(channelId);
+    this.#idling.delete(channelId);
+    await imap.logout().catch(() => imap.close());
   }
 
   async #release(channelId: string): Promise<void> {
