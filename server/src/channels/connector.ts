@@ -39,6 +39,12 @@ export interface ConnectorIo {
    * that upload files rather than link them; null for any other URL. Given to `send` only.
    */
   readAttachment?(attachment: Attachment): Promise<Buffer | null>;
+  /**
+   * The client's message this one answers (the dialog's latest client message before it, with its
+   * external id and text), for channels that thread replies (e-mail's In-Reply-To and subject);
+   * null when there is none. Given to `send` only, read on demand.
+   */
+  answering?(): Promise<{ externalId: string | null; text: string | null } | null>;
 }
 
 export interface PrepareInput<S> {

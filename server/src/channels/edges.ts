@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context';
 import { apiEdge } from './api/edge';
 import type { EdgeRouteOptions } from './edge-types';
+import { emailEdge } from './email/edge';
 import { telegramEdge } from './telegram/edge';
 import { widgetEdge } from './widget/edge';
 
@@ -10,7 +11,7 @@ import { widgetEdge } from './widget/edge';
  * one. A kind that only needs the generic webhook path has no edge and no line here. Imported by
  * `server.ts` (workers) and `http/app.ts` (routes) only.
  */
-const CHANNEL_EDGES = [apiEdge, telegramEdge, widgetEdge] as const;
+const CHANNEL_EDGES = [apiEdge, telegramEdge, widgetEdge, emailEdge] as const;
 
 type Edge = (typeof CHANNEL_EDGES)[number];
 type WorkerOf<E> = E extends { worker: (ctx: AppContext) => infer W } ? W : never;

@@ -1,5 +1,6 @@
 import { apiConnector } from './api/connector';
 import type { ChannelConnector } from './connector';
+import { emailConnector } from './email/connector';
 import { telegramConnector } from './telegram/connector';
 import { widgetConnector } from './widget/connector';
 
@@ -11,6 +12,7 @@ const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [apiConnector.kind]: apiConnector as ChannelConnector,
   [telegramConnector.kind]: telegramConnector as ChannelConnector,
   [widgetConnector.kind]: widgetConnector as ChannelConnector,
+  [emailConnector.kind]: emailConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

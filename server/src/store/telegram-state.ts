@@ -31,15 +31,16 @@ export async function loadTelegramStates(
 }
 
 /**
- * Changes a channel's state under its row lock. `change` sees the current state and returns the
+ * Changes a channel's state under its row lock (every polling kind's `channel_state.data`: this
+ * file's Telegram state, email-state.ts). `change` sees the current state and returns the
  * new one, or null to leave it as it is; the result is the state after the call (null: unchanged).
  */
-async function changeState(
+export async function changeState<S extends object = TelegramState>(
   db: Database,
   channelId: string,
   now: Date,
-  change: (state: TelegramState) => TelegramState | null,
-): Promise<TelegramState | null> {
+  change: (state: S) => S | null,
+): Promise<S | null> {
   return db.transaction().execute(async (tx) => {
     // The channel may have been deleted meanwhile: then the foreign key refuses the row; skip.
     const channel = await tx
@@ -59,7 +60,7 @@ async function changeState(
       .where('channel_id', '=', channelId)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    const next = change(row.data as TelegramState);
+    const next = change(row.data as S);
     if (!next) return null;
     await tx
       .updateTable('channel_state')

@@ -285,7 +285,7 @@ export class OutboxWorker {
       };
     }
     try {
-      const result = await connector.send(runtime, payload.message, this.#ioFor(channel));
+      const result = await connector.send(runtime, payload.message, this.#ioFor(channel, message));
       return result.externalId ? { kind: 'sent', externalId: result.externalId } : { kind: 'sent' };
     } catch (thrown) {
       const error = toConnectorError(thrown);
@@ -377,10 +377,23 @@ export class OutboxWorker {
     });
   }
 
-  /** What a connector may use while sending for this channel: our stored attachments' bytes. */
-  #ioFor(channel: ChannelRow): ConnectorIo {
+  /**
+   * What a connector may use while sending for this channel: our stored attachments' bytes, and
+   * the client's message this one answers (for threading channels such as e-mail).
+   */
+  #ioFor(channel: ChannelRow, message: MessageRow): ConnectorIo {
     return {
       ...this.#io,
+      answering: async () =>
+        (await this.ctx.store.db
+          .selectFrom('messages')
+          .select(['external_id as externalId', 'text'])
+          .where('dialog_id', '=', message.dialog_id)
+          .where('author_kind', '=', 'client')
+          .where('created_at', '<=', message.created_at)
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirst()) ?? null,
       readAttachment: async (attachment) => {
         const id = fileIdFromUrl(attachment.url);
         return id ? readFileOf(this.ctx, this.ctx.store.db, channel.account_id, id) : null;

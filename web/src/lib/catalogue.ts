@@ -364,6 +364,28 @@ const en = {
   'channels.field.widget.language': 'Language',
   'channels.field.telegram.botToken': 'Bot token from @BotFather',
   'channels.field.telegram.updates': 'How updates arrive',
+  'channels.kind.email': 'E-mail (IMAP and SMTP)',
+  'channels.field.email.fromAddress': 'Reply-from address',
+  'channels.field.email.fromName': 'Reply-from name',
+  'channels.field.email.imapHost': 'IMAP server',
+  'channels.field.email.imapPort': 'IMAP port',
+  'channels.field.email.imapSecurity': 'IMAP security',
+  'channels.field.email.imapSecurity.hint':
+    'tls: implicit TLS (port 993); starttls: port 143; none: only on a trusted network.',
+  'channels.field.email.imapUser': 'IMAP user name',
+  'channels.field.email.imapPassword': 'IMAP password or app password',
+  'channels.field.email.imapPassword.hint':
+    'Stored encrypted and never shown again; leave empty to keep the saved one.',
+  'channels.field.email.imapFolder': 'Folder to watch',
+  'channels.field.email.smtpHost': 'SMTP server',
+  'channels.field.email.smtpPort': 'SMTP port',
+  'channels.field.email.smtpSecurity': 'SMTP security',
+  'channels.field.email.smtpSecurity.hint':
+    'tls: implicit TLS (port 465); starttls: port 587; none: only on a trusted network.',
+  'channels.field.email.smtpUser': 'SMTP user name',
+  'channels.field.email.smtpPassword': 'SMTP password or app password',
+  'channels.field.email.smtpPassword.hint':
+    'Stored encrypted and never shown again; leave empty to keep the saved one.',
   'channels.deleteTitle': 'Delete the channel {name}?',
   'channels.deleteWarning':
     'The channel’s dialogs and their history are deleted with it. To keep them, disconnect the channel instead.',
@@ -793,6 +815,28 @@ const ru: Record<MessageKey, string> = {
   'channels.field.widget.language': 'Язык',
   'channels.field.telegram.botToken': 'Токен бота от @BotFather',
   'channels.field.telegram.updates': 'Получение обновлений',
+  'channels.kind.email': 'Электронная почта (IMAP и SMTP)',
+  'channels.field.email.fromAddress': 'Адрес отправителя ответов',
+  'channels.field.email.fromName': 'Имя отправителя ответов',
+  'channels.field.email.imapHost': 'Сервер IMAP',
+  'channels.field.email.imapPort': 'Порт IMAP',
+  'channels.field.email.imapSecurity': 'Защита IMAP',
+  'channels.field.email.imapSecurity.hint':
+    'tls: TLS сразу (порт 993); starttls: порт 143; none: только в доверенной сети.',
+  'channels.field.email.imapUser': 'Имя пользователя IMAP',
+  'channels.field.email.imapPassword': 'Пароль IMAP или пароль приложения',
+  'channels.field.email.imapPassword.hint':
+    'Хранится зашифрованным и больше не показывается; оставьте пустым, чтобы не менять.',
+  'channels.field.email.imapFolder': 'Папка для входящих',
+  'channels.field.email.smtpHost': 'Сервер SMTP',
+  'channels.field.email.smtpPort': 'Порт SMTP',
+  'channels.field.email.smtpSecurity': 'Защита SMTP',
+  'channels.field.email.smtpSecurity.hint':
+    'tls: TLS сразу (порт 465); starttls: порт 587; none: только в доверенной сети.',
+  'channels.field.email.smtpUser': 'Имя пользователя SMTP',
+  'channels.field.email.smtpPassword': 'Пароль SMTP или пароль приложения',
+  'channels.field.email.smtpPassword.hint':
+    'Хранится зашифрованным и больше не показывается; оставьте пустым, чтобы не менять.',
   'channels.deleteTitle': 'Удалить канал {name}?',
   'channels.deleteWarning':
     'Диалоги канала и их история будут удалены вместе с ним. Чтобы сохранить их, отключите канал.',

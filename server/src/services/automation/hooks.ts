@@ -288,9 +288,10 @@ export async function onSessionClosed(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
-  how: 'operator' | 'auto' | 'spam' | 'rating',
+  how: 'operator' | 'auto' | 'spam' | 'rating' | 'new_thread',
 ): Promise<void> {
-  if (how !== 'spam') await closingTexts(ctx, uow, c, how);
+  // A session closed as spam, or because the client started a new thread, gets no goodbye.
+  if (how !== 'spam' && how !== 'new_thread') await closingTexts(ctx, uow, c, how);
   // OT-1: with history saving off, the texts of a closed session are not kept (what is queued for
   // the client keeps its own copy in the outbox, so the goodbye still reaches them).
   if (!c.line.settings.other.saveHistory) await eraseHistory(ctx, uow, c);

@@ -70,6 +70,29 @@ export async function autoCloseFired(ctx: AppContext, uow: UnitOfWork, session: 
   await redelegateLine(ctx, uow, closed.account_id, closed.line_id);
 }
 
+/**
+ * A client started a new thread in a channel that has threads (an e-mail that answers nothing):
+ * the open session ends silently, so the new message opens a new session in the same dialog.
+ */
+export async function closeForNewThread(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  session: SessionRow,
+): Promise<void> {
+  if (!isOpen(session.status)) return;
+  const closed = await applySessionAction(
+    ctx,
+    uow,
+    session,
+    { type: 'close_silently' },
+    SYSTEM,
+    'new_thread',
+  );
+  await uow.tx.deleteFrom('session_participants').where('session_id', '=', closed.id).execute();
+  await onSessionClosed(ctx, uow, { ...(await conversationOf(uow, closed)), session: closed }, 'new_thread');
+  await redelegateLine(ctx, uow, closed.account_id, closed.line_id);
+}
+
 /** AA-5: the delayed rating request. */
 export async function ratingRequestFired(
   ctx: AppContext,
