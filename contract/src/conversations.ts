@@ -365,10 +365,12 @@ export const DeliveryStateSchema = Type.Union(
     Type.Literal('sent'),
     Type.Literal('failed'),
     Type.Literal('none'),
+    Type.Literal('delivered'),
+    Type.Literal('read'),
   ],
   {
     description:
-      'received: inbound; pending/sent/failed: outbound to the channel; none: never leaves (private)',
+      'received: inbound; pending/sent/failed: outbound to the channel; delivered/read: the channel reported it reached or was read by the client (WhatsApp, Messenger); none: never leaves (private)',
   },
 );
 

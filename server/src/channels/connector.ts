@@ -135,6 +135,12 @@ export interface InboundItem {
   /** Why nothing is stored, for the debug log. */
   ignored?: string;
   /**
+   * A report on one of our outgoing messages (WhatsApp's `statuses`, Messenger's read receipts):
+   * the message the channel knows by `externalId` (what `send` returned) moves forward to `state`
+   * (core/delivery.ts); an unknown id or a report that would move it back is ignored.
+   */
+  delivery?: { externalId: string; state: import('../core/delivery').ReportedDelivery; error?: string };
+  /**
    * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
    * the whole item is ignored): logged as a warning for an administrator, without the payload.
    */

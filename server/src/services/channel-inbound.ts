@@ -13,11 +13,15 @@ import {
 import { findConnector } from '../channels/registry';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { statesBefore } from '../core/delivery';
 import { AppError } from '../errors';
-import type { ChannelRow } from '../store/schema';
+import type { ChannelRow, MessageRow } from '../store/schema';
 import { assertTakesMessages, channelRuntime, findChannelOfKind, type InboundChannel } from './channels';
+import { emitMessage } from './dialog-events';
 import { storeFile } from './files';
 import { receiveInbound } from './intake';
+import { presentMessage } from './message-presenter';
+import { runInTransaction } from './transaction';
 
 /**
  * The one inbound path of webhook-style channels (issue 11), for every kind, through the registry:
@@ -152,6 +156,11 @@ async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem)
       'inbound payload not fully readable',
     );
   }
+  if (item.delivery) {
+    await recordDelivery(ctx, channel, item.delivery);
+    await acknowledge(ctx, scope, item);
+    return { outcome: 'ignored' };
+  }
   if (!message) {
     ctx.log.debug(
       { channelId: channel.id, kind: channel.kind, reason: item.ignored },
@@ -252,6 +261,33 @@ async function acknowledge(ctx: AppContext, scope: ItemScope, item: InboundItem)
         'inbound: acknowledgement failed',
       ),
     );
+}
+
+/**
+ * A platform's report on an outgoing message (InboundItem.delivery): moves it forward only
+ * (core/delivery.ts), in one statement, with a 'message.updated' event in the same transaction.
+ */
+async function recordDelivery(
+  ctx: AppContext,
+  channel: ChannelRow,
+  delivery: NonNullable<InboundItem['delivery']>,
+): Promise<void> {
+  await runInTransaction(ctx, async (uow) => {
+    const row = await uow.tx
+      .updateTable('messages')
+      .set({
+        delivery_state: delivery.state,
+        delivery_error:
+          delivery.state === 'failed' ? (delivery.error ?? 'The channel could not deliver it') : null,
+      })
+      .where('channel_id', '=', channel.id)
+      .where('external_id', '=', delivery.externalId)
+      .where('author_kind', '!=', 'client')
+      .where('delivery_state', 'in', statesBefore(delivery.state) as MessageRow['delivery_state'][])
+      .returningAll()
+      .executeTakeFirst();
+    if (row) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
 }
 
 async function findStored(

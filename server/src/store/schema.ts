@@ -235,7 +235,7 @@ export interface MessagesTable {
   attachments: Json<import('@openlines/contract').Attachment[]>;
   private: Generated<boolean>;
   spam: Generated<boolean>;
-  delivery_state: 'received' | 'pending' | 'sent' | 'failed' | 'none';
+  delivery_state: 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'none';
   delivery_error: string | null;
   external_id: string | null;
   client_message_id: string | null;

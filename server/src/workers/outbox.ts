@@ -260,7 +260,8 @@ export class OutboxWorker {
         touchMessage: false,
       };
     }
-    if (message.delivery_state === 'sent') return { kind: 'sent' };
+    // Sent before (a channel may since have reported it delivered or read): never twice.
+    if (['sent', 'delivered', 'read'].includes(message.delivery_state)) return { kind: 'sent' };
     if (!channel) return { kind: 'failed', reason: 'The channel no longer exists', touchMessage: true };
     if (channel.status !== 'connected') {
       return { kind: 'failed', reason: 'The channel is disconnected', touchMessage: true };

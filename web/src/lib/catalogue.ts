@@ -142,6 +142,8 @@ const en = {
   'delivery.sent': 'Delivered',
   'delivery.failed': 'Not delivered',
   'delivery.none': '',
+  'delivery.delivered': 'Delivered to the client',
+  'delivery.read': 'Read',
 
   'event.new_session': 'New session started',
   'event.taken': '{operator} took the dialog',
@@ -328,6 +330,7 @@ const en = {
     'Copy these now: they are shown only once. New ones can be made with “New secrets”.',
   'channels.secretsDone': 'I have copied them',
   'channels.inboundUrl': 'Send client messages to (POST, Bearer token)',
+  'channels.webhookUrl': "Webhook URL: paste it into the platform's webhook settings",
   'channels.secret.inboundToken': 'Inbound token (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Webhook signing secret',
   'channels.secret.identitySecret': 'Identity secret (signs visitor ids on your site’s server)',
@@ -345,6 +348,19 @@ const en = {
   'channels.field.widget.language': 'Language',
   'channels.field.telegram.botToken': 'Bot token from @BotFather',
   'channels.field.telegram.updates': 'How updates arrive',
+  'channels.field.whatsapp.phoneNumberId': 'Phone number ID',
+  'channels.field.whatsapp.phoneNumberId.hint':
+    'WhatsApp → API Setup in the Meta app: the ID, not the number itself.',
+  'channels.field.whatsapp.accessToken': 'Access token',
+  'channels.field.whatsapp.accessToken.hint':
+    'A permanent system user token with whatsapp_business_messaging.',
+  'channels.field.whatsapp.appSecret': 'App secret',
+  'channels.field.whatsapp.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.whatsapp.verifyToken': 'Verify token',
+  'channels.field.whatsapp.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.whatsapp.businessAccountId': 'WhatsApp Business Account ID',
+  'channels.field.whatsapp.businessAccountId.hint': 'Optional: to list the approved message templates.',
   'channels.deleteTitle': 'Delete the channel {name}?',
   'channels.deleteWarning':
     'The channel’s dialogs and their history are deleted with it. To keep them, disconnect the channel instead.',
@@ -547,6 +563,8 @@ const ru: Record<MessageKey, string> = {
   'delivery.sent': 'Доставлено',
   'delivery.failed': 'Не доставлено',
   'delivery.none': '',
+  'delivery.delivered': 'Доставлено клиенту',
+  'delivery.read': 'Прочитано',
 
   'event.new_session': 'Начата новая сессия',
   'event.taken': '{operator} взял(а) диалог',
@@ -733,6 +751,7 @@ const ru: Record<MessageKey, string> = {
     'Скопируйте сейчас: они показываются только один раз. Новые можно получить кнопкой «Новые ключи».',
   'channels.secretsDone': 'Я скопировал(а)',
   'channels.inboundUrl': 'Отправляйте сообщения клиентов сюда (POST, токен Bearer)',
+  'channels.webhookUrl': 'URL вебхука: вставьте его в настройки вебхука на платформе',
   'channels.secret.inboundToken': 'Входящий токен (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Секрет подписи вебхука',
   'channels.secret.identitySecret': 'Секрет идентификации (подписывает id посетителей на сервере сайта)',
@@ -750,6 +769,19 @@ const ru: Record<MessageKey, string> = {
   'channels.field.widget.language': 'Язык',
   'channels.field.telegram.botToken': 'Токен бота от @BotFather',
   'channels.field.telegram.updates': 'Получение обновлений',
+  'channels.field.whatsapp.phoneNumberId': 'ID номера телефона',
+  'channels.field.whatsapp.phoneNumberId.hint': 'WhatsApp → API Setup в приложении Meta: ID, а не сам номер.',
+  'channels.field.whatsapp.accessToken': 'Токен доступа',
+  'channels.field.whatsapp.accessToken.hint':
+    'Постоянный токен системного пользователя с правом whatsapp_business_messaging.',
+  'channels.field.whatsapp.appSecret': 'Секрет приложения',
+  'channels.field.whatsapp.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.whatsapp.verifyToken': 'Токен подтверждения',
+  'channels.field.whatsapp.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.whatsapp.businessAccountId': 'ID аккаунта WhatsApp Business',
+  'channels.field.whatsapp.businessAccountId.hint':
+    'Необязательно: для списка одобренных шаблонов сообщений.',
   'channels.deleteTitle': 'Удалить канал {name}?',
   'channels.deleteWarning':
     'Диалоги канала и их история будут удалены вместе с ним. Чтобы сохранить их, отключите канал.',
