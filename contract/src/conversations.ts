@@ -126,6 +126,12 @@ export const ChannelSchema = Type.Object(
     status: Type.Union([Type.Literal('connected'), Type.Literal('disconnected')]),
     settings: Type.Record(Type.String(), Type.Unknown(), { description: "The connector's public settings" }),
     createdAt: Timestamp,
+    failure: Type.Optional(
+      Type.String({
+        description:
+          'Present while the platform refuses our credentials (a revoked token): why. Outgoing messages wait in the outbox until the settings are saved with a working token.',
+      }),
+    ),
   },
   { title: 'Channel' },
 );

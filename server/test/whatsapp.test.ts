@@ -367,6 +367,35 @@ describe('operator replies', () => {
     expect(await outboxRow(reply.id)).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
+  it('holds messages while the token is revoked (#190), shows the channel failing, and sends them once it is fixed', async () => {
+    fake.revoke(number);
+    const reply = await operator.ws.dialogs.send(dialogId, { text: 'are you still there?' });
+    const before = fake.sentTo(number, ivan).length;
+    await world.server.workers.outbox.runOnce();
+    expect(await outboxRow(reply.id)).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      last_error: expect.stringContaining('190'),
+    });
+    expect(await messageRow(reply.id)).toMatchObject({ delivery_state: 'pending' });
+    const failing = await world.admin.channels.get(channel.id);
+    expect(failing.failure).toContain('access token');
+    // However long it takes, the message is not given up on.
+    for (let round = 0; round < 12; round++) {
+      world.clock.advance(15 * 60 * 1000);
+      await world.server.workers.outbox.runOnce();
+    }
+    expect(await outboxRow(reply.id)).toMatchObject({ state: 'pending', attempts: 0 });
+    // A fresh message from the client keeps the window open while the admin fixes the token.
+    await says(ivan, { text: 'hello again' });
+    fake.restore(number);
+    const fixed = await world.admin.channels.update(channel.id, { settings: { accessToken: number.token } });
+    expect(fixed.failure).toBeUndefined();
+    await world.server.workers.outbox.runOnce();
+    expect(await outboxRow(reply.id)).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(fake.sentTo(number, ivan)).toHaveLength(before + 1);
+  });
+
   it('fails a free-form reply outside the 24-hour window with the reason, sending nothing', async () => {
     world.clock.advance(25 * 60 * 60 * 1000);
     const before = fake.sentTo(number, ivan).length;

@@ -188,6 +188,12 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * outgoing messages are stored as `sent` with no outbox round, and `send` is never called for them.
    */
   readonly deliversOverOwnSocket?: boolean;
+  /**
+   * A refusal of our credentials (ConnectorError auth_revoked: a revoked token) holds the
+   * channel's outgoing messages in the outbox, marks the channel failing with the reason, and
+   * sends them once the settings are saved with a working token, instead of failing each message.
+   */
+  readonly holdsOutboxOnAuthFailure?: boolean;
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**

@@ -43,7 +43,41 @@ export function presentChannel(row: ChannelRow): Channel {
     status: row.status,
     settings: row.settings,
     createdAt: row.created_at.toISOString(),
+    ...(row.failure ? { failure: row.failure } : {}),
   };
+}
+
+/**
+ * The platform refuses the channel's credentials (ConnectorError auth_revoked of a connector that
+ * `holdsOutboxOnAuthFailure`): the channel shows why, and administrators get 'channel.changed'.
+ */
+export async function markChannelFailing(
+  uow: UnitOfWork,
+  channel: Pick<ChannelRow, 'id' | 'account_id'>,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  const marked = await uow.tx
+    .updateTable('channels')
+    .set({ failure: reason, failure_at: now })
+    .where('id', '=', channel.id)
+    .where('failure', 'is', null)
+    .executeTakeFirst();
+  if (marked.numUpdatedRows > 0n) emitChanged(uow, channel.account_id, channel.id, false);
+}
+
+/** The credentials work again (a send succeeded): the failure is cleared. */
+export async function clearChannelFailure(
+  uow: UnitOfWork,
+  channel: Pick<ChannelRow, 'id' | 'account_id'>,
+): Promise<void> {
+  const cleared = await uow.tx
+    .updateTable('channels')
+    .set({ failure: null, failure_at: null })
+    .where('id', '=', channel.id)
+    .where('failure', 'is not', null)
+    .executeTakeFirst();
+  if (cleared.numUpdatedRows > 0n) emitChanged(uow, channel.account_id, channel.id, false);
 }
 
 export interface ChannelWithSecrets {
@@ -355,10 +389,20 @@ export async function updateChannel(
         // LN-5: a disconnected channel stops intake (resolveInboundChannel) and delivery (outbox).
         ...(input.status !== undefined ? { status: input.status } : {}),
         ...(prepared ? preparedColumns(ctx, channelId, prepared) : {}),
+        // The connector has just checked the credentials again: held messages go out now.
+        ...(prepared ? { failure: null, failure_at: null } : {}),
       })
       .where('id', '=', channelId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (prepared && locked.failure) {
+      await uow.tx
+        .updateTable('outbox')
+        .set({ next_attempt_at: ctx.clock.now() })
+        .where('channel_id', '=', channelId)
+        .where('state', '=', 'pending')
+        .execute();
+    }
     emitChanged(uow, actor.accountId, channelId, false);
     return updated;
   }).catch((error: unknown) => {

@@ -130,6 +130,9 @@ export interface ChannelsTable {
   inbound_token_hash: string | null;
   external_key: string | null;
   created_at: DefaultTimestamp;
+  /** Why the platform refuses our credentials (a revoked token); null while it accepts them. */
+  failure: string | null;
+  failure_at: Date | null;
 }
 
 export interface ClientsTable {

@@ -218,6 +218,11 @@ function ChannelRow({
         <span className={connected ? 'status status-answered' : 'status status-closed'}>
           {connected ? t('channels.connected') : t('channels.disconnected')}
         </span>
+        {channel.failure ? (
+          <p className="notice notice-warn" role="alert">
+            {t('channels.failing', { reason: channel.failure })}
+          </p>
+        ) : null}
       </td>
       <td className="row-buttons">
         {kind?.installSnippet ? (

@@ -331,6 +331,8 @@ const en = {
   'channels.secretsDone': 'I have copied them',
   'channels.inboundUrl': 'Send client messages to (POST, Bearer token)',
   'channels.webhookUrl': "Webhook URL: paste it into the platform's webhook settings",
+  'channels.failing':
+    'Failing: {reason}. Messages wait; save the settings with a working token to send them.',
   'channels.secret.inboundToken': 'Inbound token (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Webhook signing secret',
   'channels.secret.identitySecret': 'Identity secret (signs visitor ids on your site’s server)',
@@ -752,6 +754,8 @@ const ru: Record<MessageKey, string> = {
   'channels.secretsDone': 'Я скопировал(а)',
   'channels.inboundUrl': 'Отправляйте сообщения клиентов сюда (POST, токен Bearer)',
   'channels.webhookUrl': 'URL вебхука: вставьте его в настройки вебхука на платформе',
+  'channels.failing':
+    'Не работает: {reason}. Сообщения ждут; сохраните настройки с рабочим токеном, чтобы отправить их.',
   'channels.secret.inboundToken': 'Входящий токен (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Секрет подписи вебхука',
   'channels.secret.identitySecret': 'Секрет идентификации (подписывает id посетителей на сервере сайта)',

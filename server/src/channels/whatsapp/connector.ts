@@ -36,6 +36,7 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
   settingsSchema: WhatsAppChannelSettingsSchema,
   formFields: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken', 'businessAccountId'],
   inboundPath: META_WEBHOOK_PATH,
+  holdsOutboxOnAuthFailure: true,
   checkSettings: checkWhatsAppSettings,
 
   async prepare({ settings, current }, io): Promise<PreparedChannel> {
