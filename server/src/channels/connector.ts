@@ -141,6 +141,11 @@ export interface InboundItem {
    */
   delivery?: { externalId: string; state: import('../core/delivery').ReportedDelivery; error?: string };
   /**
+   * A read receipt by watermark (Messenger): every outgoing message to the client `recipientId`
+   * written up to `at` (ISO time) is read.
+   */
+  readUpTo?: { recipientId: string; at: string };
+  /**
    * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
    * the whole item is ignored): logged as a warning for an administrator, without the payload.
    */

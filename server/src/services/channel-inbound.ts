@@ -156,8 +156,9 @@ async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem)
       'inbound payload not fully readable',
     );
   }
-  if (item.delivery) {
-    await recordDelivery(ctx, channel, item.delivery);
+  if (item.delivery || item.readUpTo) {
+    if (item.delivery) await recordDelivery(ctx, channel, item.delivery);
+    if (item.readUpTo) await recordReadUpTo(ctx, channel, item.readUpTo);
     await acknowledge(ctx, scope, item);
     return { outcome: 'ignored' };
   }
@@ -287,6 +288,38 @@ async function recordDelivery(
       .returningAll()
       .executeTakeFirst();
     if (row) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
+}
+
+/** A watermark read receipt: the client's outgoing messages up to then are read (forward only). */
+async function recordReadUpTo(
+  ctx: AppContext,
+  channel: ChannelRow,
+  read: NonNullable<InboundItem['readUpTo']>,
+): Promise<void> {
+  const at = new Date(read.at);
+  if (Number.isNaN(at.getTime())) return;
+  await runInTransaction(ctx, async (uow) => {
+    const rows = await uow.tx
+      .updateTable('messages')
+      .set({ delivery_state: 'read', delivery_error: null })
+      .where('channel_id', '=', channel.id)
+      .where('dialog_id', 'in', (eb) =>
+        eb
+          .selectFrom('dialogs')
+          .innerJoin('client_identities', 'client_identities.client_id', 'dialogs.client_id')
+          .select('dialogs.id')
+          .where('client_identities.channel_id', '=', channel.id)
+          .where('client_identities.external_id', '=', read.recipientId)
+          .where('dialogs.channel_id', '=', channel.id),
+      )
+      .where('author_kind', '!=', 'client')
+      .where('created_at', '<=', at)
+      .where('delivery_state', 'in', statesBefore('read') as MessageRow['delivery_state'][])
+      .where('external_id', 'is not', null)
+      .returningAll()
+      .execute();
+    for (const row of rows) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
   });
 }
 

@@ -362,6 +362,30 @@ const en = {
   'channels.field.whatsapp.verifyToken.hint':
     'Any string you choose; enter the same one with the webhook URL in the Meta app.',
   'channels.field.whatsapp.businessAccountId': 'WhatsApp Business Account ID',
+  'channels.field.messenger.pageId': 'Page ID',
+  'channels.field.messenger.pageId.hint': 'The Facebook Page whose messages come here.',
+  'channels.field.messenger.pageAccessToken': 'Page access token',
+  'channels.field.messenger.pageAccessToken.hint': 'A long-lived Page token with pages_messaging.',
+  'channels.field.messenger.appSecret': 'App secret',
+  'channels.field.messenger.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.messenger.verifyToken': 'Verify token',
+  'channels.field.messenger.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.messenger.humanAgentTag': 'Human Agent tag',
+  'channels.field.messenger.humanAgentTag.hint':
+    'Only if the app has the Human Agent permission: replies up to 7 days after the client last wrote.',
+  'channels.field.instagram.pageId': 'Instagram account ID',
+  'channels.field.instagram.pageId.hint': 'The Instagram professional account linked to your Facebook Page.',
+  'channels.field.instagram.pageAccessToken': 'Page access token',
+  'channels.field.instagram.pageAccessToken.hint': 'A long-lived Page token with instagram_manage_messages.',
+  'channels.field.instagram.appSecret': 'App secret',
+  'channels.field.instagram.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.instagram.verifyToken': 'Verify token',
+  'channels.field.instagram.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.instagram.humanAgentTag': 'Human Agent tag',
+  'channels.field.instagram.humanAgentTag.hint':
+    'Only if the app has the Human Agent permission: replies up to 7 days after the client last wrote.',
   'channels.field.whatsapp.businessAccountId.hint': 'Optional: to list the approved message templates.',
   'channels.deleteTitle': 'Delete the channel {name}?',
   'channels.deleteWarning':
@@ -784,6 +808,32 @@ const ru: Record<MessageKey, string> = {
   'channels.field.whatsapp.verifyToken.hint':
     'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
   'channels.field.whatsapp.businessAccountId': 'ID аккаунта WhatsApp Business',
+  'channels.field.messenger.pageId': 'ID страницы',
+  'channels.field.messenger.pageId.hint': 'Страница Facebook, сообщения которой приходят сюда.',
+  'channels.field.messenger.pageAccessToken': 'Токен доступа страницы',
+  'channels.field.messenger.pageAccessToken.hint': 'Долгосрочный токен страницы с правом pages_messaging.',
+  'channels.field.messenger.appSecret': 'Секрет приложения',
+  'channels.field.messenger.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.messenger.verifyToken': 'Токен подтверждения',
+  'channels.field.messenger.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.messenger.humanAgentTag': 'Тег Human Agent',
+  'channels.field.messenger.humanAgentTag.hint':
+    'Только если у приложения есть разрешение Human Agent: ответы до 7 дней после последнего сообщения клиента.',
+  'channels.field.instagram.pageId': 'ID аккаунта Instagram',
+  'channels.field.instagram.pageId.hint':
+    'Профессиональный аккаунт Instagram, связанный со страницей Facebook.',
+  'channels.field.instagram.pageAccessToken': 'Токен доступа страницы',
+  'channels.field.instagram.pageAccessToken.hint':
+    'Долгосрочный токен страницы с правом instagram_manage_messages.',
+  'channels.field.instagram.appSecret': 'Секрет приложения',
+  'channels.field.instagram.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.instagram.verifyToken': 'Токен подтверждения',
+  'channels.field.instagram.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.instagram.humanAgentTag': 'Тег Human Agent',
+  'channels.field.instagram.humanAgentTag.hint':
+    'Только если у приложения есть разрешение Human Agent: ответы до 7 дней после последнего сообщения клиента.',
   'channels.field.whatsapp.businessAccountId.hint':
     'Необязательно: для списка одобренных шаблонов сообщений.',
   'channels.deleteTitle': 'Удалить канал {name}?',

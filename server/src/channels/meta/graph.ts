@@ -39,7 +39,7 @@ export const WINDOW_CLOSED =
   'More than 24 hours have passed since the client last wrote: the platform accepts only an approved template (WhatsApp) or a tagged message now';
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613, 80007, 130429, 131048]);
-const AUTH_CODES = new Set([190, 102, 10, 200]);
+const AUTH_CODES = new Set([190, 102, 10]);
 const UNREACHABLE_CODES = new Set([131026, 131045, 551, 1545041]);
 const PAIR_RATE_LIMIT_MS = 6000;
 
