@@ -405,6 +405,78 @@ describe('operator replies', () => {
     expect((await messageRow(reply.id)).delivery_error).toContain(WINDOW_CLOSED);
     expect(fake.sentTo(number, ivan)).toHaveLength(before);
   });
+
+  it('lists the approved templates and sends one outside the window, its text kept in the history', async () => {
+    number.templates.push(
+      {
+        name: 'order_update',
+        language: 'en_US',
+        status: 'APPROVED',
+        category: 'UTILITY',
+        body: 'Hi {{1}}, your order {{2}} is ready.',
+      },
+      { name: 'draft_one', language: 'en_US', status: 'PENDING', category: 'UTILITY', body: 'Not yet' },
+    );
+    // Without the business account id there is nothing to list from.
+    expect((await problemOf(operator.ws.channels.templates(channel.id))).status).toBe(400);
+    await world.admin.channels.update(channel.id, {
+      settings: { businessAccountId: number.businessAccountId },
+    });
+    const kinds = await operator.ws.channels.kinds();
+    expect(kinds.find((k) => k.kind === 'whatsapp')).toMatchObject({ replyWindowHours: 24, templates: true });
+    expect(await operator.ws.channels.templates(channel.id)).toEqual([
+      {
+        name: 'order_update',
+        language: 'en_US',
+        category: 'UTILITY',
+        body: 'Hi {{1}}, your order {{2}} is ready.',
+        parameterCount: 2,
+      },
+    ]);
+    const reply = await operator.ws.dialogs.send(dialogId, {
+      text: 'Hi Ivan, your order 42 is ready.',
+      template: { name: 'order_update', language: 'en_US', parameters: ['Ivan', '42'] },
+    });
+    await world.server.workers.outbox.runOnce();
+    expect(await outboxRow(reply.id)).toMatchObject({ state: 'sent' });
+    expect(fake.sentTo(number, ivan).at(-1)).toMatchObject({
+      type: 'template',
+      body: {
+        template: {
+          name: 'order_update',
+          language: { code: 'en_US' },
+          components: [
+            {
+              type: 'body',
+              parameters: [
+                { type: 'text', text: 'Ivan' },
+                { type: 'text', text: '42' },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    // A wrong parameter count is the platform's refusal, shown on the message.
+    const wrong = await operator.ws.dialogs.send(dialogId, {
+      text: 'Hi',
+      template: { name: 'order_update', language: 'en_US', parameters: ['only one'] },
+    });
+    await world.server.workers.outbox.runOnce();
+    expect(await messageRow(wrong.id)).toMatchObject({
+      delivery_state: 'failed',
+      delivery_error: expect.stringContaining('132000'),
+    });
+    // A private note is never a template.
+    const note = await problemOf(
+      operator.ws.dialogs.send(dialogId, {
+        text: 'x',
+        private: true,
+        template: { name: 'order_update', language: 'en_US', parameters: [] },
+      }),
+    );
+    expect(note.problem.errors?.[0]?.field).toBe('body.template');
+  });
 });
 
 describe('disconnecting', () => {

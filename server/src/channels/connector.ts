@@ -240,6 +240,16 @@ export interface ChannelConnector<S = Record<string, unknown>> {
   fetchAvatar?(channel: ChannelRuntime<S>, ref: string, io: InboundIo): Promise<FetchedFile | null>;
   /** Tells the platform an item was handled (Telegram's answerCallbackQuery); best effort. */
   acknowledge?(channel: ChannelRuntime<S>, ack: string, io: InboundIo): Promise<void>;
+  /**
+   * Free-form replies are accepted only this long after the client last wrote (WhatsApp's
+   * customer-service window); the web app tells the operator before sending.
+   */
+  readonly replyWindowHours?: number;
+  /** The channel's approved message templates (WhatsApp), for sending outside the reply window. */
+  listTemplates?(
+    channel: ChannelRuntime<S>,
+    io: ConnectorIo,
+  ): Promise<import('@openlines/contract').ChannelTemplate[]>;
   /** Delivers one outbound message; throws ConnectorError on failure. */
   send(channel: ChannelRuntime<S>, outbound: OutboundMessage, io: ConnectorIo): Promise<SendResult>;
 }

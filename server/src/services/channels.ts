@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, CreateChannelBody, FieldError, UpdateChannelBody } from '@openlines/contract';
+import type {
+  Channel,
+  ChannelTemplate,
+  CreateChannelBody,
+  FieldError,
+  UpdateChannelBody,
+} from '@openlines/contract';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type {
@@ -115,6 +121,29 @@ export async function listChannels(
 export async function getChannel(ctx: AppContext, actor: Actor, channelId: string): Promise<Channel> {
   authorize(actor, 'manageLines');
   return presentChannel(await findChannelRow(ctx.store.db, actor.accountId, channelId));
+}
+
+/**
+ * The approved message templates of a channel whose connector lists them (WhatsApp), for the
+ * composer: every signed-in user of the account may read them (operators answer with them).
+ */
+export async function listChannelTemplates(
+  ctx: AppContext,
+  actor: Actor,
+  channelId: string,
+): Promise<ChannelTemplate[]> {
+  const row = await findChannelRow(ctx.store.db, actor.accountId, channelId);
+  const connector = findConnector(row.kind);
+  if (!connector?.listTemplates) throw notFound('Message templates of this channel');
+  try {
+    return await connector.listTemplates(channelRuntime(ctx, row), connectorIo(ctx));
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    if (error.code === 'temporary' || error.code === 'rate_limited' || error.code === 'auth_revoked') {
+      throw new AppError('unavailable', `The templates cannot be listed now: ${error.message}`);
+    }
+    throw invalidField('settings', error.message);
+  }
 }
 
 /** A channel with its decrypted secrets, for connectors (the outbox worker, inbound parsing). */

@@ -206,6 +206,14 @@ const en = {
   'composer.removeAttachment': 'Remove {name}',
   'composer.uploading': 'Uploading…',
   'composer.send': 'Send',
+  'composer.windowClosed':
+    'More than {hours} hours have passed since the client last wrote: this channel will refuse a free-form reply.',
+  'composer.windowClosedTemplates':
+    'More than {hours} hours have passed since the client last wrote: only an approved template can be sent now.',
+  'composer.template': 'Template',
+  'composer.templateParameter': 'Parameter {n}',
+  'composer.sendTemplate': 'Send template',
+  'composer.noTemplates': 'The channel has no approved templates.',
   'composer.sendNote': 'Add note',
   'composer.help': 'Enter sends, Shift+Enter is a new line',
   'composer.closed': 'The dialog is closed. A new message from the client opens a new session.',
@@ -653,6 +661,14 @@ const ru: Record<MessageKey, string> = {
   'composer.removeAttachment': 'Убрать {name}',
   'composer.uploading': 'Загрузка…',
   'composer.send': 'Отправить',
+  'composer.windowClosed':
+    'С последнего сообщения клиента прошло больше {hours} ч: канал не примет обычный ответ.',
+  'composer.windowClosedTemplates':
+    'С последнего сообщения клиента прошло больше {hours} ч: сейчас можно отправить только одобренный шаблон.',
+  'composer.template': 'Шаблон',
+  'composer.templateParameter': 'Параметр {n}',
+  'composer.sendTemplate': 'Отправить шаблон',
+  'composer.noTemplates': 'У канала нет одобренных шаблонов.',
   'composer.sendNote': 'Добавить заметку',
   'composer.help': 'Enter — отправить, Shift+Enter — новая строка',
   'composer.closed': 'Диалог закрыт. Новое сообщение клиента откроет новую сессию.',

@@ -2,6 +2,7 @@ import { invalidField } from '../../errors';
 import { type ChannelSecrets, ConnectorError, defineConnector, type PreparedChannel } from '../connector';
 import { graphBaseOf, graphCall, graphVersionOf } from '../meta/graph';
 import { answerMetaHandshake, verifyMetaRequest } from '../meta/webhook';
+import { graphTargetOf } from './api';
 import { fetchWhatsAppMedia, whatsAppUnreceivedNote } from './fetch';
 import { whatsAppItemsOf } from './inbound';
 import { sendToWhatsApp } from './outbound';
@@ -10,6 +11,14 @@ import {
   type WhatsAppChannelSettings,
   WhatsAppChannelSettingsSchema,
 } from './settings';
+
+interface WaTemplate {
+  name?: string;
+  language?: string;
+  status?: string;
+  category?: string;
+  components?: { type?: string; text?: string }[];
+}
 
 /** Where Meta posts this kind's webhooks: the generic path, per channel. */
 export const META_WEBHOOK_PATH = '/api/v1/channels/:channelId/webhook';
@@ -94,6 +103,36 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
   parseInbound: (payload, channel) => whatsAppItemsOf(payload, channel.settings.phoneNumberId),
   fetchFile: fetchWhatsAppMedia,
   unreceivedNote: whatsAppUnreceivedNote,
+
+  replyWindowHours: 24,
+  async listTemplates(channel, io) {
+    const account = channel.settings.businessAccountId;
+    if (!account) {
+      throw new ConnectorError(
+        'invalid_payload',
+        'Set the WhatsApp Business Account ID in the channel settings to list its templates',
+      );
+    }
+    const listed = await graphCall<{ data?: WaTemplate[] }>(
+      graphTargetOf(channel, io.timeoutMs),
+      `${account}/message_templates`,
+      {
+        query: { status: 'APPROVED', fields: 'name,language,status,category,components', limit: '200' },
+      },
+    );
+    return (listed.data ?? [])
+      .filter((t) => t.status === 'APPROVED' && t.name && t.language)
+      .map((t) => {
+        const body = t.components?.find((c) => c.type === 'BODY')?.text ?? '';
+        return {
+          name: t.name!,
+          language: t.language!,
+          category: t.category ?? '',
+          body,
+          parameterCount: new Set(body.match(/\{\{\d+\}\}/g) ?? []).size,
+        };
+      });
+  },
 
   send: sendToWhatsApp,
 });

@@ -148,6 +148,10 @@ export async function sendToWhatsApp(
   const target = graphTargetOf(channel, io.timeoutMs);
   const phoneNumberId = channel.settings.phoneNumberId;
   const to = recipientOf(outbound.recipientId);
+  if (outbound.template) {
+    // Outside the 24-hour window only this is accepted; `text` is the history's copy of it.
+    return { externalId: await sendOne(target, phoneNumberId, to, templateBodyOf(outbound.template)) };
+  }
   const text = withAuthor(outbound, outbound.text ?? '');
   const attachments = outbound.attachments;
   if (!outbound.text && attachments.length === 0) {
@@ -179,4 +183,19 @@ export async function sendToWhatsApp(
     }
   }
   return { externalId: ids[0]! };
+}
+
+/** A template message: the body's parameters as text, in order (WhatsApp's `components`). */
+export function templateBodyOf(template: NonNullable<OutboundMessage['template']>): Record<string, unknown> {
+  return {
+    type: 'template',
+    template: {
+      name: template.name,
+      language: { code: template.language },
+      components:
+        template.parameters.length > 0
+          ? [{ type: 'body', parameters: template.parameters.map((text) => ({ type: 'text', text })) }]
+          : [],
+    },
+  };
 }
