@@ -126,6 +126,12 @@ export const ChannelSchema = Type.Object(
     status: Type.Union([Type.Literal('connected'), Type.Literal('disconnected')]),
     settings: Type.Record(Type.String(), Type.Unknown(), { description: "The connector's public settings" }),
     createdAt: Timestamp,
+    failure: Type.Optional(
+      Type.String({
+        description:
+          'Present while the platform refuses our credentials (a revoked token): why. Outgoing messages wait in the outbox until the settings are saved with a working token.',
+      }),
+    ),
   },
   { title: 'Channel' },
 );
@@ -174,6 +180,18 @@ export const ChannelKindSchema = Type.Object(
     installSnippet: Type.Boolean({
       description: 'The channel has a snippet to paste into a website (GET /channels/{id}/snippet)',
     }),
+    replyWindowHours: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Free-form replies are accepted only this long after the client last wrote (WhatsApp: 24); after that only a template',
+      }),
+    ),
+    templates: Type.Optional(
+      Type.Boolean({
+        description: 'Approved message templates can be listed (GET /channels/{id}/templates) and sent',
+      }),
+    ),
   },
   { title: 'ChannelKind' },
 );
@@ -365,10 +383,12 @@ export const DeliveryStateSchema = Type.Union(
     Type.Literal('sent'),
     Type.Literal('failed'),
     Type.Literal('none'),
+    Type.Literal('delivered'),
+    Type.Literal('read'),
   ],
   {
     description:
-      'received: inbound; pending/sent/failed: outbound to the channel; none: never leaves (private)',
+      'received: inbound; pending/sent/failed: outbound to the channel; delivered/read: the channel reported it reached or was read by the client (WhatsApp, Messenger); none: never leaves (private)',
   },
 );
 
@@ -422,8 +442,38 @@ export type Message = Static<typeof MessageSchema>;
 
 export const MaxMessageText = 10_000;
 
+export const MessageTemplateRefSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 512, pattern: '^[a-z0-9_]+$' }),
+    language: Type.String({ minLength: 2, maxLength: 15, pattern: '^[A-Za-z_]+$' }),
+    parameters: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
+      maxItems: 20,
+      description: "The values of the template body's {{1}}, {{2}}, … in order",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "An approved template of the channel (GET /channels/{id}/templates) instead of free text: what a channel with a reply window (WhatsApp's 24 hours) accepts outside it. `text` is then what the client will read, for the history.",
+  },
+);
+export type MessageTemplateRef = Static<typeof MessageTemplateRefSchema>;
+
+export const ChannelTemplateSchema = Type.Object(
+  {
+    name: Type.String(),
+    language: Type.String(),
+    category: Type.String(),
+    body: Type.String({ description: 'The body text with {{1}}, {{2}}, … placeholders' }),
+    parameterCount: Type.Integer({ minimum: 0 }),
+  },
+  { title: 'ChannelTemplate' },
+);
+export type ChannelTemplate = Static<typeof ChannelTemplateSchema>;
+
 export const SendMessageBody = Type.Object(
   {
+    template: Type.Optional(MessageTemplateRefSchema),
     text: Type.Optional(Type.String({ minLength: 1, maxLength: MaxMessageText })),
     attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
     private: Type.Optional(Type.Boolean({ description: 'A private note: seen by colleagues only' })),

@@ -3,6 +3,7 @@ import type {
   Attachment,
   Channel,
   ChannelKind,
+  ChannelTemplate,
   CreateChannelBody,
   CreateLineBody,
   Dialog,
@@ -82,6 +83,11 @@ export class ChannelsApi {
   /** The kinds this server can connect, with their settings schema. */
   kinds(): Promise<ChannelKind[]> {
     return this.transport.request('GET', '/channel-kinds');
+  }
+
+  /** The channel's approved message templates (WhatsApp), to send outside its reply window. */
+  templates(id: string): Promise<ChannelTemplate[]> {
+    return this.transport.request('GET', `/channels/${segment(id)}/templates`);
   }
 
   /** A widget channel's install snippet. */

@@ -141,6 +141,17 @@ export interface InboundItem {
   /** Why nothing is stored, for the debug log. */
   ignored?: string;
   /**
+   * A report on one of our outgoing messages (WhatsApp's `statuses`, Messenger's read receipts):
+   * the message the channel knows by `externalId` (what `send` returned) moves forward to `state`
+   * (core/delivery.ts); an unknown id or a report that would move it back is ignored.
+   */
+  delivery?: { externalId: string; state: import('../core/delivery').ReportedDelivery; error?: string };
+  /**
+   * A read receipt by watermark (Messenger): every outgoing message to the client `recipientId`
+   * written up to `at` (ISO time) is read.
+   */
+  readUpTo?: { recipientId: string; at: string };
+  /**
    * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
    * the whole item is ignored): logged as a warning for an administrator, without the payload.
    */
@@ -188,6 +199,12 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * outgoing messages are stored as `sent` with no outbox round, and `send` is never called for them.
    */
   readonly deliversOverOwnSocket?: boolean;
+  /**
+   * A refusal of our credentials (ConnectorError auth_revoked: a revoked token) holds the
+   * channel's outgoing messages in the outbox, marks the channel failing with the reason, and
+   * sends them once the settings are saved with a working token, instead of failing each message.
+   */
+  readonly holdsOutboxOnAuthFailure?: boolean;
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**
@@ -229,6 +246,16 @@ export interface ChannelConnector<S = Record<string, unknown>> {
   fetchAvatar?(channel: ChannelRuntime<S>, ref: string, io: InboundIo): Promise<FetchedFile | null>;
   /** Tells the platform an item was handled (Telegram's answerCallbackQuery); best effort. */
   acknowledge?(channel: ChannelRuntime<S>, ack: string, io: InboundIo): Promise<void>;
+  /**
+   * Free-form replies are accepted only this long after the client last wrote (WhatsApp's
+   * customer-service window); the web app tells the operator before sending.
+   */
+  readonly replyWindowHours?: number;
+  /** The channel's approved message templates (WhatsApp), for sending outside the reply window. */
+  listTemplates?(
+    channel: ChannelRuntime<S>,
+    io: ConnectorIo,
+  ): Promise<import('@openlines/contract').ChannelTemplate[]>;
   /** Delivers one outbound message; throws ConnectorError on failure. */
   send(channel: ChannelRuntime<S>, outbound: OutboundMessage, io: ConnectorIo): Promise<SendResult>;
 }

@@ -1,7 +1,10 @@
 import { apiConnector } from './api/connector';
 import type { ChannelConnector } from './connector';
 import { emailConnector } from './email/connector';
+import { instagramConnector } from './instagram/connector';
+import { messengerConnector } from './messenger/connector';
 import { telegramConnector } from './telegram/connector';
+import { whatsAppConnector } from './whatsapp/connector';
 import { widgetConnector } from './widget/connector';
 
 /**
@@ -13,6 +16,9 @@ const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [telegramConnector.kind]: telegramConnector as ChannelConnector,
   [widgetConnector.kind]: widgetConnector as ChannelConnector,
   [emailConnector.kind]: emailConnector as ChannelConnector,
+  [whatsAppConnector.kind]: whatsAppConnector as ChannelConnector,
+  [messengerConnector.kind]: messengerConnector as ChannelConnector,
+  [instagramConnector.kind]: instagramConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

@@ -33,6 +33,8 @@ export interface OutboundMessage {
    * buttons shows them; one that has not ignores this, since the text already says what to reply.
    */
   quickReplies?: { title: string; reply: string }[];
+  /** An approved template to send instead of `text` (a channel with `listTemplates`). */
+  template?: import('@openlines/contract').MessageTemplateRef;
   createdAt: string;
 }
 

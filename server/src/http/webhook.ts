@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { InboundRequest } from '../channels/connector';
 import type { AppContext } from '../context';
+import { notFound } from '../errors';
 import { authenticateWebhook, receiveWebhook, type WebhookChannel } from '../services/channel-inbound';
 
 /** One public URL a platform posts its deliveries to (services/channel-inbound.ts does the rest). */
@@ -44,6 +45,40 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
   });
 
   for (const route of routes) {
+    // A platform's subscription handshake (Meta's `hub.challenge`): the same verification, then the
+    // connector's answer. Kinds without a handshake have nothing at GET.
+    app.get(
+      route.url,
+      {
+        config: { public: true, platformPayload: true },
+        schema: {
+          tags: ['channels'],
+          summary: `${route.summary}: subscription handshake`,
+          description: `The handshake a platform makes when the webhook URL is registered (Meta: \`GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…\`, answered with the challenge as text when the verify token is the channel's). 401 when the request does not carry the channel's verify token; 404 for kinds without a handshake.`,
+          security: [],
+          params: Type.Object({ channelId: IdSchema }, { additionalProperties: false }),
+          querystring: Type.Record(Type.String(), Type.String({ maxLength: 2048 })),
+          response: { 200: Type.String({ description: 'The challenge, as text' }) },
+        },
+        preValidation: async (request) => {
+          const { channelId } = request.params as { channelId?: string };
+          channels.set(
+            request,
+            await authenticateWebhook(ctx, channelId, inboundRequest(request), route.kind),
+          );
+        },
+      },
+      async (request, reply) => {
+        const channel = channels.get(request);
+        if (!channel) throw new Error('webhook channel not resolved');
+        const answer = channel.connector.answerHandshake?.(inboundRequest(request), channel.runtime);
+        if (!answer) throw notFound('A handshake for this channel');
+        return reply
+          .status(answer.status as 200)
+          .type(answer.contentType)
+          .send(answer.body);
+      },
+    );
     app.post(
       route.url,
       {

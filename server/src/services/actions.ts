@@ -1,5 +1,6 @@
 import type { Message, SendMessageBody, TransferBody } from '@openlines/contract';
 import { OPEN_STATUSES } from '@openlines/contract';
+import { findConnector } from '../channels/registry';
 import type { AppContext } from '../context';
 import { whyIneligible } from '../core/routing';
 import type { SessionAction } from '../core/session-machine';
@@ -354,6 +355,7 @@ export async function sendMessage(
   const attachments = body.attachments ?? [];
   if (!body.text && attachments.length === 0)
     throw invalidField('body.text', 'is required when there are no attachments');
+  if (body.template) await assertSendsTemplates(ctx, actor, dialogId, body);
   const answered = await answerAsHolder(ctx, actor, dialogId, body);
   if (answered) return answered;
   try {
@@ -365,6 +367,21 @@ export async function sendMessage(
     const existing = await storedSend(ctx.store.db, actor.accountId, dialogId, body.clientMessageId);
     if (!existing) throw error;
     return presentMessage(existing);
+  }
+}
+
+/** A template goes to the client only, and only on a channel that has templates (WhatsApp). */
+async function assertSendsTemplates(ctx: AppContext, actor: Actor, dialogId: string, body: SendMessageBody) {
+  if (body.private) throw invalidField('body.template', 'a private note cannot be a template');
+  const row = await ctx.store.db
+    .selectFrom('dialogs')
+    .innerJoin('channels', 'channels.id', 'dialogs.channel_id')
+    .select('channels.kind')
+    .where('dialogs.id', '=', dialogId)
+    .where('dialogs.account_id', '=', actor.accountId)
+    .executeTakeFirst();
+  if (row && !findConnector(row.kind)?.listTemplates) {
+    throw invalidField('body.template', "this dialog's channel has no message templates");
   }
 }
 
@@ -441,6 +458,7 @@ function sendAsAnyone(
       attachments,
       private: isPrivate,
       clientMessageId: body.clientMessageId ?? null,
+      ...(body.template && !isPrivate ? { template: body.template } : {}),
     });
   });
 }

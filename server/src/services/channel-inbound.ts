@@ -13,11 +13,15 @@ import {
 import { findConnector } from '../channels/registry';
 import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { statesBefore } from '../core/delivery';
 import { AppError } from '../errors';
-import type { ChannelRow } from '../store/schema';
+import type { ChannelRow, MessageRow } from '../store/schema';
 import { assertTakesMessages, channelRuntime, findChannelOfKind, type InboundChannel } from './channels';
+import { emitMessage } from './dialog-events';
 import { storeFile } from './files';
 import { receiveInbound } from './intake';
+import { presentMessage } from './message-presenter';
+import { runInTransaction } from './transaction';
 
 /**
  * The one inbound path of webhook-style channels (issue 11), for every kind, through the registry:
@@ -152,6 +156,12 @@ async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem)
       'inbound payload not fully readable',
     );
   }
+  if (item.delivery || item.readUpTo) {
+    if (item.delivery) await recordDelivery(ctx, channel, item.delivery);
+    if (item.readUpTo) await recordReadUpTo(ctx, channel, item.readUpTo);
+    await acknowledge(ctx, scope, item);
+    return { outcome: 'ignored' };
+  }
   if (!message) {
     ctx.log.debug(
       { channelId: channel.id, kind: channel.kind, reason: item.ignored },
@@ -252,6 +262,65 @@ async function acknowledge(ctx: AppContext, scope: ItemScope, item: InboundItem)
         'inbound: acknowledgement failed',
       ),
     );
+}
+
+/**
+ * A platform's report on an outgoing message (InboundItem.delivery): moves it forward only
+ * (core/delivery.ts), in one statement, with a 'message.updated' event in the same transaction.
+ */
+async function recordDelivery(
+  ctx: AppContext,
+  channel: ChannelRow,
+  delivery: NonNullable<InboundItem['delivery']>,
+): Promise<void> {
+  await runInTransaction(ctx, async (uow) => {
+    const row = await uow.tx
+      .updateTable('messages')
+      .set({
+        delivery_state: delivery.state,
+        delivery_error:
+          delivery.state === 'failed' ? (delivery.error ?? 'The channel could not deliver it') : null,
+      })
+      .where('channel_id', '=', channel.id)
+      .where('external_id', '=', delivery.externalId)
+      .where('author_kind', '!=', 'client')
+      .where('delivery_state', 'in', statesBefore(delivery.state) as MessageRow['delivery_state'][])
+      .returningAll()
+      .executeTakeFirst();
+    if (row) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
+}
+
+/** A watermark read receipt: the client's outgoing messages up to then are read (forward only). */
+async function recordReadUpTo(
+  ctx: AppContext,
+  channel: ChannelRow,
+  read: NonNullable<InboundItem['readUpTo']>,
+): Promise<void> {
+  const at = new Date(read.at);
+  if (Number.isNaN(at.getTime())) return;
+  await runInTransaction(ctx, async (uow) => {
+    const rows = await uow.tx
+      .updateTable('messages')
+      .set({ delivery_state: 'read', delivery_error: null })
+      .where('channel_id', '=', channel.id)
+      .where('dialog_id', 'in', (eb) =>
+        eb
+          .selectFrom('dialogs')
+          .innerJoin('client_identities', 'client_identities.client_id', 'dialogs.client_id')
+          .select('dialogs.id')
+          .where('client_identities.channel_id', '=', channel.id)
+          .where('client_identities.external_id', '=', read.recipientId)
+          .where('dialogs.channel_id', '=', channel.id),
+      )
+      .where('author_kind', '!=', 'client')
+      .where('created_at', '<=', at)
+      .where('delivery_state', 'in', statesBefore('read') as MessageRow['delivery_state'][])
+      .where('external_id', 'is not', null)
+      .returningAll()
+      .execute();
+    for (const row of rows) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
 }
 
 async function findStored(

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, CreateChannelBody, FieldError, UpdateChannelBody } from '@openlines/contract';
+import type {
+  Channel,
+  ChannelTemplate,
+  CreateChannelBody,
+  FieldError,
+  UpdateChannelBody,
+} from '@openlines/contract';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type {
@@ -44,7 +50,41 @@ export function presentChannel(row: ChannelRow): Channel {
     status: row.status,
     settings: row.settings,
     createdAt: row.created_at.toISOString(),
+    ...(row.failure ? { failure: row.failure } : {}),
   };
+}
+
+/**
+ * The platform refuses the channel's credentials (ConnectorError auth_revoked of a connector that
+ * `holdsOutboxOnAuthFailure`): the channel shows why, and administrators get 'channel.changed'.
+ */
+export async function markChannelFailing(
+  uow: UnitOfWork,
+  channel: Pick<ChannelRow, 'id' | 'account_id'>,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  const marked = await uow.tx
+    .updateTable('channels')
+    .set({ failure: reason, failure_at: now })
+    .where('id', '=', channel.id)
+    .where('failure', 'is', null)
+    .executeTakeFirst();
+  if (marked.numUpdatedRows > 0n) emitChanged(uow, channel.account_id, channel.id, false);
+}
+
+/** The credentials work again (a send succeeded): the failure is cleared. */
+export async function clearChannelFailure(
+  uow: UnitOfWork,
+  channel: Pick<ChannelRow, 'id' | 'account_id'>,
+): Promise<void> {
+  const cleared = await uow.tx
+    .updateTable('channels')
+    .set({ failure: null, failure_at: null })
+    .where('id', '=', channel.id)
+    .where('failure', 'is not', null)
+    .executeTakeFirst();
+  if (cleared.numUpdatedRows > 0n) emitChanged(uow, channel.account_id, channel.id, false);
 }
 
 export interface ChannelWithSecrets {
@@ -82,6 +122,29 @@ export async function listChannels(
 export async function getChannel(ctx: AppContext, actor: Actor, channelId: string): Promise<Channel> {
   authorize(actor, 'manageLines');
   return presentChannel(await findChannelRow(ctx.store.db, actor.accountId, channelId));
+}
+
+/**
+ * The approved message templates of a channel whose connector lists them (WhatsApp), for the
+ * composer: every signed-in user of the account may read them (operators answer with them).
+ */
+export async function listChannelTemplates(
+  ctx: AppContext,
+  actor: Actor,
+  channelId: string,
+): Promise<ChannelTemplate[]> {
+  const row = await findChannelRow(ctx.store.db, actor.accountId, channelId);
+  const connector = findConnector(row.kind);
+  if (!connector?.listTemplates) throw notFound('Message templates of this channel');
+  try {
+    return await connector.listTemplates(channelRuntime(ctx, row), connectorIo(ctx));
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    if (error.code === 'temporary' || error.code === 'rate_limited' || error.code === 'auth_revoked') {
+      throw new AppError('unavailable', `The templates cannot be listed now: ${error.message}`);
+    }
+    throw invalidField('settings', error.message);
+  }
 }
 
 /** A channel with its decrypted secrets, for connectors (the outbox worker, inbound parsing). */
@@ -338,10 +401,20 @@ export async function updateChannel(
         // LN-5: a disconnected channel stops intake (resolveInboundChannel) and delivery (outbox).
         ...(input.status !== undefined ? { status: input.status } : {}),
         ...(prepared ? preparedColumns(ctx, channelId, prepared) : {}),
+        // The connector has just checked the credentials again: held messages go out now.
+        ...(prepared ? { failure: null, failure_at: null } : {}),
       })
       .where('id', '=', channelId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (prepared && locked.failure) {
+      await uow.tx
+        .updateTable('outbox')
+        .set({ next_attempt_at: ctx.clock.now() })
+        .where('channel_id', '=', channelId)
+        .where('state', '=', 'pending')
+        .execute();
+    }
     emitChanged(uow, actor.accountId, channelId, false);
     return updated;
   }).catch((error: unknown) => {

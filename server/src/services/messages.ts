@@ -38,6 +38,7 @@ export interface OutgoingMessage {
   clientMessageId?: string | null;
   systemKind?: SystemKind | null;
   quickReplies?: OutboundMessage['quickReplies'];
+  template?: OutboundMessage['template'];
 }
 
 export interface ShownOperator {
@@ -147,6 +148,7 @@ export async function writeOutgoingMessage(
       text: row.text,
       attachments,
       ...(message.quickReplies ? { quickReplies: message.quickReplies } : {}),
+      ...(message.template ? { template: message.template } : {}),
       createdAt: now.toISOString(),
     };
     // A message delivered on write keeps its row as the record of how it was shown (author,

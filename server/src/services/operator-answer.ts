@@ -68,6 +68,7 @@ export async function answerAsHolder(
       authorAvatarUrl: shown.avatarUrl,
       text: body.text ?? null,
       attachments,
+      ...(body.template ? { template: body.template } : {}),
       createdAt: now.toISOString(),
     };
     const preview = previewOf(body.text, attachments);

@@ -130,6 +130,9 @@ export interface ChannelsTable {
   inbound_token_hash: string | null;
   external_key: string | null;
   created_at: DefaultTimestamp;
+  /** Why the platform refuses our credentials (a revoked token); null while it accepts them. */
+  failure: string | null;
+  failure_at: Date | null;
 }
 
 export interface ClientsTable {
@@ -235,7 +238,7 @@ export interface MessagesTable {
   attachments: Json<import('@openlines/contract').Attachment[]>;
   private: Generated<boolean>;
   spam: Generated<boolean>;
-  delivery_state: 'received' | 'pending' | 'sent' | 'failed' | 'none';
+  delivery_state: 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'none';
   delivery_error: string | null;
   external_id: string | null;
   client_message_id: string | null;

@@ -4,7 +4,7 @@ import { findConnector } from '../channels/registry';
 import type { OutboxPayload } from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
-import { channelRuntime } from '../services/channels';
+import { channelRuntime, clearChannelFailure, markChannelFailing } from '../services/channels';
 import { emitMessage, touchDialog } from '../services/dialog-events';
 import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
@@ -66,7 +66,12 @@ interface Claimed {
 type Outcome =
   | { kind: 'sent'; externalId?: string }
   | { kind: 'retry'; error: ConnectorError }
+  /** The platform refuses the channel's credentials: the row waits, uncounted, and the channel is failing. */
+  | { kind: 'held'; reason: string }
   | { kind: 'failed'; reason: string; touchMessage: boolean; unreachable?: boolean };
+
+/** A message held by a refused token is tried again after this long (or when the settings are saved). */
+export const AUTH_HOLD_MS = 15 * 60 * 1000;
 
 export const OUTBOX_DEFAULTS = {
   batchSize: 20,
@@ -175,7 +180,7 @@ export class OutboxWorker {
           const outcome = await this.#deliver(item);
           try {
             await this.#record(item, outcome);
-            report[outcome.kind === 'retry' ? 'retried' : outcome.kind]++;
+            report[outcome.kind === 'retry' || outcome.kind === 'held' ? 'retried' : outcome.kind]++;
           } catch (error) {
             // The lease runs out and the row is claimed again: at least once, never lost.
             this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');
@@ -260,7 +265,8 @@ export class OutboxWorker {
         touchMessage: false,
       };
     }
-    if (message.delivery_state === 'sent') return { kind: 'sent' };
+    // Sent before (a channel may since have reported it delivered or read): never twice.
+    if (['sent', 'delivered', 'read'].includes(message.delivery_state)) return { kind: 'sent' };
     if (!channel) return { kind: 'failed', reason: 'The channel no longer exists', touchMessage: true };
     if (channel.status !== 'connected') {
       return { kind: 'failed', reason: 'The channel is disconnected', touchMessage: true };
@@ -293,6 +299,9 @@ export class OutboxWorker {
         { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
         'outbound delivery failed',
       );
+      if (error.code === 'auth_revoked' && connector.holdsOutboxOnAuthFailure) {
+        return { kind: 'held', reason: error.message };
+      }
       if (error.permanent) {
         // The client blocked the bot (or is gone): the dialog shows it, and nothing is retried.
         const unreachable = error.code === 'recipient_unreachable';
@@ -310,6 +319,25 @@ export class OutboxWorker {
   }
 
   async #record(item: Claimed, outcome: Outcome): Promise<void> {
+    if (outcome.kind === 'held') {
+      const channel = item.channel!;
+      await runInTransaction(this.ctx, async (uow) => {
+        // Not an attempt that counts towards giving up: the messages wait for a working token.
+        await uow.tx
+          .updateTable('outbox')
+          .set((eb) => ({
+            attempts: eb('attempts', '-', 1),
+            next_attempt_at: new Date(this.ctx.clock.now().getTime() + AUTH_HOLD_MS),
+            last_error: outcome.reason,
+          }))
+          .where('id', '=', item.id)
+          .where('state', '=', 'pending')
+          .where('attempts', '=', item.attempts)
+          .execute();
+        await markChannelFailing(uow, channel, outcome.reason, this.ctx.clock.now());
+      });
+      return;
+    }
     if (outcome.kind === 'retry') {
       // One row, one statement: no transaction needed.
       const delay = retryDelayMs(item.attempts, this.#random, outcome.error.retryAfterMs, OUTBOX_BACKOFF);
@@ -339,6 +367,7 @@ export class OutboxWorker {
       // A failure is ours to record only while we hold the lease; a delivery is a fact regardless.
       if (outcome.kind === 'failed') outbox = outbox.where('attempts', '=', item.attempts);
       const changed = await outbox.executeTakeFirst();
+      if (outcome.kind === 'sent' && item.channel?.failure) await clearChannelFailure(uow, item.channel);
       if (changed.numUpdatedRows === 0n || !item.message) return;
       if (outcome.kind === 'failed' && !outcome.touchMessage) {
         this.ctx.log.warn({ outboxId: item.id, reason: outcome.reason }, 'outbound message refused');

@@ -218,6 +218,11 @@ function ChannelRow({
         <span className={connected ? 'status status-answered' : 'status status-closed'}>
           {connected ? t('channels.connected') : t('channels.disconnected')}
         </span>
+        {channel.failure ? (
+          <p className="notice notice-warn" role="alert">
+            {t('channels.failing', { reason: channel.failure })}
+          </p>
+        ) : null}
       </td>
       <td className="row-buttons">
         {kind?.installSnippet ? (
@@ -455,7 +460,11 @@ function SecretsModal({
     <Modal title={t('channels.secretsTitle', { name: channel.name })} onClose={onClose} wide>
       {entries.length > 0 ? <p className="notice notice-warn">{t('channels.secretsOnce')}</p> : null}
       {kind?.inboundPath ? (
-        <CopyField label={t('channels.inboundUrl')} value={`${window.location.origin}${kind.inboundPath}`} />
+        // A per-channel path (`:channelId`) is a platform's webhook, pasted into the platform.
+        <CopyField
+          label={t(kind.inboundPath.includes(':channelId') ? 'channels.webhookUrl' : 'channels.inboundUrl')}
+          value={`${window.location.origin}${kind.inboundPath.replace(':channelId', channel.id)}`}
+        />
       ) : null}
       {entries.map(([key, value]) => {
         const label = `channels.secret.${key}`;

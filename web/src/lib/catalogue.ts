@@ -161,6 +161,8 @@ const en = {
   'delivery.sent': 'Delivered',
   'delivery.failed': 'Not delivered',
   'delivery.none': '',
+  'delivery.delivered': 'Delivered to the client',
+  'delivery.read': 'Read',
 
   'event.new_session': 'New session started',
   'event.taken': '{operator} took the dialog',
@@ -223,6 +225,14 @@ const en = {
   'composer.removeAttachment': 'Remove {name}',
   'composer.uploading': 'Uploading…',
   'composer.send': 'Send',
+  'composer.windowClosed':
+    'More than {hours} hours have passed since the client last wrote: this channel will refuse a free-form reply.',
+  'composer.windowClosedTemplates':
+    'More than {hours} hours have passed since the client last wrote: only an approved template can be sent now.',
+  'composer.template': 'Template',
+  'composer.templateParameter': 'Parameter {n}',
+  'composer.sendTemplate': 'Send template',
+  'composer.noTemplates': 'The channel has no approved templates.',
   'composer.sendNote': 'Add note',
   'composer.help': 'Enter sends, Shift+Enter is a new line',
   'composer.closed': 'The dialog is closed. A new message from the client opens a new session.',
@@ -347,6 +357,9 @@ const en = {
     'Copy these now: they are shown only once. New ones can be made with “New secrets”.',
   'channels.secretsDone': 'I have copied them',
   'channels.inboundUrl': 'Send client messages to (POST, Bearer token)',
+  'channels.webhookUrl': "Webhook URL: paste it into the platform's webhook settings",
+  'channels.failing':
+    'Failing: {reason}. Messages wait; save the settings with a working token to send them.',
   'channels.secret.inboundToken': 'Inbound token (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Webhook signing secret',
   'channels.secret.identitySecret': 'Identity secret (signs visitor ids on your site’s server)',
@@ -386,6 +399,43 @@ const en = {
   'channels.field.email.smtpPassword': 'SMTP password or app password',
   'channels.field.email.smtpPassword.hint':
     'Stored encrypted and never shown again; leave empty to keep the saved one.',
+  'channels.field.whatsapp.phoneNumberId': 'Phone number ID',
+  'channels.field.whatsapp.phoneNumberId.hint':
+    'WhatsApp → API Setup in the Meta app: the ID, not the number itself.',
+  'channels.field.whatsapp.accessToken': 'Access token',
+  'channels.field.whatsapp.accessToken.hint':
+    'A permanent system user token with whatsapp_business_messaging.',
+  'channels.field.whatsapp.appSecret': 'App secret',
+  'channels.field.whatsapp.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.whatsapp.verifyToken': 'Verify token',
+  'channels.field.whatsapp.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.whatsapp.businessAccountId': 'WhatsApp Business Account ID',
+  'channels.field.messenger.pageId': 'Page ID',
+  'channels.field.messenger.pageId.hint': 'The Facebook Page whose messages come here.',
+  'channels.field.messenger.pageAccessToken': 'Page access token',
+  'channels.field.messenger.pageAccessToken.hint': 'A long-lived Page token with pages_messaging.',
+  'channels.field.messenger.appSecret': 'App secret',
+  'channels.field.messenger.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.messenger.verifyToken': 'Verify token',
+  'channels.field.messenger.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.messenger.humanAgentTag': 'Human Agent tag',
+  'channels.field.messenger.humanAgentTag.hint':
+    'Only if the app has the Human Agent permission: replies up to 7 days after the client last wrote.',
+  'channels.field.instagram.pageId': 'Instagram account ID',
+  'channels.field.instagram.pageId.hint': 'The Instagram professional account linked to your Facebook Page.',
+  'channels.field.instagram.pageAccessToken': 'Page access token',
+  'channels.field.instagram.pageAccessToken.hint': 'A long-lived Page token with instagram_manage_messages.',
+  'channels.field.instagram.appSecret': 'App secret',
+  'channels.field.instagram.appSecret.hint': 'App settings → Basic: it signs every webhook.',
+  'channels.field.instagram.verifyToken': 'Verify token',
+  'channels.field.instagram.verifyToken.hint':
+    'Any string you choose; enter the same one with the webhook URL in the Meta app.',
+  'channels.field.instagram.humanAgentTag': 'Human Agent tag',
+  'channels.field.instagram.humanAgentTag.hint':
+    'Only if the app has the Human Agent permission: replies up to 7 days after the client last wrote.',
+  'channels.field.whatsapp.businessAccountId.hint': 'Optional: to list the approved message templates.',
   'channels.deleteTitle': 'Delete the channel {name}?',
   'channels.deleteWarning':
     'The channel’s dialogs and their history are deleted with it. To keep them, disconnect the channel instead.',
@@ -611,6 +661,8 @@ const ru: Record<MessageKey, string> = {
   'delivery.sent': 'Доставлено',
   'delivery.failed': 'Не доставлено',
   'delivery.none': '',
+  'delivery.delivered': 'Доставлено клиенту',
+  'delivery.read': 'Прочитано',
 
   'event.new_session': 'Начата новая сессия',
   'event.taken': '{operator} взял(а) диалог',
@@ -673,6 +725,14 @@ const ru: Record<MessageKey, string> = {
   'composer.removeAttachment': 'Убрать {name}',
   'composer.uploading': 'Загрузка…',
   'composer.send': 'Отправить',
+  'composer.windowClosed':
+    'С последнего сообщения клиента прошло больше {hours} ч: канал не примет обычный ответ.',
+  'composer.windowClosedTemplates':
+    'С последнего сообщения клиента прошло больше {hours} ч: сейчас можно отправить только одобренный шаблон.',
+  'composer.template': 'Шаблон',
+  'composer.templateParameter': 'Параметр {n}',
+  'composer.sendTemplate': 'Отправить шаблон',
+  'composer.noTemplates': 'У канала нет одобренных шаблонов.',
   'composer.sendNote': 'Добавить заметку',
   'composer.help': 'Enter — отправить, Shift+Enter — новая строка',
   'composer.closed': 'Диалог закрыт. Новое сообщение клиента откроет новую сессию.',
@@ -798,6 +858,9 @@ const ru: Record<MessageKey, string> = {
     'Скопируйте сейчас: они показываются только один раз. Новые можно получить кнопкой «Новые ключи».',
   'channels.secretsDone': 'Я скопировал(а)',
   'channels.inboundUrl': 'Отправляйте сообщения клиентов сюда (POST, токен Bearer)',
+  'channels.webhookUrl': 'URL вебхука: вставьте его в настройки вебхука на платформе',
+  'channels.failing':
+    'Не работает: {reason}. Сообщения ждут; сохраните настройки с рабочим токеном, чтобы отправить их.',
   'channels.secret.inboundToken': 'Входящий токен (Authorization: Bearer …)',
   'channels.secret.webhookSecret': 'Секрет подписи вебхука',
   'channels.secret.identitySecret': 'Секрет идентификации (подписывает id посетителей на сервере сайта)',
@@ -837,6 +900,45 @@ const ru: Record<MessageKey, string> = {
   'channels.field.email.smtpPassword': 'Пароль SMTP или пароль приложения',
   'channels.field.email.smtpPassword.hint':
     'Хранится зашифрованным и больше не показывается; оставьте пустым, чтобы не менять.',
+  'channels.field.whatsapp.phoneNumberId': 'ID номера телефона',
+  'channels.field.whatsapp.phoneNumberId.hint': 'WhatsApp → API Setup в приложении Meta: ID, а не сам номер.',
+  'channels.field.whatsapp.accessToken': 'Токен доступа',
+  'channels.field.whatsapp.accessToken.hint':
+    'Постоянный токен системного пользователя с правом whatsapp_business_messaging.',
+  'channels.field.whatsapp.appSecret': 'Секрет приложения',
+  'channels.field.whatsapp.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.whatsapp.verifyToken': 'Токен подтверждения',
+  'channels.field.whatsapp.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.whatsapp.businessAccountId': 'ID аккаунта WhatsApp Business',
+  'channels.field.messenger.pageId': 'ID страницы',
+  'channels.field.messenger.pageId.hint': 'Страница Facebook, сообщения которой приходят сюда.',
+  'channels.field.messenger.pageAccessToken': 'Токен доступа страницы',
+  'channels.field.messenger.pageAccessToken.hint': 'Долгосрочный токен страницы с правом pages_messaging.',
+  'channels.field.messenger.appSecret': 'Секрет приложения',
+  'channels.field.messenger.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.messenger.verifyToken': 'Токен подтверждения',
+  'channels.field.messenger.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.messenger.humanAgentTag': 'Тег Human Agent',
+  'channels.field.messenger.humanAgentTag.hint':
+    'Только если у приложения есть разрешение Human Agent: ответы до 7 дней после последнего сообщения клиента.',
+  'channels.field.instagram.pageId': 'ID аккаунта Instagram',
+  'channels.field.instagram.pageId.hint':
+    'Профессиональный аккаунт Instagram, связанный со страницей Facebook.',
+  'channels.field.instagram.pageAccessToken': 'Токен доступа страницы',
+  'channels.field.instagram.pageAccessToken.hint':
+    'Долгосрочный токен страницы с правом instagram_manage_messages.',
+  'channels.field.instagram.appSecret': 'Секрет приложения',
+  'channels.field.instagram.appSecret.hint': 'Настройки приложения → Основное: им подписан каждый вебхук.',
+  'channels.field.instagram.verifyToken': 'Токен подтверждения',
+  'channels.field.instagram.verifyToken.hint':
+    'Любая строка на ваш выбор; укажите её же рядом с URL вебхука в приложении Meta.',
+  'channels.field.instagram.humanAgentTag': 'Тег Human Agent',
+  'channels.field.instagram.humanAgentTag.hint':
+    'Только если у приложения есть разрешение Human Agent: ответы до 7 дней после последнего сообщения клиента.',
+  'channels.field.whatsapp.businessAccountId.hint':
+    'Необязательно: для списка одобренных шаблонов сообщений.',
   'channels.deleteTitle': 'Удалить канал {name}?',
   'channels.deleteWarning':
     'Диалоги канала и их история будут удалены вместе с ним. Чтобы сохранить их, отключите канал.',

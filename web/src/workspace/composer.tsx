@@ -3,9 +3,12 @@ import { type KeyboardEvent, useId, useMemo, useRef, useState } from 'react';
 import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
 import { quickQuery, searchQuickAnswers } from '../lib/quick-answers';
+import { windowClosed } from '../lib/reply-window';
 import { ErrorNotice } from '../ui/error-notice';
+import { TemplatePicker, useChannelKind, useLastClientMessageAt } from './reply-window';
 import type { WorkspaceState } from './store';
 import { useStore, useWorkspace } from './store-context';
+import { useNow } from './use-now';
 
 const selectQuickAnswers = (state: WorkspaceState) => state.quickAnswers;
 
@@ -29,6 +32,10 @@ export function Composer({ dialog }: { dialog: Dialog }) {
   const session = dialog.session;
   const consulting = session?.participantIds.includes(me) === true && session.operatorId !== me;
   const closed = !session || !isOpen(session.status);
+  const kind = useChannelKind(dialog.channelKind);
+  const lastClientAt = useLastClientMessageAt(dialog.id);
+  const now = useNow();
+  const windowShut = windowClosed(kind, lastClientAt, now);
 
   const trigger = quickQuery(text, caret);
   const query = trigger?.query ?? (forcedOpen ? '' : null);
@@ -133,6 +140,21 @@ export function Composer({ dialog }: { dialog: Dialog }) {
     <div className={`composer${isPrivate ? ' composer-private' : ''}`}>
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {consulting ? <p className="composer-hint">{t('composer.consultingHint')}</p> : null}
+      {windowShut && !isPrivate ? (
+        <div className="notice notice-warn" role="status">
+          <p>
+            {t(kind?.templates ? 'composer.windowClosedTemplates' : 'composer.windowClosed', {
+              hours: String(kind?.replyWindowHours ?? ''),
+            })}
+          </p>
+          {kind?.templates ? (
+            <TemplatePicker
+              dialog={dialog}
+              onSend={(body, template) => store.send(dialog.id, { text: body, template })}
+            />
+          ) : null}
+        </div>
+      ) : null}
       {popupOpen ? (
         <div className="quick-answers" id={listId} role="listbox" aria-label={t('composer.quickAnswers')}>
           {suggestions.map((answer, index) => (

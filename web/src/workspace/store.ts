@@ -6,6 +6,7 @@ import type {
   Line,
   Me,
   Message,
+  MessageTemplateRef,
   OpenlinesEvent,
   QuickAnswer,
   SessionTransition,
@@ -450,7 +451,7 @@ export class WorkspaceStore {
 
   async send(
     dialogId: string,
-    input: { text?: string; attachments?: Attachment[]; private?: boolean },
+    input: { text?: string; attachments?: Attachment[]; private?: boolean; template?: MessageTemplateRef },
     clientMessageId = newClientMessageId(),
   ): Promise<void> {
     const pending: PendingMessage = {
@@ -469,6 +470,7 @@ export class WorkspaceStore {
         ...(input.text ? { text: input.text } : {}),
         ...(input.attachments?.length ? { attachments: input.attachments } : {}),
         ...(input.private ? { private: true } : {}),
+        ...(input.template ? { template: input.template } : {}),
         clientMessageId,
       });
       this.#mergeIntoHistory(dialogId, [message]);

@@ -3,6 +3,7 @@ import {
   ChannelKindSchema,
   ChannelSchema,
   ChannelSecretsSchema,
+  ChannelTemplateSchema,
   CreateChannelBody,
   IdParams,
   IdSchema,
@@ -16,6 +17,7 @@ import {
   deleteChannel,
   getChannel,
   listChannels,
+  listChannelTemplates,
   rotateChannelSecrets,
   updateChannel,
 } from '../../services/channels';
@@ -56,6 +58,8 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
           formFields: [...connector.formFields],
           inboundPath: connector.inboundPath ?? null,
           installSnippet: connector.installSnippet === true,
+          ...(connector.replyWindowHours ? { replyWindowHours: connector.replyWindowHours } : {}),
+          ...(connector.listTemplates ? { templates: true } : {}),
         };
       }),
   );
@@ -98,6 +102,20 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
       },
     },
     async (request) => getChannel(ctx, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/channels/:id/templates',
+    {
+      schema: {
+        tags: ['channels'],
+        summary:
+          "The channel's approved message templates (WhatsApp), to send outside the reply window; any signed-in user",
+        params: IdParams,
+        response: { 200: Type.Array(ChannelTemplateSchema) },
+      },
+    },
+    async (request) => listChannelTemplates(ctx, actorOf(request), request.params.id),
   );
 
   app.patch(
