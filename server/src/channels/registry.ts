@@ -1,6 +1,7 @@
 import { apiConnector } from './api/connector';
 import type { ChannelConnector } from './connector';
 import { telegramConnector } from './telegram/connector';
+import { vkConnector } from './vk/connector';
 import { widgetConnector } from './widget/connector';
 
 /**
@@ -11,6 +12,7 @@ const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [apiConnector.kind]: apiConnector as ChannelConnector,
   [telegramConnector.kind]: telegramConnector as ChannelConnector,
   [widgetConnector.kind]: widgetConnector as ChannelConnector,
+  [vkConnector.kind]: vkConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

@@ -451,11 +451,15 @@ function SecretsModal({
   const t = useT();
   const { channel, secrets } = result;
   const entries = Object.entries(secrets);
+  const ownUrlLabel = `channels.inboundUrl.${channel.kind}`;
   return (
     <Modal title={t('channels.secretsTitle', { name: channel.name })} onClose={onClose} wide>
       {entries.length > 0 ? <p className="notice notice-warn">{t('channels.secretsOnce')}</p> : null}
       {kind?.inboundPath ? (
-        <CopyField label={t('channels.inboundUrl')} value={`${window.location.origin}${kind.inboundPath}`} />
+        <CopyField
+          label={t.has(ownUrlLabel) ? t(ownUrlLabel) : t('channels.inboundUrl')}
+          value={`${window.location.origin}${kind.inboundPath.replace('{channelId}', channel.id)}`}
+        />
       ) : null}
       {entries.map(([key, value]) => {
         const label = `channels.secret.${key}`;
