@@ -338,6 +338,20 @@ describe('Callback API in, messages.send out', () => {
     expect((await world.admin.dialogs.get(dialogId)).unreachable).toBe(true);
   });
 
+  it('marks the dialog unreachable on message_deny, and a new message clears it', async () => {
+    const petr = 888;
+    fake.userSends(group, petr, { text: 'question' });
+    await fake.deliverCallbacks(group);
+    const dialogId = (await clientMessages(channel.id)).at(-1)!.dialog_id;
+    expect((await world.admin.dialogs.get(dialogId)).unreachable).toBe(false);
+    fake.userDenies(group, petr);
+    expect(await fake.deliverCallbacks(group)).toEqual([200]);
+    expect((await world.admin.dialogs.get(dialogId)).unreachable).toBe(true);
+    fake.userSends(group, petr, { text: 'allowed again' });
+    await fake.deliverCallbacks(group);
+    expect((await world.admin.dialogs.get(dialogId)).unreachable).toBe(false);
+  });
+
   it('stops taking callbacks when disconnected (VK keeps them), and takes them when connected again', async () => {
     await world.admin.channels.update(channel.id, { status: 'disconnected' });
     fake.userSends(group, ivan, { text: 'while away' });

@@ -135,6 +135,11 @@ export interface InboundItem {
   /** Why nothing is stored, for the debug log. */
   ignored?: string;
   /**
+   * The client with this channel user id can no longer be written to (VK's `message_deny`): the
+   * inbound path marks their dialogs on the channel unreachable, as a refused send does.
+   */
+  unreachable?: string;
+  /**
    * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
    * the whole item is ignored): logged as a warning for an administrator, without the payload.
    */

@@ -11,7 +11,7 @@ import { API_VERSION } from './settings';
  * Errors become ConnectorErrors by VK's code (https://dev.vk.com/en/reference/errors):
  *   5, 27 (the token is invalid or revoked)            auth_revoked
  *   6, 9, 29 (too many requests / flood / rate limit)  rate_limited
- *   901, 902, 7 (cannot write to this user)             recipient_unreachable
+ *   901, 902 (cannot write to this user)                recipient_unreachable
  *   100, 914, 913, 921 … (the request itself is wrong) invalid_payload
  *   anything else, network errors, HTTP errors          temporary
  */
@@ -37,7 +37,7 @@ export function connectorErrorOfVk(error: VkApiError): ConnectorError {
   if (code === 5 || code === 27) return new ConnectorError('auth_revoked', message);
   if (code in RETRY_AFTER_MS)
     return new ConnectorError('rate_limited', message, { retryAfterMs: RETRY_AFTER_MS[code] });
-  if (code === 901 || code === 902 || code === 7) return new ConnectorError('recipient_unreachable', message);
+  if (code === 901 || code === 902) return new ConnectorError('recipient_unreachable', message);
   if (code === 100 || code === 113 || code === 913 || code === 914 || code === 921 || code === 15) {
     return new ConnectorError('invalid_payload', message);
   }

@@ -10,7 +10,9 @@ import type { VkChannelSettings } from './settings';
  *   message_new    `object.message` (+ `client_info`): a client's message, stored as
  *                  `<peer id>:<message id>`, so a redelivered event stores one message (DB unique)
  *   message_edit   the bare message: stored as a new message "(edited) …" keyed by its update time
- *   message_allow / message_deny, anything else: acknowledged, nothing stored
+ *   message_deny   the user no longer takes the community's messages: their dialogs become unreachable
+ *                  (their next message clears it, as after any refused send)
+ *   message_allow, anything else: acknowledged, nothing stored
  * A request is VK's when its `secret` is the channel's secret key and its `group_id` the channel's
  * community; every stored delivery is answered with the text `ok` (VK wants exactly that).
  */
@@ -190,6 +192,12 @@ export function callbackItemsOf(payload: unknown): InboundItem[] {
       if (!isMessage(event.object))
         return [{ ignored: 'message_edit without a message', unreadable: ['object'] }];
       return [messageItem(event.object, true)];
+    case 'message_deny': {
+      const userId = (event.object as { user_id?: unknown } | undefined)?.user_id;
+      if (!Number.isInteger(userId))
+        return [{ ignored: 'message_deny without a user', unreadable: ['object.user_id'] }];
+      return [{ ignored: 'the user denied messages from the community', unreachable: String(userId) }];
+    }
     default:
       return [{ ignored: `event ${event.type}` }];
   }
