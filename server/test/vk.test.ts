@@ -381,7 +381,9 @@ describe('a restart in the middle', () => {
   it('neither loses nor doubles a callback or a reply', async () => {
     const { storage, cleanup } = await durableStorage();
     const clock = new FakeClock('2026-03-02T10:00:00Z');
-    const first = await createEngineWorld({ clock, operatorCount: 1, server: storage });
+    // The same SECRET_KEY on both sides of the restart, or the channel's secrets cannot be read.
+    const env = { SECRET_KEY: 'vk-restart-test-secret-key-0123456789abcdef' };
+    const first = await createEngineWorld({ clock, operatorCount: 1, server: { ...storage, env } });
     try {
       const group = fake.createGroup('Restart');
       const { channel } = await first.admin.channels.create({
@@ -410,7 +412,7 @@ describe('a restart in the middle', () => {
       fake.userSends(group, 42, { text: 'while down' });
       expect(await fake.deliverCallbacks(group)).toEqual([0]);
 
-      const second = await createTestServer({ clock, workers: false, ...storage });
+      const second = await createTestServer({ clock, workers: false, ...storage, env });
       try {
         group.callbackUrl = webhookOf(second.url, channel.id);
         expect(await fake.deliverCallbacks(group)).toEqual([200]);
