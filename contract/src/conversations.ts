@@ -175,7 +175,8 @@ export const ChannelKindSchema = Type.Object(
     inboundPath: Type.Union([Type.String(), Type.Null()], {
       description:
         'Where an integrator sends this kind of channel its messages, as a path under the server, ' +
-        'shown with the channel; null when the server sets it up itself or the channel has none',
+        "shown with the channel (`{channelId}` stands for the channel's id); null when the server " +
+        'sets it up itself or the channel has none',
     }),
     installSnippet: Type.Boolean({
       description: 'The channel has a snippet to paste into a website (GET /channels/{id}/snippet)',

@@ -112,7 +112,7 @@ describe('connecting a number', () => {
       expect(row.secrets).not.toContain(secret);
     const kinds = await world.admin.channels.kinds();
     expect(kinds.find((k) => k.kind === 'whatsapp')).toMatchObject({
-      inboundPath: '/api/v1/channels/:channelId/webhook',
+      inboundPath: '/api/v1/channels/{channelId}/webhook',
       formFields: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken', 'businessAccountId'],
     });
   });

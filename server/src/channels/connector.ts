@@ -152,6 +152,11 @@ export interface InboundItem {
    */
   readUpTo?: { recipientId: string; at: string };
   /**
+   * The client with this channel user id can no longer be written to (VK's `message_deny`): the
+   * inbound path marks their dialogs on the channel unreachable, as a refused send does.
+   */
+  unreachable?: string;
+  /**
    * What of the platform's payload could not be read (a part of the wrong shape, dropped; or why
    * the whole item is ignored): logged as a warning for an administrator, without the payload.
    */
@@ -318,3 +323,9 @@ export function toConnectorError(error: unknown): ConnectorError {
 export function defineConnector<S>(connector: ChannelConnector<S>): ChannelConnector<S> {
   return connector;
 }
+
+/**
+ * The generic per-channel webhook (POST, and GET for platforms' handshakes), as kinds that receive
+ * through it declare it in `inboundPath`; `{channelId}` stands for the channel's id.
+ */
+export const CHANNEL_WEBHOOK_PATH = '/api/v1/channels/{channelId}/webhook';

@@ -4,6 +4,7 @@ import { emailConnector } from './email/connector';
 import { instagramConnector } from './instagram/connector';
 import { messengerConnector } from './messenger/connector';
 import { telegramConnector } from './telegram/connector';
+import { vkConnector } from './vk/connector';
 import { whatsAppConnector } from './whatsapp/connector';
 import { widgetConnector } from './widget/connector';
 
@@ -19,6 +20,7 @@ const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [whatsAppConnector.kind]: whatsAppConnector as ChannelConnector,
   [messengerConnector.kind]: messengerConnector as ChannelConnector,
   [instagramConnector.kind]: instagramConnector as ChannelConnector,
+  [vkConnector.kind]: vkConnector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

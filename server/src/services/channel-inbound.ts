@@ -17,7 +17,7 @@ import { statesBefore } from '../core/delivery';
 import { AppError } from '../errors';
 import type { ChannelRow, MessageRow } from '../store/schema';
 import { assertTakesMessages, channelRuntime, findChannelOfKind, type InboundChannel } from './channels';
-import { emitMessage } from './dialog-events';
+import { emitMessage, touchDialog } from './dialog-events';
 import { storeFile } from './files';
 import { receiveInbound } from './intake';
 import { presentMessage } from './message-presenter';
@@ -156,6 +156,7 @@ async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem)
       'inbound payload not fully readable',
     );
   }
+  if (item.unreachable !== undefined) await markUnreachable(ctx, channel, item.unreachable);
   if (item.delivery || item.readUpTo) {
     if (item.delivery) await recordDelivery(ctx, channel, item.delivery);
     if (item.readUpTo) await recordReadUpTo(ctx, channel, item.readUpTo);
@@ -346,4 +347,26 @@ async function isNewClient(ctx: AppContext, channelId: string, externalId: strin
     .where('external_id', '=', externalId)
     .executeTakeFirst();
   return !row;
+}
+
+/** The platform says this client can no longer be written to: their dialogs on the channel show it. */
+async function markUnreachable(ctx: AppContext, channel: ChannelRow, externalId: string): Promise<void> {
+  await runInTransaction(ctx, async (uow) => {
+    const identity = await uow.tx
+      .selectFrom('client_identities')
+      .select('client_id')
+      .where('channel_id', '=', channel.id)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    if (!identity) return;
+    const marked = await uow.tx
+      .updateTable('dialogs')
+      .set({ unreachable_at: ctx.clock.now() })
+      .where('channel_id', '=', channel.id)
+      .where('client_id', '=', identity.client_id)
+      .where('unreachable_at', 'is', null)
+      .returning('id')
+      .execute();
+    for (const dialog of marked) touchDialog(ctx, uow, channel.account_id, dialog.id);
+  });
 }

@@ -456,14 +456,19 @@ function SecretsModal({
   const t = useT();
   const { channel, secrets } = result;
   const entries = Object.entries(secrets);
+  const ownUrlLabel = `channels.inboundUrl.${channel.kind}`;
   return (
     <Modal title={t('channels.secretsTitle', { name: channel.name })} onClose={onClose} wide>
       {entries.length > 0 ? <p className="notice notice-warn">{t('channels.secretsOnce')}</p> : null}
       {kind?.inboundPath ? (
-        // A per-channel path (`:channelId`) is a platform's webhook, pasted into the platform.
+        // A per-channel path (`{channelId}`) is a platform's webhook, pasted into the platform.
         <CopyField
-          label={t(kind.inboundPath.includes(':channelId') ? 'channels.webhookUrl' : 'channels.inboundUrl')}
-          value={`${window.location.origin}${kind.inboundPath.replace(':channelId', channel.id)}`}
+          label={
+            t.has(ownUrlLabel)
+              ? t(ownUrlLabel)
+              : t(kind.inboundPath.includes('{channelId}') ? 'channels.webhookUrl' : 'channels.inboundUrl')
+          }
+          value={`${window.location.origin}${kind.inboundPath.replace('{channelId}', channel.id)}`}
         />
       ) : null}
       {entries.map(([key, value]) => {

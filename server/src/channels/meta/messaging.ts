@@ -1,5 +1,6 @@
 import { invalidField } from '../../errors';
 import {
+  CHANNEL_WEBHOOK_PATH,
   type ChannelConnector,
   type ChannelRuntime,
   type ChannelSecrets,
@@ -42,7 +43,6 @@ import { answerMetaHandshake, verifyMetaRequest } from './webhook';
  * when that is refused too, the message fails with the reason (WINDOW_CLOSED).
  */
 
-export const META_WEBHOOK_PATH = '/api/v1/channels/:channelId/webhook';
 const SECRET_FIELDS = ['pageAccessToken', 'appSecret', 'verifyToken'] as const;
 const TEXT_LIMIT = 2000;
 const QUICK_REPLY_TITLE_LIMIT = 20;
@@ -210,7 +210,7 @@ export function metaMessagingConnector(options: {
     title: options.title,
     settingsSchema: MetaMessagingSettingsSchema,
     formFields: ['pageId', 'pageAccessToken', 'appSecret', 'verifyToken', 'humanAgentTag'],
-    inboundPath: META_WEBHOOK_PATH,
+    inboundPath: CHANNEL_WEBHOOK_PATH,
     holdsOutboxOnAuthFailure: true,
     checkSettings: checkMetaMessagingSettings,
 

@@ -1,5 +1,11 @@
 import { invalidField } from '../../errors';
-import { type ChannelSecrets, ConnectorError, defineConnector, type PreparedChannel } from '../connector';
+import {
+  CHANNEL_WEBHOOK_PATH,
+  type ChannelSecrets,
+  ConnectorError,
+  defineConnector,
+  type PreparedChannel,
+} from '../connector';
 import { graphBaseOf, graphCall, graphVersionOf } from '../meta/graph';
 import { answerMetaHandshake, verifyMetaRequest } from '../meta/webhook';
 import { graphTargetOf } from './api';
@@ -21,7 +27,6 @@ interface WaTemplate {
 }
 
 /** Where Meta posts this kind's webhooks: the generic path, per channel. */
-export const META_WEBHOOK_PATH = '/api/v1/channels/:channelId/webhook';
 
 const SECRET_FIELDS = ['accessToken', 'appSecret', 'verifyToken'] as const;
 
@@ -30,7 +35,7 @@ const SECRET_FIELDS = ['accessToken', 'appSecret', 'verifyToken'] as const;
  *   connect   the administrator pastes the phone number id, an access token, the app secret and a
  *             verify token; `GET /<phone number id>` checks the token and names the number. Secrets
  *             are encrypted; the phone number id is the external key (one number, one channel).
- *   inbound   Meta's webhook at the generic path (META_WEBHOOK_PATH): the GET `hub.challenge`
+ *   inbound   Meta's webhook at the generic path (CHANNEL_WEBHOOK_PATH): the GET `hub.challenge`
  *             handshake and `X-Hub-Signature-256` over the raw body (meta/webhook.ts); messages,
  *             media (fetched by media id), location, contacts, button/list replies; `statuses`
  *             move our messages to delivered / read / failed.
@@ -44,7 +49,7 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
   title: 'WhatsApp',
   settingsSchema: WhatsAppChannelSettingsSchema,
   formFields: ['phoneNumberId', 'accessToken', 'appSecret', 'verifyToken', 'businessAccountId'],
-  inboundPath: META_WEBHOOK_PATH,
+  inboundPath: CHANNEL_WEBHOOK_PATH,
   holdsOutboxOnAuthFailure: true,
   checkSettings: checkWhatsAppSettings,
 
