@@ -15,6 +15,7 @@ import * as historyIndexes from './migrations/0008-history-indexes';
 import * as routingIndexes from './migrations/0009-routing-indexes';
 import * as eventDialog from './migrations/0010-event-dialog';
 import * as derivedCsrf from './migrations/0011-derived-csrf';
+import * as crm from './migrations/0012-crm';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-routing-indexes': routingIndexes,
   '0010-event-dialog': eventDialog,
   '0011-derived-csrf': derivedCsrf,
+  '0012-crm': crm,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
