@@ -32,6 +32,21 @@ export interface EventPayloads {
     sessionId: string;
     text: string;
   };
+  /** A CRM record was created (by a session's intake, an operator or the API). */
+  'crm.record.created': { record: CrmRecordRef };
+  /** A CRM record's fields changed (name, phones, e-mails, responsible, …). */
+  'crm.record.updated': { record: CrmRecordRef };
+  /** A deal moved to another stage, or a lead to another status. */
+  'crm.stage.changed': { record: CrmRecordRef; from: string; to: string };
+  /** A session was attached to a CRM record (CRM-3). */
+  'crm.session.attached': { record: CrmRecordRef; dialogId: string; sessionId: string };
+}
+
+/** Which CRM record an event is about; listeners read the record itself through the API. */
+export interface CrmRecordRef {
+  kind: 'contact' | 'company' | 'lead' | 'deal';
+  id: string;
+  responsibleId: string | null;
 }
 
 /** What a dialog's list entry shows that a message changes. */

@@ -35,6 +35,10 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'message.updated': ['realtime'],
   'quick_answer.changed': ['realtime'],
   notification: ['realtime'],
+  'crm.record.created': ['realtime'],
+  'crm.record.updated': ['realtime'],
+  'crm.stage.changed': ['realtime'],
+  'crm.session.attached': ['realtime'],
 };
 
 type EventListener = (envelope: EventEnvelope) => void;

@@ -202,6 +202,9 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
     supervisor_comment: null,
     supervisor_rated_by: null,
     supervisor_rated_at: null,
+    crm_contact_id: null,
+    crm_lead_id: null,
+    crm_deal_id: null,
   } as SessionRow;
   const clientMessage = {
     id: randomUUID(),

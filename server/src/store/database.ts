@@ -15,6 +15,7 @@ import * as historyIndexes from './migrations/0008-history-indexes';
 import * as routingIndexes from './migrations/0009-routing-indexes';
 import * as eventDialog from './migrations/0010-event-dialog';
 import * as derivedCsrf from './migrations/0011-derived-csrf';
+import * as crm from './migrations/0012-crm';
 import * as channelFailure from './migrations/0018-channel-failure';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-routing-indexes': routingIndexes,
   '0010-event-dialog': eventDialog,
   '0011-derived-csrf': derivedCsrf,
+  '0012-crm': crm,
   '0018-channel-failure': channelFailure,
 };
 

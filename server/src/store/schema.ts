@@ -201,6 +201,10 @@ export interface SessionsTable {
   supervisor_comment: string | null;
   supervisor_rated_by: string | null;
   supervisor_rated_at: NullableTimestamp;
+  /** CRM-3: the client's contact and lead or deal this session is an activity of. */
+  crm_contact_id: string | null;
+  crm_lead_id: string | null;
+  crm_deal_id: string | null;
 }
 
 export interface SessionTransitionsTable {
@@ -356,6 +360,86 @@ export interface SettingsTable {
   value: string;
 }
 
+export type CrmSourceColumns = {
+  responsible_id: string | null;
+  source_channel_id: string | null;
+  /** The channel kind the record came from, or `manual` / `import` / `api`. */
+  source_kind: string;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+};
+
+export interface CrmPipelinesTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  is_default: Generated<boolean>;
+  position: number;
+  created_at: DefaultTimestamp;
+}
+
+export interface CrmStagesTable {
+  id: Generated<string>;
+  account_id: string;
+  pipeline_id: string;
+  name: string;
+  position: number;
+  semantics: ColumnType<
+    'open' | 'won' | 'lost',
+    'open' | 'won' | 'lost' | undefined,
+    'open' | 'won' | 'lost'
+  >;
+}
+
+export interface CrmCompaniesTable extends CrmSourceColumns {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  notes: Generated<string>;
+}
+
+export interface CrmContactsTable extends CrmSourceColumns {
+  id: Generated<string>;
+  account_id: string;
+  client_id: string | null;
+  company_id: string | null;
+  name: string;
+  photo_url: string | null;
+  notes: Generated<string>;
+  consent_missing: Generated<boolean>;
+}
+
+export interface CrmContactIdentitiesTable {
+  account_id: string;
+  contact_id: string;
+  kind: 'channel' | 'phone' | 'email';
+  /** `channel`: `<channel id>:<external id>`; `phone`: E.164; `email`: case-folded. */
+  value: string;
+}
+
+export type CrmLeadStatus = 'new' | 'in_progress' | 'converted' | 'junk';
+
+export interface CrmLeadsTable extends CrmSourceColumns {
+  id: Generated<string>;
+  account_id: string;
+  contact_id: string | null;
+  title: string;
+  status: ColumnType<CrmLeadStatus, CrmLeadStatus | undefined, CrmLeadStatus>;
+  consent_missing: Generated<boolean>;
+}
+
+export interface CrmDealsTable extends CrmSourceColumns {
+  id: Generated<string>;
+  account_id: string;
+  contact_id: string | null;
+  company_id: string | null;
+  pipeline_id: string;
+  stage_id: string;
+  title: string;
+  consent_missing: Generated<boolean>;
+  closed_at: NullableTimestamp;
+}
+
 export interface DB {
   plans: PlansTable;
   accounts: AccountsTable;
@@ -387,6 +471,13 @@ export interface DB {
   agreement_versions: AgreementVersionsTable;
   consents: ConsentsTable;
   kpi_breaches: KpiBreachesTable;
+  crm_pipelines: CrmPipelinesTable;
+  crm_stages: CrmStagesTable;
+  crm_companies: CrmCompaniesTable;
+  crm_contacts: CrmContactsTable;
+  crm_contact_identities: CrmContactIdentitiesTable;
+  crm_leads: CrmLeadsTable;
+  crm_deals: CrmDealsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

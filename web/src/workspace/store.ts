@@ -554,6 +554,11 @@ export class WorkspaceStore {
     'department.changed': ignore,
     'role.changed': ignore,
     'channel.changed': ignore,
+    // The workspace has no CRM screens yet: the client card does not show CRM records.
+    'crm.record.created': ignore,
+    'crm.record.updated': ignore,
+    'crm.stage.changed': ignore,
+    'crm.session.attached': ignore,
   };
 
   #onEvent(event: OpenlinesEvent): void {
