@@ -1,0 +1,276 @@
+/**
+ * Analytics (SPEC AN-1): the one definition of every per-session metric and of every
+ * aggregate, computed from a session's stored transitions and messages. Pure: no clock is
+ * read here — an open session is measured up to `now`, passed in by the caller.
+ * The exact formulas are written down in docs/analytics.md; keep the two in step.
+ */
+
+import { CLOSED_STATUSES, type SessionStatus } from '@openlines/contract';
+
+type SessionState = SessionStatus;
+const CLOSED: ReadonlySet<string> = new Set(CLOSED_STATUSES);
+
+export interface FactTransition {
+  from: SessionState | null;
+  to: SessionState;
+  operatorId: string | null;
+  at: Date;
+}
+
+export interface FactMessage {
+  author: 'client' | 'operator' | 'bot' | 'system';
+  authorId: string | null;
+  private: boolean;
+  spam: boolean;
+  at: Date;
+}
+
+export interface AnswerTargets {
+  firstAnswerSeconds: number;
+  furtherAnswerSeconds: number;
+}
+
+export interface SessionInput {
+  transitions: readonly FactTransition[];
+  messages: readonly FactMessage[];
+  /** False when the dialog had an earlier session (a returning client). */
+  firstOfDialog: boolean;
+  openedOffHours: boolean;
+  rating: 'like' | 'dislike' | null;
+  supervisorRating: number | null;
+  targets: AnswerTargets;
+}
+
+export interface SessionFacts {
+  startedAt: Date;
+  returning: boolean;
+  messagesIn: number;
+  messagesOut: number;
+  botMessages: number;
+  /** Seconds from hand-over to operators until the first operator answer; null if none. */
+  firstAnswerSeconds: number | null;
+  /** Every operator answer's wait, in seconds, the first included, with who answered. */
+  answers: readonly { operatorId: string | null; seconds: number }[];
+  /** Seconds from start to the last closing transition; null while open. */
+  closeSeconds: number | null;
+  botSeconds: number;
+  queueSeconds: number;
+  unanswered: boolean;
+  missed: boolean;
+  kpiBreaches: number;
+  spam: boolean;
+  offHours: boolean;
+  rating: 'like' | 'dislike' | null;
+  supervisorRating: number | null;
+  /** The operator who held the session last (its figures go to them); null if nobody did. */
+  operatorId: string | null;
+}
+
+const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
+
+type Event = { kind: 't'; at: Date; t: FactTransition } | { kind: 'm'; at: Date; m: FactMessage };
+
+/** One session's facts. Transitions and messages may come in any order; ties put transitions first. */
+export function sessionFacts(input: SessionInput, now: Date): SessionFacts {
+  const events: Event[] = [
+    ...input.transitions.map((t): Event => ({ kind: 't', at: t.at, t })),
+    ...input.messages.map((m): Event => ({ kind: 'm', at: m.at, m })),
+  ].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.kind === b.kind ? 0 : a.kind === 't' ? -1 : 1));
+  const startedAt = events[0]?.at ?? now;
+  let state: SessionState = 'new';
+  let stateSince = startedAt;
+  let botSeconds = 0;
+  let queueSeconds = 0;
+  let handedOverAt: Date | null = null;
+  let waitingSince: Date | null = null;
+  let operatorId: string | null = null;
+  let closedAt: Date | null = null;
+  let finalState: SessionState = 'new';
+  let messagesIn = 0;
+  let messagesOut = 0;
+  let botMessages = 0;
+  let offeredToOperators = false;
+  const answers: { operatorId: string | null; seconds: number }[] = [];
+  const leave = (at: Date) => {
+    if (state === 'bot') botSeconds += seconds(stateSince, at);
+    if (state === 'queued') queueSeconds += seconds(stateSince, at);
+  };
+  for (const e of events) {
+    if (e.kind === 't') {
+      const { t } = e;
+      leave(t.at);
+      if (state === 'bot' && t.to !== 'bot') {
+        handedOverAt = t.at;
+        // A client still waiting when the bot hands over waits for an operator from now.
+        if (waitingSince) waitingSince = t.at;
+      }
+      if (t.to !== 'bot' && !CLOSED.has(t.to) && t.to !== 'new') offeredToOperators = true;
+      state = t.to;
+      stateSince = t.at;
+      finalState = t.to;
+      if (t.operatorId) operatorId = t.operatorId;
+      closedAt = CLOSED.has(t.to) ? t.at : null;
+      continue;
+    }
+    const { m } = e;
+    if (m.private || m.author === 'system') continue;
+    if (m.author === 'client') {
+      if (m.spam) continue;
+      messagesIn += 1;
+      if (!waitingSince) waitingSince = m.at;
+    } else if (m.author === 'bot') {
+      botMessages += 1;
+      if (state === 'bot') waitingSince = null;
+    } else {
+      messagesOut += 1;
+      if (waitingSince) answers.push({ operatorId: m.authorId, seconds: seconds(waitingSince, m.at) });
+      waitingSince = null;
+    }
+  }
+  if (!closedAt) leave(now);
+  const firstOperatorMessage = input.messages
+    .filter((m) => m.author === 'operator' && !m.private)
+    .sort((a, b) => a.at.getTime() - b.at.getTime())[0];
+  const firstAnswerSeconds = firstOperatorMessage
+    ? Math.max(0, seconds(handedOverAt ?? startedAt, firstOperatorMessage.at))
+    : null;
+  const spam = finalState === 'spam';
+  const closed = closedAt !== null;
+  const unanswered = closed && !spam && waitingSince !== null && offeredToOperators;
+  const missed = unanswered && messagesOut === 0;
+  const { firstAnswerSeconds: first, furtherAnswerSeconds: further } = input.targets;
+  let kpiBreaches = 0;
+  answers.forEach((a, i) => {
+    const target = i === 0 ? first : further;
+    if (target > 0 && a.seconds > target) kpiBreaches += 1;
+  });
+  return {
+    startedAt,
+    returning: !input.firstOfDialog,
+    messagesIn,
+    messagesOut,
+    botMessages,
+    firstAnswerSeconds,
+    answers,
+    closeSeconds: closedAt ? seconds(startedAt, closedAt) : null,
+    botSeconds,
+    queueSeconds,
+    unanswered,
+    missed,
+    kpiBreaches,
+    spam,
+    offHours: input.openedOffHours,
+    rating: input.rating,
+    supervisorRating: input.supervisorRating,
+    operatorId,
+  };
+}
+
+export interface Distribution {
+  count: number;
+  average: number | null;
+  median: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+/** Average, median (mean of the two middle values when even), p90 (nearest rank), max. */
+export function distribution(values: readonly number[]): Distribution {
+  const n = values.length;
+  if (n === 0) return { count: 0, average: null, median: null, p90: null, max: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(n / 2);
+  const median =
+    n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return {
+    count: n,
+    average: sorted.reduce((s, v) => s + v, 0) / n,
+    median,
+    p90: sorted[Math.ceil(0.9 * n) - 1] as number,
+    max: sorted[n - 1] as number,
+  };
+}
+
+export interface Summary {
+  sessions: number;
+  newSessions: number;
+  returningSessions: number;
+  messagesIn: number;
+  messagesOut: number;
+  botMessages: number;
+  firstAnswer: Distribution;
+  everyAnswer: Distribution;
+  timeToClose: Distribution;
+  botSeconds: number;
+  unanswered: number;
+  missed: number;
+  kpiBreaches: number;
+  likes: number;
+  dislikes: number;
+  /** likes / (likes + dislikes); null when nobody rated. */
+  likeShare: number | null;
+  supervisorRatingAverage: number | null;
+  insideHours: number;
+  outsideHours: number;
+  spam: number;
+}
+
+/**
+ * Aggregates facts. With `operatorId`, only the operator's own work counts: answers they sent,
+ * sessions they held last — bot time never enters an operator's figures.
+ */
+export function summarize(facts: readonly SessionFacts[], operatorId?: string): Summary {
+  const mine = operatorId === undefined ? facts : facts.filter((f) => f.operatorId === operatorId);
+  const answers = facts.flatMap((f) =>
+    f.answers.filter((a) => operatorId === undefined || a.operatorId === operatorId).map((a) => a.seconds),
+  );
+  const likes = mine.filter((f) => f.rating === 'like').length;
+  const dislikes = mine.filter((f) => f.rating === 'dislike').length;
+  const supervisor = mine.flatMap((f) => (f.supervisorRating === null ? [] : [f.supervisorRating]));
+  const count = (p: (f: SessionFacts) => boolean) => mine.filter(p).length;
+  const sum = (p: (f: SessionFacts) => number) => mine.reduce((s, f) => s + p(f), 0);
+  return {
+    sessions: mine.length,
+    newSessions: count((f) => !f.returning),
+    returningSessions: count((f) => f.returning),
+    messagesIn: sum((f) => f.messagesIn),
+    messagesOut: sum((f) => f.messagesOut),
+    botMessages: operatorId === undefined ? sum((f) => f.botMessages) : 0,
+    firstAnswer: distribution(
+      mine.flatMap((f) => (f.firstAnswerSeconds === null ? [] : [f.firstAnswerSeconds])),
+    ),
+    everyAnswer: distribution(answers),
+    timeToClose: distribution(mine.flatMap((f) => (f.closeSeconds === null ? [] : [f.closeSeconds]))),
+    botSeconds: operatorId === undefined ? sum((f) => f.botSeconds) : 0,
+    unanswered: count((f) => f.unanswered),
+    missed: count((f) => f.missed),
+    kpiBreaches: sum((f) => f.kpiBreaches),
+    likes,
+    dislikes,
+    likeShare: likes + dislikes ? likes / (likes + dislikes) : null,
+    supervisorRatingAverage: supervisor.length
+      ? supervisor.reduce((s, v) => s + v, 0) / supervisor.length
+      : null,
+    insideHours: count((f) => !f.offHours),
+    outsideHours: count((f) => f.offHours),
+    spam: count((f) => f.spam),
+  };
+}
+
+export type Bucket = 'day' | 'week' | 'month';
+
+/** The local calendar date (YYYY-MM-DD) in `timeZone` of the bucket holding `at`; weeks start on Monday. */
+export function bucketOf(at: Date, timeZone: string, bucket: Bucket): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  })
+    .formatToParts(at)
+    .reduce<Record<string, string>>((acc, p) => Object.assign(acc, { [p.type]: p.value }), {});
+  const local = new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)));
+  if (bucket === 'month') local.setUTCDate(1);
+  if (bucket === 'week') local.setUTCDate(local.getUTCDate() - ((local.getUTCDay() + 6) % 7));
+  return local.toISOString().slice(0, 10);
+}
