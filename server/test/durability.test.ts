@@ -55,7 +55,8 @@ describe('a queue timeout across a restart', () => {
     } finally {
       await restarted.stop();
     }
-  });
+    // Two server starts on PGlite files: well over the default 30 s when the machine is busy.
+  }, 120_000);
 });
 
 // Every automation timer (no answer, auto-close, delayed rating request, first- and further-answer
