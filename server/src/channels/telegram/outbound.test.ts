@@ -254,7 +254,7 @@ describe('Telegram connect (prepare)', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).fields).toEqual([
-      { field: 'body.settings.botToken', message: expect.any(String) },
+      { field: 'body.settings.botToken', message: expect.any(String), rule: 'invalid' },
     ]);
     const missing = await telegramConnector
       .prepare({ settings: { apiRoot: fake.url }, current: null, rotate: true }, io)
