@@ -19,7 +19,7 @@ const newSecret = (prefix: string) => prefix + randomBytes(32).toString('base64u
  *             the sender's `externalId` (edge.ts; the body is typed by the route's schema and
  *             mapped by inbound.ts, so this connector has no verifyInbound/parseInbound and the
  *             generic webhook path refuses it);
- *   outbound  operator messages POSTed as signed JSON to `settings.webhookUrl` (see signature.ts).
+ *   outbound  operator messages POSTed as signed JSON to `settings.webhookUrl` (see delivery/signature.ts).
  * Secrets: the inbound token (stored hashed) and the webhook secret (stored encrypted), both shown
  * once on creation and on rotation.
  */

@@ -1,12 +1,12 @@
 import { ApiInboundMessageBody, ApiInboundResultSchema } from '@openlines/contract';
 import type { FastifyRequest } from 'fastify';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../delivery/signature';
 import { bearerToken } from '../../http/auth';
 import { type InboundChannel, resolveInboundChannel } from '../../services/channels';
 import { receiveInbound } from '../../services/intake';
 import { defineEdge } from '../edge-types';
 import { INBOUND_ROUTE } from './connector';
 import { parseApiInbound } from './inbound';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
 
 const API_CHANNEL_DESCRIPTION = `Inbound endpoint of an API channel (LN-6). Authenticate with the channel's token:
 \`Authorization: Bearer olc_…\` (shown once when the channel is created or its secrets are rotated).

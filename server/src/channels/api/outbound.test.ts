@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
+import { verifyWebhookSignature } from '../../delivery/signature';
 import { type ChannelRuntime, ConnectorError } from '../connector';
 import type { OutboundMessage } from '../types';
 import { apiConnector } from './connector';
 import { parseApiInbound } from './inbound';
 import { errorForStatus, parseRetryAfter, sendToWebhook, webhookBody } from './outbound';
 import type { ApiChannelSettings } from './settings';
-import { verifyWebhookSignature } from './signature';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 

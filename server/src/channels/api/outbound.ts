@@ -1,7 +1,7 @@
+import { type SignedPostAnswer, signedPost } from '../../delivery/signed-post';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
 import type { OutboundMessage } from '../types';
 import type { ApiChannelSettings } from './settings';
-import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature';
 
 /** The JSON an API channel's webhook receives for each operator (or bot/system) message. */
 export interface ApiWebhookBody {
@@ -75,25 +75,6 @@ export function errorForStatus(
   return new ConnectorError('temporary', what);
 }
 
-const MAX_RESPONSE_BYTES = 64 * 1024;
-export const USER_AGENT = 'Openlines-Webhook/1';
-
-/** Reads at most `limit` bytes of a response body; the rest is discarded. */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => {});
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
-
 /** The receiver may answer `{ "externalId": "…" }` to tell us its id for the message. */
 function externalIdFrom(text: string): string | undefined {
   if (!text) return undefined;
@@ -109,18 +90,6 @@ function externalIdFrom(text: string): string | undefined {
   return undefined;
 }
 
-function networkError(error: unknown, timeoutMs: number): ConnectorError {
-  const name = (error as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new ConnectorError('temporary', `The webhook did not answer within ${timeoutMs} ms`, {
-      cause: error,
-    });
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return new ConnectorError('temporary', `The webhook cannot be reached (${detail})`, { cause: error });
-}
-
 /** POSTs one message to the channel's webhook, signed; throws ConnectorError on failure. */
 export async function sendToWebhook(
   channel: ChannelRuntime<ApiChannelSettings>,
@@ -131,35 +100,17 @@ export async function sendToWebhook(
   if (!secret)
     throw new ConnectorError('auth_revoked', 'The channel has no webhook secret; rotate its secrets');
   const body = JSON.stringify(webhookBody(channel.id, outbound));
-  const timestamp = Math.floor(io.clock.now().getTime() / 1000);
-  const signal = AbortSignal.timeout(io.timeoutMs);
-  let response: Response;
-  let text = '';
+  let answer: SignedPostAnswer;
   try {
-    response = await fetch(channel.settings.webhookUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-        [DELIVERY_HEADER]: outbound.messageId,
-      },
-      body,
-      // A signed POST must not be replayed to wherever a redirect points.
-      redirect: 'manual',
-      signal,
-    });
-    const error = errorForStatus(response.status, response.headers, io.clock.now());
-    if (error) {
-      await response.body?.cancel().catch(() => {});
-      throw error;
-    }
-    text = await readLimited(response, MAX_RESPONSE_BYTES);
+    answer = await signedPost(
+      { url: channel.settings.webhookUrl, secret, body, deliveryId: outbound.messageId },
+      io,
+    );
   } catch (error) {
-    if (error instanceof ConnectorError) throw error;
-    throw networkError(error, io.timeoutMs);
+    throw new ConnectorError('temporary', (error as Error).message, { cause: error });
   }
-  const externalId = externalIdFrom(text);
+  const error = errorForStatus(answer.status, answer.headers, io.clock.now());
+  if (error) throw error;
+  const externalId = externalIdFrom(answer.text);
   return externalId ? { externalId } : {};
 }
