@@ -22,6 +22,8 @@ export interface Config {
   maxUploadBytes: number;
   /** How often workers look for due timers and outbound messages. */
   workerPollMs: number;
+  /** Enables `GET /metrics` for a scraper presenting it as a Bearer token; null: no metrics route. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +79,13 @@ function secretKey(env: Env): string | null {
   return raw;
 }
 
+function metricsToken(env: Env): string | null {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  return raw;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -104,5 +113,6 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKey(env),
     workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    metricsToken: metricsToken(env),
   };
 }

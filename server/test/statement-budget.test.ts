@@ -22,7 +22,11 @@ describe('statements per message', () => {
   let world: EngineWorld;
 
   beforeAll(async () => {
-    world = await createEngineWorld({ operatorCount: 2 });
+    // Metrics on: counting requests must cost no statement (docs/benchmarks.md).
+    world = await createEngineWorld({
+      operatorCount: 2,
+      server: { env: { METRICS_TOKEN: 'statement-budget-metrics' } },
+    });
     await world.online(...world.operators);
   });
   afterAll(() => world.stop());

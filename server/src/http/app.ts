@@ -12,6 +12,7 @@ import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
 import { EventSequencer } from '../ws/sequencer';
 import { authPlugin } from './auth';
+import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
@@ -44,6 +45,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     // On shutdown, idle keep-alive sockets close at once; requests in flight are finished first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Every log line of a request carries its id (`reqId`); the client gets it as X-Request-Id.
+    ...requestIdOptions,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     // A file link carries the file's name (up to 200 characters, each up to 12 once URL-encoded):
     // past the router's default of 100 such a link answered 404.
@@ -56,6 +59,9 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.setErrorHandler(handleError);
   refuseUnstorableText(app);
   app.setNotFoundHandler((request, reply) =>
@@ -110,6 +116,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   const sequencer = new EventSequencer(ctx);
   const gateway = new RealtimeGateway(ctx, sequencer);
   await app.register(healthRoutes, { ctx });
+  registerMetrics(app, ctx, gateway);
   await app.register(widgetAssetRoutes);
   // The operator and administration app (web/dist) at `/`; API paths keep their problem+json 404s.
   await app.register(webAppPlugin);
