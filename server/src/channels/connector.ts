@@ -1,6 +1,7 @@
 import type { Attachment } from '@openlines/contract';
 import type { TSchema } from '@sinclair/typebox';
 import type { Clock } from '../core/clock';
+import { invalidField } from '../errors';
 import type { InboundMessage, OutboundMessage } from './types';
 
 /**
@@ -329,3 +330,27 @@ export function defineConnector<S>(connector: ChannelConnector<S>): ChannelConne
  * through it declare it in `inboundPath`; `{channelId}` stands for the channel's id.
  */
 export const CHANNEL_WEBHOOK_PATH = '/api/v1/channels/{channelId}/webhook';
+
+/**
+ * The secrets a connection needs when it is saved: each from the settings sent, else the one
+ * stored (an admin leaves a secret empty to keep it); a missing one is a field error.
+ */
+export function requiredSecrets<K extends string>(
+  settings: Partial<Record<K, string | undefined>>,
+  current: { secrets: ChannelSecrets } | null | undefined,
+  fields: readonly K[],
+  what: Partial<Record<K, string>> = {},
+): Record<K, string> {
+  const secrets = {} as Record<K, string>;
+  for (const field of fields) {
+    const value = settings[field] ?? current?.secrets[field];
+    if (!value) {
+      throw invalidField(
+        `body.settings.${field}`,
+        what[field] ? `is required: ${what[field]}` : 'is required',
+      );
+    }
+    secrets[field] = value;
+  }
+  return secrets;
+}

@@ -1,3 +1,4 @@
+import { invalidField } from '../../errors';
 import { ConnectorError } from '../connector';
 
 /**
@@ -205,4 +206,48 @@ export function checkGraphBase(
     return [{ field, message: 'must be a plain URL without credentials, query or fragment' }];
   }
   return [];
+}
+
+/**
+ * The connection check when a Meta channel is saved: reads the object the settings name (a phone
+ * number, a Page, an Instagram account) with the token given. A token Meta refuses, or an id it
+ * does not know, is a field error naming the field to fix.
+ */
+export async function checkGraphObject<T>(
+  settings: { graphApiBase?: unknown; graphApiVersion?: unknown },
+  check: {
+    token: string;
+    timeoutMs: number;
+    id: string;
+    fields: string;
+    /** How the error names the platform and the two fields (`WhatsApp`, `accessToken`, …). */
+    title: string;
+    tokenField: string;
+    idField: string;
+    idWhat: string;
+  },
+): Promise<T> {
+  const target = {
+    base: graphBaseOf(settings),
+    version: graphVersionOf(settings),
+    token: check.token,
+    timeoutMs: check.timeoutMs,
+  };
+  try {
+    return await graphCall<T>(target, encodeURIComponent(check.id), { query: { fields: check.fields } });
+  } catch (error) {
+    if (error instanceof ConnectorError && error.code === 'auth_revoked') {
+      throw invalidField(
+        `body.settings.${check.tokenField}`,
+        `${check.title} does not accept this token: ${error.message}`,
+      );
+    }
+    if (error instanceof ConnectorError && error.code === 'invalid_payload') {
+      throw invalidField(
+        `body.settings.${check.idField}`,
+        `${check.title} does not know this ${check.idWhat}: ${error.message}`,
+      );
+    }
+    throw error;
+  }
 }

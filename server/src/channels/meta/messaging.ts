@@ -1,9 +1,7 @@
-import { invalidField } from '../../errors';
 import {
   CHANNEL_WEBHOOK_PATH,
   type ChannelConnector,
   type ChannelRuntime,
-  type ChannelSecrets,
   ConnectorError,
   type ConnectorIo,
   defineConnector,
@@ -11,10 +9,12 @@ import {
   type InboundFile,
   type InboundIo,
   type PreparedChannel,
+  requiredSecrets,
   type SendResult,
 } from '../connector';
 import type { OutboundMessage } from '../types';
 import {
+  checkGraphObject,
   type GraphTarget,
   graphBaseOf,
   graphCall,
@@ -215,38 +215,17 @@ export function metaMessagingConnector(options: {
     checkSettings: checkMetaMessagingSettings,
 
     async prepare({ settings, current }, io): Promise<PreparedChannel> {
-      const secrets: ChannelSecrets = {};
-      for (const field of SECRET_FIELDS) {
-        const value = settings[field] ?? current?.secrets[field];
-        if (!value) throw invalidField(`body.settings.${field}`, 'is required');
-        secrets[field] = value;
-      }
-      const target = {
-        base: graphBaseOf(settings),
-        version: graphVersionOf(settings),
-        token: secrets.pageAccessToken!,
+      const secrets = requiredSecrets(settings, current, SECRET_FIELDS);
+      const page = await checkGraphObject<{ name?: string; username?: string }>(settings, {
+        token: secrets.pageAccessToken,
         timeoutMs: io.timeoutMs,
-      };
-      let page: { name?: string; username?: string };
-      try {
-        page = await graphCall(target, encodeURIComponent(settings.pageId), {
-          query: { fields: options.fields },
-        });
-      } catch (error) {
-        if (error instanceof ConnectorError && error.code === 'auth_revoked') {
-          throw invalidField(
-            'body.settings.pageAccessToken',
-            `${options.title} does not accept this token: ${error.message}`,
-          );
-        }
-        if (error instanceof ConnectorError && error.code === 'invalid_payload') {
-          throw invalidField(
-            'body.settings.pageId',
-            `${options.title} does not know this id: ${error.message}`,
-          );
-        }
-        throw error;
-      }
+        id: settings.pageId,
+        fields: options.fields,
+        title: options.title,
+        tokenField: 'pageAccessToken',
+        idField: 'pageId',
+        idWhat: 'id',
+      });
       const name = page.username ? `@${page.username}` : page.name;
       return {
         settings: {

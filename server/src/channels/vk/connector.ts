@@ -9,6 +9,7 @@ import {
   type InboundFile,
   type InboundIo,
   type PreparedChannel,
+  requiredSecrets,
 } from '../connector';
 import { callVk, downloadFromVk } from './api';
 import { answerConfirmation, callbackItemsOf, VK_OK, verifyCallback } from './inbound';
@@ -41,17 +42,15 @@ export const vkConnector = defineConnector<VkChannelSettings>({
   checkSettings: checkVkSettings,
 
   async prepare({ settings, current }, io): Promise<PreparedChannel> {
-    const secret = (key: 'accessToken' | 'secretKey' | 'confirmation', what: string): string => {
-      const value = settings[key] ?? current?.secrets[key];
-      if (!value) throw invalidField(`body.settings.${key}`, `is required: ${what}`);
-      return value;
-    };
-    const token = secret('accessToken', 'a community access token (Manage → API usage → Access tokens)');
-    const secretKey = secret('secretKey', 'the "Secret key" of the Callback API server');
-    const confirmation = secret(
-      'confirmation',
-      'the string the server must return, shown in Callback API settings',
-    );
+    const {
+      accessToken: token,
+      secretKey,
+      confirmation,
+    } = requiredSecrets(settings, current, ['accessToken', 'secretKey', 'confirmation'], {
+      accessToken: 'a community access token (Manage → API usage → Access tokens)',
+      secretKey: 'the "Secret key" of the Callback API server',
+      confirmation: 'the string the server must return, shown in Callback API settings',
+    });
     const apiBase = apiBaseOf(settings);
     let groups: { id: number; name: string }[] | { groups: { id: number; name: string }[] };
     try {

@@ -1,12 +1,11 @@
-import { invalidField } from '../../errors';
 import {
   CHANNEL_WEBHOOK_PATH,
-  type ChannelSecrets,
   ConnectorError,
   defineConnector,
   type PreparedChannel,
+  requiredSecrets,
 } from '../connector';
-import { graphBaseOf, graphCall, graphVersionOf } from '../meta/graph';
+import { checkGraphObject, graphBaseOf, graphCall } from '../meta/graph';
 import { answerMetaHandshake, verifyMetaRequest } from '../meta/webhook';
 import { graphTargetOf } from './api';
 import { fetchWhatsAppMedia, whatsAppUnreceivedNote } from './fetch';
@@ -54,38 +53,20 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
   checkSettings: checkWhatsAppSettings,
 
   async prepare({ settings, current }, io): Promise<PreparedChannel> {
-    const secrets: ChannelSecrets = {};
-    for (const field of SECRET_FIELDS) {
-      const value = settings[field] ?? current?.secrets[field];
-      if (!value) throw invalidField(`body.settings.${field}`, 'is required');
-      secrets[field] = value;
-    }
-    const target = {
-      base: graphBaseOf(settings),
-      version: graphVersionOf(settings),
-      token: secrets.accessToken!,
-      timeoutMs: io.timeoutMs,
-    };
-    let number: { display_phone_number?: string; verified_name?: string };
-    try {
-      number = await graphCall(target, encodeURIComponent(settings.phoneNumberId), {
-        query: { fields: 'display_phone_number,verified_name' },
-      });
-    } catch (error) {
-      if (error instanceof ConnectorError && error.code === 'auth_revoked') {
-        throw invalidField(
-          'body.settings.accessToken',
-          `WhatsApp does not accept this access token: ${error.message}`,
-        );
-      }
-      if (error instanceof ConnectorError && error.code === 'invalid_payload') {
-        throw invalidField(
-          'body.settings.phoneNumberId',
-          `WhatsApp does not know this phone number id: ${error.message}`,
-        );
-      }
-      throw error;
-    }
+    const secrets = requiredSecrets(settings, current, SECRET_FIELDS);
+    const number = await checkGraphObject<{ display_phone_number?: string; verified_name?: string }>(
+      settings,
+      {
+        token: secrets.accessToken,
+        timeoutMs: io.timeoutMs,
+        id: settings.phoneNumberId,
+        fields: 'display_phone_number,verified_name',
+        title: 'WhatsApp',
+        tokenField: 'accessToken',
+        idField: 'phoneNumberId',
+        idWhat: 'phone number id',
+      },
+    );
     const publicSettings: Record<string, unknown> = {
       phoneNumberId: settings.phoneNumberId,
       ...(settings.businessAccountId ? { businessAccountId: settings.businessAccountId } : {}),
