@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { SettingsIssue } from '../connector';
-import { checkGraphBase, DEFAULT_GRAPH_BASE, DEFAULT_GRAPH_VERSION } from './graph';
+import { META_APP_SETTINGS } from './app-settings';
+import { checkGraphBase } from './graph';
 
 /**
  * Settings of a Messenger Page or an Instagram professional account (Messenger Platform; the
@@ -24,23 +25,6 @@ export const MetaMessagingSettingsSchema = Type.Object(
         writeOnly: true,
       }),
     ),
-    appSecret: Type.Optional(
-      Type.String({
-        pattern: '^[0-9a-fA-F]{16,64}$',
-        description: "The Meta app's secret: it signs every webhook (X-Hub-Signature-256). Stored encrypted.",
-        writeOnly: true,
-      }),
-    ),
-    verifyToken: Type.Optional(
-      Type.String({
-        minLength: 8,
-        maxLength: 200,
-        pattern: '^[\\x21-\\x7e]+$',
-        description:
-          'Any string you choose; paste the same in the webhook settings of the Meta app. Stored encrypted.',
-        writeOnly: true,
-      }),
-    ),
     humanAgentTag: Type.Optional(
       Type.Boolean({
         default: false,
@@ -48,19 +32,7 @@ export const MetaMessagingSettingsSchema = Type.Object(
           'The app has the Human Agent permission: outside the 24-hour window, replies go with the HUMAN_AGENT tag (up to 7 days after the client last wrote)',
       }),
     ),
-    graphApiBase: Type.Optional(
-      Type.String({
-        format: 'uri',
-        maxLength: 2048,
-        description: `Graph API server (default ${DEFAULT_GRAPH_BASE})`,
-      }),
-    ),
-    graphApiVersion: Type.Optional(
-      Type.String({
-        pattern: '^v[0-9]{1,3}\\.[0-9]$',
-        description: `Graph API version (default ${DEFAULT_GRAPH_VERSION})`,
-      }),
-    ),
+    ...META_APP_SETTINGS,
     name: Type.Optional(Type.String({ description: 'Set by the server', readOnly: true })),
   },
   { additionalProperties: false },

@@ -12,6 +12,7 @@ import {
   requiredSecrets,
   type SendResult,
 } from '../connector';
+import { splitText } from '../text';
 import type { OutboundMessage } from '../types';
 import {
   checkGraphObject,
@@ -55,22 +56,6 @@ function targetOf(channel: ChannelRuntime<MetaMessagingSettings>, timeoutMs: num
       'The channel has no page access token; paste it in the settings',
     );
   return { base: graphBaseOf(channel.settings), version: graphVersionOf(channel.settings), token, timeoutMs };
-}
-
-function splitText(text: string, limit: number): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > limit) {
-    let cut = rest.lastIndexOf('\n', limit);
-    if (cut < limit / 2) cut = rest.lastIndexOf(' ', limit);
-    if (cut < limit / 2) cut = limit;
-    const code = rest.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut--;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^[\n ]/, '');
-  }
-  if (rest.length > 0) pieces.push(rest);
-  return pieces;
 }
 
 /** Quick replies (up to 13, titles ≤ 20) or none when they do not fit; the text says what to answer. */

@@ -5,9 +5,10 @@ import { parseTelegramHtml } from '../../../test/peers/telegram/html';
 import { FakeClock } from '../../core/clock';
 import { AppError } from '../../errors';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo } from '../connector';
+import { splitText } from '../text';
 import type { OutboundMessage } from '../types';
 import { telegramConnector } from './connector';
-import { escapeHtml, formatText, keyboardOf, sendMethodOf, sendToTelegram, splitText } from './outbound';
+import { escapeHtml, formatText, keyboardOf, sendMethodOf, sendToTelegram } from './outbound';
 import type { TelegramChannelSettings } from './settings';
 
 const fake = new FakeBotApi();

@@ -2,6 +2,7 @@ import type { InlineKeyboardMarkup } from '@grammyjs/types';
 import type { Attachment } from '@openlines/contract';
 import { type Api, InputFile } from 'grammy';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
+import { splitText } from '../text';
 import type { OutboundMessage } from '../types';
 import { botApi, callBotApi } from './bot-api';
 import { apiRootOf, type TelegramChannelSettings } from './settings';
@@ -17,26 +18,6 @@ const PHOTO_LIMIT = 10 * 1024 * 1024;
 /** Escapes text for parse_mode HTML: `<`, `>` and `&` are the only characters Telegram needs escaped. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * Splits text into pieces of at most `limit` code units, preferring line breaks, then spaces,
- * and never cutting a surrogate pair.
- */
-export function splitText(text: string, limit: number): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > limit) {
-    let cut = rest.lastIndexOf('\n', limit);
-    if (cut < limit / 2) cut = rest.lastIndexOf(' ', limit);
-    if (cut < limit / 2) cut = limit;
-    const code = rest.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut--;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^[\n ]/, '');
-  }
-  if (rest.length > 0) pieces.push(rest);
-  return pieces;
 }
 
 /** The operator's name in bold above their text, when the line shows it (Q-8). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from '@openlines/contract';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
-import { splitText } from '../telegram/outbound';
+import { splitText } from '../text';
 import type { OutboundMessage } from '../types';
 import { callVk, uploadToVk, type VkCall } from './api';
 import { apiBaseOf, type VkChannelSettings } from './settings';

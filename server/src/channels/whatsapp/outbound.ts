@@ -1,6 +1,7 @@
 import type { Attachment } from '@openlines/contract';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
 import { type GraphTarget, graphCall } from '../meta/graph';
+import { splitText } from '../text';
 import type { OutboundMessage } from '../types';
 import { graphTargetOf } from './api';
 import type { WhatsAppChannelSettings } from './settings';
@@ -17,22 +18,6 @@ const REPLY_ID_LIMIT = 256;
 function withAuthor(outbound: OutboundMessage, text: string): string {
   if (outbound.authorKind !== 'operator' || !outbound.authorName) return text;
   return text ? `*${outbound.authorName}*\n${text}` : `*${outbound.authorName}*`;
-}
-
-export function splitText(text: string, limit: number): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > limit) {
-    let cut = rest.lastIndexOf('\n', limit);
-    if (cut < limit / 2) cut = rest.lastIndexOf(' ', limit);
-    if (cut < limit / 2) cut = limit;
-    const code = rest.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut--;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^[\n ]/, '');
-  }
-  if (rest.length > 0) pieces.push(rest);
-  return pieces;
 }
 
 /** The recipient fields: a wa_id (digits) as `to`, a business-scoped user id as `recipient`. */
