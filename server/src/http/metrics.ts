@@ -14,7 +14,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const requestIdOptions = {
   // False: Fastify would take the header as it is; genReqId checks it first.
   requestIdHeader: false as const,
-  requestIdLogLabel: 'reqId',
   genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
     const given = request.headers['x-request-id'];
     return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
