@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { User } from '@openlines/contract';
+import { MaxMessageText, type User } from '@openlines/contract';
 import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -225,8 +225,17 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await o.getByTestId('dialog-status').filter({ hasText: 'Assigned' }).waitFor();
     await o.locator('.system-event', { hasText: 'Olga One took the dialog' }).waitFor();
 
-    // A public answer, picked from the quick answers with `/`, stays literal text.
+    // The composer says the server's limit before sending, and does not send past it.
     const composer = o.locator('#composer-text');
+    await composer.fill('x'.repeat(MaxMessageText + 1));
+    await o
+      .getByRole('status')
+      .filter({ hasText: `${MaxMessageText + 1} of ${MaxMessageText} characters` })
+      .waitFor();
+    expect(await o.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(true);
+    await composer.fill('');
+
+    // A public answer, picked from the quick answers with `/`, stays literal text.
     await composer.fill(`${PUBLIC_TEXT}. `);
     await composer.press('End');
     await composer.pressSequentially('/Ref');

@@ -225,6 +225,8 @@ const en = {
   'composer.removeAttachment': 'Remove {name}',
   'composer.uploading': 'Uploading…',
   'composer.send': 'Send',
+  'composer.count': '{count} of {max} characters',
+  'composer.tooLong': '{count} of {max} characters: shorten the message to send it.',
   'composer.windowClosed':
     'More than {hours} hours have passed since the client last wrote: this channel will refuse a free-form reply.',
   'composer.windowClosedTemplates':
@@ -736,6 +738,8 @@ const ru: Record<MessageKey, string> = {
   'composer.removeAttachment': 'Убрать {name}',
   'composer.uploading': 'Загрузка…',
   'composer.send': 'Отправить',
+  'composer.count': '{count} из {max} символов',
+  'composer.tooLong': '{count} из {max} символов: сократите сообщение, чтобы отправить его.',
   'composer.windowClosed':
     'С последнего сообщения клиента прошло больше {hours} ч: канал не примет обычный ответ.',
   'composer.windowClosedTemplates':

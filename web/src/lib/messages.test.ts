@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { message } from './fixtures.test-util';
-import { mergeMessages, withoutDelivered } from './messages';
+import { mergeMessages, textLimit, withoutDelivered } from './messages';
 
 describe('mergeMessages', () => {
   it('keeps each message once, the newest copy winning', () => {
@@ -40,5 +40,18 @@ describe('withoutDelivered', () => {
     ];
     const stored = [message('m', '2026-03-02T10:00:00.000Z', { clientMessageId: 'web-1' })];
     expect(withoutDelivered(pending, stored).map((p) => p.clientMessageId)).toEqual(['web-2']);
+  });
+});
+
+describe('textLimit', () => {
+  it.each([
+    ['short', 'hello', { length: 5, shown: false, over: false }],
+    ['near the limit', 'x'.repeat(8), { length: 8, shown: true, over: false }],
+    ['at the limit', 'x'.repeat(10), { length: 10, shown: true, over: false }],
+    ['over the limit', 'x'.repeat(11), { length: 11, shown: true, over: true }],
+    ['trimmed as the server trims', `  ${'x'.repeat(10)}  `, { length: 10, shown: true, over: false }],
+    ['emoji count once', '😀'.repeat(10), { length: 10, shown: true, over: false }],
+  ])('%s', (_name, draft, expected) => {
+    expect(textLimit(draft, 10)).toEqual(expected);
   });
 });

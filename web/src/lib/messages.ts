@@ -35,3 +35,12 @@ export function withoutDelivered(pending: readonly PendingMessage[], messages: r
   const delivered = new Set(messages.map((m) => m.clientMessageId).filter((id): id is string => id !== null));
   return pending.filter((p) => !delivered.has(p.clientMessageId));
 }
+
+/**
+ * How much of the server's text limit a draft uses, counted as the server counts it (code points of
+ * the trimmed text): the counter shows from 80 % of the limit, and a draft over it is not sent.
+ */
+export function textLimit(draft: string, max: number): { length: number; shown: boolean; over: boolean } {
+  const length = [...draft.trim()].length;
+  return { length, shown: length >= max * 0.8, over: length > max };
+}

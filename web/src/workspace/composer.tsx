@@ -1,7 +1,8 @@
-import { type Attachment, type Dialog, isOpen, type QuickAnswer } from '@openlines/contract';
+import { type Attachment, type Dialog, isOpen, MaxMessageText, type QuickAnswer } from '@openlines/contract';
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from 'react';
 import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
+import { textLimit } from '../lib/messages';
 import { quickQuery, searchQuickAnswers } from '../lib/quick-answers';
 import { windowClosed } from '../lib/reply-window';
 import { ErrorNotice } from '../ui/error-notice';
@@ -60,9 +61,10 @@ export function Composer({ dialog }: { dialog: Dialog }) {
     });
   }
 
+  const limit = textLimit(text, MaxMessageText);
   async function send() {
     const body = text.trim();
-    if ((!body && attachments.length === 0) || uploading > 0) return;
+    if ((!body && attachments.length === 0) || uploading > 0 || limit.over) return;
     setError(null);
     const input = {
       ...(body ? { text: body } : {}),
@@ -253,11 +255,21 @@ export function Composer({ dialog }: { dialog: Dialog }) {
           {t('composer.attach')}
         </button>
         <span className="muted composer-help">{t('composer.help')}</span>
+        {limit.shown ? (
+          <span
+            className={limit.over ? 'composer-count composer-count-over' : 'composer-count muted'}
+            role="status"
+          >
+            {limit.over
+              ? t('composer.tooLong', { count: limit.length, max: MaxMessageText })
+              : t('composer.count', { count: limit.length, max: MaxMessageText })}
+          </span>
+        ) : null}
         <button
           type="button"
           className="primary"
           onClick={() => void send()}
-          disabled={uploading > 0 || (!text.trim() && attachments.length === 0)}
+          disabled={uploading > 0 || limit.over || (!text.trim() && attachments.length === 0)}
         >
           {isPrivate ? t('composer.sendNote') : t('composer.send')}
         </button>
