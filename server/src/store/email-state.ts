@@ -1,5 +1,5 @@
+import { changeState, holdsLease, type Lease } from './channel-state';
 import type { Database } from './database';
-import { changeState } from './telegram-state';
 
 /**
  * The e-mail worker's durable state per channel, in `channel_state.data`:
@@ -15,39 +15,8 @@ export interface EmailState {
   mailbox?: string;
   uidValidity?: string;
   lastUid?: number;
-  lease?: { owner: string; until: string };
+  lease?: Lease;
   lastError?: string | null;
-}
-
-const holds = (state: EmailState, owner: string, now: Date) =>
-  !state.lease || state.lease.owner === owner || new Date(state.lease.until).getTime() <= now.getTime();
-
-/** Takes (or renews) the mailbox lease; the state when this process holds it, null when another does. */
-export function acquireEmailLease(
-  db: Database,
-  channelId: string,
-  owner: string,
-  now: Date,
-  leaseMs: number,
-): Promise<EmailState | null> {
-  return changeState<EmailState>(db, channelId, now, (state) =>
-    holds(state, owner, now)
-      ? { ...state, lease: { owner, until: new Date(now.getTime() + leaseMs).toISOString() } }
-      : null,
-  );
-}
-
-export async function releaseEmailLease(
-  db: Database,
-  channelId: string,
-  owner: string,
-  now: Date,
-): Promise<void> {
-  await changeState<EmailState>(db, channelId, now, (state) => {
-    if (state.lease?.owner !== owner) return null;
-    const { lease: _lease, ...rest } = state;
-    return rest;
-  });
 }
 
 /** Saves the position (and the error state) while this process holds the lease; false when it lost it. */
@@ -59,7 +28,7 @@ export async function saveEmailProgress(
   progress: Pick<EmailState, 'mailbox' | 'uidValidity' | 'lastUid' | 'lastError'>,
 ): Promise<boolean> {
   const saved = await changeState<EmailState>(db, channelId, now, (state) =>
-    holds(state, owner, now) ? { ...state, ...progress } : null,
+    holdsLease(state, owner, now) ? { ...state, ...progress } : null,
   );
   return saved !== null;
 }

@@ -9,12 +9,8 @@ import { AppError } from '../errors';
 import { receiveDelivery } from '../services/channel-inbound';
 import { channelRuntime } from '../services/channels';
 import { clientOfAnsweredMail, endSessionForNewThread } from '../services/threads';
-import {
-  acquireEmailLease,
-  loadEmailState,
-  releaseEmailLease,
-  saveEmailProgress,
-} from '../store/email-state';
+import { acquireLease, releaseLease } from '../store/channel-state';
+import { type EmailState, loadEmailState, saveEmailProgress } from '../store/email-state';
 import type { ChannelRow } from '../store/schema';
 
 /**
@@ -212,7 +208,7 @@ export class EmailIntakeWorker {
 
   async #release(channelId: string): Promise<void> {
     this.#leased.delete(channelId);
-    await releaseEmailLease(this.ctx.store.db, channelId, this.#owner, this.ctx.clock.now()).catch(
+    await releaseLease(this.ctx.store.db, channelId, this.#owner, this.ctx.clock.now()).catch(
       (error: unknown) => this.ctx.log.warn({ err: error, channelId }, 'email lease not released'),
     );
   }
@@ -234,7 +230,13 @@ export class EmailIntakeWorker {
       .where('id', '=', channelId)
       .executeTakeFirst();
     if (channel?.kind !== 'email' || channel.status !== 'connected' || !channel.line_id) return report;
-    const state = await acquireEmailLease(db, channelId, this.#owner, this.ctx.clock.now(), this.#leaseMs);
+    const state = await acquireLease<EmailState>(
+      db,
+      channelId,
+      this.#owner,
+      this.ctx.clock.now(),
+      this.#leaseMs,
+    );
     if (!state) return report;
     this.#leased.add(channelId);
     report.polled = true;

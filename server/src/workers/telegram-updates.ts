@@ -10,15 +10,9 @@ import { AppError } from '../errors';
 import { receiveDelivery } from '../services/channel-inbound';
 import { channelRuntime } from '../services/channels';
 import { dispatcherOf } from '../services/event-dispatch';
+import { acquireLease, releaseLease } from '../store/channel-state';
 import type { ChannelRow } from '../store/schema';
-import {
-  acquireLease,
-  loadTelegramStates,
-  recordWebhook,
-  releaseLease,
-  saveOffset,
-  type TelegramState,
-} from '../store/telegram-state';
+import { loadTelegramStates, recordWebhook, saveOffset, type TelegramState } from '../store/telegram-state';
 
 /**
  * How Telegram updates reach the server (issue 7), in every process:
@@ -319,7 +313,13 @@ export class TelegramUpdatesWorker {
       .executeTakeFirst();
     if (channel?.kind !== 'telegram' || channel.status !== 'connected' || !channel.line_id) return report;
     if (resolveUpdateMode(channel.settings, this.ctx.config.publicUrl) !== 'polling') return report;
-    const state = await acquireLease(db, channelId, this.#owner, this.ctx.clock.now(), this.#leaseMs);
+    const state = await acquireLease<TelegramState>(
+      db,
+      channelId,
+      this.#owner,
+      this.ctx.clock.now(),
+      this.#leaseMs,
+    );
     if (!state) return report;
     this.#leased.add(channelId);
     report.polled = true;
