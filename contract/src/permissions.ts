@@ -20,6 +20,14 @@ export const PermissionsSchema = Type.Object(
     supervise: Type.Boolean({
       description: "Act on other operators' dialogs: take over, close, transfer, rate as a supervisor",
     }),
+    managePersonalData: Type.Boolean({
+      description: "Export, erase or anonymise a client's personal data; read the audit log",
+    }),
+    manageIntegrations: Type.Boolean({
+      description: 'Event webhooks, chatbots, REST applications and their tokens',
+    }),
+    /** Whose CRM records (contacts, companies, leads, deals) the user may see and edit. */
+    crm: ScopeSchema,
   },
   { additionalProperties: false },
 );
@@ -46,6 +54,9 @@ export const BUILT_IN_ROLES = {
       dialogHistory: 'all',
       statistics: 'all',
       supervise: true,
+      managePersonalData: true,
+      manageIntegrations: true,
+      crm: 'all',
     },
   },
   supervisor: {
@@ -57,6 +68,9 @@ export const BUILT_IN_ROLES = {
       dialogHistory: 'all',
       statistics: 'all',
       supervise: true,
+      managePersonalData: false,
+      manageIntegrations: false,
+      crm: 'all',
     },
   },
   operator: {
@@ -68,6 +82,9 @@ export const BUILT_IN_ROLES = {
       dialogHistory: 'own',
       statistics: 'own',
       supervise: false,
+      managePersonalData: false,
+      manageIntegrations: false,
+      crm: 'own',
     },
   },
 } as const satisfies Record<string, { name: string; permissions: Permissions }>;

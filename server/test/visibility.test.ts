@@ -45,6 +45,9 @@ describe('dialog visibility by history scope', () => {
         dialogHistory: 'none',
         statistics: 'none',
         supervise: false,
+        managePersonalData: false,
+        manageIntegrations: false,
+        crm: 'none',
       },
     });
     roleId = role.id;
@@ -93,6 +96,9 @@ describe('dialog visibility by history scope', () => {
           dialogHistory: scope,
           statistics: 'none',
           supervise: false,
+          managePersonalData: false,
+          manageIntegrations: false,
+          crm: 'none',
         },
       });
       expect(await seenBy(a)).toEqual(expected);

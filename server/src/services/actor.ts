@@ -16,7 +16,11 @@ export function authorize(actor: Actor, flag: PermissionFlag): void {
   if (!actor.permissions[flag]) throw new AppError('forbidden', `This needs the "${flag}" permission`);
 }
 
-export function authorizeScope(actor: Actor, permission: 'dialogHistory' | 'statistics', need: Scope): void {
+export function authorizeScope(
+  actor: Actor,
+  permission: 'dialogHistory' | 'statistics' | 'crm',
+  need: Scope,
+): void {
   if (!scopeAtLeast(actor.permissions[permission], need)) {
     throw new AppError('forbidden', `This needs "${permission}" of at least "${need}"`);
   }

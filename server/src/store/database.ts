@@ -17,6 +17,7 @@ import * as eventDialog from './migrations/0010-event-dialog';
 import * as derivedCsrf from './migrations/0011-derived-csrf';
 import * as crm from './migrations/0012-crm';
 import * as channelFailure from './migrations/0018-channel-failure';
+import * as permissions from './migrations/0019-permissions';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-derived-csrf': derivedCsrf,
   '0012-crm': crm,
   '0018-channel-failure': channelFailure,
+  '0019-permissions': permissions,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,4 @@
-import type { Permissions, Role, Scope } from '@openlines/contract';
+import { BUILT_IN_ROLES, type Permissions, type Role, type Scope } from '@openlines/contract';
 import { type FormEvent, useState } from 'react';
 import { client } from '../lib/api';
 import { fieldErrorsOf } from '../lib/errors';
@@ -12,18 +12,14 @@ const FLAGS = [
   'manageUsers',
   'manageQuickAnswers',
   'supervise',
+  'managePersonalData',
+  'manageIntegrations',
 ] as const satisfies readonly (keyof Permissions)[];
-const SCOPES = ['dialogHistory', 'statistics'] as const satisfies readonly (keyof Permissions)[];
+const SCOPES = ['dialogHistory', 'statistics', 'crm'] as const satisfies readonly (keyof Permissions)[];
 const SCOPE_VALUES: Scope[] = ['none', 'own', 'department', 'all'];
 
-const OPERATOR_PERMISSIONS: Permissions = {
-  manageLines: false,
-  manageUsers: false,
-  manageQuickAnswers: false,
-  dialogHistory: 'own',
-  statistics: 'own',
-  supervise: false,
-};
+/** A new role starts with what the built-in operator role may do. */
+const OPERATOR_PERMISSIONS: Permissions = BUILT_IN_ROLES.operator.permissions;
 
 /** Roles and permissions (AR-1..AR-3): what each role may do, for every line of the account. */
 export function RolesScreen() {
