@@ -438,6 +438,18 @@ describe('the chat app against a scripted API', () => {
     await page.locator('.msg.me.failed').waitFor({ state: 'detached' });
     expect(await page.locator('.log .msg.me .text').allTextContents()).toEqual(['Please refuse this']);
 
+    // A draft over the line's limit is kept whole (not cut), counted, and not sent.
+    await box.fill('x'.repeat(4001));
+    expect((await box.inputValue()).length).toBe(4001);
+    const counter = page.locator('form.composer .counter');
+    expect(await counter.textContent()).toBe('4001 / 4000');
+    expect(await counter.getAttribute('class')).toContain('over');
+    await box.press('Enter');
+    await page.locator('.err', { hasText: 'at most 4000 characters' }).waitFor();
+    expect(requested(chat, 'POST', '/messages')).toHaveLength(3);
+    await box.fill('short');
+    expect(await counter.isHidden()).toBe(true);
+
     // Shift+Enter is a new line, not a send.
     await box.fill('line one');
     await box.press('Shift+Enter');

@@ -193,9 +193,7 @@ function ChannelRow({
   return (
     <tr data-channel-id={channel.id}>
       <td>{channel.name}</td>
-      <td>
-        <code>{channel.kind}</code>
-      </td>
+      <td>{kindLabel(t, channel.kind)}</td>
       <td>
         <label htmlFor={selectId} className="visually-hidden">
           {t('channels.moveTo', { name: channel.name })}
@@ -338,14 +336,11 @@ function ChannelForm({
                   setDraft({});
                 }}
               >
-                {kinds.map(({ kind: k }) => {
-                  const label = `channels.kind.${k}`;
-                  return (
-                    <option key={k} value={k}>
-                      {t.has(label) ? t(label) : k}
-                    </option>
-                  );
-                })}
+                {kinds.map(({ kind: k }) => (
+                  <option key={k} value={k}>
+                    {kindLabel(t, k)}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
@@ -534,4 +529,10 @@ function DeleteChannel({
       onClose={onClose}
     />
   );
+}
+
+/** A channel kind as people call it; a kind this build has no text for shows its code. */
+function kindLabel(t: Translate, kind: string): string {
+  const key = `channels.kind.${kind}`;
+  return t.has(key) ? t(key) : kind;
 }

@@ -1,8 +1,14 @@
-import { BUILT_IN_ROLES, type Permissions, type Role, type Scope } from '@openlines/contract';
+import {
+  BUILT_IN_ROLES,
+  type BuiltInRoleKey,
+  type Permissions,
+  type Role,
+  type Scope,
+} from '@openlines/contract';
 import { type FormEvent, useState } from 'react';
 import { client } from '../lib/api';
 import { fieldErrorsOf } from '../lib/errors';
-import { useT } from '../lib/i18n';
+import { type Translate, useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
 import { useLoad } from './use-load';
@@ -17,6 +23,18 @@ const FLAGS = [
 ] as const satisfies readonly (keyof Permissions)[];
 const SCOPES = ['dialogHistory', 'statistics', 'crm'] as const satisfies readonly (keyof Permissions)[];
 const SCOPE_VALUES: Scope[] = ['none', 'own', 'department', 'all'];
+
+/**
+ * A built-in role under the name it was created with is shown in the reader's language; once an
+ * admin renames it, their name is shown as typed.
+ */
+export function roleName(role: Pick<Role, 'name' | 'builtIn'>, t: Translate): string {
+  const builtIn = role.builtIn as BuiltInRoleKey | null;
+  if (builtIn && builtIn in BUILT_IN_ROLES && BUILT_IN_ROLES[builtIn].name === role.name) {
+    return t(`role.builtIn.${builtIn}`);
+  }
+  return role.name;
+}
 
 /** A new role starts with what the built-in operator role may do. */
 const OPERATOR_PERMISSIONS: Permissions = BUILT_IN_ROLES.operator.permissions;

@@ -7,6 +7,7 @@ import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
 import { Modal } from '../ui/modal';
+import { roleName } from './roles';
 import { useLoad } from './use-load';
 
 /** Users (AR-1): create, assign roles and departments, deactivate, absence periods. */
@@ -137,7 +138,7 @@ function UserRow({
         >
           {roles.map((role) => (
             <option key={role.id} value={role.id}>
-              {role.name}
+              {roleName(role, t)}
             </option>
           ))}
         </select>
@@ -255,7 +256,7 @@ function UserForm({
             <select {...props} value={roleId} onChange={(event) => setRoleId(event.target.value)}>
               {roles.map((role) => (
                 <option key={role.id} value={role.id}>
-                  {role.name}
+                  {roleName(role, t)}
                 </option>
               ))}
             </select>

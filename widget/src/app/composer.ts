@@ -8,6 +8,8 @@ import type { Notice } from './notice';
 const TYPING_SENT_EVERY_MS = 1500;
 /** The contract's `WIDGET_LIMITS.typingText`, copied: importing it would bundle the contract's schemas. */
 const TYPING_TEXT_MAX = 2000;
+/** The length counter appears once a draft is this close to the line's limit. */
+const COUNTER_FROM_SHARE = 0.9;
 
 export interface Composer {
   element: HTMLFormElement;
@@ -42,8 +44,11 @@ export function createComposer(options: {
     rows: 1,
     placeholder: t.placeholder,
     'aria-label': t.message,
-    maxlength: config.limits.textLength,
-    oninput: () => typing(),
+    // No maxlength: it would cut a pasted text silently. The counter says the limit instead.
+    oninput: () => {
+      count();
+      typing();
+    },
     onkeydown: (event: Event) => {
       const key = event as KeyboardEvent;
       if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
@@ -52,6 +57,7 @@ export function createComposer(options: {
       }
     },
   });
+  const counter = h('span', { class: 'counter', hidden: true, 'aria-live': 'polite' });
   const element = h(
     'form',
     {
@@ -74,6 +80,7 @@ export function createComposer(options: {
     ),
     fileInput,
     textarea,
+    counter,
     h('button', { type: 'submit', class: 'icon send', 'aria-label': t.send, title: t.send }, icon('send')),
   );
 
@@ -85,7 +92,18 @@ export function createComposer(options: {
       return;
     }
     textarea.value = '';
+    count();
     options.send(text);
+  }
+
+  /** Near the limit the draft shows "length / limit", marked when over it (nothing is cut). */
+  function count(): void {
+    const limit = config.limits.textLength;
+    const length = textarea.value.length;
+    counter.hidden = length < limit * COUNTER_FROM_SHARE;
+    counter.textContent = `${length} / ${limit}`;
+    counter.classList.toggle('over', length > limit);
+    textarea.setAttribute('aria-invalid', String(length > limit));
   }
 
   function typing(): void {
