@@ -279,6 +279,21 @@ export const SessionSchema = Type.Object(
 );
 export type Session = Static<typeof SessionSchema>;
 
+export const SearchHitSchema = Type.Object(
+  {
+    messageId: IdSchema,
+    at: Timestamp,
+    fragments: Type.Array(Type.Object({ text: Type.String(), hit: Type.Boolean() }), {
+      description: 'A short excerpt of the message; the fragments with hit=true are the matching words',
+    }),
+  },
+  {
+    title: 'SearchHit',
+    description: "The dialog's latest message that matches the list's `search`, its matching words marked",
+  },
+);
+export type SearchHit = Static<typeof SearchHitSchema>;
+
 export const DialogSchema = Type.Object(
   {
     id: IdSchema,
@@ -297,6 +312,7 @@ export const DialogSchema = Type.Object(
     lastMessageAt: Nullable(Timestamp),
     lastMessagePreview: Nullable(Type.String()),
     createdAt: Timestamp,
+    searchHit: Type.Optional(SearchHitSchema),
   },
   { title: 'Dialog' },
 );
@@ -314,7 +330,13 @@ export const DialogListQuery = Type.Object(
     channelId: Type.Optional(IdSchema),
     operatorId: Type.Optional(IdSchema),
     status: Type.Optional(SessionStatusSchema),
-    search: Type.Optional(Type.String({ maxLength: 200 })),
+    search: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description:
+          "Words to find in the client's name, e-mail or phone, or in any message of the dialog (each word a stemmed prefix, Russian and English; all required)",
+      }),
+    ),
     rating: Type.Optional(
       Type.Union([Type.Literal('like'), Type.Literal('dislike'), Type.Literal('none')], {
         description: "The client's rating of the latest session; none = not rated",

@@ -282,6 +282,15 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await o.getByRole('tab', { name: /All/ }).click();
     await row(o, XSS_NAME).filter({ hasText: 'Closed' }).waitFor();
 
+    // ----- the whole history is searched: a word of an earlier message, by its stem, marked as text
+    await o.getByLabel('Search by client or text').fill('refunded');
+    const hit = row(o, XSS_NAME).locator('.search-hit');
+    await hit.locator('mark', { hasText: 'Refunds' }).waitFor();
+    expect(await hit.textContent()).toContain('onerror=alert(4)>');
+    await o.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-search-hit.png') });
+    await o.getByLabel('Search by client or text').fill('');
+    await row(o, XSS_NAME).locator('.search-hit').waitFor({ state: 'detached' });
+
     // ----- the client got the public answers, never the private consultation
     await until(
       () => webhook.bodies.some((body) => body.includes(PUBLIC_TEXT)),

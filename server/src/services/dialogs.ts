@@ -5,12 +5,14 @@ import {
   isOpen,
   isUuid,
   type Message,
+  type SearchHit,
   type Session,
   type SessionTransition,
 } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { type KpiState, kpiState } from '../core/kpi';
+import { HIT_END, HIT_START, prefixQuery, SEARCH_CONFIG, splitHeadline } from '../core/search';
 import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
 import type { DialogRow, SessionRow } from '../store/schema';
@@ -301,6 +303,7 @@ export async function listDialogs(
   else if (query.rating) q = q.where('latest.rating', '=', query.rating);
   if (query.from) q = q.where('dialogs.last_message_at', '>=', new Date(query.from));
   if (query.to) q = q.where('dialogs.last_message_at', '<', new Date(query.to));
+  const words = query.search ? prefixQuery(query.search) : null;
   if (query.search) {
     const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q = q.where((eb) =>
@@ -319,6 +322,16 @@ export async function listDialogs(
             ),
         ),
         eb('dialogs.last_message_preview', 'ilike', pattern),
+        ...(words
+          ? [
+              eb(
+                'dialogs.id',
+                'in',
+                sql<string>`(select m.dialog_id from messages m where m.account_id = ${account}
+                  and ${matchesWords(sql.ref('m.text'), words)})`,
+              ),
+            ]
+          : []),
       ]),
     );
   }
@@ -345,10 +358,50 @@ export async function listDialogs(
     .execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const items = await presentDialogs(ctx.store.db, page, ctx.clock.now());
+  if (words && items.length > 0) {
+    const hits = await searchHits(
+      ctx.store.db,
+      items.map((item) => item.id),
+      words,
+    );
+    for (const item of items) {
+      const hit = hits.get(item.id);
+      if (hit) item.searchHit = hit;
+    }
+  }
   return {
-    items: await presentDialogs(ctx.store.db, page, ctx.clock.now()),
+    items,
     nextCursor: rows.length > limit && last ? encodeCursor({ at: last.last_message_at, id: last.id }) : null,
   };
+}
+
+/** The stemmed-words match the `messages_words` index serves (the expression must be the same). */
+function matchesWords(text: ReturnType<typeof sql.ref>, words: string) {
+  return sql<boolean>`to_tsvector(${sql.lit(SEARCH_CONFIG)}, coalesce(${text}, '')) @@ to_tsquery(${sql.lit(SEARCH_CONFIG)}, ${words})`;
+}
+
+const HEADLINE_OPTIONS = `StartSel=${HIT_START}, StopSel=${HIT_END}, MaxWords=12, MinWords=4, MaxFragments=1, FragmentDelimiter=" … "`;
+
+/** For each dialog of a page, its latest message matching the words, with the words marked. */
+async function searchHits(db: Database, dialogIds: string[], words: string): Promise<Map<string, SearchHit>> {
+  const rows = await sql<{ dialog_id: string; id: string; created_at: Date; headline: string }>`
+    select distinct on (m.dialog_id) m.dialog_id, m.id, m.created_at,
+      ts_headline(${sql.lit(SEARCH_CONFIG)}, replace(replace(m.text, ${HIT_START}, ''), ${HIT_END}, ''),
+        to_tsquery(${sql.lit(SEARCH_CONFIG)}, ${words}), ${HEADLINE_OPTIONS}) as headline
+    from messages m
+    where m.dialog_id in (${sql.join(dialogIds)}) and ${matchesWords(sql.ref('m.text'), words)}
+    order by m.dialog_id, m.created_at desc, m.seq desc`.execute(db);
+  return new Map(
+    rows.rows.map((row) => [
+      row.dialog_id,
+      {
+        messageId: row.id,
+        at: new Date(row.created_at).toISOString(),
+        fragments: splitHeadline(row.headline),
+      },
+    ]),
+  );
 }
 
 export async function listMessages(

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock';
@@ -18,6 +19,7 @@ import * as derivedCsrf from './migrations/0011-derived-csrf';
 import * as crm from './migrations/0012-crm';
 import * as channelFailure from './migrations/0018-channel-failure';
 import * as permissions from './migrations/0019-permissions';
+import * as messageSearch from './migrations/0028-message-search';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -45,7 +47,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-crm': crm,
   '0018-channel-failure': channelFailure,
   '0019-permissions': permissions,
+  '0028-message-search': messageSearch,
 };
+
+/** The extensions the migrations create; every embedded database is opened with them loaded. */
+export const PGLITE_EXTENSIONS = { pg_trgm };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
@@ -77,8 +83,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   try {
     const parsers = { [types.INT8]: (value: string) => Number(value) };
     const pglite = dataDir
-      ? await PGlite.create({ dataDir, parsers })
-      : await PGlite.create({ loadDataDir: await migratedTemplate(), parsers });
+      ? await PGlite.create({ dataDir, parsers, extensions: PGLITE_EXTENSIONS })
+      : await PGlite.create({
+          loadDataDir: await migratedTemplate(),
+          parsers,
+          extensions: PGLITE_EXTENSIONS,
+        });
     const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
     return {
       db,
@@ -103,7 +113,7 @@ let template: Promise<Blob> | null = null;
 
 function migratedTemplate(): Promise<Blob> {
   template ??= (async () => {
-    const pglite = await PGlite.create();
+    const pglite = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
     try {
       await migrateToLatest(new Kysely<DB>({ dialect: new PGliteDialect(pglite) }));
       return await pglite.dumpDataDir('none');

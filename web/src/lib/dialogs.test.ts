@@ -35,6 +35,12 @@ describe('views', () => {
     expect(matchesFilters(d, { search: 'ORDER' })).toBe(true);
     expect(matchesFilters(d, { search: 'anna@' })).toBe(true);
     expect(matchesFilters(d, { search: 'refund' })).toBe(false);
+    // Found by the server in an earlier message: kept whatever the last message says.
+    const found = {
+      ...d,
+      searchHit: { messageId: 'm1', at: d.createdAt, fragments: [{ text: 'Refunds', hit: true }] },
+    };
+    expect(matchesFilters(found, { search: 'refund' })).toBe(true);
     expect(matchesFilters(d, { lineId: 'l2' })).toBe(false);
     expect(matchesFilters(d, { operatorId: 'u1', status: 'queued', channelId: 'c1' })).toBe(true);
     expect(matchesFilters(d, { from: '2026-03-02T11:00:00.000Z' })).toBe(false);

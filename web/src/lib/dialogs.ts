@@ -49,7 +49,8 @@ export function matchesFilters(dialog: Dialog, filters: DialogFilters): boolean 
   if (filters.status && session?.status !== filters.status) return false;
   if (filters.from && (!dialog.lastMessageAt || dialog.lastMessageAt < filters.from)) return false;
   if (filters.to && (!dialog.lastMessageAt || dialog.lastMessageAt >= filters.to)) return false;
-  if (filters.search) {
+  // The server found the words in the dialog's history: it matches whatever its last message says.
+  if (filters.search && !dialog.searchHit) {
     const needle = filters.search.toLowerCase();
     const haystack = [
       dialog.client.name,

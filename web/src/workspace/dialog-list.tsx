@@ -1,4 +1,10 @@
-import { type Dialog, type Line, SESSION_STATUSES, type SessionStatus } from '@openlines/contract';
+import {
+  type Dialog,
+  type Line,
+  SESSION_STATUSES,
+  type SearchHit,
+  type SessionStatus,
+} from '@openlines/contract';
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import {
   type DialogFilters,
@@ -152,7 +158,13 @@ function DialogRow({
             </span>
           ) : null}
         </span>
-        <span className="preview">{dialog.lastMessagePreview ?? '…'}</span>
+        {dialog.searchHit ? (
+          <span className="preview search-hit" title={t('list.searchHit')}>
+            <MarkedText fragments={dialog.searchHit.fragments} />
+          </span>
+        ) : (
+          <span className="preview">{dialog.lastMessagePreview ?? '…'}</span>
+        )}
         <span className="row-meta">
           {status ? <span className={`status status-${status}`}>{t(`status.${status}`)}</span> : null}
           {kpi !== 'none' ? <span className={`kpi kpi-${kpi}`}>{t(`kpi.${kpi}`)}</span> : null}
@@ -164,6 +176,16 @@ function DialogRow({
       </a>
     </li>
   );
+}
+
+/** A search hit's excerpt, its matching words marked (as text: the excerpt is a client's words). */
+function MarkedText({ fragments }: { fragments: SearchHit['fragments'] }) {
+  let offset = 0;
+  return fragments.map((fragment) => {
+    const at = offset;
+    offset += fragment.text.length;
+    return fragment.hit ? <mark key={at}>{fragment.text}</mark> : <span key={at}>{fragment.text}</span>;
+  });
 }
 
 function SearchAndFilters({

@@ -276,10 +276,18 @@ export class WorkspaceStore {
     this.#putDialogs([...queue.items, ...mine.items]);
   }
 
-  #putDialogs(dialogs: Dialog[]): void {
+  /**
+   * A dialog from an event carries no search hit; while the list is searched, the hit the server
+   * found for it stays (a list load brings its own hits, or none once the search is cleared).
+   */
+  #putDialogs(dialogs: Dialog[], options: { keepSearchHits?: boolean } = {}): void {
     if (dialogs.length === 0) return;
     const next = { ...this.#state.dialogs };
-    for (const dialog of dialogs) next[dialog.id] = dialog;
+    const searching = options.keepSearchHits && Boolean(this.#state.filters.search);
+    for (const dialog of dialogs) {
+      const hit = next[dialog.id]?.searchHit;
+      next[dialog.id] = searching && hit && !dialog.searchHit ? { ...dialog, searchHit: hit } : dialog;
+    }
     this.#set({ dialogs: next });
   }
 
@@ -584,7 +592,7 @@ export class WorkspaceStore {
   #onDialog(dialog: Dialog): void {
     const me = this.#me.user.id;
     const before = this.#state.dialogs[dialog.id];
-    this.#putDialogs([dialog]);
+    this.#putDialogs([dialog], { keepSearchHits: true });
     const sameSession = before?.session?.id === dialog.session?.id;
     const wasWaiting = Boolean(before && sameSession && isWaitingForMe(before, me));
     const wasMine = Boolean(before && sameSession && isMine(before, me));
