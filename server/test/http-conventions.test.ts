@@ -186,6 +186,13 @@ describe('bad input', () => {
     await expectProblem(response, 431, 'headers_too_large');
   });
 
+  it('a path that is not percent-encoded UTF-8 → 400 problem+json naming the path', async () => {
+    for (const path of ['/api/v1/users/%ED%A0%80', '/widget/x%ED%A0%80y', '/api/v1/lines/%FF']) {
+      const body = await expectProblem(await fetch(`${server.url}${path}`), 400, 'validation_failed');
+      expect(body.errors?.map((e) => e.field)).toEqual(['path']);
+    }
+  });
+
   it('left the process serving', async () => {
     await expect(clientOf(server).health()).resolves.toEqual({ status: 'ok' });
     await expect(admin.departments.create({ name: 'Still here' })).resolves.toMatchObject({

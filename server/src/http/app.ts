@@ -57,6 +57,9 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
       socket.end(clientErrorResponse(error));
     },
+    // What the router refuses before any route runs (a path that is not percent-encoded UTF-8)
+    // goes through the same problem+json handler as everything else.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.addHook('onRequest', async (request, reply) => {

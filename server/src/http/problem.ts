@@ -106,6 +106,16 @@ export function handleError(
         reply,
         problem('payload_too_large', 'The request body is larger than allowed', [], instance),
       );
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(
+        reply,
+        problem(
+          'validation_failed',
+          'The path is not valid percent-encoded UTF-8',
+          [{ field: 'path', message: 'is not valid percent-encoded UTF-8', rule: 'format' }],
+          instance,
+        ),
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(reply, problem('unsupported_media_type', fastifyError.message, [], instance));
   }
