@@ -53,6 +53,16 @@ describe('bad input', () => {
     expect(body.errors?.map((e) => e.field)).toEqual(['body']);
   });
 
+  it('a prototype key → 400 naming it, never merged into an object', async () => {
+    for (const [raw, field] of [
+      ['{"name": "Sales", "__proto__": {"admin": true}}', 'body.__proto__'],
+      ['{"name": "Sales", "constructor": {"prototype": {"admin": true}}}', 'body.constructor.prototype'],
+    ] as const) {
+      const body = await expectProblem(await send('POST', '/departments', raw), 400, 'invalid_json');
+      expect(body.errors?.map((e) => e.field)).toEqual([field]);
+    }
+  });
+
   it('an unknown field → 400 naming it', async () => {
     const error = await problemOf(
       admin.request('POST', '/departments', { body: { name: 'Sales', colour: 'red' } }),

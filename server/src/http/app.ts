@@ -12,6 +12,7 @@ import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
 import { EventSequencer } from '../ws/sequencer';
 import { authPlugin } from './auth';
+import { parseJsonBody } from './json-body';
 import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
@@ -66,6 +67,14 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     reply.header('x-request-id', request.id);
   });
   app.setErrorHandler(handleError);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   refuseUnstorableText(app);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),

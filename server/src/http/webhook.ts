@@ -29,6 +29,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
   const raw = new WeakMap<FastifyRequest, { text: string; error: Error | null }>();
   const channels = new WeakMap<FastifyRequest, WebhookChannel>();
   const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     parseJson(request, text, (error, parsed) => {
