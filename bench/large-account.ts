@@ -137,13 +137,27 @@ async function seed(db: pg.Client, world: World, dialogs: number): Promise<void>
     select params.account_id, s.dialog_id, s.id, params.channel_id,
       case when k % 2 = 1 then 'client' else 'operator' end,
       case when k % 2 = 1 then null else s.operator_id::text end,
-      'Message ' || k || ' of a seeded dialog, long enough to look like one a client would write',
+      'Message ' || k || ' of a seeded dialog, long enough to look like one a client would write'
+        || case when k = 3 and s.dialog_id = md5('d' || (params.n / 2))::uuid then ' about a refund' else '' end
+        || case when k = 5 and (abs(hashtext(s.dialog_id::text)) % 1000) = 0 then ' about an invoice' else '' end,
       case when k % 2 = 1 then 'received' else 'sent' end, s.created_at + make_interval(secs => k * 30)
     from params, sessions s, generate_series(1, 10) k
     where s.account_id = params.account_id and s.close_reason = 'operator'
       and (k <= 10 / (select count(*) from sessions x where x.dialog_id = s.dialog_id))`);
   await db.query('vacuum analyze');
 }
+
+/**
+ * Searches through the history: a word in one message of one dialog, a word in ~0.1 % of dialogs,
+ * a word in every message (the worst case: the newest page of a million matches), and part of a
+ * client's name.
+ */
+const SEARCHES: [string, string][] = [
+  ['one old message', 'refund'],
+  ['0.1 % of dialogs', 'invoices'],
+  ['every message', 'seeded'],
+  ["part of a client's name", 'ent 4242'],
+];
 
 async function measure(world: World, tag: string): Promise<Timing[]> {
   const timings: Timing[] = [];
@@ -191,6 +205,14 @@ async function measure(world: World, tag: string): Promise<Timing[]> {
       world.admin.messages(page.items[i % page.items.length]!.id, { limit: 100 }),
     ),
   );
+  for (const [label, search] of SEARCHES) {
+    timings.push(
+      await timed(`admin's search, ${label}`, REPEAT, () => world.admin.list({ view: 'all', search })),
+    );
+    timings.push(
+      await timed(`operator's search, ${label}`, REPEAT, () => world.operator.list({ view: 'all', search })),
+    );
+  }
   return timings;
 }
 
@@ -341,6 +363,16 @@ async function main(): Promise<void> {
         world.admin.messages(firstPage.items[0]!.id, { limit: 100 }),
       ),
     );
+    for (const [label, search] of SEARCHES) {
+      plans.push(
+        await plansOf(server, db, `admin's search, ${label}`, () =>
+          world.admin.list({ view: 'all', search }),
+        ),
+        await plansOf(server, db, `operator's search, ${label}`, () =>
+          world.operator.list({ view: 'all', search }),
+        ),
+      );
+    }
     const rows = large.map((l) => {
       const s = small.find((t) => t.label === l.label) ?? { p50: Number.NaN, p95: Number.NaN };
       const cell = (value: number) => (Number.isNaN(value) ? '— (one page only)' : value.toFixed(1));

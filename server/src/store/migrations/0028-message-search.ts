@@ -14,9 +14,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await sql`create index ${sql.raw(`clients_${column}_trigrams`)} on clients
       using gin (${sql.raw(column)} gin_trgm_ops)`.execute(db);
   }
+  // From the matching clients to their dialogs.
+  await sql`create index dialogs_client on dialogs (client_id)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop index dialogs_client`.execute(db);
   for (const column of ['name', 'email', 'phone']) {
     await sql`drop index ${sql.raw(`clients_${column}_trigrams`)}`.execute(db);
   }
