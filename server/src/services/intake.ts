@@ -541,12 +541,14 @@ async function intake(
         how: 'api',
         decision: message.consent,
       });
-      if (message.consent === 'given' && !session.consent_given_at) {
-        session = { ...session, consent_given_at: now };
-      }
     }
     if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
-    session = await onClientMessage(ctx, uow, { ...conversation, session }, { opensSession: opened });
+    session = await onClientMessage(
+      ctx,
+      uow,
+      { ...conversation, session },
+      { opensSession: opened, consentDecided: message.consent !== undefined },
+    );
     if (session.status === 'new') {
       // LN-4: an inactive line stores the session but does not route it until it is switched on.
       if (conversation.line.active) {
