@@ -105,7 +105,12 @@ export async function writeConsent(
 /** AG-2 in the widget: the visitor pressed the consent button. */
 export async function recordConsent(
   ctx: AppContext,
-  input: { channel: ChannelRow; clientExternalId: string; how: 'button' | 'reply' },
+  input: {
+    channel: ChannelRow;
+    clientExternalId: string;
+    how: 'button' | 'reply';
+    decision?: 'given' | 'refused';
+  },
 ): Promise<void> {
   await runInTransaction(ctx, async (uow) => {
     const found = await clientDialogOn(uow.tx, input.channel, input.clientExternalId);
@@ -118,6 +123,7 @@ export async function recordConsent(
       sessionId: found.session?.id ?? null,
       dialogId: found.dialog.id,
       how: input.how,
+      decision: input.decision ?? 'given',
     });
   });
 }
