@@ -146,12 +146,19 @@ export function createPrompts(options: {
         card(
           h('p', {}, t.consentPrompt),
           h(
-            'button',
-            { type: 'button', class: 'primary', onclick: () => void consent(ask?.id, 'given') },
-            t.agree,
+            'div',
+            { class: 'choices' },
+            h(
+              'button',
+              { type: 'button', class: 'primary', onclick: () => void consent(ask?.id, 'given') },
+              t.agree,
+            ),
+            h(
+              'button',
+              { type: 'button', class: 'secondary', onclick: () => void consent(ask?.id, 'refused') },
+              t.disagree,
+            ),
           ),
-          ' ',
-          h('button', { type: 'button', onclick: () => void consent(ask?.id, 'refused') }, t.disagree),
         ),
       );
     }
