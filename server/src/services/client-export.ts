@@ -183,7 +183,7 @@ export async function exportClientData(
   const summary = {
     format: 'openlines-client-export/1',
     exportedAt: ctx.clock.now().toISOString(),
-    client: plain(client),
+    client: plain(client, ['account_id']),
     identities: identities.map((row) => plain(row, ['account_id'])),
     widgetVisitors: visitors.map((row) => plain(row, ['account_id', 'token_hash'])),
     dialogs: dialogs.map((row) => plain(row, ['account_id'])),
