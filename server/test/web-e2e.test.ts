@@ -344,6 +344,9 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
       name: 'E2E Privacy',
       settings: { agreement: { required: true, text: 'I agree to the processing of my data.' } },
     });
+    await admin.lines.update(line.id, {
+      settings: { automaticActions: { welcome: { enabled: true, text: 'Hello from the privacy line' } } },
+    });
     const created = await admin.channels.create({
       kind: 'api',
       name: 'Privacy shop',
@@ -378,6 +381,10 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.locator('.audit-table tr', { hasText: 'Client’s data exported' }).first().waitFor();
     await page.locator('.audit-table tr', { hasText: 'Line created' }).first().waitFor();
+    // A settings change names the keys that changed, never their values.
+    const changed = page.locator('.audit-table tr', { hasText: 'Line changed' }).first();
+    expect(await changed.textContent()).toContain('settings.automaticActions.welcome.text');
+    expect(await page.locator('.audit-table').textContent()).not.toContain('Hello from the privacy line');
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-audit-log.png') });
     await page.getByLabel('Action').selectOption('client.exported');
     await until(
