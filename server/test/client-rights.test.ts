@@ -180,6 +180,42 @@ describe('a client’s rights: audit log, consent record, data export', () => {
       await admin.dialogs.send(b1.dialogId, { text: 'And yours', attachments: [betaFile] });
       const alphaId = await clientIdOf(a1.dialogId);
       const betaId = await clientIdOf(b1.dialogId);
+      // CRM rows linked to each client (the CRM's own services are another issue's): written here.
+      const db = server.ctx.store.db;
+      const accountId = (await admin.auth.me()).account.id;
+      const crmRows: Record<string, { contactId: string; leadTitle: string }> = {};
+      for (const [clientId, who] of [
+        [alphaId, alpha],
+        [betaId, beta],
+      ] as const) {
+        const contact = await db
+          .insertInto('crm_contacts')
+          .values({
+            account_id: accountId,
+            client_id: clientId,
+            name: `${who.name} contact`,
+            source_kind: 'api',
+            photo_url: null,
+            company_id: null,
+            responsible_id: null,
+            source_channel_id: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const leadTitle = `${who.name} lead`;
+        await db
+          .insertInto('crm_leads')
+          .values({
+            account_id: accountId,
+            contact_id: contact.id,
+            title: leadTitle,
+            source_kind: 'api',
+            responsible_id: null,
+            source_channel_id: null,
+          })
+          .execute();
+        crmRows[clientId] = { contactId: contact.id, leadTitle };
+      }
 
       const entries = await unzip(await admin.privacy.exportClient(alphaId));
       const summary = JSON.parse(entries.get('client.json')!.toString('utf8'));
@@ -191,6 +227,8 @@ describe('a client’s rights: audit log, consent record, data export', () => {
         expect.objectContaining({ clientId: alphaId, externalId: `alpha-${alpha.name}` }),
       ]);
       expect(summary.consents).toEqual([expect.objectContaining({ decision: 'given', how: 'api' })]);
+      expect(summary.crm.contacts.map((c: { id: string }) => c.id)).toEqual([crmRows[alphaId]!.contactId]);
+      expect(summary.crm.leads.map((l: { title: string }) => l.title)).toEqual([crmRows[alphaId]!.leadTitle]);
       const stored = await admin.dialogs.messages(a1.dialogId, { limit: 500 });
       expect(exported.map((m) => m.id).sort()).toEqual(stored.map((m) => m.id).sort());
       expect(exported.map((m) => m.text)).toEqual(
@@ -204,7 +242,14 @@ describe('a client’s rights: audit log, consent record, data export', () => {
 
       // Nothing of the other client, anywhere in the zip.
       const everything = [...entries.values()].map((bytes) => bytes.toString('utf8')).join('\n');
-      for (const foreign of [beta.name, beta.text, beta.file, betaId, b1.dialogId]) {
+      for (const foreign of [
+        beta.name,
+        beta.text,
+        beta.file,
+        betaId,
+        b1.dialogId,
+        crmRows[betaId]!.contactId,
+      ]) {
         expect(everything).not.toContain(foreign);
       }
 
