@@ -604,6 +604,12 @@ export const ApiInboundMessageBody = Type.Object(
     ),
     text: Type.Optional(Type.String({ minLength: 1, maxLength: MaxMessageText })),
     attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
+    consent: Type.Optional(
+      Type.Union([Type.Literal('given'), Type.Literal('refused')], {
+        description:
+          "The client's decision on processing their personal data, taken on the sender's side (AG-2): recorded against the line's current agreement text version and shown in the dialog's timeline; 'given' also means the line does not send its agreement text to this client",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

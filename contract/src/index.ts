@@ -1,3 +1,4 @@
+export * from './audit';
 export * from './common';
 export * from './conversations';
 export * from './errors';

@@ -109,6 +109,19 @@ export class Transport {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** A GET under `/api/v1` whose answer is bytes (an export), with the same auth and errors. */
+  async download(path: string): Promise<ArrayBuffer> {
+    const headers = { ...this.#headers, ...this.authHeaders('GET') };
+    const response = await this.#fetch(this.url(`${API_PREFIX}${path}`), {
+      method: 'GET',
+      headers,
+      credentials: this.#credentials,
+    });
+    this.cookies.capture(response.headers);
+    if (!response.ok) throw await errorFromResponse(response);
+    return response.arrayBuffer();
+  }
+
   /** Forgets the session (after logout, or when switching users). */
   forgetSession(): void {
     this.cookies.clear();

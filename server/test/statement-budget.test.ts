@@ -66,6 +66,32 @@ describe('statements per message', () => {
     expect(messages.map((m) => m.authorKind)).toEqual(['client', 'system']);
   });
 
+  it('a consent decision from the API channel takes the general intake, at most 32 statements', async () => {
+    // Issue 18: a message carrying `consent` takes the general intake and records the decision;
+    // the held-dialog budget above (which has no `consent`) is unchanged by it.
+    const first = await world.clientSays('budget-consent', 'Hello');
+    const dialog = await world.admin.dialogs.get(first.dialogId);
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    await holder.ws.dialogs.send(first.dialogId, { text: 'Hi' });
+    await world.clientSays('budget-consent', 'Starting the wait');
+    let seq = 0;
+    const withConsent = await statementsOf(() =>
+      world.sender.send({
+        externalId: `budget-consent-${++seq}`,
+        user: { id: 'budget-consent' },
+        text: 'I agree',
+        consent: 'given',
+      }),
+    );
+    // The general intake (about 27 here: locks, client and dialog upserts, the session's hooks and
+    // action) plus the decision: the agreement version (read, and created on first use), the
+    // consent row and the session's consent_given_at. Measured 31.
+    expect(withConsent).toBeLessThanOrEqual(32);
+    expect(await world.admin.dialogs.consents(first.dialogId)).toEqual([
+      expect.objectContaining({ decision: 'given', how: 'api' }),
+    ]);
+  });
+
   it('a redelivered message in a held dialog is stored once and changes nothing', async () => {
     const first = await world.clientSays('budget-2', 'Hi');
     const dialog = await world.admin.dialogs.get(first.dialogId);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -347,6 +347,74 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     });
     expect(relogin.status).toBe(200);
   }, 60_000);
+  it('consent shows in the timeline, the client card exports the client’s data, and the audit log shows it', async () => {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const line = await admin.lines.create({
+      name: 'E2E Privacy',
+      settings: { agreement: { required: true, text: 'I agree to the processing of my data.' } },
+    });
+    await admin.lines.update(line.id, {
+      settings: { automaticActions: { welcome: { enabled: true, text: 'Hello from the privacy line' } } },
+    });
+    const created = await admin.channels.create({
+      kind: 'api',
+      name: 'Privacy shop',
+      lineId: line.id,
+      settings: { webhookUrl: webhook.url },
+    });
+    const sender = new ApiChannelSender(server.url, created.secrets.inboundToken!);
+    await sender.send({
+      externalId: 'privacy-1',
+      user: { id: 'privacy-client', name: 'Vera Private' },
+      text: 'Please send me my data',
+      consent: 'given',
+    });
+
+    const { page } = await open(server.admin.email, server.admin.password);
+    await page.getByRole('tab', { name: /All/ }).click();
+    await row(page, 'Vera Private').click();
+    const consent = page.locator('.consent-event[data-consent="given"]');
+    await consent.waitFor();
+    expect(await consent.textContent()).toContain('agreement version 1');
+    const exportLink = page.getByRole('link', { name: 'Export client’s data' });
+    await exportLink.waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-consent-export.png') });
+    const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
+    expect(download.suggestedFilename()).toMatch(/^client-[0-9a-f-]{36}\.zip$/);
+    const saved = await download.path();
+    // A zip starts with "PK\x03\x04"; its content is checked in client-rights.test.ts.
+    expect(readFileSync(saved).subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.locator('.audit-table tr', { hasText: 'Client’s data exported' }).first().waitFor();
+    await page.locator('.audit-table tr', { hasText: 'Line created' }).first().waitFor();
+    // A settings change names the keys that changed, never their values.
+    const changed = page.locator('.audit-table tr', { hasText: 'Line changed' }).first();
+    expect(await changed.textContent()).toContain('settings.automaticActions.welcome.text');
+    expect(await page.locator('.audit-table').textContent()).not.toContain('Hello from the privacy line');
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-audit-log.png') });
+    await page.getByLabel('Action').selectOption('client.exported');
+    await until(
+      async () =>
+        (await page.locator('.audit-table tbody tr').count()) === 1 &&
+        (await page.locator('.audit-table tbody tr', { hasText: 'Client’s data exported' }).count()) === 1,
+      'the audit log filtered to exports',
+    );
+
+    const ru = await open(server.admin.email, server.admin.password, 'ru-RU');
+    await ru.page.getByRole('tab', { name: /Все/ }).click();
+    await row(ru.page, 'Vera Private').click();
+    await ru.page.locator('.consent-event', { hasText: 'Клиент дал согласие' }).waitFor();
+    await ru.page.getByRole('link', { name: 'Выгрузить данные клиента' }).waitFor();
+    await ru.page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-ru-consent-export.png') });
+    await ru.page.getByRole('link', { name: 'Администрирование' }).click();
+    await ru.page.getByRole('link', { name: 'Журнал аудита', exact: true }).click();
+    await ru.page.locator('.audit-table tr', { hasText: 'Данные клиента выгружены' }).first().waitFor();
+    await ru.page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-ru-audit-log.png') });
+  }, 90_000);
+
   it('the main screens in Russian, as a Russian-speaking admin sees them', async () => {
     const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
     mkdirSync(ARTIFACTS_DIR, { recursive: true });

@@ -560,6 +560,17 @@ describe('consent, contact form and rating (line automation in the widget)', () 
       expect(after.body.session.consentPending).toBe(false);
       const consents = await world.server.ctx.store.db.selectFrom('consents').selectAll().execute();
       expect(consents.some((c) => c.how === 'button' && c.channel_id === widget.channel.id)).toBe(true);
+
+      // Issue 18: another visitor refuses; it is recorded and shown, but it is no consent.
+      const refusing = visitorOf(widget);
+      await refusing.start();
+      await refusing.send('I would rather not say');
+      expect((await refusing.call('POST', '/consent/refuse')).status).toBe(204);
+      expect((await refusing.start()).body.session.consentPending).toBe(true);
+      const refusedDialog = await dialogWith('I would rather not say');
+      expect(await world.admin.dialogs.consents(refusedDialog.id)).toEqual([
+        expect.objectContaining({ decision: 'refused', how: 'button', channelId: widget.channel.id }),
+      ]);
     } finally {
       await world.admin.lines.update(world.line.id, { settings: { agreement: { required: false } } });
     }

@@ -326,6 +326,29 @@ describe('the chat app against a scripted API', () => {
     await page.context().close();
   });
 
+  it('lets the visitor refuse consent, which is sent as a refusal', async () => {
+    const chat = await mountChat({
+      token: 'visitor-token',
+      replies: {
+        'POST /session': {
+          body: conversation({
+            messages: [
+              message({ author: 'system', name: null, text: 'Terms apply.', systemKind: 'consent_request' }),
+            ],
+            session: { ...SESSION, consentPending: true },
+          }),
+        },
+      },
+    });
+    const { page } = chat;
+    const decline = page.locator('.cards button', { hasText: 'I do not agree' });
+    await decline.click();
+    await decline.waitFor({ state: 'detached' });
+    expect(requested(chat, 'POST', '/consent/refuse')).toHaveLength(1);
+    expect(requested(chat, 'POST', '/consent')).toHaveLength(0);
+    await page.context().close();
+  });
+
   it('offers a slim rating when the line allows one, and sends the choice with a comment', async () => {
     const chat = await mountChat({
       token: 'visitor-token',

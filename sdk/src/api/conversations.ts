@@ -4,6 +4,7 @@ import type {
   Channel,
   ChannelKind,
   ChannelTemplate,
+  ConsentRecord,
   CreateChannelBody,
   CreateLineBody,
   Dialog,
@@ -152,6 +153,11 @@ export class DialogsApi {
 
   transitions(id: string): Promise<SessionTransition[]> {
     return this.transport.request('GET', `/dialogs/${segment(id)}/transitions`);
+  }
+
+  /** The client's consent decisions on the dialog's line (AG-2), for the timeline. */
+  consents(id: string): Promise<ConsentRecord[]> {
+    return this.transport.request('GET', `/dialogs/${segment(id)}/consents`);
   }
 
   send(id: string, input: SendMessageBody): Promise<Message> {

@@ -14,6 +14,11 @@ export interface InboundMessage {
   };
   text?: string;
   attachments?: Attachment[];
+  /**
+   * A consent decision the sender's own system took (the API channel, AG-2). Such a message takes
+   * the general intake path, which records it in the message's transaction.
+   */
+  consent?: 'given' | 'refused';
 }
 
 /** What the outbox hands a connector to deliver: an operator's (or the system's) message. */

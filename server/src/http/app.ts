@@ -15,8 +15,10 @@ import { authPlugin } from './auth';
 import { parseJsonBody } from './json-body';
 import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
+import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
+import { clientExportRoutes } from './routes/client-export';
 import { dialogRoutes } from './routes/dialogs';
 import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
@@ -143,6 +145,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
+      await api.register(auditRoutes, { ctx });
+      await api.register(clientExportRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).

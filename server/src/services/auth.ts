@@ -3,6 +3,7 @@ import type { Permissions } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import type { Actor } from './actor';
+import { recordAudit } from './audit';
 import { hashPassword, hashToken, randomToken, verifyPassword } from './secrets';
 import { runInTransaction } from './transaction';
 
@@ -142,18 +143,27 @@ export async function createApiToken(
   input: { accountId: string; userId: string; name: string },
 ) {
   const token = randomToken(API_TOKEN_PREFIX);
-  const row = await ctx.store.db
-    .insertInto('api_tokens')
-    .values({
-      account_id: input.accountId,
-      user_id: input.userId,
-      name: input.name,
-      prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
-      token_hash: hashToken(token),
-      created_at: ctx.clock.now(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await runInTransaction(ctx, async ({ tx }) => {
+    const inserted = await tx
+      .insertInto('api_tokens')
+      .values({
+        account_id: input.accountId,
+        user_id: input.userId,
+        name: input.name,
+        prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+        token_hash: hashToken(token),
+        created_at: ctx.clock.now(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(
+      tx,
+      input,
+      { action: 'api_token.created', targetType: 'api_token', targetId: inserted.id },
+      ctx.clock.now(),
+    );
+    return inserted;
+  });
   return { token, row };
 }
 
@@ -169,15 +179,23 @@ export async function listApiTokens(ctx: AppContext, actor: Actor) {
 }
 
 export async function revokeApiToken(ctx: AppContext, actor: Actor, tokenId: string): Promise<void> {
-  const result = await ctx.store.db
-    .updateTable('api_tokens')
-    .set({ revoked_at: ctx.clock.now() })
-    .where('id', '=', tokenId)
-    .where('account_id', '=', actor.accountId)
-    .where('user_id', '=', actor.userId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw new AppError('not_found', 'The API token does not exist');
+  await runInTransaction(ctx, async ({ tx }) => {
+    const result = await tx
+      .updateTable('api_tokens')
+      .set({ revoked_at: ctx.clock.now() })
+      .where('id', '=', tokenId)
+      .where('account_id', '=', actor.accountId)
+      .where('user_id', '=', actor.userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new AppError('not_found', 'The API token does not exist');
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'api_token.revoked', targetType: 'api_token', targetId: tokenId },
+      ctx.clock.now(),
+    );
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ import type { Database } from '../store/database';
 import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
+import { keysChanged, recordAudit } from './audit';
 import { dispatcherOf } from './event-dispatch';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
@@ -350,6 +351,12 @@ export async function createChannel(
         .returningAll()
         .executeTakeFirstOrThrow();
       emitChanged(uow, actor.accountId, id, false);
+      await recordAudit(
+        uow.tx,
+        actor,
+        { action: 'channel.created', targetType: 'channel', targetId: id },
+        ctx.clock.now(),
+      );
       return inserted;
     });
     return { channel: presentChannel(row), secrets: prepared.reveal };
@@ -416,6 +423,23 @@ export async function updateChannel(
         .execute();
     }
     emitChanged(uow, actor.accountId, channelId, false);
+    await recordAudit(
+      uow.tx,
+      actor,
+      {
+        action: 'channel.updated',
+        targetType: 'channel',
+        targetId: channelId,
+        changedKeys: [
+          ...keysChanged(
+            { name: locked.name, lineId: locked.line_id, status: locked.status },
+            { name: updated.name, lineId: updated.line_id, status: updated.status },
+          ),
+          ...keysChanged(locked.settings, updated.settings, 'settings'),
+        ],
+      },
+      ctx.clock.now(),
+    );
     return updated;
   }).catch((error: unknown) => {
     if (isUniqueViolation(error)) {
@@ -473,6 +497,12 @@ export async function rotateChannelSecrets(
       .returningAll()
       .executeTakeFirstOrThrow();
     emitChanged(uow, actor.accountId, channelId, false);
+    await recordAudit(
+      uow.tx,
+      actor,
+      { action: 'channel.secrets_rotated', targetType: 'channel', targetId: channelId },
+      ctx.clock.now(),
+    );
     return updated;
   });
   return { channel: presentChannel(row), secrets: prepared.reveal };
@@ -506,5 +536,11 @@ export async function deleteChannel(
     }
     await uow.tx.deleteFrom('channels').where('id', '=', channelId).execute();
     emitChanged(uow, actor.accountId, channelId, true);
+    await recordAudit(
+      uow.tx,
+      actor,
+      { action: 'channel.deleted', targetType: 'channel', targetId: channelId },
+      ctx.clock.now(),
+    );
   });
 }

@@ -213,11 +213,11 @@ interface ListPlace {
   id: string;
 }
 
-function encodeCursor(place: ListPlace): string {
+export function encodeCursor(place: ListPlace): string {
   return Buffer.from(JSON.stringify([place.at?.toISOString() ?? null, place.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): ListPlace {
+export function decodeCursor(cursor: string): ListPlace {
   const invalid = () =>
     new AppError('validation_failed', 'The cursor is not one this server gave', [
       { field: 'query.cursor', message: 'must be the nextCursor of a previous page' },

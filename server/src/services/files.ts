@@ -153,3 +153,39 @@ export function fileIdFromUrl(url: string): string | null {
   const match = /\/api\/v1\/files\/([0-9a-f-]{36})\//.exec(url);
   return match ? match[1]! : null;
 }
+
+/**
+ * A stored file by id within an account, for the account's own exports (no capability URL):
+ * null when the row or the bytes are gone (erased).
+ */
+export async function openStoredFile(
+  ctx: AppContext,
+  accountId: string,
+  id: string,
+): Promise<{
+  name: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  open: () => NodeJS.ReadableStream;
+} | null> {
+  const row = await ctx.store.db
+    .selectFrom('files')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return null;
+  try {
+    await fs.access(pathOf(ctx, id));
+  } catch {
+    return null;
+  }
+  return {
+    name: row.name,
+    mimeType: row.mime_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    open: () => createReadStream(pathOf(ctx, id)),
+  };
+}

@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';
+import { writeConsent } from './automation/consent';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
@@ -167,7 +168,9 @@ export async function receiveInbound(
       .executeTakeFirstOrThrow();
     return receiveInbound(ctx, fresh, message, true);
   }
-  if (known?.sessionId && heldPathFits(known, message)) {
+  // A consent decision (API channel) is recorded by the general intake only, so the lean paths
+  // below and their statement budgets stay as they are for every other message.
+  if (known?.sessionId && !message.consent && heldPathFits(known, message)) {
     const held = await receiveInHeldSession(ctx, {
       channel,
       known: { ...known, sessionId: known.sessionId },
@@ -180,7 +183,7 @@ export async function receiveInbound(
       if (stored) return stored;
     }
   }
-  if (opensPlainSession(known, message)) {
+  if (!message.consent && opensPlainSession(known, message)) {
     const started = await startSession(
       ctx,
       { id: channel.id, account_id: channel.account_id, kind: channel.kind, line_id: lineId },
@@ -526,8 +529,26 @@ async function intake(
       channel,
     };
     let session = current;
+    if (message.consent) {
+      // Before the session's automation: a consent given on the sender's side means the line
+      // does not send its agreement text (hooks.onSessionOpened checks for a consent).
+      await writeConsent(ctx, uow, {
+        line: conversation.line,
+        clientId,
+        channelId: channel.id,
+        sessionId: session.id,
+        dialogId: dialog.id,
+        how: 'api',
+        decision: message.consent,
+      });
+    }
     if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
-    session = await onClientMessage(ctx, uow, { ...conversation, session }, { opensSession: opened });
+    session = await onClientMessage(
+      ctx,
+      uow,
+      { ...conversation, session },
+      { opensSession: opened, consentDecided: message.consent !== undefined },
+    );
     if (session.status === 'new') {
       // LN-4: an inactive line stores the session but does not route it until it is switched on.
       if (conversation.line.active) {

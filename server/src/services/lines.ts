@@ -12,6 +12,7 @@ import { AppError } from '../errors';
 import type { Database } from '../store/database';
 import type { LineRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
+import { keysChanged, recordAudit } from './audit';
 import { onLineActivated } from './automation/hooks';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
@@ -156,6 +157,7 @@ export async function createLine(ctx: AppContext, actor: Actor, input: CreateLin
       .returningAll()
       .executeTakeFirstOrThrow();
     events.emit(actor.accountId, 'line.changed', { lineId: row.id, deleted: false });
+    await recordAudit(tx, actor, { action: 'line.created', targetType: 'line', targetId: row.id }, now);
     return presentLine(row);
   });
 }
@@ -187,6 +189,23 @@ export async function updateLine(
       .returningAll()
       .executeTakeFirstOrThrow();
     events.emit(actor.accountId, 'line.changed', { lineId, deleted: false });
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'line.updated',
+        targetType: 'line',
+        targetId: lineId,
+        changedKeys: [
+          ...keysChanged(
+            { name: current.name, active: current.active },
+            { name: row.name, active: row.active },
+          ),
+          ...keysChanged(current.settings, settings, 'settings'),
+        ],
+      },
+      ctx.clock.now(),
+    );
     // LN-4: a line switched on starts the sessions that arrived while it was off (their automatic
     // texts, hooks.onLineActivated) and routes them; its held timers fire again (workers/timers).
     if (row.active && !current.active) await onLineActivated(ctx, uow, row);
@@ -225,5 +244,11 @@ export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, 
       );
     }
     events.emit(actor.accountId, 'line.changed', { lineId, deleted: true });
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'line.deleted', targetType: 'line', targetId: lineId },
+      ctx.clock.now(),
+    );
   });
 }

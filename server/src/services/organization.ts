@@ -2,6 +2,7 @@ import type { Department, Permissions, Role } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import { type Actor, authorize } from './actor';
+import { keysChanged, recordAudit } from './audit';
 import { presentDepartment, presentRole } from './presenters';
 import { runInTransaction, type Tx } from './transaction';
 
@@ -111,6 +112,12 @@ export async function createDepartment(
       .executeTakeFirstOrThrow();
     await setMembers(tx, actor.accountId, row.id, input.memberIds ?? []);
     events.emit(actor.accountId, 'department.changed', { departmentId: row.id, deleted: false });
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'department.created', targetType: 'department', targetId: row.id },
+      ctx.clock.now(),
+    );
     return loadDepartment(tx, actor.accountId, row.id);
   });
 }
@@ -123,7 +130,7 @@ export async function updateDepartment(
 ): Promise<Department> {
   authorize(actor, 'manageUsers');
   return runInTransaction(ctx, async ({ tx, events }) => {
-    await loadDepartment(tx, actor.accountId, id);
+    const before = await loadDepartment(tx, actor.accountId, id);
     if (input.parentId) await assertParent(tx, actor.accountId, id, input.parentId);
     if (input.name !== undefined || input.parentId !== undefined) {
       await tx
@@ -137,7 +144,19 @@ export async function updateDepartment(
     }
     if (input.memberIds) await setMembers(tx, actor.accountId, id, input.memberIds);
     events.emit(actor.accountId, 'department.changed', { departmentId: id, deleted: false });
-    return loadDepartment(tx, actor.accountId, id);
+    const after = await loadDepartment(tx, actor.accountId, id);
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'department.updated',
+        targetType: 'department',
+        targetId: id,
+        changedKeys: keysChanged(before, after),
+      },
+      ctx.clock.now(),
+    );
+    return after;
   });
 }
 
@@ -154,6 +173,12 @@ export async function deleteDepartment(ctx: AppContext, actor: Actor, id: string
       throw new AppError('conflict', 'The department has sub-departments; move or delete them first');
     await tx.deleteFrom('departments').where('id', '=', id).execute();
     events.emit(actor.accountId, 'department.changed', { departmentId: id, deleted: true });
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'department.deleted', targetType: 'department', targetId: id },
+      ctx.clock.now(),
+    );
   });
 }
 
@@ -211,6 +236,12 @@ export async function createRole(
       .returningAll()
       .executeTakeFirstOrThrow();
     events.emit(actor.accountId, 'role.changed', { roleId: row.id, deleted: false });
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'role.created', targetType: 'role', targetId: row.id },
+      ctx.clock.now(),
+    );
     return presentRole(row);
   });
 }
@@ -239,6 +270,20 @@ export async function updateRole(
       .returningAll()
       .executeTakeFirstOrThrow();
     events.emit(actor.accountId, 'role.changed', { roleId: id, deleted: false });
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'role.updated',
+        targetType: 'role',
+        targetId: id,
+        changedKeys: keysChanged(
+          { name: role.name, permissions: role.permissions },
+          { name: row.name, permissions: row.permissions },
+        ),
+      },
+      ctx.clock.now(),
+    );
     return presentRole(row);
   });
 }
@@ -252,5 +297,11 @@ export async function deleteRole(ctx: AppContext, actor: Actor, id: string): Pro
     if (user) throw new AppError('conflict', 'Users still have this role; give them another role first');
     await tx.deleteFrom('roles').where('id', '=', id).execute();
     events.emit(actor.accountId, 'role.changed', { roleId: id, deleted: true });
+    await recordAudit(
+      tx,
+      actor,
+      { action: 'role.deleted', targetType: 'role', targetId: id },
+      ctx.clock.now(),
+    );
   });
 }

@@ -11,6 +11,7 @@ import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { type Actor, authorize } from './actor';
+import { keysChanged, recordAudit } from './audit';
 import { lockLines } from './locks';
 import { changePresence } from './presence';
 import { presentAbsence, presentUser } from './presenters';
@@ -175,17 +176,19 @@ export async function findUserByEmail(db: Reader, email: string) {
 
 export async function createUser(ctx: AppContext, actor: Actor, input: CreateUserBody): Promise<User> {
   authorize(actor, 'manageUsers');
-  return createAccountUser(ctx, actor.accountId, input);
+  return createAccountUser(ctx, actor.accountId, input, actor);
 }
 
 /**
  * Creates a user in an account without an acting user, for trusted callers that have none (the
- * CLI). Routes go through createUser, which checks the actor's permission first.
+ * CLI; audited as the system). Routes go through createUser, which checks the actor's permission
+ * first and passes the actor for the audit log.
  */
 export async function createAccountUser(
   ctx: AppContext,
   accountId: string,
   input: CreateUserBody,
+  actor: Actor | null = null,
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   return runInTransaction(ctx, async ({ tx, events }) => {
@@ -218,6 +221,12 @@ export async function createAccountUser(
     await setMemberships(tx, accountId, row.id, departmentIds);
     const user = presentUser(row, departmentIds);
     events.emit(accountId, 'user.created', { user });
+    await recordAudit(
+      tx,
+      { accountId, userId: actor?.userId ?? null },
+      { action: 'user.created', targetType: 'user', targetId: row.id },
+      ctx.clock.now(),
+    );
     return user;
   });
 }
@@ -274,6 +283,24 @@ export async function updateUser(
     }
     const user = await loadUser(tx, actor.accountId, userId);
     events.emit(actor.accountId, 'user.updated', { user });
+    const audited = (u: User) => ({
+      name: u.name,
+      roleId: u.roleId,
+      avatarUrl: u.avatarUrl,
+      active: u.active,
+      departmentIds: u.departmentIds,
+    });
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'user.updated',
+        targetType: 'user',
+        targetId: userId,
+        changedKeys: keysChanged(audited(current), audited(user)),
+      },
+      ctx.clock.now(),
+    );
     return user;
   });
 }

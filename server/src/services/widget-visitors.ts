@@ -636,9 +636,14 @@ export async function visitorTyping(
 
 // ----- Consent, contact form, rating (line automation) -------------------------------------------
 
-/** AG-2: the visitor pressed "I agree" under the agreement text. */
-export async function visitorConsents(ctx: AppContext, channel: ChannelRow, visitor: WidgetVisitorRow) {
-  await recordConsent(ctx, { channel, clientExternalId: visitor.external_id, how: 'button' });
+/** AG-2: the visitor pressed "I agree" (or "I do not agree") under the agreement text. */
+export async function visitorConsents(
+  ctx: AppContext,
+  channel: ChannelRow,
+  visitor: WidgetVisitorRow,
+  decision: 'given' | 'refused' = 'given',
+) {
+  await recordConsent(ctx, { channel, clientExternalId: visitor.external_id, how: 'button', decision });
 }
 
 /** AA-2: the contact form; the visitor's name and e-mail also go with their later messages. */

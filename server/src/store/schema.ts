@@ -325,8 +325,23 @@ export interface ConsentsTable {
   agreement_version_id: string;
   channel_id: string | null;
   session_id: string | null;
-  how: 'button' | 'reply';
+  how: 'button' | 'reply' | 'api';
+  /** Refusals are recorded too (issue 18); only 'given' counts as consent. */
+  decision: Generated<'given' | 'refused'>;
   given_at: Timestamp;
+}
+
+/** Privileged actions (issue 18), apart from personal data: no values, no texts. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string | null;
+  user_name: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  changed_keys: Json<string[]>;
+  at: Timestamp;
 }
 
 export interface KpiBreachesTable {
@@ -470,6 +485,7 @@ export interface DB {
   widget_visitors: WidgetVisitorsTable;
   agreement_versions: AgreementVersionsTable;
   consents: ConsentsTable;
+  audit_log: AuditLogTable;
   kpi_breaches: KpiBreachesTable;
   crm_pipelines: CrmPipelinesTable;
   crm_stages: CrmStagesTable;

@@ -1,10 +1,11 @@
-import type { Message, SessionTransition } from '@openlines/contract';
+import type { ConsentRecord, Message, SessionTransition } from '@openlines/contract';
 import { dayKey } from './format';
 
 export type TimelineItem =
   | { kind: 'day'; key: string; day: string }
   | { kind: 'message'; key: string; message: Message }
-  | { kind: 'event'; key: string; transition: SessionTransition };
+  | { kind: 'event'; key: string; transition: SessionTransition }
+  | { kind: 'consent'; key: string; consent: ConsentRecord };
 
 /**
  * Session changes worth a line in the history. Status changes caused by messages themselves
@@ -15,13 +16,15 @@ export function isNotableTransition(transition: SessionTransition): boolean {
 }
 
 /**
- * The dialog's history as one list: messages and notable session events in time order, with a day
- * separator before the first item of every calendar day (in the viewer's time zone).
+ * The dialog's history as one list: messages, notable session events and the client's consent
+ * decisions (AG-2) in time order, with a day separator before the first item of every calendar day
+ * (in the viewer's time zone).
  */
 export function buildTimeline(
   messages: readonly Message[],
   transitions: readonly SessionTransition[],
   timeZone?: string,
+  consents: readonly ConsentRecord[] = [],
 ): TimelineItem[] {
   type Entry = { at: number; order: number; item: TimelineItem };
   const entries: Entry[] = [];
@@ -37,6 +40,14 @@ export function buildTimeline(
       at: Date.parse(transition.at),
       order: index * 2,
       item: { kind: 'event', key: `t:${transition.sessionId}:${transition.at}:${index}`, transition },
+    });
+  });
+  // A consent comes with the message that carried it (API channel, messenger reply): after it.
+  consents.forEach((consent, index) => {
+    entries.push({
+      at: Date.parse(consent.at),
+      order: Number.MAX_SAFE_INTEGER - consents.length + index,
+      item: { kind: 'consent', key: `c:${consent.id}`, consent },
     });
   });
   entries.sort((a, b) => a.at - b.at || a.order - b.order);

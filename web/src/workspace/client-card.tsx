@@ -93,7 +93,33 @@ export function ClientCard({
       {session ? <Ratings dialog={dialog} /> : null}
       <h3>{t('card.crm')}</h3>
       <p className="muted">{t('card.crmLater')}</p>
+      <ClientData dialog={dialog} />
     </aside>
+  );
+}
+
+/**
+ * A client's right of access (152-FZ art. 14, GDPR art. 15): everything stored about them as a zip,
+ * for those with managePersonalData. A plain link: the browser streams the download to disk.
+ */
+function ClientData({ dialog }: { dialog: Dialog }) {
+  const t = useT();
+  const store = useStore();
+  if (!store.me.permissions.managePersonalData) return null;
+  return (
+    <>
+      <h3>{t('card.personalData')}</h3>
+      <p>
+        <a
+          className="button"
+          href={client.privacy.clientExportUrl(dialog.client.id)}
+          download={`client-${dialog.client.id}.zip`}
+        >
+          {t('card.exportData')}
+        </a>
+      </p>
+      <p className="muted">{t('card.exportExplain')}</p>
+    </>
   );
 }
 

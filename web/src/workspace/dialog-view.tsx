@@ -1,4 +1,4 @@
-import type { Attachment, Dialog, Message, SessionTransition } from '@openlines/contract';
+import type { Attachment, ConsentRecord, Dialog, Message, SessionTransition } from '@openlines/contract';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { isOpen, waitingSince } from '../lib/dialogs';
 import { formatBytes, formatDay, formatDuration, formatTime } from '../lib/format';
@@ -111,8 +111,9 @@ function Timeline({ dialog }: { dialog: Dialog }) {
   const { history, pending: unsent, names } = useWorkspace(timelineSlice(dialog.id), shallowEqual);
   const pending = withoutDelivered(unsent ?? [], history?.messages ?? []);
   const items = useMemo(
-    () => buildTimeline(history?.messages ?? [], history?.transitions ?? []),
-    [history?.messages, history?.transitions],
+    () =>
+      buildTimeline(history?.messages ?? [], history?.transitions ?? [], undefined, history?.consents ?? []),
+    [history?.messages, history?.transitions, history?.consents],
   );
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -163,6 +164,7 @@ function Timeline({ dialog }: { dialog: Dialog }) {
         if (item.kind === 'event') {
           return <SystemEvent key={item.key} transition={item.transition} names={names} t={t} />;
         }
+        if (item.kind === 'consent') return <ConsentEvent key={item.key} consent={item.consent} t={t} />;
         return (
           <MessageItem
             key={item.key}
@@ -312,6 +314,24 @@ export function describeTransition(
     status: t.has(`status.${transition.to}`) ? t(`status.${transition.to}`) : transition.to,
     reason: transition.reason,
   });
+}
+
+/** AG-2: the client gave or refused consent, how, and to which version of the agreement text. */
+function ConsentEvent({ consent, t }: { consent: ConsentRecord; t: Translate }) {
+  return (
+    <div className={`system-event consent-event consent-${consent.decision}`} data-consent={consent.decision}>
+      <span>
+        {t(consent.decision === 'given' ? 'timeline.consentGiven' : 'timeline.consentRefused', {
+          how: t(`timeline.consentHow.${consent.how}`),
+          version: consent.agreement.version,
+        })}
+      </span>{' '}
+      <span className="muted" title={consent.agreement.textSha256}>
+        {t('timeline.consentHash', { hash: consent.agreement.textSha256.slice(0, 12) })}
+      </span>{' '}
+      <time dateTime={consent.at}>{formatTime(consent.at, t.locale)}</time>
+    </div>
+  );
 }
 
 function SystemEvent({

@@ -64,6 +64,7 @@ export function fakeClient(state: { dialogs: Dialog[]; messages: Message[] }) {
         return state.messages;
       },
       transitions: async () => [],
+      consents: async () => [],
       send: async () => state.messages[0]!,
       typing: async () => undefined,
     },

@@ -1,5 +1,6 @@
 import type {
   Attachment,
+  ConsentRecord,
   Dialog,
   DialogActivity,
   EventType,
@@ -29,6 +30,8 @@ export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offlin
 export interface DialogHistory {
   messages: Message[];
   transitions: SessionTransition[];
+  /** The client's consent decisions on the dialog's line (AG-2), shown in the timeline. */
+  consents: ConsentRecord[];
   loading: boolean;
   /** No older messages on the server. */
   complete: boolean;
@@ -87,7 +90,7 @@ const LIST_PAGE = 50;
 const TYPING_TTL_MS = 8000;
 
 function emptyHistory(): DialogHistory {
-  return { messages: [], transitions: [], loading: true, complete: false, error: null };
+  return { messages: [], transitions: [], consents: [], loading: true, complete: false, error: null };
 }
 
 /** A client message id that works outside secure contexts too (crypto.randomUUID needs https). */
@@ -386,9 +389,10 @@ export class WorkspaceStore {
     const current = this.#state.history[dialogId] ?? emptyHistory();
     this.#setHistory(dialogId, { ...current, loading: true, error: null });
     try {
-      const [messages, transitions, dialog] = await Promise.all([
+      const [messages, transitions, consents, dialog] = await Promise.all([
         this.#client.dialogs.messages(dialogId, { limit: HISTORY_PAGE }),
         this.#client.dialogs.transitions(dialogId),
+        this.#client.dialogs.consents(dialogId),
         this.#client.dialogs.get(dialogId),
       ]);
       this.#putDialogs([dialog]);
@@ -396,6 +400,7 @@ export class WorkspaceStore {
       this.#setHistory(dialogId, {
         messages: mergeMessages(latest.messages, messages),
         transitions,
+        consents,
         loading: false,
         complete: latest.complete || messages.length < HISTORY_PAGE,
         error: null,
@@ -433,10 +438,10 @@ export class WorkspaceStore {
   #refreshTransitionsSoon(dialogId: string): void {
     if (this.#transitionsTimer) clearTimeout(this.#transitionsTimer);
     this.#transitionsTimer = setTimeout(() => {
-      this.#client.dialogs.transitions(dialogId).then(
-        (transitions) => {
+      Promise.all([this.#client.dialogs.transitions(dialogId), this.#client.dialogs.consents(dialogId)]).then(
+        ([transitions, consents]) => {
           const history = this.#state.history[dialogId];
-          if (history) this.#setHistory(dialogId, { ...history, transitions });
+          if (history) this.#setHistory(dialogId, { ...history, transitions, consents });
         },
         () => undefined,
       );

@@ -80,8 +80,8 @@ export function createPrompts(options: {
     }
   }
 
-  function consent(messageId: string | undefined): Promise<void> {
-    return sendAnswer('/consent', undefined, () => {
+  function consent(messageId: string | undefined, decision: 'given' | 'refused'): Promise<void> {
+    return sendAnswer(decision === 'given' ? '/consent' : '/consent/refuse', undefined, () => {
       if (messageId) storage.markAnswered(messageId);
       conversation.session = { ...conversation.session, consentPending: false };
     });
@@ -145,7 +145,20 @@ export function createPrompts(options: {
       parts.push(
         card(
           h('p', {}, t.consentPrompt),
-          h('button', { type: 'button', class: 'primary', onclick: () => void consent(ask?.id) }, t.agree),
+          h(
+            'div',
+            { class: 'choices' },
+            h(
+              'button',
+              { type: 'button', class: 'primary', onclick: () => void consent(ask?.id, 'given') },
+              t.agree,
+            ),
+            h(
+              'button',
+              { type: 'button', class: 'secondary', onclick: () => void consent(ask?.id, 'refused') },
+              t.disagree,
+            ),
+          ),
         ),
       );
     }

@@ -14,5 +14,6 @@ export function parseApiInbound(body: ApiInboundMessageBody): InboundMessage {
   const message: InboundMessage = { externalId: body.externalId, user };
   if (body.text !== undefined) message.text = body.text;
   if (body.attachments !== undefined) message.attachments = body.attachments;
+  if (body.consent !== undefined) message.consent = body.consent;
   return message;
 }

@@ -374,6 +374,25 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
   );
 
   app.post(
+    '/consent/refuse',
+    {
+      config: { public: true, widgetLimit: WIDGET_RATE_LIMITS.action },
+      schema: {
+        tags: ['widget'],
+        summary:
+          'The visitor refuses consent to processing of personal data: the "I do not agree" button (AG-2); recorded, not counted as consent',
+        description: PUBLIC_DESCRIPTION,
+        params: KeyParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await visitorConsents(ctx, channelOf(request), await visitorOf(request), 'refused');
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
     '/contact-form',
     {
       config: { public: true, widgetLimit: WIDGET_RATE_LIMITS.action },

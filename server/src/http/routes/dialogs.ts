@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   CloseBody,
+  ConsentRecordSchema,
   DialogListQuery,
   DialogPageSchema,
   DialogSchema,
@@ -28,6 +29,7 @@ import {
   takeDialog,
   transferDialog,
 } from '../../services/actions';
+import { listDialogConsents } from '../../services/automation/consent';
 import { rateBySupervisor } from '../../services/automation/rating';
 import { getDialog, listDialogs, listMessages, listTransitions } from '../../services/dialogs';
 import { actorOf } from '../auth';
@@ -85,6 +87,19 @@ export const dialogRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
       },
     },
     async (request) => listTransitions(ctx, actorOf(request), request.params.id),
+  );
+  app.get(
+    '/dialogs/:id/consents',
+    {
+      schema: {
+        tags: ['dialogs'],
+        summary:
+          "The client's consent decisions on the dialog's line (AG-2), oldest first, with the agreement text version",
+        params: IdParams,
+        response: { 200: Type.Array(ConsentRecordSchema) },
+      },
+    },
+    async (request) => listDialogConsents(ctx, actorOf(request), request.params.id),
   );
   app.post(
     '/dialogs/:id/messages',

@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
+import type { ConsentRecord } from '@openlines/contract';
 import type { AppContext } from '../../context';
 import { AppError } from '../../errors';
+import type { Database } from '../../store/database';
 import type { ChannelRow, LineRow } from '../../store/schema';
+import type { Actor } from '../actor';
 import { touchDialog } from '../dialog-events';
+import { loadVisibleDialog } from '../dialogs';
 import { lockLines } from '../locks';
 import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
 import { clientDialogOn } from './lookup';
@@ -46,11 +51,16 @@ export async function hasConsent(tx: Tx, line: LineRow, clientId: string, now: D
     .select('id')
     .where('client_id', '=', clientId)
     .where('agreement_version_id', '=', version)
+    .where('decision', '=', 'given')
     .executeTakeFirst();
   return consent !== undefined;
 }
 
-/** Records consent in the caller's transaction and marks the session; idempotent. */
+/**
+ * Records a consent decision in the caller's transaction; a consent also marks the session.
+ * Idempotent per client, agreement version and decision. The dialog is touched, so operators'
+ * apps refresh its timeline (GET /dialogs/{id}/consents) where the record shows (issue 18).
+ */
 export async function writeConsent(
   ctx: AppContext,
   uow: UnitOfWork,
@@ -60,10 +70,12 @@ export async function writeConsent(
     channelId: string;
     sessionId: string | null;
     dialogId: string;
-    how: 'button' | 'reply';
+    how: 'button' | 'reply' | 'api';
+    decision?: 'given' | 'refused';
   },
 ): Promise<void> {
   const now = ctx.clock.now();
+  const decision = input.decision ?? 'given';
   const version = await currentAgreementVersion(uow.tx, input.line, now);
   await uow.tx
     .insertInto('consents')
@@ -74,11 +86,12 @@ export async function writeConsent(
       channel_id: input.channelId,
       session_id: input.sessionId,
       how: input.how,
+      decision,
       given_at: now,
     })
-    .onConflict((oc) => oc.columns(['client_id', 'agreement_version_id']).doNothing())
+    .onConflict((oc) => oc.columns(['client_id', 'agreement_version_id', 'decision']).doNothing())
     .execute();
-  if (input.sessionId) {
+  if (input.sessionId && decision === 'given') {
     await uow.tx
       .updateTable('sessions')
       .set({ consent_given_at: now })
@@ -92,7 +105,12 @@ export async function writeConsent(
 /** AG-2 in the widget: the visitor pressed the consent button. */
 export async function recordConsent(
   ctx: AppContext,
-  input: { channel: ChannelRow; clientExternalId: string; how: 'button' | 'reply' },
+  input: {
+    channel: ChannelRow;
+    clientExternalId: string;
+    how: 'button' | 'reply';
+    decision?: 'given' | 'refused';
+  },
 ): Promise<void> {
   await runInTransaction(ctx, async (uow) => {
     const found = await clientDialogOn(uow.tx, input.channel, input.clientExternalId);
@@ -105,6 +123,7 @@ export async function recordConsent(
       sessionId: found.session?.id ?? null,
       dialogId: found.dialog.id,
       how: input.how,
+      decision: input.decision ?? 'given',
     });
   });
 }
@@ -137,4 +156,51 @@ export async function assertConsentForCrm(
       'The client has not consented to the processing of personal data, so no CRM record may be saved for them',
     );
   }
+}
+
+/** The consent records of a client (on one line, or on all), oldest first, as the API shows them. */
+export async function listConsents(
+  db: Database,
+  accountId: string,
+  filter: { clientId: string; lineId?: string },
+): Promise<ConsentRecord[]> {
+  let query = db
+    .selectFrom('consents')
+    .innerJoin('agreement_versions', 'agreement_versions.id', 'consents.agreement_version_id')
+    .select([
+      'consents.id',
+      'consents.client_id',
+      'consents.decision',
+      'consents.how',
+      'consents.channel_id',
+      'consents.session_id',
+      'consents.given_at',
+      'agreement_versions.line_id',
+      'agreement_versions.version',
+      'agreement_versions.text',
+    ])
+    .where('consents.account_id', '=', accountId)
+    .where('consents.client_id', '=', filter.clientId);
+  if (filter.lineId) query = query.where('agreement_versions.line_id', '=', filter.lineId);
+  const rows = await query.orderBy('consents.given_at').orderBy('consents.id').execute();
+  return rows.map((row) => ({
+    id: row.id,
+    clientId: row.client_id,
+    decision: row.decision,
+    how: row.how,
+    channelId: row.channel_id,
+    sessionId: row.session_id,
+    at: new Date(row.given_at).toISOString(),
+    agreement: {
+      lineId: row.line_id,
+      version: row.version,
+      textSha256: createHash('sha256').update(row.text).digest('hex'),
+    },
+  }));
+}
+
+/** AG-2 in the operator's timeline: the consent decisions of the dialog's client on its line. */
+export async function listDialogConsents(ctx: AppContext, actor: Actor, dialogId: string) {
+  const dialog = await loadVisibleDialog(ctx.store.db, actor, dialogId);
+  return listConsents(ctx.store.db, actor.accountId, { clientId: dialog.client_id, lineId: dialog.line_id });
 }

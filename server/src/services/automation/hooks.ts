@@ -183,13 +183,15 @@ export async function onClientMessage(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
-  options: { opensSession: boolean },
+  /** consentDecided: the message carried an explicit consent decision (API channel), already recorded. */
+  options: { opensSession: boolean; consentDecided?: boolean },
 ): Promise<SessionRow> {
   const now = ctx.clock.now();
   const settings = c.line.settings;
   let session = c.session;
   if (
     !options.opensSession &&
+    !options.consentDecided &&
     session.consent_requested_at &&
     !session.consent_given_at &&
     answersBy(c.channel) === 'reply'
