@@ -24,6 +24,7 @@ import { organizationRoutes } from './routes/organization';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
 import { userRoutes } from './routes/users';
+import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
 import { validatorCompiler } from './validation';
@@ -130,6 +131,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(eventWebhookRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
