@@ -60,7 +60,12 @@ export const WebhookSchema = Type.Object(
       description: 'Only events of these lines (events that belong to no line are always sent); empty: all',
     }),
     status: WebhookStatusSchema,
-    pausedReason: Nullable(Type.String()),
+    pausedReason: Nullable(
+      Type.String({
+        description:
+          'The last error of a webhook paused after `consecutiveFailures` failed attempts; null when an administrator paused it',
+      }),
+    ),
     pausedAt: Nullable(Timestamp),
     /** Failed attempts in a row; at the pause threshold the subscription is paused. */
     consecutiveFailures: Type.Integer(),

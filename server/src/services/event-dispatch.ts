@@ -41,7 +41,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'crm.record.updated': ['realtime', 'webhooks'],
   'crm.stage.changed': ['realtime', 'webhooks'],
   'crm.session.attached': ['realtime'],
-  'webhook.changed': ['realtime'],
+  'webhook.changed': ['realtime', 'webhooks'],
 };
 
 type EventListener = (envelope: EventEnvelope) => void;

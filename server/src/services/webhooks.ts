@@ -235,7 +235,7 @@ export async function updateWebhook(
         ...(resumes
           ? { status: 'active', paused_at: null, paused_reason: null, consecutive_failures: 0 }
           : {}),
-        ...(pauses ? { status: 'paused', paused_at: now, paused_reason: 'Paused by an administrator' } : {}),
+        ...(pauses ? { status: 'paused', paused_at: now, paused_reason: null } : {}),
         updated_at: now,
       })
       .where('id', '=', id)

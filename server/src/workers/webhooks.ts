@@ -6,9 +6,10 @@ import { isDelivered, WEBHOOK_BACKOFF, WEBHOOK_PAUSE_AFTER_FAILURES } from '../c
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
 import { guardedDispatcher, literalTargetProblem } from '../delivery/webhook-target';
 import { dispatcherOf } from '../services/event-dispatch';
-import { runInTransaction } from '../services/transaction';
+import { runInTransaction, type Tx } from '../services/transaction';
 import { feedAccount, webhookFeedsDue } from '../services/webhook-feed';
 import { webhookSecretOf } from '../services/webhooks';
+import type { Database } from '../store/database';
 import type { WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/schema';
 
 /**
@@ -56,6 +57,9 @@ export const WEBHOOK_DEFAULTS = {
   sendTimeoutMs: 10_000,
 } as const;
 
+/** With no subscription anywhere, the worker looks for one this many times less often. */
+const NO_SUBSCRIPTION_POLL_FACTOR = 10;
+
 type Outcome =
   | { ok: true; status: number }
   | { ok: false; status: number | null; error: string; retryAfterMs?: number };
@@ -94,7 +98,8 @@ export class WebhookWorker {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#unsubscribe = dispatcherOf(this.ctx).on('webhooks', (envelope) => {
-      if (this.#accounts.has(envelope.accountId)) this.#wake();
+      // A subscription changed (in any process), or an event of an account that has one.
+      if (envelope.event.type === 'webhook.changed' || this.#accounts.has(envelope.accountId)) this.#wake();
     });
     this.#schedule(0);
   }
@@ -142,7 +147,9 @@ export class WebhookWorker {
     } finally {
       this.#running = false;
     }
-    this.#schedule(busy || this.#again ? 0 : this.#pollMs);
+    // Without any subscription the poll is rarer: creating one wakes every process at once.
+    const idle = this.#accounts.size === 0 ? this.#pollMs * NO_SUBSCRIPTION_POLL_FACTOR : this.#pollMs;
+    this.#schedule(busy || this.#again ? 0 : idle);
   }
 
   async #round(): Promise<WebhookRunReport> {
@@ -290,20 +297,27 @@ export class WebhookWorker {
   ): Promise<boolean> {
     const now = this.ctx.clock.now();
     if (outcome.ok) {
-      await runInTransaction(this.ctx, async ({ tx }) => {
-        await tx
+      const delivered = (db: Database | Tx) =>
+        db
           .updateTable('webhook_deliveries')
           .set({ state: 'delivered', delivered_at: now, last_status: outcome.status, last_error: null })
           .where('id', '=', delivery.id)
           .where('state', '=', 'pending')
           .execute();
-        await tx
-          .updateTable('webhook_subscriptions')
-          .set({ consecutive_failures: 0 })
-          .where('id', '=', subscription.id)
-          .where('consecutive_failures', '>', 0)
-          .execute();
-      });
+      // The common case is one statement; after failures the count of them is reset with it.
+      if (subscription.consecutive_failures === 0) {
+        await delivered(this.ctx.store.db);
+      } else {
+        await runInTransaction(this.ctx, async ({ tx }) => {
+          await delivered(tx);
+          await tx
+            .updateTable('webhook_subscriptions')
+            .set({ consecutive_failures: 0 })
+            .where('id', '=', subscription.id)
+            .where('consecutive_failures', '>', 0)
+            .execute();
+        });
+      }
       return false;
     }
     const delay = retryDelayMs(delivery.attempts, this.#random, outcome.retryAfterMs, WEBHOOK_BACKOFF);
@@ -339,7 +353,8 @@ export class WebhookWorker {
       if (!current) return false;
       const failures = current.consecutive_failures + 1;
       const pausedNow = current.status === 'active' && failures >= this.#pauseAfter;
-      const reason = `${failures} failed attempts in a row; the last: ${outcome.error}`;
+      // The UI words the pause itself ("paused after N failed attempts in a row"); this is the last error.
+      const reason = outcome.error;
       await tx
         .updateTable('webhook_subscriptions')
         .set({

@@ -9,15 +9,17 @@ import { LinesScreen } from './lines';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
+import { WebhooksScreen } from './webhooks';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers';
+type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers' | 'webhooks';
 
 function sectionsFor(me: Me): Section[] {
-  const { manageLines, manageUsers, manageQuickAnswers } = me.permissions;
+  const { manageLines, manageUsers, manageQuickAnswers, manageIntegrations } = me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
+    ...(manageIntegrations ? (['webhooks'] as const) : []),
   ];
 }
 
@@ -67,6 +69,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <RolesScreen />
         ) : current === 'quick-answers' ? (
           <QuickAnswersScreen />
+        ) : current === 'webhooks' ? (
+          <WebhooksScreen />
         ) : null}
       </div>
     </div>
