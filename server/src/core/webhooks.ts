@@ -119,10 +119,11 @@ export const WEBHOOK_BACKOFF: BackoffPolicy = {
 };
 
 /**
- * Failed attempts in a row after which a subscription is paused. With the backoff above, twelve
- * failures span roughly three hours of a receiver that answers nothing but errors.
+ * Failed attempts in a row after which a subscription is paused. With the backoff above, the
+ * fifteen waits between sixteen failures add up to about 2½ hours on average (at most about 5) of
+ * a receiver that answers nothing but errors.
  */
-export const WEBHOOK_PAUSE_AFTER_FAILURES = 12;
+export const WEBHOOK_PAUSE_AFTER_FAILURES = 16;
 
 /** Whether an HTTP answer counts as delivered. Anything else is retried: nothing is dropped. */
 export function isDelivered(status: number): boolean {
