@@ -10,6 +10,8 @@ import {
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
 } from '../src/delivery/signature';
+import { clearChannelFailure, markChannelFailing } from '../src/services/channels';
+import { runInTransaction } from '../src/services/transaction';
 import { WebhookWorker } from '../src/workers/webhooks';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
 import { createSignedInUser, createTestServer, signIn, type TestServer } from './harness';
@@ -337,6 +339,50 @@ describe('event webhooks', () => {
     await drain();
     expect(receiver.received.map((r) => [r.deliveryId, r.body.id])).toEqual([[again.id, last.eventId]]);
     expect(receiver.received[0]!.signatureValid).toBe(true);
+  });
+
+  it('reports a failing channel once, with its reason', async () => {
+    receiver.received.length = 0;
+    const { ctx } = world.server;
+    const accountId = (await world.admin.client.auth.me()).user.accountId;
+    const channel = { id: world.channelId, account_id: accountId };
+    await runInTransaction(ctx, (uow) =>
+      markChannelFailing(uow, channel, 'The token was revoked', ctx.clock.now()),
+    );
+    await drain();
+    // The failure cleared (a send succeeded) is no event; failing again is a second one.
+    await runInTransaction(ctx, async (uow) => clearChannelFailure(uow, channel));
+    await drain();
+    const failing = receiver.received.filter((r) => r.body.type === 'channel.failing');
+    expect(failing).toHaveLength(1);
+    expect(failing[0]!.body.data).toMatchObject({
+      channel: { id: world.channelId, kind: 'api', lineId: world.line.id },
+      reason: 'The token was revoked',
+    });
+    await runInTransaction(ctx, (uow) => markChannelFailing(uow, channel, 'Revoked again', ctx.clock.now()));
+    await drain();
+    expect(receiver.received.filter((r) => r.body.type === 'channel.failing')).toHaveLength(2);
+    await runInTransaction(ctx, async (uow) => clearChannelFailure(uow, channel));
+  });
+
+  it('two workers on one database send each event once, in order', async () => {
+    receiver.received.length = 0;
+    const second = new WebhookWorker(world.server.ctx, { random: () => 0.5 });
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) sent.push((await world.clientSays('wh-two', `Two workers ${i}`)).messageId);
+    for (let i = 0; i < 30; i++) {
+      const [x, y] = await Promise.all([worker.runOnce(), second.runOnce()]);
+      if (x.claimed + y.claimed + x.queued + y.queued === 0) break;
+    }
+    await second.stop();
+    const created = receiver.received.filter(
+      (r) =>
+        r.body.type === 'message.created' &&
+        (r.body.data.message as { authorKind: string }).authorKind === 'client',
+    );
+    expect(created.map((r) => (r.body.data.message as { id: string }).id)).toEqual(sent);
+    const eventIds = receiver.received.map((r) => r.body.id);
+    expect(new Set(eventIds).size).toBe(eventIds.length);
   });
 
   it('filters by line and event type', async () => {
