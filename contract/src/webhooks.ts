@@ -125,7 +125,9 @@ export const WebhookDeliverySchema = Type.Object(
   {
     id: Type.String({ description: 'Sent as X-Openlines-Delivery' }),
     eventId: Type.String({ description: 'The event (`id` in the body); the same for a delivery sent again' }),
-    eventType: WebhookEventTypeSchema,
+    eventType: Type.String({
+      description: "One of the event types (or another producer's, sharing the outbox)",
+    }),
     state: Type.Union([Type.Literal('pending'), Type.Literal('delivered')], {
       description: 'pending: waiting for its turn or for a retry; nothing is ever dropped',
     }),

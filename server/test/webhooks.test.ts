@@ -12,6 +12,7 @@ import {
 } from '../src/delivery/signature';
 import { clearChannelFailure, markChannelFailing } from '../src/services/channels';
 import { runInTransaction } from '../src/services/transaction';
+import { forgetDialogDeliveries, pruneWebhookLog } from '../src/services/webhooks';
 import { WebhookWorker } from '../src/workers/webhooks';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
 import { createSignedInUser, createTestServer, signIn, type TestServer } from './harness';
@@ -435,6 +436,29 @@ describe('event webhooks', () => {
         status: 403,
       },
     );
+  });
+  // Last: it moves the clock a month on (sessions expire).
+  it("forgets an erased dialog's deliveries, and prunes the log after 30 days", async () => {
+    const { ctx } = world.server;
+    const said = await world.clientSays('wh-forget', 'Erase me');
+    await drain();
+    const count = async () =>
+      (await ctx.store.db.selectFrom('webhook_deliveries').select(['ordering_key', 'body']).execute()).filter(
+        (row) => row.ordering_key === `dialog:${said.dialogId}`,
+      );
+    expect((await count()).some((row) => row.body.includes('Erase me'))).toBe(true);
+    const accountId = (await world.admin.client.auth.me()).user.accountId;
+    await runInTransaction(ctx, ({ tx }) => forgetDialogDeliveries(tx, accountId, said.dialogId));
+    expect(await count()).toEqual([]);
+
+    const total = async () =>
+      (await ctx.store.db.selectFrom('webhook_deliveries').select('id').execute()).length;
+    const kept = await total();
+    expect(kept).toBeGreaterThan(0);
+    expect(await pruneWebhookLog(ctx)).toBe(0);
+    world.clock.advance(31 * 24 * 60 * 60 * 1000);
+    expect(await pruneWebhookLog(ctx)).toBe(kept);
+    expect(await total()).toBe(0);
   });
 });
 

@@ -3,7 +3,6 @@ import type {
   UpdateWebhookBody,
   Webhook,
   WebhookDelivery,
-  WebhookEventType,
   WebhookWithSecret,
 } from '@openlines/contract';
 import { sql } from 'kysely';
@@ -49,7 +48,7 @@ export function presentDelivery(row: WebhookDeliveryRow): WebhookDelivery {
   return {
     id: String(row.id),
     eventId: row.event_id,
-    eventType: row.event_type as WebhookEventType,
+    eventType: row.event_type,
     state: row.state,
     attempts: row.attempts,
     lastStatus: row.last_status,
@@ -371,4 +370,70 @@ export async function redeliverWebhook(
       .executeTakeFirstOrThrow();
     return presentDelivery(row);
   });
+}
+
+/**
+ * Queues a delivery into the webhook outbox with a body of the caller's own (e.g. a form-encoded
+ * Bitrix24-style event): it is signed and sent as stored, retried, ordered by `orderingKey` within
+ * the subscription and shown in its log, like the feed's. Call it in the transaction of the change.
+ */
+export async function enqueueWebhookDelivery(
+  tx: Tx,
+  input: {
+    accountId: string;
+    subscriptionId: string;
+    eventId: string;
+    eventType: string;
+    orderingKey: string;
+    body: string;
+    contentType?: string;
+    now: Date;
+  },
+): Promise<void> {
+  await tx
+    .insertInto('webhook_deliveries')
+    .values({
+      account_id: input.accountId,
+      subscription_id: input.subscriptionId,
+      event_id: input.eventId,
+      event_type: input.eventType,
+      ordering_key: input.orderingKey,
+      body: input.body,
+      ...(input.contentType ? { content_type: input.contentType } : {}),
+      next_attempt_at: input.now,
+      created_at: input.now,
+    })
+    .execute();
+}
+
+/**
+ * What the webhook outbox holds of a dialog (bodies carry its messages' texts), for erasing a
+ * client's data: deleted, waiting deliveries included, so erased text is not sent afterwards.
+ */
+export async function forgetDialogDeliveries(tx: Tx, accountId: string, dialogId: string): Promise<number> {
+  const deleted = await tx
+    .deleteFrom('webhook_deliveries')
+    .where('account_id', '=', accountId)
+    .where('ordering_key', '=', `dialog:${dialogId}`)
+    .executeTakeFirst();
+  await tx
+    .deleteFrom('webhook_state')
+    .where('account_id', '=', accountId)
+    .where('key', '=', `dialog:${dialogId}`)
+    .execute();
+  return Number(deleted.numDeletedRows);
+}
+
+/** Delivered rows are kept in the log this long. */
+export const WEBHOOK_LOG_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Drops delivered rows older than the retention (waiting ones are never dropped). */
+export async function pruneWebhookLog(ctx: AppContext): Promise<number> {
+  const before = new Date(ctx.clock.now().getTime() - WEBHOOK_LOG_RETENTION_MS);
+  const deleted = await ctx.store.db
+    .deleteFrom('webhook_deliveries')
+    .where('state', '=', 'delivered')
+    .where('delivered_at', '<', before)
+    .executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }

@@ -8,7 +8,7 @@ import { guardedDispatcher, literalTargetProblem } from '../delivery/webhook-tar
 import { dispatcherOf } from '../services/event-dispatch';
 import { runInTransaction, type Tx } from '../services/transaction';
 import { feedAccount, webhookFeedsDue } from '../services/webhook-feed';
-import { webhookSecretOf } from '../services/webhooks';
+import { pruneWebhookLog, webhookSecretOf } from '../services/webhooks';
 import type { Database } from '../store/database';
 import type { WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/schema';
 
@@ -57,6 +57,9 @@ export const WEBHOOK_DEFAULTS = {
   sendTimeoutMs: 10_000,
 } as const;
 
+/** Delivered rows older than the retention are deleted this often (services/webhooks.ts). */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
 /** With no subscription anywhere, the worker looks for one this many times less often. */
 const NO_SUBSCRIPTION_POLL_FACTOR = 10;
 
@@ -74,6 +77,8 @@ export class WebhookWorker {
   readonly #dispatcher: Dispatcher | undefined;
   /** Accounts with subscriptions, as the last poll found them: an event of any other costs nothing. */
   #accounts = new Set<string>();
+  /** When this process last pruned the delivery log (hourly). */
+  #prunedAt = Number.NEGATIVE_INFINITY;
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #running = false;
@@ -158,6 +163,13 @@ export class WebhookWorker {
     this.#accounts = new Set(feeds.map((feed) => feed.accountId));
     // No subscription anywhere: the one statement above is the whole round.
     if (feeds.length === 0) return report;
+    const now = this.ctx.clock.now().getTime();
+    if (now - this.#prunedAt >= PRUNE_EVERY_MS) {
+      this.#prunedAt = now;
+      await pruneWebhookLog(this.ctx).catch((error) =>
+        this.ctx.log.warn({ err: error }, 'webhook log not pruned'),
+      );
+    }
     for (const feed of feeds) {
       if (!feed.behind) continue;
       for (let batch = 0; batch < 10; batch++) {

@@ -9,6 +9,7 @@ import {
 } from '@openlines/contract';
 import { type FormEvent, useState } from 'react';
 import { client } from '../lib/api';
+import type { MessageKey } from '../lib/catalogue';
 import { fieldErrorsOf } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
@@ -382,7 +383,9 @@ function DeliveryLog({ webhook, onClose }: { webhook: Webhook; onClose: () => vo
             {data.map((delivery) => (
               <tr key={delivery.id}>
                 <td>
-                  {t(`webhooks.event.${delivery.eventType}`)}
+                  {t.has(`webhooks.event.${delivery.eventType}`)
+                    ? t(`webhooks.event.${delivery.eventType}` as MessageKey)
+                    : delivery.eventType}
                   <div className="muted">
                     <code>{delivery.eventId}</code>
                   </div>
