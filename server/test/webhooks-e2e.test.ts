@@ -128,7 +128,7 @@ describe.skipIf(!chromiumInstalled)('Webhooks screen in a real browser', () => {
     expect(secret).toMatch(/^whs_/);
     receiver.setSecret(secret);
     await shot(page, 'webhooks-secret-en.png');
-    await secretModal.getByRole('button', { name: 'I have copied them' }).click();
+    await secretModal.getByRole('button', { name: 'I have copied it' }).click();
     await expect(page.getByText(secret).count()).resolves.toBe(0);
 
     await sender.send({ externalId: 'e2e-1', user: { id: 'c1', name: 'Ann' }, text: 'Hello from the shop' });

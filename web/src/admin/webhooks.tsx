@@ -334,7 +334,7 @@ function SecretModal({ result, onClose }: { result: WebhookWithSecret; onClose: 
       <p className="muted">{t('webhooks.secretHint')}</p>
       <div className="modal-buttons">
         <button type="button" className="primary" onClick={onClose}>
-          {t('channels.secretsDone')}
+          {t('webhooks.secretDone')}
         </button>
       </div>
     </Modal>

@@ -556,6 +556,7 @@ const en = {
   'webhooks.confirmDelete': 'Delete with its log',
   'webhooks.secretTitle': 'Signing secret',
   'webhooks.secret': 'Secret',
+  'webhooks.secretDone': 'I have copied it',
   'webhooks.secretOnce': 'Copy the secret now: it is shown only this once.',
   'webhooks.secretHint':
     'Your system checks X-Openlines-Signature: HMAC-SHA256 with this secret over "<X-Openlines-Timestamp>.<raw body>".',
@@ -1137,6 +1138,7 @@ const ru: Record<MessageKey, string> = {
   'webhooks.confirmDelete': 'Удалить вместе с журналом',
   'webhooks.secretTitle': 'Секрет подписи',
   'webhooks.secret': 'Секрет',
+  'webhooks.secretDone': 'Я скопировал(а)',
   'webhooks.secretOnce': 'Скопируйте секрет сейчас: он показывается только один раз.',
   'webhooks.secretHint':
     'Ваша система проверяет X-Openlines-Signature: HMAC-SHA256 с этим секретом над «<X-Openlines-Timestamp>.<исходное тело>».',
