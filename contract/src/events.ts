@@ -40,6 +40,11 @@ export interface EventPayloads {
   'crm.stage.changed': { record: CrmRecordRef; from: string; to: string };
   /** A session was attached to a CRM record (CRM-3). */
   'crm.session.attached': { record: CrmRecordRef; dialogId: string; sessionId: string };
+  /**
+   * An event webhook changed (docs/webhooks.md). `paused` is set when its deliveries kept failing
+   * and it was paused: the alert administrators see.
+   */
+  'webhook.changed': { webhookId: string; deleted: boolean; paused?: { url: string; reason: string } };
 }
 
 /** Which CRM record an event is about; listeners read the record itself through the API. */

@@ -6,4 +6,5 @@ export * from './events';
 export * from './line-settings';
 export * from './permissions';
 export * from './users';
+export * from './webhooks';
 export * from './widget';

@@ -3,6 +3,7 @@ import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { PrivacyApi } from './api/privacy';
 import { UsersApi } from './api/users';
+import { WebhooksApi } from './api/webhooks';
 import { Realtime, type RealtimeOptions } from './realtime';
 import { type ClientOptions, type RequestOptions, SESSION_COOKIE, Transport } from './transport';
 import type { Health } from './types';
@@ -32,6 +33,7 @@ export class OpenlinesClient {
   readonly quickAnswers: QuickAnswersApi;
   readonly files: FilesApi;
   readonly privacy: PrivacyApi;
+  readonly webhooks: WebhooksApi;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -46,6 +48,7 @@ export class OpenlinesClient {
     this.quickAnswers = new QuickAnswersApi(this.transport);
     this.files = new FilesApi(this.transport);
     this.privacy = new PrivacyApi(this.transport);
+    this.webhooks = new WebhooksApi(this.transport);
   }
 
   get baseUrl(): string {

@@ -11,6 +11,7 @@ export {
 } from './api/conversations';
 export { DepartmentsApi, RolesApi } from './api/organization';
 export { UsersApi } from './api/users';
+export { WebhooksApi } from './api/webhooks';
 export { OpenlinesClient } from './client';
 export { CookieJar } from './cookie-jar';
 export { OpenlinesError } from './errors';

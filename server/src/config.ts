@@ -24,6 +24,11 @@ export interface Config {
   workerPollMs: number;
   /** Enables `GET /metrics` for a scraper presenting it as a Bearer token; null: no metrics route. */
   metricsToken: string | null;
+  /**
+   * Event webhooks may target private, loopback and link-local addresses (a self-hosted setup
+   * whose receivers live on the same network; tests). Off by default: the SSRF guard refuses them.
+   */
+  webhooksAllowPrivateTargets: boolean;
 }
 
 export class ConfigError extends Error {
@@ -114,5 +119,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: metricsToken(env),
+    webhooksAllowPrivateTargets: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),
   };
 }

@@ -1,7 +1,7 @@
 import type { Me, Presence } from '@openlines/contract';
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { client, OpenlinesError } from './lib/api';
-import { useT } from './lib/i18n';
+import { type Translate, useT } from './lib/i18n';
 import {
   isMuted,
   type NotificationPermissionState,
@@ -18,7 +18,7 @@ import { ErrorNotice } from './ui/error-notice';
 import { LanguageSwitch } from './ui/language-switch';
 import { PasswordChange } from './ui/password-change';
 import { unreadTotal } from './workspace/selectors';
-import { type Alert, type WorkspaceState, WorkspaceStore } from './workspace/store';
+import { type Alert, type Notice, type WorkspaceState, WorkspaceStore } from './workspace/store';
 import { StoreContext, useStore, useWorkspace } from './workspace/store-context';
 import { Workspace } from './workspace/workspace';
 
@@ -100,8 +100,8 @@ function Shell({
     playChime(alert.kind === 'dialog' ? 'dialog' : 'message');
     const name = alert.kind === 'notice' ? '' : (alert.dialog?.client.name ?? '');
     if (alert.kind === 'notice') {
-      showNotification(t('notify.notice'), alert.notice.text, `notice:${alert.notice.id}`, () =>
-        navigate(`/dialogs/${alert.notice.dialogId}`),
+      showNotification(t('notify.notice'), noticeText(t, alert.notice), `notice:${alert.notice.id}`, () =>
+        navigate(alert.notice.href),
       );
       return;
     }
@@ -136,7 +136,8 @@ function Shell({
     me.permissions.manageLines ||
     me.permissions.manageUsers ||
     me.permissions.manageQuickAnswers ||
-    me.permissions.managePersonalData;
+    me.permissions.managePersonalData ||
+    me.permissions.manageIntegrations;
   const inAdmin = path.startsWith('/admin');
 
   // The shell reads no state itself: what it shows of the store are small components of their own,
@@ -299,7 +300,11 @@ function NotificationTools() {
   );
 }
 
-/** The server's in-app notices (KPI-2, AA-3), each with a link to its dialog. */
+function noticeText(t: Translate, notice: Notice): string {
+  return notice.kind === 'webhook_paused' ? t('webhooks.pausedNotice', { url: notice.text }) : notice.text;
+}
+
+/** The server's in-app notices (KPI-2, AA-3), each with a link to its dialog (or screen). */
 function Notices() {
   const t = useT();
   const store = useStore();
@@ -308,8 +313,8 @@ function Notices() {
     <div className="notices" aria-live="polite">
       {notices.map((notice) => (
         <div key={notice.id} className="notice notice-warn">
-          <a href={`/dialogs/${notice.dialogId}`} onClick={linkClick(`/dialogs/${notice.dialogId}`)}>
-            {notice.text}
+          <a href={notice.href} onClick={linkClick(notice.href)}>
+            {noticeText(t, notice)}
           </a>
           <button
             type="button"

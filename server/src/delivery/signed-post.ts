@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature';
 
@@ -16,13 +17,17 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export interface SignedPostIo {
   clock: Clock;
   timeoutMs: number;
+  /** How connections are made (event webhooks: only to addresses the SSRF guard allows). */
+  dispatcher?: Dispatcher;
 }
 
 export interface SignedPost {
   url: string;
   secret: string;
-  /** The raw JSON body, signed exactly as sent. */
+  /** The raw body, signed exactly as sent. */
   body: string;
+  /** Defaults to application/json (a Bitrix24-style event is form-encoded). */
+  contentType?: string;
   /** X-Openlines-Delivery: the same delivery retried carries the same value (receiver dedup). */
   deliveryId: string;
   /** Extra headers (e.g. an event type); they are not signed. */
@@ -84,7 +89,7 @@ export async function signedPost(post: SignedPost, io: SignedPostIo): Promise<Si
       method: 'POST',
       headers: {
         ...post.headers,
-        'content-type': 'application/json',
+        'content-type': post.contentType ?? 'application/json',
         'user-agent': USER_AGENT,
         [TIMESTAMP_HEADER]: String(timestamp),
         [SIGNATURE_HEADER]: signWebhook(post.secret, timestamp, post.body),
@@ -93,7 +98,8 @@ export async function signedPost(post: SignedPost, io: SignedPostIo): Promise<Si
       body: post.body,
       redirect: 'manual',
       signal,
-    });
+      ...(io.dispatcher ? { dispatcher: io.dispatcher } : {}),
+    } as RequestInit);
     if (response.status < 200 || response.status >= 300) {
       await response.body?.cancel().catch(() => {});
       return { status: response.status, headers: response.headers, text: '' };

@@ -27,6 +27,7 @@ import { organizationRoutes } from './routes/organization';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
 import { userRoutes } from './routes/users';
+import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
 import { validatorCompiler } from './validation';
@@ -144,6 +145,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(eventWebhookRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });

@@ -15,7 +15,9 @@ export type ListenerName =
   /** The inbound channel cache (services/channels): a changed channel is read again. */
   | 'channelCache'
   /** The Telegram worker: a changed channel's webhook or polling is set up again. */
-  | 'telegramSync';
+  | 'telegramSync'
+  /** The event webhook feeder (workers/webhooks): committed events are turned into deliveries. */
+  | 'webhooks';
 
 /**
  * Which listeners hear each event type. A Record over the contract's event types: an event type
@@ -29,16 +31,17 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'department.changed': ['realtime'],
   'role.changed': ['realtime'],
   'line.changed': ['realtime'],
-  'channel.changed': ['realtime', 'channelCache', 'telegramSync'],
-  'dialog.updated': ['realtime'],
-  'message.created': ['realtime', 'outboxWake'],
-  'message.updated': ['realtime'],
+  'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
+  'dialog.updated': ['realtime', 'webhooks'],
+  'message.created': ['realtime', 'outboxWake', 'webhooks'],
+  'message.updated': ['realtime', 'webhooks'],
   'quick_answer.changed': ['realtime'],
   notification: ['realtime'],
-  'crm.record.created': ['realtime'],
-  'crm.record.updated': ['realtime'],
-  'crm.stage.changed': ['realtime'],
+  'crm.record.created': ['realtime', 'webhooks'],
+  'crm.record.updated': ['realtime', 'webhooks'],
+  'crm.stage.changed': ['realtime', 'webhooks'],
   'crm.session.attached': ['realtime'],
+  'webhook.changed': ['realtime', 'webhooks'],
 };
 
 type EventListener = (envelope: EventEnvelope) => void;

@@ -455,6 +455,55 @@ export interface CrmDealsTable extends CrmSourceColumns {
   closed_at: NullableTimestamp;
 }
 
+/** Event webhooks (migration 0022): subscriptions, the per-account feed, its state and the outbox. */
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>;
+  account_id: string;
+  url: string;
+  description: Generated<string>;
+  events: Json<import('@openlines/contract').WebhookEventType[]>;
+  line_ids: Json<string[]>;
+  /** The signing secret, sealed with the server key (associated data: the subscription id). */
+  secret: string;
+  status: Generated<'active' | 'paused'>;
+  paused_reason: string | null;
+  paused_at: NullableTimestamp;
+  consecutive_failures: Generated<number>;
+  start_cursor: number;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface WebhookFeedsTable {
+  account_id: string;
+  cursor: number;
+}
+
+export interface WebhookStateTable {
+  account_id: string;
+  key: string;
+  value: Json<Record<string, unknown>>;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  account_id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  ordering_key: string;
+  content_type: Generated<string>;
+  body: string;
+  state: Generated<'pending' | 'delivered'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_attempt_at: NullableTimestamp;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface DB {
   plans: PlansTable;
   accounts: AccountsTable;
@@ -494,6 +543,10 @@ export interface DB {
   crm_contact_identities: CrmContactIdentitiesTable;
   crm_leads: CrmLeadsTable;
   crm_deals: CrmDealsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_feeds: WebhookFeedsTable;
+  webhook_state: WebhookStateTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -513,3 +566,5 @@ export type SessionRow = Selectable<SessionsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type WidgetVisitorRow = Selectable<WidgetVisitorsTable>;
 export type QuickAnswerRow = Selectable<QuickAnswersTable>;
+export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

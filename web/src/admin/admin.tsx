@@ -10,16 +10,27 @@ import { LinesScreen } from './lines';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
+import { WebhooksScreen } from './webhooks';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers' | 'audit';
+type Section =
+  | 'lines'
+  | 'channels'
+  | 'users'
+  | 'departments'
+  | 'roles'
+  | 'quick-answers'
+  | 'audit'
+  | 'webhooks';
 
 function sectionsFor(me: Me): Section[] {
-  const { manageLines, manageUsers, manageQuickAnswers, managePersonalData } = me.permissions;
+  const { manageLines, manageUsers, manageQuickAnswers, managePersonalData, manageIntegrations } =
+    me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit'] as const) : []),
+    ...(manageIntegrations ? (['webhooks'] as const) : []),
   ];
 }
 
@@ -71,6 +82,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <QuickAnswersScreen />
         ) : current === 'audit' ? (
           <AuditScreen />
+        ) : current === 'webhooks' ? (
+          <WebhooksScreen />
         ) : null}
       </div>
     </div>

@@ -396,7 +396,7 @@ function ChannelForm({
   );
 }
 
-function CopyField({
+export function CopyField({
   label,
   value,
   multiline = false,

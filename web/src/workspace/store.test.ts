@@ -64,6 +64,29 @@ describe('WorkspaceStore', () => {
     store.stop();
   });
 
+  it('turns a paused webhook into a notice leading to the Webhooks screen, and ignores other changes', async () => {
+    const { store, socket, alerts } = await setup(false);
+    socket().emit('event', event('webhook.changed', { webhookId: 'w1', deleted: false }));
+    expect(store.getState().notices).toEqual([]);
+    socket().emit(
+      'event',
+      event('webhook.changed', {
+        webhookId: 'w1',
+        deleted: false,
+        paused: { url: 'https://crm.example.com/hook', reason: 'The receiver answered 500' },
+      }),
+    );
+    expect(store.getState().notices).toEqual([
+      expect.objectContaining({
+        text: 'https://crm.example.com/hook',
+        href: '/admin/webhooks',
+        kind: 'webhook_paused',
+      }),
+    ]);
+    expect(alerts.map((a) => a.kind)).toEqual(['notice']);
+    store.stop();
+  });
+
   it('shows what the client is typing until their message arrives', async () => {
     const { store, socket } = await setup();
     const typing: TransientSignal = {

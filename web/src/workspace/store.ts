@@ -62,7 +62,10 @@ export interface WorkspaceState {
 export interface Notice {
   id: number;
   text: string;
-  dialogId: string;
+  /** Where the notice leads: its dialog, or the screen of what it is about. */
+  href: string;
+  /** A notice the UI words itself (a paused webhook); `text` then holds what it is about. */
+  kind?: 'webhook_paused';
 }
 
 /** What the store tells the UI about, so it can chime and show browser notifications. */
@@ -557,7 +560,7 @@ export class WorkspaceStore {
     'line.changed': () => void this.refreshLines().catch(() => undefined),
     'quick_answer.changed': () => void this.refreshQuickAnswers().catch(() => undefined),
     notification: (event) => {
-      const notice = { id: event.cursor, text: event.data.text, dialogId: event.data.dialogId };
+      const notice = { id: event.cursor, text: event.data.text, href: `/dialogs/${event.data.dialogId}` };
       this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
       this.#options.onAlert?.({ kind: 'notice', notice });
     },
@@ -572,6 +575,19 @@ export class WorkspaceStore {
     'crm.record.updated': ignore,
     'crm.stage.changed': ignore,
     'crm.session.attached': ignore,
+    // Webhooks (docs/webhooks.md): one that kept failing and was paused is an alert for whoever
+    // manages integrations (the only users the server sends the event to).
+    'webhook.changed': (event) => {
+      if (!event.data.paused) return;
+      const notice: Notice = {
+        id: event.cursor,
+        text: event.data.paused.url,
+        href: '/admin/webhooks',
+        kind: 'webhook_paused',
+      };
+      this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
+      this.#options.onAlert?.({ kind: 'notice', notice });
+    },
   };
 
   #onEvent(event: OpenlinesEvent): void {
