@@ -27,6 +27,7 @@ import { type Actor, authorize } from './actor';
 import { dispatcherOf } from './event-dispatch';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
+import { eraseDialogsOf } from './erasure';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 // Channels (SPEC §1: LN-3, LN-5, LN-6): connected to exactly one line, created and configured
@@ -479,7 +480,7 @@ export async function rotateChannelSecrets(
 }
 
 /**
- * Deleting a channel deletes its dialogs and their history (the rows cascade). When it has any,
+ * Deleting a channel deletes its dialogs and their history (services/erasure). When it has any,
  * the caller must confirm with the channel's name; disconnecting keeps the history instead.
  */
 export async function deleteChannel(
@@ -504,6 +505,8 @@ export async function deleteChannel(
         [{ field: 'query.confirm', message: "must equal the channel's name" }],
       );
     }
+    // Everything of its dialogs everywhere (events, outbox, files, orphaned clients): docs/privacy.md.
+    if (dialog) await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, channelId });
     await uow.tx.deleteFrom('channels').where('id', '=', channelId).execute();
     emitChanged(uow, actor.accountId, channelId, true);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Message, SendMessageBody } from '@openlines/contract';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { retainedOutboxPayload } from '../core/personal-data';
 import { planOperatorAnswer } from '../core/held-message';
 import { kpiState } from '../core/kpi';
 import { lockSessionForAnswer, writeOperatorAnswer } from '../store/held-message';
@@ -83,7 +84,10 @@ export async function answerAsHolder(
       attachmentsJson: JSON.stringify(attachments),
       clientMessageId: body.clientMessageId ?? null,
       deliveryState: onWrite ? 'sent' : 'pending',
-      outboxPayloadJson: JSON.stringify({ kind: 'message', message: outbound }),
+      // Stored delivered (the widget): the row keeps only what the widget presents (core/personal-data).
+      outboxPayloadJson: JSON.stringify(
+        onWrite ? retainedOutboxPayload({ kind: 'message', message: outbound }) : { kind: 'message', message: outbound },
+      ),
       outboxState: onWrite ? 'sent' : 'pending',
       preview,
       plan,
