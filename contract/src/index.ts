@@ -4,6 +4,6 @@ export * from './errors';
 export * from './events';
 export * from './line-settings';
 export * from './permissions';
+export * from './privacy';
 export * from './users';
 export * from './widget';
-export * from './privacy';

@@ -228,7 +228,6 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'messages.system_kind': 'which automatic text a message is',
   'client_identities.channel_id': 'an id',
   'widget_visitors.channel_id': 'an id',
-  'consents.how': 'button or reply',
   'crm_pipelines.*': 'pipeline names',
   'crm_stages.*': 'stage names',
   'crm_companies.*': "companies (legal entities); a person's data belongs in a contact",
@@ -243,7 +242,8 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
 
 /** Whether a column is classified: holds personal data (above) or is listed as not holding any. */
 export function classification(table: string, column: string): 'personal' | 'not_personal' | null {
-  if (PERSONAL_DATA.some((entry) => entry.table === table && entry.columns.includes(column))) return 'personal';
+  if (PERSONAL_DATA.some((entry) => entry.table === table && entry.columns.includes(column)))
+    return 'personal';
   if (NOT_CLIENT_DATA[`${table}.${column}`] || NOT_CLIENT_DATA[`${table}.*`]) return 'not_personal';
   return null;
 }
@@ -267,8 +267,13 @@ export function retainedOutboxPayload(payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null) return payload;
   const { message, ...rest } = payload as { message?: Record<string, unknown> };
   if (!message || typeof message !== 'object') return rest;
-  const { text: _text, attachments: _attachments, recipientId: _recipient, template: _template, ...kept } =
-    message;
+  const {
+    text: _text,
+    attachments: _attachments,
+    recipientId: _recipient,
+    template: _template,
+    ...kept
+  } = message;
   return { ...rest, message: kept };
 }
 

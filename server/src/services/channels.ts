@@ -24,10 +24,10 @@ import type { Database } from '../store/database';
 import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
+import { eraseDialogsOf } from './erasure';
 import { dispatcherOf } from './event-dispatch';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
-import { eraseDialogsOf } from './erasure';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 
 // Channels (SPEC §1: LN-3, LN-5, LN-6): connected to exactly one line, created and configured
@@ -506,7 +506,8 @@ export async function deleteChannel(
       );
     }
     // Everything of its dialogs everywhere (events, outbox, files, orphaned clients): docs/privacy.md.
-    if (dialog) await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, channelId });
+    if (dialog)
+      await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, channelId });
     await uow.tx.deleteFrom('channels').where('id', '=', channelId).execute();
     emitChanged(uow, actor.accountId, channelId, true);
   });

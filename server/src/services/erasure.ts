@@ -356,11 +356,24 @@ export async function eraseMessages(
 /** Retention: the rating and supervisor comments of sessions that ended before the cutoff. */
 export async function eraseSessionComments(tx: Tx, accountId: string, sessionIds: string[]): Promise<void> {
   const sessions = PERSONAL_DATA.find((entry) => entry.table === 'sessions')!;
-  await applyEntry(tx, accountId, sessions, 'session', sessions.content as { set: Record<string, null> }, sessionIds);
+  await applyEntry(
+    tx,
+    accountId,
+    sessions,
+    'session',
+    sessions.content as { set: Record<string, null> },
+    sessionIds,
+  );
 }
 
 /** Files of an account older than the cutoff (attached or never sent): rows now, bytes by the worker. */
-export async function eraseFilesBefore(ctx: AppContext, tx: Tx, accountId: string, before: Date, limit: number) {
+export async function eraseFilesBefore(
+  ctx: AppContext,
+  tx: Tx,
+  accountId: string,
+  before: Date,
+  limit: number,
+) {
   const rows = await tx
     .selectFrom('files')
     .select('id')
@@ -383,13 +396,17 @@ export async function eraseFilesBefore(ctx: AppContext, tx: Tx, accountId: strin
  */
 export async function eraseAccount(ctx: AppContext, tx: Tx, accountId: string, actorUserId: string | null) {
   await queueAllFileErasures(tx, accountId, ctx.clock.now());
-  await recordErasureAudit(ctx, { tx }, {
-    accountId,
-    actorUserId,
-    action: 'account_deleted',
-    subject: { kind: 'account', ids: [accountId] },
-    summary: empty(),
-  });
+  await recordErasureAudit(
+    ctx,
+    { tx },
+    {
+      accountId,
+      actorUserId,
+      action: 'account_deleted',
+      subject: { kind: 'account', ids: [accountId] },
+      summary: empty(),
+    },
+  );
   await tx.deleteFrom('accounts').where('id', '=', accountId).execute();
 }
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Message, SendMessageBody } from '@openlines/contract';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
-import { retainedOutboxPayload } from '../core/personal-data';
 import { planOperatorAnswer } from '../core/held-message';
 import { kpiState } from '../core/kpi';
+import { retainedOutboxPayload } from '../core/personal-data';
 import { lockSessionForAnswer, writeOperatorAnswer } from '../store/held-message';
 import type { SessionRow } from '../store/schema';
 import type { Actor } from './actor';
@@ -86,7 +86,9 @@ export async function answerAsHolder(
       deliveryState: onWrite ? 'sent' : 'pending',
       // Stored delivered (the widget): the row keeps only what the widget presents (core/personal-data).
       outboxPayloadJson: JSON.stringify(
-        onWrite ? retainedOutboxPayload({ kind: 'message', message: outbound }) : { kind: 'message', message: outbound },
+        onWrite
+          ? retainedOutboxPayload({ kind: 'message', message: outbound })
+          : { kind: 'message', message: outbound },
       ),
       outboxState: onWrite ? 'sent' : 'pending',
       preview,

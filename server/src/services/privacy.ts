@@ -1,6 +1,6 @@
 import {
-  type ErasureSummary,
   type EraseClientBody,
+  type ErasureSummary,
   isOpen,
   type PrivacySettings,
   type UpdatePrivacySettingsBody,
@@ -43,9 +43,11 @@ export async function eraseClientOnRequest(
       dialogs.map((dialog) => dialog.line_id),
     );
     if (body.confirm !== client.name) {
-      throw new AppError('confirmation_required', "Erasing a client cannot be undone; repeat with the client's name", [
-        { field: 'body.confirm', message: "must equal the client's name" },
-      ]);
+      throw new AppError(
+        'confirmation_required',
+        "Erasing a client cannot be undone; repeat with the client's name",
+        [{ field: 'body.confirm', message: "must equal the client's name" }],
+      );
     }
     const sessions =
       dialogs.length > 0

@@ -33,13 +33,13 @@ export function reaches(table: string, reach: Reach, ids: readonly string[]): Ra
   return sql<boolean>`${left} in (select ${picked} from ${sql.table(via.table)} where ${ref(via.table, via.key)} in (${list}))`;
 }
 
-function valueOf(value: ErasedValue): unknown {
+function sqlValueOf(value: ErasedValue): unknown {
   return Array.isArray(value) ? JSON.stringify(value) : value;
 }
 
 function keepCondition(entry: PersonalDataEntry, scope: ErasureScope): RawBuilder<boolean> {
   const keep = entry.keepWhile;
-  if (!keep || !keep.scopes.includes(scope)) return sql<boolean>`true`;
+  if (!keep?.scopes.includes(scope)) return sql<boolean>`true`;
   return sql<boolean>`${ref(entry.table, keep.column)} is distinct from ${keep.value}`;
 }
 
@@ -61,7 +61,7 @@ export async function applyEntry(
     return Number(result.numAffectedRows ?? 0n);
   }
   const assignments = sql.join(
-    Object.entries(action.set).map(([column, value]) => sql`${sql.ref(column)} = ${valueOf(value)}`),
+    Object.entries(action.set).map(([column, value]) => sql`${sql.ref(column)} = ${sqlValueOf(value)}`),
   );
   const result = await sql`update ${table} set ${assignments} where ${where}`.execute(tx);
   return Number(result.numAffectedRows ?? 0n);

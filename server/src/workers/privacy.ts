@@ -109,7 +109,12 @@ export class PrivacyWorker {
           .select('messages.id')
           .where('dialogs.line_id', '=', line.id)
           .where('messages.created_at', '<', before)
-          .where((eb) => eb.or([eb('messages.text', 'is not', null), eb(sql`jsonb_array_length(messages.attachments)`, '>', 0)]))
+          .where((eb) =>
+            eb.or([
+              eb('messages.text', 'is not', null),
+              eb(sql`jsonb_array_length(messages.attachments)`, '>', 0),
+            ]),
+          )
           .limit(BATCH)
           .execute();
         if (ids.length === 0) break;
@@ -130,7 +135,9 @@ export class PrivacyWorker {
         .select('id')
         .where('line_id', '=', line.id)
         .where('closed_at', '<', before)
-        .where((eb) => eb.or([eb('rating_comment', 'is not', null), eb('supervisor_comment', 'is not', null)]))
+        .where((eb) =>
+          eb.or([eb('rating_comment', 'is not', null), eb('supervisor_comment', 'is not', null)]),
+        )
         .execute();
       if (sessions.length > 0) {
         await runInTransaction(this.ctx, ({ tx }) =>
@@ -154,7 +161,10 @@ export class PrivacyWorker {
         account.message_retention_days!,
         ...lines
           .filter((line) => line.account_id === account.id)
-          .map((line) => retentionDaysOf(line.settings.other?.retentionDays, account.message_retention_days) ?? 0),
+          .map(
+            (line) =>
+              retentionDaysOf(line.settings.other?.retentionDays, account.message_retention_days) ?? 0,
+          ),
       );
       const before = new Date(now - longest * DAY_MS);
       for (;;) {

@@ -126,7 +126,8 @@ export class Connection {
       {
         // The server no longer keeps what this socket missed (older than its resume window, or
         // erased): the conversation is read anew instead of replayed.
-        frame: (frame) => (frame.kind === 'resync' ? void this.reload().catch(() => {}) : this.events.frame(frame)),
+        frame: (frame) =>
+          frame.kind === 'resync' ? void this.reload().catch(() => {}) : this.events.frame(frame),
         state: (up) => {
           this.connected = up;
           this.events.changed();
