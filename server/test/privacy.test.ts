@@ -349,6 +349,11 @@ describe('retention (per account and per line)', () => {
     expect(await databaseHits(world.server.ctx.store.db, kept)).toContain('messages.text');
     const replay = await operatorReplayFromZero();
     expect(replay.ended).toBe('resync');
+    // The visitor's socket too: it reloads its conversation instead of replaying.
+    const visitorSocket = await planted.visitor.socket(0);
+    await visitorSocket.until((frames) => frames.some((f) => f.kind === 'resync'), 'the visitor resync');
+    expect(visitorSocket.frames.some((f) => f.kind === 'replayed' || f.kind === 'message')).toBe(false);
+    await visitorSocket.close();
     // The client's card is not a message: retention keeps it.
     expect(await databaseHits(world.server.ctx.store.db, identity)).toContain('clients.name');
   });

@@ -133,7 +133,10 @@ function Shell({
   }, [store]);
 
   const canAdmin =
-    me.permissions.manageLines || me.permissions.manageUsers || me.permissions.manageQuickAnswers;
+    me.permissions.manageLines ||
+    me.permissions.manageUsers ||
+    me.permissions.manageQuickAnswers ||
+    me.permissions.managePersonalData;
   const inAdmin = path.startsWith('/admin');
 
   // The shell reads no state itself: what it shows of the store are small components of their own,

@@ -6,18 +6,20 @@ import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
+import { PrivacyScreen } from './privacy';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers';
+type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers' | 'privacy';
 
 function sectionsFor(me: Me): Section[] {
-  const { manageLines, manageUsers, manageQuickAnswers } = me.permissions;
+  const { manageLines, manageUsers, manageQuickAnswers, managePersonalData } = me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
+    ...(managePersonalData ? (['privacy'] as const) : []),
   ];
 }
 
@@ -67,6 +69,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <RolesScreen />
         ) : current === 'quick-answers' ? (
           <QuickAnswersScreen />
+        ) : current === 'privacy' ? (
+          <PrivacyScreen />
         ) : null}
       </div>
     </div>
