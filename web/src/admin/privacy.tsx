@@ -39,14 +39,16 @@ export function PrivacyScreen() {
       <form className="stack" onSubmit={submit}>
         <fieldset className="settings-group">
           <legend>{t('privacy.retention')}</legend>
-          <label className="checkbox">
-            <input type="radio" name="retention" checked={keep} onChange={() => setKeep(true)} />
-            {t('privacy.keep')}
-          </label>
-          <label className="checkbox">
-            <input type="radio" name="retention" checked={!keep} onChange={() => setKeep(false)} />
-            {t('privacy.eraseOlder')}
-          </label>
+          <div className="stack">
+            <label className="checkbox">
+              <input type="radio" name="retention" checked={keep} onChange={() => setKeep(true)} />
+              {t('privacy.keep')}
+            </label>
+            <label className="checkbox">
+              <input type="radio" name="retention" checked={!keep} onChange={() => setKeep(false)} />
+              {t('privacy.eraseOlder')}
+            </label>
+          </div>
           {keep ? null : (
             <Field label={t('privacy.days')} errors={fieldErrors.messageRetentionDays}>
               {(props) => (
