@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Channel, Line, LineSettingsPatch, OpenlinesEvent } from '@openlines/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../src/services/accounts';
+import { eraseAccount } from '../src/services/erasure';
+import { storeFile } from '../src/services/files';
+import { runInTransaction } from '../src/services/transaction';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { createSignedInUser, openRealtime, problemOf, waitFor } from './harness';
 import { databaseHits, fileHits } from './marker-search';
@@ -185,6 +189,44 @@ describe('deleting a line (LN-2)', () => {
     const marker = newMarker('line');
     await plant(key, marker, marker);
     await world.admin.lines.delete(line.id, line.name);
+    await expectForgotten(marker);
+  });
+});
+
+describe('deleting a channel', () => {
+  it('removes everything of its dialogs everywhere, like a line', async () => {
+    const { channel, key } = await lineWithWidget();
+    const marker = newMarker('chan');
+    await plant(key, marker, marker);
+    await world.admin.channels.delete(channel.id, channel.name);
+    await expectForgotten(marker);
+  });
+});
+
+describe('deleting an account', () => {
+  it('takes every row with it and queues its files for removal from disk', async () => {
+    const { ctx } = world.server;
+    const marker = newMarker('acct');
+    const { account } = await createAccount(ctx, {
+      accountName: `Gone ${marker}`,
+      admin: { email: `${marker}@example.test`, name: `Admin ${marker}`, password: 'correct horse battery' },
+    });
+    await storeFile(
+      ctx,
+      {
+        accountId: account.id,
+        name: `${marker}.txt`,
+        mimeType: 'text/plain',
+        data: Buffer.from(`bytes ${marker}`),
+        uploadedBy: { kind: 'user', id: null },
+      },
+      world.server.url,
+    );
+    expect(await fileHits(dataDir, marker)).toHaveLength(1);
+    expect(await databaseHits(ctx.store.db, marker)).toEqual(
+      expect.arrayContaining(['accounts.name', 'users.email', 'files.name']),
+    );
+    await runInTransaction(ctx, ({ tx }) => eraseAccount(ctx, tx, account.id, null));
     await expectForgotten(marker);
   });
 });
