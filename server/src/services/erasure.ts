@@ -74,6 +74,15 @@ export async function recordErasureAudit(
 
 const empty = (): ErasureSummary => ({ messages: 0, files: 0, dialogs: 0, clients: 0 });
 
+/** Ids per statement: a line with many dialogs is erased in slices, never in one giant IN list. */
+const SLICE = 500;
+
+function slices<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += SLICE) out.push(items.slice(i, i + SLICE));
+  return out;
+}
+
 /** The messages and dialogs a content erasure of `scope` touches, for the event log. */
 async function affected(tx: Tx, accountId: string, scope: ErasureScope, ids: readonly string[]) {
   if (ids.length === 0) return { messageIds: [] as string[], dialogIds: [] as string[] };
@@ -127,6 +136,8 @@ async function eraseContent(
   scope: ErasureScope,
   ids: readonly string[],
   summary: ErasureSummary,
+  /** `delete`: the caller deletes the dialogs' events outright, so none is redacted first. */
+  events: 'redact' | 'delete' = 'redact',
 ): Promise<{ messageIds: string[]; dialogIds: string[] }> {
   const touched = await affected(tx, accountId, scope, ids);
   summary.files += await eraseFilesOf(ctx, tx, accountId, scope, 'content', ids);
@@ -134,7 +145,8 @@ async function eraseContent(
     const count = await applyEntry(tx, accountId, entry, scope, entry.content!, ids);
     if (entry.table === 'messages') summary.messages += count;
   }
-  await redactDialogEvents(tx, accountId, touched.dialogIds, touched.messageIds);
+  if (events === 'redact') await redactDialogEvents(tx, accountId, touched.dialogIds, touched.messageIds);
+  else await deleteDialogEvents(tx, accountId, touched.dialogIds);
   return touched;
 }
 
@@ -190,8 +202,7 @@ async function deleteDialogs(
   summary: ErasureSummary,
 ): Promise<void> {
   if (dialogIds.length === 0) return;
-  await eraseContent(ctx, tx, accountId, 'dialog', dialogIds, summary);
-  await deleteDialogEvents(tx, accountId, dialogIds);
+  await eraseContent(ctx, tx, accountId, 'dialog', dialogIds, summary, 'delete');
   const gone = await tx
     .deleteFrom('dialogs')
     .where('account_id', '=', accountId)
@@ -218,19 +229,22 @@ async function eraseClientRows(
     .where('client_id', 'in', clientIds)
     .execute();
   const dialogIds = dialogs.map((dialog) => dialog.id);
-  if (mode === 'delete') {
-    await deleteDialogs(ctx, tx, accountId, dialogIds, summary);
-  } else if (dialogIds.length > 0) {
-    await eraseContent(ctx, tx, accountId, 'dialog', dialogIds, summary);
-    // Every event of the dialog carries the client's card: none is kept.
-    await deleteDialogEvents(tx, accountId, dialogIds);
+  for (const slice of slices(dialogIds)) {
+    if (mode === 'delete') {
+      await deleteDialogs(ctx, tx, accountId, slice, summary);
+      continue;
+    }
+    // Every event of the dialog carries the client's card: none is kept. The sockets get the
+    // erased messages anew, so an open dialog shows them erased without a reload.
+    const touched = await eraseContent(ctx, tx, accountId, 'dialog', slice, summary, 'delete');
+    await announceErased(ctx, uow, accountId, touched);
     await tx
       .deleteFrom('timers')
       .where('session_id', 'in', (eb) =>
-        eb.selectFrom('sessions').select('sessions.id').where('sessions.dialog_id', 'in', dialogIds),
+        eb.selectFrom('sessions').select('sessions.id').where('sessions.dialog_id', 'in', slice),
       )
       .execute();
-    summary.dialogs += dialogIds.length;
+    summary.dialogs += slice.length;
   }
   summary.files += await eraseFilesOf(ctx, tx, accountId, 'client', 'anonymise', clientIds);
   for (const entry of entriesFor('client', 'anonymise')) {
@@ -285,23 +299,19 @@ export async function eraseDialogsOf(
     .where('account_id', '=', input.accountId)
     .where(column, '=', owner)
     .execute();
-  await deleteDialogs(
-    ctx,
-    tx,
-    input.accountId,
-    dialogs.map((dialog) => dialog.id),
-    summary,
-  );
+  for (const slice of slices(dialogs.map((dialog) => dialog.id))) {
+    await deleteDialogs(ctx, tx, input.accountId, slice, summary);
+  }
   const clientIds = [...new Set(dialogs.map((dialog) => dialog.client_id))];
-  if (clientIds.length > 0) {
+  for (const slice of slices(clientIds)) {
     const kept = await tx
       .selectFrom('dialogs')
       .select('client_id')
       .distinct()
-      .where('client_id', 'in', clientIds)
+      .where('client_id', 'in', slice)
       .execute();
     const keptIds = new Set(kept.map((row) => row.client_id));
-    const orphans = clientIds.filter((id) => !keptIds.has(id));
+    const orphans = slice.filter((id) => !keptIds.has(id));
     await eraseClientRows(ctx, uow, input.accountId, orphans, 'delete', summary);
   }
   await recordErasureAudit(ctx, uow, {
