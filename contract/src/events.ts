@@ -105,6 +105,11 @@ export type ServerFrame =
   | { kind: 'hello'; cursor: number; userId: string }
   | { kind: 'event'; event: OpenlinesEvent }
   | { kind: 'replayed'; cursor: number }
+  /**
+   * Instead of a replay: the events after the asked cursor are no longer kept (older than the resume
+   * window, docs/privacy.md). Reload what you show; live events continue after `cursor`.
+   */
+  | { kind: 'resync'; cursor: number }
   | { kind: 'transient'; signal: TransientSignal }
   | { kind: 'error'; code: string; message: string };
 

@@ -5,6 +5,7 @@ export * from './errors';
 export * from './events';
 export * from './line-settings';
 export * from './permissions';
+export * from './privacy';
 export * from './users';
 export * from './webhooks';
 export * from './widget';

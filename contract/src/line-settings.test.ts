@@ -42,7 +42,12 @@ describe('defaults', () => {
     });
     expect(settings.automaticActions.autoClose.timeSeconds).toBe(14400);
     expect(settings.bot.welcomeBot.timeSeconds).toBe(600);
-    expect(settings.other).toEqual({ saveHistory: true, confirmClose: false, language: 'en' });
+    expect(settings.other).toEqual({
+      saveHistory: true,
+      confirmClose: false,
+      language: 'en',
+      retentionDays: 0,
+    });
   });
 
   it('are the schema defaults, with the texts of the language', () => {

@@ -540,6 +540,11 @@ export const OtherSettingsSchema = strictObject({
   confirmClose: Type.Boolean({ default: false }),
   /** `LANGUAGE_ID`: the language of every system message the client sees. */
   language: literals(LINE_LANGUAGES, 'en'),
+  /**
+   * Retention (docs/privacy.md): this line's messages and attachments older than this many days are
+   * erased by the server; 0 = the account's retention applies (by default: kept).
+   */
+  retentionDays: Type.Integer({ minimum: 0, maximum: 36500, default: 0 }),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -243,6 +243,8 @@ export type VisitorServerFrame =
   | { kind: 'message'; cursor: number; message: VisitorMessage }
   | { kind: 'session'; cursor: number; session: VisitorSession }
   | { kind: 'replayed'; cursor: number }
+  /** The events after the asked cursor are no longer kept: reload the conversation; live after `cursor`. */
+  | { kind: 'resync'; cursor: number }
   | { kind: 'typing'; typing: boolean }
   | { kind: 'error'; code: string; message: string };
 

@@ -10,6 +10,7 @@ export {
   QuickAnswersApi,
 } from './api/conversations';
 export { DepartmentsApi, RolesApi } from './api/organization';
+export { PrivacyApi } from './api/privacy';
 export { UsersApi } from './api/users';
 export { WebhooksApi } from './api/webhooks';
 export { OpenlinesClient } from './client';

@@ -148,6 +148,16 @@ describe('Realtime', () => {
     expect(realtime.cursor).toBe(10);
   });
 
+  it('tells the app to reload when the server no longer keeps what it missed (resync)', () => {
+    const { realtime } = connect({ after: 3 });
+    const resyncs: number[] = [];
+    realtime.on('resync', ({ cursor }) => resyncs.push(cursor));
+    latest().frame({ kind: 'hello', cursor: 50, userId: 'u1' });
+    latest().frame({ kind: 'resync', cursor: 50 });
+    expect(resyncs).toEqual([50]);
+    expect(realtime.cursor).toBe(50);
+  });
+
   it('stops after 4401: the user must sign in again', async () => {
     const { closes } = connect();
     latest().frame({ kind: 'hello', cursor: 0, userId: 'u1' });

@@ -50,6 +50,11 @@ export interface RealtimeEvents {
   event: OpenlinesEvent;
   /** Every event missed since `after` has been replayed. */
   replayed: { cursor: number };
+  /**
+   * The events missed since `after` are no longer kept on the server (older than its resume window,
+   * or erased): reload whatever you show from the REST API; events continue after `cursor`.
+   */
+  resync: { cursor: number };
   /** A live signal without a cursor (typing); never replayed. */
   transient: TransientSignal;
   close: { code: number; reason: string; reconnecting: boolean };
@@ -244,6 +249,10 @@ export class Realtime {
         // Events the user may not see are skipped by the server but still count.
         this.#cursor = Math.max(this.#cursor ?? 0, frame.cursor);
         this.#emit('replayed', { cursor: frame.cursor });
+        return;
+      case 'resync':
+        this.#cursor = Math.max(this.#cursor ?? 0, frame.cursor);
+        this.#emit('resync', { cursor: frame.cursor });
         return;
       case 'transient':
         this.#emit('transient', frame.signal);

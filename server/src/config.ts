@@ -22,6 +22,10 @@ export interface Config {
   maxUploadBytes: number;
   /** How often workers look for due timers and outbound messages. */
   workerPollMs: number;
+  /** Realtime events are kept this long for sockets to resume from; older ones are pruned (docs/privacy.md). */
+  eventRetentionHours: number;
+  /** How often the privacy worker prunes events, applies retention and removes erased files. */
+  privacySweepMs: number;
   /** Enables `GET /metrics` for a scraper presenting it as a Bearer token; null: no metrics route. */
   metricsToken: string | null;
   /**
@@ -120,5 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: metricsToken(env),
     webhooksAllowPrivateTargets: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),
+    eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 8760),
+    privacySweepMs: integer(env, 'PRIVACY_SWEEP_SECONDS', 300, 1, 86_400) * 1000,
   };
 }

@@ -12,6 +12,7 @@ import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
 import { OutboxWorker } from './workers/outbox';
+import { PrivacyWorker } from './workers/privacy';
 import { TimerWorker } from './workers/timers';
 import { WebhookWorker } from './workers/webhooks';
 
@@ -21,7 +22,12 @@ export interface RunningServer {
   url: string;
   firstRun: FirstRun | null;
   /** The engine's workers and each channel kind's (`telegram`: channels/edges.ts). */
-  workers: { timers: TimerWorker; outbox: OutboxWorker; webhooks: WebhookWorker } & ChannelWorkers;
+  workers: {
+    timers: TimerWorker;
+    outbox: OutboxWorker;
+    webhooks: WebhookWorker;
+    privacy: PrivacyWorker;
+  } & ChannelWorkers;
   close(): Promise<void>;
 }
 
@@ -69,6 +75,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.workers !== false) outbox.start();
     const webhooks = new WebhookWorker(ctx);
     if (options.workers !== false) webhooks.start();
+    // Event pruning, retention and the removal of erased files' bytes (docs/privacy.md).
+    const privacy = new PrivacyWorker(ctx);
+    if (options.workers !== false) privacy.start();
     // Each channel kind's worker (Telegram's webhooks and long polling); tests drive them directly.
     const channelWorkers = buildEdgeWorkers(ctx);
     if (options.workers !== false) for (const worker of Object.values(channelWorkers)) worker.start();
@@ -84,13 +93,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await timers.stop();
         await outbox.stop();
         await webhooks.stop();
+        await privacy.stop();
         for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
       })();
       return closing;
     };
-    return { app, ctx, url, firstRun, close, workers: { timers, outbox, webhooks, ...channelWorkers } };
+    return {
+      app,
+      ctx,
+      url,
+      firstRun,
+      close,
+      workers: { timers, outbox, webhooks, privacy, ...channelWorkers },
+    };
   } catch (error) {
     await bus?.close();
     await store.close();

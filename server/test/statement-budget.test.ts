@@ -225,4 +225,30 @@ describe('statements per message', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
+
+  it('history saving off adds no statement to a message, and a bounded number to a close', async () => {
+    const closeCost = async (clientId: string) => {
+      const first = await world.clientSays(clientId, 'Hello');
+      const dialog = await world.admin.dialogs.get(first.dialogId);
+      const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+      await holder.ws.dialogs.send(first.dialogId, { text: 'Answer' });
+      await world.clientSays(clientId, 'Thanks');
+      const message = await statementsOf(() => world.clientSays(clientId, 'One more'));
+      const close = await statementsOf(() => holder.ws.dialogs.close(first.dialogId));
+      return { message, close };
+    };
+    const kept = await closeCost('budget-history-on');
+    await world.admin.lines.update(world.line.id, { settings: { other: { saveHistory: false } } });
+    try {
+      const erased = await closeCost('budget-history-off');
+      expect(erased.message).toBeLessThanOrEqual(8);
+      expect(erased.message).toBeLessThanOrEqual(kept.message);
+      // The erasure at the close (docs/benchmarks.md): 11 statements for the session's rows,
+      // events, the sockets' updates and the timer for what a rating may still bring; one more
+      // when the session has attachments to remove.
+      expect(erased.close - kept.close).toBeLessThanOrEqual(12);
+    } finally {
+      await world.admin.lines.update(world.line.id, { settings: { other: { saveHistory: true } } });
+    }
+  });
 });

@@ -423,6 +423,27 @@ describe('the chat app against a scripted API', () => {
     await page.context().close();
   });
 
+  it('reads the conversation again when the server answers its socket with resync', async () => {
+    const old = message({ text: 'An answer the server has since erased' });
+    let starts = 0;
+    const chat = await mountChat({
+      token: 'visitor-token',
+      replies: {
+        'POST /session': () => {
+          starts++;
+          return { body: conversation(starts === 1 ? { messages: [old] } : { cursor: 40, messages: [] }) };
+        },
+      },
+    });
+    const { page } = chat;
+    const socket = await chat.socket;
+    await page.locator('.log .msg.op .text', { hasText: old.text! }).waitFor();
+    socket.send(JSON.stringify({ kind: 'resync', cursor: 40 }));
+    await expect.poll(() => requested(chat, 'POST', '/session').length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('.log .msg.op').count(), { timeout: 10_000 }).toBe(0);
+    await page.context().close();
+  });
+
   it('keeps a refused message with Retry and Remove, sends files, and loads older history', async () => {
     const older = message({ text: 'An older answer' });
     const newer = message({ text: 'The latest answer' });

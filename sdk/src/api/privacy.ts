@@ -1,7 +1,14 @@
-import type { AuditListQuery, AuditPage } from '@openlines/contract';
+import type {
+  AuditListQuery,
+  AuditPage,
+  EraseClientBody,
+  ErasureSummary,
+  PrivacySettings,
+  UpdatePrivacySettingsBody,
+} from '@openlines/contract';
 import { segment, type Transport } from '../transport';
 
-/** A client's rights and the audit log (needs managePersonalData). */
+/** A client's rights (export, erasure), the account's retention and the audit log (needs managePersonalData). */
 export class PrivacyApi {
   constructor(private readonly transport: Transport) {}
 
@@ -21,5 +28,18 @@ export class PrivacyApi {
   /** A client's data export as bytes (Node, tests); browsers should follow clientExportUrl. */
   async exportClient(clientId: string): Promise<ArrayBuffer> {
     return this.transport.download(`/clients/${segment(clientId)}/export`);
+  }
+
+  /** Erases (`delete`) or anonymises a client; `confirm` must be the client's current name. */
+  eraseClient(clientId: string, input: EraseClientBody): Promise<ErasureSummary> {
+    return this.transport.request('POST', `/clients/${segment(clientId)}/erase`, { body: input });
+  }
+
+  settings(): Promise<PrivacySettings> {
+    return this.transport.request('GET', '/privacy/settings');
+  }
+
+  updateSettings(input: UpdatePrivacySettingsBody): Promise<PrivacySettings> {
+    return this.transport.request('PATCH', '/privacy/settings', { body: input });
   }
 }

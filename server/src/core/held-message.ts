@@ -25,6 +25,8 @@ export const TIMER_KINDS = [
   'rating_request',
   'kpi_first_answer',
   'kpi_further_answer',
+  /** History saving off: the closed session's texts go once it is final (services/erasure). */
+  'history_erasure',
 ] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 

@@ -24,6 +24,7 @@ import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
+import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
 import { userRoutes } from './routes/users';
@@ -149,6 +150,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(fileRoutes, { ctx });
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });
+      await api.register(privacyRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).

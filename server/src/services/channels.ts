@@ -25,6 +25,7 @@ import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
+import { eraseDialogsOf } from './erasure';
 import { dispatcherOf } from './event-dispatch';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
@@ -509,7 +510,7 @@ export async function rotateChannelSecrets(
 }
 
 /**
- * Deleting a channel deletes its dialogs and their history (the rows cascade). When it has any,
+ * Deleting a channel deletes its dialogs and their history (services/erasure). When it has any,
  * the caller must confirm with the channel's name; disconnecting keeps the history instead.
  */
 export async function deleteChannel(
@@ -534,6 +535,9 @@ export async function deleteChannel(
         [{ field: 'query.confirm', message: "must equal the channel's name" }],
       );
     }
+    // Everything of its dialogs everywhere (events, outbox, files, orphaned clients): docs/privacy.md.
+    if (dialog)
+      await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, channelId });
     await uow.tx.deleteFrom('channels').where('id', '=', channelId).execute();
     emitChanged(uow, actor.accountId, channelId, true);
     await recordAudit(

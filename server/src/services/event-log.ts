@@ -18,6 +18,19 @@ export async function eventCursorOf(ctx: AppContext, accountId: string): Promise
   return row.event_seq;
 }
 
+/**
+ * Whether a socket resuming after `after` can be replayed: false when the event log has pruned
+ * events after it (older than EVENT_RETENTION_HOURS), so the client must reload instead (`resync`).
+ */
+export async function canReplayFrom(ctx: AppContext, accountId: string, after: number): Promise<boolean> {
+  const row = await ctx.store.db
+    .selectFrom('accounts')
+    .select('events_pruned_through')
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return after >= Number(row?.events_pruned_through ?? 0);
+}
+
 /** Committed events of the account with cursor in (after, upTo], in cursor order. */
 export function eventsAfter(
   ctx: AppContext,

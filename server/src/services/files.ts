@@ -42,7 +42,8 @@ function filesDir(ctx: AppContext): string {
   return path.join(ctx.config.dataDir, 'files');
 }
 
-function pathOf(ctx: AppContext, id: string): string {
+/** Where a stored file's bytes live (the erasure routine removes them from here too). */
+export function pathOf(ctx: AppContext, id: string): string {
   return path.join(filesDir(ctx), id.slice(0, 2), id);
 }
 

@@ -14,6 +14,7 @@ import type { LineRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
 import { onLineActivated } from './automation/hooks';
+import { eraseDialogsOf } from './erasure';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
 import { redelegateLine } from './routing';
@@ -218,7 +219,8 @@ export async function updateLine(
 /** Deleting a line removes its dialogs and history (LN-2), so the caller must confirm by name. */
 export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, confirm: string | undefined) {
   authorize(actor, 'manageLines');
-  await runInTransaction(ctx, async ({ tx, events }) => {
+  await runInTransaction(ctx, async (uow) => {
+    const { tx, events } = uow;
     await lockLines(tx, [lineId]);
     const line = await loadLineRow(tx, actor.accountId, lineId);
     if (confirm !== line.name) {
@@ -234,6 +236,9 @@ export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, 
       .where('line_id', '=', lineId)
       .returning('id')
       .execute();
+    // LN-2: everything of its dialogs everywhere (events, outbox, timers, files, clients left with
+    // no dialog), in this transaction; the files' bytes by the privacy worker (docs/privacy.md).
+    await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, lineId });
     await tx.deleteFrom('lines').where('id', '=', lineId).execute();
     for (const channel of channels) {
       events.emit(

@@ -4,6 +4,7 @@ import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { planOperatorAnswer } from '../core/held-message';
 import { kpiState } from '../core/kpi';
+import { retainedOutboxPayload } from '../core/personal-data';
 import { lockSessionForAnswer, writeOperatorAnswer } from '../store/held-message';
 import type { SessionRow } from '../store/schema';
 import type { Actor } from './actor';
@@ -83,7 +84,12 @@ export async function answerAsHolder(
       attachmentsJson: JSON.stringify(attachments),
       clientMessageId: body.clientMessageId ?? null,
       deliveryState: onWrite ? 'sent' : 'pending',
-      outboxPayloadJson: JSON.stringify({ kind: 'message', message: outbound }),
+      // Stored delivered (the widget): the row keeps only what the widget presents (core/personal-data).
+      outboxPayloadJson: JSON.stringify(
+        onWrite
+          ? retainedOutboxPayload({ kind: 'message', message: outbound })
+          : { kind: 'message', message: outbound },
+      ),
       outboxState: onWrite ? 'sent' : 'pending',
       preview,
       plan,

@@ -1,4 +1,5 @@
 import type { OutboxPayload } from '../channels/types';
+import { retainedOutboxPayload } from '../core/personal-data';
 import type { Tx } from './transaction';
 
 /**
@@ -23,7 +24,8 @@ export async function enqueueOutbound(
       account_id: input.accountId,
       channel_id: input.channelId,
       message_id: input.messageId,
-      payload: JSON.stringify(input.payload),
+      // A row stored delivered keeps no copy of the message's content (docs/privacy.md).
+      payload: JSON.stringify(input.state === 'sent' ? retainedOutboxPayload(input.payload) : input.payload),
       next_attempt_at: input.now,
       ...(input.state ? { state: input.state } : {}),
     })

@@ -5,6 +5,7 @@ import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { kpiState } from '../core/kpi';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
+import { retainedOutboxPayload } from '../core/personal-data';
 import { type OperatorState, withAssignment } from '../core/routing';
 import { isUniqueViolation } from '../store/errors';
 import type { LineRow, MessageRow, SessionRow } from '../store/schema';
@@ -412,7 +413,7 @@ async function writeSessionStart(
       values ${sql.join(
         input.outbox.map(
           (row) =>
-            sql`(${accountId}::uuid, ${input.channelId}::uuid, ${row.messageId}::uuid, ${JSON.stringify(row.payload)}::jsonb, ${now}::timestamptz, ${row.state}::text)`,
+            sql`(${accountId}::uuid, ${input.channelId}::uuid, ${row.messageId}::uuid, ${JSON.stringify(row.state === 'sent' ? retainedOutboxPayload(row.payload) : row.payload)}::jsonb, ${now}::timestamptz, ${row.state}::text)`,
         ),
       )}
     )`);

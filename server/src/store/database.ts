@@ -19,6 +19,7 @@ import * as derivedCsrf from './migrations/0011-derived-csrf';
 import * as crm from './migrations/0012-crm';
 import * as channelFailure from './migrations/0018-channel-failure';
 import * as permissions from './migrations/0019-permissions';
+import * as privacy from './migrations/0020-privacy';
 import * as auditConsent from './migrations/0021-audit-consent';
 import * as webhooks from './migrations/0022-webhooks';
 import * as messageSearch from './migrations/0028-message-search';
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-crm': crm,
   '0018-channel-failure': channelFailure,
   '0019-permissions': permissions,
+  '0020-privacy': privacy,
   '0021-audit-consent': auditConsent,
   '0022-webhooks': webhooks,
   '0028-message-search': messageSearch,

@@ -21,6 +21,10 @@ export interface AccountsTable {
   /** The last event cursor handed out; bumped in the same transaction as the event row. */
   event_seq: Generated<number>;
   created_at: DefaultTimestamp;
+  /** Messages and files older than this many days are erased (null: kept); docs/privacy.md. */
+  message_retention_days: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The event log has pruned every cursor up to this one: resuming from before it means resync. */
+  events_pruned_through: Generated<number>;
 }
 
 export interface RolesTable {
@@ -370,6 +374,13 @@ export interface WidgetVisitorsTable {
   last_seen_at: DefaultTimestamp;
 }
 
+/** Attachment bytes to remove from disk (the durable part of an erasure, workers/privacy). */
+export interface FileErasuresTable {
+  file_id: string;
+  account_id: string;
+  queued_at: DefaultTimestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -530,6 +541,7 @@ export interface DB {
   quick_answers: QuickAnswersTable;
   operator_connections: OperatorConnectionsTable;
   files: FilesTable;
+  file_erasures: FileErasuresTable;
   channel_state: ChannelStateTable;
   widget_visitors: WidgetVisitorsTable;
   agreement_versions: AgreementVersionsTable;

@@ -10,6 +10,7 @@ import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
+import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
 
 /**
@@ -361,6 +362,8 @@ export class OutboxWorker {
         .set({
           state: outcome.kind,
           last_error: outcome.kind === 'failed' ? outcome.reason : null,
+          // Delivered or given up: the row keeps no copy of the message's content (docs/privacy.md).
+          payload: retainedOutboxPayloadSql(),
         })
         .where('id', '=', item.id)
         .where('state', '=', 'pending');

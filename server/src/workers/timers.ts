@@ -1,3 +1,4 @@
+import { isOpen } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import {
@@ -6,6 +7,7 @@ import {
   noAnswerFired,
   ratingRequestFired,
 } from '../services/automation/timers';
+import { eraseSessionHistory } from '../services/erasure';
 import { lockLines } from '../services/locks';
 import { sweepStaleConnections } from '../services/presence';
 import { redelegateLine, routeSession } from '../services/routing';
@@ -48,6 +50,12 @@ const HANDLERS: Record<TimerKind, TimerHandler> = {
     kpiTargetMissed(ctx, uow, session, 'first_answer', dueAt),
   kpi_further_answer: (ctx, uow, session, _payload, dueAt) =>
     kpiTargetMissed(ctx, uow, session, 'further_answer', dueAt),
+  // The session was closed with history saving off and is final now: what came after the close
+  // (a delayed rating request, a late reply) goes too. The decision was taken at the close.
+  history_erasure: async (ctx, uow, session) => {
+    if (isOpen(session.status)) return;
+    await eraseSessionHistory(ctx, uow, session.account_id, [session.id]);
+  },
 };
 
 const BATCH = 50;

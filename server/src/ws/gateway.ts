@@ -5,7 +5,7 @@ import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { Actor } from '../services/actor';
 import { loadActor } from '../services/auth';
-import { eventsAfter } from '../services/event-log';
+import { canReplayFrom, eventsAfter } from '../services/event-log';
 import { connectionClosed, connectionOpened, connectionsSeen } from '../services/presence';
 import { canReceive } from './audience';
 import type { EventSequencer } from './sequencer';
@@ -107,7 +107,11 @@ export class RealtimeGateway {
     }
     connection.send({ kind: 'hello', cursor: joined.base, userId: actor.userId });
     connection.lastCursor = after === null ? joined.base : Math.min(after, joined.base);
-    if (after !== null) await this.#replay(connection, joined.base);
+    if (after !== null && !(await canReplayFrom(this.ctx, actor.accountId, connection.lastCursor))) {
+      // What the client missed is no longer kept (nor is erased content ever replayed): reload.
+      connection.lastCursor = joined.base;
+      connection.send({ kind: 'resync', cursor: joined.base });
+    } else if (after !== null) await this.#replay(connection, joined.base);
     connection.replaying = false;
     for (const envelope of connection.pending.splice(0)) connection.deliver(envelope);
   }

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { BusMessage, EventEnvelope } from '../bus/bus';
 import type { AppContext } from '../context';
 import type { InboundChannel } from '../services/channels';
-import { dialogEventsAfter, dialogIdOf } from '../services/event-log';
+import { canReplayFrom, dialogEventsAfter, dialogIdOf } from '../services/event-log';
 import {
   findVisitor,
   visitorDialog,
@@ -148,7 +148,10 @@ export class VisitorGateway {
     connection.dialogId = dialog?.id ?? null;
     connection.send({ kind: 'hello', cursor: joined.base });
     connection.lastCursor = after === null ? joined.base : Math.min(after, joined.base);
-    if (after !== null) await this.#replay(connection, joined.base);
+    if (after !== null && !(await canReplayFrom(this.ctx, channel.account_id, connection.lastCursor))) {
+      connection.lastCursor = joined.base;
+      connection.send({ kind: 'resync', cursor: joined.base });
+    } else if (after !== null) await this.#replay(connection, joined.base);
     connection.replaying = false;
     for (const message of connection.pending.splice(0)) this.#onLive(connection, message);
   }

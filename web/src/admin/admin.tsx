@@ -7,6 +7,7 @@ import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
+import { PrivacyScreen } from './privacy';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
@@ -20,6 +21,7 @@ type Section =
   | 'roles'
   | 'quick-answers'
   | 'audit'
+  | 'privacy'
   | 'webhooks';
 
 function sectionsFor(me: Me): Section[] {
@@ -29,7 +31,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
-    ...(managePersonalData ? (['audit'] as const) : []),
+    ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
     ...(manageIntegrations ? (['webhooks'] as const) : []),
   ];
 }
@@ -84,6 +86,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <AuditScreen />
         ) : current === 'webhooks' ? (
           <WebhooksScreen />
+        ) : current === 'privacy' ? (
+          <PrivacyScreen />
         ) : null}
       </div>
     </div>

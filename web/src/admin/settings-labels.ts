@@ -141,6 +141,10 @@ export const FIELD_LABELS: Record<string, Text> = {
     'Подтверждать закрытие диалога оператором',
   ],
   'other.language': ['Language of messages to clients', 'Язык сообщений клиентам'],
+  'other.retentionDays': [
+    "Erase messages and files older than (days, 0 = the account's setting)",
+    'Удалять сообщения и файлы старше (дней, 0 — как в настройках компании)',
+  ],
 };
 
 export const OPTION_LABELS: Record<string, Text> = {

@@ -273,6 +273,25 @@ const en = {
   'card.rate': 'Save rating',
   'card.crm': 'CRM',
   'card.crmLater': 'CRM links will appear here when the CRM is connected.',
+  'erase.title': 'Personal data',
+  'erase.hint': 'Erase this client’s data on their request: names, contacts, message texts and files.',
+  'erase.closeFirst': 'Close the dialog before erasing the client’s data.',
+  'erase.anonymise': 'Erase client’s data',
+  'erase.delete': 'Delete client with dialogs',
+  'erase.confirmTitle': 'Erase the data of {name}?',
+  'erase.anonymiseWarning':
+    'The client’s name, contacts, identities, message texts, attachments and CRM fields are erased for good. The dialogs stay as “Deleted client” without texts.',
+  'erase.deleteWarning':
+    'The client and all their dialogs are deleted for good, with every message and file. CRM records are anonymised.',
+  'erase.confirm': 'Erase for good',
+  'erase.done': 'Erased: {messages} messages, {files} files.',
+  'privacy.title': 'Privacy',
+  'privacy.retention': 'Keep messages and files',
+  'privacy.keep': 'Until erased otherwise (history setting, deletion, a client’s request)',
+  'privacy.eraseOlder': 'Erase those older than a number of days',
+  'privacy.days': 'Days',
+  'privacy.lineHint': 'A line can set its own number of days in its settings (Other).',
+  'privacy.events': 'Realtime events are kept for {hours} hours for reconnecting apps, then pruned.',
 
   'admin.title': 'Administration',
   'admin.noAccess': 'You do not have permission to open this page.',
@@ -282,6 +301,7 @@ const en = {
   'admin.nav.departments': 'Departments',
   'admin.nav.roles': 'Roles',
   'admin.nav.quick-answers': 'Quick answers',
+  'admin.nav.privacy': 'Privacy',
 
   'lines.title': 'Lines',
   'lines.limit': '{count} of {limit} lines allowed by your plan.',
@@ -915,6 +935,26 @@ const ru: Record<MessageKey, string> = {
   'card.rate': 'Сохранить оценку',
   'card.crm': 'CRM',
   'card.crmLater': 'Ссылки на CRM появятся здесь, когда CRM будет подключена.',
+  'erase.title': 'Персональные данные',
+  'erase.hint': 'Удалить данные клиента по его запросу: имя, контакты, тексты сообщений и файлы.',
+  'erase.closeFirst': 'Закройте диалог, прежде чем удалять данные клиента.',
+  'erase.anonymise': 'Удалить данные клиента',
+  'erase.delete': 'Удалить клиента с диалогами',
+  'erase.confirmTitle': 'Удалить данные клиента {name}?',
+  'erase.anonymiseWarning':
+    'Имя, контакты, идентификаторы, тексты сообщений, вложения и поля CRM клиента будут удалены безвозвратно. Диалоги останутся как «Удалённый клиент» без текстов.',
+  'erase.deleteWarning':
+    'Клиент и все его диалоги будут удалены безвозвратно вместе с сообщениями и файлами. Записи CRM будут обезличены.',
+  'erase.confirm': 'Удалить безвозвратно',
+  'erase.done': 'Удалено: сообщений — {messages}, файлов — {files}.',
+  'privacy.title': 'Персональные данные',
+  'privacy.retention': 'Хранить сообщения и файлы',
+  'privacy.keep': 'Пока их не удалят иначе (настройка истории, удаление, запрос клиента)',
+  'privacy.eraseOlder': 'Удалять те, что старше заданного числа дней',
+  'privacy.days': 'Дней',
+  'privacy.lineHint': 'Линия может задать своё число дней в своих настройках (Прочее).',
+  'privacy.events':
+    'События реального времени хранятся {hours} ч для переподключения приложений, затем удаляются.',
 
   'admin.title': 'Администрирование',
   'admin.noAccess': 'У вас нет прав на эту страницу.',
@@ -924,6 +964,7 @@ const ru: Record<MessageKey, string> = {
   'admin.nav.departments': 'Отделы',
   'admin.nav.roles': 'Роли',
   'admin.nav.quick-answers': 'Быстрые ответы',
+  'admin.nav.privacy': 'Персональные данные',
 
   'lines.title': 'Линии',
   'lines.limit': 'Линий: {count} из {limit} по вашему тарифу.',

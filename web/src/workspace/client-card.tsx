@@ -1,8 +1,10 @@
 import type { Dialog } from '@openlines/contract';
+import { isOpen } from '@openlines/contract';
 import { type FormEvent, useState } from 'react';
 import { client } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
+import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
 import { userNames } from './selectors';
 import { useStore, useWorkspace } from './store-context';
@@ -94,6 +96,7 @@ export function ClientCard({
       <h3>{t('card.crm')}</h3>
       <p className="muted">{t('card.crmLater')}</p>
       <ClientData dialog={dialog} />
+      <EraseClient dialog={dialog} />
     </aside>
   );
 }
@@ -192,6 +195,55 @@ function Ratings({ dialog }: { dialog: Dialog }) {
             ) : null}
           </div>
         </form>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * A client's right to erasure (docs/privacy.md), for those with managePersonalData: anonymise (the
+ * dialogs stay as "Deleted client", without texts and files) or delete with the dialogs, confirmed
+ * by typing the client's name. The server refuses while the session is open.
+ */
+function EraseClient({ dialog }: { dialog: Dialog }) {
+  const t = useT();
+  const store = useStore();
+  const [mode, setMode] = useState<'anonymise' | 'delete' | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  if (!store.me.permissions.managePersonalData) return null;
+  const open = dialog.session ? isOpen(dialog.session.status) : false;
+  return (
+    <>
+      <h3>{t('erase.title')}</h3>
+      <p className="muted">{open ? t('erase.closeFirst') : t('erase.hint')}</p>
+      <div className="row-buttons">
+        <button type="button" className="danger-outline" disabled={open} onClick={() => setMode('anonymise')}>
+          {t('erase.anonymise')}
+        </button>
+        <button type="button" className="danger-outline" disabled={open} onClick={() => setMode('delete')}>
+          {t('erase.delete')}
+        </button>
+      </div>
+      {done ? (
+        <p role="status" className="saved">
+          {done}
+        </p>
+      ) : null}
+      {mode ? (
+        <ConfirmByName
+          title={t('erase.confirmTitle', { name: dialog.client.name })}
+          warning={t(mode === 'anonymise' ? 'erase.anonymiseWarning' : 'erase.deleteWarning')}
+          name={dialog.client.name}
+          confirmLabel={t('erase.confirm')}
+          onClose={() => setMode(null)}
+          onConfirm={async (typed) => {
+            const summary = await client.privacy.eraseClient(dialog.client.id, { mode, confirm: typed });
+            setMode(null);
+            setDone(t('erase.done', { messages: String(summary.messages), files: String(summary.files) }));
+            if (mode === 'delete') await store.open(null);
+            await store.resync();
+          }}
+        />
       ) : null}
     </>
   );

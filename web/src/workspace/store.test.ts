@@ -31,6 +31,21 @@ describe('WorkspaceStore', () => {
     store.stop();
   });
 
+  it('re-reads the list and the open dialog when the server answers with resync (events no longer kept)', async () => {
+    const { store, data, socket, calls } = await setup();
+    await store.open('d1');
+    expect(store.getState().history.d1!.messages[0]!.text).not.toBeNull();
+    data.messages = [{ ...message('m1', '2026-03-02T10:00:00.000Z'), text: null }];
+    calls.length = 0;
+    socket().emit('resync', { cursor: 500 });
+    await flush();
+    await flush();
+    expect(calls).toContain('messages');
+    expect(calls.some((call) => call.startsWith('list'))).toBe(true);
+    expect(store.getState().history.d1!.messages.map((m) => m.text)).toEqual([null]);
+    store.stop();
+  });
+
   it('drops the socket when the network goes and resumes after the last cursor when it is back', async () => {
     const { store, sockets } = await setup();
     const first = sockets[0]!;

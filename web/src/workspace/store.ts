@@ -207,6 +207,8 @@ export class WorkspaceStore {
       realtime.on('event', (event) => this.#onEvent(event)),
       realtime.on('transient', (signal) => this.#onTransient(signal)),
       realtime.on('replayed', () => void this.resync()),
+      // The server no longer keeps what was missed (docs/privacy.md): reload the lists.
+      realtime.on('resync', () => void this.resync()),
       realtime.on('close', ({ reconnecting, code }) => {
         if (this.#realtime !== realtime) return;
         if (reconnecting) this.#set({ connection: 'reconnecting' });

@@ -79,6 +79,12 @@ export class Connection {
     await this.start();
   }
 
+  /** Reads the conversation anew with the kept token (after a `resync` frame) and reconnects. */
+  async reload(): Promise<void> {
+    this.starting = null;
+    await this.start();
+  }
+
   /** `Openlines.identify(...)` after the conversation started; before, `start` does it. */
   async identify(input: IdentifyInput): Promise<void> {
     if (!this.starting) return;
@@ -118,7 +124,10 @@ export class Connection {
       (after) => this.api.socketUrl(after),
       () => this.storage.token,
       {
-        frame: (frame) => this.events.frame(frame),
+        // The server no longer keeps what this socket missed (older than its resume window, or
+        // erased): the conversation is read anew instead of replayed.
+        frame: (frame) =>
+          frame.kind === 'resync' ? void this.reload().catch(() => {}) : this.events.frame(frame),
         state: (up) => {
           this.connected = up;
           this.events.changed();

@@ -1,9 +1,9 @@
 import type { AppContext } from '../../context';
 import { automaticText, planNewSession, ratingTexts } from '../../core/automation';
 import { kpiAlertText } from '../../core/kpi';
+import { historyFinalAt } from '../../core/personal-data';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../../store/schema';
-import { emitMessage } from '../dialog-events';
-import { presentMessage } from '../message-presenter';
+import { eraseSessionHistory } from '../erasure';
 import { writeOutgoingMessage } from '../messages';
 import { redelegateLine } from '../routing';
 import { applySessionAction } from '../sessions';
@@ -295,24 +295,41 @@ export async function onSessionClosed(
   // A session closed as spam, or because the client started a new thread, gets no goodbye.
   if (how !== 'spam' && how !== 'new_thread') await closingTexts(ctx, uow, c, how);
   // OT-1: with history saving off, the texts of a closed session are not kept (what is queued for
-  // the client keeps its own copy in the outbox, so the goodbye still reaches them).
-  if (!c.line.settings.other.saveHistory) await eraseHistory(ctx, uow, c);
+  // the client keeps its own copy in the outbox until it is delivered, so the goodbye still reaches
+  // them). What is written later (a delayed rating request, the rating reply) goes once the session
+  // is final: at the rating, or by the history_erasure timer (core/personal-data historyFinalAt).
+  if (!c.line.settings.other.saveHistory) await eraseClosedSessionHistory(ctx, uow, c.session, c.line);
 }
 
-async function eraseHistory(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<void> {
-  const erased = await uow.tx
-    .updateTable('messages')
-    .set({ text: null, attachments: JSON.stringify([]) })
-    .where('session_id', '=', c.session.id)
-    .returningAll()
-    .execute();
-  await uow.tx
-    .updateTable('dialogs')
-    .set({ last_message_preview: null })
-    .where('id', '=', c.dialog.id)
-    .execute();
-  for (const message of erased)
-    emitMessage(ctx, uow, 'message.updated', presentMessage(message), c.dialog.account_id);
+/** History saving off: erases a closed session now, and again once it is final if it is not yet. */
+export async function eraseClosedSessionHistory(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  session: SessionRow,
+  line: LineRow,
+): Promise<void> {
+  await eraseSessionHistory(ctx, uow, session.account_id, [session.id]);
+  const fresh = await uow.tx
+    .selectFrom('sessions')
+    .select(['closed_at', 'rating', 'rating_requested_at'])
+    .where('id', '=', session.id)
+    .executeTakeFirstOrThrow();
+  const closedAt = fresh.closed_at ?? ctx.clock.now();
+  const finalAt = historyFinalAt(line.settings.rating, {
+    closedAt,
+    rated: fresh.rating !== null,
+    ratingRequestedAt: fresh.rating_requested_at,
+  });
+  if (finalAt.getTime() > ctx.clock.now().getTime()) {
+    await armTimer(uow.tx, {
+      accountId: session.account_id,
+      sessionId: session.id,
+      kind: 'history_erasure',
+      dueAt: finalAt,
+    });
+  } else {
+    await cancelTimers(uow.tx, session.id, ['history_erasure']);
+  }
 }
 
 async function closingTexts(

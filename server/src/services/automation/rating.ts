@@ -10,7 +10,7 @@ import { writeOutgoingMessage } from '../messages';
 import { lockSession } from '../sessions';
 import { runInTransaction, type UnitOfWork } from '../transaction';
 import { answersBy } from './answers';
-import { closeByRating } from './hooks';
+import { closeByRating, eraseClosedSessionHistory } from './hooks';
 import { clientDialogOn } from './lookup';
 
 /** Quality rating (QR-1..QR-3): the client's like/dislike and the supervisor's 1–5, per session. */
@@ -66,6 +66,9 @@ export async function writeClientRating(
   // QR-2: with "close after rating", a rating given before the end closes the session.
   if (isOpen(rated.status) && line.settings.rating.closeAfterRating)
     await closeByRating(ctx, uow, { ...target, session: rated });
+  // A rated closed session is final: with history saving off, the reply and the request go now.
+  else if (!isOpen(rated.status) && !line.settings.other.saveHistory)
+    await eraseClosedSessionHistory(ctx, uow, rated, line);
   touchDialog(ctx, uow, target.dialog.account_id, target.dialog.id);
 }
 
