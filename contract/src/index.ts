@@ -4,5 +4,6 @@ export * from './errors';
 export * from './events';
 export * from './line-settings';
 export * from './permissions';
+export * from './statistics';
 export * from './users';
 export * from './widget';

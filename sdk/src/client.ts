@@ -1,6 +1,7 @@
 import { ApiTokensApi, AuthApi } from './api/auth';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
+import { StatisticsApi } from './api/statistics';
 import { UsersApi } from './api/users';
 import { Realtime, type RealtimeOptions } from './realtime';
 import { type ClientOptions, type RequestOptions, SESSION_COOKIE, Transport } from './transport';
@@ -30,6 +31,7 @@ export class OpenlinesClient {
   readonly dialogs: DialogsApi;
   readonly quickAnswers: QuickAnswersApi;
   readonly files: FilesApi;
+  readonly statistics: StatisticsApi;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -43,6 +45,7 @@ export class OpenlinesClient {
     this.dialogs = new DialogsApi(this.transport);
     this.quickAnswers = new QuickAnswersApi(this.transport);
     this.files = new FilesApi(this.transport);
+    this.statistics = new StatisticsApi(this.transport);
   }
 
   get baseUrl(): string {

@@ -23,6 +23,7 @@ import { lineRoutes } from './routes/lines';
 import { organizationRoutes } from './routes/organization';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
+import { statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
@@ -131,6 +132,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
+      await api.register(statisticsRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).

@@ -21,6 +21,8 @@ export interface AccountsTable {
   /** The last event cursor handed out; bumped in the same transaction as the event row. */
   event_seq: Generated<number>;
   created_at: DefaultTimestamp;
+  /** The IANA time zone statistics periods and buckets are read in (issue 13). */
+  time_zone: Generated<string>;
 }
 
 export interface RolesTable {
@@ -440,6 +442,31 @@ export interface CrmDealsTable extends CrmSourceColumns {
   closed_at: NullableTimestamp;
 }
 
+/** One closed session's figures (core/analytics sessionFacts), filled by the report path. */
+export interface SessionFactsTable {
+  session_id: string;
+  account_id: string;
+  /** FACTS_VERSION of the definitions the row was computed with. */
+  version: number;
+  /** The session's `closed_at` when computed: a reopened or re-closed session is recomputed. */
+  closed_at: Timestamp;
+  started_at: Timestamp;
+  is_returning: boolean;
+  messages_in: number;
+  messages_out: number;
+  bot_messages: number;
+  first_answer_seconds: number | null;
+  answers: Json<{ operatorId: string | null; seconds: number }[]>;
+  close_seconds: number | null;
+  bot_seconds: number;
+  queue_seconds: number;
+  unanswered: boolean;
+  missed: boolean;
+  kpi_breaches: number;
+  spam: boolean;
+  operator_id: string | null;
+}
+
 export interface DB {
   plans: PlansTable;
   accounts: AccountsTable;
@@ -478,6 +505,7 @@ export interface DB {
   crm_contact_identities: CrmContactIdentitiesTable;
   crm_leads: CrmLeadsTable;
   crm_deals: CrmDealsTable;
+  session_facts: SessionFactsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
