@@ -17,7 +17,12 @@ export function Chart({
   x,
   series,
   format,
+  locale,
+  xLabel,
 }: {
+  locale: string;
+  /** The legend's name of the x value (the bucket's first day). */
+  xLabel: string;
   title: string;
   x: string[];
   series: ChartSeries[];
@@ -27,6 +32,7 @@ export function Chart({
   useEffect(() => {
     const element = host.current;
     if (!element) return;
+    const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
     const xs = x.map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
     const plot = new uPlot(
       {
@@ -36,7 +42,10 @@ export function Chart({
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: { x: { time: true } },
         series: [
-          {},
+          {
+            label: xLabel,
+            value: (_u: uPlot, ts: number | null) => (ts === null ? '—' : day.format(new Date(ts * 1000))),
+          },
           ...series.map((s) => ({
             label: s.label,
             stroke: s.color,
@@ -45,7 +54,10 @@ export function Chart({
             value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
           })),
         ],
-        axes: [{}, { values: (_u, ticks) => ticks.map((v) => format(v)), size: 70 }],
+        axes: [
+          { values: (_u, ticks) => ticks.map((ts) => day.format(new Date(ts * 1000))) },
+          { values: (_u, ticks) => ticks.map((v) => format(v)), size: 70 },
+        ],
       },
       [xs, ...series.map((s) => s.values)] as uPlot.AlignedData,
       element,
@@ -58,6 +70,6 @@ export function Chart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, x, series, format]);
+  }, [title, x, series, format, locale, xLabel]);
   return <div className="chart" ref={host} role="img" aria-label={title} />;
 }

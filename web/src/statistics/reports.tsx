@@ -11,7 +11,7 @@ import type {
 import type { StatisticsFilter } from '@openlines/sdk';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useLoad } from '../admin/use-load';
-import { client } from '../lib/api';
+import { channelKinds, client } from '../lib/api';
 import type { MessageKey } from '../lib/catalogue';
 import { describeSeconds } from '../lib/format';
 import { type Translate, useT } from '../lib/i18n';
@@ -46,6 +46,13 @@ function formatFigure(t: Translate, figure: Pick<Figure, 'kind'>, value: number 
   return number.format(value);
 }
 
+/** Seconds on a chart axis: tenths below a minute, so near ticks do not read the same. */
+function axisSeconds(value: number, locale: Translate['locale']): string {
+  if (value >= 60) return describeSeconds(Math.round(value), locale);
+  const number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value);
+  return locale === 'ru' ? `${number} с` : `${number}s`;
+}
+
 const figureLabel = (t: Translate, key: string) => t(`stats.figure.${key}` as MessageKey);
 
 /** Reports (AN-1/AN-2): filters, the summary with its change, charts over time and a table. */
@@ -57,15 +64,19 @@ export function Reports({ me }: { me: Me }) {
   const [bucket, setBucket] = useState<StatisticsBucket>('day');
   const [dimension, setDimension] = useState<StatisticsDimension>('operator');
   const [channels, setChannels] = useState<Channel[]>([]);
+  const [kinds, setKinds] = useState<string[]>([]);
   const own = me.permissions.statistics === 'own';
 
+  useEffect(() => {
+    channelKinds().then(setKinds, () => setKinds([]));
+  }, []);
   useEffect(() => {
     // Channels are listed for those who manage lines; the others filter by kind only.
     if (me.permissions.manageLines) client.channels.list().then(setChannels, () => setChannels([]));
   }, [me.permissions.manageLines]);
 
   const key = JSON.stringify([filter, bucket, dimension]);
-  const { data, error, loading } = useLoad(async () => {
+  const { data, error, loading, reload } = useLoad(async () => {
     const [summary, series, table] = await Promise.all([
       client.statistics.summary(filter),
       client.statistics.series({ ...filter, bucket }),
@@ -80,7 +91,6 @@ export function Reports({ me }: { me: Me }) {
       if (value === '') delete next[name as keyof StatisticsFilter];
     setFilter(next);
   };
-  const kinds = useMemo(() => [...new Set(channels.map((c) => c.kind))].sort(), [channels]);
 
   return (
     <section aria-labelledby="stats-title" className="stats">
@@ -90,6 +100,9 @@ export function Reports({ me }: { me: Me }) {
           <span className="muted">
             {t(`stats.scope.${data.summary.scope}`)} · {t('stats.timeZone', { zone: data.summary.timeZone })}
           </span>
+        ) : null}
+        {data && me.permissions.manageUsers && me.permissions.statistics === 'all' ? (
+          <TimeZoneSetting zone={data.summary.timeZone} onChanged={reload} />
         ) : null}
       </div>
       <form
@@ -130,7 +143,7 @@ export function Reports({ me }: { me: Me }) {
         <label>
           {t('stats.line')}
           <select value={filter.lineId ?? ''} onChange={(e) => set({ lineId: e.target.value })}>
-            <option value="">{t('stats.any')}</option>
+            <option value="">{t('stats.anyLine')}</option>
             {lines.map((line) => (
               <option key={line.id} value={line.id}>
                 {line.name}
@@ -142,7 +155,7 @@ export function Reports({ me }: { me: Me }) {
           <label>
             {t('stats.channelKind')}
             <select value={filter.channelKind ?? ''} onChange={(e) => set({ channelKind: e.target.value })}>
-              <option value="">{t('stats.any')}</option>
+              <option value="">{t('stats.anyKind')}</option>
               {kinds.map((kind) => (
                 <option key={kind} value={kind}>
                   {kind}
@@ -155,7 +168,7 @@ export function Reports({ me }: { me: Me }) {
           <label>
             {t('stats.channel')}
             <select value={filter.channelId ?? ''} onChange={(e) => set({ channelId: e.target.value })}>
-              <option value="">{t('stats.any')}</option>
+              <option value="">{t('stats.anyChannel')}</option>
               {channels.map((channel) => (
                 <option key={channel.id} value={channel.id}>
                   {channel.name}
@@ -168,7 +181,7 @@ export function Reports({ me }: { me: Me }) {
           <label>
             {t('stats.operator')}
             <select value={filter.operatorId ?? ''} onChange={(e) => set({ operatorId: e.target.value })}>
-              <option value="">{t('stats.any')}</option>
+              <option value="">{t('stats.anyOperator')}</option>
               {Object.values(users)
                 .filter((u) => u.active)
                 .sort((a, b) => a.name.localeCompare(b.name))
@@ -191,6 +204,37 @@ export function Reports({ me }: { me: Me }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** The account's time zone, in which periods and buckets are read (administrators only). */
+function TimeZoneSetting({ zone, onChanged }: { zone: string; onChanged: () => void }) {
+  const t = useT();
+  const [error, setError] = useState<unknown>(null);
+  const zones = useMemo(() => {
+    const known = Intl.supportedValuesOf('timeZone');
+    return known.includes(zone) ? known : [zone, ...known];
+  }, [zone]);
+  return (
+    <>
+      <label>
+        {t('stats.timeZoneSetting')}{' '}
+        <select
+          value={zone}
+          onChange={(event) => {
+            setError(null);
+            client.statistics.updateSettings({ timeZone: event.target.value }).then(onChanged, setError);
+          }}
+        >
+          {zones.map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+    </>
   );
 }
 
@@ -281,15 +325,29 @@ function Charts({ series }: { series: SeriesReport }) {
     [pick, t],
   );
   const count = useCallback((v: number) => new Intl.NumberFormat(t.locale).format(v), [t.locale]);
-  const duration = useCallback((v: number) => describeSeconds(Math.round(v), t.locale), [t.locale]);
+  const duration = useCallback((v: number) => axisSeconds(v, t.locale), [t.locale]);
   return (
     <section aria-labelledby="stats-charts" className="stats-block">
       <div className="screen-head">
         <h2 id="stats-charts">{t('stats.overTime')}</h2>
       </div>
       <div className="stats-charts">
-        <Chart title={t('stats.chart.volume')} x={x} series={volume} format={count} />
-        <Chart title={t('stats.chart.times')} x={x} series={times} format={duration} />
+        <Chart
+          title={t('stats.chart.volume')}
+          x={x}
+          series={volume}
+          format={count}
+          locale={t.locale}
+          xLabel={t('stats.chart.date')}
+        />
+        <Chart
+          title={t('stats.chart.times')}
+          x={x}
+          series={times}
+          format={duration}
+          locale={t.locale}
+          xLabel={t('stats.chart.date')}
+        />
       </div>
     </section>
   );
