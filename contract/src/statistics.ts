@@ -181,3 +181,78 @@ export const LiveBoardSchema = Type.Object(
   { title: 'LiveBoard' },
 );
 export type LiveBoard = Static<typeof LiveBoardSchema>;
+
+/** Which sessions behind a figure a drill-down lists. */
+export const SESSION_SUBSETS = [
+  'all',
+  'returning',
+  'unanswered',
+  'missed',
+  'kpiBreached',
+  'spam',
+  'outsideHours',
+  'liked',
+  'disliked',
+] as const;
+export type SessionSubset = (typeof SESSION_SUBSETS)[number];
+
+export const StatisticsSessionsQuery = Type.Object(
+  {
+    ...filterFields,
+    only: Type.Optional(
+      Type.Union(
+        SESSION_SUBSETS.map((s) => Type.Literal(s)),
+        { default: 'all', description: 'The sessions behind one figure' },
+      ),
+    ),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'JSON only: sessions per page' }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's nextCursor" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type StatisticsSessionsQuery = Static<typeof StatisticsSessionsQuery>;
+
+export const StatisticsSessionSchema = Type.Object(
+  {
+    sessionId: IdSchema,
+    dialogId: IdSchema,
+    createdAt: Timestamp,
+    lineId: IdSchema,
+    channelId: IdSchema,
+    channelKind: Type.String(),
+    status: Type.String(),
+    operatorId: Nullable(IdSchema),
+    returning: Type.Boolean(),
+    messagesIn: Type.Integer(),
+    messagesOut: Type.Integer(),
+    botMessages: Type.Integer(),
+    firstAnswerSeconds: Nullable(Type.Number()),
+    answers: Type.Integer({ description: 'Operator answers to a waiting client' }),
+    longestAnswerSeconds: Nullable(Type.Number()),
+    closeSeconds: Nullable(Type.Number()),
+    botSeconds: Type.Number(),
+    queueSeconds: Type.Number(),
+    unanswered: Type.Boolean(),
+    missed: Type.Boolean(),
+    kpiBreaches: Type.Integer(),
+    spam: Type.Boolean(),
+    outsideHours: Type.Boolean(),
+    rating: Nullable(Type.Union([Type.Literal('like'), Type.Literal('dislike')])),
+    supervisorRating: Nullable(Type.Integer()),
+  },
+  { title: 'StatisticsSession' },
+);
+export type StatisticsSession = Static<typeof StatisticsSessionSchema>;
+
+export const StatisticsSessionPageSchema = Type.Object(
+  {
+    items: Type.Array(StatisticsSessionSchema),
+    nextCursor: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last' })),
+  },
+  { title: 'StatisticsSessionPage' },
+);
+export type StatisticsSessionPage = Static<typeof StatisticsSessionPageSchema>;

@@ -10,7 +10,7 @@ export {
   QuickAnswersApi,
 } from './api/conversations';
 export { DepartmentsApi, RolesApi } from './api/organization';
-export { StatisticsApi, type StatisticsFilter } from './api/statistics';
+export { StatisticsApi, type StatisticsFilter, type StatisticsReportName } from './api/statistics';
 export { UsersApi } from './api/users';
 export { OpenlinesClient } from './client';
 export { CookieJar } from './cookie-jar';

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_VERSION } from '../src/core/analytics';
 import { computeFacts } from '../src/services/statistics';
-import { SUMMARY_COLUMNS } from '../src/services/statistics-csv';
+import { SESSION_COLUMNS, SUMMARY_COLUMNS } from '../src/services/statistics-csv';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { createSignedInUser, problemOf, type SignedInUser } from './harness';
 
@@ -248,6 +248,60 @@ describe('statistics reports', () => {
     });
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="by-line.csv"');
+  });
+
+  it('lists the sessions behind a figure, page by page, and exports one row per session', async () => {
+    const all = await stats.sessions({ ...PERIOD });
+    expect(all.items.map((s) => s.dialogId).slice(0, 1)).toEqual([alice.id]);
+    expect(all.items).toHaveLength(4);
+    expect(all.nextCursor).toBeNull();
+    const a = all.items[0]!;
+    expect(a).toMatchObject({
+      operatorId: holderA.id,
+      firstAnswerSeconds: 30,
+      answers: 2,
+      longestAnswerSeconds: 200,
+      closeSeconds: 300,
+      kpiBreaches: 1,
+      rating: 'like',
+      supervisorRating: 4,
+      returning: false,
+    });
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await stats.sessions({ ...PERIOD, limit: 1, ...(cursor ? { cursor } : {}) });
+      walked.push(...page.items.map((s) => s.sessionId));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(walked).toEqual(all.items.map((s) => s.sessionId));
+    expect((await stats.sessions({ ...PERIOD, only: 'missed' })).items.map((s) => s.missed)).toEqual([true]);
+    expect((await stats.sessions({ ...PERIOD, only: 'spam' })).items).toHaveLength(1);
+    expect((await stats.sessions({ ...PERIOD, only: 'returning' })).items.map((s) => s.dialogId)).toEqual([
+      alice.id,
+    ]);
+    const mine = await holderA.client.statistics.sessions({ ...PERIOD });
+    expect(mine.items.every((s) => s.operatorId === holderA.id)).toBe(true);
+
+    const csv = (await stats.csv('sessions', PERIOD)).trimEnd().split('\r\n');
+    expect(csv[0]).toBe(SESSION_COLUMNS.join(','));
+    expect(csv).toHaveLength(5);
+    const cells = csv[1]!.split(',');
+    expect(Object.fromEntries(SESSION_COLUMNS.map((c, i) => [c, cells[i]]))).toMatchObject({
+      sessionId: a.sessionId,
+      createdAt: a.createdAt,
+      firstAnswerSeconds: '30',
+      closeSeconds: '300',
+      unanswered: 'false',
+      rating: 'like',
+    });
+    const bad = await problemOf(stats.sessions({ ...PERIOD, cursor: 'not-a-cursor' }));
+    expect([bad.status, bad.problem.errors?.[0]?.field]).toEqual([400, 'query.cursor']);
+    const csvBad = await problemOf(
+      stats.csv('sessions', { ...PERIOD, lineId: '00000000-0000-4000-8000-000000000000' }),
+    );
+    expect([csvBad.status, csvBad.problem.errors?.[0]?.field]).toEqual([400, 'query.lineId']);
   });
 
   it('an operator with scope own sees only their own figures', async () => {

@@ -4,6 +4,8 @@ import type {
   StatisticsBucket,
   StatisticsDimension,
   StatisticsQuery,
+  StatisticsSessionPage,
+  StatisticsSessionsQuery,
   SummaryReport,
   TableReport,
 } from '@openlines/contract';
@@ -11,6 +13,8 @@ import { API_PREFIX, segment, type Transport } from '../transport';
 
 /** A report's period (local dates, both included) and filters. */
 export type StatisticsFilter = Omit<StatisticsQuery, 'format'>;
+
+export type StatisticsReportName = 'summary' | 'series' | 'sessions' | `by/${StatisticsDimension}`;
 
 /** Statistics reports, their CSV exports and the live board (`/statistics/*`). */
 export class StatisticsApi {
@@ -28,10 +32,15 @@ export class StatisticsApi {
     return this.transport.request('GET', `/statistics/by/${segment(dimension)}`, { query: { ...filter } });
   }
 
-  /** A report as CSV text: `summary`, `series` or `by/<dimension>`. */
+  /** The sessions behind the figures (`only`: those of one figure), a page at a time. */
+  sessions(filter: Omit<StatisticsSessionsQuery, 'format'>): Promise<StatisticsSessionPage> {
+    return this.transport.request('GET', '/statistics/sessions', { query: { ...filter } });
+  }
+
+  /** A report as CSV text: `summary`, `series`, `by/<dimension>` or `sessions` (every session). */
   csv(
-    report: 'summary' | 'series' | `by/${StatisticsDimension}`,
-    filter: StatisticsFilter & { bucket?: StatisticsBucket },
+    report: StatisticsReportName,
+    filter: StatisticsFilter & { bucket?: StatisticsBucket; only?: StatisticsSessionsQuery['only'] },
   ): Promise<string> {
     return this.transport.request('GET', `/statistics/${report}`, {
       query: { ...filter, format: 'csv' },
@@ -41,8 +50,8 @@ export class StatisticsApi {
 
   /** The link a browser downloads a report's CSV from (same filters). */
   csvUrl(
-    report: 'summary' | 'series' | `by/${StatisticsDimension}`,
-    filter: StatisticsFilter & { bucket?: StatisticsBucket },
+    report: StatisticsReportName,
+    filter: StatisticsFilter & { bucket?: StatisticsBucket; only?: StatisticsSessionsQuery['only'] },
   ): string {
     return this.transport.url(`${API_PREFIX}/statistics/${report}`, { ...filter, format: 'csv' });
   }

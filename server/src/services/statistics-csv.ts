@@ -1,4 +1,10 @@
-import type { SeriesReport, StatisticsSummary, SummaryReport, TableReport } from '@openlines/contract';
+import type {
+  SeriesReport,
+  StatisticsSession,
+  StatisticsSummary,
+  SummaryReport,
+  TableReport,
+} from '@openlines/contract';
 import { stringify } from 'csv-stringify/sync';
 
 // CSV of every statistics report: one header row, then one row per item; seconds as numbers,
@@ -75,4 +81,45 @@ export function tableCsv(report: TableReport): string {
     [report.dimension, 'name', ...SUMMARY_COLUMNS],
     report.rows.map((row) => [row.key, row.name, ...summaryCells(row.summary)]),
   );
+}
+
+/** The columns of the one-row-per-session export: every field of a StatisticsSession, in order. */
+export const SESSION_COLUMNS = [
+  'sessionId',
+  'dialogId',
+  'createdAt',
+  'lineId',
+  'channelId',
+  'channelKind',
+  'status',
+  'operatorId',
+  'returning',
+  'messagesIn',
+  'messagesOut',
+  'botMessages',
+  'firstAnswerSeconds',
+  'answers',
+  'longestAnswerSeconds',
+  'closeSeconds',
+  'botSeconds',
+  'queueSeconds',
+  'unanswered',
+  'missed',
+  'kpiBreaches',
+  'spam',
+  'outsideHours',
+  'rating',
+  'supervisorRating',
+] as const satisfies readonly (keyof StatisticsSession)[];
+
+const line = (cells: readonly (string | number | boolean | null)[]) =>
+  stringify([cells.map((cell) => (typeof cell === 'string' ? safe(cell) : cell))], {
+    cast: { number: (value) => String(value), boolean: (value) => (value ? 'true' : 'false') },
+    record_delimiter: 'windows',
+  });
+
+/** The export as text chunks: the header, then one line per session as the rows come. */
+export async function* sessionsCsv(rows: AsyncIterable<StatisticsSession>): AsyncGenerator<string> {
+  yield line(SESSION_COLUMNS);
+  for await (const row of rows) yield line(SESSION_COLUMNS.map((column) => row[column]));
 }

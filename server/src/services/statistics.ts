@@ -1,13 +1,18 @@
 import {
   CLOSED_STATUSES,
   isClosed,
+  isUuid,
   type LineSettings,
   MAX_REPORT_DAYS,
   OPERATOR_STATUSES,
   type SessionStatus,
+  type SessionSubset,
   type StatisticsBucket,
   type StatisticsDimension,
   type StatisticsQuery,
+  type StatisticsSession,
+  type StatisticsSessionPage,
+  type StatisticsSessionsQuery,
   type StatisticsSummary,
 } from '@openlines/contract';
 import { sql } from 'kysely';
@@ -54,6 +59,7 @@ export interface ReportFilter {
 /** One session of a report: its facts, and what it is grouped by. */
 export interface ReportSession {
   sessionId: string;
+  dialogId: string;
   createdAt: Date;
   lineId: string;
   channelId: string;
@@ -305,6 +311,7 @@ export async function loadReportSessions(
   ctx: AppContext,
   accountId: string,
   filter: ReportFilter,
+  page?: { after: { createdAt: Date; id: string } | null; limit: number },
 ): Promise<ReportSession[]> {
   const { db } = ctx.store;
   let query = db
@@ -349,6 +356,16 @@ export async function loadReportSessions(
   if (filter.lineId) query = query.where('s.line_id', '=', filter.lineId);
   if (filter.channelId) query = query.where('d.channel_id', '=', filter.channelId);
   if (filter.channelKind) query = query.where('c.kind', '=', filter.channelKind);
+  const after = page?.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('s.created_at', '>', after.createdAt),
+        eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '>', after.id)]),
+      ]),
+    );
+  }
+  if (page) query = query.limit(page.limit);
   const rows = await query.orderBy('s.created_at').orderBy('s.id').execute();
 
   const fresh = (row: (typeof rows)[number]) =>
@@ -384,6 +401,7 @@ export async function loadReportSessions(
     };
     return {
       sessionId: row.id,
+      dialogId: row.dialog_id,
       createdAt: row.created_at,
       lineId: row.line_id,
       channelId: row.channel_id,
@@ -708,4 +726,125 @@ export async function liveBoard(ctx: AppContext, actor: Actor) {
         };
       }),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sessions behind a figure (drill-down, one row per session export)
+// ---------------------------------------------------------------------------------------------
+
+const SUBSETS: Record<SessionSubset, (f: SessionFacts) => boolean> = {
+  all: () => true,
+  returning: (f) => f.returning,
+  unanswered: (f) => f.unanswered,
+  missed: (f) => f.missed,
+  kpiBreached: (f) => f.kpiBreaches > 0,
+  spam: (f) => f.spam,
+  outsideHours: (f) => f.offHours,
+  liked: (f) => f.rating === 'like',
+  disliked: (f) => f.rating === 'dislike',
+};
+
+/** The sessions a caller's figures count: everyone's, or those their operators held or answered in. */
+function counted(audience: Audience, f: SessionFacts): boolean {
+  const { operators } = audience;
+  if (!operators) return true;
+  return (
+    (f.operatorId !== null && operators.has(f.operatorId)) ||
+    f.answers.some((a) => a.operatorId !== null && operators.has(a.operatorId))
+  );
+}
+
+function presentSession(s: ReportSession): StatisticsSession {
+  const f = s.facts;
+  return {
+    sessionId: s.sessionId,
+    dialogId: s.dialogId,
+    createdAt: s.createdAt.toISOString(),
+    lineId: s.lineId,
+    channelId: s.channelId,
+    channelKind: s.channelKind,
+    status: s.status,
+    operatorId: f.operatorId,
+    returning: f.returning,
+    messagesIn: f.messagesIn,
+    messagesOut: f.messagesOut,
+    botMessages: f.botMessages,
+    firstAnswerSeconds: f.firstAnswerSeconds,
+    answers: f.answers.length,
+    longestAnswerSeconds: f.answers.length ? Math.max(...f.answers.map((a) => a.seconds)) : null,
+    closeSeconds: f.closeSeconds,
+    botSeconds: f.botSeconds,
+    queueSeconds: f.queueSeconds,
+    unanswered: f.unanswered,
+    missed: f.missed,
+    kpiBreaches: f.kpiBreaches,
+    spam: f.spam,
+    outsideHours: f.offHours,
+    rating: f.rating,
+    supervisorRating: f.supervisorRating,
+  };
+}
+
+const encodeCursor = (s: { createdAt: Date; sessionId: string }) =>
+  Buffer.from(`${s.createdAt.toISOString()}|${s.sessionId}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
+    throw invalidField('query.cursor', 'is not a cursor of this list');
+  }
+  return { createdAt, id };
+}
+
+/** How many sessions one round trip of the export reads (the facts of each batch computed once). */
+const EXPORT_BATCH = 500;
+
+/**
+ * The sessions of the period one by one, in creation order, each page read by keyset: a page of
+ * `limit`, or (`limit` undefined) every session through pages of EXPORT_BATCH, for the CSV
+ * stream. The period's bound (366 days) bounds the walk.
+ */
+export async function* sessionRows(
+  ctx: AppContext,
+  actor: Actor,
+  query: Omit<StatisticsSessionsQuery, 'format' | 'limit' | 'cursor' | 'only'>,
+  options: { only: SessionSubset; cursor: string | undefined; limit: number | undefined },
+): AsyncGenerator<{ row: StatisticsSession; cursor: string }, void> {
+  const { audience, filter } = await prepare(ctx, actor, query);
+  let after = options.cursor ? decodeCursor(options.cursor) : null;
+  const wanted = SUBSETS[options.only];
+  let left = options.limit ?? Number.POSITIVE_INFINITY;
+  for (;;) {
+    const batch = await loadReportSessions(ctx, actor.accountId, filter, { after, limit: EXPORT_BATCH });
+    for (const s of batch) {
+      after = { createdAt: s.createdAt, id: s.sessionId };
+      if (!counted(audience, s.facts) || !wanted(s.facts)) continue;
+      yield { row: presentSession(s), cursor: encodeCursor(s) };
+      left -= 1;
+      if (left === 0) return;
+    }
+    if (batch.length < EXPORT_BATCH) return;
+  }
+}
+
+export async function sessionPage(
+  ctx: AppContext,
+  actor: Actor,
+  query: Omit<StatisticsSessionsQuery, 'format'>,
+): Promise<StatisticsSessionPage> {
+  const { only = 'all', cursor, limit = 100, ...filters } = query;
+  const items: StatisticsSession[] = [];
+  let last: string | null = null;
+  // One more than asked says whether a next page exists.
+  for await (const { row, cursor: at } of sessionRows(ctx, actor, filters, {
+    only,
+    cursor,
+    limit: limit + 1,
+  })) {
+    if (items.length === limit) return { items, nextCursor: last };
+    items.push(row);
+    last = at;
+  }
+  return { items, nextCursor: null };
 }

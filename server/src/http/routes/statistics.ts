@@ -1,9 +1,12 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   LiveBoardSchema,
   SeriesReportSchema,
   StatisticsQuery,
   StatisticsSeriesQuery,
+  StatisticsSessionPageSchema,
+  StatisticsSessionsQuery,
   StatisticsTableParams,
   SummaryReportSchema,
   TableReportSchema,
@@ -16,12 +19,14 @@ import { invalidField } from '../../errors';
 import {
   liveBoard,
   seriesReport,
+  sessionPage,
+  sessionRows,
   statisticsSettings,
   summaryReport,
   tableReport,
   updateStatisticsSettings,
 } from '../../services/statistics';
-import { seriesCsv, summaryCsv, tableCsv } from '../../services/statistics-csv';
+import { seriesCsv, sessionsCsv, summaryCsv, tableCsv } from '../../services/statistics-csv';
 import { actorOf } from '../auth';
 
 /** JSON, or with format=csv the same report as text/csv. */
@@ -34,7 +39,7 @@ const SettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-function sendCsv(reply: FastifyReply, name: string, body: string) {
+function sendCsv(reply: FastifyReply, name: string, body: string | Readable) {
   return reply
     .type('text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${name}.csv"`)
@@ -90,6 +95,33 @@ export const statisticsRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = 
       const { format, ...query } = request.query;
       const report = await tableReport(ctx, actorOf(request), request.params.dimension, query);
       return format === 'csv' ? sendCsv(reply, `by-${report.dimension}`, tableCsv(report)) : report;
+    },
+  );
+  app.get(
+    '/statistics/sessions',
+    {
+      schema: {
+        tags: ['statistics'],
+        summary:
+          'The sessions behind the figures, one row each (only = the sessions of one figure); JSON by page, CSV all at once, streamed',
+        querystring: StatisticsSessionsQuery,
+        response: { 200: jsonOrCsv(StatisticsSessionPageSchema) },
+      },
+    },
+    async (request, reply) => {
+      const { format, ...query } = request.query;
+      const actor = actorOf(request);
+      if (format !== 'csv') return sessionPage(ctx, actor, query);
+      const { only = 'all', cursor, limit: _limit, ...filters } = query;
+      const rows = sessionRows(ctx, actor, filters, { only, cursor, limit: undefined });
+      // The first row is read before answering: a refused filter still answers 4xx problem+json.
+      const first = await rows.next();
+      async function* all() {
+        if (first.done) return;
+        yield first.value.row;
+        for await (const { row } of rows) yield row;
+      }
+      return sendCsv(reply, 'sessions', Readable.from(sessionsCsv(all())));
     },
   );
   app.get(
