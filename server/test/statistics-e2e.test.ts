@@ -124,6 +124,16 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     expect(file).toBe(api);
     expect(file.trimEnd().split('\r\n')).toHaveLength(2);
     expect(file).toContain(operator.user.id);
+
+    // A drill-down: the sessions behind "Sessions", each linked to its dialog.
+    await page.locator('[data-figure="sessions"]').getByRole('button', { name: '1' }).click();
+    const drill = page.getByTestId('drill-down');
+    await drill.locator('tbody tr').first().waitFor();
+    expect(await drill.locator('tbody tr').count()).toBe(1);
+    expect(await drill.locator('tbody tr').first().textContent()).toContain(operator.user.name);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-drill-down-en.png') });
+    await drill.getByRole('link', { name: 'Open the dialog' }).click();
+    await page.waitForURL(/\/dialogs\//);
     expect(
       await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
     ).toEqual([]);

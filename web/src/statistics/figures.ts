@@ -1,4 +1,4 @@
-import type { StatisticsSummary } from '@openlines/contract';
+import type { SessionSubset, StatisticsSummary } from '@openlines/contract';
 
 // What the statistics screen shows of a summary: which figures, how each is read, and how a figure
 // compares with the previous period. Pure, so it is tested without a browser.
@@ -11,12 +11,20 @@ export interface Figure {
   /** True when a higher value is better (the change is then shown as good). */
   higherIsBetter: boolean | null;
   value: (s: StatisticsSummary) => number | null;
+  /** The sessions behind the figure, for a drill-down (counts of sessions only). */
+  subset?: SessionSubset;
 }
 
 export const FIGURES: readonly Figure[] = [
-  { key: 'sessions', kind: 'count', higherIsBetter: null, value: (s) => s.sessions },
+  { key: 'sessions', kind: 'count', higherIsBetter: null, value: (s) => s.sessions, subset: 'all' },
   { key: 'newSessions', kind: 'count', higherIsBetter: null, value: (s) => s.newSessions },
-  { key: 'returningSessions', kind: 'count', higherIsBetter: null, value: (s) => s.returningSessions },
+  {
+    key: 'returningSessions',
+    kind: 'count',
+    higherIsBetter: null,
+    value: (s) => s.returningSessions,
+    subset: 'returning',
+  },
   { key: 'messagesIn', kind: 'count', higherIsBetter: null, value: (s) => s.messagesIn },
   { key: 'messagesOut', kind: 'count', higherIsBetter: null, value: (s) => s.messagesOut },
   { key: 'firstAnswerAverage', kind: 'seconds', higherIsBetter: false, value: (s) => s.firstAnswer.average },
@@ -30,11 +38,23 @@ export const FIGURES: readonly Figure[] = [
   { key: 'timeToCloseAverage', kind: 'seconds', higherIsBetter: null, value: (s) => s.timeToClose.average },
   { key: 'timeToCloseMedian', kind: 'seconds', higherIsBetter: null, value: (s) => s.timeToClose.median },
   { key: 'botSeconds', kind: 'seconds', higherIsBetter: null, value: (s) => s.botSeconds },
-  { key: 'unanswered', kind: 'count', higherIsBetter: false, value: (s) => s.unanswered },
-  { key: 'missed', kind: 'count', higherIsBetter: false, value: (s) => s.missed },
-  { key: 'kpiBreaches', kind: 'count', higherIsBetter: false, value: (s) => s.kpiBreaches },
-  { key: 'likes', kind: 'count', higherIsBetter: true, value: (s) => s.likes },
-  { key: 'dislikes', kind: 'count', higherIsBetter: false, value: (s) => s.dislikes },
+  {
+    key: 'unanswered',
+    kind: 'count',
+    higherIsBetter: false,
+    value: (s) => s.unanswered,
+    subset: 'unanswered',
+  },
+  { key: 'missed', kind: 'count', higherIsBetter: false, value: (s) => s.missed, subset: 'missed' },
+  {
+    key: 'kpiBreaches',
+    kind: 'count',
+    higherIsBetter: false,
+    value: (s) => s.kpiBreaches,
+    subset: 'kpiBreached',
+  },
+  { key: 'likes', kind: 'count', higherIsBetter: true, value: (s) => s.likes, subset: 'liked' },
+  { key: 'dislikes', kind: 'count', higherIsBetter: false, value: (s) => s.dislikes, subset: 'disliked' },
   { key: 'likeShare', kind: 'share', higherIsBetter: true, value: (s) => s.likeShare },
   {
     key: 'supervisorRatingAverage',
@@ -43,8 +63,14 @@ export const FIGURES: readonly Figure[] = [
     value: (s) => s.supervisorRatingAverage,
   },
   { key: 'insideHours', kind: 'count', higherIsBetter: null, value: (s) => s.insideHours },
-  { key: 'outsideHours', kind: 'count', higherIsBetter: null, value: (s) => s.outsideHours },
-  { key: 'spam', kind: 'count', higherIsBetter: null, value: (s) => s.spam },
+  {
+    key: 'outsideHours',
+    kind: 'count',
+    higherIsBetter: null,
+    value: (s) => s.outsideHours,
+    subset: 'outsideHours',
+  },
+  { key: 'spam', kind: 'count', higherIsBetter: null, value: (s) => s.spam, subset: 'spam' },
 ];
 
 export interface Change {

@@ -2,20 +2,24 @@ import type {
   Channel,
   Me,
   SeriesReport,
+  SessionSubset,
   StatisticsBucket,
   StatisticsDimension,
+  StatisticsSession,
   StatisticsSummary,
   SummaryReport,
   TableReport,
 } from '@openlines/contract';
-import type { StatisticsFilter } from '@openlines/sdk';
+import type { StatisticsFilter, StatisticsReportName } from '@openlines/sdk';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useLoad } from '../admin/use-load';
 import { channelKinds, client } from '../lib/api';
 import type { MessageKey } from '../lib/catalogue';
-import { describeSeconds } from '../lib/format';
+import { describeSeconds, formatDateTime } from '../lib/format';
 import { type Translate, useT } from '../lib/i18n';
+import { linkClick } from '../lib/router';
 import { ErrorNotice } from '../ui/error-notice';
+import { Modal } from '../ui/modal';
 import { useWorkspace } from '../workspace/store-context';
 import { Chart, type ChartSeries } from './chart';
 import { changeOf, FIGURES, type Figure, lastDays, sortRows } from './figures';
@@ -242,16 +246,22 @@ function CsvLink({
   report,
   filter,
   bucket,
+  only,
 }: {
-  report: Parameters<typeof client.statistics.csvUrl>[0];
+  report: StatisticsReportName;
   filter: StatisticsFilter;
   bucket?: StatisticsBucket;
+  only?: SessionSubset;
 }) {
   const t = useT();
   return (
     <a
       className="button-link"
-      href={client.statistics.csvUrl(report, { ...filter, ...(bucket ? { bucket } : {}) })}
+      href={client.statistics.csvUrl(report, {
+        ...filter,
+        ...(bucket ? { bucket } : {}),
+        ...(only ? { only } : {}),
+      })}
       download
     >
       {t('stats.csv')}
@@ -261,6 +271,7 @@ function CsvLink({
 
 function SummaryCards({ report, filter }: { report: SummaryReport; filter: StatisticsFilter }) {
   const t = useT();
+  const [drill, setDrill] = useState<Figure | null>(null);
   return (
     <section aria-labelledby="stats-summary" className="stats-block">
       <div className="screen-head">
@@ -278,7 +289,18 @@ function SummaryCards({ report, filter }: { report: SummaryReport; filter: Stati
           return (
             <li key={figure.key} className="stats-card" data-figure={figure.key}>
               <span className="stats-card-label">{figureLabel(t, figure.key)}</span>
-              <strong className="stats-card-value">{formatFigure(t, figure, current)}</strong>
+              {figure.subset && current ? (
+                <button
+                  type="button"
+                  className="link-button stats-card-value stats-card-drill"
+                  title={t('stats.showSessions')}
+                  onClick={() => setDrill(figure)}
+                >
+                  {formatFigure(t, figure, current)}
+                </button>
+              ) : (
+                <strong className="stats-card-value">{formatFigure(t, figure, current)}</strong>
+              )}
               <span className={`stats-change stats-change-${change.tone}`}>
                 {change.direction === 'none'
                   ? t('stats.change.none')
@@ -294,7 +316,100 @@ function SummaryCards({ report, filter }: { report: SummaryReport; filter: Stati
           );
         })}
       </ul>
+      {drill?.subset ? (
+        <SessionList
+          title={figureLabel(t, drill.key)}
+          filter={filter}
+          only={drill.subset}
+          onClose={() => setDrill(null)}
+        />
+      ) : null}
     </section>
+  );
+}
+
+/** The sessions behind a figure (drill-down), a page at a time, each linked to its dialog. */
+function SessionList({
+  title,
+  filter,
+  only,
+  onClose,
+}: {
+  title: string;
+  filter: StatisticsFilter;
+  only: SessionSubset;
+  onClose: () => void;
+}) {
+  const t = useT();
+  const lines = useWorkspace((state) => state.lines);
+  const users = useWorkspace((state) => state.users);
+  const [pages, setPages] = useState<StatisticsSession[][]>([]);
+  const [next, setNext] = useState<string | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const load = useCallback(
+    (cursor?: string) =>
+      client.statistics
+        .sessions({ ...filter, only, limit: 50, ...(cursor ? { cursor } : {}) })
+        .then((page) => {
+          setPages((before) => [...before, page.items]);
+          setNext(page.nextCursor);
+        }, setError),
+    [filter, only],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const rows = pages.flat();
+  const lineName = (id: string) => lines.find((l) => l.id === id)?.name ?? '';
+  const seconds = (value: number | null) =>
+    value === null ? '—' : describeSeconds(Math.round(value), t.locale);
+  return (
+    <Modal title={title} onClose={onClose} wide>
+      <p>
+        <CsvLink report="sessions" filter={filter} only={only} />
+      </p>
+      <ErrorNotice error={error} />
+      {next === undefined && !error ? <p>{t('common.loading')}</p> : null}
+      <div className="stats-table-wrap">
+        <table className="table" data-testid="drill-down">
+          <thead>
+            <tr>
+              <th scope="col">{t('stats.session.started')}</th>
+              <th scope="col">{t('stats.dimension.line')}</th>
+              <th scope="col">{t('stats.dimension.operator')}</th>
+              <th scope="col">{t('stats.session.firstAnswer')}</th>
+              <th scope="col">{t('stats.session.longestAnswer')}</th>
+              <th scope="col">{t('stats.session.closedAfter')}</th>
+              <th scope="col">
+                <span className="visually-hidden">{t('common.actions')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.sessionId}>
+                <td>{formatDateTime(row.createdAt, t.locale)}</td>
+                <td>{lineName(row.lineId)}</td>
+                <td>{row.operatorId ? (users[row.operatorId]?.name ?? '') : '—'}</td>
+                <td>{seconds(row.firstAnswerSeconds)}</td>
+                <td>{seconds(row.longestAnswerSeconds)}</td>
+                <td>{seconds(row.closeSeconds)}</td>
+                <td>
+                  <a href={`/dialogs/${row.dialogId}`} onClick={linkClick(`/dialogs/${row.dialogId}`)}>
+                    {t('stats.session.open')}
+                  </a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {next ? (
+        <button type="button" onClick={() => void load(next)}>
+          {t('stats.session.more')}
+        </button>
+      ) : null}
+    </Modal>
   );
 }
 
