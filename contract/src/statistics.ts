@@ -157,6 +157,10 @@ export const LiveBoardSchema = Type.Object(
         name: Type.String(),
         queued: Type.Integer({ description: 'Sessions waiting in the queue' }),
         longestWaitSeconds: Nullable(Type.Number({ description: 'The oldest queued session, since queued' })),
+        longestWaitDialogId: Nullable(IdSchema),
+        firstAnswerTargetSeconds: Nullable(
+          Type.Integer({ description: "The line's first-answer target (KPI-1); null when it has none" }),
+        ),
         waitingFirstAnswer: Type.Integer({ description: 'Open sessions with no operator answer yet' }),
         inProgress: Type.Integer(),
         bot: Type.Integer({ description: 'Sessions with a bot now' }),

@@ -159,6 +159,10 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     await expect
       .poll(() => line.locator('[data-cell="queued"]').textContent(), { timeout: 15_000 })
       .toBe('1');
+    const boris = await new DialogsApi(admin.transport).list({ view: 'all', search: 'Boris' });
+    expect(await line.locator('[data-cell="longest-wait"] a').getAttribute('href')).toBe(
+      `/dialogs/${boris.items[0]!.id}`,
+    );
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-live-en.png'), fullPage: true });
 
     // The operator comes online and is given the dialog: the queue empties, their load grows.

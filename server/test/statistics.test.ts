@@ -391,7 +391,13 @@ describe('statistics reports', () => {
     const board = await stats.live();
     expect(board.scope).toBe('all');
     const line = board.lines.find((l) => l.lineId === world.line.id)!;
-    expect(line).toMatchObject({ queued: 0, inProgress: 1, longestWaitSeconds: null });
+    expect(line).toMatchObject({
+      queued: 0,
+      inProgress: 1,
+      longestWaitSeconds: null,
+      longestWaitDialogId: null,
+      firstAnswerTargetSeconds: 60,
+    });
     const loads = Object.fromEntries(board.operators.map((o) => [o.userId, o.load]));
     expect(Object.values(loads).reduce((a, b) => a + b, 0)).toBe(1);
     expect(board.operators.find((o) => o.userId === holderA.id)?.presence).toBe('online');

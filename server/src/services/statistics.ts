@@ -647,6 +647,7 @@ export async function liveBoard(ctx: AppContext, actor: Actor) {
         'created_at',
         'first_answer_at',
         'waiting_since',
+        'dialog_id',
       ])
       .where('account_id', '=', actor.accountId)
       .where('status', 'not in', CLOSED_STATUSES)
@@ -693,17 +694,20 @@ export async function liveBoard(ctx: AppContext, actor: Actor) {
     lines: lines.map((line) => {
       const mine = open.filter((s) => s.line_id === line.id);
       const queued = mine.filter((s) => s.status === 'queued');
-      const oldest = queued.reduce<Date | null>((min, s) => {
+      const oldest = queued.reduce<{ since: Date; dialogId: string } | null>((min, s) => {
         const since = s.queued_at ?? s.created_at;
-        return !min || since < min ? since : min;
+        return !min || since < min.since ? { since, dialogId: s.dialog_id } : min;
       }, null);
+      const target = line.settings.kpi.firstAnswer.targetSeconds;
       const ours = visible.filter((s) => s.line_id === line.id);
       // An operator's or a department's view: the queue is shared, the rest is theirs.
       return {
         lineId: line.id,
         name: line.name,
         queued: queued.length,
-        longestWaitSeconds: oldest ? secondsSince(oldest) : null,
+        longestWaitSeconds: oldest ? secondsSince(oldest.since) : null,
+        longestWaitDialogId: oldest?.dialogId ?? null,
+        firstAnswerTargetSeconds: target > 0 ? target : null,
         waitingFirstAnswer: (audience.operators ? ours : mine).filter(
           (s) => s.first_answer_at === null && s.status !== 'bot' && s.status !== 'new',
         ).length,

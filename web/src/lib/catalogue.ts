@@ -591,6 +591,8 @@ const en = {
   'stats.figure.spam': 'Spam',
   'stats.live.inProgress': '{count, plural, one {# session in progress} other {# sessions in progress}}',
   'stats.live.lines': 'Queues',
+  'stats.live.today': 'Today',
+  'stats.live.overdue': '(past the first-answer target)',
   'stats.live.queued': 'In the queue',
   'stats.live.longestWait': 'Longest wait',
   'stats.live.waitingFirst': 'Waiting for a first answer',
@@ -1201,6 +1203,8 @@ const ru: Record<MessageKey, string> = {
   'stats.live.inProgress':
     '{count, plural, one {# сессия в работе} few {# сессии в работе} many {# сессий в работе} other {# сессии в работе}}',
   'stats.live.lines': 'Очереди',
+  'stats.live.today': 'Сегодня',
+  'stats.live.overdue': '(дольше норматива первого ответа)',
   'stats.live.queued': 'В очереди',
   'stats.live.longestWait': 'Дольше всех ждёт',
   'stats.live.waitingFirst': 'Ждут первого ответа',

@@ -1,11 +1,55 @@
-import type { LiveBoard as Board, OpenlinesEvent } from '@openlines/contract';
+import type { LiveBoard as Board, OpenlinesEvent, StatisticsSummary } from '@openlines/contract';
 import { useEffect, useRef, useState } from 'react';
 import { useLoad } from '../admin/use-load';
 import { client } from '../lib/api';
-import { formatDuration } from '../lib/format';
+import type { Locale, MessageKey } from '../lib/catalogue';
+import { describeSeconds, formatDuration } from '../lib/format';
 import { useT } from '../lib/i18n';
+import { linkClick } from '../lib/router';
 import { ErrorNotice } from '../ui/error-notice';
 import { useStore } from '../workspace/store-context';
+import { FIGURES, isoDate } from './figures';
+
+/** Today's figures on the board. */
+const TODAY = FIGURES.filter((f) =>
+  [
+    'sessions',
+    'messagesIn',
+    'firstAnswerAverage',
+    'everyAnswerP90',
+    'unanswered',
+    'missed',
+    'kpiBreaches',
+  ].includes(f.key),
+);
+
+function todayValue(figure: (typeof TODAY)[number], today: StatisticsSummary, locale: Locale): string {
+  const value = figure.value(today);
+  if (value === null) return '—';
+  return figure.kind === 'seconds' ? describeSeconds(Math.round(value), locale) : String(value);
+}
+
+/** The line's longest wait, overdue (highlighted) past its first-answer target; a link to that dialog. */
+function LongestWait({ line, since }: { line: Board['lines'][number]; since: number }) {
+  const t = useT();
+  if (line.longestWaitSeconds === null) return <td>—</td>;
+  const seconds = line.longestWaitSeconds + since / 1000;
+  const overdue = line.firstAnswerTargetSeconds !== null && seconds > line.firstAnswerTargetSeconds;
+  const path = line.longestWaitDialogId ? `/dialogs/${line.longestWaitDialogId}` : null;
+  const text = formatDuration(seconds * 1000, t.locale);
+  return (
+    <td className={overdue ? 'overdue' : undefined} data-cell="longest-wait">
+      {path ? (
+        <a href={path} onClick={linkClick(path)} title={t('stats.session.open')}>
+          {text}
+        </a>
+      ) : (
+        text
+      )}
+      {overdue ? <span className="visually-hidden"> {t('stats.live.overdue')}</span> : null}
+    </td>
+  );
+}
 
 /** The events after which the board is read again: sessions moving, operators changing status. */
 const MOVES: ReadonlySet<OpenlinesEvent['type']> = new Set([
@@ -24,10 +68,16 @@ const SETTLE_MS = 300;
 export function LiveBoard() {
   const t = useT();
   const store = useStore();
-  const { data, error, reload } = useLoad<{ board: Board; at: number }>(async () => ({
-    board: await client.statistics.live(),
-    at: Date.now(),
-  }));
+  const { data, error, reload } = useLoad<{ board: Board; today: StatisticsSummary; at: number }>(
+    async () => {
+      const day = isoDate(new Date());
+      const [board, today] = await Promise.all([
+        client.statistics.live(),
+        client.statistics.summary({ from: day, to: day }),
+      ]);
+      return { board, today: today.current, at: Date.now() };
+    },
+  );
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
     const off = store.onEvent((event) => {
@@ -64,6 +114,17 @@ export function LiveBoard() {
       <ErrorNotice error={error} />
       {board ? (
         <>
+          <section aria-labelledby="live-today" className="stats-block">
+            <h2 id="live-today">{t('stats.live.today')}</h2>
+            <ul className="stats-cards">
+              {TODAY.map((figure) => (
+                <li key={figure.key} className="stats-card" data-today={figure.key}>
+                  <span className="stats-card-label">{t(`stats.figure.${figure.key}` as MessageKey)}</span>
+                  <strong className="stats-card-value">{todayValue(figure, data.today, t.locale)}</strong>
+                </li>
+              ))}
+            </ul>
+          </section>
           <section aria-labelledby="live-lines" className="stats-block">
             <h2 id="live-lines">{t('stats.live.lines')}</h2>
             <table className="table">
@@ -82,11 +143,7 @@ export function LiveBoard() {
                   <tr key={line.lineId} data-line={line.lineId}>
                     <th scope="row">{line.name}</th>
                     <td data-cell="queued">{line.queued}</td>
-                    <td>
-                      {line.longestWaitSeconds === null
-                        ? '—'
-                        : formatDuration(line.longestWaitSeconds * 1000 + since, t.locale)}
-                    </td>
+                    <LongestWait line={line} since={since} />
                     <td>{line.waitingFirstAnswer}</td>
                     <td>{line.inProgress}</td>
                     <td>{line.bot}</td>
