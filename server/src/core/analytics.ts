@@ -266,14 +266,26 @@ export function summarize(facts: readonly SessionFacts[], operators?: string | R
 
 export type Bucket = 'day' | 'week' | 'month';
 
+// Making a formatter costs far more than using one: one per time zone, kept.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    if (dayFormats.size > 500) dayFormats.clear();
+    dayFormats.set(timeZone, format);
+  }
+  return format;
+}
+
 /** The local calendar date (YYYY-MM-DD) in `timeZone` of the bucket holding `at`; weeks start on Monday. */
 export function bucketOf(at: Date, timeZone: string, bucket: Bucket): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  })
+  const parts = dayFormat(timeZone)
     .formatToParts(at)
     .reduce<Record<string, string>>((acc, p) => Object.assign(acc, { [p.type]: p.value }), {});
   const local = new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)));

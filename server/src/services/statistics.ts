@@ -164,7 +164,7 @@ type FactsRow = {
 };
 
 function factsFromRow(row: {
-  started_at: Date;
+  created_at: Date;
   is_returning: boolean;
   messages_in: number;
   messages_out: number;
@@ -181,7 +181,8 @@ function factsFromRow(row: {
   operator_id: string | null;
 }): Omit<FactsRow, 'offHours' | 'rating' | 'supervisorRating'> {
   return {
-    startedAt: row.started_at,
+    // The stored start is not read back: no aggregate uses it (it is the session's creation).
+    startedAt: row.created_at,
     returning: row.is_returning,
     messagesIn: row.messages_in,
     messagesOut: row.messages_out,
@@ -332,9 +333,9 @@ export async function loadReportSessions(
       's.supervisor_rating',
       'd.channel_id',
       'c.kind as channel_kind',
-      'f.version',
-      'f.closed_at as facts_closed_at',
-      'f.started_at',
+      // Fresh facts: same definitions, and the session was not reopened and closed again since.
+      // Compared in SQL, so the two timestamps are neither sent nor parsed.
+      sql<boolean>`coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at, false)`.as('fresh'),
       'f.is_returning',
       'f.messages_in',
       'f.messages_out',
@@ -368,12 +369,7 @@ export async function loadReportSessions(
   if (page) query = query.limit(page.limit);
   const rows = await query.orderBy('s.created_at').orderBy('s.id').execute();
 
-  const fresh = (row: (typeof rows)[number]) =>
-    isClosed(row.status) &&
-    row.version === FACTS_VERSION &&
-    row.closed_at !== null &&
-    row.facts_closed_at !== null &&
-    row.facts_closed_at.getTime() === row.closed_at.getTime();
+  const fresh = (row: (typeof rows)[number]) => isClosed(row.status) && row.fresh;
   const toCompute = rows.filter((row) => !fresh(row));
   const computed = new Map<string, SessionFacts>();
   if (toCompute.length) {
