@@ -169,6 +169,23 @@ describe('statistics reports', () => {
     expect(await db.selectFrom('session_facts').select('session_id').execute()).toHaveLength(3);
   });
 
+  it('reads stored facts while they are fresh, and recomputes them once the session closed again', async () => {
+    const { db } = world.server.ctx.store;
+    const id = alice.session!.id;
+    const messagesIn = async () => (await stats.summary(PERIOD)).current.messagesIn;
+    // Closed again (a reopen), at an instant with microseconds as PostgreSQL keeps them: stale.
+    await sql`update sessions set closed_at = closed_at + interval '1.234 milliseconds' where id = ${id}`.execute(
+      db,
+    );
+    expect(await messagesIn()).toBe(5);
+    // The stored row is what the next report reads: a mark put in it shows up.
+    await sql`update session_facts set messages_in = 99 where session_id = ${id}`.execute(db);
+    expect(await messagesIn()).toBe(99 + 3);
+    // A stored row of other definitions is recomputed.
+    await sql`update session_facts set version = ${FACTS_VERSION - 1} where session_id = ${id}`.execute(db);
+    expect(await messagesIn()).toBe(5);
+  });
+
   it('buckets by day and week in the account time zone', async () => {
     const days = await stats.series({ ...PERIOD, bucket: 'day' });
     expect(days.points.map((p) => [p.bucket, p.summary.sessions])).toEqual([

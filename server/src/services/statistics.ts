@@ -428,7 +428,9 @@ async function storeFacts(
         session_id: s.id,
         account_id: accountId,
         version: FACTS_VERSION,
-        closed_at: s.closed_at,
+        // The session's own value, copied in SQL: a JS Date would drop its microseconds, and the
+        // facts would never compare equal to it again.
+        closed_at: sql<Date>`(select closed_at from sessions where id = ${s.id})`,
         started_at: f.startedAt,
         is_returning: f.returning,
         messages_in: f.messagesIn,
