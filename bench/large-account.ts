@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { OpenlinesClient } from '@openlines/sdk';
+import type { OpenlinesClient, StatisticsApi } from '@openlines/sdk';
 import pg from 'pg';
 import { type ApiChannelSender, DialogsApi } from '../sdk/src/api/conversations';
 import { dropPostgresDatabase, ensurePostgresDatabase } from '../server/src/store/database';
@@ -49,6 +49,7 @@ async function timed(label: string, times: number, work: (i: number) => Promise<
 
 interface World {
   admin: DialogsApi;
+  stats: StatisticsApi;
   operator: DialogsApi;
   sender: ApiChannelSender;
   accountId: string;
@@ -77,6 +78,7 @@ async function setUp(url: string, firstRun: { email: string; password: string })
   const me = await admin.auth.me();
   return {
     admin: new DialogsApi(admin.transport),
+    stats: admin.statistics,
     operator: new DialogsApi(operator!.transport),
     sender: line.sender,
     accountId: me.account.id,
@@ -211,6 +213,44 @@ async function measure(world: World, tag: string): Promise<Timing[]> {
     );
     timings.push(
       await timed(`operator's search, ${label}`, REPEAT, () => world.operator.list({ view: 'all', search })),
+    );
+  }
+  timings.push(...(await measureStatistics(world)));
+  return timings;
+}
+
+/** Local dates of the last `days` days up to today (UTC, the account's default time zone). */
+function lastDays(days: number): { from: string; to: string } {
+  const to = new Date();
+  const from = new Date(to.getTime() - (days - 1) * 86_400_000);
+  return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+}
+
+/**
+ * Statistics (issue 13): the first report of a period computes and stores the facts of its closed
+ * sessions (timed once); the same reports again read the stored facts.
+ */
+async function measureStatistics(world: World): Promise<Timing[]> {
+  const month = lastDays(30);
+  const year = lastDays(365);
+  const repeat = Math.max(3, Math.floor(REPEAT / 6));
+  const timings: Timing[] = [
+    await timed('statistics summary, 1 year, first (facts computed and stored)', 1, () =>
+      world.stats.summary(year),
+    ),
+  ];
+  for (const [name, period] of [
+    ['30 days', month],
+    ['1 year', year],
+  ] as const) {
+    timings.push(await timed(`statistics summary, ${name}`, repeat, () => world.stats.summary(period)));
+    timings.push(
+      await timed(`statistics series by day, ${name}`, repeat, () =>
+        world.stats.series({ ...period, bucket: 'day' }),
+      ),
+    );
+    timings.push(
+      await timed(`statistics by operator, ${name}`, repeat, () => world.stats.table('operator', period)),
     );
   }
   return timings;
@@ -373,6 +413,11 @@ async function main(): Promise<void> {
         ),
       );
     }
+    const month = lastDays(30);
+    plans.push(
+      await plansOf(server, db, 'statistics summary, 30 days', () => world.stats.summary(month)),
+      await plansOf(server, db, 'statistics live board', () => world.stats.live()),
+    );
     const rows = large.map((l) => {
       const s = small.find((t) => t.label === l.label) ?? { p50: Number.NaN, p95: Number.NaN };
       const cell = (value: number) => (Number.isNaN(value) ? '— (one page only)' : value.toFixed(1));
@@ -393,7 +438,7 @@ async function main(): Promise<void> {
       '',
       `- **Date:** ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
       `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}`,
-      `- **Data:** ${dataLine}; each figure over ${REPEAT} sequential requests`,
+      `- **Data:** ${dataLine}; each figure over ${REPEAT} sequential requests (statistics: ${Math.max(3, Math.floor(REPEAT / 6))}, the first one once)`,
       '',
       '| Request | small p50 ms | small p95 ms | large p50 ms | large p95 ms | large / small (p50) |',
       '| --- | --- | --- | --- | --- | --- |',

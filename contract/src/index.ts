@@ -6,6 +6,7 @@ export * from './events';
 export * from './line-settings';
 export * from './permissions';
 export * from './privacy';
+export * from './statistics';
 export * from './users';
 export * from './webhooks';
 export * from './widget';

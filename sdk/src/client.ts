@@ -2,6 +2,7 @@ import { ApiTokensApi, AuthApi } from './api/auth';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { PrivacyApi } from './api/privacy';
+import { StatisticsApi } from './api/statistics';
 import { UsersApi } from './api/users';
 import { WebhooksApi } from './api/webhooks';
 import { Realtime, type RealtimeOptions } from './realtime';
@@ -34,6 +35,7 @@ export class OpenlinesClient {
   readonly files: FilesApi;
   readonly privacy: PrivacyApi;
   readonly webhooks: WebhooksApi;
+  readonly statistics: StatisticsApi;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -49,6 +51,7 @@ export class OpenlinesClient {
     this.files = new FilesApi(this.transport);
     this.privacy = new PrivacyApi(this.transport);
     this.webhooks = new WebhooksApi(this.transport);
+    this.statistics = new StatisticsApi(this.transport);
   }
 
   get baseUrl(): string {

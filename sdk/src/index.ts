@@ -11,6 +11,7 @@ export {
 } from './api/conversations';
 export { DepartmentsApi, RolesApi } from './api/organization';
 export { PrivacyApi } from './api/privacy';
+export { StatisticsApi, type StatisticsFilter, type StatisticsReportName } from './api/statistics';
 export { UsersApi } from './api/users';
 export { WebhooksApi } from './api/webhooks';
 export { OpenlinesClient } from './client';

@@ -24,6 +24,8 @@ export interface RequestOptions {
   /** Sent as multipart/form-data (file uploads); the runtime sets the boundary. */
   form?: FormData;
   query?: Record<string, QueryValue>;
+  /** `text`: the response body as text (CSV exports), not parsed as JSON. */
+  as?: 'json' | 'text';
 }
 
 export const API_PREFIX = '/api/v1';
@@ -106,6 +108,7 @@ export class Transport {
     if (!response.ok) throw await errorFromResponse(response);
     if (response.status === 204) return undefined as T;
     const text = await response.text();
+    if (options.as === 'text') return text as T;
     return (text ? JSON.parse(text) : undefined) as T;
   }
 

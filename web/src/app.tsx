@@ -23,6 +23,7 @@ import { StoreContext, useStore, useWorkspace } from './workspace/store-context'
 import { Workspace } from './workspace/workspace';
 
 const Admin = lazy(() => import('./admin/admin'));
+const Statistics = lazy(() => import('./statistics/statistics'));
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
 
@@ -139,6 +140,8 @@ function Shell({
     me.permissions.managePersonalData ||
     me.permissions.manageIntegrations;
   const inAdmin = path.startsWith('/admin');
+  const canStatistics = me.permissions.statistics !== 'none';
+  const inStatistics = path === '/statistics' || path.startsWith('/statistics/');
 
   // The shell reads no state itself: what it shows of the store are small components of their own,
   // so an event re-renders them, not the whole page below.
@@ -153,7 +156,16 @@ function Shell({
           Openlines
         </span>
         <nav aria-label={t('nav.main')} className="topnav">
-          <WorkspaceLink current={!inAdmin} />
+          <WorkspaceLink current={!inAdmin && !inStatistics} />
+          {canStatistics ? (
+            <a
+              href="/statistics"
+              onClick={linkClick('/statistics')}
+              aria-current={inStatistics ? 'page' : undefined}
+            >
+              {t('nav.statistics')}
+            </a>
+          ) : null}
           {canAdmin ? (
             <a href="/admin" onClick={linkClick('/admin')} aria-current={inAdmin ? 'page' : undefined}>
               {t('nav.admin')}
@@ -187,8 +199,19 @@ function Shell({
       </header>
       {startError ? <ErrorNotice error={startError} onDismiss={() => setStartError(null)} /> : null}
       <Notices />
-      <main id="main" className={inAdmin ? 'main main-admin' : 'main'} tabIndex={-1}>
-        {inAdmin ? (
+      <main id="main" className={inAdmin || inStatistics ? 'main main-admin' : 'main'} tabIndex={-1}>
+        {inStatistics ? (
+          canStatistics ? (
+            <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
+              <Statistics me={me} path={path} />
+            </Suspense>
+          ) : (
+            <div className="padded">
+              <h1>{t('nav.statistics')}</h1>
+              <p role="alert">{t('stats.noAccess')}</p>
+            </div>
+          )
+        ) : inAdmin ? (
           canAdmin ? (
             <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
               <Admin me={me} path={path} />

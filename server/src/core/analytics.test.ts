@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   bucketOf,
+  bucketsBetween,
+  daysIn,
   distribution,
   type FactMessage,
   type FactTransition,
+  isCalendarDate,
+  isTimeZone,
+  periodOf,
+  previousPeriod,
   type SessionInput,
   sessionFacts,
   summarize,
@@ -246,6 +252,39 @@ describe('summarize', () => {
   });
 });
 
+describe('summarize for a set of operators (a department)', () => {
+  const now = at(1000);
+  const facts = [
+    sessionFacts(
+      input(
+        [tr(0, null, 'bot'), tr(40, 'bot', 'assigned', 'op1'), tr(300, 'assigned', 'closed', 'op1')],
+        [msg(0, 'client'), msg(10, 'bot'), msg(20, 'client'), msg(100, 'operator', 'op1')],
+      ),
+      now,
+    ),
+    // op2 answers in op3's session (a consultation): the answer is op2's, the session op3's.
+    sessionFacts(
+      input(
+        [tr(0, null, 'assigned', 'op3'), tr(500, 'assigned', 'closed', 'op3')],
+        [msg(0, 'client'), msg(30, 'operator', 'op2'), msg(60, 'client'), msg(400, 'operator', 'op3')],
+      ),
+      now,
+    ),
+  ];
+  it.each<[string, ReadonlySet<string> | undefined, Record<string, unknown>]>([
+    ['everyone', undefined, { sessions: 2, botSeconds: 40, botMessages: 1, everyAnswer: { count: 3 } }],
+    [
+      'op1 and op2',
+      new Set(['op1', 'op2']),
+      { sessions: 1, botSeconds: 0, botMessages: 0, everyAnswer: { count: 2, max: 60 } },
+    ],
+    ['op3 alone', new Set(['op3']), { sessions: 1, everyAnswer: { count: 1, max: 340 }, kpiBreaches: 1 }],
+    ['nobody of theirs', new Set(['op9']), { sessions: 0, everyAnswer: { count: 0, average: null } }],
+  ])('%s', (_name, operators, expected) => {
+    expect(summarize(facts, operators)).toMatchObject(expected);
+  });
+});
+
 describe('bucketOf', () => {
   it.each<[string, string, 'day' | 'week' | 'month', string]>([
     ['2026-03-01T21:30:00Z', 'Europe/Moscow', 'day', '2026-03-02'],
@@ -259,4 +298,56 @@ describe('bucketOf', () => {
   ])('%s in %s by %s', (instant, tz, bucket, expected) => {
     expect(bucketOf(new Date(instant), tz, bucket)).toBe(expected);
   });
+});
+
+describe('periodOf and previousPeriod', () => {
+  it.each<[string, string, string, string, string, number]>([
+    ['2026-03-02', '2026-03-08', 'UTC', '2026-03-02T00:00:00.000Z', '2026-03-09T00:00:00.000Z', 7 * 24],
+    ['2026-03-02', '2026-03-02', 'Europe/Moscow', '2026-03-01T21:00:00.000Z', '2026-03-02T21:00:00.000Z', 24],
+    // The spring-forward day in Berlin has 23 hours, the autumn one 25.
+    ['2026-03-29', '2026-03-29', 'Europe/Berlin', '2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z', 23],
+    ['2026-10-25', '2026-10-25', 'Europe/Berlin', '2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z', 25],
+  ])('%s..%s in %s', (from, to, tz, start, end, hours) => {
+    const period = periodOf(from, to, tz);
+    expect([period.start.toISOString(), period.end.toISOString()]).toEqual([start, end]);
+    expect((period.end.getTime() - period.start.getTime()) / 3_600_000).toBe(hours);
+  });
+
+  it.each<[string, string, string, string]>([
+    ['2026-03-02', '2026-03-08', '2026-02-23', '2026-03-01'],
+    ['2026-03-01', '2026-03-31', '2026-01-29', '2026-02-28'],
+    ['2026-01-01', '2026-01-01', '2025-12-31', '2025-12-31'],
+  ])('the period before %s..%s is %s..%s (as many days)', (from, to, prevFrom, prevTo) => {
+    const before = previousPeriod(periodOf(from, to, 'Europe/Berlin'), 'Europe/Berlin');
+    expect([before.from, before.to]).toEqual([prevFrom, prevTo]);
+    expect(daysIn(before.from, before.to)).toBe(daysIn(from, to));
+    expect(before.end.getTime()).toBe(periodOf(from, to, 'Europe/Berlin').start.getTime());
+  });
+});
+
+describe('bucketsBetween', () => {
+  it.each<[string, string, 'day' | 'week' | 'month', string[]]>([
+    ['2026-02-27', '2026-03-02', 'day', ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']],
+    ['2026-03-01', '2026-03-16', 'week', ['2026-02-23', '2026-03-02', '2026-03-09', '2026-03-16']],
+    ['2026-01-31', '2026-03-01', 'month', ['2026-01-01', '2026-02-01', '2026-03-01']],
+    ['2025-12-15', '2026-01-05', 'month', ['2025-12-01', '2026-01-01']],
+    ['2026-03-29', '2026-03-30', 'day', ['2026-03-29', '2026-03-30']],
+  ])('%s..%s by %s', (from, to, bucket, expected) => {
+    expect(bucketsBetween(from, to, bucket)).toEqual(expected);
+  });
+});
+
+describe('calendar dates and time zones', () => {
+  it.each<[string, boolean]>([
+    ['2026-02-28', true],
+    ['2028-02-29', true],
+    ['2026-02-29', false],
+    ['2026-13-01', false],
+    ['2026-3-1', false],
+  ])('%s is a calendar date: %s', (date, valid) => expect(isCalendarDate(date)).toBe(valid));
+  it.each<[string, boolean]>([
+    ['Europe/Moscow', true],
+    ['UTC', true],
+    ['Mars/Olympus', false],
+  ])('%s is a time zone: %s', (zone, valid) => expect(isTimeZone(zone)).toBe(valid));
 });

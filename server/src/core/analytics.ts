@@ -6,6 +6,13 @@
  */
 
 import { CLOSED_STATUSES, type SessionStatus } from '@openlines/contract';
+import { DateTime } from 'luxon';
+
+/**
+ * The version of the definitions below. Stored facts computed with another version are
+ * recomputed: bump it whenever a per-session formula changes.
+ */
+export const FACTS_VERSION = 1;
 
 type SessionState = SessionStatus;
 const CLOSED: ReadonlySet<string> = new Set(CLOSED_STATUSES);
@@ -216,14 +223,14 @@ export interface Summary {
 }
 
 /**
- * Aggregates facts. With `operatorId`, only the operator's own work counts: answers they sent,
- * sessions they held last — bot time never enters an operator's figures.
+ * Aggregates facts. With `operators` (one id, or a set: a department's members), only their own
+ * work counts: answers they sent, sessions they held last — bot time never enters their figures.
  */
-export function summarize(facts: readonly SessionFacts[], operatorId?: string): Summary {
-  const mine = operatorId === undefined ? facts : facts.filter((f) => f.operatorId === operatorId);
-  const answers = facts.flatMap((f) =>
-    f.answers.filter((a) => operatorId === undefined || a.operatorId === operatorId).map((a) => a.seconds),
-  );
+export function summarize(facts: readonly SessionFacts[], operators?: string | ReadonlySet<string>): Summary {
+  const set = typeof operators === 'string' ? new Set([operators]) : operators;
+  const ours = (id: string | null) => set === undefined || (id !== null && set.has(id));
+  const mine = set === undefined ? facts : facts.filter((f) => ours(f.operatorId));
+  const answers = facts.flatMap((f) => f.answers.filter((a) => ours(a.operatorId)).map((a) => a.seconds));
   const likes = mine.filter((f) => f.rating === 'like').length;
   const dislikes = mine.filter((f) => f.rating === 'dislike').length;
   const supervisor = mine.flatMap((f) => (f.supervisorRating === null ? [] : [f.supervisorRating]));
@@ -235,13 +242,13 @@ export function summarize(facts: readonly SessionFacts[], operatorId?: string): 
     returningSessions: count((f) => f.returning),
     messagesIn: sum((f) => f.messagesIn),
     messagesOut: sum((f) => f.messagesOut),
-    botMessages: operatorId === undefined ? sum((f) => f.botMessages) : 0,
+    botMessages: set === undefined ? sum((f) => f.botMessages) : 0,
     firstAnswer: distribution(
       mine.flatMap((f) => (f.firstAnswerSeconds === null ? [] : [f.firstAnswerSeconds])),
     ),
     everyAnswer: distribution(answers),
     timeToClose: distribution(mine.flatMap((f) => (f.closeSeconds === null ? [] : [f.closeSeconds]))),
-    botSeconds: operatorId === undefined ? sum((f) => f.botSeconds) : 0,
+    botSeconds: set === undefined ? sum((f) => f.botSeconds) : 0,
     unanswered: count((f) => f.unanswered),
     missed: count((f) => f.missed),
     kpiBreaches: sum((f) => f.kpiBreaches),
@@ -259,18 +266,90 @@ export function summarize(facts: readonly SessionFacts[], operatorId?: string): 
 
 export type Bucket = 'day' | 'week' | 'month';
 
+// Making a formatter costs far more than using one: one per time zone, kept.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    if (dayFormats.size > 500) dayFormats.clear();
+    dayFormats.set(timeZone, format);
+  }
+  return format;
+}
+
 /** The local calendar date (YYYY-MM-DD) in `timeZone` of the bucket holding `at`; weeks start on Monday. */
 export function bucketOf(at: Date, timeZone: string, bucket: Bucket): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  })
+  const parts = dayFormat(timeZone)
     .formatToParts(at)
     .reduce<Record<string, string>>((acc, p) => Object.assign(acc, { [p.type]: p.value }), {});
   const local = new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)));
   if (bucket === 'month') local.setUTCDate(1);
   if (bucket === 'week') local.setUTCDate(local.getUTCDate() - ((local.getUTCDay() + 6) % 7));
   return local.toISOString().slice(0, 10);
+}
+
+/** A report period: local dates `from`..`to` (both included) as instants [start, end). */
+export interface Period {
+  from: string;
+  to: string;
+  start: Date;
+  end: Date;
+}
+
+const localDay = (date: string, timeZone: string) =>
+  DateTime.fromISO(date, { zone: timeZone }).startOf('day');
+
+/** Whether `date` is a real calendar date (2026-02-30 is not). */
+export function isCalendarDate(date: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(date) && DateTime.fromISO(date, { zone: 'UTC' }).isValid;
+}
+
+/** Whether `timeZone` is an IANA zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  return DateTime.local().setZone(timeZone).isValid;
+}
+
+/** Days in from..to, both included (calendar days: DST does not change the count). */
+export function daysIn(from: string, to: string): number {
+  const a = DateTime.fromISO(from, { zone: 'UTC' });
+  const b = DateTime.fromISO(to, { zone: 'UTC' });
+  return Math.round(b.diff(a, 'days').days) + 1;
+}
+
+/** The instants of a period of local dates: from the start of `from` to the start of the day after `to`. */
+export function periodOf(from: string, to: string, timeZone: string): Period {
+  return {
+    from,
+    to,
+    start: localDay(from, timeZone).toJSDate(),
+    end: localDay(to, timeZone).plus({ days: 1 }).toJSDate(),
+  };
+}
+
+/** The period of as many days that ends the day before `period` starts. */
+export function previousPeriod(period: Period, timeZone: string): Period {
+  const days = daysIn(period.from, period.to);
+  const to = DateTime.fromISO(period.from, { zone: 'UTC' }).minus({ days: 1 });
+  const from = to.minus({ days: days - 1 });
+  return periodOf(from.toISODate() as string, to.toISODate() as string, timeZone);
+}
+
+/** Every bucket label from the one holding `from` to the one holding `to`, in order. */
+export function bucketsBetween(from: string, to: string, bucket: Bucket): string[] {
+  const first = bucketOf(new Date(`${from}T12:00:00Z`), 'UTC', bucket);
+  const last = bucketOf(new Date(`${to}T12:00:00Z`), 'UTC', bucket);
+  const labels: string[] = [];
+  let at = DateTime.fromISO(first, { zone: 'UTC' });
+  const step = bucket === 'day' ? { days: 1 } : bucket === 'week' ? { weeks: 1 } : { months: 1 };
+  while ((at.toISODate() as string) <= last) {
+    labels.push(at.toISODate() as string);
+    at = at.plus(step);
+  }
+  return labels;
 }

@@ -27,6 +27,7 @@ import { organizationRoutes } from './routes/organization';
 import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
+import { statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
@@ -151,6 +152,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });
       await api.register(privacyRoutes, { ctx });
+      await api.register(statisticsRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).

@@ -25,6 +25,8 @@ export interface AccountsTable {
   message_retention_days: ColumnType<number | null, number | null | undefined, number | null>;
   /** The event log has pruned every cursor up to this one: resuming from before it means resync. */
   events_pruned_through: Generated<number>;
+  /** The IANA time zone statistics periods and buckets are read in (issue 13). */
+  time_zone: Generated<string>;
 }
 
 export interface RolesTable {
@@ -515,6 +517,31 @@ export interface WebhookDeliveriesTable {
   created_at: Timestamp;
 }
 
+/** One closed session's figures (core/analytics sessionFacts), filled by the report path. */
+export interface SessionFactsTable {
+  session_id: string;
+  account_id: string;
+  /** FACTS_VERSION of the definitions the row was computed with. */
+  version: number;
+  /** The session's `closed_at` when computed: a reopened or re-closed session is recomputed. */
+  closed_at: Timestamp;
+  started_at: Timestamp;
+  is_returning: boolean;
+  messages_in: number;
+  messages_out: number;
+  bot_messages: number;
+  first_answer_seconds: number | null;
+  answers: Json<{ operatorId: string | null; seconds: number }[]>;
+  close_seconds: number | null;
+  bot_seconds: number;
+  queue_seconds: number;
+  unanswered: boolean;
+  missed: boolean;
+  kpi_breaches: number;
+  spam: boolean;
+  operator_id: string | null;
+}
+
 export interface DB {
   plans: PlansTable;
   accounts: AccountsTable;
@@ -559,6 +586,7 @@ export interface DB {
   webhook_feeds: WebhookFeedsTable;
   webhook_state: WebhookStateTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  session_facts: SessionFactsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

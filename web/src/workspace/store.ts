@@ -161,6 +161,14 @@ export class WorkspaceStore {
     return () => this.#listeners.delete(listener);
   };
 
+  readonly #eventListeners = new Set<(event: OpenlinesEvent) => void>();
+
+  /** Every realtime event as it arrives, after the store applied it (the live board listens). */
+  onEvent = (listener: (event: OpenlinesEvent) => void): (() => void) => {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  };
+
   #set(patch: Partial<WorkspaceState>): void {
     this.#state = { ...this.#state, ...patch };
     for (const listener of this.#listeners) listener();
@@ -595,6 +603,7 @@ export class WorkspaceStore {
   #onEvent(event: OpenlinesEvent): void {
     // The map is keyed by event type, so the handler found takes this very event.
     (this.#eventHandlers[event.type] as (event: OpenlinesEvent) => void)(event);
+    for (const listener of this.#eventListeners) listener(event);
   }
 
   #putUser(user: User): void {
