@@ -1,5 +1,6 @@
 export * from './common';
 export * from './conversations';
+export * from './crm';
 export * from './errors';
 export * from './events';
 export * from './line-settings';

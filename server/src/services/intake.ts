@@ -12,6 +12,8 @@ import { assertTakesMessages, forgetInboundChannel } from './channels';
 import { emitMessage, touchDialog } from './dialog-events';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { receiveInHeldSession } from './held-intake';
+import { hasConsent } from './automation/consent';
+import { attachCrmToSession } from './crm/intake';
 import { lockLines } from './locks';
 import { presentMessage, previewOf } from './message-presenter';
 import { routeSession } from './routing';
@@ -526,7 +528,29 @@ async function intake(
       channel,
     };
     let session = current;
-    if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
+    if (opened) {
+      session = await onSessionOpened(ctx, uow, { ...conversation, session });
+      // CRM-2, once per new session: the same lookup and writes as the lean start's.
+      const crmLine = conversation.line;
+      if (crmLine.settings.crm.enabled) {
+        const client = await tx
+          .selectFrom('clients')
+          .select(['name', 'email', 'phone'])
+          .where('id', '=', clientId)
+          .executeTakeFirstOrThrow();
+        const consentMissing =
+          crmLine.settings.agreement.required && !(await hasConsent(tx, crmLine, clientId, now));
+        session = await attachCrmToSession(ctx, uow, {
+          line: crmLine,
+          accountId: channel.account_id,
+          channel: { id: channel.id, kind: channel.kind },
+          client: { id: clientId, name: client.name, externalId: message.user.id, phone: client.phone, email: client.email },
+          consentMissing,
+          known: null,
+          session,
+        });
+      }
+    }
     session = await onClientMessage(ctx, uow, { ...conversation, session }, { opensSession: opened });
     if (session.status === 'new') {
       // LN-4: an inactive line stores the session but does not route it until it is switched on.

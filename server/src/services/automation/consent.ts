@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context';
 import { AppError } from '../../errors';
 import type { ChannelRow, LineRow } from '../../store/schema';
+import { attachCrmToSession } from '../crm/intake';
 import { touchDialog } from '../dialog-events';
 import { lockLines } from '../locks';
 import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
@@ -79,12 +80,41 @@ export async function writeConsent(
     .onConflict((oc) => oc.columns(['client_id', 'agreement_version_id']).doNothing())
     .execute();
   if (input.sessionId) {
-    await uow.tx
+    const session = await uow.tx
       .updateTable('sessions')
       .set({ consent_given_at: now })
       .where('id', '=', input.sessionId)
       .where('consent_given_at', 'is', null)
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
+    // AG-3 held the CRM back until now: with consent, the session's client is looked up and saved.
+    if (session && input.line.settings.crm.enabled && !session.crm_contact_id) {
+      const client = await uow.tx
+        .selectFrom('clients')
+        .innerJoin('client_identities', 'client_identities.client_id', 'clients.id')
+        .innerJoin('channels', 'channels.id', 'client_identities.channel_id')
+        .select(['clients.name', 'clients.email', 'clients.phone', 'client_identities.external_id', 'channels.kind'])
+        .where('clients.id', '=', input.clientId)
+        .where('client_identities.channel_id', '=', input.channelId)
+        .executeTakeFirst();
+      if (client) {
+        await attachCrmToSession(ctx, uow, {
+          line: input.line,
+          accountId: input.line.account_id,
+          channel: { id: input.channelId, kind: client.kind },
+          client: {
+            id: input.clientId,
+            name: client.name,
+            externalId: client.external_id,
+            phone: client.phone,
+            email: client.email,
+          },
+          consentMissing: false,
+          known: null,
+          session,
+        });
+      }
+    }
   }
   touchDialog(ctx, uow, input.line.account_id, input.dialogId);
 }
