@@ -19,7 +19,11 @@ export const CrmLeadStatusSchema = Type.Union(
   { description: 'new / in progress / converted / junk' },
 );
 export type CrmLeadStatus = Static<typeof CrmLeadStatusSchema>;
-export const CrmStageSemanticsSchema = Type.Union([Type.Literal('open'), Type.Literal('won'), Type.Literal('lost')]);
+export const CrmStageSemanticsSchema = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('won'),
+  Type.Literal('lost'),
+]);
 
 /** Who owns a record and where it came from: a channel kind, or `manual` / `api`. */
 const recordFields = {
@@ -192,7 +196,10 @@ export const CrmCompanyBody = Type.Object(
   { additionalProperties: false },
 );
 export type CrmCompanyBody = Static<typeof CrmCompanyBody>;
-export const UpdateCrmCompanyBody = Type.Partial(CrmCompanyBody, { additionalProperties: false, minProperties: 1 });
+export const UpdateCrmCompanyBody = Type.Partial(CrmCompanyBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
 export type UpdateCrmCompanyBody = Static<typeof UpdateCrmCompanyBody>;
 
 export const CrmLeadBody = Type.Object(
@@ -267,10 +274,16 @@ export const CrmPipelineBody = Type.Object(
   { additionalProperties: false },
 );
 export type CrmPipelineBody = Static<typeof CrmPipelineBody>;
-export const UpdateCrmPipelineBody = Type.Partial(CrmPipelineBody, { additionalProperties: false, minProperties: 1 });
+export const UpdateCrmPipelineBody = Type.Partial(CrmPipelineBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
 export type UpdateCrmPipelineBody = Static<typeof UpdateCrmPipelineBody>;
 
-export const CrmLinkBody = Type.Object({ dialogId: IdSchema, confirmed: linkFields.confirmed }, { additionalProperties: false });
+export const CrmLinkBody = Type.Object(
+  { dialogId: IdSchema, confirmed: linkFields.confirmed },
+  { additionalProperties: false },
+);
 export type CrmLinkBody = Static<typeof CrmLinkBody>;
 
 export const CrmKindParams = Type.Object(

@@ -2,16 +2,16 @@ import { defaultLineSettings } from '@openlines/contract';
 import { describe, expect, it } from 'vitest';
 import {
   type CrmSettings,
+  crmSourceOf,
   decideManualSave,
   decideNewSessionCrm,
   type IdentityMatch,
   type KnownClient,
-  crmSourceOf,
   lookupIdentities,
   normaliseEmail,
+  normalisePhone,
   pickKnownClient,
   recordTitleOf,
-  normalisePhone,
   responsibleAfterTransfer,
 } from './crm';
 
@@ -117,7 +117,10 @@ describe('responsibleAfterTransfer (CRM_TRANSFER_CHANGE)', () => {
 describe('looking a client up', () => {
   it.each([
     [{ phone: null, email: null }, ['channel:ch:u1']],
-    [{ phone: '+7 916 123-45-67', email: ' Anna@Example.com' }, ['channel:ch:u1', 'phone:+79161234567', 'email:anna@example.com']],
+    [
+      { phone: '+7 916 123-45-67', email: ' Anna@Example.com' },
+      ['channel:ch:u1', 'phone:+79161234567', 'email:anna@example.com'],
+    ],
     [{ phone: 'call me', email: 'not-mail' }, ['channel:ch:u1']],
     [{ phone: null, email: 'a@b.co' }, ['channel:ch:u1', 'email:a@b.co']],
   ])('identities of %j', (client, expected) => {
@@ -143,7 +146,11 @@ describe('looking a client up', () => {
 
   it.each([
     ['no open record', {}, null],
-    ['an open lead', { openLead: { id: 'l', responsibleId: 'lo' } }, { kind: 'lead', id: 'l', responsibleId: 'lo' }],
+    [
+      'an open lead',
+      { openLead: { id: 'l', responsibleId: 'lo' } },
+      { kind: 'lead', id: 'l', responsibleId: 'lo' },
+    ],
     [
       'an open deal before an open lead',
       { openLead: { id: 'l', responsibleId: 'lo' }, openDeal: { id: 'd', responsibleId: null } },

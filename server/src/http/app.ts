@@ -16,6 +16,7 @@ import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
+import { crmRoutes } from './routes/crm';
 import { dialogRoutes } from './routes/dialogs';
 import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
@@ -130,6 +131,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(crmRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });

@@ -37,6 +37,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   notification: ['realtime'],
   'crm.record.created': ['realtime'],
   'crm.record.updated': ['realtime'],
+  'crm.record.deleted': ['realtime'],
   'crm.stage.changed': ['realtime'],
   'crm.session.attached': ['realtime'],
 };

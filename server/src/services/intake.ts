@@ -5,15 +5,15 @@ import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';
+import { hasConsent } from './automation/consent';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
 import { assertTakesMessages, forgetInboundChannel } from './channels';
+import { attachCrmToSession } from './crm/intake';
 import { emitMessage, touchDialog } from './dialog-events';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { receiveInHeldSession } from './held-intake';
-import { hasConsent } from './automation/consent';
-import { attachCrmToSession } from './crm/intake';
 import { lockLines } from './locks';
 import { presentMessage, previewOf } from './message-presenter';
 import { routeSession } from './routing';
@@ -544,7 +544,13 @@ async function intake(
           line: crmLine,
           accountId: channel.account_id,
           channel: { id: channel.id, kind: channel.kind },
-          client: { id: clientId, name: client.name, externalId: message.user.id, phone: client.phone, email: client.email },
+          client: {
+            id: clientId,
+            name: client.name,
+            externalId: message.user.id,
+            phone: client.phone,
+            email: client.email,
+          },
           consentMissing,
           known: null,
           session,

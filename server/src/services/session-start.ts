@@ -3,8 +3,8 @@ import type { Dialog, Message } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { type KnownClient as CrmKnownClient, decideNewSessionCrm } from '../core/crm';
 import { kpiState } from '../core/kpi';
-import { decideNewSessionCrm, type KnownClient as CrmKnownClient } from '../core/crm';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
 import { type OperatorState, withAssignment } from '../core/routing';
 import { isUniqueViolation } from '../store/errors';
@@ -12,10 +12,6 @@ import type { LineRow, MessageRow, SessionRow } from '../store/schema';
 import { hasConsent } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
-import { presentSession } from './dialogs';
-import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
-import type { IntakeResult, KnownClient } from './intake';
-import { lineAsOf } from './line-rows';
 import {
   type CrmStartWrite,
   crmDealRef,
@@ -24,6 +20,10 @@ import {
   lookupCrmClients,
   planCrmStart,
 } from './crm/intake';
+import { presentSession } from './dialogs';
+import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
+import type { IntakeResult, KnownClient } from './intake';
+import { lineAsOf } from './line-rows';
 import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { deliveredOnWrite } from './messages';

@@ -93,7 +93,13 @@ export async function writeConsent(
         .selectFrom('clients')
         .innerJoin('client_identities', 'client_identities.client_id', 'clients.id')
         .innerJoin('channels', 'channels.id', 'client_identities.channel_id')
-        .select(['clients.name', 'clients.email', 'clients.phone', 'client_identities.external_id', 'channels.kind'])
+        .select([
+          'clients.name',
+          'clients.email',
+          'clients.phone',
+          'client_identities.external_id',
+          'channels.kind',
+        ])
         .where('clients.id', '=', input.clientId)
         .where('client_identities.channel_id', '=', input.channelId)
         .executeTakeFirst();

@@ -35,7 +35,10 @@ export interface CrmLookupQuery {
 }
 
 /** What the CRM knows of each client, in one statement for all of them. */
-export async function lookupCrmClients(tx: Tx, queries: readonly CrmLookupQuery[]): Promise<(KnownClient | null)[]> {
+export async function lookupCrmClients(
+  tx: Tx,
+  queries: readonly CrmLookupQuery[],
+): Promise<(KnownClient | null)[]> {
   if (queries.length === 0) return [];
   const input = queries.flatMap((query, idx) =>
     lookupIdentities(query).map((identity, rank) => ({
@@ -109,7 +112,11 @@ export function planCrmStart(
   responsibleId: string | null,
 ): { decision: NewSessionCrmDecision; write: CrmStartWrite | null } {
   const settings = input.line.settings.crm;
-  const decision = decideNewSessionCrm({ settings, consentMissing: input.consentMissing, known: input.known });
+  const decision = decideNewSessionCrm({
+    settings,
+    consentMissing: input.consentMissing,
+    known: input.known,
+  });
   const base = {
     accountId: input.accountId,
     responsibleId,
@@ -152,7 +159,11 @@ export function planCrmStart(
           contact: null,
           identities: [ownChannel],
           ...created,
-          session: { contactId: decision.contactId, leadId: created.lead?.id ?? null, dealId: created.deal?.id ?? null },
+          session: {
+            contactId: decision.contactId,
+            leadId: created.lead?.id ?? null,
+            dealId: created.deal?.id ?? null,
+          },
         },
       };
     }
@@ -199,7 +210,8 @@ export function crmWriteParts(write: CrmStartWrite, prefix: string, now: Date): 
   if (write.identities.length > 0 && contactId) {
     const values = sql.join(
       write.identities.map(
-        (identity) => sql`(${write.accountId}::uuid, ${contactId}::uuid, ${identity.kind}::text, ${identity.value}::text)`,
+        (identity) =>
+          sql`(${write.accountId}::uuid, ${contactId}::uuid, ${identity.kind}::text, ${identity.value}::text)`,
       ),
     );
     // A known contact's new channel user may already be theirs; a new contact's identities must be
@@ -239,10 +251,17 @@ export function emitCrmStart(
   write: CrmStartWrite,
   session: { id: string; dialogId: string },
 ): void {
-  const ref = (kind: 'contact' | 'lead' | 'deal', id: string) => ({ kind, id, responsibleId: write.responsibleId });
-  if (write.contact) uow.events.emit(write.accountId, 'crm.record.created', { record: ref('contact', write.contact.id) });
-  if (write.lead) uow.events.emit(write.accountId, 'crm.record.created', { record: ref('lead', write.lead.id) });
-  if (write.deal) uow.events.emit(write.accountId, 'crm.record.created', { record: ref('deal', write.deal.id) });
+  const ref = (kind: 'contact' | 'lead' | 'deal', id: string) => ({
+    kind,
+    id,
+    responsibleId: write.responsibleId,
+  });
+  if (write.contact)
+    uow.events.emit(write.accountId, 'crm.record.created', { record: ref('contact', write.contact.id) });
+  if (write.lead)
+    uow.events.emit(write.accountId, 'crm.record.created', { record: ref('lead', write.lead.id) });
+  if (write.deal)
+    uow.events.emit(write.accountId, 'crm.record.created', { record: ref('deal', write.deal.id) });
   const attached = write.session.dealId
     ? ref('deal', write.session.dealId)
     : write.session.leadId
@@ -314,7 +333,8 @@ export async function crmOnHolderChange(
   const line = transfer
     ? await uow.tx.selectFrom('lines').select('settings').where('id', '=', session.line_id).executeTakeFirst()
     : undefined;
-  const force = line !== undefined && responsibleAfterTransfer(line.settings.crm, null, session.operator_id) !== null;
+  const force =
+    line !== undefined && responsibleAfterTransfer(line.settings.crm, null, session.operator_id) !== null;
   const to = session.operator_id;
   const now = ctx.clock.now();
   const set = (table: 'crm_contacts' | 'crm_leads' | 'crm_deals', id: string | null, kind: string) =>
@@ -340,6 +360,8 @@ export async function crmResponsibleOf(tx: Tx, session: SessionRow): Promise<str
   const row = await sql<{ responsible: string | null }>`select coalesce(
       (select responsible_id from crm_deals where id = ${session.crm_deal_id}::uuid),
       (select responsible_id from crm_leads where id = ${session.crm_lead_id}::uuid),
-      (select responsible_id from crm_contacts where id = ${session.crm_contact_id}::uuid)) as responsible`.execute(tx);
+      (select responsible_id from crm_contacts where id = ${session.crm_contact_id}::uuid)) as responsible`.execute(
+    tx,
+  );
   return row.rows[0]?.responsible ?? null;
 }
