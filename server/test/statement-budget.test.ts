@@ -84,7 +84,7 @@ describe('statements per message', () => {
       .innerJoin('sessions', 'sessions.crm_lead_id', 'crm_leads.id')
       .innerJoin('dialogs', 'dialogs.id', 'sessions.dialog_id')
       .innerJoin('clients', 'clients.id', 'dialogs.client_id')
-      .select(['crm_leads.title', 'crm_leads.responsible_id', 'sessions.operator_id'])
+      .select(['crm_leads.title', 'crm_leads.responsible_id', 'sessions.operator_id', 'sessions.dialog_id'])
       .where('clients.name', '=', 'Client budget-crm-on')
       .executeTakeFirstOrThrow();
     expect(lead.title).toBe('Client budget-crm-on — Support');
@@ -92,8 +92,7 @@ describe('statements per message', () => {
 
     // A follow-up in the held dialog pays nothing for the CRM: the held budget holds.
     const holder = world.operators.find((o) => o.id === lead.operator_id)!;
-    const { items } = await world.admin.dialogs.list({ search: 'With CRM', view: 'all' });
-    await holder.ws.dialogs.send(items[0]!.id, { text: 'Hello!' });
+    await holder.ws.dialogs.send(lead.dialog_id, { text: 'Hello!' });
     await world.clientSays('budget-crm-on', 'Thanks');
     const next = await statementsOf(() => world.clientSays('budget-crm-on', 'One more thing'));
     expect(next).toBeLessThanOrEqual(8);

@@ -23,6 +23,7 @@ import { StoreContext, useStore, useWorkspace } from './workspace/store-context'
 import { Workspace } from './workspace/workspace';
 
 const Admin = lazy(() => import('./admin/admin'));
+const Crm = lazy(() => import('./crm/crm').then((module) => ({ default: module.CrmSection })));
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
 
@@ -135,6 +136,8 @@ function Shell({
   const canAdmin =
     me.permissions.manageLines || me.permissions.manageUsers || me.permissions.manageQuickAnswers;
   const inAdmin = path.startsWith('/admin');
+  const canCrm = me.permissions.crm !== 'none';
+  const inCrm = path === '/crm' || path.startsWith('/crm/');
 
   // The shell reads no state itself: what it shows of the store are small components of their own,
   // so an event re-renders them, not the whole page below.
@@ -149,7 +152,12 @@ function Shell({
           Openlines
         </span>
         <nav aria-label={t('nav.main')} className="topnav">
-          <WorkspaceLink current={!inAdmin} />
+          <WorkspaceLink current={!inAdmin && !inCrm} />
+          {canCrm ? (
+            <a href="/crm" onClick={linkClick('/crm')} aria-current={inCrm ? 'page' : undefined}>
+              {t('nav.crm')}
+            </a>
+          ) : null}
           {canAdmin ? (
             <a href="/admin" onClick={linkClick('/admin')} aria-current={inAdmin ? 'page' : undefined}>
               {t('nav.admin')}
@@ -195,6 +203,10 @@ function Shell({
               <p role="alert">{t('admin.noAccess')}</p>
             </div>
           )
+        ) : inCrm && canCrm ? (
+          <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
+            <Crm path={path} />
+          </Suspense>
         ) : (
           <Workspace path={path} />
         )}

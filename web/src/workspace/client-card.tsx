@@ -4,10 +4,11 @@ import { client } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
+import { CrmCardBlock } from './crm-card';
 import { userNames } from './selectors';
 import { useStore, useWorkspace } from './store-context';
 
-/** Who the client is (OP-2): contacts, identities per channel, the session, and CRM links later. */
+/** Who the client is (OP-2): contacts, identities per channel, the session, and the CRM links. */
 export function ClientCard({
   dialog,
   open,
@@ -19,6 +20,7 @@ export function ClientCard({
 }) {
   const t = useT();
   const names = useWorkspace(userNames);
+  const store = useStore();
   const session = dialog.session;
   const name = (id: string | null | undefined) => (id ? (names[id] ?? id.slice(0, 8)) : '—');
   return (
@@ -91,8 +93,9 @@ export function ClientCard({
         </>
       ) : null}
       {session ? <Ratings dialog={dialog} /> : null}
-      <h3>{t('card.crm')}</h3>
-      <p className="muted">{t('card.crmLater')}</p>
+      {store.me.permissions.crm !== 'none' ? (
+        <CrmCardBlock dialogId={dialog.id} clientName={dialog.client.name} />
+      ) : null}
     </aside>
   );
 }

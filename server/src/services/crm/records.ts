@@ -496,7 +496,6 @@ function manualSave(link: DialogLink | null, confirmed: boolean | undefined): bo
 
 /** Attaches the dialog's session to the record; a contact also becomes the dialog client's. */
 async function attach(
-  ctx: AppContext,
   uow: UnitOfWork,
   actor: Actor,
   kind: 'contact' | 'lead' | 'deal',
@@ -580,7 +579,7 @@ export async function linkDialog(
         .execute();
     }
     const contactId = kind === 'contact' ? id : ((row.contact_id as string | null) ?? null);
-    await attach(ctx, uow, actor, kind, id, link, contactId, row.responsible_id);
+    await attach(uow, actor, kind, id, link, contactId, row.responsible_id);
   });
 }
 
@@ -720,7 +719,7 @@ export async function createContact(
       emails: input.emails ?? [],
     });
     uow.events.emit(actor.accountId, 'crm.record.created', ref('contact', row.id, responsibleId));
-    if (link) await attach(ctx, uow, actor, 'contact', row.id, link, row.id, responsibleId);
+    if (link) await attach(uow, actor, 'contact', row.id, link, row.id, responsibleId);
     return (await presentContacts(tx, [row.id]))[0]!;
   });
 }
@@ -840,7 +839,7 @@ export async function createLead(ctx: AppContext, actor: Actor, input: CrmLeadBo
       .returningAll()
       .executeTakeFirstOrThrow();
     uow.events.emit(actor.accountId, 'crm.record.created', ref('lead', row.id, responsibleId));
-    if (link) await attach(ctx, uow, actor, 'lead', row.id, link, contactId, responsibleId);
+    if (link) await attach(uow, actor, 'lead', row.id, link, contactId, responsibleId);
     return presentLead(row);
   });
 }
@@ -934,7 +933,7 @@ export async function createDeal(ctx: AppContext, actor: Actor, input: CrmDealBo
       .returningAll()
       .executeTakeFirstOrThrow();
     uow.events.emit(actor.accountId, 'crm.record.created', ref('deal', row.id, responsibleId));
-    if (link) await attach(ctx, uow, actor, 'deal', row.id, link, contactId, responsibleId);
+    if (link) await attach(uow, actor, 'deal', row.id, link, contactId, responsibleId);
     return presentDeal(row);
   });
 }
