@@ -34,6 +34,7 @@ import { isUniqueViolation } from '../../store/errors';
 import type { DB, SessionRow } from '../../store/schema';
 import { type Actor, authorize, authorizeScope } from '../actor';
 import { hasConsent } from '../automation/consent';
+import { touchDialog } from '../dialog-events';
 import { loadVisibleDialog } from '../dialogs';
 import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
 
@@ -752,9 +753,22 @@ export async function updateContact(
       .returning(['id', 'responsible_id', 'client_id', 'name'])
       .executeTakeFirstOrThrow();
     if (identities) await setIdentities(tx, actor.accountId, id, identities, input);
-    // OP-2: the client card shows the contact's name; the dialogs show it too.
-    if (input.name !== undefined && row.client_id) {
-      await tx.updateTable('clients').set({ name: input.name }).where('id', '=', row.client_id).execute();
+    // OP-2: the dialogs show the contact's name, first phone and first e-mail as the client's.
+    const firstOf = (kind: 'phone' | 'email') =>
+      identities?.find((identity) => identity.kind === kind)?.value;
+    const clientChanges = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.phones !== undefined && firstOf('phone') ? { phone: firstOf('phone') } : {}),
+      ...(input.emails !== undefined && firstOf('email') ? { email: firstOf('email') } : {}),
+    };
+    if (Object.keys(clientChanges).length > 0 && row.client_id) {
+      await tx.updateTable('clients').set(clientChanges).where('id', '=', row.client_id).execute();
+      const dialogs = await tx
+        .selectFrom('dialogs')
+        .select('id')
+        .where('client_id', '=', row.client_id)
+        .execute();
+      for (const dialog of dialogs) touchDialog(ctx, uow, actor.accountId, dialog.id);
     }
     uow.events.emit(actor.accountId, 'crm.record.updated', ref('contact', id, row.responsible_id));
     return (await presentContacts(tx, [id]))[0]!;
