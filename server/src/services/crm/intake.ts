@@ -365,3 +365,79 @@ export async function crmResponsibleOf(tx: Tx, session: SessionRow): Promise<str
   );
   return row.rows[0]?.responsible ?? null;
 }
+
+/**
+ * AA-2: the contact form feeds the CRM. The client's contact gets the name, phone and e-mail they
+ * gave; a client the CRM does not know yet is looked up by them (a returning client is found) or
+ * saved per `CRM_CREATE`. Nothing is written without consent when the line asks for it (AG-3).
+ */
+export async function crmFromContactForm(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  input: {
+    line: LineRow;
+    channel: { id: string; kind: string };
+    clientId: string;
+    externalId: string;
+    session: SessionRow | null;
+    fields: { name?: string; email?: string; phone?: string };
+    consentMissing: boolean;
+  },
+): Promise<void> {
+  const { line, session, fields } = input;
+  if (!line.settings.crm.enabled || input.consentMissing) return;
+  const { tx } = uow;
+  const contact = await tx
+    .selectFrom('crm_contacts')
+    .select(['id', 'responsible_id'])
+    .where('account_id', '=', line.account_id)
+    .where((eb) =>
+      session?.crm_contact_id ? eb('id', '=', session.crm_contact_id) : eb('client_id', '=', input.clientId),
+    )
+    .executeTakeFirst();
+  if (!contact) {
+    if (!session) return;
+    const client = await tx
+      .selectFrom('clients')
+      .select(['name', 'email', 'phone'])
+      .where('id', '=', input.clientId)
+      .executeTakeFirstOrThrow();
+    await attachCrmToSession(ctx, uow, {
+      line,
+      accountId: line.account_id,
+      channel: input.channel,
+      client: {
+        id: input.clientId,
+        name: client.name,
+        externalId: input.externalId,
+        phone: client.phone,
+        email: client.email,
+      },
+      consentMissing: false,
+      known: null,
+      session,
+    });
+    return;
+  }
+  const identities = lookupIdentities({
+    channelId: input.channel.id,
+    externalId: input.externalId,
+    phone: fields.phone ?? null,
+    email: fields.email ?? null,
+  });
+  await tx
+    .insertInto('crm_contact_identities')
+    .values(
+      identities.map((identity) => ({ account_id: line.account_id, contact_id: contact.id, ...identity })),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  await tx
+    .updateTable('crm_contacts')
+    .set({ ...(fields.name ? { name: fields.name } : {}), updated_at: ctx.clock.now() })
+    .where('id', '=', contact.id)
+    .execute();
+  uow.events.emit(line.account_id, 'crm.record.updated', {
+    record: { kind: 'contact', id: contact.id, responsibleId: contact.responsible_id },
+  });
+}
