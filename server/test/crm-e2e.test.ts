@@ -35,7 +35,10 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await world?.stop();
   });
 
-  async function signInAs(locale: 'en-US' | 'ru-RU'): Promise<Page> {
+  async function signInAs(
+    locale: 'en-US' | 'ru-RU',
+    who: { email: string; password: string } = { email: world.operators[0]!.email, password: TEST_PASSWORD },
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale });
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
@@ -46,8 +49,8 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
       locale === 'en-US'
         ? { password: 'Password', signIn: 'Sign in' }
         : { password: 'Пароль', signIn: 'Войти' };
-    await page.getByLabel('E-mail').fill(world.operators[0]!.email);
-    await page.getByLabel(words.password).fill(TEST_PASSWORD);
+    await page.getByLabel('E-mail').fill(who.email);
+    await page.getByLabel(words.password).fill(who.password);
     await page.getByRole('button', { name: words.signIn }).click();
     await page.getByRole('link', { name: /^(Dialogs|Диалоги)/ }).waitFor();
     return page;
@@ -125,6 +128,24 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.locator('.dialog-row', { hasText: 'ru-client' }).click();
     await page.locator('.crm-card').getByText('Создать сделку').waitFor();
     await shot(page, 'crm-client-card-ru.png');
+    expect(errors).toEqual([]);
+  });
+
+  it('an admin renames and reorders the stages of the default pipeline', { timeout: 120_000 }, async () => {
+    const page = await signInAs('ru-RU', world.server.admin);
+    await page.getByRole('link', { name: 'Администрирование' }).click();
+    await page.getByRole('link', { name: 'Воронки CRM' }).click();
+    await page.getByLabel('Стадия 1', { exact: true }).fill('Первый контакт');
+    await page.getByRole('button', { name: 'Опустить стадию 2' }).click();
+    await page.getByRole('button', { name: 'Сохранить' }).click();
+    await page.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();
+    await shot(page, 'crm-pipelines-ru.png');
+    const [pipeline] = await new CrmApi(world.admin.client.transport).pipelines();
+    expect(pipeline!.stages.map((s) => s.name).slice(0, 3)).toEqual([
+      'Первый контакт',
+      'Proposal',
+      'Qualification',
+    ]);
     expect(errors).toEqual([]);
   });
 });

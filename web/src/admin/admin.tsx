@@ -6,16 +6,18 @@ import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
+import { PipelinesScreen } from './pipelines';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers';
+type Section = 'lines' | 'channels' | 'pipelines' | 'users' | 'departments' | 'roles' | 'quick-answers';
 
 function sectionsFor(me: Me): Section[] {
   const { manageLines, manageUsers, manageQuickAnswers } = me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
+    ...(manageLines && me.permissions.crm !== 'none' ? (['pipelines'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
   ];
@@ -59,6 +61,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           )
         ) : current === 'channels' ? (
           <ChannelsScreen />
+        ) : current === 'pipelines' ? (
+          <PipelinesScreen />
         ) : current === 'users' ? (
           <UsersScreen me={me} />
         ) : current === 'departments' ? (

@@ -555,6 +555,19 @@ const en = {
   'crm.createDeal': 'Create deal',
   'crm.linkContact': 'Link an existing contact',
   'crm.link': 'Link',
+  'admin.nav.pipelines': 'CRM pipelines',
+  'crm.pipelines': 'CRM pipelines',
+  'crm.addPipeline': 'Add a pipeline',
+  'crm.defaultPipeline': 'Default pipeline',
+  'crm.addStage': 'Add a stage',
+  'crm.semantics': 'Kind',
+  'crm.semanticsOf': 'Kind of stage {number}',
+  'crm.semantics.open': 'In progress',
+  'crm.semantics.won': 'Won',
+  'crm.semantics.lost': 'Lost',
+  'crm.stageNumber': 'Stage {number}',
+  'crm.up': 'Move stage {number} up',
+  'crm.down': 'Move stage {number} down',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1116,6 +1129,19 @@ const ru: Record<MessageKey, string> = {
   'crm.createDeal': 'Создать сделку',
   'crm.linkContact': 'Привязать существующий контакт',
   'crm.link': 'Привязать',
+  'admin.nav.pipelines': 'Воронки CRM',
+  'crm.pipelines': 'Воронки CRM',
+  'crm.addPipeline': 'Добавить воронку',
+  'crm.defaultPipeline': 'Воронка по умолчанию',
+  'crm.addStage': 'Добавить стадию',
+  'crm.semantics': 'Тип',
+  'crm.semanticsOf': 'Тип стадии {number}',
+  'crm.semantics.open': 'В работе',
+  'crm.semantics.won': 'Успех',
+  'crm.semantics.lost': 'Провал',
+  'crm.stageNumber': 'Стадия {number}',
+  'crm.up': 'Поднять стадию {number}',
+  'crm.down': 'Опустить стадию {number}',
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, string>> = { en, ru };
