@@ -1,8 +1,9 @@
 import type { LineSettingsPatch } from '@openlines/contract';
 import { ApiChannelSender, CrmApi, RolesApi } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../src/services/accounts';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { createSignedInUser, problemOf, usingPostgres } from './harness';
+import { createSignedInUser, problemOf, signIn, TEST_PASSWORD, uniqueEmail, usingPostgres } from './harness';
 
 const backend = usingPostgres ? 'PostgreSQL' : 'PGlite';
 let counter = 0;
@@ -222,6 +223,28 @@ describe(`the CRM at work on ${backend}`, () => {
       .where('type', '=', 'crm.stage.changed')
       .execute();
     expect(changed.map((e) => (e.data as { to: string }).to)).toContain(won.id);
+  });
+
+  it('another account sees none of these records and cannot attach its own to these dialogs', async () => {
+    const email = uniqueEmail('tenant');
+    await createAccount(world.server.ctx, {
+      accountName: 'Other company',
+      admin: { email, name: 'Other admin', password: TEST_PASSWORD },
+    });
+    const other = new CrmApi((await signIn(world.server, { email, password: TEST_PASSWORD })).transport);
+    const ourDialog = (await say(world.sender, { id: 'tenant-check' }, 'Hi')).dialogId;
+    const ours = (await crm.dialogCard(ourDialog)).leads[0]!;
+    expect((await other.leads.list()).items).toEqual([]);
+    expect((await problem(other.leads.get(ours.id))).status).toBe(404);
+    expect((await problem(other.leads.update(ours.id, { title: 'stolen' }))).status).toBe(404);
+    expect((await problem(other.leads.delete(ours.id))).status).toBe(404);
+    // Its own pipeline, seeded for it; our dialogs are not its to link.
+    const [theirPipeline] = await other.pipelines();
+    expect(theirPipeline!.id).not.toBe((await crm.pipelines())[0]!.id);
+    const theirs = await other.contacts.create({ name: 'Theirs' });
+    expect((await problem(other.contacts.linkDialog(theirs.id, ourDialog))).status).toBe(404);
+    expect((await problem(other.dialogCard(ourDialog))).status).toBe(404);
+    expect((await problem(crm.contacts.get(theirs.id))).status).toBe(404);
   });
 
   it('bad input answers 4xx naming the field', async () => {

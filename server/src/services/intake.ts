@@ -579,7 +579,7 @@ async function intake(
       .where('id', '=', session.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (session.status === 'queued') session = await routeSession(ctx, uow, session);
+    if (session.status === 'queued') session = await routeSession(ctx, uow, session, { newSession: opened });
     return finish(row, session);
   });
 }

@@ -198,11 +198,16 @@ async function applyDecision(
   return current;
 }
 
-/** Routes one queued session of an active line. The caller holds the line's lock. */
+/**
+ * Routes one queued session of an active line. The caller holds the line's lock. `newSession`: the
+ * session has just opened, so a known client goes first to their CRM responsible (Q-9); a transfer,
+ * a skip or a timeout routes by the queue.
+ */
 export async function routeSession(
   ctx: AppContext,
   uow: UnitOfWork,
   session: SessionRow,
+  options: { newSession?: boolean } = {},
 ): Promise<SessionRow> {
   const line = await lockLineRow(uow.tx, session.line_id);
   const now = ctx.clock.now();
@@ -212,7 +217,8 @@ export async function routeSession(
   const pinned = (await pinnedOperatorOf(uow.tx, [session.dialog_id])).get(session.dialog_id) ?? null;
   const settings = routingSettingsOf(line.settings);
   // Q-9: the responsible of the client's CRM record, when the line forwards to them.
-  const responsible = settings.crmForward ? await crmResponsibleOf(uow.tx, session) : null;
+  const responsible =
+    options.newSession && settings.crmForward ? await crmResponsibleOf(uow.tx, session) : null;
   const extra = [pinned, responsible].filter((id): id is string => id !== null);
   const operators = await loadOperatorStates(uow.tx, line, [...queue, ...extra], now);
   const decision = chooseRoute({
