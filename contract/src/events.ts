@@ -36,6 +36,8 @@ export interface EventPayloads {
   'crm.record.created': { record: CrmRecordRef };
   /** A CRM record's fields changed (name, phones, e-mails, responsible, …). */
   'crm.record.updated': { record: CrmRecordRef };
+  /** A CRM record was deleted; dialogs it was attached to keep their history, unlinked. */
+  'crm.record.deleted': { record: CrmRecordRef };
   /** A deal moved to another stage, or a lead to another status. */
   'crm.stage.changed': { record: CrmRecordRef; from: string; to: string };
   /** A session was attached to a CRM record (CRM-3). */

@@ -1,6 +1,7 @@
 export * from './audit';
 export * from './common';
 export * from './conversations';
+export * from './crm';
 export * from './errors';
 export * from './events';
 export * from './line-settings';

@@ -9,6 +9,7 @@ export {
   LinesApi,
   QuickAnswersApi,
 } from './api/conversations';
+export { CrmApi, type CrmPageOf } from './api/crm';
 export { DepartmentsApi, RolesApi } from './api/organization';
 export { PrivacyApi } from './api/privacy';
 export { StatisticsApi, type StatisticsFilter, type StatisticsReportName } from './api/statistics';

@@ -83,12 +83,24 @@ describe(`the CRM tables on ${backend}`, () => {
     expect(kept.contact_id).toBeNull();
   });
 
-  it('allows one default pipeline per account', async () => {
+  it('gives every account a default pipeline with ordered stages, and allows only one', async () => {
     const db = server.ctx.store.db;
-    await db
-      .insertInto('crm_pipelines')
-      .values({ account_id: accountId, name: 'Sales', is_default: true, position: 0 })
+    const stages = await db
+      .selectFrom('crm_pipelines')
+      .innerJoin('crm_stages', 'crm_stages.pipeline_id', 'crm_pipelines.id')
+      .select(['crm_pipelines.name as pipeline', 'crm_stages.name', 'crm_stages.semantics'])
+      .where('crm_pipelines.account_id', '=', accountId)
+      .where('crm_pipelines.is_default', '=', true)
+      .orderBy('crm_stages.position')
       .execute();
+    expect(stages.map((s) => `${s.pipeline}/${s.name}/${s.semantics}`)).toEqual([
+      'Sales/New/open',
+      'Sales/Qualification/open',
+      'Sales/Proposal/open',
+      'Sales/Negotiation/open',
+      'Sales/Won/won',
+      'Sales/Lost/lost',
+    ]);
     await expect(
       db
         .insertInto('crm_pipelines')

@@ -92,6 +92,38 @@ describe('statements per message', () => {
     ]);
   });
 
+  it('the CRM lookup adds one statement to a first message and none to the next ones', async () => {
+    const lineId = world.line.id;
+    await world.admin.lines.update(lineId, { settings: { crm: { enabled: false } } });
+    // Each measured after a first message that re-reads the changed line.
+    await world.clientSays('budget-crm-off-warm', 'No CRM here');
+    const off = await statementsOf(() => world.clientSays('budget-crm-off', 'No CRM here'));
+    await world.admin.lines.update(lineId, { settings: { crm: { enabled: true, create: 'lead' } } });
+    await world.clientSays('budget-crm-on-warm', 'With CRM, warming up');
+    const on = await statementsOf(() => world.clientSays('budget-crm-on', 'With CRM'));
+    // The lookup is one statement; the contact, its identity and the lead go into the start's write.
+    expect(on - off).toBeLessThanOrEqual(1);
+    expect(on).toBeLessThanOrEqual(20);
+    const db = world.server.ctx.store.db;
+    const lead = await db
+      .selectFrom('crm_leads')
+      .innerJoin('sessions', 'sessions.crm_lead_id', 'crm_leads.id')
+      .innerJoin('dialogs', 'dialogs.id', 'sessions.dialog_id')
+      .innerJoin('clients', 'clients.id', 'dialogs.client_id')
+      .select(['crm_leads.title', 'crm_leads.responsible_id', 'sessions.operator_id', 'sessions.dialog_id'])
+      .where('clients.name', '=', 'Client budget-crm-on')
+      .executeTakeFirstOrThrow();
+    expect(lead.title).toBe('Client budget-crm-on — Support');
+    expect(lead.responsible_id).toBe(lead.operator_id);
+
+    // A follow-up in the held dialog pays nothing for the CRM: the held budget holds.
+    const holder = world.operators.find((o) => o.id === lead.operator_id)!;
+    await holder.ws.dialogs.send(lead.dialog_id, { text: 'Hello!' });
+    await world.clientSays('budget-crm-on', 'Thanks');
+    const next = await statementsOf(() => world.clientSays('budget-crm-on', 'One more thing'));
+    expect(next).toBeLessThanOrEqual(8);
+  });
+
   it('a redelivered message in a held dialog is stored once and changes nothing', async () => {
     const first = await world.clientSays('budget-2', 'Hi');
     const dialog = await world.admin.dialogs.get(first.dialogId);

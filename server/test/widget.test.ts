@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Channel, VisitorMessage, WidgetConversation } from '@openlines/contract';
+import { CrmApi } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIDGET_RATE_LIMITS } from '../src/channels/widget/edge';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
@@ -594,6 +595,9 @@ describe('consent, contact form and rating (line automation in the widget)', () 
       expect(sent.status).toBe(204);
       const dialog = await dialogWith('Please call me back');
       expect(dialog.client).toMatchObject({ name: 'Anna Smirnova', email: 'anna@example.test' });
+      // ...and into the CRM: the contact the session created now has her name and e-mail.
+      const card = await new CrmApi(world.admin.client.transport).dialogCard(dialog.id);
+      expect(card.contact).toMatchObject({ name: 'Anna Smirnova', emails: ['anna@example.test'] });
       expect((await visitor.start()).body.visitor.name).toBe('Anna Smirnova');
     } finally {
       await world.admin.lines.update(world.line.id, {

@@ -24,6 +24,7 @@ import { Workspace } from './workspace/workspace';
 
 const Admin = lazy(() => import('./admin/admin'));
 const Statistics = lazy(() => import('./statistics/statistics'));
+const Crm = lazy(() => import('./crm/crm').then((module) => ({ default: module.CrmSection })));
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
 
@@ -142,6 +143,8 @@ function Shell({
   const inAdmin = path.startsWith('/admin');
   const canStatistics = me.permissions.statistics !== 'none';
   const inStatistics = path === '/statistics' || path.startsWith('/statistics/');
+  const canCrm = me.permissions.crm !== 'none';
+  const inCrm = path === '/crm' || path.startsWith('/crm/');
 
   // The shell reads no state itself: what it shows of the store are small components of their own,
   // so an event re-renders them, not the whole page below.
@@ -156,7 +159,12 @@ function Shell({
           Openlines
         </span>
         <nav aria-label={t('nav.main')} className="topnav">
-          <WorkspaceLink current={!inAdmin && !inStatistics} />
+          <WorkspaceLink current={!inAdmin && !inStatistics && !inCrm} />
+          {canCrm ? (
+            <a href="/crm" onClick={linkClick('/crm')} aria-current={inCrm ? 'page' : undefined}>
+              {t('nav.crm')}
+            </a>
+          ) : null}
           {canStatistics ? (
             <a
               href="/statistics"
@@ -222,6 +230,10 @@ function Shell({
               <p role="alert">{t('admin.noAccess')}</p>
             </div>
           )
+        ) : inCrm && canCrm ? (
+          <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
+            <Crm path={path} />
+          </Suspense>
         ) : (
           <Workspace path={path} />
         )}

@@ -2,11 +2,16 @@ import { defaultLineSettings } from '@openlines/contract';
 import { describe, expect, it } from 'vitest';
 import {
   type CrmSettings,
+  crmSourceOf,
   decideManualSave,
   decideNewSessionCrm,
+  type IdentityMatch,
   type KnownClient,
+  lookupIdentities,
   normaliseEmail,
   normalisePhone,
+  pickKnownClient,
+  recordTitleOf,
   responsibleAfterTransfer,
 } from './crm';
 
@@ -106,5 +111,64 @@ describe('responsibleAfterTransfer (CRM_TRANSFER_CHANGE)', () => {
     ['CRM off: unchanged', crm({ enabled: false }), 'a', 'b', null],
   ] as const)('%s', (_name, settings, current, to, expected) => {
     expect(responsibleAfterTransfer(settings, current, to)).toBe(expected);
+  });
+});
+
+describe('looking a client up', () => {
+  it.each([
+    [{ phone: null, email: null }, ['channel:ch:u1']],
+    [
+      { phone: '+7 916 123-45-67', email: ' Anna@Example.com' },
+      ['channel:ch:u1', 'phone:+79161234567', 'email:anna@example.com'],
+    ],
+    [{ phone: 'call me', email: 'not-mail' }, ['channel:ch:u1']],
+    [{ phone: null, email: 'a@b.co' }, ['channel:ch:u1', 'email:a@b.co']],
+  ])('identities of %j', (client, expected) => {
+    const found = lookupIdentities({ channelId: 'ch', externalId: 'u1', ...client });
+    expect(found.map((identity) => `${identity.kind}:${identity.value}`)).toEqual(expected);
+  });
+
+  const match = (rank: number, contactId: string, extra: Partial<IdentityMatch> = {}): IdentityMatch => ({
+    rank,
+    contactId,
+    responsibleId: `${contactId}-owner`,
+    openLead: null,
+    openDeal: null,
+    ...extra,
+  });
+  it.each([
+    ['nothing matched', [], null],
+    ['the channel user wins over an e-mail', [match(2, 'byMail'), match(0, 'byChannel')], 'byChannel'],
+    ['a phone wins over an e-mail', [match(2, 'byMail'), match(1, 'byPhone')], 'byPhone'],
+  ])('%s', (_name, matches, contactId) => {
+    expect(pickKnownClient(matches)?.contactId ?? null).toBe(contactId);
+  });
+
+  it.each([
+    ['no open record', {}, null],
+    [
+      'an open lead',
+      { openLead: { id: 'l', responsibleId: 'lo' } },
+      { kind: 'lead', id: 'l', responsibleId: 'lo' },
+    ],
+    [
+      'an open deal before an open lead',
+      { openLead: { id: 'l', responsibleId: 'lo' }, openDeal: { id: 'd', responsibleId: null } },
+      { kind: 'deal', id: 'd', responsibleId: null },
+    ],
+  ])('%s', (_name, extra, openRecord) => {
+    expect(pickKnownClient([match(0, 'c', extra)])?.openRecord).toEqual(openRecord);
+  });
+
+  it.each([
+    ['create', 'Support', 'Support'],
+    ['ads', 'Support', 'ads'],
+  ])('CRM_SOURCE %s on line %s is %s', (source, line, expected) => {
+    expect(crmSourceOf(crm({ source }), line)).toBe(expected);
+  });
+
+  it('titles a record after the client and the line, within 200 characters', () => {
+    expect(recordTitleOf('Anna', 'Support')).toBe('Anna — Support');
+    expect(recordTitleOf('A'.repeat(300), 'Support')).toHaveLength(200);
   });
 });

@@ -97,3 +97,79 @@ export function responsibleAfterTransfer(
   if (!settings.enabled || !settings.changeResponsibleOnTransfer || current === to) return null;
   return to;
 }
+
+/** The stages of the pipeline every account starts with; admins rename, reorder and add to them. */
+export const DEFAULT_STAGES: readonly { name: string; semantics: 'open' | 'won' | 'lost' }[] = [
+  { name: 'New', semantics: 'open' },
+  { name: 'Qualification', semantics: 'open' },
+  { name: 'Proposal', semantics: 'open' },
+  { name: 'Negotiation', semantics: 'open' },
+  { name: 'Won', semantics: 'won' },
+  { name: 'Lost', semantics: 'lost' },
+];
+export const DEFAULT_PIPELINE_NAME = 'Sales';
+
+export type IdentityKind = 'channel' | 'phone' | 'email';
+export interface Identity {
+  kind: IdentityKind;
+  value: string;
+}
+
+/** How a channel user is written as a contact identity. */
+export function channelIdentity(channelId: string, externalId: string): Identity {
+  return { kind: 'channel', value: `${channelId}:${externalId}` };
+}
+
+/**
+ * The identities a client is looked up by, in the order they count (CRM-2): the channel user,
+ * then the phone, then the e-mail. A phone or e-mail that does not normalise is left out.
+ */
+export function lookupIdentities(client: {
+  channelId: string;
+  externalId: string;
+  phone?: string | null;
+  email?: string | null;
+}): Identity[] {
+  const found: Identity[] = [channelIdentity(client.channelId, client.externalId)];
+  const phone = client.phone ? normalisePhone(client.phone) : null;
+  if (phone) found.push({ kind: 'phone', value: phone });
+  const email = client.email ? normaliseEmail(client.email) : null;
+  if (email) found.push({ kind: 'email', value: email });
+  return found;
+}
+
+export interface IdentityMatch {
+  /** The position in `lookupIdentities`' answer of the identity that matched. */
+  rank: number;
+  contactId: string;
+  responsibleId: UserId | null;
+  openLead: { id: string; responsibleId: UserId | null } | null;
+  openDeal: { id: string; responsibleId: UserId | null } | null;
+}
+
+/**
+ * The contact a client is, from the identities that matched: the best-ranked match wins (the
+ * channel user over a phone over an e-mail). Its open deal comes before its open lead: a deal is
+ * the further step of the same client's business.
+ */
+export function pickKnownClient(matches: readonly IdentityMatch[]): KnownClient | null {
+  const best = [...matches].sort((a, b) => a.rank - b.rank)[0];
+  if (!best) return null;
+  const open = best.openDeal
+    ? { kind: 'deal' as const, ...best.openDeal }
+    : best.openLead
+      ? { kind: 'lead' as const, ...best.openLead }
+      : null;
+  return { contactId: best.contactId, responsibleId: best.responsibleId, openRecord: open };
+}
+
+/** `CRM_SOURCE`: `create` names the source after the line; otherwise it is the chosen source id. */
+export function crmSourceOf(settings: CrmSettings, lineName: string): string {
+  return (settings.source === 'create' ? lineName : settings.source).slice(0, 200);
+}
+
+/** The title of a lead or deal a session creates: who wrote, on which line. */
+export function recordTitleOf(clientName: string, lineName: string): string {
+  const title = `${clientName} — ${lineName}`;
+  return title.length <= 200 ? title : `${title.slice(0, 199)}…`;
+}

@@ -25,6 +25,8 @@ export interface NewSessionInput {
   firstSessionOfDialog: boolean;
   consentNeeded: boolean;
   pinnedOperatorId: string | null;
+  /** the client's responsible in the CRM, when the line forwards to them. */
+  crmResponsibleId?: string | null;
   contactFormText: string;
   queue: readonly string[];
   operators: readonly OperatorState[];
@@ -123,7 +125,12 @@ export function planSessionStart(input: NewSessionInput): NewSessionPlan {
         settings: input.routingSettings,
         queue: input.queue,
         operators: input.operators,
-        context: { passedBy: [], pinnedOperatorId: input.pinnedOperatorId, strictCursor: input.strictCursor },
+        context: {
+          passedBy: [],
+          pinnedOperatorId: input.pinnedOperatorId,
+          crmResponsibleId: input.crmResponsibleId ?? null,
+          strictCursor: input.strictCursor,
+        },
         now,
       });
       if (decision.kind === 'assign') {

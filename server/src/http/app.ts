@@ -19,6 +19,7 @@ import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
 import { clientExportRoutes } from './routes/client-export';
+import { crmRoutes } from './routes/crm';
 import { dialogRoutes } from './routes/dialogs';
 import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
@@ -148,6 +149,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(eventWebhookRoutes, { ctx });
+      await api.register(crmRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });

@@ -1,6 +1,7 @@
 import { BUILT_IN_ROLES, type BuiltInRoleKey } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { AppContext } from '../context';
+import { DEFAULT_PIPELINE_NAME, DEFAULT_STAGES } from '../core/crm';
 import { AppError } from '../errors';
 import type { Database } from '../store/database';
 import { generatePassword, hashPassword } from './secrets';
@@ -42,6 +43,7 @@ async function insertAccount(tx: Tx, input: NewAccount, passwordHash: string) {
     .returningAll()
     .executeTakeFirstOrThrow();
   const roles = await createBuiltInRoles(tx, account.id);
+  await createDefaultPipeline(tx, account.id);
   const taken = await tx
     .selectFrom('users')
     .select('id')
@@ -60,6 +62,27 @@ async function insertAccount(tx: Tx, input: NewAccount, passwordHash: string) {
     .returningAll()
     .executeTakeFirstOrThrow();
   return { account, admin };
+}
+
+/** Every account starts with one sales pipeline (CRM-1); admins edit it (services/crm). */
+async function createDefaultPipeline(tx: Tx, accountId: string): Promise<void> {
+  const pipeline = await tx
+    .insertInto('crm_pipelines')
+    .values({ account_id: accountId, name: DEFAULT_PIPELINE_NAME, is_default: true, position: 0 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('crm_stages')
+    .values(
+      DEFAULT_STAGES.map((stage, position) => ({
+        account_id: accountId,
+        pipeline_id: pipeline.id,
+        name: stage.name,
+        position,
+        semantics: stage.semantics,
+      })),
+    )
+    .execute();
 }
 
 async function createBuiltInRoles(tx: Tx, accountId: string): Promise<Record<BuiltInRoleKey, string>> {

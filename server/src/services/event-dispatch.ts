@@ -39,6 +39,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   notification: ['realtime'],
   'crm.record.created': ['realtime', 'webhooks'],
   'crm.record.updated': ['realtime', 'webhooks'],
+  'crm.record.deleted': ['realtime', 'webhooks'],
   'crm.stage.changed': ['realtime', 'webhooks'],
   'crm.session.attached': ['realtime'],
   'webhook.changed': ['realtime', 'webhooks'],

@@ -5,11 +5,12 @@ import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { answersBy } from './automation/answers';
-import { writeConsent } from './automation/consent';
+import { hasConsent, writeConsent } from './automation/consent';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
 import { assertTakesMessages, forgetInboundChannel } from './channels';
+import { attachCrmToSession } from './crm/intake';
 import { emitMessage, touchDialog } from './dialog-events';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { receiveInHeldSession } from './held-intake';
@@ -542,7 +543,35 @@ async function intake(
         decision: message.consent,
       });
     }
-    if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
+    if (opened) {
+      session = await onSessionOpened(ctx, uow, { ...conversation, session });
+      // CRM-2, once per new session: the same lookup and writes as the lean start's.
+      const crmLine = conversation.line;
+      if (crmLine.settings.crm.enabled) {
+        const client = await tx
+          .selectFrom('clients')
+          .select(['name', 'email', 'phone'])
+          .where('id', '=', clientId)
+          .executeTakeFirstOrThrow();
+        const consentMissing =
+          crmLine.settings.agreement.required && !(await hasConsent(tx, crmLine, clientId, now));
+        session = await attachCrmToSession(ctx, uow, {
+          line: crmLine,
+          accountId: channel.account_id,
+          channel: { id: channel.id, kind: channel.kind },
+          client: {
+            id: clientId,
+            name: client.name,
+            externalId: message.user.id,
+            phone: client.phone,
+            email: client.email,
+          },
+          consentMissing,
+          known: null,
+          session,
+        });
+      }
+    }
     session = await onClientMessage(
       ctx,
       uow,
@@ -570,7 +599,7 @@ async function intake(
       .where('id', '=', session.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (session.status === 'queued') session = await routeSession(ctx, uow, session);
+    if (session.status === 'queued') session = await routeSession(ctx, uow, session, { newSession: opened });
     return finish(row, session);
   });
 }

@@ -14,6 +14,7 @@ import {
 import { type SessionStatus, transition } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
 import { lineOpenNow } from './automation/schedule';
+import { crmOnHolderChange, crmResponsibleOf } from './crm/intake';
 import { touchDialog } from './dialog-events';
 import { applySessionAction, SYSTEM, snapshotOf } from './sessions';
 import { armTimer } from './timers';
@@ -197,11 +198,16 @@ async function applyDecision(
   return current;
 }
 
-/** Routes one queued session of an active line. The caller holds the line's lock. */
+/**
+ * Routes one queued session of an active line. The caller holds the line's lock. `newSession`: the
+ * session has just opened, so a known client goes first to their CRM responsible (Q-9); a transfer,
+ * a skip or a timeout routes by the queue.
+ */
 export async function routeSession(
   ctx: AppContext,
   uow: UnitOfWork,
   session: SessionRow,
+  options: { newSession?: boolean } = {},
 ): Promise<SessionRow> {
   const line = await lockLineRow(uow.tx, session.line_id);
   const now = ctx.clock.now();
@@ -209,12 +215,22 @@ export async function routeSession(
   if (!line?.active || session.status !== 'queued' || !lineOpenNow(line, now)) return session;
   const queue = await lineQueue(uow.tx, line);
   const pinned = (await pinnedOperatorOf(uow.tx, [session.dialog_id])).get(session.dialog_id) ?? null;
-  const operators = await loadOperatorStates(uow.tx, line, pinned ? [...queue, pinned] : queue, now);
+  const settings = routingSettingsOf(line.settings);
+  // Q-9: the responsible of the client's CRM record, when the line forwards to them.
+  const responsible =
+    options.newSession && settings.crmForward ? await crmResponsibleOf(uow.tx, session) : null;
+  const extra = [pinned, responsible].filter((id): id is string => id !== null);
+  const operators = await loadOperatorStates(uow.tx, line, [...queue, ...extra], now);
   const decision = chooseRoute({
-    settings: routingSettingsOf(line.settings),
+    settings,
     queue,
     operators,
-    context: { passedBy: session.passed_by, pinnedOperatorId: pinned, strictCursor: line.strict_cursor },
+    context: {
+      passedBy: session.passed_by,
+      pinnedOperatorId: pinned,
+      crmResponsibleId: responsible,
+      strictCursor: line.strict_cursor,
+    },
     now,
   });
   return applyDecision(ctx, uow, line, session, decision);
@@ -362,7 +378,8 @@ async function assignTogether(
       .where('id', '=', line.id)
       .execute();
   }
-  for (const { session } of assignments) {
+  for (const { session, operatorId } of assignments) {
     touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: true });
+    await crmOnHolderChange(ctx, uow, { ...session, operator_id: operatorId }, false);
   }
 }

@@ -3,6 +3,7 @@ import type { Dialog, Message } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { type KnownClient as CrmKnownClient, decideNewSessionCrm } from '../core/crm';
 import { kpiState } from '../core/kpi';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
 import { retainedOutboxPayload } from '../core/personal-data';
@@ -12,6 +13,14 @@ import type { LineRow, MessageRow, SessionRow } from '../store/schema';
 import { hasConsent } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
+import {
+  type CrmStartWrite,
+  crmDealRef,
+  crmWriteParts,
+  emitCrmStart,
+  lookupCrmClients,
+  planCrmStart,
+} from './crm/intake';
 import { presentSession } from './dialogs';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import type { IntakeResult, KnownClient } from './intake';
@@ -77,12 +86,28 @@ async function startBatch(ctx: AppContext, items: StartItem[]): Promise<Settled<
         items.map((item) => item.channel.line_id),
       );
       const lines = new Map<string, LineState>();
+      for (const item of items) {
+        if (!lines.has(item.channel.line_id))
+          lines.set(item.channel.line_id, await readLineState(uow.tx, item.channel.line_id, now));
+      }
+      // CRM-2: every client of the batch whose line looks clients up, in one statement.
+      const looked = items.filter((item) => lines.get(item.channel.line_id)!.line.settings.crm.enabled);
+      const found = await lookupCrmClients(
+        uow.tx,
+        looked.map((item) => ({
+          accountId: item.channel.account_id,
+          channelId: item.channel.id,
+          externalId: item.message.user.id,
+          phone: item.known?.phone ?? item.message.user.phone ?? null,
+          email: item.known?.email ?? item.message.user.email ?? null,
+        })),
+      );
+      const crmKnown = new Map(looked.map((item, index) => [item, found[index] ?? null]));
       const results: Settled<IntakeResult | null>[] = [];
       for (const item of items) {
-        const line =
-          lines.get(item.channel.line_id) ?? (await readLineState(uow.tx, item.channel.line_id, now));
-        lines.set(item.channel.line_id, line);
-        results.push({ ok: true, value: await start(uow, line, item, now) });
+        const line = lines.get(item.channel.line_id)!;
+        const crm = crmKnown.has(item) ? { known: crmKnown.get(item) ?? null } : null;
+        results.push({ ok: true, value: await start(uow, line, item, now, crm) });
       }
       return results;
     });
@@ -124,7 +149,13 @@ async function readLineState(tx: Tx, lineId: string, now: Date): Promise<LineSta
   };
 }
 
-async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Date): Promise<IntakeResult> {
+async function start(
+  uow: UnitOfWork,
+  state: LineState,
+  item: StartItem,
+  now: Date,
+  crm: { known: CrmKnownClient | null } | null,
+): Promise<IntakeResult> {
   const { tx } = uow;
   const { channel, known, message, preview } = item;
   const { line, queue } = state;
@@ -135,7 +166,10 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
     state.operators.push(...(await loadOperatorStates(tx, line, [pinned], now)));
   }
   const operators = routes
-    ? state.operators.filter((operator) => queue.includes(operator.userId) || operator.userId === pinned)
+    ? state.operators.filter(
+        (operator) =>
+          queue.includes(operator.userId) || operator.userId === pinned || operator.userId === forwardTo,
+      )
     : [];
   const accountId = channel.account_id;
   const clientId = known?.clientId ?? randomUUID();
@@ -144,6 +178,14 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
   const settings = line.settings;
   const consentNeeded =
     settings.agreement.required && (known === null || !(await hasConsent(tx, line, clientId, now)));
+  // Q-9: a known client's session goes first to their responsible, if they can take it.
+  const crmDecision = crm
+    ? decideNewSessionCrm({ settings: settings.crm, consentMissing: consentNeeded, known: crm.known })
+    : null;
+  const forwardTo = crmDecision && 'forwardTo' in crmDecision ? crmDecision.forwardTo : null;
+  if (routes && forwardTo && !state.operators.some((operator) => operator.userId === forwardTo)) {
+    state.operators.push(...(await loadOperatorStates(tx, line, [forwardTo], now)));
+  }
   const plan = planSessionStart({
     settings,
     routingSettings: routingSettingsOf(settings),
@@ -154,6 +196,7 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
     firstSessionOfDialog: known?.sessionId == null,
     consentNeeded,
     pinnedOperatorId: pinned,
+    crmResponsibleId: forwardTo,
     contactFormText: serverText(settings.other.language, 'contactForm'),
     queue,
     operators,
@@ -170,6 +213,26 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
     email: known?.email ?? message.user.email ?? null,
     phone: known?.phone ?? message.user.phone ?? null,
   };
+  // CRM-2/CRM-3: the contact, lead or deal the decision asks for; its responsible is who got the session.
+  const crmWrite = crm
+    ? planCrmStart(
+        {
+          line,
+          accountId,
+          channel: { id: channel.id, kind: channel.kind },
+          client: {
+            id: clientId,
+            name: clientRow.name,
+            externalId: message.user.id,
+            phone: clientRow.phone,
+            email: clientRow.email,
+          },
+          consentMissing: consentNeeded,
+          known: crm.known,
+        },
+        plan.operatorId,
+      ).write
+    : null;
   const session: SessionRow = {
     id: sessionId,
     seq: 0,
@@ -203,9 +266,9 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
     supervisor_comment: null,
     supervisor_rated_by: null,
     supervisor_rated_at: null,
-    crm_contact_id: null,
-    crm_lead_id: null,
-    crm_deal_id: null,
+    crm_contact_id: crmWrite?.session.contactId ?? null,
+    crm_lead_id: crmWrite?.session.leadId ?? null,
+    crm_deal_id: crmWrite?.session.dealId ?? null,
   } as SessionRow;
   const clientMessage = {
     id: randomUUID(),
@@ -263,8 +326,10 @@ async function start(uow: UnitOfWork, state: LineState, item: StartItem, now: Da
       },
     })),
     lastPreview,
+    crm: crmWrite,
     now,
   });
+  if (crmWrite) emitCrmStart(uow, crmWrite, { id: sessionId, dialogId });
 
   // Events from the rows in memory: each message, and the dialog with its new session.
   const kpi = kpiState(
@@ -349,6 +414,7 @@ async function writeSessionStart(
     messages: PlannedMessage[];
     outbox: { messageId: string; state: 'pending' | 'sent'; payload: unknown }[];
     lastPreview: string | null;
+    crm: CrmStartWrite | null;
     now: Date;
   },
 ): Promise<{ messages: MessageRow[]; dialogCreatedAt: Date }> {
@@ -376,14 +442,16 @@ async function writeSessionStart(
       returning created_at
     )`);
   }
+  if (input.crm) parts.push(...crmWriteParts(input.crm, 'crm_', now));
   parts.push(sql`s as (
     insert into sessions (id, account_id, dialog_id, line_id, status, operator_id, passed_by, offered_to, pinned,
       created_at, queued_at, assigned_at, last_client_message_at, opened_off_hours, off_hours_reply_sent,
-      waiting_since, consent_requested_at)
+      waiting_since, consent_requested_at, crm_contact_id, crm_lead_id, crm_deal_id)
     values (${session.id}, ${accountId}, ${input.dialogId}, ${session.line_id}, ${plan.status}, ${plan.operatorId},
       '[]'::jsonb, ${JSON.stringify(plan.offeredTo)}::jsonb, ${plan.pinned}, ${now}, ${plan.queuedAt},
       ${plan.assignedAt}, ${now}, ${plan.openedOffHours}, ${plan.offHoursReplySent}, ${now},
-      ${plan.consentRequestedAt})
+      ${plan.consentRequestedAt}, ${input.crm?.session.contactId ?? null}::uuid, ${input.crm?.session.leadId ?? null}::uuid,
+      ${crmDealRef(input.crm, 'crm_')})
   )`);
   parts.push(sql`t as (
     insert into session_transitions

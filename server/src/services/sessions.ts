@@ -2,6 +2,7 @@ import type { AppContext } from '../context';
 import { type SessionAction, type SessionSnapshot, transition } from '../core/session-machine';
 import { AppError } from '../errors';
 import type { SessionRow } from '../store/schema';
+import { crmOnHolderChange } from './crm/intake';
 import { touchDialog } from './dialog-events';
 import { cancelTimers } from './timers';
 import type { Tx, UnitOfWork } from './transaction';
@@ -124,6 +125,8 @@ export async function applySessionAction(
   }
   if (closes) await cancelTimers(uow.tx, session.id);
   touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: result.from === 'queued' });
+  // CRM: a record nobody owns goes to the new holder; a transfer may change its responsible.
+  if (patch.operatorId) await crmOnHolderChange(ctx, uow, updated, action.type === 'transfer_operator');
   return updated;
 }
 

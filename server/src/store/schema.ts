@@ -393,6 +393,8 @@ export type CrmSourceColumns = {
   source_channel_id: string | null;
   /** The channel kind the record came from, or `manual` / `import` / `api`. */
   source_kind: string;
+  /** `CRM_SOURCE`: the line's name when the line creates its source, else the chosen source id. */
+  source: Generated<string>;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 };

@@ -7,6 +7,7 @@ import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
+import { PipelinesScreen } from './pipelines';
 import { PrivacyScreen } from './privacy';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
@@ -16,6 +17,7 @@ import { WebhooksScreen } from './webhooks';
 type Section =
   | 'lines'
   | 'channels'
+  | 'pipelines'
   | 'users'
   | 'departments'
   | 'roles'
@@ -29,6 +31,7 @@ function sectionsFor(me: Me): Section[] {
     me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
+    ...(manageLines && me.permissions.crm !== 'none' ? (['pipelines'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
@@ -74,6 +77,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           )
         ) : current === 'channels' ? (
           <ChannelsScreen />
+        ) : current === 'pipelines' ? (
+          <PipelinesScreen />
         ) : current === 'users' ? (
           <UsersScreen me={me} />
         ) : current === 'departments' ? (

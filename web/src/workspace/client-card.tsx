@@ -6,10 +6,11 @@ import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
+import { CrmCardBlock } from './crm-card';
 import { userNames } from './selectors';
 import { useStore, useWorkspace } from './store-context';
 
-/** Who the client is (OP-2): contacts, identities per channel, the session, and CRM links later. */
+/** Who the client is (OP-2): contacts, identities per channel, the session, and the CRM links. */
 export function ClientCard({
   dialog,
   open,
@@ -21,6 +22,7 @@ export function ClientCard({
 }) {
   const t = useT();
   const names = useWorkspace(userNames);
+  const store = useStore();
   const session = dialog.session;
   const name = (id: string | null | undefined) => (id ? (names[id] ?? id.slice(0, 8)) : '—');
   return (
@@ -93,8 +95,9 @@ export function ClientCard({
         </>
       ) : null}
       {session ? <Ratings dialog={dialog} /> : null}
-      <h3>{t('card.crm')}</h3>
-      <p className="muted">{t('card.crmLater')}</p>
+      {store.me.permissions.crm !== 'none' ? (
+        <CrmCardBlock dialogId={dialog.id} clientName={dialog.client.name} />
+      ) : null}
       <ClientData dialog={dialog} />
       <EraseClient dialog={dialog} />
     </aside>

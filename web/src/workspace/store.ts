@@ -583,6 +583,7 @@ export class WorkspaceStore {
     // The workspace has no CRM screens yet: the client card does not show CRM records.
     'crm.record.created': ignore,
     'crm.record.updated': ignore,
+    'crm.record.deleted': ignore,
     'crm.stage.changed': ignore,
     'crm.session.attached': ignore,
     // Webhooks (docs/webhooks.md): one that kept failing and was paused is an alert for whoever

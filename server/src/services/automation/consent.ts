@@ -5,6 +5,7 @@ import { AppError } from '../../errors';
 import type { Database } from '../../store/database';
 import type { ChannelRow, LineRow } from '../../store/schema';
 import type { Actor } from '../actor';
+import { attachCrmToSession } from '../crm/intake';
 import { touchDialog } from '../dialog-events';
 import { loadVisibleDialog } from '../dialogs';
 import { lockLines } from '../locks';
@@ -92,12 +93,47 @@ export async function writeConsent(
     .onConflict((oc) => oc.columns(['client_id', 'agreement_version_id', 'decision']).doNothing())
     .execute();
   if (input.sessionId && decision === 'given') {
-    await uow.tx
+    const session = await uow.tx
       .updateTable('sessions')
       .set({ consent_given_at: now })
       .where('id', '=', input.sessionId)
       .where('consent_given_at', 'is', null)
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
+    // AG-3 held the CRM back until now: with consent, the session's client is looked up and saved.
+    if (session && input.line.settings.crm.enabled && !session.crm_contact_id) {
+      const client = await uow.tx
+        .selectFrom('clients')
+        .innerJoin('client_identities', 'client_identities.client_id', 'clients.id')
+        .innerJoin('channels', 'channels.id', 'client_identities.channel_id')
+        .select([
+          'clients.name',
+          'clients.email',
+          'clients.phone',
+          'client_identities.external_id',
+          'channels.kind',
+        ])
+        .where('clients.id', '=', input.clientId)
+        .where('client_identities.channel_id', '=', input.channelId)
+        .executeTakeFirst();
+      if (client) {
+        await attachCrmToSession(ctx, uow, {
+          line: input.line,
+          accountId: input.line.account_id,
+          channel: { id: input.channelId, kind: client.kind },
+          client: {
+            id: input.clientId,
+            name: client.name,
+            externalId: client.external_id,
+            phone: client.phone,
+            email: client.email,
+          },
+          consentMissing: false,
+          known: null,
+          session,
+        });
+      }
+    }
   }
   touchDialog(ctx, uow, input.line.account_id, input.dialogId);
 }

@@ -1,14 +1,16 @@
 import type { AppContext } from '../../context';
 import { AppError, invalidField } from '../../errors';
 import type { ChannelRow } from '../../store/schema';
+import { crmFromContactForm } from '../crm/intake';
 import { touchDialog } from '../dialog-events';
 import { runInTransaction } from '../transaction';
+import { hasConsent } from './consent';
 import { clientDialogOn } from './lookup';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[\d\s().-]{5,30}$/;
 
-/** AA-2: the client's contact details from the form go onto their client card. */
+/** AA-2: the client's contact details from the form go onto their client card and into the CRM. */
 export async function submitContactForm(
   ctx: AppContext,
   input: {
@@ -35,6 +37,18 @@ export async function submitContactForm(
       .set({ ...(name ? { name } : {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) })
       .where('id', '=', found.dialog.client_id)
       .execute();
+    const consentMissing =
+      found.line.settings.agreement.required &&
+      !(await hasConsent(uow.tx, found.line, found.dialog.client_id, ctx.clock.now()));
+    await crmFromContactForm(ctx, uow, {
+      line: found.line,
+      channel: { id: input.channel.id, kind: input.channel.kind },
+      clientId: found.dialog.client_id,
+      externalId: input.clientExternalId,
+      session: found.session,
+      fields: { ...(name ? { name } : {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) },
+      consentMissing,
+    });
     touchDialog(ctx, uow, found.dialog.account_id, found.dialog.id);
   });
 }

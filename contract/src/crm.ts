@@ -1,0 +1,317 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { IdSchema, Timestamp } from './common';
+
+/**
+ * The built-in CRM (SPEC §12): contacts with several identities, companies, leads with statuses,
+ * deals in pipelines with ordered stages. Every record has a responsible user and a source. The
+ * `crm` scope (own / department / all, by the responsible user) decides which records a user sees
+ * and edits; pipelines are edited by users who manage lines.
+ */
+
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+const Notes = Type.String({ maxLength: 5000 });
+const Source = Type.String({ maxLength: 200 });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const CrmLeadStatusSchema = Type.Union(
+  [Type.Literal('new'), Type.Literal('in_progress'), Type.Literal('converted'), Type.Literal('junk')],
+  { description: 'new / in progress / converted / junk' },
+);
+export type CrmLeadStatus = Static<typeof CrmLeadStatusSchema>;
+export const CrmStageSemanticsSchema = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('won'),
+  Type.Literal('lost'),
+]);
+
+/** Who owns a record and where it came from: a channel kind, or `manual` / `api`. */
+const recordFields = {
+  id: IdSchema,
+  responsibleId: Nullable(IdSchema),
+  sourceKind: Type.String({ description: 'The channel kind the record came from, or manual / api' }),
+  sourceChannelId: Nullable(IdSchema),
+  source: Type.String({ description: 'CRM_SOURCE: the line name, or the chosen source id' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+export const CrmContactSchema = Type.Object(
+  {
+    ...recordFields,
+    name: Type.String(),
+    photoUrl: Nullable(Type.String()),
+    notes: Type.String(),
+    companyId: Nullable(IdSchema),
+    /** The client of the dialogs this contact was created from, if any. */
+    clientId: Nullable(IdSchema),
+    phones: Type.Array(Type.String({ description: 'E.164' })),
+    emails: Type.Array(Type.String()),
+    /** Channel users (`<channel id>:<user id>`) the contact is recognised by. */
+    channelUsers: Type.Array(Type.String()),
+    /** AG-3: saved by hand although the client had not consented. */
+    consentMissing: Type.Boolean(),
+  },
+  { title: 'CrmContact' },
+);
+export type CrmContact = Static<typeof CrmContactSchema>;
+
+export const CrmCompanySchema = Type.Object(
+  { ...recordFields, name: Type.String(), notes: Type.String() },
+  { title: 'CrmCompany' },
+);
+export type CrmCompany = Static<typeof CrmCompanySchema>;
+
+export const CrmLeadSchema = Type.Object(
+  {
+    ...recordFields,
+    title: Type.String(),
+    status: CrmLeadStatusSchema,
+    contactId: Nullable(IdSchema),
+    consentMissing: Type.Boolean(),
+  },
+  { title: 'CrmLead' },
+);
+export type CrmLead = Static<typeof CrmLeadSchema>;
+
+export const CrmDealSchema = Type.Object(
+  {
+    ...recordFields,
+    title: Type.String(),
+    pipelineId: IdSchema,
+    stageId: IdSchema,
+    contactId: Nullable(IdSchema),
+    companyId: Nullable(IdSchema),
+    consentMissing: Type.Boolean(),
+    /** When the deal reached a won or lost stage; null while open. */
+    closedAt: Nullable(Timestamp),
+  },
+  { title: 'CrmDeal' },
+);
+export type CrmDeal = Static<typeof CrmDealSchema>;
+
+export const CrmStageSchema = Type.Object(
+  { id: IdSchema, name: Type.String(), position: Type.Integer(), semantics: CrmStageSemanticsSchema },
+  { title: 'CrmStage' },
+);
+export type CrmStage = Static<typeof CrmStageSchema>;
+
+export const CrmPipelineSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    isDefault: Type.Boolean(),
+    position: Type.Integer(),
+    stages: Type.Array(CrmStageSchema),
+  },
+  { title: 'CrmPipeline' },
+);
+export type CrmPipeline = Static<typeof CrmPipelineSchema>;
+
+/** A session as an activity on a record (CRM-3): opening it jumps to the dialog. */
+export const CrmActivitySchema = Type.Object(
+  {
+    sessionId: IdSchema,
+    dialogId: IdSchema,
+    lineId: IdSchema,
+    status: Type.String(),
+    operatorId: Nullable(IdSchema),
+    createdAt: Timestamp,
+    closedAt: Nullable(Timestamp),
+    rating: Nullable(Type.String()),
+  },
+  { title: 'CrmActivity' },
+);
+export type CrmActivity = Static<typeof CrmActivitySchema>;
+
+export const CrmListQuery = Type.Object(
+  {
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    responsibleId: Type.Optional(IdSchema),
+    sourceKind: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    /** Leads: the status; deals: the stage id. */
+    status: Type.Optional(CrmLeadStatusSchema),
+    stageId: Type.Optional(IdSchema),
+    pipelineId: Type.Optional(IdSchema),
+    createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
+    createdTo: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    /** The `nextCursor` of the previous page. */
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CrmListQuery = Static<typeof CrmListQuery>;
+
+export function CrmPage<T extends Parameters<typeof Type.Array>[0]>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+}
+
+/** AG-3: saving a record for a client without consent needs `confirmed: true`. */
+const linkFields = {
+  /** Attach the dialog's current (or latest) session and its client to the record. */
+  dialogId: Type.Optional(IdSchema),
+  confirmed: Type.Optional(Type.Boolean({ description: 'AG-3: save although the client has not consented' })),
+};
+const PhoneList = Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 10 });
+const EmailList = Type.Array(Type.String({ minLength: 1, maxLength: 254 }), { maxItems: 10 });
+
+export const CrmContactBody = Type.Object(
+  {
+    name: Title,
+    phones: Type.Optional(PhoneList),
+    emails: Type.Optional(EmailList),
+    notes: Type.Optional(Notes),
+    photoUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 2000 }))),
+    companyId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+    ...linkFields,
+  },
+  { additionalProperties: false },
+);
+export type CrmContactBody = Static<typeof CrmContactBody>;
+export const UpdateCrmContactBody = Type.Object(
+  {
+    name: Type.Optional(Title),
+    phones: Type.Optional(PhoneList),
+    emails: Type.Optional(EmailList),
+    notes: Type.Optional(Notes),
+    photoUrl: Type.Optional(Nullable(Type.String({ format: 'uri', maxLength: 2000 }))),
+    companyId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateCrmContactBody = Static<typeof UpdateCrmContactBody>;
+
+export const CrmCompanyBody = Type.Object(
+  {
+    name: Title,
+    notes: Type.Optional(Notes),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false },
+);
+export type CrmCompanyBody = Static<typeof CrmCompanyBody>;
+export const UpdateCrmCompanyBody = Type.Partial(CrmCompanyBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateCrmCompanyBody = Static<typeof UpdateCrmCompanyBody>;
+
+export const CrmLeadBody = Type.Object(
+  {
+    title: Title,
+    status: Type.Optional(CrmLeadStatusSchema),
+    contactId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+    ...linkFields,
+  },
+  { additionalProperties: false },
+);
+export type CrmLeadBody = Static<typeof CrmLeadBody>;
+export const UpdateCrmLeadBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    status: Type.Optional(CrmLeadStatusSchema),
+    contactId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateCrmLeadBody = Static<typeof UpdateCrmLeadBody>;
+
+export const CrmDealBody = Type.Object(
+  {
+    title: Title,
+    /** Default: the default pipeline. */
+    pipelineId: Type.Optional(IdSchema),
+    /** Default: the pipeline's first stage. */
+    stageId: Type.Optional(IdSchema),
+    contactId: Type.Optional(Nullable(IdSchema)),
+    companyId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+    ...linkFields,
+  },
+  { additionalProperties: false },
+);
+export type CrmDealBody = Static<typeof CrmDealBody>;
+export const UpdateCrmDealBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    stageId: Type.Optional(IdSchema),
+    contactId: Type.Optional(Nullable(IdSchema)),
+    companyId: Type.Optional(Nullable(IdSchema)),
+    responsibleId: Type.Optional(Nullable(IdSchema)),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateCrmDealBody = Static<typeof UpdateCrmDealBody>;
+
+const StageInput = Type.Object(
+  {
+    /** An existing stage of this pipeline; without it, a new stage. */
+    id: Type.Optional(IdSchema),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    semantics: Type.Optional(CrmStageSemanticsSchema),
+  },
+  { additionalProperties: false },
+);
+export const CrmPipelineBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    /** The stages in order; a stage left out is deleted (refused while deals are in it). */
+    stages: Type.Array(StageInput, { minItems: 1, maxItems: 30 }),
+    isDefault: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CrmPipelineBody = Static<typeof CrmPipelineBody>;
+export const UpdateCrmPipelineBody = Type.Partial(CrmPipelineBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateCrmPipelineBody = Static<typeof UpdateCrmPipelineBody>;
+
+export const CrmLinkBody = Type.Object(
+  { dialogId: IdSchema, confirmed: linkFields.confirmed },
+  { additionalProperties: false },
+);
+export type CrmLinkBody = Static<typeof CrmLinkBody>;
+
+export const CrmKindParams = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('contacts'), Type.Literal('leads'), Type.Literal('deals')]),
+    id: IdSchema,
+  },
+  { additionalProperties: false },
+);
+
+/** The client card's CRM block (OP-2): what the dialog's client is in the CRM. */
+export const CrmDialogCardSchema = Type.Object(
+  {
+    dialogId: IdSchema,
+    /** The line asks for consent and the client has not given it (AG-3). */
+    consentMissing: Type.Boolean(),
+    contact: Nullable(CrmContactSchema),
+    company: Nullable(CrmCompanySchema),
+    /** The contact's leads and deals, open ones first. */
+    leads: Type.Array(CrmLeadSchema),
+    deals: Type.Array(CrmDealSchema),
+    /** What the dialog's current session is attached to. */
+    session: Type.Object({
+      contactId: Nullable(IdSchema),
+      leadId: Nullable(IdSchema),
+      dealId: Nullable(IdSchema),
+    }),
+  },
+  { title: 'CrmDialogCard' },
+);
+export type CrmDialogCard = Static<typeof CrmDialogCardSchema>;

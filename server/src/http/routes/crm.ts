@@ -1,0 +1,252 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  CrmActivitySchema,
+  CrmCompanyBody,
+  CrmCompanySchema,
+  CrmContactBody,
+  CrmContactSchema,
+  CrmDealBody,
+  CrmDealSchema,
+  CrmDialogCardSchema,
+  CrmKindParams,
+  CrmLeadBody,
+  CrmLeadSchema,
+  CrmLinkBody,
+  CrmListQuery,
+  CrmPage,
+  CrmPipelineBody,
+  CrmPipelineSchema,
+  IdParams,
+  IdSchema,
+  UpdateCrmCompanyBody,
+  UpdateCrmContactBody,
+  UpdateCrmDealBody,
+  UpdateCrmLeadBody,
+  UpdateCrmPipelineBody,
+} from '@openlines/contract';
+import { Type } from '@sinclair/typebox';
+import type { AppContext } from '../../context';
+import * as crm from '../../services/crm/records';
+import { actorOf } from '../auth';
+
+const KIND = { contacts: 'contact', leads: 'lead', deals: 'deal' } as const;
+const tags = ['crm'];
+const scoped = 'Needs the `crm` scope; records outside it answer 404.';
+
+/** The built-in CRM (SPEC §12) under /api/v1/crm. */
+export const crmRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const resource = <B, U, R>(
+    path: string,
+    item: Parameters<typeof Type.Array>[0],
+    body: Parameters<typeof Type.Array>[0],
+    update: Parameters<typeof Type.Array>[0],
+    handlers: {
+      list: (
+        actor: ReturnType<typeof actorOf>,
+        query: typeof CrmListQuery.static,
+      ) => Promise<{ items: unknown[]; nextCursor: string | null }>;
+      get: (actor: ReturnType<typeof actorOf>, id: string) => Promise<R>;
+      create: (actor: ReturnType<typeof actorOf>, input: B) => Promise<R>;
+      update: (actor: ReturnType<typeof actorOf>, id: string, input: U) => Promise<R>;
+      kind: 'contact' | 'company' | 'lead' | 'deal';
+    },
+  ) => {
+    app.get(
+      `/crm/${path}`,
+      {
+        schema: {
+          tags,
+          summary: `List ${path}: search, filters, newest change first, cursor pages. ${scoped}`,
+          querystring: CrmListQuery,
+          response: { 200: CrmPage(item) },
+        },
+      },
+      async (request) => handlers.list(actorOf(request), request.query),
+    );
+    app.get(
+      `/crm/${path}/:id`,
+      { schema: { tags, summary: `One of the ${path}`, params: IdParams, response: { 200: item } } },
+      async (request) => handlers.get(actorOf(request), request.params.id),
+    );
+    app.post(
+      `/crm/${path}`,
+      { schema: { tags, summary: `Create one of the ${path}. ${scoped}`, body, response: { 201: item } } },
+      async (request, reply) =>
+        reply.status(201).send(await handlers.create(actorOf(request), request.body as B)),
+    );
+    app.patch(
+      `/crm/${path}/:id`,
+      {
+        schema: {
+          tags,
+          summary: `Change one of the ${path}`,
+          params: IdParams,
+          body: update,
+          response: { 200: item },
+        },
+      },
+      async (request) => handlers.update(actorOf(request), request.params.id, request.body as U),
+    );
+    app.delete(
+      `/crm/${path}/:id`,
+      {
+        schema: {
+          tags,
+          summary: `Delete one of the ${path}; attached dialogs stay, unlinked`,
+          params: IdParams,
+          response: { 204: Type.Null() },
+        },
+      },
+      async (request, reply) => {
+        await crm.deleteRecord(ctx, actorOf(request), handlers.kind, request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+
+  resource('contacts', CrmContactSchema, CrmContactBody, UpdateCrmContactBody, {
+    kind: 'contact',
+    list: (actor, query) => crm.listContacts(ctx, actor, query),
+    get: (actor, id) => crm.getContact(ctx, actor, id),
+    create: (actor, input: typeof CrmContactBody.static) => crm.createContact(ctx, actor, input),
+    update: (actor, id, input: typeof UpdateCrmContactBody.static) =>
+      crm.updateContact(ctx, actor, id, input),
+  });
+  resource('companies', CrmCompanySchema, CrmCompanyBody, UpdateCrmCompanyBody, {
+    kind: 'company',
+    list: (actor, query) => crm.listCompanies(ctx, actor, query),
+    get: (actor, id) => crm.getCompany(ctx, actor, id),
+    create: (actor, input: typeof CrmCompanyBody.static) => crm.createCompany(ctx, actor, input),
+    update: (actor, id, input: typeof UpdateCrmCompanyBody.static) =>
+      crm.updateCompany(ctx, actor, id, input),
+  });
+  resource('leads', CrmLeadSchema, CrmLeadBody, UpdateCrmLeadBody, {
+    kind: 'lead',
+    list: (actor, query) => crm.listLeads(ctx, actor, query),
+    get: (actor, id) => crm.getLead(ctx, actor, id),
+    create: (actor, input: typeof CrmLeadBody.static) => crm.createLead(ctx, actor, input),
+    update: (actor, id, input: typeof UpdateCrmLeadBody.static) => crm.updateLead(ctx, actor, id, input),
+  });
+  resource('deals', CrmDealSchema, CrmDealBody, UpdateCrmDealBody, {
+    kind: 'deal',
+    list: (actor, query) => crm.listDeals(ctx, actor, query),
+    get: (actor, id) => crm.getDeal(ctx, actor, id),
+    create: (actor, input: typeof CrmDealBody.static) => crm.createDeal(ctx, actor, input),
+    update: (actor, id, input: typeof UpdateCrmDealBody.static) => crm.updateDeal(ctx, actor, id, input),
+  });
+
+  app.post(
+    '/crm/:kind/:id/dialogs',
+    {
+      schema: {
+        tags,
+        summary:
+          'Attach a dialog (its current or latest session; a contact also becomes its client’s). AG-3: without the client’s consent, answers 409 consent_required unless `confirmed`.',
+        params: CrmKindParams,
+        body: CrmLinkBody,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await crm.linkDialog(ctx, actorOf(request), KIND[request.params.kind], request.params.id, request.body);
+      return reply.status(204).send(null);
+    },
+  );
+  app.delete(
+    '/crm/:kind/:id/dialogs/:dialogId',
+    {
+      schema: {
+        tags,
+        summary: 'Detach a dialog from the record',
+        params: Type.Object(
+          { ...CrmKindParams.properties, dialogId: IdSchema },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { kind, id, dialogId } = request.params;
+      await crm.unlinkDialog(ctx, actorOf(request), KIND[kind], id, dialogId);
+      return reply.status(204).send(null);
+    },
+  );
+  app.get(
+    '/crm/:kind/:id/activities',
+    {
+      schema: {
+        tags,
+        summary: 'The sessions attached to the record, newest first (CRM-3)',
+        params: CrmKindParams,
+        response: { 200: Type.Array(CrmActivitySchema) },
+      },
+    },
+    async (request) =>
+      crm.recordActivities(ctx, actorOf(request), KIND[request.params.kind], request.params.id),
+  );
+  app.get(
+    '/crm/dialogs/:id',
+    {
+      schema: {
+        tags,
+        summary: 'The client card’s CRM block for a dialog (OP-2)',
+        params: IdParams,
+        response: { 200: CrmDialogCardSchema },
+      },
+    },
+    async (request) => crm.dialogCard(ctx, actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/crm/pipelines',
+    {
+      schema: {
+        tags,
+        summary: 'Deal pipelines with their stages in order',
+        response: { 200: Type.Array(CrmPipelineSchema) },
+      },
+    },
+    async (request) => crm.listPipelines(ctx, actorOf(request)),
+  );
+  app.post(
+    '/crm/pipelines',
+    {
+      schema: {
+        tags,
+        summary: 'Add a pipeline (needs manageLines)',
+        body: CrmPipelineBody,
+        response: { 201: CrmPipelineSchema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await crm.createPipeline(ctx, actorOf(request), request.body)),
+  );
+  app.patch(
+    '/crm/pipelines/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a pipeline, make it the default, or set its stages in order (needs manageLines)',
+        params: IdParams,
+        body: UpdateCrmPipelineBody,
+        response: { 200: CrmPipelineSchema },
+      },
+    },
+    async (request) => crm.updatePipeline(ctx, actorOf(request), request.params.id, request.body),
+  );
+  app.delete(
+    '/crm/pipelines/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a pipeline without deals that is not the default (needs manageLines)',
+        params: IdParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await crm.deletePipeline(ctx, actorOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CrmApi } from '@openlines/sdk';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineWorld, type EngineWorld } from './engine-fixture';
+import { TEST_PASSWORD } from './harness';
+import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+
+// The CRM in a real browser (OP-2, OP-3, CRM-1, CRM-3): an operator names the client from the
+// card, creates a deal, moves it on the board and finds the session on the deal's timeline; the
+// same screens in Russian.
+
+describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
+  let world: EngineWorld;
+  let browser: Browser;
+  const errors: string[] = [];
+  const pages: Page[] = [];
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    world = await createEngineWorld({ operatorCount: 1, settings: { crm: { create: 'lead' } } });
+    await world.online(...world.operators);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  }, 180_000);
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    for (const [index, page] of pages.entries())
+      await shot(page, `crm-e2e-failure-${index}.png`).catch(() => undefined);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await world?.stop();
+  });
+
+  async function signInAs(
+    locale: 'en-US' | 'ru-RU',
+    who: { email: string; password: string } = { email: world.operators[0]!.email, password: TEST_PASSWORD },
+  ): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    pages.push(page);
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(world.server.url);
+    const words =
+      locale === 'en-US'
+        ? { password: 'Password', signIn: 'Sign in' }
+        : { password: 'Пароль', signIn: 'Войти' };
+    await page.getByLabel('E-mail').fill(who.email);
+    await page.getByLabel(words.password).fill(who.password);
+    await page.getByRole('button', { name: words.signIn }).click();
+    await page.getByRole('link', { name: /^(Dialogs|Диалоги)/ }).waitFor();
+    return page;
+  }
+
+  it('an operator names the client, creates a deal, moves it and finds the session on it', {
+    timeout: 120_000,
+  }, async () => {
+    const started = await world.clientSays('v:77344c11-1', 'Hello, I would like to order');
+    const page = await signInAs('en-US');
+    await page.goto(`${world.server.url}/dialogs/${started.dialogId}`);
+    const card = page.locator('.crm-card');
+    await card.getByText('Client v:77344c11-1 — Support').waitFor();
+
+    // The first thing an operator does: give the client a real name and a phone.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Name', { exact: true }).last().fill('Maria Ivanova');
+    await page.getByLabel('Phones').fill('+7 903 000-00-01');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.getByRole('link', { name: 'Maria Ivanova' }).waitFor();
+    await card.getByText('+79030000001').waitFor();
+    await page.getByRole('heading', { name: 'Maria Ivanova' }).first().waitFor();
+
+    await card.getByRole('button', { name: 'Create deal' }).click();
+    await card.getByRole('link', { name: 'Maria Ivanova', exact: true }).nth(1).waitFor();
+    await card.locator('.chip', { hasText: 'New' }).last().waitFor();
+    await shot(page, 'crm-client-card.png');
+
+    // The deals board: the deal moves to "Proposal".
+    await page.getByRole('link', { name: 'CRM' }).click();
+    await page.getByRole('link', { name: 'Deals' }).click();
+    const proposal = page.getByRole('region', { name: 'Proposal' });
+    await page
+      .getByRole('combobox', { name: 'Stage of “Maria Ivanova”' })
+      .selectOption({ label: 'Proposal' });
+    await proposal.getByRole('link', { name: 'Maria Ivanova' }).waitFor();
+    await shot(page, 'crm-deals-board.png');
+    const crm = new CrmApi(world.operators[0]!.client.transport);
+    const [pipeline] = await crm.pipelines();
+    const deal = (await crm.deals.list({ search: 'Maria Ivanova' })).items[0]!;
+    expect(deal.stageId).toBe(pipeline!.stages.find((s) => s.name === 'Proposal')!.id);
+
+    // The deal's page shows the session; it opens the dialog.
+    await proposal.getByRole('link', { name: 'Maria Ivanova' }).click();
+    await page.getByRole('heading', { name: 'Maria Ivanova' }).waitFor();
+    await page.getByText('Proposal').first().waitFor();
+    const session = page.locator('.crm-timeline a').first();
+    await session.waitFor();
+    await shot(page, 'crm-deal-page.png');
+    await session.click();
+    await page.waitForURL(`**/dialogs/${started.dialogId}`);
+    await page.locator('.message-text', { hasText: 'Hello, I would like to order' }).waitFor();
+
+    // The contacts list finds her by phone.
+    await page.getByRole('link', { name: 'CRM' }).click();
+    await page.getByPlaceholder('Search by name, phone or e-mail').fill('+7903');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('cell', { name: 'Maria Ivanova' }).waitFor();
+    await shot(page, 'crm-contacts.png');
+    expect(errors).toEqual([]);
+  });
+
+  it('the CRM screens in Russian', { timeout: 120_000 }, async () => {
+    await world.clientSays('ru-client', 'Здравствуйте');
+    const page = await signInAs('ru-RU');
+    await page.getByRole('link', { name: 'CRM' }).click();
+    await page.getByRole('link', { name: 'Лиды' }).click();
+    await page.getByRole('cell', { name: 'Client ru-client — Support' }).waitFor();
+    await page.getByText('Новый').first().waitFor();
+    await shot(page, 'crm-leads-ru.png');
+    await page.getByRole('link', { name: 'Сделки' }).click();
+    await page.getByRole('region', { name: 'Сделки по стадиям' }).waitFor();
+    await shot(page, 'crm-deals-board-ru.png');
+    await page.getByRole('link', { name: 'Диалоги' }).first().click();
+    await page.locator('.dialog-row', { hasText: 'ru-client' }).click();
+    await page.locator('.crm-card').getByText('Создать сделку').waitFor();
+    await shot(page, 'crm-client-card-ru.png');
+    expect(errors).toEqual([]);
+  });
+
+  it('an admin renames and reorders the stages of the default pipeline', { timeout: 120_000 }, async () => {
+    const page = await signInAs('ru-RU', world.server.admin);
+    await page.getByRole('link', { name: 'Администрирование' }).click();
+    await page.getByRole('link', { name: 'Воронки CRM' }).click();
+    await page.getByLabel('Стадия 1', { exact: true }).fill('Первый контакт');
+    await page.getByRole('button', { name: 'Опустить стадию 2' }).click();
+    await page.getByRole('button', { name: 'Сохранить' }).click();
+    await page.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();
+    await shot(page, 'crm-pipelines-ru.png');
+    const [pipeline] = await new CrmApi(world.admin.client.transport).pipelines();
+    expect(pipeline!.stages.map((s) => s.name).slice(0, 3)).toEqual([
+      'Первый контакт',
+      'Proposal',
+      'Qualification',
+    ]);
+    expect(errors).toEqual([]);
+  });
+});
