@@ -1,3 +1,4 @@
+export * from './bots';
 export * from './common';
 export * from './conversations';
 export * from './errors';

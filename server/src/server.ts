@@ -11,6 +11,7 @@ import { type App, buildApp } from './http/app';
 import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
+import { BotDeliveryWorker } from './workers/bot-deliveries';
 import { OutboxWorker } from './workers/outbox';
 import { TimerWorker } from './workers/timers';
 
@@ -20,7 +21,7 @@ export interface RunningServer {
   url: string;
   firstRun: FirstRun | null;
   /** The engine's workers and each channel kind's (`telegram`: channels/edges.ts). */
-  workers: { timers: TimerWorker; outbox: OutboxWorker } & ChannelWorkers;
+  workers: { timers: TimerWorker; outbox: OutboxWorker; bots: BotDeliveryWorker } & ChannelWorkers;
   close(): Promise<void>;
 }
 
@@ -66,6 +67,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.workers !== false) timers.start();
     const outbox = new OutboxWorker(ctx);
     if (options.workers !== false) outbox.start();
+    const bots = new BotDeliveryWorker(ctx);
+    if (options.workers !== false) bots.start();
     // Each channel kind's worker (Telegram's webhooks and long polling); tests drive them directly.
     const channelWorkers = buildEdgeWorkers(ctx);
     if (options.workers !== false) for (const worker of Object.values(channelWorkers)) worker.start();
@@ -80,13 +83,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await app.close();
         await timers.stop();
         await outbox.stop();
+        await bots.stop();
         for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
       })();
       return closing;
     };
-    return { app, ctx, url, firstRun, close, workers: { timers, outbox, ...channelWorkers } };
+    return { app, ctx, url, firstRun, close, workers: { timers, outbox, bots, ...channelWorkers } };
   } catch (error) {
     await bus?.close();
     await store.close();

@@ -25,6 +25,8 @@ export const TIMER_KINDS = [
   'rating_request',
   'kpi_first_answer',
   'kpi_further_answer',
+  /** BOT-1: WELCOME_BOT_TIME passed with the session still held by the bot. */
+  'bot_timeout',
 ] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 

@@ -15,6 +15,7 @@ import { authPlugin } from './auth';
 import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { authRoutes } from './routes/auth';
+import { botApiRoutes, botRoutes } from './routes/bots';
 import { channelRoutes } from './routes/channels';
 import { dialogRoutes } from './routes/dialogs';
 import { fileRoutes } from './routes/files';
@@ -130,6 +131,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(botRoutes, { ctx });
+      await api.register(botApiRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });

@@ -8,6 +8,7 @@ import { answersBy } from './automation/answers';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
+import { onBotClientMessage, startBot, welcomeBotOfNewSession } from './bot-sessions';
 import { assertTakesMessages, forgetInboundChannel } from './channels';
 import { emitMessage, touchDialog } from './dialog-events';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
@@ -526,7 +527,15 @@ async function intake(
       channel,
     };
     let session = current;
-    if (opened) session = await onSessionOpened(ctx, uow, { ...conversation, session });
+    // BOT-1: the line's welcome bot takes a new session (a line without one reads nothing more).
+    const bot =
+      opened && conversation.line.active
+        ? await welcomeBotOfNewSession(tx, conversation.line, dialog.id, session.id)
+        : null;
+    if (opened)
+      session = await onSessionOpened(ctx, uow, { ...conversation, session }, { botAnswers: bot !== null });
+    if (bot)
+      session = await startBot(ctx, uow, { ...conversation, session }, bot, 'welcome', botMessageOf(row));
     session = await onClientMessage(ctx, uow, { ...conversation, session }, { opensSession: opened });
     if (session.status === 'new') {
       // LN-4: an inactive line stores the session but does not route it until it is switched on.
@@ -542,6 +551,9 @@ async function intake(
         client,
         'client_message',
       );
+      if (session.status === 'bot' && !opened) {
+        session = await onBotClientMessage(ctx, uow, { ...conversation, session }, botMessageOf(row));
+      }
     }
     session = await tx
       .updateTable('sessions')
@@ -552,6 +564,11 @@ async function intake(
     if (session.status === 'queued') session = await routeSession(ctx, uow, session);
     return finish(row, session);
   });
+}
+
+/** The client's message as a bot hears it. */
+function botMessageOf(row: MessageRow) {
+  return { id: row.id, text: row.text, attachments: row.attachments };
 }
 
 async function findDuplicate(

@@ -6,6 +6,7 @@ import {
   noAnswerFired,
   ratingRequestFired,
 } from '../services/automation/timers';
+import { botTimeoutFired } from '../services/bot-sessions';
 import { lockLines } from '../services/locks';
 import { sweepStaleConnections } from '../services/presence';
 import { redelegateLine, routeSession } from '../services/routing';
@@ -48,6 +49,7 @@ const HANDLERS: Record<TimerKind, TimerHandler> = {
     kpiTargetMissed(ctx, uow, session, 'first_answer', dueAt),
   kpi_further_answer: (ctx, uow, session, _payload, dueAt) =>
     kpiTargetMissed(ctx, uow, session, 'further_answer', dueAt),
+  bot_timeout: (ctx, uow, session, payload) => botTimeoutFired(ctx, uow, session, payload),
 };
 
 const BATCH = 50;
