@@ -38,6 +38,8 @@ export interface BotReply {
   turns: BotTurn[];
   state: BotState;
   handOver: BotHandOver | null;
+  /** Why it hands over: an option the client chose, the client asking for a person, or too many misses. */
+  why?: 'chosen' | 'asked_for_operator' | 'too_many_misses';
 }
 
 /**
@@ -180,7 +182,7 @@ export function answerBuiltinBot(
     const misses = (state?.misses ?? 0) + 1;
     const limit = definition.handOverAfterMisses;
     if (limit > 0 && misses >= limit) {
-      return { turns: [], state: { step: step.id, misses }, handOver: { type: 'queue' } };
+      return { turns: [], state: { step: step.id, misses }, handOver: { type: 'queue' }, why: 'too_many_misses' };
     }
     return { turns: [show(step, definition.fallbackText)], state: { step: step.id, misses }, handOver: null };
   }
@@ -194,17 +196,18 @@ export function answerBuiltinBot(
     case 'answer':
       return { turns: [show(step, action.text)], state: stay, handOver: null };
     case 'queue':
-      return { turns: [], state: stay, handOver: { type: 'queue' } };
+      return { turns: [], state: stay, handOver: { type: 'queue' }, why: 'chosen' };
     case 'operator':
-      return { turns: [], state: stay, handOver: { type: 'operator', userId: action.userId } };
+      return { turns: [], state: stay, handOver: { type: 'operator', userId: action.userId }, why: 'chosen' };
     case 'department':
       return {
         turns: [],
         state: stay,
         handOver: { type: 'department', departmentId: action.departmentId },
+        why: 'chosen',
       };
     case 'contact_form':
-      return { turns: [], state: stay, handOver: { type: 'contact_form' } };
+      return { turns: [], state: stay, handOver: { type: 'contact_form' }, why: 'chosen' };
   }
 }
 

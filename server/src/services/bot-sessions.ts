@@ -254,18 +254,14 @@ export async function onBotClientMessage(
   const conversation = { ...c, session: updated };
   await writeTurns(ctx, uow, conversation, botId, reply.turns);
   if (!reply.handOver) return updated;
-  const asked = reply.handOver.type === 'queue' && asksForOperator(message.text);
+  const asked = reply.why === 'asked_for_operator';
   return handOverFromBot(
     ctx,
     uow,
     conversation,
     reply.handOver,
     asked ? { kind: 'client', id: c.dialog.client_id } : { kind: 'bot', id: botId },
-    asked
-      ? 'client_asked_operator'
-      : reply.turns.length === 0 && !asked && reply.state.misses > 0
-        ? 'bot_gave_up'
-        : 'bot_handover',
+    asked ? 'client_asked_operator' : reply.why === 'too_many_misses' ? 'bot_gave_up' : 'bot_handover',
   );
 }
 
