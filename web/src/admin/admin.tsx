@@ -2,6 +2,7 @@ import type { Me } from '@openlines/contract';
 import { useEffect } from 'react';
 import { useT } from '../lib/i18n';
 import { linkClick, matchPath, navigate } from '../lib/router';
+import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
@@ -10,14 +11,15 @@ import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers';
+type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers' | 'bots';
 
 function sectionsFor(me: Me): Section[] {
-  const { manageLines, manageUsers, manageQuickAnswers } = me.permissions;
+  const { manageLines, manageUsers, manageQuickAnswers, manageIntegrations } = me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
+    ...(manageIntegrations ? (['bots'] as const) : []),
   ];
 }
 
@@ -67,6 +69,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <RolesScreen />
         ) : current === 'quick-answers' ? (
           <QuickAnswersScreen />
+        ) : current === 'bots' ? (
+          <BotsScreen />
         ) : null}
       </div>
     </div>

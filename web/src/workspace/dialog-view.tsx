@@ -298,7 +298,9 @@ export function describeTransition(
       ? (names[transition.actorId] ?? t('dialog.operatorUnknown'))
       : transition.actorKind === 'client'
         ? t('author.client')
-        : t('author.system');
+        : transition.actorKind === 'bot'
+          ? t('author.bot')
+          : t('author.system');
   const operator = transition.operatorId ? (names[transition.operatorId] ?? t('dialog.operatorUnknown')) : '';
   const key = transition.reason.startsWith('routed_') ? 'event.routed' : `event.${transition.reason}`;
   if (t.has(key))
