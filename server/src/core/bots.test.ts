@@ -152,6 +152,13 @@ describe('words', () => {
   });
 });
 
+/** Why a row of the table below hands over, by its name. */
+function whyOf(name: string): 'chosen' | 'asked' | 'misses' {
+  if (name.includes('asks for a person')) return 'asked';
+  if (name.includes('misses')) return 'misses';
+  return 'chosen';
+}
+
 describe('built-in bot (BOT-3)', () => {
   it('greets with the start step and its buttons', () => {
     expect(startBuiltinBot(MENU)).toEqual({
@@ -233,11 +240,13 @@ describe('built-in bot (BOT-3)', () => {
     ],
   ])('%s', (_name, state, text, expected) => {
     const reply = answerBuiltinBot(MENU, state, text);
+    const why = { chosen: 'chosen', asked: 'asked_for_operator', misses: 'too_many_misses' } as const;
     expect({
       step: reply.state.step,
       texts: reply.turns.map((t) => t.text),
       handOver: reply.handOver,
-    }).toEqual(expected);
+      why: reply.why ?? null,
+    }).toEqual({ ...expected, why: expected.handOver ? why[whyOf(_name)] : null });
   });
 
   it('never hands over on misses when the limit is 0', () => {

@@ -177,12 +177,23 @@ export function answerBuiltinBot(
   const option = text ? matchOption(step, text) : null;
   if (!option) {
     // Not one of the step's options, and the client asks for a person: the operators take over.
-    if (asksForOperator(text))
-      return { turns: [], state: { step: step.id, misses: 0 }, handOver: { type: 'queue' } };
+    if (asksForOperator(text)) {
+      return {
+        turns: [],
+        state: { step: step.id, misses: 0 },
+        handOver: { type: 'queue' },
+        why: 'asked_for_operator',
+      };
+    }
     const misses = (state?.misses ?? 0) + 1;
     const limit = definition.handOverAfterMisses;
     if (limit > 0 && misses >= limit) {
-      return { turns: [], state: { step: step.id, misses }, handOver: { type: 'queue' }, why: 'too_many_misses' };
+      return {
+        turns: [],
+        state: { step: step.id, misses },
+        handOver: { type: 'queue' },
+        why: 'too_many_misses',
+      };
     }
     return { turns: [show(step, definition.fallbackText)], state: { step: step.id, misses }, handOver: null };
   }
