@@ -156,6 +156,8 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     await box.fill('Hi');
     await box.press('Enter');
     await v.locator('.msg.op .text', { hasText: 'Hello! What do you need?' }).waitFor();
+    await v.locator('.quick-reply', { hasText: 'Operator' }).waitFor();
+    await shot(v, 'bots-widget-buttons-en.png');
     await v.locator('.quick-reply', { hasText: 'Delivery' }).click();
     await v.locator('.msg.op .text', { hasText: 'We deliver in 2 days' }).waitFor();
     // The buttons of an answered message are gone.

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type {
   Bot,
   BuiltinBotDefinition,
@@ -8,8 +10,9 @@ import type {
 import { BotApiClient, OpenlinesError } from '@openlines/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyboardOf } from '../src/channels/telegram/outbound';
+import { FakeClock } from '../src/core/clock';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { createSignedInUser, problemOf } from './harness';
+import { createSignedInUser, problemOf, waitFor } from './harness';
 import { type BotPeer, startBotPeer } from './peers/bot-peer';
 
 // Chatbots (SPEC §7) through real HTTP: an external bot is a real HTTP server that verifies the
@@ -428,5 +431,71 @@ describe('managing bots', () => {
     // The secrets are never listed; a built-in bot has none.
     expect(JSON.stringify(await w.admin.client.bots.list())).not.toMatch(/olb_|obs_/);
     expect(await problemOf(w.admin.client.bots.rotateSecrets(bot.id))).toBeInstanceOf(OpenlinesError);
+  });
+});
+
+describe('the example bot (examples/echo-bot.mjs) against the real server', () => {
+  it('greets, answers a button, and hands the dialog to the operators', async () => {
+    // The example checks timestamps against its own clock, so this server's clock starts now.
+    const w = await createEngineWorld({ operatorCount: 1, clock: new FakeClock(Date.now()) });
+    worlds.push(w);
+    await w.online(...w.operators);
+    const created = await w.admin.client.bots.create({
+      kind: 'external',
+      name: 'Echo',
+      webhookUrl: 'http://127.0.0.1:9/not-yet',
+    });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../examples/echo-bot.mjs', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          OPENLINES_URL: w.server.url,
+          BOT_TOKEN: created.secrets!.token,
+          BOT_SECRET: created.secrets!.webhookSecret,
+          PORT: '0',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        output += chunk;
+      });
+      await waitFor(() => /listening on (\S+)/.test(output), 'the example bot to listen');
+      const url = /listening on (\S+)/.exec(output)![1]!;
+      await w.admin.client.bots.update(created.bot.id, { webhookUrl: url });
+      await useWelcomeBot(w, created.bot.id);
+
+      const intake = await w.clientSays('echo', 'Hi');
+      const botTexts = async () =>
+        (await w.admin.dialogs.messages(intake.dialogId))
+          .filter((m) => m.authorKind === 'bot')
+          .map((m) => m.text);
+      await w.server.workers.bots.runOnce();
+      await waitFor(async () => (await botTexts()).length === 1, 'the greeting');
+      expect(await botTexts()).toEqual(["Hello, Client echo! I am the shop's bot."]);
+      await w.clientSays('echo', 'status');
+      await w.server.workers.bots.runOnce();
+      await waitFor(async () => (await botTexts()).length === 2, 'the answer');
+      await w.clientSays('echo', 'person');
+      await w.server.workers.bots.runOnce();
+      await waitFor(
+        async () => (await w.admin.dialogs.get(intake.dialogId)).session?.status === 'assigned',
+        'the hand-over',
+      );
+      expect(await botTexts()).toEqual([
+        "Hello, Client echo! I am the shop's bot.",
+        'Your order is on its way.',
+      ]);
+      expect(output).not.toMatch(/\d{3} \{/); // no API call of the example failed
+    } finally {
+      child.kill();
+    }
   });
 });
