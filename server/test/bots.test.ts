@@ -15,6 +15,8 @@ import { createEngineWorld, type EngineWorld } from './engine-fixture';
 import { createSignedInUser, problemOf, waitFor } from './harness';
 import { type BotPeer, startBotPeer } from './peers/bot-peer';
 
+// Each test builds a server of its own (the first in a worker also the migrated database template,
+// which takes long on a busy machine), hence the longer timeout.
 // Chatbots (SPEC §7) through real HTTP: an external bot is a real HTTP server that verifies the
 // signature of every event and answers over the bot API; the built-in bot answers in the intake's
 // transaction. The clock is fake and the workers are driven by the test (runOnce).
@@ -78,7 +80,7 @@ const MENU: BuiltinBotDefinition = {
   handOverAfterMisses: 3,
 };
 
-describe('an external bot as the line’s first responder (BOT-1, BOT-2)', () => {
+describe('an external bot as the line’s first responder (BOT-1, BOT-2)', { timeout: 120_000 }, () => {
   it('holds the session, hears signed events, answers over the API and hands over to the operator', async () => {
     const w = await world();
     await w.online(...w.operators);
@@ -242,7 +244,7 @@ describe('an external bot as the line’s first responder (BOT-1, BOT-2)', () =>
   });
 });
 
-describe('the built-in no-code bot (BOT-3)', () => {
+describe('the built-in no-code bot (BOT-3)', { timeout: 120_000 }, () => {
   it('greets with buttons, follows keywords in Russian, hands over on the button, first session only', async () => {
     const w = await world();
     await w.online(...w.operators);
@@ -386,7 +388,7 @@ describe('the built-in no-code bot (BOT-3)', () => {
   });
 });
 
-describe('managing bots', () => {
+describe('managing bots', { timeout: 120_000 }, () => {
   it('needs manageIntegrations; lines may pick only the account’s bots; a bot in use is not deleted', async () => {
     const w = await world();
     const operator = await createSignedInUser(w.server, w.admin.client, 'operator');
@@ -434,7 +436,7 @@ describe('managing bots', () => {
   });
 });
 
-describe('the example bot (examples/echo-bot.mjs) against the real server', () => {
+describe('the example bot (examples/echo-bot.mjs) against the real server', { timeout: 120_000 }, () => {
   it('greets, answers a button, and hands the dialog to the operators', async () => {
     // The example checks timestamps against its own clock, so this server's clock starts now.
     const w = await createEngineWorld({ operatorCount: 1, clock: new FakeClock(Date.now()) });
