@@ -36,6 +36,7 @@ async function withHeldSession<T>(
     if (!found) throw notFound('The session');
     await lockLines(uow.tx, [found.line_id, ...extraLineIds]);
     const session = await lockSession(uow.tx, bot.account_id, found.id);
+    if (session.bot_id !== bot.id) throw notFound('The session');
     if (session.line_id !== found.line_id)
       throw new AppError('conflict', 'The session changed meanwhile; try again');
     if (session.status !== 'bot') {
