@@ -357,6 +357,50 @@ describe('the built-in no-code bot (BOT-3)', { timeout: 120_000 }, () => {
     ]);
   });
 
+  it('hands to a department’s free member, or to a chosen operator', async () => {
+    const w = await world({}, 2);
+    await w.online(...w.operators);
+    const [first, second] = w.operators as [(typeof w.operators)[0], (typeof w.operators)[0]];
+    const sales = await w.admin.client.departments.create({ name: 'Sales', memberIds: [second.id] });
+    const { bot } = await w.admin.client.bots.create({
+      kind: 'builtin',
+      name: 'Router',
+      definition: {
+        steps: [
+          {
+            id: 'start',
+            text: 'Sales or support?',
+            options: [
+              { title: 'Sales', keywords: [], action: { type: 'department', departmentId: sales.id } },
+              { title: 'Support', keywords: [], action: { type: 'operator', userId: first.id } },
+            ],
+          },
+        ],
+        fallbackText: '?',
+        handOverAfterMisses: 0,
+      },
+    });
+    await useWelcomeBot(w, bot.id);
+    const buyer = await w.clientSays('buyer', 'Hi');
+    await w.clientSays('buyer', 'Sales');
+    expect((await w.admin.dialogs.get(buyer.dialogId)).session).toMatchObject({
+      status: 'assigned',
+      operatorId: second.id,
+    });
+    const user = await w.clientSays('user', 'Hi');
+    await w.clientSays('user', 'Support');
+    expect((await w.admin.dialogs.get(user.dialogId)).session).toMatchObject({
+      status: 'assigned',
+      operatorId: first.id,
+    });
+    expect(steps(await transitionsOf(w, user.dialogId)).at(-1)).toEqual([
+      'bot',
+      'assigned',
+      'bot',
+      'bot_handover',
+    ]);
+  });
+
   it('AA-3: the no-answer rule hands an unanswered session to a bot, once', async () => {
     const w = await world({ queue: { noAnswerTimeSeconds: 120 } });
     const { bot } = await w.admin.client.bots.create({ kind: 'builtin', name: 'Night', definition: MENU });
