@@ -69,7 +69,7 @@ export interface TransientPayloads {
   typing: {
     dialogId: string;
     lineId: string;
-    author: 'client' | 'operator';
+    author: 'client' | 'operator' | 'bot';
     userId: string | null;
     text: string | null;
   };

@@ -1,4 +1,5 @@
 export * from './audit';
+export * from './bots';
 export * from './common';
 export * from './conversations';
 export * from './crm';

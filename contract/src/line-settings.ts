@@ -404,8 +404,11 @@ export const AutomaticActionsSettingsSchema = strictObject({
   }),
   /** `NO_ANSWER_RULE`, `_TEXT` (AA-3); runs after `queue.noAnswerTimeSeconds`. */
   noAnswer: strictObject({
-    rule: textRule('none'),
+    /** `text`: send `text`; `bot`: hand the session to the bot `botId` (once per session); `none`. */
+    rule: literals(['text', 'none', 'bot'] as const, 'none'),
     text: text(L.autoText, EN.noAnswer),
+    /** The account's bot (GET /bots) that takes the unanswered session when `rule` is `bot`. */
+    botId: Type.Union([Id, Type.Null()], { default: null }),
     /** Also notify the line's operators that the session is unanswered. */
     notifyOperators: Type.Boolean({ default: false }),
   }),
@@ -479,13 +482,20 @@ export const BotSettingsSchema = strictObject({
   /** `WELCOME_BOT_*` (BOT-1): a bot answers first, then hands the session to the operators. */
   welcomeBot: strictObject({
     enabled: Type.Boolean({ default: false }),
-    /** Required when enabled. */
+    /** The account's bot (GET /bots); required when enabled. */
     botId: Type.Union([Id, Type.Null()], { default: null }),
     /** `first`: only the dialog's first session; `always`: every session. Bitrix24 `add` default. */
     join: literals(['first', 'always'] as const, 'always'),
-    /** Seconds before the bot hands over to the queue; 0 = only when the bot asks. */
+    /**
+     * `WELCOME_BOT_TIME`: seconds a bot may hold a session on this line before the session leaves it
+     * (per `whenLeaving`); 0 = only when the bot or the client asks for an operator.
+     */
     timeSeconds: seconds(0, L.day, 600),
-    /** When the bot leaves: on transfer to the queue, or only when the session is closed. */
+    /**
+     * `WELCOME_BOT_LEFT`: what happens when `timeSeconds` pass: `queue` hands the session to the
+     * operators' queue, `close` closes it. A hand-over the bot or the client asks for always goes
+     * to the queue.
+     */
     whenLeaving: literals(['queue', 'close'] as const, 'queue'),
   }),
 });
@@ -883,6 +893,9 @@ function semanticErrors(settings: LineSettings): LineSettingsError[] {
 
   if (bot.welcomeBot.enabled && bot.welcomeBot.botId === null) {
     errors.push({ field: 'bot.welcomeBot.botId', message: 'Required when the welcome bot is enabled' });
+  }
+  if (actions.noAnswer.rule === 'bot' && actions.noAnswer.botId === null) {
+    errors.push({ field: 'automaticActions.noAnswer.botId', message: "Required when rule is 'bot'" });
   }
 
   for (const target of ['firstAnswer', 'furtherAnswer'] as const) {

@@ -1,4 +1,5 @@
 import { ApiTokensApi, AuthApi } from './api/auth';
+import { BotsApi } from './api/bots';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { PrivacyApi } from './api/privacy';
@@ -32,6 +33,7 @@ export class OpenlinesClient {
   readonly channels: ChannelsApi;
   readonly dialogs: DialogsApi;
   readonly quickAnswers: QuickAnswersApi;
+  readonly bots: BotsApi;
   readonly files: FilesApi;
   readonly privacy: PrivacyApi;
   readonly webhooks: WebhooksApi;
@@ -48,6 +50,7 @@ export class OpenlinesClient {
     this.channels = new ChannelsApi(this.transport);
     this.dialogs = new DialogsApi(this.transport);
     this.quickAnswers = new QuickAnswersApi(this.transport);
+    this.bots = new BotsApi(this.transport);
     this.files = new FilesApi(this.transport);
     this.privacy = new PrivacyApi(this.transport);
     this.webhooks = new WebhooksApi(this.transport);

@@ -1,4 +1,5 @@
 export { ApiTokensApi, AuthApi } from './api/auth';
+export { BotApiClient, BotsApi, type CreatedBot } from './api/bots';
 export {
   ApiChannelSender,
   ChannelsApi,

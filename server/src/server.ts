@@ -11,6 +11,7 @@ import { type App, buildApp } from './http/app';
 import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
+import { BotDeliveryWorker } from './workers/bot-deliveries';
 import { OutboxWorker } from './workers/outbox';
 import { PrivacyWorker } from './workers/privacy';
 import { TimerWorker } from './workers/timers';
@@ -27,6 +28,7 @@ export interface RunningServer {
     outbox: OutboxWorker;
     webhooks: WebhookWorker;
     privacy: PrivacyWorker;
+    bots: BotDeliveryWorker;
   } & ChannelWorkers;
   close(): Promise<void>;
 }
@@ -78,6 +80,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // Event pruning, retention and the removal of erased files' bytes (docs/privacy.md).
     const privacy = new PrivacyWorker(ctx);
     if (options.workers !== false) privacy.start();
+    const bots = new BotDeliveryWorker(ctx);
+    if (options.workers !== false) bots.start();
     // Each channel kind's worker (Telegram's webhooks and long polling); tests drive them directly.
     const channelWorkers = buildEdgeWorkers(ctx);
     if (options.workers !== false) for (const worker of Object.values(channelWorkers)) worker.start();
@@ -94,6 +98,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await outbox.stop();
         await webhooks.stop();
         await privacy.stop();
+        await bots.stop();
         for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
@@ -106,7 +111,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       firstRun,
       close,
-      workers: { timers, outbox, webhooks, privacy, ...channelWorkers },
+      workers: { timers, outbox, webhooks, privacy, bots, ...channelWorkers },
     };
   } catch (error) {
     await bus?.close();

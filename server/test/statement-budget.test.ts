@@ -284,3 +284,78 @@ describe('statements per message', () => {
     }
   });
 });
+
+describe('statements per message on a line whose bot answers first (BOT-1)', () => {
+  let world: EngineWorld;
+
+  beforeAll(async () => {
+    world = await createEngineWorld({ operatorCount: 1 });
+    await world.online(...world.operators);
+  });
+  afterAll(() => world.stop());
+
+  it('a new session greeted by the built-in bot, its menu answers, and an external bot’s event', async () => {
+    // The baseline: a message in a session that waits for an operator takes the same general path.
+    await world.operators[0]!.client.auth.setPresence('offline');
+    await world.clientSays('waiting-budget', 'Hi');
+    const waiting = await statementsOf(() => world.clientSays('waiting-budget', 'Anyone?'));
+    await world.operators[0]!.client.auth.setPresence('online');
+    const { bot } = await world.admin.client.bots.create({
+      kind: 'builtin',
+      name: 'Menu',
+      definition: {
+        steps: [
+          {
+            id: 'start',
+            text: 'Hello! Pick a topic.',
+            options: [
+              { title: 'Prices', keywords: ['price'], action: { type: 'answer', text: 'From $10.' } },
+            ],
+          },
+        ],
+        fallbackText: 'Sorry?',
+        handOverAfterMisses: 0,
+      },
+    });
+    await world.admin.lines.update(world.line.id, {
+      settings: { bot: { welcomeBot: { enabled: true, botId: bot.id, timeSeconds: 600 } } },
+    });
+    // The lean start plus one read of the bot (its greeting is written in the same statement);
+    // no routing, since the bot holds the session.
+    const starts = await statementsOf(() => world.clientSays('bot-budget', 'Hi'));
+    expect(starts).toBeLessThanOrEqual(12);
+    // A message the bot answers goes the general path: it reads the definition, keeps its place
+    // in the menu and writes the answer, all in the client message's transaction.
+    const answers = await statementsOf(() => world.clientSays('bot-budget', 'price?'));
+    // About what a waiting session's message costs: +4 (definition, menu place, the answer's rows).
+    expect(answers).toBeLessThanOrEqual(waiting + 4);
+    const messages = await world.admin.dialogs.messages((await world.clientSays('bot-budget', 'x')).dialogId);
+    expect(messages.filter((m) => m.authorKind === 'bot').map((m) => m.text)).toEqual([
+      'Hello! Pick a topic.',
+      'From $10.',
+      'Sorry?',
+    ]);
+
+    const peer = http.createServer((_request, response) => response.writeHead(200).end('{}'));
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const external = await world.admin.client.bots.create({
+      kind: 'external',
+      name: 'Remote',
+      webhookUrl: `http://127.0.0.1:${(peer.address() as AddressInfo).port}/`,
+    });
+    await world.admin.lines.update(world.line.id, {
+      settings: { bot: { welcomeBot: { enabled: true, botId: external.bot.id, timeSeconds: 600 } } },
+    });
+    await world.clientSays('remote-budget', 'Hi');
+    const queued = await statementsOf(() => world.clientSays('remote-budget', 'Anyone?'));
+    // The event row instead of routing.
+    expect(queued).toBeLessThanOrEqual(waiting);
+    // Delivering one event: claim, read the bot, record.
+    await world.server.workers.bots.runOnce();
+    await world.clientSays('remote-budget', 'Hello?');
+    const delivered = await statementsOf(() => world.server.workers.bots.runOnce());
+    expect(delivered).toBeLessThanOrEqual(3);
+    peer.closeAllConnections();
+    await new Promise((resolve) => peer.close(resolve));
+  });
+});

@@ -66,6 +66,8 @@ export interface NewSessionFacts {
   firstSessionOfDialog: boolean;
   /** The line requires consent and the client has not given it for the current text (AG-1). */
   consentNeeded: boolean;
+  /** BOT-1: a bot answers this session first; it greets instead of the line's welcome (AA-1). */
+  botAnswers?: boolean;
 }
 
 export interface PlannedText {
@@ -77,6 +79,7 @@ export interface PlannedText {
  * The automatic messages a new session starts with, in order: the agreement (AG-1), then the
  * off-hours reply outside working hours (WH-2) or else the welcome (AA-1) — a welcome promising a
  * quick answer would be wrong at night — then the contact form when the line asks for it (AA-2).
+ * A session a bot answers first (BOT-1) gets no welcome: the bot greets.
  */
 export function planNewSession(
   settings: LineSettings,
@@ -91,7 +94,11 @@ export function planNewSession(
     if (settings.workingHours.offHoursRule === 'text') {
       planned.push({ systemKind: 'off_hours', text: automaticText(settings, channelKind, 'offHours') });
     }
-  } else if (actions.welcome.enabled && (actions.welcome.eachSession || facts.firstSessionOfDialog)) {
+  } else if (
+    !facts.botAnswers &&
+    actions.welcome.enabled &&
+    (actions.welcome.eachSession || facts.firstSessionOfDialog)
+  ) {
     planned.push({ systemKind: 'welcome', text: automaticText(settings, channelKind, 'welcome') });
   }
   const form = actions.contactForm;

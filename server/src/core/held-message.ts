@@ -27,6 +27,8 @@ export const TIMER_KINDS = [
   'kpi_further_answer',
   /** History saving off: the closed session's texts go once it is final (services/erasure). */
   'history_erasure',
+  /** BOT-1: WELCOME_BOT_TIME passed with the session still held by the bot. */
+  'bot_timeout',
 ] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 

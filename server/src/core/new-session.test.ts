@@ -40,6 +40,7 @@ function input(overrides: Partial<NewSessionInput> = {}, settings: LineSettings 
     queue: ['a', 'b'],
     operators: [online('a'), online('b')],
     strictCursor: null,
+    bot: null,
     now,
     ...overrides,
   } satisfies NewSessionInput;

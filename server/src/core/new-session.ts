@@ -1,5 +1,6 @@
-import type { LineSettings } from '@openlines/contract';
+import type { BuiltinBotDefinition, LineSettings } from '@openlines/contract';
 import { type PlannedText, planNewSession } from './automation';
+import { type BotState, type BotTurn, botTimeout, startBuiltinBot } from './bots';
 import type { TimerKind } from './held-message';
 import { chooseRoute, type OperatorState, type RoutingDecision, type RoutingSettings } from './routing';
 import { type SessionSnapshot, type SessionStatus, transition } from './session-machine';
@@ -31,7 +32,29 @@ export interface NewSessionInput {
   queue: readonly string[];
   operators: readonly OperatorState[];
   strictCursor: string | null;
+  /**
+   * BOT-1: the line's welcome bot when it takes this session (core/bots welcomeBotFor), loaded by
+   * the service; null on every line without one.
+   */
+  bot: StartingBot | null;
   now: Date;
+}
+
+export interface StartingBot {
+  id: string;
+  version: number;
+  kind: 'external' | 'builtin';
+  /** The built-in bot's definition at `version`; null for an external bot. */
+  definition: BuiltinBotDefinition | null;
+}
+
+/** The bot's part of a session start: it holds the session, and a built-in bot greets at once. */
+export interface PlannedBotStart {
+  id: string;
+  version: number;
+  kind: 'external' | 'builtin';
+  state: BotState | null;
+  turns: BotTurn[];
 }
 
 export interface PlannedTransition {
@@ -64,6 +87,9 @@ export interface NewSessionPlan {
   decision: RoutingDecision | null;
   /** The line's new `strictly` cursor, when this assignment moves it. */
   strictCursor: string | null;
+  /** The client's wait for an operator's answer starts now, or (bot sessions) at the hand-over. */
+  waitingSince: Date | null;
+  bot: PlannedBotStart | null;
 }
 
 const after = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000);
@@ -82,6 +108,8 @@ export function planSessionStart(input: NewSessionInput): NewSessionPlan {
     { from: null, to: 'new', operatorId: null, actor: 'client', reason: 'client_message' },
   ];
   const timers: PlannedTimer[] = [];
+  // LN-4: an inactive line stores the session; its bot does not take it.
+  const bot = input.lineActive ? input.bot : null;
   const texts = input.lineActive
     ? planNewSession(
         settings,
@@ -90,13 +118,23 @@ export function planSessionStart(input: NewSessionInput): NewSessionPlan {
           offHours: input.offHours,
           firstSessionOfDialog: input.firstSessionOfDialog,
           consentNeeded: input.consentNeeded,
+          botAnswers: bot !== null,
         },
         input.contactFormText,
       )
     : [];
-  const firstTarget = settings.kpi.firstAnswer.targetSeconds;
-  if (firstTarget > 0) timers.push({ kind: 'kpi_first_answer', dueAt: after(now, firstTarget), payload: {} });
-  timers.push({ kind: 'no_answer', dueAt: after(now, settings.queue.noAnswerTimeSeconds), payload: {} });
+  // BOT-4: the time a bot holds the session is not operators' time: the answer KPI and the
+  // no-answer wait start when the bot hands over (services/bot-sessions).
+  if (!bot) {
+    const firstTarget = settings.kpi.firstAnswer.targetSeconds;
+    if (firstTarget > 0)
+      timers.push({ kind: 'kpi_first_answer', dueAt: after(now, firstTarget), payload: {} });
+    timers.push({ kind: 'no_answer', dueAt: after(now, settings.queue.noAnswerTimeSeconds), payload: {} });
+  } else {
+    const timeout = botTimeout(settings, now, 'welcome');
+    if (timeout)
+      timers.push({ kind: 'bot_timeout', dueAt: timeout.dueAt, payload: { leave: timeout.leave } });
+  }
 
   let queuedAt: Date | null = null;
   let assignedAt: Date | null = null;
@@ -117,7 +155,18 @@ export function planSessionStart(input: NewSessionInput): NewSessionPlan {
       });
     }
   };
-  if (input.lineActive) {
+  let botStart: PlannedBotStart | null = null;
+  if (bot) {
+    apply({ type: 'bot_started' }, 'bot_started');
+    const greeting = bot.definition ? startBuiltinBot(bot.definition) : null;
+    botStart = {
+      id: bot.id,
+      version: bot.version,
+      kind: bot.kind,
+      state: greeting?.state ?? null,
+      turns: greeting?.turns ?? [],
+    };
+  } else if (input.lineActive) {
     apply({ type: 'enqueue' }, 'new_session');
     queuedAt = now;
     if (!input.offHours) {
@@ -162,5 +211,7 @@ export function planSessionStart(input: NewSessionInput): NewSessionPlan {
     timers,
     decision,
     strictCursor,
+    waitingSince: bot ? null : now,
+    bot: botStart,
   };
 }

@@ -28,6 +28,7 @@ function snapshot(status: SessionStatus, overrides: Partial<SessionSnapshot> = {
 const ACTIONS: Record<SessionActionType, SessionAction> = {
   client_message: { type: 'client_message' },
   bot_started: { type: 'bot_started' },
+  bot_takeover: { type: 'bot_takeover' },
   bot_handover: { type: 'bot_handover' },
   enqueue: { type: 'enqueue' },
   assign: { type: 'assign', operatorId: 'op-b', mode: 'manual' },
@@ -57,6 +58,7 @@ const holding = (to: (from: SessionStatus) => SessionStatus) => ({
 const VALID_TRANSITIONS: Record<SessionActionType, Partial<Record<SessionStatus, SessionStatus>>> = {
   client_message: everyOpen((from) => (from === 'answered' ? 'client_waiting' : from)),
   bot_started: { new: 'bot' },
+  bot_takeover: { queued: 'bot', assigned: 'bot' },
   bot_handover: { bot: 'queued' },
   enqueue: { new: 'queued' },
   assign: { queued: 'assigned', bot: 'assigned' },

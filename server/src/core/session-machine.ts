@@ -27,6 +27,8 @@
  *   drop it; closing keeps it so the dialog's next session comes back to that operator. A pinned
  *   session is neither redistributed by `queue_timeout` nor closed by `auto_close`.
  * - After closing, `operatorId` keeps the operator who handled the session (history, KPI).
+ * - `bot_takeover` (AA-3's "hand to a bot") takes a queued or assigned, never answered, session
+ *   from the operators to a bot; `bot_handover` gives it back to the queue.
  * - `close`, `mark_spam` and `close_silently` apply to any open session (an operator, a supervisor,
  *   or the bot per WELCOME_BOT_LEFT may close it). They check nothing else: the line's
  *   confirm-before-close is a UI/service check.
@@ -91,6 +93,7 @@ export type AssignMode = 'auto' | 'manual' | 'take';
 export type SessionAction =
   | { type: 'client_message' }
   | { type: 'bot_started' }
+  | { type: 'bot_takeover' }
   | { type: 'bot_handover' }
   | { type: 'enqueue' }
   | { type: 'assign'; operatorId: UserId; mode: AssignMode }
@@ -166,6 +169,13 @@ const RULES: { [T in SessionActionType]: ActionRule<T> } = {
   bot_started: {
     from: ['new'],
     apply: () => ({ status: 'bot' }),
+  },
+  bot_takeover: {
+    // AA-3 "hand to a bot": an unanswered session leaves the queue (or the operator who did not
+    // answer) for a bot. A pinned session stays with its operator.
+    from: ['queued', 'assigned'],
+    apply: (session) =>
+      session.pinned ? { refuse: 'pinned' } : { status: 'bot', patch: { operatorId: null, offeredTo: [] } },
   },
   bot_handover: {
     from: ['bot'],

@@ -17,6 +17,7 @@ import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { botApiRoutes, botRoutes } from './routes/bots';
 import { channelRoutes } from './routes/channels';
 import { clientExportRoutes } from './routes/client-export';
 import { crmRoutes } from './routes/crm';
@@ -150,6 +151,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(eventWebhookRoutes, { ctx });
       await api.register(crmRoutes, { ctx });
+      await api.register(botRoutes, { ctx });
+      await api.register(botApiRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });

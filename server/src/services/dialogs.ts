@@ -99,7 +99,8 @@ async function kpiOf(db: Reader, sessions: SessionRow[], now: Date): Promise<Map
         targets,
         {
           open: isOpen(session.status),
-          createdAt: session.created_at,
+          // BOT-4: a bot's time before the hand-over is not the operators' answer time.
+          createdAt: session.bot_ended_at ?? session.created_at,
           firstAnswerAt: session.first_answer_at,
           waitingSince: session.waiting_since,
           breaches: breachesOf.get(session.id) ?? 0,

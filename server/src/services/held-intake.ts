@@ -156,7 +156,7 @@ function writeBatch(ctx: AppContext, batch: HeldItem[]): Promise<Settled<HeldOut
               },
               {
                 open: true,
-                createdAt: updated.created_at,
+                createdAt: updated.bot_ended_at ?? updated.created_at,
                 firstAnswerAt: updated.first_answer_at,
                 waitingSince: updated.waiting_since,
                 breaches: locked.kpiBreaches,

@@ -9,6 +9,7 @@ import { hasConsent, writeConsent } from './automation/consent';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
 import { latestSession } from './automation/lookup';
 import { isRatingReply, writeClientRating } from './automation/rating';
+import { onBotClientMessage, startBot, welcomeBotOfNewSession } from './bot-sessions';
 import { assertTakesMessages, forgetInboundChannel } from './channels';
 import { attachCrmToSession } from './crm/intake';
 import { emitMessage, touchDialog } from './dialog-events';
@@ -543,8 +544,13 @@ async function intake(
         decision: message.consent,
       });
     }
+    // BOT-1: the line's welcome bot takes a new session (a line without one reads nothing more).
+    const bot =
+      opened && conversation.line.active
+        ? await welcomeBotOfNewSession(tx, conversation.line, dialog.id, session.id)
+        : null;
     if (opened) {
-      session = await onSessionOpened(ctx, uow, { ...conversation, session });
+      session = await onSessionOpened(ctx, uow, { ...conversation, session }, { botAnswers: bot !== null });
       // CRM-2, once per new session: the same lookup and writes as the lean start's.
       const crmLine = conversation.line;
       if (crmLine.settings.crm.enabled) {
@@ -572,6 +578,8 @@ async function intake(
         });
       }
     }
+    if (bot)
+      session = await startBot(ctx, uow, { ...conversation, session }, bot, 'welcome', botMessageOf(row));
     session = await onClientMessage(
       ctx,
       uow,
@@ -592,6 +600,9 @@ async function intake(
         client,
         'client_message',
       );
+      if (session.status === 'bot' && !opened) {
+        session = await onBotClientMessage(ctx, uow, { ...conversation, session }, botMessageOf(row));
+      }
     }
     session = await tx
       .updateTable('sessions')
@@ -602,6 +613,11 @@ async function intake(
     if (session.status === 'queued') session = await routeSession(ctx, uow, session, { newSession: opened });
     return finish(row, session);
   });
+}
+
+/** The client's message as a bot hears it. */
+function botMessageOf(row: MessageRow) {
+  return { id: row.id, text: row.text, attachments: row.attachments };
 }
 
 async function findDuplicate(

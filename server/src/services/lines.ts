@@ -14,6 +14,7 @@ import type { LineRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
 import { onLineActivated } from './automation/hooks';
+import { unknownBotFields } from './bots';
 import { eraseDialogsOf } from './erasure';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
@@ -110,6 +111,22 @@ async function assertSettingsReferences(tx: Tx, accountId: string, settings: Lin
         });
     });
   }
+  // BOT-1, AA-3: a bot the line uses is one of the account's (a stored id of a bot not in use is left alone).
+  errors.push(
+    ...(await unknownBotFields(tx, accountId, [
+      ...(settings.bot.welcomeBot.enabled
+        ? [{ field: 'body.settings.bot.welcomeBot.botId', botId: settings.bot.welcomeBot.botId }]
+        : []),
+      ...(settings.automaticActions.noAnswer.rule === 'bot'
+        ? [
+            {
+              field: 'body.settings.automaticActions.noAnswer.botId',
+              botId: settings.automaticActions.noAnswer.botId,
+            },
+          ]
+        : []),
+    ])),
+  );
   if (errors.length > 0) {
     throw new AppError('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   }

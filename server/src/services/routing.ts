@@ -207,13 +207,17 @@ export async function routeSession(
   ctx: AppContext,
   uow: UnitOfWork,
   session: SessionRow,
-  options: { newSession?: boolean } = {},
+  options: {
+    newSession?: boolean;
+    /** Choose among these users instead of the line's queue (a bot handing to a department). */
+    among?: readonly string[];
+  } = {},
 ): Promise<SessionRow> {
   const line = await lockLineRow(uow.tx, session.line_id);
   const now = ctx.clock.now();
   // WH-2: outside working hours sessions wait in the queue; the sweep routes them once it opens.
   if (!line?.active || session.status !== 'queued' || !lineOpenNow(line, now)) return session;
-  const queue = await lineQueue(uow.tx, line);
+  const queue = options.among ? [...options.among] : await lineQueue(uow.tx, line);
   const pinned = (await pinnedOperatorOf(uow.tx, [session.dialog_id])).get(session.dialog_id) ?? null;
   const settings = routingSettingsOf(line.settings);
   // the responsible of the client's CRM record, when the line forwards to them.

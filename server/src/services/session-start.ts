@@ -3,6 +3,7 @@ import type { Dialog, Message } from '@openlines/contract';
 import { sql } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import { welcomeBotFor } from '../core/bots';
 import { type KnownClient as CrmKnownClient, decideNewSessionCrm } from '../core/crm';
 import { kpiState } from '../core/kpi';
 import { type NewSessionPlan, planSessionStart } from '../core/new-session';
@@ -13,6 +14,8 @@ import type { LineRow, MessageRow, SessionRow } from '../store/schema';
 import { hasConsent } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
+import type { BotEvent } from './bot-deliveries';
+import { loadStartingBot } from './bot-sessions';
 import {
   type CrmStartWrite,
   crmDealRef,
@@ -186,6 +189,9 @@ async function start(
   if (routes && forwardTo && !state.operators.some((operator) => operator.userId === forwardTo)) {
     state.operators.push(...(await loadOperatorStates(tx, line, [forwardTo], now)));
   }
+  // BOT-1: only a line with a welcome bot reads it (one statement).
+  const botId = state.active ? welcomeBotFor(settings, known?.sessionId == null) : null;
+  const bot = botId ? await loadStartingBot(tx, accountId, botId) : null;
   const plan = planSessionStart({
     settings,
     routingSettings: routingSettingsOf(settings),
@@ -201,6 +207,7 @@ async function start(
     queue,
     operators,
     strictCursor: state.strictCursor,
+    bot,
     now,
   });
   if (plan.operatorId) state.operators = withAssignment(state.operators, plan.operatorId, plan.status, now);
@@ -255,7 +262,7 @@ async function start(
     close_reason: null,
     opened_off_hours: plan.openedOffHours,
     off_hours_reply_sent: plan.offHoursReplySent,
-    waiting_since: now,
+    waiting_since: plan.waitingSince,
     consent_requested_at: plan.consentRequestedAt,
     consent_given_at: null,
     rating_requested_at: null,
@@ -269,6 +276,11 @@ async function start(
     crm_contact_id: crmWrite?.session.contactId ?? null,
     crm_lead_id: crmWrite?.session.leadId ?? null,
     crm_deal_id: crmWrite?.session.dealId ?? null,
+    bot_id: plan.bot?.id ?? null,
+    bot_version: plan.bot?.version ?? null,
+    bot_state: plan.bot?.state ?? null,
+    bot_started_at: plan.bot ? now : null,
+    bot_ended_at: null,
   } as SessionRow;
   const clientMessage = {
     id: randomUUID(),
@@ -294,6 +306,25 @@ async function start(
     external_id: null,
     system_kind: text.systemKind,
   }));
+  // A built-in bot's greeting, with its buttons (quick replies), after the automatic texts.
+  const botTurns = (plan.bot?.turns ?? []).map((turn) => ({
+    row: {
+      id: randomUUID(),
+      author_kind: 'bot' as const,
+      author_id: plan.bot!.id,
+      text: turn.text,
+      attachments: [],
+      private: false,
+      delivery_state: delivery,
+      external_id: null,
+      system_kind: null,
+    },
+    quickReplies: turn.buttons,
+  }));
+  const outgoing = [
+    ...automatic.map((row) => ({ row, quickReplies: [] as { title: string; reply: string }[] })),
+    ...botTurns,
+  ];
   // As the general path leaves it: the client's own words, not the automatic reply.
   const lastPreview = preview;
 
@@ -306,8 +337,8 @@ async function start(
     dialogId,
     session,
     plan,
-    messages: [clientMessage, ...automatic],
-    outbox: automatic.map((row) => ({
+    messages: [clientMessage, ...outgoing.map((item) => item.row)],
+    outbox: outgoing.map(({ row, quickReplies }) => ({
       messageId: row.id,
       state: delivery,
       payload: {
@@ -316,15 +347,33 @@ async function start(
           messageId: row.id,
           dialogId,
           recipientId: message.user.id,
-          authorKind: 'system',
+          authorKind: row.author_kind,
           authorName: null,
           authorAvatarUrl: null,
           text: row.text,
           attachments: [],
+          ...(quickReplies.length > 0 ? { quickReplies } : {}),
           createdAt: now.toISOString(),
         } satisfies OutboundMessage,
       },
     })),
+    botEvent:
+      plan.bot && plan.bot.kind === 'external'
+        ? {
+            id: randomUUID(),
+            type: 'session.started',
+            createdAt: now.toISOString(),
+            botId: plan.bot.id,
+            session: { id: sessionId, dialogId, lineId, channelKind: channel.kind },
+            client: { id: clientId, name: clientRow.name },
+            message: {
+              id: clientMessage.id,
+              text: clientMessage.text,
+              attachments: clientMessage.attachments,
+            },
+            reason: 'welcome_bot',
+          }
+        : null,
     lastPreview,
     crm: crmWrite,
     now,
@@ -383,7 +432,7 @@ async function start(
 
 interface PlannedMessage {
   id: string;
-  author_kind: 'client' | 'system';
+  author_kind: 'client' | 'system' | 'bot';
   author_id: string | null;
   text: string | null;
   attachments: unknown[];
@@ -413,6 +462,8 @@ async function writeSessionStart(
     plan: NewSessionPlan;
     messages: PlannedMessage[];
     outbox: { messageId: string; state: 'pending' | 'sent'; payload: unknown }[];
+    /** The external welcome bot's `session.started` (services/bot-deliveries), in the same statement. */
+    botEvent: BotEvent | null;
     lastPreview: string | null;
     crm: CrmStartWrite | null;
     now: Date;
@@ -446,13 +497,22 @@ async function writeSessionStart(
   parts.push(sql`s as (
     insert into sessions (id, account_id, dialog_id, line_id, status, operator_id, passed_by, offered_to, pinned,
       created_at, queued_at, assigned_at, last_client_message_at, opened_off_hours, off_hours_reply_sent,
-      waiting_since, consent_requested_at, crm_contact_id, crm_lead_id, crm_deal_id)
+      waiting_since, consent_requested_at, crm_contact_id, crm_lead_id, crm_deal_id,
+      bot_id, bot_version, bot_state, bot_started_at)
     values (${session.id}, ${accountId}, ${input.dialogId}, ${session.line_id}, ${plan.status}, ${plan.operatorId},
       '[]'::jsonb, ${JSON.stringify(plan.offeredTo)}::jsonb, ${plan.pinned}, ${now}, ${plan.queuedAt},
-      ${plan.assignedAt}, ${now}, ${plan.openedOffHours}, ${plan.offHoursReplySent}, ${now},
+      ${plan.assignedAt}, ${now}, ${plan.openedOffHours}, ${plan.offHoursReplySent}, ${plan.waitingSince},
       ${plan.consentRequestedAt}, ${input.crm?.session.contactId ?? null}::uuid, ${input.crm?.session.leadId ?? null}::uuid,
-      ${crmDealRef(input.crm, 'crm_')})
+      ${crmDealRef(input.crm, 'crm_')}, ${plan.bot?.id ?? null}::uuid, ${plan.bot?.version ?? null}::int,
+      ${plan.bot?.state ? JSON.stringify(plan.bot.state) : null}::jsonb, ${plan.bot ? now : null}::timestamptz)
   )`);
+  if (input.botEvent) {
+    parts.push(sql`b as (
+      insert into bot_deliveries (account_id, bot_id, session_id, payload, next_attempt_at)
+      values (${accountId}::uuid, ${input.botEvent.botId}::uuid, ${session.id}::uuid,
+        ${JSON.stringify(input.botEvent)}::jsonb, ${now}::timestamptz)
+    )`);
+  }
   parts.push(sql`t as (
     insert into session_transitions
       (account_id, session_id, dialog_id, from_status, to_status, operator_id, actor_kind, actor_id, reason, at)

@@ -2,6 +2,7 @@ import type { AppContext } from '../context';
 import { type SessionAction, type SessionSnapshot, transition } from '../core/session-machine';
 import { AppError } from '../errors';
 import type { SessionRow } from '../store/schema';
+import { onBotLeft } from './bot-left';
 import { crmOnHolderChange } from './crm/intake';
 import { touchDialog } from './dialog-events';
 import { cancelTimers } from './timers';
@@ -75,6 +76,9 @@ export async function applySessionAction(
   const { patch, status } = result;
   const becomesAssigned = status === 'assigned' && (result.statusChanged || patch.operatorId !== undefined);
   const closes = result.statusChanged && status in CLOSED_REASONS;
+  // BOT-4: the bot's time ends with any transition out of `bot`; an open session's wait for an
+  // operator starts there.
+  const leavesBot = session.status === 'bot' && status !== 'bot';
   const updated = await uow.tx
     .updateTable('sessions')
     .set({
@@ -88,6 +92,7 @@ export async function applySessionAction(
       ...(becomesAssigned ? { assigned_at: now } : {}),
       ...(status === 'answered' && session.first_answer_at === null ? { first_answer_at: now } : {}),
       ...(closes ? { closed_at: now, close_reason: reason } : {}),
+      ...(leavesBot ? { bot_ended_at: now, ...(closes ? {} : { waiting_since: now }) } : {}),
     })
     .where('id', '=', session.id)
     .returningAll()
@@ -124,6 +129,7 @@ export async function applySessionAction(
     await cancelTimers(uow.tx, session.id, ['queue_timeout']);
   }
   if (closes) await cancelTimers(uow.tx, session.id);
+  if (leavesBot) await onBotLeft(uow, session, updated, reason, now);
   touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: result.from === 'queued' });
   // CRM: a record nobody owns goes to the new holder; a transfer may change its responsible.
   if (patch.operatorId) await crmOnHolderChange(ctx, uow, updated, action.type === 'transfer_operator');

@@ -22,6 +22,7 @@ import * as permissions from './migrations/0019-permissions';
 import * as privacy from './migrations/0020-privacy';
 import * as auditConsent from './migrations/0021-audit-consent';
 import * as webhooks from './migrations/0022-webhooks';
+import * as bots from './migrations/0023-bots';
 import * as crmIntake from './migrations/0024-crm-intake';
 import * as analytics from './migrations/0025-analytics';
 import * as messageSearch from './migrations/0028-message-search';
@@ -55,6 +56,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020-privacy': privacy,
   '0021-audit-consent': auditConsent,
   '0022-webhooks': webhooks,
+  '0023-bots': bots,
   '0024-crm-intake': crmIntake,
   '0025-analytics': analytics,
   '0028-message-search': messageSearch,

@@ -211,6 +211,13 @@ export interface SessionsTable {
   crm_contact_id: string | null;
   crm_lead_id: string | null;
   crm_deal_id: string | null;
+  /** BOT-1/BOT-4: the bot that holds or held the session, the definition version it started with,
+   * the built-in bot's place in its menu, and when the bot took and left the session. */
+  bot_id: ColumnType<string | null, string | null | undefined, string | null>;
+  bot_version: ColumnType<number | null, number | null | undefined, number | null>;
+  bot_state: ColumnType<import('../core/bots').BotState | null, string | null | undefined, string | null>;
+  bot_started_at: NullableTimestamp;
+  bot_ended_at: NullableTimestamp;
 }
 
 export interface SessionTransitionsTable {
@@ -544,6 +551,43 @@ export interface SessionFactsTable {
   operator_id: string | null;
 }
 
+export interface BotsTable {
+  id: Generated<string>;
+  account_id: string;
+  kind: 'external' | 'builtin';
+  name: string;
+  avatar_url: string | null;
+  webhook_url: string | null;
+  token_prefix: string | null;
+  /** SHA-256 of the bot's API token (`olb_…`); the token itself is shown once. */
+  token_hash: string | null;
+  /** The webhook signing secret, encrypted with the server key (services/secret-box). */
+  secrets: string | null;
+  version: Generated<number>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface BotVersionsTable {
+  bot_id: string;
+  version: number;
+  definition: Json<import('@openlines/contract').BuiltinBotDefinition>;
+  created_at: DefaultTimestamp;
+}
+
+export interface BotDeliveriesTable {
+  id: Generated<number>;
+  account_id: string;
+  bot_id: string;
+  session_id: string | null;
+  payload: Json<unknown>;
+  state: Generated<'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface DB {
   plans: PlansTable;
   accounts: AccountsTable;
@@ -582,6 +626,9 @@ export interface DB {
   crm_companies: CrmCompaniesTable;
   crm_contacts: CrmContactsTable;
   crm_contact_identities: CrmContactIdentitiesTable;
+  bots: BotsTable;
+  bot_versions: BotVersionsTable;
+  bot_deliveries: BotDeliveriesTable;
   crm_leads: CrmLeadsTable;
   crm_deals: CrmDealsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
@@ -601,6 +648,7 @@ export type AbsenceRow = Selectable<AbsencesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type EventRow = Selectable<EventsTable>;
 export type LineRow = Selectable<LinesTable>;
+export type BotRow = Selectable<BotsTable>;
 export type ChannelRow = Selectable<ChannelsTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type DialogRow = Selectable<DialogsTable>;

@@ -7,6 +7,7 @@ import {
   noAnswerFired,
   ratingRequestFired,
 } from '../services/automation/timers';
+import { botTimeoutFired } from '../services/bot-sessions';
 import { eraseSessionHistory } from '../services/erasure';
 import { lockLines } from '../services/locks';
 import { sweepStaleConnections } from '../services/presence';
@@ -56,6 +57,7 @@ const HANDLERS: Record<TimerKind, TimerHandler> = {
     if (isOpen(session.status)) return;
     await eraseSessionHistory(ctx, uow, session.account_id, [session.id]);
   },
+  bot_timeout: (ctx, uow, session, payload) => botTimeoutFired(ctx, uow, session, payload),
 };
 
 const BATCH = 50;

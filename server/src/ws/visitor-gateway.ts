@@ -180,7 +180,7 @@ export class VisitorGateway {
       const signal = message.transient;
       if (
         signal.type === 'typing' &&
-        signal.data.author === 'operator' &&
+        (signal.data.author === 'operator' || signal.data.author === 'bot') &&
         connection.dialogId !== null &&
         signal.data.dialogId === connection.dialogId
       ) {

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { useT } from '../lib/i18n';
 import { linkClick, matchPath, navigate } from '../lib/router';
 import { AuditScreen } from './audit';
+import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
 import { LineEditor } from './line-editor';
@@ -24,7 +25,8 @@ type Section =
   | 'quick-answers'
   | 'audit'
   | 'privacy'
-  | 'webhooks';
+  | 'webhooks'
+  | 'bots';
 
 function sectionsFor(me: Me): Section[] {
   const { manageLines, manageUsers, manageQuickAnswers, managePersonalData, manageIntegrations } =
@@ -35,7 +37,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
-    ...(manageIntegrations ? (['webhooks'] as const) : []),
+    ...(manageIntegrations ? (['webhooks', 'bots'] as const) : []),
   ];
 }
 
@@ -93,6 +95,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <WebhooksScreen />
         ) : current === 'privacy' ? (
           <PrivacyScreen />
+        ) : current === 'bots' ? (
+          <BotsScreen />
         ) : null}
       </div>
     </div>

@@ -19,13 +19,14 @@ import { useLoad } from './use-load';
 export function LineEditor({ lineId }: { lineId: string }) {
   const t = useT();
   const loaded = useLoad(async () => {
-    const [line, users, departments, kinds] = await Promise.all([
+    const [line, users, departments, kinds, bots] = await Promise.all([
       client.lines.get(lineId),
       client.users.list(),
       client.departments.list(),
       channelKinds(),
+      client.bots.list(),
     ]);
-    return { line, context: { users, departments, channelKinds: kinds } satisfies SettingsContext };
+    return { line, context: { users, departments, channelKinds: kinds, bots } satisfies SettingsContext };
   }, lineId);
   if (loaded.error) return <ErrorNotice error={loaded.error} />;
   if (!loaded.data) return <p>{t('common.loading')}</p>;

@@ -1,4 +1,5 @@
 import type {
+  Bot,
   Department,
   FieldError,
   LineSettings,
@@ -20,6 +21,8 @@ export interface SettingsContext {
   users: User[];
   departments: Department[];
   channelKinds: string[];
+  /** The account's chatbots, for the line's bot pickers (BOT-1, AA-3). */
+  bots?: Bot[];
 }
 
 const NO_CONTEXT: SettingsContext = { users: [], departments: [], channelKinds: [] };
@@ -324,6 +327,15 @@ function CustomEditor({
       return <StringListEditor value={(value as string[]) ?? []} onChange={onChange} label={label} />;
     case 'userList':
       return <UserListEditor value={(value as string[]) ?? []} onChange={onChange} users={context.users} />;
+    case 'botPicker':
+      return (
+        <BotPicker
+          value={(value as string | null) ?? null}
+          onChange={onChange}
+          bots={context.bots ?? []}
+          label={label}
+        />
+      );
     case 'perChannelKind':
       return (
         <PerChannelKindEditor
@@ -679,6 +691,40 @@ function PerChannelKindEditor({
           {t('common.add')}
         </button>
       </div>
+    </div>
+  );
+}
+
+/** A line's bot: one of the account's bots (GET /bots), or none. */
+function BotPicker({
+  value,
+  onChange,
+  bots,
+  label,
+}: {
+  value: string | null;
+  onChange: (next: string | null) => void;
+  bots: Bot[];
+  label: string;
+}) {
+  const t = useT();
+  const id = useId();
+  const known = value === null || bots.some((bot) => bot.id === value);
+  return (
+    <div>
+      <label htmlFor={id} className="visually-hidden">
+        {label}
+      </label>
+      <select id={id} value={value ?? ''} onChange={(event) => onChange(event.target.value || null)}>
+        <option value="">{t('settings.noBot')}</option>
+        {bots.map((bot) => (
+          <option key={bot.id} value={bot.id}>
+            {bot.name} ({t(bot.kind === 'external' ? 'bots.kind.external' : 'bots.kind.builtin')})
+          </option>
+        ))}
+        {known ? null : <option value={value ?? ''}>{value}</option>}
+      </select>
+      {bots.length === 0 ? <p className="field-hint">{t('settings.noBots')}</p> : null}
     </div>
   );
 }

@@ -80,6 +80,10 @@ export const FIELD_LABELS: Record<string, Text> = {
   'automaticActions.contactForm.fields': ['Fields', 'Поля'],
   'automaticActions.noAnswer.rule': ['Action', 'Действие'],
   'automaticActions.noAnswer.text': ['Text', 'Текст'],
+  'automaticActions.noAnswer.botId': [
+    'Bot (when the action is “hand to a bot”)',
+    'Бот (для действия «передать боту»)',
+  ],
   'automaticActions.noAnswer.notifyOperators': [
     'Also notify the line’s operators',
     'Также уведомлять операторов линии',
@@ -109,13 +113,13 @@ export const FIELD_LABELS: Record<string, Text> = {
   'rating.messenger.like': ['Reply to a positive rating', 'Ответ на положительную оценку'],
   'rating.messenger.dislike': ['Reply to a negative rating', 'Ответ на отрицательную оценку'],
   'bot.welcomeBot.enabled': ['A bot answers first', 'Бот отвечает первым'],
-  'bot.welcomeBot.botId': ['Bot id', 'Идентификатор бота'],
+  'bot.welcomeBot.botId': ['Bot', 'Бот'],
   'bot.welcomeBot.join': ['Bot joins', 'Бот подключается'],
   'bot.welcomeBot.timeSeconds': [
-    'Hand over to operators after (seconds, 0 = when the bot asks)',
-    'Передавать операторам через (секунд, 0 — по запросу бота)',
+    'The bot’s time (seconds, 0 = until the bot or the client asks for an operator)',
+    'Время бота (секунд, 0 — пока бот или клиент не попросит оператора)',
   ],
-  'bot.welcomeBot.whenLeaving': ['The bot leaves', 'Бот покидает диалог'],
+  'bot.welcomeBot.whenLeaving': ['When the bot’s time is up', 'Когда время бота истекло'],
   'kpi.firstAnswer.targetSeconds': ['Target (seconds, 0 = none)', 'Норматив (секунд, 0 — нет)'],
   'kpi.firstAnswer.alert': ['Notify when missed', 'Уведомлять о нарушении'],
   'kpi.firstAnswer.recipients': ['Also notify', 'Также уведомлять'],
@@ -163,6 +167,7 @@ export const OPTION_LABELS: Record<string, Text> = {
   hidden: ['Nothing', 'Ничего'],
   text: ['Send the text', 'Отправить текст'],
   none: ['Nothing', 'Ничего'],
+  bot: ['Hand to a bot', 'Передать боту'],
   same: ['Same as the line', 'Как у линии'],
   always: ['Always', 'Всегда'],
   custom: ['Its own schedule', 'Собственное расписание'],
@@ -196,6 +201,8 @@ export const OPTION_LABELS: Record<string, Text> = {
 const OPTION_OVERRIDES: Record<string, Text> = {
   'bot.welcomeBot.join=always': ['Every session', 'В каждой сессии'],
   'crm.create=none': ['Nothing (operators create by hand)', 'Ничего (оператор создаёт вручную)'],
+  'bot.welcomeBot.whenLeaving=queue': ['Hand to the operators’ queue', 'Передать в очередь операторов'],
+  'bot.welcomeBot.whenLeaving=close': ['Close the session', 'Закрыть сессию'],
 };
 
 export const HINTS: Record<string, Text> = {
@@ -211,6 +218,10 @@ export const HINTS: Record<string, Text> = {
   'workingHours.weekly': [
     'Intervals never cross midnight: end at 24:00 and continue the next day from 00:00.',
     'Интервал не переходит через полночь: закончите в 24:00 и продолжите со следующего дня с 00:00.',
+  ],
+  'bot.welcomeBot.timeSeconds': [
+    'The bot’s sessions are not offered to operators; its time is not counted in answer times.',
+    'Сессии бота не предлагаются операторам; его время не входит во время ответа.',
   ],
   'automaticActions.perChannelKind': [
     'Replace the line’s texts for one kind of channel (e.g. a shorter welcome in Telegram).',

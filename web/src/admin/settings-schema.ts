@@ -25,7 +25,13 @@ export interface Schema {
   writeOnly?: boolean;
 }
 
-export type CustomKind = 'queueMembers' | 'schedule' | 'perChannelKind' | 'userList' | 'stringList';
+export type CustomKind =
+  | 'queueMembers'
+  | 'schedule'
+  | 'perChannelKind'
+  | 'userList'
+  | 'stringList'
+  | 'botPicker';
 
 /** How a text field is typed: plain, a link, a secret never shown again, or a colour. */
 export type TextInput = 'text' | 'url' | 'password' | 'color';
@@ -65,6 +71,8 @@ const LINE_CUSTOM: Record<string, CustomKind> = {
   'automaticActions.perChannelKind': 'perChannelKind',
   'kpi.firstAnswer.recipients': 'userList',
   'kpi.furtherAnswer.recipients': 'userList',
+  'bot.welcomeBot.botId': 'botPicker',
+  'automaticActions.noAnswer.botId': 'botPicker',
 };
 
 /** Fields of the line settings that are not settings a person edits. */

@@ -215,8 +215,13 @@ function MessageItem({
   authorName: string | undefined;
 }) {
   const t = useT();
+  // A bot answers on our side of the conversation, like an operator (BOT-1).
   const side =
-    message.authorKind === 'client' ? 'client' : message.authorKind === 'operator' ? 'operator' : 'system';
+    message.authorKind === 'client'
+      ? 'client'
+      : message.authorKind === 'operator' || message.authorKind === 'bot'
+        ? 'operator'
+        : 'system';
   const name =
     message.authorKind === 'client'
       ? dialog.client.name
@@ -227,7 +232,7 @@ function MessageItem({
   const kindLabel = kind && t.has(kind) ? t(kind) : null;
   return (
     <div
-      className={`message message-${side}${message.private ? ' message-private' : ''}`}
+      className={`message message-${side}${message.authorKind === 'bot' ? ' message-bot' : ''}${message.private ? ' message-private' : ''}`}
       data-message-id={message.id}
     >
       <div className="bubble">
@@ -300,7 +305,9 @@ export function describeTransition(
       ? (names[transition.actorId] ?? t('dialog.operatorUnknown'))
       : transition.actorKind === 'client'
         ? t('author.client')
-        : t('author.system');
+        : transition.actorKind === 'bot'
+          ? t('author.bot')
+          : t('author.system');
   const operator = transition.operatorId ? (names[transition.operatorId] ?? t('dialog.operatorUnknown')) : '';
   const key = transition.reason.startsWith('routed_') ? 'event.routed' : `event.${transition.reason}`;
   if (t.has(key))

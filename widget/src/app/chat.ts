@@ -65,6 +65,7 @@ export function createChat(host: Host): AppHandle {
       conversation.discard(item);
       messageList.render();
     },
+    onQuickReply: (reply) => enqueue(reply),
   });
   const composer = createComposer({
     texts: t,

@@ -42,7 +42,12 @@ function attachmentsEl(attachments: Attachment[]) {
 }
 
 /** A stored message: the visitor's on the right with a tick, an operator's or bot's with their name, a system one centred. */
-export function messageBubble(message: VisitorMessage, { texts: t, lang }: BubbleContext): HTMLElement {
+export function messageBubble(
+  message: VisitorMessage,
+  { texts: t, lang }: BubbleContext,
+  /** Shows the message's quick replies (a bot's buttons) as buttons that send their reply. */
+  onQuickReply?: (reply: string) => void,
+): HTMLElement {
   if (message.author === 'system') {
     return h(
       'div',
@@ -70,6 +75,19 @@ export function messageBubble(message: VisitorMessage, { texts: t, lang }: Bubbl
         mine ? h('span', { class: 'state', title: t.sent, 'aria-label': t.sent }, ' ✓') : null,
       ),
     ),
+    onQuickReply
+      ? h(
+          'div',
+          { class: 'quick' },
+          ...message.quickReplies.map((quick) =>
+            h(
+              'button',
+              { type: 'button', class: 'quick-reply', onclick: () => onQuickReply(quick.reply) },
+              quick.title,
+            ),
+          ),
+        )
+      : null,
   );
 }
 

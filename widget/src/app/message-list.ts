@@ -31,6 +31,8 @@ export function createMessageList(options: {
   onOlder(): void;
   onRetry(item: PendingMessage): void;
   onDiscard(item: PendingMessage): void;
+  /** A quick reply (a bot's button) was chosen: it is sent as the visitor's message. */
+  onQuickReply(reply: string): void;
 }): MessageList {
   const { bubble, conversation } = options;
   const actions = { retry: options.onRetry, discard: options.onDiscard };
@@ -50,11 +52,19 @@ export function createMessageList(options: {
 
   function render(): void {
     const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < FOLLOW_PX;
+    const shown = conversation.shown();
+    // Buttons belong to the newest message only, while nothing was written after it.
+    const last = shown.at(-1);
+    const buttonsOn =
+      last && last.author !== 'visitor' && last.quickReplies.length > 0 && conversation.pending.length === 0
+        ? last.id
+        : null;
     const wanted: Row[] = [
-      ...conversation.shown().map((message) => ({
+      ...shown.map((message) => ({
         key: message.id,
-        sig: JSON.stringify(message),
-        build: () => messageBubble(message, bubble),
+        sig: `${message.id === buttonsOn ? 'q' : ''}${JSON.stringify(message)}`,
+        build: () =>
+          messageBubble(message, bubble, message.id === buttonsOn ? options.onQuickReply : undefined),
       })),
       ...conversation.pending.map((item) => ({
         key: `p:${item.clientMessageId}`,

@@ -61,9 +61,11 @@ export async function onSessionOpened(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
+  options: { botAnswers?: boolean } = {},
 ): Promise<SessionRow> {
+  const botAnswers = options.botAnswers === true;
   const session = c.line.active
-    ? await startConversation(ctx, uow, c)
+    ? await startConversation(ctx, uow, c, botAnswers)
     : await uow.tx
         .updateTable('sessions')
         .set({ opened_off_hours: !lineOpenNow(c.line, ctx.clock.now()) })
@@ -71,7 +73,8 @@ export async function onSessionOpened(
         .returningAll()
         .executeTakeFirstOrThrow();
   const firstTarget = c.line.settings.kpi.firstAnswer.targetSeconds;
-  if (firstTarget > 0) {
+  // BOT-4: with a bot answering first, the KPI starts at its hand-over (services/bot-left).
+  if (firstTarget > 0 && !botAnswers) {
     await armTimer(uow.tx, {
       accountId: session.account_id,
       sessionId: session.id,
@@ -83,7 +86,12 @@ export async function onSessionOpened(
 }
 
 /** The texts a session starts with, as of now (AG-1, WH-2, AA-1, AA-2), and what they record. */
-async function startConversation(ctx: AppContext, uow: UnitOfWork, c: Conversation): Promise<SessionRow> {
+async function startConversation(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  botAnswers = false,
+): Promise<SessionRow> {
   const now = ctx.clock.now();
   const settings = c.line.settings;
   const previous = await uow.tx
@@ -99,7 +107,7 @@ async function startConversation(ctx: AppContext, uow: UnitOfWork, c: Conversati
   const planned = planNewSession(
     settings,
     c.channel.kind,
-    { offHours, firstSessionOfDialog: previous === undefined, consentNeeded },
+    { offHours, firstSessionOfDialog: previous === undefined, consentNeeded, botAnswers },
     serverText(settings.other.language, 'contactForm'),
   );
   const session = await uow.tx
@@ -206,7 +214,8 @@ export async function onClientMessage(
       how: 'reply',
     });
   }
-  if (!session.waiting_since) {
+  // A bot holds the session: nobody waits for an operator yet (BOT-4); the bot answers.
+  if (!session.waiting_since && session.status !== 'bot') {
     session = await uow.tx
       .updateTable('sessions')
       .set({ waiting_since: now })
@@ -290,7 +299,7 @@ export async function onSessionClosed(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
-  how: 'operator' | 'auto' | 'spam' | 'rating' | 'new_thread',
+  how: 'operator' | 'auto' | 'spam' | 'rating' | 'new_thread' | 'bot',
 ): Promise<void> {
   // A session closed as spam, or because the client started a new thread, gets no goodbye.
   if (how !== 'spam' && how !== 'new_thread') await closingTexts(ctx, uow, c, how);
@@ -336,17 +345,25 @@ async function closingTexts(
   ctx: AppContext,
   uow: UnitOfWork,
   c: Conversation,
-  how: 'operator' | 'auto' | 'rating',
+  how: 'operator' | 'auto' | 'rating' | 'bot',
 ): Promise<void> {
   const settings = c.line.settings;
   const actions = settings.automaticActions;
-  if (how === 'operator' && actions.close.rule === 'text') {
+  // A session a bot closes (WELCOME_BOT_LEFT `close`) gets the close text but no rating request:
+  // no operator served it.
+  if ((how === 'operator' || how === 'bot') && actions.close.rule === 'text') {
     await systemMessage(ctx, uow, c, 'close', automaticText(settings, c.channel.kind, 'close'));
   }
   if (how === 'auto' && actions.autoClose.rule === 'text') {
     await systemMessage(ctx, uow, c, 'auto_close', automaticText(settings, c.channel.kind, 'autoClose'));
   }
-  if (how === 'rating' || !settings.rating.enabled || c.session.rating || c.session.rating_requested_at)
+  if (
+    how === 'rating' ||
+    how === 'bot' ||
+    !settings.rating.enabled ||
+    c.session.rating ||
+    c.session.rating_requested_at
+  )
     return;
   if (settings.rating.when === 'on_close') {
     await requestRating(ctx, uow, c);

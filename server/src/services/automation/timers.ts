@@ -2,6 +2,7 @@ import { isOpen } from '@openlines/contract';
 import type { AppContext } from '../../context';
 import { automaticText } from '../../core/automation';
 import type { SessionRow } from '../../store/schema';
+import { noAnswerBotTakes } from '../bot-sessions';
 import { touchDialog } from '../dialog-events';
 import { lineQueue, redelegateLine } from '../routing';
 import { applySessionAction, SYSTEM } from '../sessions';
@@ -41,11 +42,13 @@ export async function noAnswerFired(ctx: AppContext, uow: UnitOfWork, session: S
     .executeTakeFirstOrThrow();
   const c = { ...(await conversationOf(uow, marked)), session: marked };
   const rule = c.line.settings.automaticActions.noAnswer;
+  // AA-3 "hand to a bot": the bot answers now; the operators are told as for any unanswered session.
+  const toBot = rule.rule === 'bot' && (await noAnswerBotTakes(ctx, uow, c));
   if (rule.rule === 'text') {
     await systemMessage(ctx, uow, c, 'no_answer', automaticText(c.line.settings, c.channel.kind, 'noAnswer'));
   }
   const form = c.line.settings.automaticActions.contactForm;
-  if (form.enabled && form.when === 'no_answer') {
+  if (form.enabled && form.when === 'no_answer' && !toBot) {
     await systemMessage(
       ctx,
       uow,
@@ -112,7 +115,9 @@ export async function kpiTargetMissed(
   dueAt: Date,
 ): Promise<void> {
   if (!isOpen(session.status)) return;
-  const waitingSince = kind === 'first_answer' ? session.created_at : session.waiting_since;
+  // BOT-4: the first answer is awaited from the bot's hand-over when a bot answered first.
+  const waitingSince =
+    kind === 'first_answer' ? (session.bot_ended_at ?? session.created_at) : session.waiting_since;
   if (kind === 'first_answer' && session.first_answer_at) return;
   if (kind === 'further_answer' && (!session.first_answer_at || !waitingSince)) return;
   await uow.tx
