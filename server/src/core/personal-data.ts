@@ -155,6 +155,18 @@ export const PERSONAL_DATA: readonly PersonalDataEntry[] = [
     keepWhile: { column: 'state', value: 'pending', scopes: ['session', 'message'] },
   },
   {
+    table: 'bot_deliveries',
+    holds: "the events sent to an external bot (the client's messages, their name)",
+    columns: ['payload', 'last_error'],
+    reach: {
+      dialog: { columns: ['session_id'], via: { table: 'sessions', key: 'dialog_id', columns: ['id'] } },
+      session: bySession,
+    },
+    content: 'delete',
+    // A session's events still waiting reach the bot first (the history-off close included).
+    keepWhile: { column: 'state', value: 'pending', scopes: ['session'] },
+  },
+  {
     table: 'webhook_deliveries',
     holds: 'copies of events sent to event webhooks (message texts, client names)',
     columns: ['body', 'last_error'],
@@ -254,6 +266,14 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'webhook_deliveries.ordering_key': 'a dialog or channel id',
   'webhook_deliveries.content_type': 'a media type',
   'webhook_deliveries.state': 'a delivery state',
+  'bots.*': "the company's bots: names, avatars, webhook URLs, hashed tokens, encrypted secrets",
+  'bot_versions.*': "the built-in bot's steps and texts, written by the company",
+  'bot_deliveries.state': 'a delivery state',
+  'sessions.bot_state': "the built-in bot's step and count of unmatched messages",
+  'crm_contacts.source': "where the record came from (a line's name)",
+  'crm_leads.source': "where the record came from (a line's name)",
+  'crm_deals.source': "where the record came from (a line's name)",
+  'session_facts.answers': 'answer times in seconds',
   'kysely_migration.*': 'migration names',
   'kysely_migration_lock.*': 'the migration lock',
 };
