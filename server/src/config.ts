@@ -24,6 +24,12 @@ export interface Config {
   workerPollMs: number;
   /** Enables `GET /metrics` for a scraper presenting it as a Bearer token; null: no metrics route. */
   metricsToken: string | null;
+  /** The server operator's secret for `/api/v1/admin/…` (accounts, plans); null: no admin API. */
+  adminToken: string | null;
+  /** A port of its own for `GET /metrics` (no token needed there); null: on the main port. */
+  metricsPort: number | null;
+  /** /readyz answers 503 when the oldest due timer or pending outbound message is older than this. */
+  readyMaxLagSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +92,14 @@ function metricsToken(env: Env): string | null {
   return raw;
 }
 
+function adminToken(env: Env): string | null {
+  const raw = env.ADMIN_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < 32)
+    throw new ConfigError('ADMIN_TOKEN', 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+  return raw;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -114,5 +128,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: metricsToken(env),
+    adminToken: adminToken(env),
+    metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : null,
+    readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS', 120, 1, 86_400),
   };
 }

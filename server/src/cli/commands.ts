@@ -13,6 +13,7 @@ import { changePassword, createApiToken } from '../services/auth';
 import { generatePassword } from '../services/secrets';
 import { createAccountUser, findBuiltInRoleId, findUserByEmail } from '../services/users';
 import { migrateToLatest } from '../store/database';
+import { ACCOUNT_COMMANDS } from './account-commands';
 import type { CliSession, DatabaseNeed } from './cli-context';
 import {
   CliFailure,
@@ -213,4 +214,5 @@ export const COMMANDS: Record<string, Command> = {
   'create-user': createUserCommand,
   'reset-password': resetPassword,
   'create-token': createToken,
+  ...ACCOUNT_COMMANDS,
 };

@@ -14,6 +14,7 @@ import { EventSequencer } from '../ws/sequencer';
 import { authPlugin } from './auth';
 import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
+import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { channelRoutes } from './routes/channels';
 import { dialogRoutes } from './routes/dialogs';
@@ -123,6 +124,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   await app.register(
     async (api) => {
       await api.register(authRoutes, { ctx });
+      // The server operator's API (ADMIN_TOKEN): accounts and plans.
+      await api.register(adminRoutes, { ctx, prefix: '/admin' });
       await api.register(userRoutes, { ctx });
       await api.register(organizationRoutes, { ctx });
       await api.register(realtimeRoutes, { ctx, gateway });

@@ -25,6 +25,7 @@ import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { dispatcherOf } from './event-dispatch';
+import { assertPlanAllows } from './plan-limits';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -232,8 +233,16 @@ export async function findChannelOfKind(
     .executeTakeFirst();
 }
 
-/** LN-5: a disconnected channel (or one on no line) takes no messages. */
-export function assertTakesMessages(row: Pick<ChannelRow, 'status' | 'line_id'>): void {
+/**
+ * LN-5: a disconnected channel (or one on no line) takes no messages; nor does a channel of a
+ * suspended account (issue 21), answered 403 `account_suspended` so its sender knows why.
+ */
+export function assertTakesMessages(
+  row: Pick<ChannelRow, 'status' | 'line_id'> & { account_suspended?: boolean | null },
+): void {
+  if (row.account_suspended) {
+    throw new AppError('account_suspended', 'The account of this channel is suspended; it takes no messages');
+  }
   if (row.status !== 'connected' || !row.line_id) {
     throw new AppError('not_found', 'The channel is disconnected', undefined, {
       reason: 'channel_disconnected',
@@ -327,10 +336,12 @@ export async function createChannel(
   const settings = validSettings(connector, input.settings ?? {});
   // Checked before connecting, so a typo in lineId does not register a webhook somewhere.
   await assertLine(ctx.store.db, actor.accountId, input.lineId);
+  await assertPlanAllows(ctx.store.db, actor.accountId, 'channels');
   const prepared = await prepareWith(ctx, connector, { settings, current: null, rotate: true });
   const id = randomUUID();
   try {
     const row = await runInTransaction(ctx, async (uow) => {
+      await assertPlanAllows(uow.tx, actor.accountId, 'channels');
       await assertLine(uow.tx, actor.accountId, input.lineId);
       const inserted = await uow.tx
         .insertInto('channels')

@@ -30,6 +30,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'role.changed': ['realtime'],
   'line.changed': ['realtime'],
   'channel.changed': ['realtime', 'channelCache', 'telegramSync'],
+  'account.suspended': ['realtime'],
   'dialog.updated': ['realtime'],
   'message.created': ['realtime', 'outboxWake'],
   'message.updated': ['realtime'],

@@ -336,6 +336,7 @@ async function readClientStates(
       'channels.status as channel_status',
       'channels.line_id as channel_line_id',
       'channels.inbound_token_hash',
+      'channels.account_suspended',
       'known.client_id',
       'known.name',
       'known.avatar_url',
@@ -360,13 +361,18 @@ async function readClientStates(
       !row?.found_channel_id ||
       row.channel_status !== channel.status ||
       row.channel_line_id !== channel.line_id ||
-      row.inbound_token_hash !== channel.inbound_token_hash
+      row.inbound_token_hash !== channel.inbound_token_hash ||
+      row.account_suspended
     ) {
       forgetInboundChannel(ctx, channel.id);
       try {
         if (!row?.found_channel_id || row.inbound_token_hash !== channel.inbound_token_hash)
           throw new AppError('unauthenticated', 'The channel token is not valid');
-        assertTakesMessages({ status: row.channel_status!, line_id: row.channel_line_id ?? null });
+        assertTakesMessages({
+          status: row.channel_status!,
+          line_id: row.channel_line_id ?? null,
+          account_suspended: row.account_suspended,
+        });
         throw new ChannelChanged();
       } catch (error) {
         return { ok: false, error };

@@ -12,6 +12,8 @@ export interface PlansTable {
   name: string;
   max_lines: number;
   max_users: number | null;
+  max_channels: ColumnType<number | null, number | null | undefined, number | null>;
+  max_storage_bytes: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface AccountsTable {
@@ -21,6 +23,9 @@ export interface AccountsTable {
   /** The last event cursor handed out; bumped in the same transaction as the event row. */
   event_seq: Generated<number>;
   created_at: DefaultTimestamp;
+  /** Suspended: nobody signs in and its channels take no messages (issue 21). */
+  status: Generated<'active' | 'suspended'>;
+  suspended_at: NullableTimestamp;
 }
 
 export interface RolesTable {
@@ -133,6 +138,8 @@ export interface ChannelsTable {
   /** Why the platform refuses our credentials (a revoked token); null while it accepts them. */
   failure: string | null;
   failure_at: Date | null;
+  /** Mirrors the account's suspension, set with it, so the inbound path needs no extra read. */
+  account_suspended: Generated<boolean>;
 }
 
 export interface ClientsTable {
