@@ -14,6 +14,7 @@ import { generatePassword } from '../services/secrets';
 import { createAccountUser, findBuiltInRoleId, findUserByEmail } from '../services/users';
 import { migrateToLatest } from '../store/database';
 import { ACCOUNT_COMMANDS } from './account-commands';
+import { BACKUP_COMMANDS } from './backup-commands';
 import type { CliSession, DatabaseNeed } from './cli-context';
 import {
   CliFailure,
@@ -215,4 +216,5 @@ export const COMMANDS: Record<string, Command> = {
   'reset-password': resetPassword,
   'create-token': createToken,
   ...ACCOUNT_COMMANDS,
+  ...BACKUP_COMMANDS,
 };

@@ -27,6 +27,8 @@ export type Database = Kysely<DB>;
 export interface Store {
   db: Database;
   kind: 'pglite' | 'postgres';
+  /** The embedded database itself (backups dump it); absent on PostgreSQL. */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return {
       db,
       kind: 'pglite',
+      pglite,
       close: async () => {
         await db.destroy();
         await unlock();
