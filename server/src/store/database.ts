@@ -134,6 +134,18 @@ export async function migrateToLatest(db: Database): Promise<MigrationReport> {
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
+/**
+ * Applies the migrations up to and including `name` only: a database as an older release left it
+ * (the upgrade test builds its fixture this way).
+ */
+export async function migrateUpTo(db: Database, name: string): Promise<MigrationReport> {
+  if (!Object.hasOwn(MIGRATIONS, name)) throw new Error(`There is no migration ${name}`);
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
 /** True when every migration this build knows is applied (used by /readyz). */
 export async function migrationsApplied(db: Database): Promise<boolean> {
   const migrator = new Migrator({ db, provider: migrationProvider });
