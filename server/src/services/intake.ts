@@ -143,6 +143,16 @@ export async function receiveInbound(
   ctx: AppContext,
   channel: ChannelRow,
   message: InboundMessage,
+): Promise<IntakeResult> {
+  const result = await intakeMessage(ctx, channel, message);
+  if (!result.duplicate) ctx.telemetry?.inboundMessage(channel.kind);
+  return result;
+}
+
+async function intakeMessage(
+  ctx: AppContext,
+  channel: ChannelRow,
+  message: InboundMessage,
   reloaded = false,
 ): Promise<IntakeResult> {
   if (channel.status !== 'connected' || !channel.line_id) {
@@ -165,7 +175,7 @@ export async function receiveInbound(
       .selectAll()
       .where('id', '=', channel.id)
       .executeTakeFirstOrThrow();
-    return receiveInbound(ctx, fresh, message, true);
+    return intakeMessage(ctx, fresh, message, true);
   }
   if (known?.sessionId && heldPathFits(known, message)) {
     const held = await receiveInHeldSession(ctx, {

@@ -29,7 +29,19 @@ export interface Store {
   kind: 'pglite' | 'postgres';
   /** The embedded database itself (backups dump it); absent on PostgreSQL. */
   pglite?: PGlite;
+  /** PostgreSQL's connection pool (metrics read its counts); absent on PGlite. */
+  pool?: pg.Pool;
+  /** Told of every query's duration after it ran (metrics); in memory, no statement of its own. */
+  queryObservers: Set<QueryObserver>;
   close(): Promise<void>;
+}
+
+export type QueryObserver = (durationMs: number, failed: boolean) => void;
+
+function queryLog(observers: Set<QueryObserver>) {
+  return (event: { level: 'query' | 'error'; queryDurationMillis: number }) => {
+    for (const observer of observers) observer(event.queryDurationMillis, event.level === 'error');
+  };
 }
 
 /** Migrations live in code, in order; their names never change once released. */
@@ -68,8 +80,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const queryObservers = new Set<QueryObserver>();
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: queryLog(queryObservers) });
+    return { db, kind: 'postgres', pool, queryObservers, close: () => db.destroy() };
   }
   let dataDir: string | undefined;
   let unlock = async () => {};
@@ -83,11 +96,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const pglite = dataDir
       ? await PGlite.create({ dataDir, parsers })
       : await PGlite.create({ loadDataDir: await migratedTemplate(), parsers });
-    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    const queryObservers = new Set<QueryObserver>();
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), log: queryLog(queryObservers) });
     return {
       db,
       kind: 'pglite',
       pglite,
+      queryObservers,
       close: async () => {
         await db.destroy();
         await unlock();
