@@ -73,7 +73,10 @@ describe('metrics and readiness after real traffic', () => {
     // No automatic texts: the outbound messages are the two answers below.
     const line = await admin.lines.create({
       name: 'Metered',
-      settings: { automaticActions: { welcome: { enabled: false }, close: { rule: 'none' } }, rating: { enabled: false } },
+      settings: {
+        automaticActions: { welcome: { enabled: false }, close: { rule: 'none' } },
+        rating: { enabled: false },
+      },
     });
     const api = await admin.channels.create({
       kind: 'api',
