@@ -69,7 +69,7 @@ const listAccountsCommand: Command = {
   positionals: { min: 0, max: 0 },
   database: 'ready',
   prepare: () => async (session, output) => {
-    const accounts = await listAccounts(session.ctx.store.db);
+    const accounts = await listAccounts(session.ctx);
     if (accounts.length === 0) output.out(`There is no account in the ${session.target}.`);
     for (const account of accounts) for (const line of accountLines(account)) output.out(line);
   },
@@ -131,7 +131,7 @@ const updateAccountCommand: Command = {
       ...(plan !== undefined ? { planId: plan } : {}),
     });
     return async (session, output) => {
-      await getAccount(session.ctx.store.db, id);
+      await getAccount(session.ctx, id);
       for (const line of accountLines(await updateOperatedAccount(session.ctx, id, input))) output.out(line);
     };
   },
@@ -157,7 +157,7 @@ function statusCommand(status: 'suspended' | 'active'): Command {
     prepare(_values, positionals) {
       const id = accountIdOf(positionals);
       return async (session, output) => {
-        await getAccount(session.ctx.store.db, id);
+        await getAccount(session.ctx, id);
         const account = await setAccountStatus(session.ctx, id, status);
         output.out(`Account "${account.name}" (${account.id}) is ${account.status}.`);
       };
@@ -180,7 +180,7 @@ const deleteAccountCommand: Command = {
     if (values.yes !== true)
       throw new UsageError('add --yes to confirm: the account’s data cannot be restored');
     return async (session, output) => {
-      const account = await getAccount(session.ctx.store.db, id);
+      const account = await getAccount(session.ctx, id);
       const deleted = await deleteOperatedAccount(session.ctx, id);
       const rows = deleted.rows.reduce((sum, t) => sum + t.rows, 0);
       output.out(`Deleted account "${account.name}" (${id}): ${rows} rows and ${deleted.files} files.`);
@@ -196,7 +196,7 @@ const listPlansCommand: Command = {
   positionals: { min: 0, max: 0 },
   database: 'ready',
   prepare: () => async (session, output) => {
-    for (const plan of await listPlans(session.ctx.store.db)) output.out(planLine(plan));
+    for (const plan of await listPlans(session.ctx)) output.out(planLine(plan));
   },
 };
 
@@ -234,7 +234,7 @@ const setPlanCommand: Command = {
       maxStorageBytes: limitOption(values, 'storage-mb', MB),
     };
     return async (session, output) => {
-      const current = (await listPlans(session.ctx.store.db)).find((p) => p.id === id);
+      const current = (await listPlans(session.ctx)).find((p) => p.id === id);
       const input = validateInput<PutPlanBody>(PutPlanBody, {
         name: given.name ?? current?.name ?? id,
         maxLines: given.maxLines ?? current?.maxLines ?? 3,

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context';
-import { workLag } from '../services/health';
+import { observeQueries, poolStats, workLag } from '../services/health';
 import { queueByLine } from '../services/routing-metrics';
 import type { RealtimeGateway } from '../ws/gateway';
 import { visitorSocketCount } from '../ws/visitor-gateway';
@@ -126,21 +126,22 @@ function buildRegistry(app: FastifyInstance, ctx: AppContext, gateway: RealtimeG
   });
   const observer = (durationMs: number, failed: boolean) =>
     queries.observe({ outcome: failed ? 'error' : 'ok' }, durationMs / 1000);
-  ctx.store.queryObservers.add(observer);
+  const stopObserving = observeQueries(ctx, observer);
   app.addHook('onClose', async () => {
-    ctx.store.queryObservers.delete(observer);
+    stopObserving();
   });
-  const pool = ctx.store.pool;
-  if (pool) {
+  if (poolStats(ctx)) {
     new Gauge({
       name: 'openlines_db_pool_connections',
       help: 'PostgreSQL pool connections of this process, by state (total, idle, waiting: queries waiting for one)',
       labelNames: ['state'] as const,
       registers: [registry],
       collect() {
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
+        const stats = poolStats(ctx);
+        if (!stats) return;
+        this.set({ state: 'total' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
       },
     });
   }

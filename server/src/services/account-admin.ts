@@ -45,8 +45,8 @@ export function presentPlan(row: PlanRow): Plan {
   };
 }
 
-export async function listPlans(db: Reader): Promise<Plan[]> {
-  const rows = await db.selectFrom('plans').selectAll().orderBy('id').execute();
+export async function listPlans(ctx: AppContext): Promise<Plan[]> {
+  const rows = await ctx.store.db.selectFrom('plans').selectAll().orderBy('id').execute();
   return rows.map(presentPlan);
 }
 
@@ -122,12 +122,12 @@ async function presentAccounts(db: Reader, ids: string[] | null): Promise<AdminA
   return accounts;
 }
 
-export function listAccounts(db: Reader): Promise<AdminAccount[]> {
-  return presentAccounts(db, null);
+export function listAccounts(ctx: AppContext): Promise<AdminAccount[]> {
+  return presentAccounts(ctx.store.db, null);
 }
 
-export async function getAccount(db: Reader, accountId: string): Promise<AdminAccount> {
-  const [account] = await presentAccounts(db, [accountId]);
+export async function getAccount(ctx: AppContext, accountId: string): Promise<AdminAccount> {
+  const [account] = await presentAccounts(ctx.store.db, [accountId]);
   if (!account) throw notFound('The account');
   return account;
 }
@@ -150,7 +150,7 @@ export async function createOperatedAccount(
     admin: { email: input.admin.email, name: input.admin.name, password },
   });
   return {
-    account: await getAccount(ctx.store.db, account.id),
+    account: await getAccount(ctx, account.id),
     admin: {
       id: admin.id,
       email: admin.email,
@@ -174,7 +174,7 @@ export async function updateOperatedAccount(
     .where('id', '=', accountId)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw notFound('The account');
-  return getAccount(ctx.store.db, accountId);
+  return getAccount(ctx, accountId);
 }
 
 /**
@@ -220,7 +220,7 @@ export async function setAccountStatus(
     }
     if (status === 'suspended') events.emit(accountId, 'account.suspended', { accountId });
   });
-  return getAccount(ctx.store.db, accountId);
+  return getAccount(ctx, accountId);
 }
 
 export interface DeletedAccount {

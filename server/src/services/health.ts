@@ -1,5 +1,17 @@
 import type { AppContext } from '../context';
-import { migrationsApplied, ping } from '../store/database';
+import { migrationsApplied, ping, type QueryObserver } from '../store/database';
+
+/** Tells `observer` of every query's duration (metrics); returns how to stop. */
+export function observeQueries(ctx: AppContext, observer: QueryObserver): () => void {
+  ctx.store.queryObservers.add(observer);
+  return () => ctx.store.queryObservers.delete(observer);
+}
+
+/** PostgreSQL's pool counts for metrics; null on PGlite (one connection, no pool). */
+export function poolStats(ctx: AppContext): { total: number; idle: number; waiting: number } | null {
+  const pool = ctx.store.pool;
+  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null;
+}
 
 export interface HealthCheck {
   status: 'ok' | 'failing' | 'not_configured';

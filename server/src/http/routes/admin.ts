@@ -61,7 +61,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         response: { 200: Type.Object({ items: Type.Array(AdminAccountSchema) }) },
       },
     },
-    async () => ({ items: await listAccounts(ctx.store.db) }),
+    async () => ({ items: await listAccounts(ctx) }),
   );
   app.post(
     '/accounts',
@@ -87,7 +87,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         response: { 200: AdminAccountSchema },
       },
     },
-    async (request) => getAccount(ctx.store.db, request.params.id),
+    async (request) => getAccount(ctx, request.params.id),
   );
   app.patch(
     '/accounts/:id',
@@ -143,7 +143,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
       },
     },
     async (request) => {
-      await getAccount(ctx.store.db, request.params.id);
+      await getAccount(ctx, request.params.id);
       const deleted = await deleteOperatedAccount(ctx, request.params.id);
       return {
         deletedFiles: deleted.files,
@@ -161,7 +161,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async
         response: { 200: Type.Object({ items: Type.Array(PlanSchema) }) },
       },
     },
-    async () => ({ items: await listPlans(ctx.store.db) }),
+    async () => ({ items: await listPlans(ctx) }),
   );
   app.put(
     '/plans/:id',
