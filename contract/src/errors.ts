@@ -10,6 +10,7 @@ export const ERRORS = {
   invalid_credentials: { status: 401, title: 'The credentials are not valid' },
   csrf_failed: { status: 403, title: 'The CSRF token is missing or wrong' },
   forbidden: { status: 403, title: 'You do not have permission to do this' },
+  account_suspended: { status: 403, title: 'The account is suspended' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

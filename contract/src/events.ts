@@ -14,6 +14,8 @@ export interface EventPayloads {
   'role.changed': { roleId: string; deleted: boolean };
   'line.changed': { lineId: string; deleted: boolean };
   'channel.changed': { channelId: string; deleted: boolean };
+  /** The server's operator suspended the account: every socket of it is closed (issue 21). */
+  'account.suspended': { accountId: string };
   /** The dialog or its current session changed: status, operator, offers, pin, participants. */
   'dialog.updated': { dialog: Dialog };
   /**

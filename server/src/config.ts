@@ -33,6 +33,12 @@ export interface Config {
    * whose receivers live on the same network; tests). Off by default: the SSRF guard refuses them.
    */
   webhooksAllowPrivateTargets: boolean;
+  /** The server operator's secret for `/api/v1/admin/…` (accounts, plans); null: no admin API. */
+  adminToken: string | null;
+  /** A port of its own for `GET /metrics` (no token needed there); null: on the main port. */
+  metricsPort: number | null;
+  /** /readyz answers 503 when the oldest due timer or pending outbound message is older than this. */
+  readyMaxLagSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +101,14 @@ function metricsToken(env: Env): string | null {
   return raw;
 }
 
+function adminToken(env: Env): string | null {
+  const raw = env.ADMIN_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < 32)
+    throw new ConfigError('ADMIN_TOKEN', 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+  return raw;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -126,5 +140,8 @@ export function loadConfig(env: Env = process.env): Config {
     webhooksAllowPrivateTargets: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 8760),
     privacySweepMs: integer(env, 'PRIVACY_SWEEP_SECONDS', 300, 1, 86_400) * 1000,
+    adminToken: adminToken(env),
+    metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : null,
+    readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS', 120, 1, 86_400),
   };
 }

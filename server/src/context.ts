@@ -18,4 +18,16 @@ export interface AppContext {
    * links that leave the server (attachment URLs in the widget and messengers).
    */
   publicUrl: { value: string };
+  /**
+   * Counters of what happens on the message path (http/metrics.ts), set when metrics are on: in
+   * memory only, never a statement.
+   */
+  telemetry?: Telemetry;
+}
+
+export interface Telemetry {
+  /** A client's message was stored (not a redelivery). */
+  inboundMessage(channelKind: string): void;
+  /** An outbound message's delivery attempt ended so. */
+  outboundResult(channelKind: string, result: 'sent' | 'retried' | 'failed'): void;
 }

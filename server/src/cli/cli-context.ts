@@ -11,11 +11,15 @@ import { resolveEncryptionKey } from '../services/encryption-key';
 import { migrationsApplied, openStore, ping, type Store } from '../store/database';
 import { CliFailure } from './usage';
 
-/** How the CLI needs the database: `migrate` may create it; every other command needs it ready. */
-export type DatabaseNeed = 'migrate' | 'ready';
+/**
+ * How the CLI needs the database: `migrate` may create it; `none` opens nothing (restore, which
+ * replaces it); every other command needs it ready.
+ */
+export type DatabaseNeed = 'migrate' | 'ready' | 'none';
 
 export interface CliSession {
   ctx: AppContext;
+  config: Config;
   /** Where the data is, without credentials: `embedded (PGlite) in ./data` or `PostgreSQL host/db`. */
   target: string;
   close(): Promise<void>;
@@ -72,6 +76,16 @@ export async function openCliSession(
   warn: (line: string) => void,
 ): Promise<CliSession> {
   const target = describeTarget(config);
+  if (need === 'none') {
+    return {
+      get ctx(): AppContext {
+        throw new Error('This command opens no database');
+      },
+      config,
+      target,
+      close: async () => {},
+    };
+  }
   if (!config.databaseUrl) assertEmbeddedDatabaseExists(config, need);
   // Logs go to stderr so that stdout carries only what the command prints.
   const log = pino({ level: config.logLevel }, pino.destination(2));
@@ -106,6 +120,7 @@ export async function openCliSession(
     };
     return {
       ctx,
+      config,
       target,
       async close() {
         await bus?.close();

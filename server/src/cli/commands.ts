@@ -13,6 +13,8 @@ import { changePassword, createApiToken } from '../services/auth';
 import { generatePassword } from '../services/secrets';
 import { createAccountUser, findBuiltInRoleId, findUserByEmail } from '../services/users';
 import { migrateToLatest } from '../store/database';
+import { ACCOUNT_COMMANDS } from './account-commands';
+import { BACKUP_COMMANDS } from './backup-commands';
 import type { CliSession, DatabaseNeed } from './cli-context';
 import {
   CliFailure,
@@ -213,4 +215,6 @@ export const COMMANDS: Record<string, Command> = {
   'create-user': createUserCommand,
   'reset-password': resetPassword,
   'create-token': createToken,
+  ...ACCOUNT_COMMANDS,
+  ...BACKUP_COMMANDS,
 };

@@ -15,6 +15,7 @@ import { authPlugin } from './auth';
 import { parseJsonBody } from './json-body';
 import { registerMetrics, requestIdOptions } from './metrics';
 import { clientErrorResponse, handleError, problem, sendProblem } from './problem';
+import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { botApiRoutes, botRoutes } from './routes/bots';
@@ -142,6 +143,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   await app.register(
     async (api) => {
       await api.register(authRoutes, { ctx });
+      // The server operator's API (ADMIN_TOKEN): accounts and plans.
+      await api.register(adminRoutes, { ctx, prefix: '/admin' });
       await api.register(userRoutes, { ctx });
       await api.register(organizationRoutes, { ctx });
       await api.register(realtimeRoutes, { ctx, gateway });

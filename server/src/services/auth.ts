@@ -12,6 +12,13 @@ const DAY_MS = 86_400_000;
 /** last_seen_at is refreshed at most this often, so every request is not a write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** A suspended account's users and tokens are refused with this, not with a sign-in failure. */
+export const accountSuspended = () =>
+  new AppError(
+    'account_suspended',
+    "This account is suspended by the server's operator; nothing can be done in it until it is resumed",
+  );
+
 export interface LoginResult {
   sessionToken: string;
   csrfToken: string;
@@ -27,11 +34,14 @@ export async function login(
 ): Promise<LoginResult> {
   const user = await ctx.store.db
     .selectFrom('users')
-    .select(['id', 'account_id', 'password_hash', 'active'])
-    .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.trim().toLowerCase()))
+    .innerJoin('accounts', 'accounts.id', 'users.account_id')
+    .select(['users.id', 'users.account_id', 'users.password_hash', 'users.active', 'accounts.status'])
+    .where((eb) => eb(eb.fn('lower', ['users.email']), '=', input.email.trim().toLowerCase()))
     .executeTakeFirst();
   const valid = await verifyPassword(input.password, user?.password_hash ?? null);
   if (!user || !valid || !user.active) throw new AppError('invalid_credentials');
+  // Said only to someone who knows the password: a stranger learns nothing about the account.
+  if (user.status === 'suspended') throw accountSuspended();
   const sessionToken = randomToken();
   const csrfToken = csrfTokenOf(ctx, sessionToken);
   const expiresAt = new Date(ctx.clock.now().getTime() + ctx.config.sessionTtlDays * DAY_MS);
@@ -69,10 +79,19 @@ async function actorFor(ctx: AppContext, userId: string): Promise<Omit<Actor, 'v
   const row = await ctx.store.db
     .selectFrom('users')
     .innerJoin('roles', 'roles.id', 'users.role_id')
-    .select(['users.id', 'users.account_id', 'users.active', 'users.role_id', 'roles.permissions'])
+    .innerJoin('accounts', 'accounts.id', 'users.account_id')
+    .select([
+      'users.id',
+      'users.account_id',
+      'users.active',
+      'users.role_id',
+      'roles.permissions',
+      'accounts.status',
+    ])
     .where('users.id', '=', userId)
     .executeTakeFirst();
   if (!row?.active) return null;
+  if (row.status === 'suspended') throw accountSuspended();
   return {
     userId: row.id,
     accountId: row.account_id,

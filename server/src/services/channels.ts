@@ -27,6 +27,7 @@ import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
 import { eraseDialogsOf } from './erasure';
 import { dispatcherOf } from './event-dispatch';
+import { assertPlanAllows } from './plan-limits';
 import { openJson, sealJson } from './secret-box';
 import { hashToken } from './secrets';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -234,8 +235,16 @@ export async function findChannelOfKind(
     .executeTakeFirst();
 }
 
-/** LN-5: a disconnected channel (or one on no line) takes no messages. */
-export function assertTakesMessages(row: Pick<ChannelRow, 'status' | 'line_id'>): void {
+/**
+ * LN-5: a disconnected channel (or one on no line) takes no messages; nor does a channel of a
+ * suspended account (issue 21), answered 403 `account_suspended` so its sender knows why.
+ */
+export function assertTakesMessages(
+  row: Pick<ChannelRow, 'status' | 'line_id'> & { account_suspended?: boolean | null },
+): void {
+  if (row.account_suspended) {
+    throw new AppError('account_suspended', 'The account of this channel is suspended; it takes no messages');
+  }
   if (row.status !== 'connected' || !row.line_id) {
     throw new AppError('not_found', 'The channel is disconnected', undefined, {
       reason: 'channel_disconnected',
@@ -329,10 +338,12 @@ export async function createChannel(
   const settings = validSettings(connector, input.settings ?? {});
   // Checked before connecting, so a typo in lineId does not register a webhook somewhere.
   await assertLine(ctx.store.db, actor.accountId, input.lineId);
+  await assertPlanAllows(ctx.store.db, actor.accountId, 'channels');
   const prepared = await prepareWith(ctx, connector, { settings, current: null, rotate: true });
   const id = randomUUID();
   try {
     const row = await runInTransaction(ctx, async (uow) => {
+      await assertPlanAllows(uow.tx, actor.accountId, 'channels');
       await assertLine(uow.tx, actor.accountId, input.lineId);
       const inserted = await uow.tx
         .insertInto('channels')

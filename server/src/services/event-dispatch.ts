@@ -32,6 +32,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'role.changed': ['realtime'],
   'line.changed': ['realtime'],
   'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
+  'account.suspended': ['realtime'],
   'dialog.updated': ['realtime', 'webhooks'],
   'message.created': ['realtime', 'outboxWake', 'webhooks'],
   'message.updated': ['realtime', 'webhooks'],

@@ -6,6 +6,7 @@ import type { Attachment } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
+import { assertStorageAllows } from './plan-limits';
 
 /**
  * Attachments (operators' uploads, visitors' uploads, files fetched from channels) are stored once
@@ -76,6 +77,7 @@ export async function storeFile(ctx: AppContext, input: NewFile, baseUrl: string
   }
   if (input.data.length === 0)
     throw new AppError('validation_failed', 'The file is empty', [{ field: 'file', message: 'is empty' }]);
+  await assertStorageAllows(ctx.store.db, input.accountId, input.data.length);
   const name = cleanFileName(input.name);
   const mimeType = /^[\w.+-]+\/[\w.+-]+$/.test(input.mimeType)
     ? input.mimeType.toLowerCase()
@@ -189,4 +191,17 @@ export async function openStoredFile(
     sha256: row.sha256,
     open: () => createReadStream(pathOf(ctx, id)),
   };
+}
+
+/**
+ * Removes the stored bytes of files (an account being deleted). A file already gone is not an
+ * error, so a deletion that was interrupted can simply run again.
+ */
+export async function removeStoredFiles(ctx: AppContext, ids: string[]): Promise<void> {
+  for (const id of ids) await fs.rm(pathOf(ctx, id), { force: true });
+}
+
+/** Where a stored file's bytes are (backups, the account deletion test). */
+export function storedFilePath(ctx: AppContext, id: string): string {
+  return pathOf(ctx, id);
 }

@@ -146,6 +146,16 @@ export async function receiveInbound(
   ctx: AppContext,
   channel: ChannelRow,
   message: InboundMessage,
+): Promise<IntakeResult> {
+  const result = await intakeMessage(ctx, channel, message);
+  if (!result.duplicate) ctx.telemetry?.inboundMessage(channel.kind);
+  return result;
+}
+
+async function intakeMessage(
+  ctx: AppContext,
+  channel: ChannelRow,
+  message: InboundMessage,
   reloaded = false,
 ): Promise<IntakeResult> {
   if (channel.status !== 'connected' || !channel.line_id) {
@@ -168,7 +178,7 @@ export async function receiveInbound(
       .selectAll()
       .where('id', '=', channel.id)
       .executeTakeFirstOrThrow();
-    return receiveInbound(ctx, fresh, message, true);
+    return intakeMessage(ctx, fresh, message, true);
   }
   // A consent decision (API channel) is recorded by the general intake only, so the lean paths
   // below and their statement budgets stay as they are for every other message.
@@ -341,6 +351,7 @@ async function readClientStates(
       'channels.status as channel_status',
       'channels.line_id as channel_line_id',
       'channels.inbound_token_hash',
+      'channels.account_suspended',
       'known.client_id',
       'known.name',
       'known.avatar_url',
@@ -365,13 +376,18 @@ async function readClientStates(
       !row?.found_channel_id ||
       row.channel_status !== channel.status ||
       row.channel_line_id !== channel.line_id ||
-      row.inbound_token_hash !== channel.inbound_token_hash
+      row.inbound_token_hash !== channel.inbound_token_hash ||
+      row.account_suspended
     ) {
       forgetInboundChannel(ctx, channel.id);
       try {
         if (!row?.found_channel_id || row.inbound_token_hash !== channel.inbound_token_hash)
           throw new AppError('unauthenticated', 'The channel token is not valid');
-        assertTakesMessages({ status: row.channel_status!, line_id: row.channel_line_id ?? null });
+        assertTakesMessages({
+          status: row.channel_status!,
+          line_id: row.channel_line_id ?? null,
+          account_suspended: row.account_suspended,
+        });
         throw new ChannelChanged();
       } catch (error) {
         return { ok: false, error };

@@ -18,6 +18,7 @@ import { unknownBotFields } from './bots';
 import { eraseDialogsOf } from './erasure';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
+import { assertPlanAllows } from './plan-limits';
 import { redelegateLine } from './routing';
 import { runInTransaction, type Tx } from './transaction';
 
@@ -135,29 +136,7 @@ async function assertSettingsReferences(tx: Tx, accountId: string, settings: Lin
 export async function createLine(ctx: AppContext, actor: Actor, input: CreateLineBody): Promise<Line> {
   authorize(actor, 'manageLines');
   return runInTransaction(ctx, async ({ tx, events }) => {
-    // The account row lock makes the plan-limit count hold against concurrent creations (LN-1).
-    await tx
-      .selectFrom('accounts')
-      .select('id')
-      .where('id', '=', actor.accountId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const limit = await planLineLimit(tx, actor.accountId);
-    const { count } = await tx
-      .selectFrom('lines')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('account_id', '=', actor.accountId)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= limit) {
-      throw new AppError(
-        'plan_limit_reached',
-        `Your plan allows ${limit} line${limit === 1 ? '' : 's'}`,
-        undefined,
-        {
-          limit,
-        },
-      );
-    }
+    await assertPlanAllows(tx, actor.accountId, 'lines');
     const language = (input.settings?.other?.language ?? 'en') as LineSettings['other']['language'];
     const settings = patchedSettings(defaultLineSettings(language), input.settings ?? {});
     await assertSettingsReferences(tx, actor.accountId, settings);

@@ -13,6 +13,7 @@ import type { Database } from '../store/database';
 import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
 import { lockLines } from './locks';
+import { assertPlanAllows } from './plan-limits';
 import { changePresence } from './presence';
 import { presentAbsence, presentUser } from './presenters';
 import { redelegateLine, routeSession } from './routing';
@@ -192,6 +193,7 @@ export async function createAccountUser(
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   return runInTransaction(ctx, async ({ tx, events }) => {
+    await assertPlanAllows(tx, accountId, 'operators');
     const roleId = input.roleId ?? (await operatorRoleId(tx, accountId));
     if (input.roleId) await assertRole(tx, accountId, input.roleId, 'body.roleId');
     const departmentIds = input.departmentIds ?? [];
@@ -249,6 +251,8 @@ export async function updateUser(
       throw invalidField('body.active', 'you cannot deactivate yourself');
     }
     if (input.roleId) await assertRole(tx, actor.accountId, input.roleId, 'body.roleId');
+    // Bringing a dismissed user back takes a place of the plan's active users.
+    if (input.active === true && !current.active) await assertPlanAllows(tx, actor.accountId, 'operators');
     if (input.departmentIds) {
       await assertDepartments(tx, actor.accountId, input.departmentIds, 'body.departmentIds');
       await setMemberships(tx, actor.accountId, userId, input.departmentIds);

@@ -103,6 +103,9 @@ export async function resolveWidgetChannel(ctx: AppContext, key: string): Promis
     .where('external_key', '=', key)
     .executeTakeFirst();
   if (!row) throw notFound('The widget');
+  if (row.account_suspended) {
+    throw new AppError('account_suspended', 'The account of this widget is suspended; it takes no messages');
+  }
   if (row.status !== 'connected' || !row.line_id) {
     throw new AppError('not_found', 'The widget is disconnected', undefined, {
       reason: 'channel_disconnected',
@@ -142,10 +145,10 @@ export function visitorSessionOf(ctx: AppContext, dialog: Dialog | null): Promis
 export async function widgetStillServes(ctx: AppContext, channel: ChannelRow): Promise<boolean> {
   const row = await ctx.store.db
     .selectFrom('channels')
-    .select(['status', 'line_id'])
+    .select(['status', 'line_id', 'account_suspended'])
     .where('id', '=', channel.id)
     .executeTakeFirst();
-  return row?.status === 'connected' && row.line_id === channel.line_id;
+  return row?.status === 'connected' && row.line_id === channel.line_id && !row.account_suspended;
 }
 
 export async function findVisitor(

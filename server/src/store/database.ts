@@ -25,6 +25,7 @@ import * as webhooks from './migrations/0022-webhooks';
 import * as bots from './migrations/0023-bots';
 import * as crmIntake from './migrations/0024-crm-intake';
 import * as analytics from './migrations/0025-analytics';
+import * as accounts from './migrations/0026-accounts';
 import * as messageSearch from './migrations/0028-message-search';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -34,7 +35,21 @@ export type Database = Kysely<DB>;
 export interface Store {
   db: Database;
   kind: 'pglite' | 'postgres';
+  /** The embedded database itself (backups dump it); absent on PostgreSQL. */
+  pglite?: PGlite;
+  /** PostgreSQL's connection pool (metrics read its counts); absent on PGlite. */
+  pool?: pg.Pool;
+  /** Told of every query's duration after it ran (metrics); in memory, no statement of its own. */
+  queryObservers: Set<QueryObserver>;
   close(): Promise<void>;
+}
+
+export type QueryObserver = (durationMs: number, failed: boolean) => void;
+
+function queryLog(observers: Set<QueryObserver>) {
+  return (event: { level: 'query' | 'error'; queryDurationMillis: number }) => {
+    for (const observer of observers) observer(event.queryDurationMillis, event.level === 'error');
+  };
 }
 
 /** Migrations live in code, in order; their names never change once released. */
@@ -59,6 +74,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-bots': bots,
   '0024-crm-intake': crmIntake,
   '0025-analytics': analytics,
+  '0026-accounts': accounts,
   '0028-message-search': messageSearch,
 };
 
@@ -82,8 +98,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const queryObservers = new Set<QueryObserver>();
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: queryLog(queryObservers) });
+    return { db, kind: 'postgres', pool, queryObservers, close: () => db.destroy() };
   }
   let dataDir: string | undefined;
   let unlock = async () => {};
@@ -101,10 +118,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
           parsers,
           extensions: PGLITE_EXTENSIONS,
         });
-    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+    const queryObservers = new Set<QueryObserver>();
+    const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), log: queryLog(queryObservers) });
     return {
       db,
       kind: 'pglite',
+      pglite,
+      queryObservers,
       close: async () => {
         await db.destroy();
         await unlock();
@@ -147,6 +167,18 @@ export interface MigrationReport {
 export async function migrateToLatest(db: Database): Promise<MigrationReport> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * Applies the migrations up to and including `name` only: a database as an older release left it
+ * (the upgrade test builds its fixture this way).
+ */
+export async function migrateUpTo(db: Database, name: string): Promise<MigrationReport> {
+  if (!Object.hasOwn(MIGRATIONS, name)) throw new Error(`There is no migration ${name}`);
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateTo(name);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }

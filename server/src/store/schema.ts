@@ -12,6 +12,8 @@ export interface PlansTable {
   name: string;
   max_lines: number;
   max_users: number | null;
+  max_channels: ColumnType<number | null, number | null | undefined, number | null>;
+  max_storage_bytes: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface AccountsTable {
@@ -27,6 +29,9 @@ export interface AccountsTable {
   events_pruned_through: Generated<number>;
   /** The IANA time zone statistics periods and buckets are read in (issue 13). */
   time_zone: Generated<string>;
+  /** Suspended: nobody signs in and its channels take no messages (issue 21). */
+  status: Generated<'active' | 'suspended'>;
+  suspended_at: NullableTimestamp;
 }
 
 export interface RolesTable {
@@ -139,6 +144,8 @@ export interface ChannelsTable {
   /** Why the platform refuses our credentials (a revoked token); null while it accepts them. */
   failure: string | null;
   failure_at: Date | null;
+  /** Mirrors the account's suspension, set with it, so the inbound path needs no extra read. */
+  account_suspended: Generated<boolean>;
 }
 
 export interface ClientsTable {

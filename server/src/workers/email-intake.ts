@@ -136,6 +136,8 @@ export class EmailIntakeWorker {
       .selectAll()
       .where('kind', '=', 'email')
       .where('status', '=', 'connected')
+      // A suspended account's mailbox is left as it is: its mail is read once it is resumed.
+      .where('account_suspended', '=', false)
       .execute();
     const present = new Set(channels.map((c) => c.id));
     for (const id of this.#watchers.keys()) if (!present.has(id)) await this.#unwatch(id);
@@ -229,7 +231,13 @@ export class EmailIntakeWorker {
       .selectAll()
       .where('id', '=', channelId)
       .executeTakeFirst();
-    if (channel?.kind !== 'email' || channel.status !== 'connected' || !channel.line_id) return report;
+    if (
+      channel?.kind !== 'email' ||
+      channel.status !== 'connected' ||
+      !channel.line_id ||
+      channel.account_suspended
+    )
+      return report;
     const state = await acquireLease<EmailState>(
       db,
       channelId,

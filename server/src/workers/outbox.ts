@@ -181,7 +181,9 @@ export class OutboxWorker {
           const outcome = await this.#deliver(item);
           try {
             await this.#record(item, outcome);
-            report[outcome.kind === 'retry' || outcome.kind === 'held' ? 'retried' : outcome.kind]++;
+            const result = outcome.kind === 'retry' || outcome.kind === 'held' ? 'retried' : outcome.kind;
+            report[result]++;
+            this.ctx.telemetry?.outboundResult(item.channel?.kind ?? 'deleted', result);
           } catch (error) {
             // The lease runs out and the row is claimed again: at least once, never lost.
             this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');

@@ -196,7 +196,10 @@ export class TelegramUpdatesWorker {
   }
 
   async #syncChannel(channel: ChannelRow, state: TelegramState, report: SyncReport): Promise<void> {
-    const connected = channel.status === 'connected' && channel.line_id !== null;
+    // A suspended account's bot is neither polled nor hooked: Telegram keeps its updates (for up
+    // to 24 hours) until the account is resumed.
+    const connected =
+      channel.status === 'connected' && channel.line_id !== null && !channel.account_suspended;
     const mode = resolveUpdateMode(channel.settings, this.ctx.config.publicUrl);
     if ((!connected || mode === 'webhook') && this.#loops.has(channel.id)) {
       await this.#stopLoop(channel.id);
@@ -311,7 +314,13 @@ export class TelegramUpdatesWorker {
       .selectAll()
       .where('id', '=', channelId)
       .executeTakeFirst();
-    if (channel?.kind !== 'telegram' || channel.status !== 'connected' || !channel.line_id) return report;
+    if (
+      channel?.kind !== 'telegram' ||
+      channel.status !== 'connected' ||
+      !channel.line_id ||
+      channel.account_suspended
+    )
+      return report;
     if (resolveUpdateMode(channel.settings, this.ctx.config.publicUrl) !== 'polling') return report;
     const state = await acquireLease<TelegramState>(
       db,

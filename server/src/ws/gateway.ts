@@ -150,6 +150,10 @@ export class RealtimeGateway {
       connection.socket.close(CLOSE_UNAUTHORIZED, 'deactivated');
       return;
     }
+    if (event.type === 'account.suspended') {
+      connection.socket.close(CLOSE_UNAUTHORIZED, 'account suspended');
+      return;
+    }
     const affected =
       (event.type === 'user.updated' && event.data.user.id === self) ||
       (event.type === 'role.changed' && event.data.roleId === connection.actor.roleId);

@@ -71,6 +71,16 @@ class VisitorConnection extends SocketConnection {
  * The token comes in the first frame (`{ kind: "auth", token }`), never in the URL, so it stays out
  * of access logs.
  */
+/** The visitor gateways of each server (one per widget edge), so metrics can count their sockets. */
+const gateways = new WeakMap<AppContext, Set<VisitorGateway>>();
+
+/** Widget visitors' sockets open on this process. */
+export function visitorSocketCount(ctx: AppContext): number {
+  let count = 0;
+  for (const gateway of gateways.get(ctx) ?? []) count += gateway.connectionCount;
+  return count;
+}
+
 export class VisitorGateway {
   readonly #connections: SocketSet<VisitorConnection>;
   readonly #sequencer: EventSequencer;
@@ -82,6 +92,9 @@ export class VisitorGateway {
   ) {
     this.#sequencer = sequencer;
     this.#connections = new SocketSet(heartbeatMs);
+    const set = gateways.get(ctx) ?? new Set<VisitorGateway>();
+    set.add(this);
+    gateways.set(ctx, set);
   }
 
   get connectionCount(): number {
@@ -263,6 +276,7 @@ export class VisitorGateway {
   }
 
   async close(): Promise<void> {
+    gateways.get(this.ctx)?.delete(this);
     this.#connections.close();
   }
 }

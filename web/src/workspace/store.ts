@@ -568,6 +568,8 @@ export class WorkspaceStore {
       if (user) this.#putUser({ ...user, active: false });
     },
     'line.changed': () => void this.refreshLines().catch(() => undefined),
+    // The server closes the socket right after; the next request answers account_suspended.
+    'account.suspended': () => undefined,
     'quick_answer.changed': () => void this.refreshQuickAnswers().catch(() => undefined),
     notification: (event) => {
       const notice = { id: event.cursor, text: event.data.text, href: `/dialogs/${event.data.dialogId}` };
