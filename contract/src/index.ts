@@ -6,3 +6,4 @@ export * from './line-settings';
 export * from './permissions';
 export * from './users';
 export * from './widget';
+export * from './bitrix24';

@@ -46,6 +46,12 @@ export interface ConnectorIo {
    * null when there is none. Given to `send` only, read on demand.
    */
   answering?(): Promise<{ externalId: string | null; text: string | null } | null>;
+  /**
+   * Stable integer ids of the message being sent and of its dialog (services/numeric-ids), for
+   * channels whose other side numbers everything (the Bitrix24-compatible connector). Given to
+   * `send` only, allocated on demand.
+   */
+  numericIds?(): Promise<{ message: number; dialog: number }>;
 }
 
 export interface PrepareInput<S> {

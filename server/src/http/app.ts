@@ -7,6 +7,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { bitrixAdminRoutes } from '../bitrix/admin-routes';
+import { bitrixRoutes } from '../bitrix/routes';
 import { edgeRoutes } from '../channels/edges';
 import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
@@ -131,6 +133,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
       await api.register(fileRoutes, { ctx });
+      await api.register(bitrixAdminRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).
@@ -138,6 +141,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     },
     { prefix: '/api/v1' },
   );
+  // The Bitrix24-compatible REST surface (PL-4): its own envelope, errors and auth (server/src/bitrix).
+  await app.register(bitrixRoutes, { ctx });
   app.addHook('onClose', async () => gateway.close());
   app.addHook('onClose', async () => sequencer.close());
   return { app, gateway };

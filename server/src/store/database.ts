@@ -18,6 +18,7 @@ import * as derivedCsrf from './migrations/0011-derived-csrf';
 import * as crm from './migrations/0012-crm';
 import * as channelFailure from './migrations/0018-channel-failure';
 import * as permissions from './migrations/0019-permissions';
+import * as bitrix24 from './migrations/0027-bitrix24';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-crm': crm,
   '0018-channel-failure': channelFailure,
   '0019-permissions': permissions,
+  '0027-bitrix24': bitrix24,
 };
 
 const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

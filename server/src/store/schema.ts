@@ -478,6 +478,11 @@ export interface DB {
   crm_contact_identities: CrmContactIdentitiesTable;
   crm_leads: CrmLeadsTable;
   crm_deals: CrmDealsTable;
+  bitrix_ids: import('./bitrix-schema').BitrixIdsTable;
+  bitrix_apps: import('./bitrix-schema').BitrixAppsTable;
+  bitrix_webhooks: import('./bitrix-schema').BitrixWebhooksTable;
+  bitrix_connectors: import('./bitrix-schema').BitrixConnectorsTable;
+  bitrix_event_handlers: import('./bitrix-schema').BitrixEventHandlersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,7 @@ import { emitMessage, touchDialog } from '../services/dialog-events';
 import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
+import { numericIds } from '../services/numeric-ids';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import type { ChannelRow, MessageRow } from '../store/schema';
 
@@ -423,6 +424,13 @@ export class OutboxWorker {
           .orderBy('created_at', 'desc')
           .limit(1)
           .executeTakeFirst()) ?? null,
+      numericIds: async () => {
+        const [numbered, dialog] = await numericIds(this.ctx.store.db, channel.account_id, [
+          { kind: 'message', id: message.id },
+          { kind: 'dialog', id: message.dialog_id },
+        ]);
+        return { message: numbered!, dialog: dialog! };
+      },
       readAttachment: async (attachment) => {
         const id = fileIdFromUrl(attachment.url);
         return id ? readFileOf(this.ctx, this.ctx.store.db, channel.account_id, id) : null;
