@@ -1,4 +1,4 @@
-import type { Dialog, Line, LineSettingsPatch } from '@openlines/contract';
+import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
 import { chatIdOf } from '../channels/bitrix24/identity';
 import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { AppError } from '../errors';
@@ -186,6 +186,20 @@ function operatorAction(run: (call: MethodCall, dialogId: string) => Promise<unk
   };
 }
 
+/** Our session statuses as Bitrix24's numeric STATUS (../shared/BITRIX24-REFERENCE.md §2). */
+export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
+  new: 0,
+  bot: 0,
+  queued: 0,
+  assigned: 10,
+  client_waiting: 25,
+  answered: 40,
+  closed: 60,
+  auto_closed: 60,
+  spam: 65,
+  closed_silently: 75,
+};
+
 async function presentDialog(call: MethodCall, dialog: Dialog) {
   const channel = await call.ctx.store.db
     .selectFrom('channels')
@@ -224,7 +238,8 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     entity_id: `${connector}|${line}|${externalChat}|${client}`,
     owner: dialog.session?.operatorId ? operator : 0,
     session_id: session ?? null,
-    session_status: dialog.session?.status ?? null,
+    session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,
+    session_state: dialog.session?.status ?? null,
     date_create: dialog.createdAt,
   };
 }

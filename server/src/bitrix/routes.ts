@@ -31,8 +31,12 @@ function methodName(raw: string): string {
 function paramsOf(request: FastifyRequest): Params {
   const query = isObject(request.query) ? parseForm(new URL(request.url, 'http://x').search.slice(1)) : {};
   let body: Params = {};
-  if (typeof request.body === 'string') body = parseForm(request.body);
-  else if (request.body !== undefined) body = checkJsonParams(request.body);
+  const form = /^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '');
+  if (typeof request.body === 'string') {
+    if (!form)
+      throw new BitrixError('ERROR_ARGUMENT', 'Send parameters as JSON or application/x-www-form-urlencoded');
+    body = parseForm(request.body);
+  } else if (request.body !== undefined) body = checkJsonParams(request.body);
   return { ...query, ...body };
 }
 
@@ -188,21 +192,21 @@ export async function bitrixRoutes(app: FastifyInstance, options: BitrixRouteOpt
   for (const verb of ['GET', 'POST'] as const) {
     app.route<{ Params: { method: string } }>({
       method: verb,
-      url: '/rest/:method',
+      url: '/:method',
       config,
       schema,
       handler: (request, reply) =>
         serve(request, reply, request.params.method, async (params) => {
           const header = request.headers.authorization;
           const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-          const token = pick(params, 'auth') ?? bearer;
+          const token = pick(params, 'auth') ?? pick(params, 'access_token') ?? bearer;
           if (typeof token !== 'string' || token === '') throw invalidToken();
           return callerByAccessToken(ctx, token);
         }),
     });
     app.route<{ Params: { user: string; secret: string; method: string } }>({
       method: verb,
-      url: '/rest/:user/:secret/:method',
+      url: '/:user/:secret/:method',
       config,
       schema,
       handler: (request, reply) =>

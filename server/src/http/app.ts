@@ -142,7 +142,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     { prefix: '/api/v1' },
   );
   // The Bitrix24-compatible REST surface (PL-4): its own envelope, errors and auth (server/src/bitrix).
-  await app.register(bitrixRoutes, { ctx });
+  await app.register(bitrixRoutes, { ctx, prefix: '/rest' });
   app.addHook('onClose', async () => gateway.close());
   app.addHook('onClose', async () => sequencer.close());
   return { app, gateway };
