@@ -9,6 +9,7 @@ import { createAccount } from '../src/services/accounts';
 import {
   createSignedInUser,
   createTestServer,
+  problemOf,
   type SignedInUser,
   signIn,
   type TestServer,
@@ -20,9 +21,12 @@ import {
 // scenario driven by a real Bitrix24 client (@2bad/bitrix, which sends GET with PHP-style nested
 // keys to any base URL), events received form-encoded on a local handler, and bad input with fetch.
 
+/** Parsed JSON and form bodies: the tests look into them freely. */
+type Json = ReturnType<typeof JSON.parse>;
+
 interface Received {
   contentType: string | undefined;
-  body: Record<string, any>;
+  body: Record<string, Json>;
 }
 
 /** A local event handler, as a connector application runs one. */
@@ -34,7 +38,7 @@ async function startHandler(): Promise<{ server: Server; url: string; received: 
     request.on('end', () => {
       received.push({
         contentType: request.headers['content-type'],
-        body: parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any>,
+        body: parse(Buffer.concat(chunks).toString('utf8')) as Record<string, Json>,
       });
       response.end('ok');
     });
@@ -43,7 +47,7 @@ async function startHandler(): Promise<{ server: Server; url: string; received: 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, received };
 }
 
-type Call = (method: string, params?: object) => Promise<{ result: any; total?: number; next?: number }>;
+type Call = (method: string, params?: object) => Promise<{ result: Json; total?: number; next?: number }>;
 
 /**
  * @2bad/bitrix types only the CRM methods it knows; its generic call takes any method. Its own
@@ -60,7 +64,7 @@ async function rest(
   server: TestServer,
   path: string,
   init: { body?: string; contentType?: string; method?: string } = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${server.url}/rest/${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     ...(init.body !== undefined
@@ -257,6 +261,29 @@ describe('Bitrix24-compatible REST: a connector end to end', () => {
 
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
     expect((await operator.client.dialogs.get(dialogId)).session?.status).toBe('closed');
+
+    // The client writes again, form-encoded with PHP-style keys as many connectors send it: the
+    // same chat, a new session (as in Bitrix24, a reopened chat gets a new session id).
+    const form = [
+      `auth=${app.accessToken}`,
+      'CONNECTOR=myconnector',
+      `LINE=${line}`,
+      'MESSAGES[0][user][id]=client-7',
+      'MESSAGES[0][user][name]=Ivan',
+      'MESSAGES[0][message][id]=ext-1002',
+      `MESSAGES[0][message][text]=${encodeURIComponent('One more question & thanks')}`,
+      'MESSAGES[0][chat][id]=chat-123',
+    ].join('&');
+    const reopened = await rest(server, 'imconnector.send.messages.json', {
+      body: form,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(reopened.status).toBe(200);
+    const next = reopened.body.result.DATA.RESULT[0];
+    expect(next).toMatchObject({ SUCCESS: true, session: { CHAT_ID: String(chatId) } });
+    expect(next.session.ID).not.toBe(stored.session.ID);
+    const texts = (await operator.client.dialogs.messages(dialogId)).map((message) => message.text);
+    expect(texts).toContain('One more question & thanks');
   });
 
   it('refuses line settings it cannot take as they are, naming the PARAMS field', async () => {
@@ -424,9 +451,9 @@ describe('Bitrix24-compatible REST: a connector end to end', () => {
     );
 
     // Only an administrator with manageIntegrations issues credentials.
-    const refused = await operator.client
-      .request('POST', '/bitrix24/webhooks', { body: { name: 'Mine' } })
-      .catch((error) => error);
+    const refused = await problemOf(
+      operator.client.request('POST', '/bitrix24/webhooks', { body: { name: 'Mine' } }),
+    );
     expect(refused.status).toBe(403);
   });
 });
