@@ -29,6 +29,7 @@ export const CreatedBitrixAppSchema = Type.Object({
   /** Sent with every event as `auth[application_token]`, for the application to verify it is ours. */
   applicationToken: Type.String(),
 });
+export type CreatedBitrixApp = Static<typeof CreatedBitrixAppSchema>;
 
 export const BitrixWebhookSchema = Type.Object(
   {
@@ -49,5 +50,6 @@ export const CreatedBitrixWebhookSchema = Type.Object({
   /** `/rest/<user id>/<secret>/`: append the method name. Shown once; the secret is stored hashed. */
   path: Type.String(),
 });
+export type CreatedBitrixWebhook = Static<typeof CreatedBitrixWebhookSchema>;
 
 export const NumericIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });

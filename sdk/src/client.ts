@@ -1,4 +1,5 @@
 import { ApiTokensApi, AuthApi } from './api/auth';
+import { Bitrix24Api } from './api/bitrix24';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { UsersApi } from './api/users';
@@ -30,6 +31,7 @@ export class OpenlinesClient {
   readonly dialogs: DialogsApi;
   readonly quickAnswers: QuickAnswersApi;
   readonly files: FilesApi;
+  readonly bitrix24: Bitrix24Api;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -43,6 +45,7 @@ export class OpenlinesClient {
     this.dialogs = new DialogsApi(this.transport);
     this.quickAnswers = new QuickAnswersApi(this.transport);
     this.files = new FilesApi(this.transport);
+    this.bitrix24 = new Bitrix24Api(this.transport);
   }
 
   get baseUrl(): string {

@@ -4,20 +4,22 @@ import { useT } from '../lib/i18n';
 import { linkClick, matchPath, navigate } from '../lib/router';
 import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
+import { IntegrationsScreen } from './integrations';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
 import { QuickAnswersScreen } from './quick-answers';
 import { RolesScreen } from './roles';
 import { UsersScreen } from './users';
 
-type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers';
+type Section = 'lines' | 'channels' | 'users' | 'departments' | 'roles' | 'quick-answers' | 'integrations';
 
 function sectionsFor(me: Me): Section[] {
-  const { manageLines, manageUsers, manageQuickAnswers } = me.permissions;
+  const { manageLines, manageUsers, manageQuickAnswers, manageIntegrations } = me.permissions;
   return [
     ...(manageLines ? (['lines', 'channels'] as const) : []),
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
+    ...(manageIntegrations ? (['integrations'] as const) : []),
   ];
 }
 
@@ -67,6 +69,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <RolesScreen />
         ) : current === 'quick-answers' ? (
           <QuickAnswersScreen />
+        ) : current === 'integrations' ? (
+          <IntegrationsScreen />
         ) : null}
       </div>
     </div>

@@ -401,7 +401,7 @@ function ChannelForm({
   );
 }
 
-function CopyField({
+export function CopyField({
   label,
   value,
   multiline = false,
