@@ -171,6 +171,16 @@ describe('Bitrix24-compatible REST: a connector end to end', () => {
       CONFIGURED: true,
       STATUS: true,
     });
+    // The activation is a channel of the line, like any other, that only the application creates.
+    const channel = (await admin.channels.list()).find((item) => item.kind === 'bitrix24');
+    expect(channel).toMatchObject({ lineId: ours.id, name: 'My connector', status: 'connected' });
+    expect(
+      (await admin.channels.kinds()).find((kind) => kind.kind === 'bitrix24')?.createdByIntegration,
+    ).toBe(true);
+    const byHand = await problemOf(
+      admin.channels.create({ kind: 'bitrix24', name: 'By hand', lineId: ours.id, settings: {} }),
+    );
+    expect(byHand.status).toBe(400);
     expect((await call('imconnector.list')).result).toMatchObject({
       myconnector: 'My connector',
       telegram: 'Telegram',

@@ -217,6 +217,11 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * sends them once the settings are saved with a working token, instead of failing each message.
    */
   readonly holdsOutboxOnAuthFailure?: boolean;
+  /**
+   * Channels of this kind are created by an integration (imconnector.activate of the
+   * Bitrix24-compatible REST), never through the channels API: the admin app offers no form.
+   */
+  readonly createdByIntegration?: boolean;
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**

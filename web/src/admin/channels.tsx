@@ -278,7 +278,7 @@ function ChannelForm({
   onSaved: (result: ChannelWithSecrets | null) => void;
 }) {
   const t = useT();
-  const [kind, setKind] = useState(channel?.kind ?? kinds[0]?.kind ?? '');
+  const [kind, setKind] = useState(channel?.kind ?? kinds.find((k) => !k.createdByIntegration)?.kind ?? '');
   const [name, setName] = useState(channel?.name ?? '');
   const [lineId, setLineId] = useState(channel?.lineId ?? lines[0]?.id ?? '');
   const fields = useMemo(() => kindForm(kinds.find((k) => k.kind === kind)), [kinds, kind]);
@@ -338,14 +338,16 @@ function ChannelForm({
                   setDraft({});
                 }}
               >
-                {kinds.map(({ kind: k }) => {
-                  const label = `channels.kind.${k}`;
-                  return (
-                    <option key={k} value={k}>
-                      {t.has(label) ? t(label) : k}
-                    </option>
-                  );
-                })}
+                {kinds
+                  .filter((k) => !k.createdByIntegration)
+                  .map(({ kind: k }) => {
+                    const label = `channels.kind.${k}`;
+                    return (
+                      <option key={k} value={k}>
+                        {t.has(label) ? t(label) : k}
+                      </option>
+                    );
+                  })}
               </select>
             )}
           </Field>

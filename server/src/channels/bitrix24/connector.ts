@@ -49,6 +49,7 @@ export const bitrix24Connector = defineConnector<Bitrix24ChannelSettings>({
   settingsSchema: Bitrix24ChannelSettingsSchema,
   formFields: [],
   answersBy: 'reply',
+  createdByIntegration: true,
 
   async prepare() {
     throw new ConnectorError(
