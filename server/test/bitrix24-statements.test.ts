@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OpenlinesClient } from '@openlines/sdk';
+import { parse } from 'qs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSqlCounter, sqlStatements } from '../../bench/sql-counter';
 import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
@@ -23,6 +24,8 @@ describe('Bitrix24 connector: statements per message', () => {
   let operator: SignedInUser;
   let receiver: Server;
   let received = 0;
+  /** Runs inside the event handler before it answers, when a test sets it. */
+  let onEvent: ((body: string) => Promise<void>) | null = null;
   let token = '';
   let line = 0;
 
@@ -46,9 +49,13 @@ describe('Bitrix24 connector: statements per message', () => {
     admin = await signIn(server);
     operator = await createSignedInUser(server, admin, 'operator');
     receiver = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', async () => {
         received++;
+        await onEvent?.(body);
         response.end('ok');
       });
     });
@@ -113,5 +120,29 @@ describe('Bitrix24 connector: statements per message', () => {
       (message) => message.id === answer.id,
     );
     expect(stored?.deliveryState).toBe('sent');
+  });
+
+  it('a delivery the connector confirms before it answers the event stays delivered', async () => {
+    const dialog = (await operator.client.dialogs.list({ view: 'all' })).items[0]!;
+    const answer = await operator.client.dialogs.send(dialog.id, { text: 'Confirmed at once' });
+    let confirmed: unknown = null;
+    onEvent = async (body) => {
+      const event = parse(body) as { data: { MESSAGES: { im: unknown }[] } };
+      confirmed = await rest('imconnector.send.status.delivery', {
+        CONNECTOR: 'budget',
+        LINE: line,
+        MESSAGES: [{ im: event.data.MESSAGES[0]!.im, message: { id: ['x'] }, chat: { id: 'c1' } }],
+      });
+    };
+    try {
+      await server.workers.outbox.runOnce();
+    } finally {
+      onEvent = null;
+    }
+    expect(confirmed).toMatchObject({ result: { DATA: { RESULT: [{ SUCCESS: true }] } } });
+    const stored = (await operator.client.dialogs.messages(dialog.id)).find(
+      (message) => message.id === answer.id,
+    );
+    expect(stored?.deliveryState).toBe('delivered');
   });
 });

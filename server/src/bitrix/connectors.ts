@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Bitrix24InboundPayload } from '../channels/bitrix24/connector';
-import { outgoingExternalId } from '../channels/bitrix24/connector';
 import { clientKey } from '../channels/bitrix24/identity';
 import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { connectorKinds, findConnector } from '../channels/registry';
 import type { InboundMessage } from '../channels/types';
+import { statesBefore } from '../core/delivery';
 import { authorize } from '../services/actor';
 import { receiveDelivery } from '../services/channel-inbound';
+import { emitMessage } from '../services/dialog-events';
+import { presentMessage } from '../services/message-presenter';
 import { numericId, numericIds, resolveNumericId } from '../services/numeric-ids';
 import { sealJson } from '../services/secret-box';
 import { runInTransaction, type Tx } from '../services/transaction';
 import type { BitrixConnectorRow } from '../store/bitrix-schema';
-import type { ChannelRow } from '../store/schema';
+import type { ChannelRow, MessageRow } from '../store/schema';
 import { argumentError, BitrixError, notFoundError, toBitrixError } from './errors';
 import { appOf, type MethodCall, type MethodHandler } from './method';
 import {
@@ -440,6 +442,32 @@ const sendMessages: MethodHandler = async (call) => {
   };
 };
 
+/**
+ * The connector confirms an operator's message it got as an event. By our message id, not the
+ * external id the outbox records after the send (a connector may confirm before that is written):
+ * forward only (core/delivery), with a 'message.updated' event in the same transaction. A report
+ * for a message still `pending` moves it on: the connector has it.
+ */
+async function recordDelivered(
+  call: MethodCall,
+  channel: ChannelRow,
+  messageId: string,
+  state: 'delivered' | 'read',
+): Promise<void> {
+  await runInTransaction(call.ctx, async (uow) => {
+    const row = await uow.tx
+      .updateTable('messages')
+      .set({ delivery_state: state, delivery_error: null })
+      .where('id', '=', messageId)
+      .where('channel_id', '=', channel.id)
+      .where('author_kind', '!=', 'client')
+      .where('delivery_state', 'in', statesBefore(state) as MessageRow['delivery_state'][])
+      .returningAll()
+      .executeTakeFirst();
+    if (row) emitMessage(call.ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
+}
+
 function statusHandler(state: 'delivered' | 'read'): MethodHandler {
   return async (call) => {
     const { channel } = await activeChannel(call);
@@ -469,12 +497,7 @@ function statusHandler(state: 'delivered' | 'read'): MethodHandler {
         if (Number.isSafeInteger(chatId) && chatId !== dialog) {
           throw argumentError(`MESSAGES[${index}][im][chat_id] is not the chat of message ${messageId}`);
         }
-        const payload: Bitrix24InboundPayload = {
-          kind: 'status',
-          externalId: outgoingExternalId(messageId),
-          state,
-        };
-        await receiveDelivery(call.ctx, channel, payload);
+        await recordDelivered(call, channel, message.id, state);
         results.push({ SUCCESS: true, im: { chat_id: dialog, message_id: messageId } });
       } catch (error) {
         const { code, message } = elementError(error);

@@ -396,13 +396,16 @@ export class OutboxWorker {
           .executeTakeFirst();
         if (marked.numUpdatedRows > 0n) touchDialog(this.ctx, uow, item.accountId, message.dialog_id);
       }
-      const row = await tx
+      let messageUpdate = tx
         .updateTable('messages')
         .set(update)
         .where('id', '=', message.id)
-        .where('delivery_state', '!=', update.delivery_state)
-        .returningAll()
-        .executeTakeFirst();
+        .where('delivery_state', '!=', update.delivery_state);
+      // The channel may report it delivered before this result is recorded (a Bitrix24 connector
+      // answers the event with send.status.delivery at once): never move it back to sent.
+      if (outcome.kind === 'sent')
+        messageUpdate = messageUpdate.where('delivery_state', 'not in', ['delivered', 'read']);
+      const row = await messageUpdate.returningAll().executeTakeFirst();
       if (row) await this.#emitUpdated(uow, item.accountId, row);
     });
   }

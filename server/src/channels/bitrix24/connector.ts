@@ -18,17 +18,14 @@ export const outgoingExternalId = (messageId: number) => `im:${messageId}`;
 
 /**
  * What the compatibility surface (server/src/bitrix) hands the generic inbound path
- * (services/channel-inbound `receiveDelivery`) for one element of imconnector.send.messages or
- * send.status.delivery/reading, already read from Bitrix24's parameters.
+ * (services/channel-inbound `receiveDelivery`) for one element of imconnector.send.messages,
+ * already read from Bitrix24's parameters (send.status.* records by our message id instead).
  */
-export type Bitrix24InboundPayload =
-  | { kind: 'message'; message: InboundMessage }
-  | { kind: 'status'; externalId: string; state: 'delivered' | 'read' };
+export type Bitrix24InboundPayload = { kind: 'message'; message: InboundMessage };
 
 function itemsOf(payload: unknown): InboundItem[] {
   const value = payload as Bitrix24InboundPayload | undefined;
   if (value?.kind === 'message') return [{ message: value.message }];
-  if (value?.kind === 'status') return [{ delivery: { externalId: value.externalId, state: value.state } }];
   throw new AppError('validation_failed', 'Not a Bitrix24 connector payload');
 }
 
