@@ -1,3 +1,4 @@
+export * from './bitrix24';
 export * from './common';
 export * from './conversations';
 export * from './errors';
@@ -6,4 +7,3 @@ export * from './line-settings';
 export * from './permissions';
 export * from './users';
 export * from './widget';
-export * from './bitrix24';
