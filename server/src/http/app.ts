@@ -94,7 +94,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
         title: 'Openlines API',
         version: '1',
         description:
-          'REST API of Openlines. Errors are RFC 9457 problem+json with a stable `code`. Authenticate with the session cookie (plus the `X-CSRF-Token` header on unsafe requests) or with `Authorization: Bearer <API token>`.',
+          'REST API of Openlines. Errors are RFC 9457 problem+json with a stable `code`. Authenticate with the session cookie (plus the `X-CSRF-Token` header on unsafe requests) or with `Authorization: Bearer <API token>`. The Bitrix24-compatible REST surface (`/rest/<method>`, Bitrix24 envelope and errors) is outside this document: see docs/bitrix24-compat.md.',
       },
       components: {
         securitySchemes: {
