@@ -193,6 +193,12 @@ export const ChannelKindSchema = Type.Object(
         description: 'Approved message templates can be listed (GET /channels/{id}/templates) and sent',
       }),
     ),
+    createdByIntegration: Type.Optional(
+      Type.Boolean({
+        description:
+          'Channels of this kind are created by an integration (a Bitrix24 connector activated over /rest), not with POST /channels',
+      }),
+    ),
   },
   { title: 'ChannelKind' },
 );

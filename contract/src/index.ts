@@ -1,5 +1,6 @@
 export * from './admin';
 export * from './audit';
+export * from './bitrix24';
 export * from './bots';
 export * from './common';
 export * from './conversations';

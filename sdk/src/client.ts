@@ -1,4 +1,5 @@
 import { ApiTokensApi, AuthApi } from './api/auth';
+import { Bitrix24Api } from './api/bitrix24';
 import { BotsApi } from './api/bots';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
 import { DepartmentsApi, RolesApi } from './api/organization';
@@ -38,6 +39,7 @@ export class OpenlinesClient {
   readonly privacy: PrivacyApi;
   readonly webhooks: WebhooksApi;
   readonly statistics: StatisticsApi;
+  readonly bitrix24: Bitrix24Api;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -55,6 +57,7 @@ export class OpenlinesClient {
     this.privacy = new PrivacyApi(this.transport);
     this.webhooks = new WebhooksApi(this.transport);
     this.statistics = new StatisticsApi(this.transport);
+    this.bitrix24 = new Bitrix24Api(this.transport);
   }
 
   get baseUrl(): string {

@@ -1,4 +1,5 @@
 export { ApiTokensApi, AuthApi } from './api/auth';
+export { Bitrix24Api } from './api/bitrix24';
 export { BotApiClient, BotsApi, type CreatedBot } from './api/bots';
 export {
   ApiChannelSender,

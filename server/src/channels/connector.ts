@@ -46,6 +46,12 @@ export interface ConnectorIo {
    * null when there is none. Given to `send` only, read on demand.
    */
   answering?(): Promise<{ externalId: string | null; text: string | null } | null>;
+  /**
+   * Stable integer ids of the message being sent and of its dialog (services/numeric-ids), for
+   * channels whose other side numbers everything (the Bitrix24-compatible connector). Given to
+   * `send` only, allocated on demand.
+   */
+  numericIds?(): Promise<{ message: number; dialog: number }>;
 }
 
 export interface PrepareInput<S> {
@@ -211,6 +217,11 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * sends them once the settings are saved with a working token, instead of failing each message.
    */
   readonly holdsOutboxOnAuthFailure?: boolean;
+  /**
+   * Channels of this kind are created by an integration (imconnector.activate of the
+   * Bitrix24-compatible REST), never through the channels API: the admin app offers no form.
+   */
+  readonly createdByIntegration?: boolean;
   /** Checks beyond the schema (URL schemes, cross-field rules). */
   checkSettings?(settings: S): SettingsIssue[];
   /**

@@ -16,6 +16,8 @@ describe('channel kinds as the admin app draws them', () => {
   for (const kind of connectorKinds()) {
     it(`${kind}: every form field is a setting of its schema, listed once`, () => {
       const connector = findConnector(kind)!;
+      // A kind an integration creates (a Bitrix24 connector) has no form in the admin app.
+      if (connector.createdByIntegration) return void expect(connector.formFields).toEqual([]);
       expect(connector.formFields.length).toBeGreaterThan(0);
       expect(new Set(connector.formFields).size).toBe(connector.formFields.length);
       for (const path of connector.formFields) {

@@ -1,4 +1,5 @@
 import { apiConnector } from './api/connector';
+import { bitrix24Connector } from './bitrix24/connector';
 import type { ChannelConnector } from './connector';
 import { emailConnector } from './email/connector';
 import { instagramConnector } from './instagram/connector';
@@ -21,6 +22,7 @@ const CONNECTORS: Readonly<Record<string, ChannelConnector>> = {
   [messengerConnector.kind]: messengerConnector as ChannelConnector,
   [instagramConnector.kind]: instagramConnector as ChannelConnector,
   [vkConnector.kind]: vkConnector as ChannelConnector,
+  [bitrix24Connector.kind]: bitrix24Connector as ChannelConnector,
 };
 
 export function findConnector(kind: string): ChannelConnector | undefined {

@@ -7,6 +7,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { bitrixAdminRoutes } from '../bitrix/admin-routes';
+import { bitrixRoutes } from '../bitrix/routes';
 import { edgeRoutes } from '../channels/edges';
 import type { AppContext } from '../context';
 import { RealtimeGateway } from '../ws/gateway';
@@ -112,7 +114,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
         title: 'Openlines API',
         version: '1',
         description:
-          'REST API of Openlines. Errors are RFC 9457 problem+json with a stable `code`. Authenticate with the session cookie (plus the `X-CSRF-Token` header on unsafe requests) or with `Authorization: Bearer <API token>`.',
+          'REST API of Openlines. Errors are RFC 9457 problem+json with a stable `code`. Authenticate with the session cookie (plus the `X-CSRF-Token` header on unsafe requests) or with `Authorization: Bearer <API token>`. The Bitrix24-compatible REST surface (`/rest/<method>`, Bitrix24 envelope and errors) is outside this document: see docs/bitrix24-compat.md.',
       },
       components: {
         securitySchemes: {
@@ -161,6 +163,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(clientExportRoutes, { ctx });
       await api.register(privacyRoutes, { ctx });
       await api.register(statisticsRoutes, { ctx });
+      await api.register(bitrixAdminRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
       // Each channel kind's own routes and socket (channels/edges.ts).
@@ -168,6 +171,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     },
     { prefix: '/api/v1' },
   );
+  // The Bitrix24-compatible REST surface (PL-4): its own envelope, errors and auth (server/src/bitrix).
+  await app.register(bitrixRoutes, { ctx, prefix: '/rest' });
   app.addHook('onClose', async () => gateway.close());
   app.addHook('onClose', async () => sequencer.close());
   return { app, gateway };

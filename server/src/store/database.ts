@@ -26,6 +26,7 @@ import * as bots from './migrations/0023-bots';
 import * as crmIntake from './migrations/0024-crm-intake';
 import * as analytics from './migrations/0025-analytics';
 import * as accounts from './migrations/0026-accounts';
+import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -75,6 +76,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0024-crm-intake': crmIntake,
   '0025-analytics': analytics,
   '0026-accounts': accounts,
+  '0027-bitrix24': bitrix24,
   '0028-message-search': messageSearch,
 };
 

@@ -643,6 +643,11 @@ export interface DB {
   webhook_state: WebhookStateTable;
   webhook_deliveries: WebhookDeliveriesTable;
   session_facts: SessionFactsTable;
+  bitrix_ids: import('./bitrix-schema').BitrixIdsTable;
+  bitrix_apps: import('./bitrix-schema').BitrixAppsTable;
+  bitrix_webhooks: import('./bitrix-schema').BitrixWebhooksTable;
+  bitrix_connectors: import('./bitrix-schema').BitrixConnectorsTable;
+  bitrix_event_handlers: import('./bitrix-schema').BitrixEventHandlersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

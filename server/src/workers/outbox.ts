@@ -9,6 +9,7 @@ import { emitMessage, touchDialog } from '../services/dialog-events';
 import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
+import { numericIds } from '../services/numeric-ids';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
@@ -400,13 +401,16 @@ export class OutboxWorker {
           .executeTakeFirst();
         if (marked.numUpdatedRows > 0n) touchDialog(this.ctx, uow, item.accountId, message.dialog_id);
       }
-      const row = await tx
+      let messageUpdate = tx
         .updateTable('messages')
         .set(update)
         .where('id', '=', message.id)
-        .where('delivery_state', '!=', update.delivery_state)
-        .returningAll()
-        .executeTakeFirst();
+        .where('delivery_state', '!=', update.delivery_state);
+      // The channel may report it delivered before this result is recorded (a Bitrix24 connector
+      // answers the event with send.status.delivery at once): never move it back to sent.
+      if (outcome.kind === 'sent')
+        messageUpdate = messageUpdate.where('delivery_state', 'not in', ['delivered', 'read']);
+      const row = await messageUpdate.returningAll().executeTakeFirst();
       if (row) await this.#emitUpdated(uow, item.accountId, row);
     });
   }
@@ -428,6 +432,13 @@ export class OutboxWorker {
           .orderBy('created_at', 'desc')
           .limit(1)
           .executeTakeFirst()) ?? null,
+      numericIds: async () => {
+        const [numbered, dialog] = await numericIds(this.ctx.store.db, channel.account_id, [
+          { kind: 'message', id: message.id },
+          { kind: 'dialog', id: message.dialog_id },
+        ]);
+        return { message: numbered!, dialog: dialog! };
+      },
       readAttachment: async (attachment) => {
         const id = fileIdFromUrl(attachment.url);
         return id ? readFileOf(this.ctx, this.ctx.store.db, channel.account_id, id) : null;

@@ -6,6 +6,7 @@ import { AuditScreen } from './audit';
 import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
+import { IntegrationsScreen } from './integrations';
 import { LineEditor } from './line-editor';
 import { LinesScreen } from './lines';
 import { PipelinesScreen } from './pipelines';
@@ -26,7 +27,8 @@ type Section =
   | 'audit'
   | 'privacy'
   | 'webhooks'
-  | 'bots';
+  | 'bots'
+  | 'integrations';
 
 function sectionsFor(me: Me): Section[] {
   const { manageLines, manageUsers, manageQuickAnswers, managePersonalData, manageIntegrations } =
@@ -37,7 +39,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
-    ...(manageIntegrations ? (['webhooks', 'bots'] as const) : []),
+    ...(manageIntegrations ? (['webhooks', 'bots', 'integrations'] as const) : []),
   ];
 }
 
@@ -97,6 +99,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <PrivacyScreen />
         ) : current === 'bots' ? (
           <BotsScreen />
+        ) : current === 'integrations' ? (
+          <IntegrationsScreen />
         ) : null}
       </div>
     </div>

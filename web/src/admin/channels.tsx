@@ -276,7 +276,7 @@ function ChannelForm({
   onSaved: (result: ChannelWithSecrets | null) => void;
 }) {
   const t = useT();
-  const [kind, setKind] = useState(channel?.kind ?? kinds[0]?.kind ?? '');
+  const [kind, setKind] = useState(channel?.kind ?? kinds.find((k) => !k.createdByIntegration)?.kind ?? '');
   const [name, setName] = useState(channel?.name ?? '');
   const [lineId, setLineId] = useState(channel?.lineId ?? lines[0]?.id ?? '');
   const fields = useMemo(() => kindForm(kinds.find((k) => k.kind === kind)), [kinds, kind]);
@@ -336,11 +336,13 @@ function ChannelForm({
                   setDraft({});
                 }}
               >
-                {kinds.map(({ kind: k }) => (
-                  <option key={k} value={k}>
-                    {kindLabel(t, k)}
-                  </option>
-                ))}
+                {kinds
+                  .filter((k) => !k.createdByIntegration)
+                  .map(({ kind: k }) => (
+                    <option key={k} value={k}>
+                      {kindLabel(t, k)}
+                    </option>
+                  ))}
               </select>
             )}
           </Field>

@@ -60,6 +60,7 @@ export const channelRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asy
           installSnippet: connector.installSnippet === true,
           ...(connector.replyWindowHours ? { replyWindowHours: connector.replyWindowHours } : {}),
           ...(connector.listTemplates ? { templates: true } : {}),
+          ...(connector.createdByIntegration ? { createdByIntegration: true } : {}),
         };
       }),
   );

@@ -1,0 +1,322 @@
+import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
+import { chatIdOf } from '../channels/bitrix24/identity';
+import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
+import { AppError } from '../errors';
+import {
+  closeDialog,
+  markSpam,
+  setPinned,
+  skipDialog,
+  takeDialog,
+  transferDialog,
+} from '../services/actions';
+import { getDialog } from '../services/dialogs';
+import { createLine, deleteLine, getLine, listLines, updateLine } from '../services/lines';
+import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
+import { listUsers } from '../services/users';
+import { argumentError, BitrixError, notFoundError } from './errors';
+import { linePatchOf, paramOfField, paramsOf } from './line-params';
+import { type MethodCall, type MethodHandler, PAGE_SIZE, page } from './method';
+import { isObject, optionalFlag, optionalId, optionalString, pick, startOf } from './params';
+
+/** imopenlines.config.*, operator.*, dialog.get, session.mode.pin; and user.get to learn user ids. */
+
+async function uuidOf(call: MethodCall, kind: NumberedKind, numeric: number, what: string): Promise<string> {
+  const id = await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, kind, numeric);
+  if (!id) throw notFoundError(`${what} ${numeric}`);
+  return id;
+}
+
+/** A service's validation failure, with our field names turned back into PARAMS[...]. */
+function configError(error: unknown): never {
+  if (error instanceof AppError && error.code === 'validation_failed' && error.fields?.length) {
+    const described = error.fields.map((field) => {
+      const param = paramOfField(field.field);
+      return `${param ? `PARAMS[${param}]` : field.field}: ${field.message}`;
+    });
+    throw argumentError(described.join('; '));
+  }
+  throw error;
+}
+
+async function settingsPatch(call: MethodCall, params: unknown, current: Line | null) {
+  const patch = linePatchOf(params, current?.settings ?? null);
+  const settings: LineSettingsPatch = patch.settings;
+  if (patch.queue) {
+    const members = [];
+    for (const entry of patch.queue) {
+      const id = await resolveNumericId(
+        call.ctx.store.db,
+        call.caller.actor.accountId,
+        entry.type,
+        entry.numericId,
+      );
+      if (!id) throw argumentError(`PARAMS[QUEUE]: no ${entry.type} ${entry.numericId} in this account`);
+      members.push({ type: entry.type, id });
+    }
+    settings.queue = { ...(settings.queue ?? {}), members };
+  }
+  return { patch, settings };
+}
+
+async function lineByConfigId(call: MethodCall, required = true): Promise<Line | null> {
+  const configId = optionalId(call.params, 'CONFIG_ID');
+  if (configId === undefined) {
+    if (!required) return null;
+    throw new BitrixError('CONFIG_ID_EMPTY', 'CONFIG_ID is required');
+  }
+  const lineId = await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, 'line', configId);
+  if (!lineId) return null;
+  try {
+    return await getLine(call.ctx, call.caller.actor, lineId);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_found') return null;
+    throw error;
+  }
+}
+
+async function presentConfig(call: MethodCall, line: Line) {
+  const users = line.settings.queue.members.filter((member) => member.type === 'user');
+  const [lineNumber, ...queueUsers] = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
+    { kind: 'line', id: line.id },
+    ...users.map((member) => ({ kind: 'user' as const, id: member.id })),
+  ]);
+  return {
+    ...paramsOf(line, { line: lineNumber!, queueUsers }),
+    DATE_CREATE: line.createdAt,
+    DATE_MODIFY: line.updatedAt,
+  };
+}
+
+const configAdd: MethodHandler = async (call) => {
+  const { patch, settings } = await settingsPatch(call, pick(call.params, 'PARAMS'), null);
+  let line: Line;
+  try {
+    line = await createLine(call.ctx, call.caller.actor, {
+      name: patch.name ?? 'Open line',
+      ...(patch.active !== undefined ? { active: patch.active } : {}),
+      settings,
+    });
+  } catch (error) {
+    configError(error);
+  }
+  const [id] = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
+    { kind: 'line', id: line.id },
+  ]);
+  return { result: id };
+};
+
+const configUpdate: MethodHandler = async (call) => {
+  const line = await lineByConfigId(call);
+  if (!line) throw new BitrixError('CONFIG_NOT_FOUND', 'Open line not found', 404);
+  const { patch, settings } = await settingsPatch(call, pick(call.params, 'PARAMS'), line);
+  try {
+    await updateLine(call.ctx, call.caller.actor, line.id, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.active !== undefined ? { active: patch.active } : {}),
+      settings,
+    });
+  } catch (error) {
+    configError(error);
+  }
+  return { result: true };
+};
+
+/** Bitrix24 answers `false` for a line that does not exist (or is another account's). */
+const configGet: MethodHandler = async (call) => {
+  const line = await lineByConfigId(call);
+  return { result: line ? await presentConfig(call, line) : false };
+};
+
+const configList: MethodHandler = async (call) => {
+  const params = pick(call.params, 'PARAMS');
+  if (params !== undefined && !isObject(params)) throw argumentError('PARAMS must be an object');
+  const limitValue = params ? pick(params, 'limit') : undefined;
+  const offsetValue = params ? pick(params, 'offset') : undefined;
+  const limit = limitValue === undefined ? PAGE_SIZE : Number(limitValue);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200)
+    throw argumentError('PARAMS[limit] must be 1 to 200');
+  const offset = offsetValue === undefined ? startOf(call.params) : Number(offsetValue);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw argumentError('PARAMS[offset] must be a non-negative integer');
+  const { items } = await listLines(call.ctx, call.caller.actor);
+  const shown = [];
+  for (const line of items.slice(offset, offset + limit)) shown.push(await presentConfig(call, line));
+  return page(shown, offset, items.length);
+};
+
+const configDelete: MethodHandler = async (call) => {
+  const line = await lineByConfigId(call);
+  if (!line) throw new BitrixError('CONFIG_NOT_FOUND', 'Open line not found', 404);
+  await deleteLine(call.ctx, call.caller.actor, line.id, line.name);
+  return { result: true };
+};
+
+const configPath: MethodHandler = async (call) => ({
+  result: { SERVER_ADDRESS: call.ctx.publicUrl.value.replace(/\/$/, ''), PUBLIC_PATH: '/admin/lines' },
+});
+
+// ----- Dialogs ----------------------------------------------------------------------------------
+
+async function dialogOf(call: MethodCall): Promise<string> {
+  const chat = optionalId(call.params, 'CHAT_ID');
+  if (chat !== undefined) return uuidOf(call, 'dialog', chat, 'Chat');
+  const dialog = optionalString(call.params, 'DIALOG_ID', 50);
+  const match = dialog ? /^chat(\d{1,10})$/.exec(dialog) : null;
+  if (match) return uuidOf(call, 'dialog', Number(match[1]), 'Chat');
+  const session = optionalId(call.params, 'SESSION_ID');
+  if (session !== undefined) {
+    const sessionId = await uuidOf(call, 'session', session, 'Session');
+    const row = await call.ctx.store.db
+      .selectFrom('sessions')
+      .select('dialog_id')
+      .where('id', '=', sessionId)
+      .where('account_id', '=', call.caller.actor.accountId)
+      .executeTakeFirst();
+    if (!row) throw notFoundError(`Session ${session}`);
+    return row.dialog_id;
+  }
+  throw argumentError('CHAT_ID is required');
+}
+
+function operatorAction(run: (call: MethodCall, dialogId: string) => Promise<unknown>): MethodHandler {
+  return async (call) => {
+    await run(call, await dialogOf(call));
+    return { result: true };
+  };
+}
+
+/** Our session statuses as Bitrix24's numeric STATUS (../shared/BITRIX24-REFERENCE.md §2). */
+export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
+  new: 0,
+  bot: 0,
+  queued: 0,
+  assigned: 10,
+  client_waiting: 25,
+  answered: 40,
+  closed: 60,
+  auto_closed: 60,
+  spam: 65,
+  closed_silently: 75,
+};
+
+async function presentDialog(call: MethodCall, dialog: Dialog) {
+  const channel = await call.ctx.store.db
+    .selectFrom('channels')
+    .select(['kind', 'settings'])
+    .where('id', '=', dialog.channelId)
+    .executeTakeFirst();
+  const identity = await call.ctx.store.db
+    .selectFrom('client_identities')
+    .select('external_id')
+    .where('client_id', '=', dialog.client.id)
+    .where('channel_id', '=', dialog.channelId)
+    .executeTakeFirst();
+  const refs = [
+    { kind: 'dialog' as const, id: dialog.id },
+    { kind: 'line' as const, id: dialog.lineId },
+    { kind: 'client' as const, id: dialog.client.id },
+    ...(dialog.session ? [{ kind: 'session' as const, id: dialog.session.id }] : []),
+    ...(dialog.session?.operatorId ? [{ kind: 'user' as const, id: dialog.session.operatorId }] : []),
+  ];
+  const [chat, line, client, session, operator] = await numericIds(
+    call.ctx.store.db,
+    call.caller.actor.accountId,
+    refs,
+  );
+  const connector =
+    channel?.kind === 'bitrix24' ? (channel.settings as Bitrix24ChannelSettings).connector : channel?.kind;
+  const external = identity?.external_id ?? '';
+  const externalChat = channel?.kind === 'bitrix24' ? chatIdOf(external) : external;
+  return {
+    id: chat,
+    dialog_id: `chat${chat}`,
+    chat_id: chat,
+    type: 'lines',
+    name: dialog.client.name,
+    entity_type: 'LINES',
+    entity_id: `${connector}|${line}|${externalChat}|${client}`,
+    owner: dialog.session?.operatorId ? operator : 0,
+    session_id: session ?? null,
+    session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,
+    session_state: dialog.session?.status ?? null,
+    date_create: dialog.createdAt,
+  };
+}
+
+const dialogGet: MethodHandler = async (call) => {
+  const dialog = await getDialog(call.ctx, call.caller.actor, await dialogOf(call));
+  return { result: await presentDialog(call, dialog) };
+};
+
+const transfer = operatorAction(async (call, dialogId) => {
+  const target = optionalString(call.params, 'TRANSFER_ID', 30);
+  if (!target) throw argumentError('TRANSFER_ID is required: a user id, or queue<line id>');
+  const queue = /^queue(\d{1,10})$/.exec(target);
+  if (queue) {
+    const lineId = await uuidOf(call, 'line', Number(queue[1]), 'Line');
+    return transferDialog(call.ctx, call.caller.actor, dialogId, { lineId });
+  }
+  if (!/^\d{1,10}$/.test(target)) throw argumentError('TRANSFER_ID must be a user id, or queue<line id>');
+  const operatorId = await uuidOf(call, 'user', Number(target), 'User');
+  return transferDialog(call.ctx, call.caller.actor, dialogId, { operatorId });
+});
+
+const pin = operatorAction(async (call, dialogId) =>
+  setPinned(call.ctx, call.caller.actor, dialogId, optionalFlag(call.params, 'ACTIVATE') ?? true),
+);
+
+// ----- Users (to learn the ids QUEUE and TRANSFER_ID take) ------------------------------------
+
+const userGet: MethodHandler = async (call) => {
+  const start = startOf(call.params);
+  const users = await listUsers(call.ctx, call.caller.actor, {});
+  const id = optionalId(call.params, 'ID');
+  const numbers = await numericIds(
+    call.ctx.store.db,
+    call.caller.actor.accountId,
+    users.map((user) => ({ kind: 'user' as const, id: user.id })),
+  );
+  const all = users
+    .map((user, index) => ({
+      ID: String(numbers[index]),
+      ACTIVE: user.active,
+      NAME: user.name,
+      EMAIL: user.email,
+    }))
+    .filter((user) => id === undefined || user.ID === String(id));
+  return page(all.slice(start, start + PAGE_SIZE), start, all.length);
+};
+
+const profile: MethodHandler = async (call) => {
+  const { actor } = call.caller;
+  const [id] = await numericIds(call.ctx.store.db, actor.accountId, [{ kind: 'user', id: actor.userId }]);
+  const user = await call.ctx.store.db
+    .selectFrom('users')
+    .select(['name'])
+    .where('id', '=', actor.userId)
+    .executeTakeFirstOrThrow();
+  return {
+    result: { ID: String(id), ADMIN: actor.permissions.manageIntegrations, NAME: user.name, LAST_NAME: '' },
+  };
+};
+
+export const OPENLINES_METHODS: Record<string, MethodHandler> = {
+  'imopenlines.config.add': configAdd,
+  'imopenlines.config.update': configUpdate,
+  'imopenlines.config.get': configGet,
+  'imopenlines.config.list.get': configList,
+  'imopenlines.config.delete': configDelete,
+  'imopenlines.config.path.get': configPath,
+  'imopenlines.operator.answer': operatorAction((call, id) => takeDialog(call.ctx, call.caller.actor, id)),
+  'imopenlines.operator.skip': operatorAction((call, id) => skipDialog(call.ctx, call.caller.actor, id)),
+  'imopenlines.operator.spam': operatorAction((call, id) => markSpam(call.ctx, call.caller.actor, id)),
+  'imopenlines.operator.finish': operatorAction((call, id) =>
+    closeDialog(call.ctx, call.caller.actor, id, true),
+  ),
+  'imopenlines.operator.transfer': transfer,
+  'imopenlines.dialog.get': dialogGet,
+  'imopenlines.session.mode.pin': pin,
+  'user.get': userGet,
+  profile,
+};

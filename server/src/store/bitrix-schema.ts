@@ -1,0 +1,64 @@
+import type { Generated, Selectable } from 'kysely';
+
+/** Tables of the Bitrix24-compatible REST surface (migration 0027, server/src/bitrix). */
+
+export interface BitrixIdsTable {
+  id: Generated<number>;
+  account_id: string;
+  kind: string;
+  ref: string;
+}
+
+export interface BitrixAppsTable {
+  id: Generated<number>;
+  account_id: string;
+  user_id: string;
+  name: string;
+  access_token_hash: string;
+  /** Sealed with the server key (secret-box): sent with every event, so it must be readable. */
+  application_token: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface BitrixWebhooksTable {
+  id: Generated<number>;
+  account_id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface BitrixConnectorsTable {
+  id: Generated<number>;
+  account_id: string;
+  app_id: number;
+  code: string;
+  name: string;
+  chat_group: Generated<boolean>;
+  placement_handler: string | null;
+  created_at: Date;
+}
+
+export interface BitrixEventHandlersTable {
+  id: Generated<number>;
+  account_id: string;
+  app_id: number;
+  event: string;
+  handler: string;
+  created_at: Date;
+}
+
+export interface BitrixTables {
+  bitrix_ids: BitrixIdsTable;
+  bitrix_apps: BitrixAppsTable;
+  bitrix_webhooks: BitrixWebhooksTable;
+  bitrix_connectors: BitrixConnectorsTable;
+  bitrix_event_handlers: BitrixEventHandlersTable;
+}
+
+export type BitrixAppRow = Selectable<BitrixAppsTable>;
+export type BitrixWebhookRow = Selectable<BitrixWebhooksTable>;
+export type BitrixConnectorRow = Selectable<BitrixConnectorsTable>;
