@@ -274,6 +274,11 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'crm_leads.source': "where the record came from (a line's name)",
   'crm_deals.source': "where the record came from (a line's name)",
   'session_facts.answers': 'answer times in seconds',
+  'bitrix_apps.*': "the company's REST applications: names, hashed and encrypted tokens",
+  'bitrix_webhooks.*': "the company's incoming webhooks: names and hashed secrets",
+  'bitrix_connectors.*': "registered connectors' codes, names and handler URLs",
+  'bitrix_event_handlers.*': 'event names and the handler URLs bound to them',
+  'bitrix_ids.*': 'numeric ids mapped to ours, with the kind of record',
   'kysely_migration.*': 'migration names',
   'kysely_migration_lock.*': 'the migration lock',
 };
