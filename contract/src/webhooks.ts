@@ -26,16 +26,8 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-/**
- * Types that may be subscribed to but that this version does not produce yet: the CRM (SPEC §12)
- * does not emit its record events. A subscription to them is kept and starts receiving them when
- * the CRM does, with no change to the subscription.
- */
-export const RESERVED_WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
-  'crm.record.created',
-  'crm.record.updated',
-  'crm.stage.changed',
-];
+/** Types that may be subscribed to but that this version does not produce (none today). */
+export const RESERVED_WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [];
 
 export const WebhookEventTypeSchema = Type.Union(
   WEBHOOK_EVENT_TYPES.map((type) => Type.Literal(type)),

@@ -2,6 +2,7 @@ import { ApiTokensApi, AuthApi } from './api/auth';
 import { Bitrix24Api } from './api/bitrix24';
 import { BotsApi } from './api/bots';
 import { ChannelsApi, DialogsApi, FilesApi, LinesApi, QuickAnswersApi } from './api/conversations';
+import { CrmApi } from './api/crm';
 import { DepartmentsApi, RolesApi } from './api/organization';
 import { PrivacyApi } from './api/privacy';
 import { StatisticsApi } from './api/statistics';
@@ -40,6 +41,7 @@ export class OpenlinesClient {
   readonly webhooks: WebhooksApi;
   readonly statistics: StatisticsApi;
   readonly bitrix24: Bitrix24Api;
+  readonly crm: CrmApi;
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
@@ -53,6 +55,7 @@ export class OpenlinesClient {
     this.dialogs = new DialogsApi(this.transport);
     this.quickAnswers = new QuickAnswersApi(this.transport);
     this.bots = new BotsApi(this.transport);
+    this.crm = new CrmApi(this.transport);
     this.files = new FilesApi(this.transport);
     this.privacy = new PrivacyApi(this.transport);
     this.webhooks = new WebhooksApi(this.transport);

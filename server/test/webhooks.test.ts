@@ -342,6 +342,24 @@ describe('event webhooks', () => {
     expect(receiver.received[0]!.signatureValid).toBe(true);
   });
 
+  it('sends CRM record events, which belong to no line', async () => {
+    const crm = await world.admin.client.webhooks.create({
+      url,
+      events: ['crm.record.created', 'crm.record.updated'],
+      lineIds: [world.line.id],
+    });
+    receiver.received.length = 0;
+    const contact = await world.admin.client.crm.contacts.create({ name: 'Webhook contact' });
+    await world.admin.client.crm.contacts.update(contact.id, { name: 'Webhook contact, renamed' });
+    await drain();
+    const mine = receiver.received.filter(
+      (r) => (r.body.data as { record?: { id?: string } }).record?.id === contact.id,
+    );
+    expect(mine.map((r) => r.body.type)).toEqual(['crm.record.created', 'crm.record.updated']);
+    expect(mine[0]!.body.data).toMatchObject({ record: { kind: 'contact', id: contact.id } });
+    await world.admin.client.webhooks.delete(crm.webhook.id);
+  });
+
   it('reports a failing channel once, with its reason', async () => {
     receiver.received.length = 0;
     const { ctx } = world.server;
