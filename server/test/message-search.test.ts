@@ -1,4 +1,5 @@
 import type { Dialog } from '@openlines/contract';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld, type Workspace } from './engine-fixture';
 
@@ -75,6 +76,28 @@ describe('search through the whole message history', () => {
   it('shows only dialogs the user may see', async () => {
     expect(await found(world.operators[0]!.ws, 'заказ')).toEqual(['Client forger', 'Client ru']);
     expect(await found(world.operators[1]!.ws, 'заказ')).toEqual([]);
+  });
+
+  it('finds a word that most of the history holds, newest dialogs first', async () => {
+    // More matching messages than the id lookup takes: the list checks dialog by dialog instead.
+    const db = world.server.ctx.store.db;
+    const page = await world.admin.dialogs.list({ view: 'all', search: 'Client other' });
+    const other = page.items[0]!;
+    const row = await db
+      .selectFrom('messages')
+      .select(['account_id', 'channel_id', 'session_id'])
+      .where('dialog_id', '=', other.id)
+      .executeTakeFirstOrThrow();
+    await sql`insert into messages (account_id, dialog_id, session_id, channel_id, author_kind, text,
+        delivery_state, created_at)
+      select ${row.account_id}, ${other.id}, ${row.session_id}, ${row.channel_id}, 'client',
+        'bulk filler number ' || g, 'received', now() - make_interval(days => 1)
+      from generate_series(1, 2100) g`.execute(db);
+    expect(await found(world.admin, 'filler')).toEqual(['Client other']);
+    expect(await found(world.admin, 'filler заказ')).toEqual([]);
+    expect(await found(world.operators[1]!.ws, 'filler')).toEqual([]);
+    const [hit] = (await world.admin.dialogs.list({ view: 'all', search: 'filler' })).items;
+    expect(marked(hit)).toEqual(['filler']);
   });
 
   it('still finds a client by part of a name, and takes any typed text', async () => {

@@ -306,18 +306,28 @@ export async function listDialogs(
   if (query.to) q = q.where('dialogs.last_message_at', '<', new Date(query.to));
   const words = query.search ? prefixQuery(query.search) : null;
   if (query.search) {
-    // One set of matching dialogs, each part served by its own index: the client's name, e-mail or
-    // phone containing the text (trigram indexes), or a message of the dialog holding every word
-    // (messages_words). An OR across the tables instead made PostgreSQL scan every dialog.
+    // The client's name, e-mail or phone containing the text (trigram indexes), or a message of the
+    // dialog holding every word (messages_words). Which plan is fast depends on how many messages
+    // match, so that is asked first (one statement, bounded): a few matching dialogs are found by
+    // their ids; a word in most of the history is checked dialog by dialog, newest first, which
+    // stops at the page's end. An OR across the tables instead made PostgreSQL scan every dialog.
     const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const byClient = sql`select d.id from clients c join dialogs d on d.client_id = c.id
       where c.account_id = ${account} and d.account_id = ${account}
         and (c.name ilike ${pattern} or c.email ilike ${pattern} or c.phone ilike ${pattern})`;
-    const byWords = words
-      ? sql` union select m.dialog_id from messages m where m.account_id = ${account}
-          and ${matchesWords(sql.ref('m.text'), words)}`
-      : sql``;
-    q = q.where('dialogs.id', 'in', sql<string>`(${byClient}${byWords})`);
+    const hits = words ? await dialogsWithWords(ctx.store.db, account, words) : [];
+    if (hits === 'many') {
+      q = q.where((eb) =>
+        eb.or([
+          eb('dialogs.id', 'in', sql<string>`(${byClient})`),
+          sql<boolean>`exists (select 1 from messages m where m.dialog_id = dialogs.id
+            and ${matchesWords(sql.ref('m.text'), words!)})`,
+        ]),
+      );
+    } else {
+      const byWords = hits.length > 0 ? sql` union select unnest(array[${sql.join(hits)}]::uuid[])` : sql``;
+      q = q.where('dialogs.id', 'in', sql<string>`(${byClient}${byWords})`);
+    }
   }
   if (query.cursor) {
     // After the cursor in (last_message_at desc nulls last, id): an older activity, the same
@@ -358,6 +368,18 @@ export async function listDialogs(
     items,
     nextCursor: rows.length > limit && last ? encodeCursor({ at: last.last_message_at, id: last.id }) : null,
   };
+}
+
+/** Up to this many matching messages, their dialogs are looked up by id. */
+const FEW_MATCHING_MESSAGES = 2000;
+
+/** The dialogs whose messages hold every word, or `many` when more messages match than a few. */
+async function dialogsWithWords(db: Database, accountId: string, words: string): Promise<string[] | 'many'> {
+  const rows = await sql<{ dialog_id: string }>`select m.dialog_id from messages m
+    where m.account_id = ${accountId} and ${matchesWords(sql.ref('m.text'), words)}
+    limit ${FEW_MATCHING_MESSAGES + 1}`.execute(db);
+  if (rows.rows.length > FEW_MATCHING_MESSAGES) return 'many';
+  return [...new Set(rows.rows.map((row) => row.dialog_id))];
 }
 
 /** The stemmed-words match the `messages_words` index serves (the expression must be the same). */
