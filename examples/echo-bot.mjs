@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A tiny external chatbot for Openlines (docs/chatbots.md walks through it). No dependencies:
+// A tiny external chatbot for Openlines (docs/bots.md walks through it). No dependencies:
 // Node's http server receives the bot's events, checks their signature, and the bot acts over the
 // bot API with fetch.
 //

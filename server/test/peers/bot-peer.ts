@@ -5,7 +5,7 @@ import { verifyWebhookSignature } from '../../src/delivery/signature';
 
 /**
  * An external chatbot for tests: a real HTTP server that receives Openlines' bot events, checks
- * their signature the way docs/chatbots.md tells bot authors to (raw body, HMAC-SHA256, timestamp
+ * their signature the way docs/bots.md tells bot authors to (raw body, HMAC-SHA256, timestamp
  * within 5 minutes of its clock), and acts over the bot API with its token. Its behaviour per
  * event is the test's `react` function; it can also answer with a chosen status (a failing bot).
  */

@@ -121,7 +121,7 @@ const BOT_API_DESCRIPTION = `The bot API (BOT-2). Authenticate with the bot's to
 (shown once when the bot is registered or its secrets rotated). A bot reaches only the sessions handed
 to it (any other id answers 404) and acts only while it holds them (409 after). Events come to the
 bot's webhook URL as signed JSON POSTs: \`${TIMESTAMP_HEADER}\` and \`${SIGNATURE_HEADER}: v1=<hex
-HMAC-SHA256 of "<timestamp>.<raw body>" with the bot's webhook secret>\`. See docs/chatbots.md.`;
+HMAC-SHA256 of "<timestamp>.<raw body>" with the bot's webhook secret>\`. See docs/bots.md.`;
 
 /** What an external bot does with its token; public routes that check the bot token themselves. */
 export const botApiRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (app, { ctx }) => {
