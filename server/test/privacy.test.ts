@@ -10,6 +10,7 @@ import { createAccount } from '../src/services/accounts';
 import { eraseAccount } from '../src/services/erasure';
 import { storeFile } from '../src/services/files';
 import { runInTransaction } from '../src/services/transaction';
+import { WebhookWorker } from '../src/workers/webhooks';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { createSignedInUser, openRealtime, problemOf, waitFor } from './harness';
 import { databaseHits, fileHits } from './marker-search';
@@ -32,7 +33,15 @@ beforeAll(async () => {
   world = await createEngineWorld({
     operatorCount: 1,
     settings: { automaticActions: { welcome: { enabled: false } } },
-    server: { env: { DATA_DIR: dataDir, DEFAULT_PLAN_MAX_LINES: '100', SESSION_TTL_DAYS: '365' } },
+    server: {
+      env: {
+        DATA_DIR: dataDir,
+        DEFAULT_PLAN_MAX_LINES: '100',
+        SESSION_TTL_DAYS: '365',
+        // The event-webhook receiver of the copies test listens on loopback.
+        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+      },
+    },
   });
   operator = world.operators[0]!;
   await world.online(operator);
@@ -314,6 +323,38 @@ describe('erasing a client on request (152-FZ art. 14, 21; GDPR art. 17)', () =>
     expect(summary).toMatchObject({ dialogs: 1, clients: 1 });
     await expectForgotten(marker);
     expect((await problemOf(world.admin.dialogs.get(planted.dialogId))).status).toBe(404);
+  });
+
+  it('the copies sent to event webhooks go with the client', async () => {
+    const receiver = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const worker = new WebhookWorker(world.server.ctx);
+    try {
+      const { webhook } = await world.admin.client.webhooks.create({ url, events: ['message.created'] });
+      const { key } = await lineWithWidget();
+      const marker = newMarker('hook');
+      const planted = await plant(key, marker, marker);
+      for (let round = 0; round < 20; round++) {
+        const report = await worker.runOnce();
+        if (report.claimed === 0 && report.queued === 0) break;
+      }
+      // Delivered, and kept in the delivery log: the marker is there until the client is erased.
+      expect(await databaseHits(world.server.ctx.store.db, marker)).toContain('webhook_deliveries.body');
+      await operator.ws.dialogs.close(planted.dialogId);
+      await world.admin.client.privacy.eraseClient(planted.clientId, {
+        mode: 'anonymise',
+        confirm: `Name ${marker}`,
+      });
+      await expectForgotten(marker);
+      await world.admin.client.webhooks.delete(webhook.id);
+    } finally {
+      await worker.stop();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
 
