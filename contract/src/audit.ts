@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'client.exported',
   'client.erased',
   'client.anonymised',
+  'account.privacy_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AuditActionSchema = Type.Union(AUDIT_ACTIONS.map((action) => Type.Literal(action)));
@@ -43,6 +44,7 @@ export const AUDIT_TARGET_TYPES = [
   'department',
   'api_token',
   'client',
+  'account',
 ] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 export const AuditTargetTypeSchema = Type.Union(AUDIT_TARGET_TYPES.map((type) => Type.Literal(type)));

@@ -410,6 +410,13 @@ describe('retention (per account and per line)', () => {
       messageRetentionDays: null,
       eventRetentionHours: 24,
     });
+    // A change is an audit entry naming the setting, not its value; a refused one is none.
+    await world.admin.client.privacy.updateSettings({ messageRetentionDays: 3650 });
+    await world.admin.client.privacy.updateSettings({ messageRetentionDays: null });
+    const { items } = await world.admin.client.privacy.auditLog({ action: 'account.privacy_updated' });
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatchObject({ targetType: 'account', changedKeys: ['messageRetentionDays'] });
+    expect(JSON.stringify(items)).not.toContain('3650');
   });
 
   it("erases a line's messages and files older than its retention, and the event log past its window", async () => {

@@ -8,6 +8,7 @@ import {
 import type { AppContext } from '../context';
 import { AppError, notFound } from '../errors';
 import { type Actor, authorize } from './actor';
+import { recordAudit } from './audit';
 import { eraseClients } from './erasure';
 import { lockLines } from './locks';
 import { runInTransaction } from './transaction';
@@ -92,10 +93,23 @@ export async function updatePrivacySettings(
   body: UpdatePrivacySettingsBody,
 ): Promise<PrivacySettings> {
   authorize(actor, 'managePersonalData');
-  await ctx.store.db
-    .updateTable('accounts')
-    .set({ message_retention_days: body.messageRetentionDays })
-    .where('id', '=', actor.accountId)
-    .execute();
+  await runInTransaction(ctx, async ({ tx }) => {
+    await tx
+      .updateTable('accounts')
+      .set({ message_retention_days: body.messageRetentionDays })
+      .where('id', '=', actor.accountId)
+      .execute();
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'account.privacy_updated',
+        targetType: 'account',
+        targetId: actor.accountId,
+        changedKeys: ['messageRetentionDays'],
+      },
+      ctx.clock.now(),
+    );
+  });
   return getPrivacySettings(ctx, actor);
 }

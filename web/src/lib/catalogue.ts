@@ -614,6 +614,7 @@ const en = {
   'audit.actions.client.exported': 'Client’s data exported',
   'audit.actions.client.erased': 'Client’s data erased',
   'audit.actions.client.anonymised': 'Client anonymised',
+  'audit.actions.account.privacy_updated': 'Retention changed',
   'audit.targets.line': 'Line',
   'audit.targets.channel': 'Channel',
   'audit.targets.user': 'User',
@@ -621,6 +622,7 @@ const en = {
   'audit.targets.department': 'Department',
   'audit.targets.api_token': 'API token',
   'audit.targets.client': 'Client',
+  'audit.targets.account': 'Account',
   'admin.nav.webhooks': 'Webhooks',
   'webhooks.title': 'Webhooks',
   'webhooks.intro':
@@ -1519,6 +1521,7 @@ const ru: Record<MessageKey, string> = {
   'audit.actions.client.exported': 'Данные клиента выгружены',
   'audit.actions.client.erased': 'Данные клиента удалены',
   'audit.actions.client.anonymised': 'Клиент обезличен',
+  'audit.actions.account.privacy_updated': 'Изменён срок хранения',
   'audit.targets.line': 'Линия',
   'audit.targets.channel': 'Канал',
   'audit.targets.user': 'Пользователь',
@@ -1526,6 +1529,7 @@ const ru: Record<MessageKey, string> = {
   'audit.targets.department': 'Отдел',
   'audit.targets.api_token': 'API-токен',
   'audit.targets.client': 'Клиент',
+  'audit.targets.account': 'Аккаунт',
   'admin.nav.webhooks': 'Вебхуки',
   'webhooks.title': 'Вебхуки',
   'webhooks.intro':
