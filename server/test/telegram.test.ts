@@ -1,10 +1,12 @@
 import type { Update } from '@grammyjs/types';
 import type { Channel, Message } from '@openlines/contract';
 import { OpenlinesError } from '@openlines/sdk';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramConnector } from '../src/channels/telegram/connector';
 import type { OutboundMessage } from '../src/channels/types';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
+import { hostileValue, withAt } from './fuzz/schema-values';
 import { problemOf } from './harness';
 import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 
@@ -13,6 +15,15 @@ import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 // driven by the test (pollOnce, syncOnce, outbox.runOnce) with a fake clock: no waiting.
 
 const fake = new FakeBotApi();
+
+/** Every path to a value inside a plain JSON value (for the fuzzed updates). */
+function pathsIn(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (!value || typeof value !== 'object') return [];
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, index) => [index, item])
+    : Object.entries(value);
+  return entries.flatMap(([key, child]) => [[...prefix, key], ...pathsIn(child, [...prefix, key])]);
+}
 let world: EngineWorld;
 let operator: Operator;
 
@@ -431,6 +442,36 @@ describe('webhook mode', () => {
       expect(await fake.post(url, poison as unknown as Update, secret)).toBe(200);
     }
     expect(await clientMessages(channel.id)).toHaveLength(before);
+  });
+
+  it('answers every update with a valid secret below 500, however it is malformed (fuzzed)', async () => {
+    const url = bot.webhook!.url;
+    const secret = bot.webhook!.secretToken!;
+    const valid = {
+      message: {
+        message_id: 1,
+        date: 1_700_000_000,
+        chat: { id: 42, type: 'private', first_name: 'Fuzz' },
+        from: { id: 42, is_bot: false, first_name: 'Fuzz', language_code: 'ru' },
+        text: 'hello',
+        photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }],
+      },
+    };
+    const paths = pathsIn(valid);
+    let updateId = 88_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        hostileValue(undefined, (schema) => schema),
+        async (at, value) => {
+          const update = { update_id: ++updateId, ...(withAt(valid, at, value) as object) };
+          const status = await fake.post(url, update as unknown as Update, secret);
+          expect(status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 40) },
+    );
+    expect((await fetch(`${world.server.url}/healthz`)).status).toBe(200);
   });
 
   it('removes the webhook when the channel is disconnected, and refuses its updates', async () => {
