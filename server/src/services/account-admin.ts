@@ -7,12 +7,13 @@ import type {
   PutPlanBody,
   UpdateAccountBody,
 } from '@openlines/contract';
+import { sql } from 'kysely';
 import type { AppContext } from '../context';
 import { AppError, invalidField, notFound } from '../errors';
-import { type AccountRowCount, deleteAccountRows } from '../store/account-rows';
+import type { AccountRowCount } from '../store/account-rows';
 import type { Database } from '../store/database';
 import { createAccount, DEFAULT_PLAN_ID } from './accounts';
-import { removeStoredFiles } from './files';
+import { eraseAccount, unlinkErasedFiles } from './erasure';
 import { accountUsage } from './plan-limits';
 import { generatePassword } from './secrets';
 import { runInTransaction, type Tx } from './transaction';
@@ -238,19 +239,18 @@ export async function deleteOperatedAccount(ctx: AppContext, accountId: string):
   await setAccountStatus(ctx, accountId, 'suspended');
   const files = await ctx.store.db
     .selectFrom('files')
-    .select('id')
+    .select(sql<number>`count(*)::int`.as('count'))
     .where('account_id', '=', accountId)
-    .execute();
-  await removeStoredFiles(
-    ctx,
-    files.map((f) => f.id),
-  );
-  const rows = await ctx.store.db.transaction().execute((tx) => deleteAccountRows(tx, accountId));
+    .executeTakeFirstOrThrow();
+  // The one erasure routine (services/erasure): every row goes in one transaction and the files'
+  // ids are queued; their bytes are removed now, and by the privacy worker if this stops halfway.
+  const rows = await runInTransaction(ctx, ({ tx }) => eraseAccount(ctx, tx, accountId, null));
+  for (let round = 0; round < 1000 && (await unlinkErasedFiles(ctx)) > 0; round++);
   const remainingAccounts = await ctx.store.db.selectFrom('accounts').select('id').limit(1).execute();
   if (remainingAccounts.length === 0) {
     ctx.log.warn({ accountId }, 'the last account was deleted; the next start creates a new first account');
   }
-  return { files: files.length, rows };
+  return { files: files.count, rows };
 }
 
 /** The account ids the CLI's `--account` and the admin API name, checked. */

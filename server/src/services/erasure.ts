@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { AppContext } from '../context';
 import { type ErasureScope, entriesFor, PERSONAL_DATA } from '../core/personal-data';
+import { type AccountRowCount, deleteAccountRows } from '../store/account-rows';
 import {
   applyEntry,
   deleteDialogEvents,
@@ -423,7 +424,12 @@ export async function eraseFilesBefore(
  * Deleting an account (exposed for the accounts' administration): every row goes with the account
  * (foreign keys cascade), its files are queued for removal from disk in the same transaction.
  */
-export async function eraseAccount(ctx: AppContext, tx: Tx, accountId: string, actorUserId: string | null) {
+export async function eraseAccount(
+  ctx: AppContext,
+  tx: Tx,
+  accountId: string,
+  actorUserId: string | null,
+): Promise<AccountRowCount[]> {
   await queueAllFileErasures(tx, accountId, ctx.clock.now());
   await recordErasureAudit(
     ctx,
@@ -436,7 +442,9 @@ export async function eraseAccount(ctx: AppContext, tx: Tx, accountId: string, a
       summary: empty(),
     },
   );
-  await tx.deleteFrom('accounts').where('id', '=', accountId).execute();
+  // Every row of the account, found from the catalogue, children first (store/account-rows); the
+  // queued file ids stay until the privacy worker has removed the bytes.
+  return deleteAccountRows(tx, accountId);
 }
 
 /**

@@ -193,14 +193,6 @@ export async function openStoredFile(
   };
 }
 
-/**
- * Removes the stored bytes of files (an account being deleted). A file already gone is not an
- * error, so a deletion that was interrupted can simply run again.
- */
-export async function removeStoredFiles(ctx: AppContext, ids: string[]): Promise<void> {
-  for (const id of ids) await fs.rm(pathOf(ctx, id), { force: true });
-}
-
 /** Where a stored file's bytes are (backups, the account deletion test). */
 export function storedFilePath(ctx: AppContext, id: string): string {
   return pathOf(ctx, id);

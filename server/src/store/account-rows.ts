@@ -31,6 +31,12 @@ interface Scoped {
 
 const ACCOUNTS = 'accounts';
 
+/**
+ * Tables that outlive the account on purpose: the durable job that removes a deleted account's
+ * files from disk (services/erasure) must still hold their ids after the rows are gone.
+ */
+const OUTLIVES_ACCOUNT = new Set(['file_erasures']);
+
 async function catalogue(db: Database) {
   const tables = await sql<{ name: string; has_account_id: boolean }>`
     select c.relname as name,
@@ -86,6 +92,7 @@ export async function accountTables(db: Database): Promise<Scoped[]> {
   const { tables, keys } = await catalogue(db);
   const scoped = new Map<string, Scoped>();
   for (const table of tables) {
+    if (OUTLIVES_ACCOUNT.has(table.name)) continue;
     if (table.has_account_id) {
       scoped.set(table.name, { table: table.name, where: (id) => sql<boolean>`account_id = ${id}` });
     }
