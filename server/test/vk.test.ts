@@ -440,5 +440,7 @@ describe('a restart in the middle', () => {
     } finally {
       await cleanup();
     }
-  });
+    // Two server starts on PGlite files: well over the default 30 s when the machine is busy
+    // (it timed out at ~46 s under a load average of 25 on 2 cores).
+  }, 120_000);
 });
