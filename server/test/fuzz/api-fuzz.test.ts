@@ -295,7 +295,12 @@ describe('every route answers bad input with a clear 4xx, never a 5xx', async ()
       }
     }
     expect(failures).toEqual([]);
-    expect(succeeded.size, [...statuses].join(' ')).toBeGreaterThan(operations.length / 3);
+    // Not all refused at the door: a good share of routes answered 2xx to some request (about a
+    // third do; the share varies with the random inputs, so the bar is well below it), and few
+    // requests were unauthenticated.
+    const total = [...statuses.values()].reduce((sum, count) => sum + count, 0);
+    expect(succeeded.size, [...statuses].join(' ')).toBeGreaterThan(operations.length / 5);
+    expect(statuses.get(401) ?? 0).toBeLessThan(total / 4);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
     const health = await fetch(`${world.server.url}/healthz`);
     expect(health.status).toBe(200);
