@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../channels/api/outbound';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
@@ -43,12 +44,6 @@ type Outcome =
   | { kind: 'sent' }
   | { kind: 'retry'; reason: string; retryAfterMs?: number }
   | { kind: 'failed'; reason: string };
-
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const secondsValue = Number(value);
-  return Number.isFinite(secondsValue) && secondsValue >= 0 ? secondsValue * 1000 : undefined;
-}
 
 export class BotDeliveryWorker {
   readonly #options: Required<Omit<BotDeliveryOptions, 'random'>> & { random: RandomSource };
@@ -174,7 +169,7 @@ export class BotDeliveryWorker {
       if (answer.status >= 200 && answer.status < 300) return { kind: 'sent' };
       if (answer.status === 408 || answer.status === 429 || answer.status >= 500) {
         const outcome = giveUp(`The bot answered ${answer.status}`);
-        const after = retryAfterMs(answer.headers.get('retry-after'));
+        const after = parseRetryAfter(answer.headers.get('retry-after'), this.ctx.clock.now());
         return outcome.kind === 'retry' && after !== undefined
           ? { ...outcome, retryAfterMs: after }
           : outcome;
