@@ -13,6 +13,7 @@ import { numericIds } from '../services/numeric-ids';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
+import { RoundLoop } from './round-loop';
 
 /**
  * The durable outbox (ARCHITECTURE property 2): messages are queued in the transaction that stores
@@ -89,11 +90,7 @@ export class OutboxWorker {
   readonly #pollMs: number;
   readonly #random: RandomSource;
   readonly #io: ConnectorIo;
-  #chain: Promise<unknown> = Promise.resolve();
-  #timer: NodeJS.Timeout | null = null;
-  #running = false;
-  #again = false;
-  #stopped = true;
+  readonly #loop: RoundLoop<OutboxRunReport>;
   #unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -106,62 +103,33 @@ export class OutboxWorker {
     this.#pollMs = options.pollMs ?? ctx.config.workerPollMs;
     this.#random = options.random ?? Math.random;
     this.#io = { clock: ctx.clock, timeoutMs: options.sendTimeoutMs ?? OUTBOX_DEFAULTS.sendTimeoutMs };
+    this.#loop = new RoundLoop({
+      round: () => this.#round(),
+      // A full batch: more may be due now.
+      delayAfter: (report) => (report && report.claimed >= this.#batchSize ? 0 : this.#pollMs),
+      onError: (error) => this.ctx.log.error({ err: error }, 'outbox round failed'),
+    });
   }
 
   /** Polls every pollMs, and at once when a pending message is created in any process. */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (!this.#loop.start()) return;
     this.#unsubscribe = dispatcherOf(this.ctx).on('outboxWake', ({ event }) => {
-      if (event.type === 'message.created' && event.data.message.deliveryState === 'pending') this.#wake();
+      if (event.type === 'message.created' && event.data.message.deliveryState === 'pending')
+        this.#loop.wake();
     });
-    this.#schedule(0);
   }
 
   /** Stops polling and waits for the round in progress to record its results. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#chain;
+    await this.#loop.stop();
   }
 
   /** One round: claim due rows, deliver them, record the results. Rounds never overlap. */
   runOnce(): Promise<OutboxRunReport> {
-    const round = this.#chain.then(() => this.#round());
-    this.#chain = round.catch(() => {});
-    return round;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), delayMs);
-    this.#timer.unref();
-  }
-
-  #wake(): void {
-    if (this.#running) this.#again = true;
-    else this.#schedule(0);
-  }
-
-  async #tick(): Promise<void> {
-    this.#timer = null;
-    if (this.#stopped) return;
-    this.#running = true;
-    this.#again = false;
-    let full = false;
-    try {
-      const report = await this.runOnce();
-      full = report.claimed >= this.#batchSize;
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'outbox round failed');
-    } finally {
-      this.#running = false;
-    }
-    this.#schedule(full || this.#again ? 0 : this.#pollMs);
+    return this.#loop.runOnce();
   }
 
   async #round(): Promise<OutboxRunReport> {

@@ -11,6 +11,7 @@ import { feedAccount, webhookFeedsDue } from '../services/webhook-feed';
 import { pruneWebhookLog, webhookSecretOf } from '../services/webhooks';
 import type { Database } from '../store/database';
 import type { WebhookDeliveryRow, WebhookSubscriptionRow } from '../store/schema';
+import { RoundLoop } from './round-loop';
 
 /**
  * Event webhooks out (SPEC PL-1; docs/webhooks.md). Each round, in every server process:
@@ -79,11 +80,7 @@ export class WebhookWorker {
   #accounts = new Set<string>();
   /** When this process last pruned the delivery log (hourly). */
   #prunedAt = Number.NEGATIVE_INFINITY;
-  #chain: Promise<unknown> = Promise.resolve();
-  #timer: NodeJS.Timeout | null = null;
-  #running = false;
-  #again = false;
-  #stopped = true;
+  readonly #loop: RoundLoop<WebhookRunReport>;
   #unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -97,64 +94,38 @@ export class WebhookWorker {
     this.#pauseAfter = options.pauseAfterFailures ?? WEBHOOK_PAUSE_AFTER_FAILURES;
     this.#random = options.random ?? Math.random;
     this.#dispatcher = guardedDispatcher(ctx.config.webhooksAllowPrivateTargets);
+    this.#loop = new RoundLoop({
+      round: () => this.#round(),
+      delayAfter: (report) => {
+        const busy =
+          report !== null && (report.claimed >= this.#batchSize || report.delivered > 0 || report.queued > 0);
+        if (busy) return 0;
+        // Without any subscription the poll is rarer: creating one wakes every process at once.
+        return this.#accounts.size === 0 ? this.#pollMs * NO_SUBSCRIPTION_POLL_FACTOR : this.#pollMs;
+      },
+      onError: (error) => this.ctx.log.error({ err: error }, 'webhook round failed'),
+    });
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (!this.#loop.start()) return;
     this.#unsubscribe = dispatcherOf(this.ctx).on('webhooks', (envelope) => {
       // A subscription changed (in any process), or an event of an account that has one.
-      if (envelope.event.type === 'webhook.changed' || this.#accounts.has(envelope.accountId)) this.#wake();
+      if (envelope.event.type === 'webhook.changed' || this.#accounts.has(envelope.accountId))
+        this.#loop.wake();
     });
-    this.#schedule(0);
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#chain;
+    await this.#loop.stop();
     await this.#dispatcher?.close().catch(() => {});
   }
 
   /** One round (feed, then deliver); rounds never overlap. */
   runOnce(): Promise<WebhookRunReport> {
-    const round = this.#chain.then(() => this.#round());
-    this.#chain = round.catch(() => {});
-    return round;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#tick(), delayMs);
-    this.#timer.unref();
-  }
-
-  #wake(): void {
-    if (this.#running) this.#again = true;
-    else this.#schedule(0);
-  }
-
-  async #tick(): Promise<void> {
-    this.#timer = null;
-    if (this.#stopped) return;
-    this.#running = true;
-    this.#again = false;
-    let busy = false;
-    try {
-      const report = await this.runOnce();
-      busy = report.claimed >= this.#batchSize || report.delivered > 0 || report.queued > 0;
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'webhook round failed');
-    } finally {
-      this.#running = false;
-    }
-    // Without any subscription the poll is rarer: creating one wakes every process at once.
-    const idle = this.#accounts.size === 0 ? this.#pollMs * NO_SUBSCRIPTION_POLL_FACTOR : this.#pollMs;
-    this.#schedule(busy || this.#again ? 0 : idle);
+    return this.#loop.runOnce();
   }
 
   async #round(): Promise<WebhookRunReport> {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { RoundLoop } from './round-loop';
+
+/** Resolves once `check` holds (the loop runs on timers of its own). */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
+
+describe('RoundLoop', () => {
+  it('runs a round at start, then as often as the report asks, and never two at once', async () => {
+    let rounds = 0;
+    let inRound = 0;
+    let overlapped = false;
+    const loop = new RoundLoop({
+      round: async () => {
+        inRound++;
+        overlapped ||= inRound > 1;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inRound--;
+        return ++rounds;
+      },
+      // Three rounds back to back, then a delay longer than the test.
+      delayAfter: (report) => (report !== null && report < 3 ? 0 : 3_600_000),
+      onError: () => {},
+    });
+    expect(loop.start()).toBe(true);
+    expect(loop.start()).toBe(false);
+    await Promise.all([loop.runOnce(), loop.runOnce()]);
+    await until(() => rounds >= 3);
+    await loop.stop();
+    expect(overlapped).toBe(false);
+  });
+
+  it('a wake during a round starts the next one right after it; a failed round asks with null', async () => {
+    let release: () => void = () => {};
+    let rounds = 0;
+    const reports: (number | null)[] = [];
+    const loop = new RoundLoop({
+      round: async () => {
+        rounds++;
+        if (rounds === 1) await new Promise<void>((resolve) => (release = resolve));
+        if (rounds === 2) throw new Error('a failed round');
+        return rounds;
+      },
+      delayAfter: (report) => {
+        reports.push(report);
+        return 3_600_000;
+      },
+      onError: () => {},
+    });
+    loop.start();
+    await until(() => rounds === 1);
+    loop.wake();
+    release();
+    await until(() => rounds === 2);
+    await until(() => reports.length === 1);
+    // The first round's report was not asked: the wake came first. The failed one reports null.
+    expect(reports).toEqual([null]);
+    loop.wake();
+    await until(() => rounds === 3);
+    await until(() => reports.length === 2);
+    expect(reports).toEqual([null, 3]);
+    await loop.stop();
+    expect(loop.stopped).toBe(true);
+  });
+});
