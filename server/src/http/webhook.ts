@@ -6,6 +6,7 @@ import type { InboundRequest } from '../channels/connector';
 import type { AppContext } from '../context';
 import { notFound } from '../errors';
 import { authenticateWebhook, receiveWebhook, type WebhookChannel } from '../services/channel-inbound';
+import { parseJsonBody } from './json-body';
 
 /** One public URL a platform posts its deliveries to (services/channel-inbound.ts does the rest). */
 export interface WebhookRoute {
@@ -28,14 +29,18 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
 ) => {
   const raw = new WeakMap<FastifyRequest, { text: string; error: Error | null }>();
   const channels = new WeakMap<FastifyRequest, WebhookChannel>();
-  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  // The app's one JSON parser (json-body.ts); its refusal waits until the request is verified.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    parseJson(request, text, (error, parsed) => {
-      raw.set(request, { text, error: error ?? null });
-      done(null, error ? undefined : parsed);
-    });
+    try {
+      const parsed = parseJsonBody(text);
+      raw.set(request, { text, error: null });
+      done(null, parsed);
+    } catch (error) {
+      raw.set(request, { text, error: error as Error });
+      done(null, undefined);
+    }
   });
   const inboundRequest = (request: FastifyRequest): InboundRequest => ({
     method: request.method,
