@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, backoffWindowMs, OUTBOX_BACKOFF, retryDelayMs } from './backoff';
+import { backoffDelayMs, backoffWindowMs, OUTBOX_BACKOFF, parseRetryAfter, retryDelayMs } from './backoff';
 
 const H = 60 * 60 * 1000;
 
@@ -53,5 +53,23 @@ describe('backoff', () => {
   it('uses the documented policy: base 2 s, cap 1 h', () => {
     expect(OUTBOX_BACKOFF.baseMs).toBe(2_000);
     expect(OUTBOX_BACKOFF.capMs).toBe(H);
+  });
+});
+
+describe('Retry-After', () => {
+  const now = new Date('2026-01-05T09:00:00Z');
+
+  it.each([
+    ['120', 120_000],
+    ['0', 0],
+    [' 5 ', 5_000],
+    ['Mon, 05 Jan 2026 09:01:00 GMT', 60_000],
+    ['Mon, 05 Jan 2026 08:00:00 GMT', 0],
+    ['soon', undefined],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['', undefined],
+  ])('Retry-After %j → %s ms', (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
   });
 });

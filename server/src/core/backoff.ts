@@ -55,3 +55,17 @@ export function retryDelayMs(
   if (retryAfterMs === undefined || retryAfterMs === null || !Number.isFinite(retryAfterMs)) return backoff;
   return Math.max(backoff, Math.min(Math.max(0, Math.ceil(retryAfterMs)), policy.maxRetryAfterMs));
 }
+
+/**
+ * Retry-After as milliseconds from `now`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+ * Undefined when absent or unreadable; 0 for a date in the past.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
+  if (!value) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/[a-z]/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now.getTime());
+}

@@ -1,6 +1,5 @@
-import { parseRetryAfter } from '../channels/api/outbound';
 import type { AppContext } from '../context';
-import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
+import { OUTBOX_BACKOFF, parseRetryAfter, type RandomSource, retryDelayMs } from '../core/backoff';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
 import { botWebhookSecret } from '../services/bots';
 import type { BotRow } from '../store/schema';

@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
-import { parseRetryAfter } from '../channels/api/outbound';
 import type { AppContext } from '../context';
-import { type RandomSource, retryDelayMs } from '../core/backoff';
+import { parseRetryAfter, type RandomSource, retryDelayMs } from '../core/backoff';
 import { isDelivered, WEBHOOK_BACKOFF, WEBHOOK_PAUSE_AFTER_FAILURES } from '../core/webhooks';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
 import { guardedDispatcher, literalTargetProblem } from '../delivery/webhook-target';

@@ -7,7 +7,7 @@ import { type ChannelRuntime, ConnectorError } from '../connector';
 import type { OutboundMessage } from '../types';
 import { apiConnector } from './connector';
 import { parseApiInbound } from './inbound';
-import { errorForStatus, parseRetryAfter, sendToWebhook, webhookBody } from './outbound';
+import { errorForStatus, sendToWebhook, webhookBody } from './outbound';
 import type { ApiChannelSettings } from './settings';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
@@ -176,20 +176,6 @@ describe('API channel: HTTP result mapping (pure)', () => {
   it('treats 2xx as success', () => {
     expect(errorForStatus(200, headers(), now)).toBeNull();
     expect(errorForStatus(204, headers(), now)).toBeNull();
-  });
-
-  it.each([
-    ['120', 120_000],
-    ['0', 0],
-    [' 5 ', 5_000],
-    ['Mon, 05 Jan 2026 09:01:00 GMT', 60_000],
-    ['Mon, 05 Jan 2026 08:00:00 GMT', 0],
-    ['soon', undefined],
-    ['-5', undefined],
-    ['1.5', undefined],
-    ['', undefined],
-  ])('Retry-After %j → %s ms', (value, expected) => {
-    expect(parseRetryAfter(value, now)).toBe(expected);
   });
 });
 

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../../core/backoff';
 import { type SignedPostAnswer, signedPost } from '../../delivery/signed-post';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
 import type { OutboundMessage } from '../types';
@@ -33,20 +34,6 @@ export function webhookBody(channelId: string, outbound: OutboundMessage): ApiWe
       createdAt: outbound.createdAt,
     },
   };
-}
-
-/**
- * Retry-After as milliseconds from `now`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
- * Undefined when absent or unreadable; 0 for a date in the past.
- */
-export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!/[a-z]/i.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now.getTime());
 }
 
 /**

@@ -1,3 +1,5 @@
+import { parseRetryAfter } from '../../core/backoff';
+import type { Clock } from '../../core/clock';
 import { invalidField } from '../../errors';
 import { ConnectorError } from '../connector';
 
@@ -24,6 +26,8 @@ export interface GraphTarget {
   version: string;
   token: string;
   timeoutMs: number;
+  /** Reads a Retry-After given as an HTTP-date. */
+  clock: Clock;
 }
 
 export interface GraphErrorBody {
@@ -58,11 +62,8 @@ export function graphVersionOf(settings: { graphApiVersion?: unknown }): string 
     : DEFAULT_GRAPH_VERSION;
 }
 
-function retryAfterOf(response: Response): number | undefined {
-  const header = response.headers.get('retry-after');
-  if (!header) return undefined;
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+function retryAfterOf(response: Response, clock: Clock): number | undefined {
+  return parseRetryAfter(response.headers.get('retry-after'), clock.now());
 }
 
 /** A Graph error answer → the ConnectorError the outbox decides on. */
@@ -148,7 +149,7 @@ export async function graphCall<T>(
   }
   if (!response.ok) {
     const error = (parsed as { error?: GraphErrorBody } | undefined)?.error;
-    throw graphError(response.status, error, retryAfterOf(response));
+    throw graphError(response.status, error, retryAfterOf(response, target.clock));
   }
   if (parsed === undefined) {
     throw new ConnectorError('temporary', `Graph API ${path}: the answer is not JSON`);
@@ -160,7 +161,7 @@ export async function graphCall<T>(
 export async function graphDownload(
   url: string,
   token: string | null,
-  options: { timeoutMs: number; maxBytes: number },
+  options: { timeoutMs: number; maxBytes: number; clock: Clock },
 ): Promise<{ data: Buffer; mimeType: string | null }> {
   let response: Response;
   try {
@@ -175,7 +176,7 @@ export async function graphDownload(
     if (response.status === 404 || response.status === 410) {
       throw new ConnectorError('not_found', `The file is gone (HTTP ${response.status})`);
     }
-    throw graphError(response.status, undefined, retryAfterOf(response));
+    throw graphError(response.status, undefined, retryAfterOf(response, options.clock));
   }
   const length = Number(response.headers.get('content-length') ?? '0');
   if (length > options.maxBytes) {
@@ -218,6 +219,7 @@ export async function checkGraphObject<T>(
   check: {
     token: string;
     timeoutMs: number;
+    clock: Clock;
     id: string;
     fields: string;
     /** How the error names the platform and the two fields (`WhatsApp`, `accessToken`, …). */
@@ -232,6 +234,7 @@ export async function checkGraphObject<T>(
     version: graphVersionOf(settings),
     token: check.token,
     timeoutMs: check.timeoutMs,
+    clock: check.clock,
   };
   try {
     return await graphCall<T>(target, encodeURIComponent(check.id), { query: { fields: check.fields } });

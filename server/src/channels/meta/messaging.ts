@@ -48,14 +48,23 @@ const SECRET_FIELDS = ['pageAccessToken', 'appSecret', 'verifyToken'] as const;
 const TEXT_LIMIT = 2000;
 const QUICK_REPLY_TITLE_LIMIT = 20;
 
-function targetOf(channel: ChannelRuntime<MetaMessagingSettings>, timeoutMs: number): GraphTarget {
+function targetOf(
+  channel: ChannelRuntime<MetaMessagingSettings>,
+  io: Pick<ConnectorIo, 'clock' | 'timeoutMs'>,
+): GraphTarget {
   const token = channel.secrets.pageAccessToken;
   if (!token)
     throw new ConnectorError(
       'auth_revoked',
       'The channel has no page access token; paste it in the settings',
     );
-  return { base: graphBaseOf(channel.settings), version: graphVersionOf(channel.settings), token, timeoutMs };
+  return {
+    base: graphBaseOf(channel.settings),
+    version: graphVersionOf(channel.settings),
+    token,
+    timeoutMs: io.timeoutMs,
+    clock: io.clock,
+  };
 }
 
 /** Quick replies (up to 13, titles ≤ 20) or none when they do not fit; the text says what to answer. */
@@ -112,7 +121,7 @@ async function sendMessaging(
   outbound: OutboundMessage,
   io: ConnectorIo,
 ): Promise<SendResult> {
-  const target = targetOf(channel, io.timeoutMs);
+  const target = targetOf(channel, io);
   const recipientId = outbound.recipientId;
   const author = outbound.authorKind === 'operator' && outbound.authorName ? `${outbound.authorName}:\n` : '';
   const text = outbound.text ? `${author}${outbound.text}` : '';
@@ -179,6 +188,7 @@ async function fetchAttachment(
   const { data, mimeType } = await graphDownload(file.ref, null, {
     timeoutMs: io.timeoutMs,
     maxBytes: io.maxBytes,
+    clock: io.clock,
   });
   return { data, name: file.name, mimeType: mimeType?.split(';')[0]?.trim() || file.mimeType };
 }
@@ -204,6 +214,7 @@ export function metaMessagingConnector(options: {
       const page = await checkGraphObject<{ name?: string; username?: string }>(settings, {
         token: secrets.pageAccessToken,
         timeoutMs: io.timeoutMs,
+        clock: io.clock,
         id: settings.pageId,
         fields: options.fields,
         title: options.title,

@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { graphError, WINDOW_CLOSED } from './graph';
+import { FakeClock } from '../../core/clock';
+import { ConnectorError } from '../connector';
+import { graphCall, graphDownload, graphError, WINDOW_CLOSED } from './graph';
 import { answerMetaHandshake, escapeUnicode, signMetaBody, verifyMetaRequest } from './webhook';
 
 const request = (rawBody: string, signature?: string) => ({
@@ -91,5 +95,41 @@ describe('Graph API errors → connector codes', () => {
     expect(graphError(400, { code: 131047, message: 'Re-engagement message' }).message).toContain(
       WINDOW_CLOSED,
     );
+  });
+});
+
+describe('Graph API Retry-After', () => {
+  // Meta may send Retry-After as seconds or as an HTTP-date; the date is read against the
+  // injected clock, so a throttled send waits as long as the platform asked.
+  it.each([
+    ['30', 30_000],
+    ['Mon, 05 Jan 2026 09:02:00 GMT', 120_000],
+    ['Mon, 05 Jan 2026 08:00:00 GMT', 0],
+    ['later', undefined],
+  ])('429 with Retry-After %j waits %s ms', async (retryAfter, expected) => {
+    const server = createServer((_request, response) => {
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter });
+      response.end(JSON.stringify({ error: { message: 'slow down', code: 4 } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const clock = new FakeClock('2026-01-05T09:00:00Z');
+    try {
+      const target = { base, version: 'v24.0', token: 't', timeoutMs: 5_000, clock };
+      const errors = await Promise.all([
+        graphCall(target, 'me/messages', { json: {} }).catch((error: unknown) => error),
+        graphDownload(`${base}/media`, null, { timeoutMs: 5_000, maxBytes: 1_000, clock }).catch(
+          (error: unknown) => error,
+        ),
+      ]);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(ConnectorError);
+        expect((error as ConnectorError).code).toBe('rate_limited');
+        expect((error as ConnectorError).retryAfterMs).toBe(expected);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

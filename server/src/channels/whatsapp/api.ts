@@ -1,4 +1,4 @@
-import type { ChannelRuntime } from '../connector';
+import type { ChannelRuntime, ConnectorIo } from '../connector';
 import { ConnectorError } from '../connector';
 import { type GraphTarget, graphBaseOf, graphVersionOf } from '../meta/graph';
 import type { WhatsAppChannelSettings } from './settings';
@@ -6,7 +6,7 @@ import type { WhatsAppChannelSettings } from './settings';
 /** Where this channel's Graph calls go, with its token; auth_revoked when it has none. */
 export function graphTargetOf(
   channel: ChannelRuntime<WhatsAppChannelSettings>,
-  timeoutMs: number,
+  io: Pick<ConnectorIo, 'clock' | 'timeoutMs'>,
 ): GraphTarget {
   const token = channel.secrets.accessToken;
   if (!token)
@@ -15,6 +15,7 @@ export function graphTargetOf(
     base: graphBaseOf(channel.settings),
     version: graphVersionOf(channel.settings),
     token,
-    timeoutMs,
+    timeoutMs: io.timeoutMs,
+    clock: io.clock,
   };
 }

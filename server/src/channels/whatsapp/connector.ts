@@ -59,6 +59,7 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
       {
         token: secrets.accessToken,
         timeoutMs: io.timeoutMs,
+        clock: io.clock,
         id: settings.phoneNumberId,
         fields: 'display_phone_number,verified_name',
         title: 'WhatsApp',
@@ -100,7 +101,7 @@ export const whatsAppConnector = defineConnector<WhatsAppChannelSettings>({
       );
     }
     const listed = await graphCall<{ data?: WaTemplate[] }>(
-      graphTargetOf(channel, io.timeoutMs),
+      graphTargetOf(channel, io),
       `${account}/message_templates`,
       {
         query: { status: 'APPROVED', fields: 'name,language,status,category,components', limit: '200' },

@@ -13,7 +13,7 @@ export async function fetchWhatsAppMedia(
   file: InboundFile,
   io: InboundIo,
 ): Promise<FetchedFile> {
-  const target = graphTargetOf(channel, io.timeoutMs);
+  const target = graphTargetOf(channel, io);
   const media = await graphCall<{ url?: string; mime_type?: string; file_size?: number }>(
     target,
     encodeURIComponent(file.ref),
@@ -26,6 +26,7 @@ export async function fetchWhatsAppMedia(
   const { data } = await graphDownload(media.url, target.token, {
     timeoutMs: io.timeoutMs,
     maxBytes: io.maxBytes,
+    clock: io.clock,
   });
   return { data, name: file.name, mimeType: media.mime_type?.split(';')[0]?.trim() || file.mimeType };
 }

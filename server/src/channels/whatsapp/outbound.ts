@@ -130,7 +130,7 @@ export async function sendToWhatsApp(
   outbound: OutboundMessage,
   io: ConnectorIo,
 ): Promise<SendResult> {
-  const target = graphTargetOf(channel, io.timeoutMs);
+  const target = graphTargetOf(channel, io);
   const phoneNumberId = channel.settings.phoneNumberId;
   const to = recipientOf(outbound.recipientId);
   if (outbound.template) {
