@@ -20,8 +20,13 @@ export interface Config {
   secretKey: string | null;
   /** The largest attachment accepted from an operator, a visitor or a channel. */
   maxUploadBytes: number;
-  /** How often workers look for due timers and outbound messages. */
+  /** How often workers look for due timers and outbound messages while there is work. */
   workerPollMs: number;
+  /**
+   * The longest an idle worker sleeps: it is woken by committed events and knows when its next row
+   * is due, so this only bounds how late work is found whose wake was lost on the bus.
+   */
+  workerIdleMs: number;
   /** Realtime events are kept this long for sockets to resume from; older ones are pruned (docs/privacy.md). */
   eventRetentionHours: number;
   /** How often the privacy worker prunes events, applies retention and removes erased files. */
@@ -135,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     secretKey: secretKey(env),
     workerPollMs: integer(env, 'WORKER_POLL_MS', 500, 10, 60_000),
+    workerIdleMs: integer(env, 'WORKER_IDLE_MS', 30_000, 10, 3_600_000),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: metricsToken(env),
     webhooksAllowPrivateTargets: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE_TARGETS', false),

@@ -17,7 +17,12 @@ export type ListenerName =
   /** The Telegram worker: a changed channel's webhook or polling is set up again. */
   | 'telegramSync'
   /** The event webhook feeder (workers/webhooks): committed events are turned into deliveries. */
-  | 'webhooks';
+  | 'webhooks'
+  /**
+   * The timer and bot-delivery workers: a committed change of a session or message may have armed a
+   * timer or queued a bot event, so an idle worker looks again within WORKER_POLL_MS.
+   */
+  | 'workNudge';
 
 /**
  * Which listeners hear each event type. A Record over the contract's event types: an event type
@@ -30,11 +35,11 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'presence.changed': ['realtime'],
   'department.changed': ['realtime'],
   'role.changed': ['realtime'],
-  'line.changed': ['realtime'],
+  'line.changed': ['realtime', 'workNudge'],
   'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
   'account.suspended': ['realtime'],
-  'dialog.updated': ['realtime', 'webhooks'],
-  'message.created': ['realtime', 'outboxWake', 'webhooks'],
+  'dialog.updated': ['realtime', 'webhooks', 'workNudge'],
+  'message.created': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
   'message.updated': ['realtime', 'webhooks'],
   'quick_answer.changed': ['realtime'],
   notification: ['realtime'],

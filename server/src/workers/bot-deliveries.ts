@@ -2,7 +2,9 @@ import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, parseRetryAfter, type RandomSource, retryDelayMs } from '../core/backoff';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
 import { botWebhookSecret } from '../services/bots';
+import { dispatcherOf } from '../services/event-dispatch';
 import type { BotRow } from '../store/schema';
+import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
 /**
  * Delivers events to external bots (BOT-2) from `bot_deliveries`, after commit, in every process,
@@ -46,45 +48,48 @@ type Outcome =
 
 export class BotDeliveryWorker {
   readonly #options: Required<Omit<BotDeliveryOptions, 'random'>> & { random: RandomSource };
-  #timer: NodeJS.Timeout | null = null;
-  #chain: Promise<unknown> = Promise.resolve();
-  #stopped = true;
+  readonly #loop: RoundLoop<BotDeliveryReport>;
+  #unsubscribe: (() => void) | null = null;
+  /** After a round that claimed nothing: when the next pending delivery is due. */
+  #nextDueAt: Date | null = null;
 
   constructor(
     private readonly ctx: AppContext,
     options: BotDeliveryOptions = {},
   ) {
     this.#options = { ...BOT_DELIVERY_DEFAULTS, random: Math.random, ...options };
+    const bounds = { pollMs: ctx.config.workerPollMs, idleMs: ctx.config.workerIdleMs };
+    this.#loop = new RoundLoop({
+      round: () => this.#round(),
+      delayAfter: (report) => {
+        if (report && report.claimed >= this.#options.batchSize) return 0;
+        if (!report || report.claimed > 0) return bounds.pollMs;
+        return idleDelayMs(this.#nextDueAt, this.ctx.clock.now(), bounds);
+      },
+      onError: (error) => this.ctx.log.error({ err: error }, 'bot delivery round failed'),
+    });
   }
 
+  /**
+   * Rounds every WORKER_POLL_MS while there is work; idle, it sleeps until the next retry is due (at
+   * most WORKER_IDLE_MS), and a committed message or session change in any process (which may have
+   * queued a bot event) nudges it to look again within WORKER_POLL_MS.
+   */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule();
+    if (!this.#loop.start()) return;
+    const pollMs = this.ctx.config.workerPollMs;
+    this.#unsubscribe = dispatcherOf(this.ctx).on('workNudge', () => this.#loop.nudge(pollMs));
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#chain;
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      void this.runOnce()
-        .catch((error) => this.ctx.log.error({ err: error }, 'bot delivery round failed'))
-        .finally(() => this.#schedule());
-    }, this.ctx.config.workerPollMs);
-    this.#timer.unref();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    await this.#loop.stop();
   }
 
   /** One round: claim, deliver, record. Rounds never overlap. */
   runOnce(): Promise<BotDeliveryReport> {
-    const round = this.#chain.then(() => this.#round());
-    this.#chain = round.catch(() => {});
-    return round;
+    return this.#loop.runOnce();
   }
 
   async #round(): Promise<BotDeliveryReport> {
@@ -113,7 +118,10 @@ export class BotDeliveryWorker {
       .returningAll()
       .execute();
     report.claimed = rows.length;
-    if (rows.length === 0) return report;
+    if (rows.length === 0) {
+      this.#nextDueAt = await nextPendingAttempt(db, 'bot_deliveries');
+      return report;
+    }
     const bots = await db
       .selectFrom('bots')
       .selectAll()

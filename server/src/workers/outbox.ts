@@ -13,7 +13,7 @@ import { numericIds } from '../services/numeric-ids';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
-import { RoundLoop } from './round-loop';
+import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
 /**
  * The durable outbox (ARCHITECTURE property 2): messages are queued in the transaction that stores
@@ -45,8 +45,10 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** A connector request is aborted after this long. */
   sendTimeoutMs?: number;
-  /** Between rounds when nothing is due; defaults to ctx.config.workerPollMs. */
+  /** Between rounds while there is work; defaults to ctx.config.workerPollMs. */
   pollMs?: number;
+  /** The longest sleep when idle; defaults to ctx.config.workerIdleMs. */
+  idleMs?: number;
   random?: RandomSource;
 }
 
@@ -92,6 +94,8 @@ export class OutboxWorker {
   readonly #io: ConnectorIo;
   readonly #loop: RoundLoop<OutboxRunReport>;
   #unsubscribe: (() => void) | null = null;
+  /** After a round that claimed nothing: when the next pending row is due. */
+  #nextDueAt: Date | null = null;
 
   constructor(
     private readonly ctx: AppContext,
@@ -103,15 +107,23 @@ export class OutboxWorker {
     this.#pollMs = options.pollMs ?? ctx.config.workerPollMs;
     this.#random = options.random ?? Math.random;
     this.#io = { clock: ctx.clock, timeoutMs: options.sendTimeoutMs ?? OUTBOX_DEFAULTS.sendTimeoutMs };
+    const bounds = { pollMs: this.#pollMs, idleMs: options.idleMs ?? ctx.config.workerIdleMs };
     this.#loop = new RoundLoop({
       round: () => this.#round(),
-      // A full batch: more may be due now.
-      delayAfter: (report) => (report && report.claimed >= this.#batchSize ? 0 : this.#pollMs),
+      // A full batch: more may be due now. An empty round: sleep until the next retry is due.
+      delayAfter: (report) => {
+        if (report && report.claimed >= this.#batchSize) return 0;
+        if (!report || report.claimed > 0) return this.#pollMs;
+        return idleDelayMs(this.#nextDueAt, this.ctx.clock.now(), bounds);
+      },
       onError: (error) => this.ctx.log.error({ err: error }, 'outbox round failed'),
     });
   }
 
-  /** Polls every pollMs, and at once when a pending message is created in any process. */
+  /**
+   * Rounds every pollMs while there is work; idle, it sleeps until the next retry is due (at most
+   * idleMs), and wakes at once when a pending message is created in any process.
+   */
   start(): void {
     if (!this.#loop.start()) return;
     this.#unsubscribe = dispatcherOf(this.ctx).on('outboxWake', ({ event }) => {
@@ -136,6 +148,10 @@ export class OutboxWorker {
     const report: OutboxRunReport = { claimed: 0, sent: 0, retried: 0, failed: 0 };
     const claimed = await this.#claim();
     report.claimed = claimed.length;
+    if (claimed.length === 0) {
+      this.#nextDueAt = await nextPendingAttempt(this.ctx.store.db, 'outbox');
+      return report;
+    }
     // One dialog's messages in order; different dialogs side by side.
     const byDialog = new Map<string, Claimed[]>();
     for (const item of claimed) {

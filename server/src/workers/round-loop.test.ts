@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoundLoop } from './round-loop';
+import { idleDelayMs, RoundLoop } from './round-loop';
 
 /** Resolves once `check` holds (the loop runs on timers of its own). */
 async function until(check: () => boolean): Promise<void> {
@@ -63,5 +63,62 @@ describe('RoundLoop', () => {
     expect(reports).toEqual([null, 3]);
     await loop.stop();
     expect(loop.stopped).toBe(true);
+  });
+});
+
+describe('RoundLoop nudges', () => {
+  it('a burst of nudges shares one round, brought forward from a long sleep', async () => {
+    let rounds = 0;
+    const loop = new RoundLoop({
+      round: async () => ++rounds,
+      delayAfter: () => 3_600_000,
+      onError: () => {},
+    });
+    loop.start();
+    await until(() => rounds === 1);
+    for (let i = 0; i < 50; i++) loop.nudge(20);
+    await until(() => rounds === 2);
+    // The burst was one round; nothing else is due for an hour.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(rounds).toBe(2);
+    await loop.stop();
+  });
+
+  it('a nudge during a round bounds the sleep after it; it never delays a sooner round', async () => {
+    let release: () => void = () => {};
+    let rounds = 0;
+    const loop = new RoundLoop({
+      round: async () => {
+        rounds++;
+        if (rounds === 1) await new Promise<void>((resolve) => (release = resolve));
+        return rounds;
+      },
+      delayAfter: (report) => (report === 2 ? 0 : 3_600_000),
+      onError: () => {},
+    });
+    loop.start();
+    await until(() => rounds === 1);
+    loop.nudge(10);
+    release();
+    await until(() => rounds === 2);
+    // Round 2 asked for 0: a nudge with a longer bound leaves it at 0.
+    loop.nudge(3_000_000);
+    await until(() => rounds === 3);
+    await loop.stop();
+  });
+});
+
+describe('idleDelayMs', () => {
+  const now = new Date('2026-01-05T09:00:00Z');
+  const at = (ms: number) => new Date(now.getTime() + ms);
+  const bounds = { pollMs: 500, idleMs: 30_000 };
+  it.each([
+    { next: null, delay: 30_000, why: 'nothing pending: the fallback' },
+    { next: at(2_000), delay: 2_000, why: 'until the next row is due' },
+    { next: at(120_000), delay: 30_000, why: 'never beyond the fallback' },
+    { next: at(10), delay: 500, why: 'never below the poll interval' },
+    { next: at(-5_000), delay: 500, why: 'a due row it could not take does not make it spin' },
+  ])('$why', ({ next, delay }) => {
+    expect(idleDelayMs(next, now, bounds)).toBe(delay);
   });
 });

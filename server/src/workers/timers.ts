@@ -9,6 +9,7 @@ import {
 } from '../services/automation/timers';
 import { botTimeoutFired } from '../services/bot-sessions';
 import { eraseSessionHistory } from '../services/erasure';
+import { dispatcherOf } from '../services/event-dispatch';
 import { lockLines } from '../services/locks';
 import { sweepStaleConnections } from '../services/presence';
 import { redelegateLine, routeSession } from '../services/routing';
@@ -16,6 +17,7 @@ import { applySessionAction, lockSession, SYSTEM } from '../services/sessions';
 import type { TimerKind } from '../services/timers';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import type { SessionRow } from '../store/schema';
+import { idleDelayMs, RoundLoop } from './round-loop';
 
 type TimerHandler = (
   ctx: AppContext,
@@ -62,77 +64,105 @@ const HANDLERS: Record<TimerKind, TimerHandler> = {
 
 const BATCH = 50;
 
+/** What a timer round did, and when the next timer it saw is due (null: none pending). */
+export interface TimerRoundReport {
+  fired: number;
+  nextDueAt: Date | null;
+}
+
 /**
  * Fires due timers in every process: a timer row is claimed with FOR UPDATE SKIP LOCKED inside the
  * transaction that handles it and deleted there, so it fires once across processes and survives
  * restarts (a crash rolls the claim back). Timers of an inactive line's sessions are held until it is
  * switched on again (LN-4). Also sweeps the queues now and then, so waiting sessions
  * reach operators whose absence ended or whose status changed without an event on this process.
+ *
+ * Idle, it costs next to nothing: a round reads the timers in due order, so it also learns when the
+ * next one is due and sleeps until then (at most WORKER_IDLE_MS); a committed change of a session
+ * or a message in any process (which may have armed a timer) nudges it to look again within
+ * WORKER_POLL_MS, and a burst of them shares one round.
  */
 export class TimerWorker {
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #stopped = true;
-  #polls = 0;
+  readonly #loop: RoundLoop<TimerRoundReport>;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<void> | null = null;
+  #unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly sweepEvery = 10,
-  ) {}
+  ) {
+    const bounds = { pollMs: ctx.config.workerPollMs, idleMs: ctx.config.workerIdleMs };
+    this.#loop = new RoundLoop({
+      round: () => this.#round(),
+      delayAfter: (report) =>
+        report === null ? bounds.pollMs : idleDelayMs(report.nextDueAt, this.ctx.clock.now(), bounds),
+      onError: (error) => this.ctx.log.error({ err: error }, 'timer worker failed'),
+    });
+  }
 
   start(): void {
-    this.#stopped = false;
-    this.#schedule();
+    if (!this.#loop.start()) return;
+    const pollMs = this.ctx.config.workerPollMs;
+    this.#unsubscribe = dispatcherOf(this.ctx).on('workNudge', () => this.#loop.nudge(pollMs));
+    this.#scheduleSweep();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = null;
+    await this.#loop.stop();
+    await this.#sweeping;
   }
 
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.#tick().finally(() => {
-        this.#running = null;
-        this.#schedule();
-      });
-    }, this.ctx.config.workerPollMs);
-    this.#timer.unref();
+  #scheduleSweep(): void {
+    if (this.#loop.stopped) return;
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweeping = this.sweepQueues()
+        .catch((error) => this.ctx.log.error({ err: error }, 'queue sweep failed'))
+        .finally(() => {
+          this.#sweeping = null;
+          this.#scheduleSweep();
+        });
+    }, this.ctx.config.workerPollMs * this.sweepEvery);
+    this.#sweepTimer.unref();
   }
 
-  async #tick(): Promise<void> {
-    try {
-      await this.runOnce();
-      this.#polls += 1;
-      if (this.#polls % this.sweepEvery === 0) await this.sweepQueues();
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'timer worker failed');
-    }
-  }
-
-  /** Fires every timer due now; returns how many fired. */
+  /** Fires every timer due now; returns how many fired. Rounds never overlap. */
   async runOnce(): Promise<number> {
+    return (await this.#loop.runOnce()).fired;
+  }
+
+  async #round(): Promise<TimerRoundReport> {
     let fired = 0;
     for (;;) {
+      const now = this.ctx.clock.now();
       // LN-4: timers of sessions on an inactive line are held: not claimed, so they stay due and
-      // fire once the line is active again.
-      const due = await this.ctx.store.db
+      // fire once the line is active again. Read in due order past `now`: the first one not due
+      // yet says how long the worker may sleep.
+      const next = await this.ctx.store.db
         .selectFrom('timers')
         .innerJoin('sessions', 'sessions.id', 'timers.session_id')
         .innerJoin('lines', 'lines.id', 'sessions.line_id')
-        .select(['timers.id', 'sessions.line_id'])
-        .where('timers.due_at', '<=', this.ctx.clock.now())
+        .select(['timers.id', 'sessions.line_id', 'timers.due_at'])
         .where('lines.active', '=', true)
         .orderBy('timers.due_at')
         .limit(BATCH)
         .execute();
+      const due = next.filter((timer) => timer.due_at.getTime() <= now.getTime());
       let progressed = 0;
       for (const { id, line_id } of due) if (await this.#fire(id, line_id)) progressed += 1;
       fired += progressed;
-      if (due.length < BATCH || progressed === 0) return fired;
+      // A whole batch was due: more may be.
+      if (due.length === BATCH && progressed > 0) continue;
+      // A due timer not fired (claimed by another process, its session moved to another line) is
+      // looked at again after WORKER_POLL_MS.
+      if (progressed < due.length) return { fired, nextDueAt: now };
+      const upcoming = next.find((timer) => timer.due_at.getTime() > now.getTime());
+      if (upcoming) return { fired, nextDueAt: upcoming.due_at };
+      if (next.length < BATCH) return { fired, nextDueAt: null };
     }
   }
 
