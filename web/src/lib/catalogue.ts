@@ -623,6 +623,8 @@ const en = {
   'audit.targets.api_token': 'API token',
   'audit.targets.client': 'Client',
   'audit.targets.account': 'Account',
+  'audit.actions.crm.contacts_merged': 'CRM contacts merged',
+  'audit.targets.crm_contact': 'CRM contact',
   'admin.nav.webhooks': 'Webhooks',
   'webhooks.title': 'Webhooks',
   'webhooks.intro':
@@ -684,6 +686,7 @@ const en = {
   'webhooks.event.crm.record.created': 'CRM record created',
   'webhooks.event.crm.record.updated': 'CRM record updated',
   'webhooks.event.crm.stage.changed': 'CRM stage changed',
+  'webhooks.event.crm.record.converted': 'CRM lead converted',
   // Statistics (issue 13)
   'nav.statistics': 'Statistics',
   'stats.noAccess': 'Your role does not include statistics.',
@@ -1530,6 +1533,8 @@ const ru: Record<MessageKey, string> = {
   'audit.targets.api_token': 'API-токен',
   'audit.targets.client': 'Клиент',
   'audit.targets.account': 'Аккаунт',
+  'audit.actions.crm.contacts_merged': 'Контакты CRM объединены',
+  'audit.targets.crm_contact': 'Контакт CRM',
   'admin.nav.webhooks': 'Вебхуки',
   'webhooks.title': 'Вебхуки',
   'webhooks.intro':
@@ -1592,6 +1597,7 @@ const ru: Record<MessageKey, string> = {
   'webhooks.event.crm.record.created': 'Создана запись CRM',
   'webhooks.event.crm.record.updated': 'Изменена запись CRM',
   'webhooks.event.crm.stage.changed': 'Сменилась стадия CRM',
+  'webhooks.event.crm.record.converted': 'Лид CRM сконвертирован',
   // Statistics (issue 13)
   'nav.statistics': 'Статистика',
   'stats.noAccess': 'Ваша роль не даёт доступа к статистике.',
