@@ -150,7 +150,10 @@ const recordOf = (row: SourceRow) => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-export async function presentContacts(db: Tx | AppContext['store']['db'], ids: string[]): Promise<CrmContact[]> {
+export async function presentContacts(
+  db: Tx | AppContext['store']['db'],
+  ids: string[],
+): Promise<CrmContact[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('crm_contacts')
@@ -899,7 +902,12 @@ export async function updateLead(
 }
 
 /** The stage a deal goes to: given (of the pipeline), or the pipeline's first; with its semantics. */
-export async function stageFor(tx: Tx, actor: Actor, pipelineId: string | undefined, stageId: string | undefined) {
+export async function stageFor(
+  tx: Tx,
+  actor: Actor,
+  pipelineId: string | undefined,
+  stageId: string | undefined,
+) {
   let q = tx
     .selectFrom('crm_stages')
     .innerJoin('crm_pipelines', 'crm_pipelines.id', 'crm_stages.pipeline_id')
