@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'client.erased',
   'client.anonymised',
   'account.privacy_updated',
+  'crm.contacts_merged',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AuditActionSchema = Type.Union(AUDIT_ACTIONS.map((action) => Type.Literal(action)));
@@ -45,6 +46,7 @@ export const AUDIT_TARGET_TYPES = [
   'api_token',
   'client',
   'account',
+  'crm_contact',
 ] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 export const AuditTargetTypeSchema = Type.Union(AUDIT_TARGET_TYPES.map((type) => Type.Literal(type)));

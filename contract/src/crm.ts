@@ -69,6 +69,8 @@ export const CrmLeadSchema = Type.Object(
     status: CrmLeadStatusSchema,
     contactId: Nullable(IdSchema),
     consentMissing: Type.Boolean(),
+    /** The company a converted lead became (or was linked to); null before conversion. */
+    companyId: Nullable(IdSchema),
   },
   { title: 'CrmLead' },
 );
@@ -85,6 +87,8 @@ export const CrmDealSchema = Type.Object(
     consentMissing: Type.Boolean(),
     /** When the deal reached a won or lost stage; null while open. */
     closedAt: Nullable(Timestamp),
+    /** The lead this deal was converted from, if any. */
+    leadId: Nullable(IdSchema),
   },
   { title: 'CrmDeal' },
 );
@@ -315,3 +319,121 @@ export const CrmDialogCardSchema = Type.Object(
   { title: 'CrmDialogCard' },
 );
 export type CrmDialogCard = Static<typeof CrmDialogCardSchema>;
+
+// ----- Lead conversion, merging, CSV (issue 12) ---------------------------------------------
+
+/**
+ * Converting a lead (Bitrix24 semantics): the lead becomes `converted` and keeps its sessions;
+ * it gets a contact (an existing one, the one it already names, or a new one), optionally a
+ * company (existing or new) and a deal (unless `deal` is false). The lead's sessions are attached
+ * to the contact and the deal too, so the history shows on every record.
+ */
+export const ConvertCrmLeadBody = Type.Object(
+  {
+    /** An existing contact; default: the lead's contact, else a new one named `contactName`. */
+    contactId: Type.Optional(IdSchema),
+    /** The new contact's name; default: the lead's title. */
+    contactName: Type.Optional(Title),
+    /** An existing company for the contact and the deal. */
+    companyId: Type.Optional(IdSchema),
+    /** A new company with this name (not with `companyId`). */
+    companyName: Type.Optional(Title),
+    /** Make a deal (default true). */
+    deal: Type.Optional(Type.Boolean()),
+    /** The deal's title; default: the lead's title. */
+    dealTitle: Type.Optional(Title),
+    /** Default: the default pipeline. */
+    pipelineId: Type.Optional(IdSchema),
+    /** Default: the pipeline's first stage. */
+    stageId: Type.Optional(IdSchema),
+  },
+  { additionalProperties: false },
+);
+export type ConvertCrmLeadBody = Static<typeof ConvertCrmLeadBody>;
+
+export const CrmConversionSchema = Type.Object(
+  {
+    lead: CrmLeadSchema,
+    contact: CrmContactSchema,
+    company: Nullable(CrmCompanySchema),
+    deal: Nullable(CrmDealSchema),
+  },
+  { title: 'CrmConversion' },
+);
+export type CrmConversion = Static<typeof CrmConversionSchema>;
+
+/** The contact fields a merge may take from the duplicate instead of the survivor. */
+export const CRM_MERGE_FIELDS = ['name', 'photoUrl', 'notes', 'companyId', 'responsibleId'] as const;
+export type CrmMergeField = (typeof CRM_MERGE_FIELDS)[number];
+
+/**
+ * Merging two contacts that are one person: the record in the path survives, `duplicateId` is
+ * deleted after its identities, dialogs, leads and deals moved to the survivor. The survivor keeps
+ * its own fields except those named in `take`, which come from the duplicate.
+ */
+export const MergeCrmContactsBody = Type.Object(
+  {
+    duplicateId: IdSchema,
+    take: Type.Optional(
+      Type.Array(Type.Union(CRM_MERGE_FIELDS.map((field) => Type.Literal(field))), {
+        maxItems: CRM_MERGE_FIELDS.length,
+        uniqueItems: true,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MergeCrmContactsBody = Static<typeof MergeCrmContactsBody>;
+
+export const CrmRecordsParams = Type.Object(
+  {
+    kind: Type.Union([
+      Type.Literal('contacts'),
+      Type.Literal('companies'),
+      Type.Literal('leads'),
+      Type.Literal('deals'),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
+/** The largest CSV an import takes, in characters, and its most rows. */
+export const MAX_CRM_IMPORT_CHARS = 2_000_000;
+export const MAX_CRM_IMPORT_ROWS = 5000;
+
+/**
+ * A CSV import: every row is checked first; one bad row and nothing is written. A file with
+ * errors answers 400 `validation_failed`: `errors` names each as `body.csv.<line>.<column>`, and
+ * `rows` lists them as `CrmImportRowError`s.
+ */
+export const CrmImportBody = Type.Object(
+  {
+    /** The file: a header row naming the columns (docs/crm.md lists them), then one row per record. */
+    csv: Type.String({ minLength: 1, maxLength: MAX_CRM_IMPORT_CHARS }),
+    /** Check only; write nothing. */
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CrmImportBody = Static<typeof CrmImportBody>;
+
+export const CrmImportRowErrorSchema = Type.Object({
+  /** The line of the file (the header is line 1). */
+  row: Type.Integer(),
+  /** The column. */
+  column: Type.String(),
+  message: Type.String(),
+});
+export type CrmImportRowError = Static<typeof CrmImportRowErrorSchema>;
+
+export const CrmImportResultSchema = Type.Object(
+  {
+    /** Records written (0 with `dryRun`). */
+    created: Type.Integer(),
+    /** Rows checked. */
+    rows: Type.Integer(),
+    dryRun: Type.Boolean(),
+  },
+  { title: 'CrmImportResult' },
+);
+export type CrmImportResult = Static<typeof CrmImportResultSchema>;

@@ -44,6 +44,13 @@ export interface EventPayloads {
   'crm.stage.changed': { record: CrmRecordRef; from: string; to: string };
   /** A session was attached to a CRM record (CRM-3). */
   'crm.session.attached': { record: CrmRecordRef; dialogId: string; sessionId: string };
+  /** A lead was converted: the contact, company and deal it became (company and deal may be null). */
+  'crm.record.converted': {
+    record: CrmRecordRef;
+    contactId: string;
+    companyId: string | null;
+    dealId: string | null;
+  };
   /**
    * An event webhook changed (docs/webhooks.md). `paused` is set when its deliveries kept failing
    * and it was paused: the alert administrators see.

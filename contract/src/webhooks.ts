@@ -23,6 +23,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'crm.record.created',
   'crm.record.updated',
   'crm.stage.changed',
+  'crm.record.converted',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -1,24 +1,29 @@
 import type {
+  ConvertCrmLeadBody,
   CrmActivity,
   CrmCompany,
   CrmCompanyBody,
   CrmContact,
   CrmContactBody,
+  CrmConversion,
   CrmDeal,
   CrmDealBody,
   CrmDialogCard,
+  CrmImportBody,
+  CrmImportResult,
   CrmLead,
   CrmLeadBody,
   CrmListQuery,
   CrmPipeline,
   CrmPipelineBody,
+  MergeCrmContactsBody,
   UpdateCrmCompanyBody,
   UpdateCrmContactBody,
   UpdateCrmDealBody,
   UpdateCrmLeadBody,
   UpdateCrmPipelineBody,
 } from '@openlines/contract';
-import { segment, type Transport } from '../transport';
+import { API_PREFIX, segment, type Transport } from '../transport';
 
 export interface CrmPageOf<T> {
   items: T[];
@@ -51,6 +56,21 @@ class CrmRecords<T, Create, Update> {
   delete(id: string): Promise<void> {
     return this.transport.request('DELETE', `/crm/${this.path}/${segment(id)}`);
   }
+
+  /** Every record the filters select, as CSV text (`cursor` and `limit` are ignored). */
+  exportCsv(query: Omit<CrmListQuery, 'cursor' | 'limit'> = {}): Promise<string> {
+    return this.transport.request('GET', `/crm/${this.path}/export`, { query, as: 'text' });
+  }
+
+  /** The link a browser downloads the CSV export from (same filters). */
+  exportUrl(query: Omit<CrmListQuery, 'cursor' | 'limit'> = {}): string {
+    return this.transport.url(`${API_PREFIX}/crm/${this.path}/export`, query);
+  }
+
+  /** Imports a CSV: all rows or none; a file with errors rejects with a problem listing them (`rows`). */
+  importCsv(csv: string, options: Omit<CrmImportBody, 'csv'> = {}): Promise<CrmImportResult> {
+    return this.transport.request('POST', `/crm/${this.path}/import`, { body: { csv, ...options } });
+  }
 }
 
 /** Records a dialog can be attached to (CRM-3, OP-3). */
@@ -70,17 +90,32 @@ class LinkableCrmRecords<T, Create, Update> extends CrmRecords<T, Create, Update
   }
 }
 
+/** Contacts: with merging of duplicates. */
+class CrmContacts extends LinkableCrmRecords<CrmContact, CrmContactBody, UpdateCrmContactBody> {
+  /** Merges `duplicateId` into the contact `id` (which survives); `take` names the fields to keep from the duplicate. */
+  merge(id: string, input: MergeCrmContactsBody): Promise<CrmContact> {
+    return this.transport.request('POST', `/crm/${this.path}/${segment(id)}/merge`, { body: input });
+  }
+}
+
+/** Leads: with conversion into a contact, company and deal. */
+class CrmLeads extends LinkableCrmRecords<CrmLead, CrmLeadBody, UpdateCrmLeadBody> {
+  convert(id: string, input: ConvertCrmLeadBody = {}): Promise<CrmConversion> {
+    return this.transport.request('POST', `/crm/${this.path}/${segment(id)}/convert`, { body: input });
+  }
+}
+
 /** The built-in CRM (`/crm/*`). */
 export class CrmApi {
-  readonly contacts: LinkableCrmRecords<CrmContact, CrmContactBody, UpdateCrmContactBody>;
+  readonly contacts: CrmContacts;
   readonly companies: CrmRecords<CrmCompany, CrmCompanyBody, UpdateCrmCompanyBody>;
-  readonly leads: LinkableCrmRecords<CrmLead, CrmLeadBody, UpdateCrmLeadBody>;
+  readonly leads: CrmLeads;
   readonly deals: LinkableCrmRecords<CrmDeal, CrmDealBody, UpdateCrmDealBody>;
 
   constructor(private readonly transport: Transport) {
-    this.contacts = new LinkableCrmRecords(transport, 'contacts');
+    this.contacts = new CrmContacts(transport, 'contacts');
     this.companies = new CrmRecords(transport, 'companies');
-    this.leads = new LinkableCrmRecords(transport, 'leads');
+    this.leads = new CrmLeads(transport, 'leads');
     this.deals = new LinkableCrmRecords(transport, 'deals');
   }
 

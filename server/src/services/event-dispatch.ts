@@ -48,6 +48,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'crm.record.deleted': ['realtime', 'webhooks'],
   'crm.stage.changed': ['realtime', 'webhooks'],
   'crm.session.attached': ['realtime'],
+  'crm.record.converted': ['realtime', 'webhooks'],
   'webhook.changed': ['realtime', 'webhooks'],
 };
 

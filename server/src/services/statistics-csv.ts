@@ -6,6 +6,7 @@ import type {
   TableReport,
 } from '@openlines/contract';
 import { stringify } from 'csv-stringify/sync';
+import { spreadsheetSafe } from '../core/csv-cells';
 
 // CSV of every statistics report: one header row, then one row per item; seconds as numbers,
 // empty cells where a figure is null. Cells that a spreadsheet would run as a formula are
@@ -46,8 +47,7 @@ function summaryCells(summary: StatisticsSummary): (number | null)[] {
   ];
 }
 
-const FORMULA = /^[=+\-@\t\r]/;
-const safe = (text: string) => (FORMULA.test(text) ? `'${text}` : text);
+const safe = spreadsheetSafe;
 
 function csv(header: readonly string[], rows: readonly (string | number | null)[][]): string {
   return stringify(

@@ -138,7 +138,8 @@ export function webhookEventsOf(
   if (
     event.type === 'crm.record.created' ||
     event.type === 'crm.record.updated' ||
-    event.type === 'crm.stage.changed'
+    event.type === 'crm.stage.changed' ||
+    event.type === 'crm.record.converted'
   ) {
     const { record } = event.data;
     push(event.type, null, `crm:${record.kind}:${record.id}`, { ...event.data });

@@ -470,6 +470,8 @@ export interface CrmLeadsTable extends CrmSourceColumns {
   title: string;
   status: ColumnType<CrmLeadStatus, CrmLeadStatus | undefined, CrmLeadStatus>;
   consent_missing: Generated<boolean>;
+  /** The company a converted lead became (migration 0031). */
+  company_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CrmDealsTable extends CrmSourceColumns {
@@ -482,6 +484,8 @@ export interface CrmDealsTable extends CrmSourceColumns {
   title: string;
   consent_missing: Generated<boolean>;
   closed_at: NullableTimestamp;
+  /** The lead this deal was converted from (migration 0031). */
+  lead_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Event webhooks (migration 0022): subscriptions, the per-account feed, its state and the outbox. */

@@ -1,13 +1,28 @@
-import type { CrmActivity, CrmContact, CrmDeal, CrmLead, CrmPipeline } from '@openlines/contract';
+import type {
+  CrmActivity,
+  CrmCompany,
+  CrmContact,
+  CrmDeal,
+  CrmLead,
+  CrmLeadStatus,
+  CrmListQuery,
+  CrmPipeline,
+} from '@openlines/contract';
+import { OpenlinesError } from '@openlines/sdk';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { linkClick, matchPath } from '../lib/router';
 import { ErrorNotice } from '../ui/error-notice';
 import { crmApi, stageName } from '../workspace/crm-card';
+import { activeUserNames } from '../workspace/selectors';
+import { useWorkspace } from '../workspace/store-context';
 
-type Tab = 'contacts' | 'leads' | 'deals';
-const TABS: Tab[] = ['contacts', 'leads', 'deals'];
+type Tab = 'contacts' | 'companies' | 'leads' | 'deals';
+const TABS: Tab[] = ['contacts', 'companies', 'leads', 'deals'];
+const STATUSES: CrmLeadStatus[] = ['new', 'in_progress', 'converted', 'junk'];
+const listApi = (kind: 'contacts' | 'companies' | 'leads') =>
+  kind === 'contacts' ? crmApi.contacts : kind === 'companies' ? crmApi.companies : crmApi.leads;
 
 /** The CRM section (CRM-1): lists with search and pages, a deals board by stage, record pages. */
 export function CrmSection({ path }: { path: string }) {
@@ -40,19 +55,46 @@ export function CrmSection({ path }: { path: string }) {
   );
 }
 
-function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
+/** The list's filters as the API takes them (dates are whole days, local time). */
+function filtersOf(
+  search: string,
+  responsibleId: string,
+  status: string,
+  from: string,
+  to: string,
+): CrmListQuery {
+  const day = (value: string, plus = 0) => {
+    const date = new Date(`${value}T00:00:00`);
+    date.setDate(date.getDate() + plus);
+    return date.toISOString();
+  };
+  return {
+    ...(search.trim() ? { search: search.trim() } : {}),
+    ...(responsibleId ? { responsibleId } : {}),
+    ...(status ? { status: status as CrmLeadStatus } : {}),
+    ...(from ? { createdFrom: day(from) } : {}),
+    ...(to ? { createdTo: day(to, 1) } : {}),
+  };
+}
+
+function RecordList({ kind }: { kind: 'contacts' | 'companies' | 'leads' }) {
   const t = useT();
+  const users = useWorkspace(activeUserNames);
   const [search, setSearch] = useState('');
-  const [items, setItems] = useState<(CrmContact | CrmLead)[]>([]);
+  const [responsibleId, setResponsibleId] = useState('');
+  const [status, setStatus] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [report, setReport] = useState<string | null>(null);
+  const [items, setItems] = useState<(CrmContact | CrmLead | CrmCompany)[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(
     async (cursor?: string) => {
       setError(null);
       try {
-        const api = kind === 'contacts' ? crmApi.contacts : crmApi.leads;
-        const page = await api.list({
-          ...(search.trim() ? { search: search.trim() } : {}),
+        const page = await listApi(kind).list({
+          ...filtersOf(search, responsibleId, kind === 'leads' ? status : '', from, to),
           ...(cursor ? { cursor } : {}),
           limit: 25,
         });
@@ -62,7 +104,7 @@ function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
         setError(failure);
       }
     },
-    [kind, search],
+    [kind, search, responsibleId, status, from, to],
   );
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new kind lists again; a search waits for submit
   useEffect(() => {
@@ -72,9 +114,36 @@ function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
     event.preventDefault();
     void load();
   }
+  async function importFile(file: File) {
+    setReport(null);
+    setError(null);
+    try {
+      const result = await listApi(kind).importCsv(await file.text());
+      setReport(t('crm.imported', { count: result.created }));
+      void load();
+    } catch (failure) {
+      const rows =
+        failure instanceof OpenlinesError
+          ? (failure.problem.rows as { row: number; column: string; message: string }[] | undefined)
+          : undefined;
+      if (rows)
+        setReport(
+          [
+            t('crm.importFailed'),
+            ...rows.map((r) =>
+              t('crm.importRow', { row: r.row, column: r.column || '—', message: r.message }),
+            ),
+          ].join('\n'),
+        );
+      else setError(failure);
+    }
+  }
+  const exportHref = listApi(kind).exportUrl(
+    filtersOf(search, responsibleId, kind === 'leads' ? status : '', from, to),
+  );
   return (
     <>
-      <form className="row-buttons" onSubmit={submit} aria-label={t('crm.search')}>
+      <form className="row-buttons crm-filters" onSubmit={submit} aria-label={t('crm.search')}>
         <label htmlFor="crm-search" className="visually-hidden">
           {t('crm.search')}
         </label>
@@ -84,8 +153,61 @@ function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
           onChange={(e) => setSearch(e.target.value)}
           placeholder={t('crm.search')}
         />
+        <label>
+          {t('crm.responsible')}{' '}
+          <select value={responsibleId} onChange={(e) => setResponsibleId(e.target.value)}>
+            <option value="">{t('crm.anyone')}</option>
+            {Object.entries(users).map(([id, name]) => (
+              <option key={id} value={id}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {kind === 'leads' ? (
+          <label>
+            {t('crm.statusField')}{' '}
+            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+              <option value="">{t('crm.anyStatus')}</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {t(`crm.status.${s}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <label>
+          {t('crm.createdFrom')} <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <label>
+          {t('crm.createdTo')} <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        </label>
         <button type="submit">{t('crm.find')}</button>
       </form>
+      <div className="row-buttons">
+        <a className="button" href={exportHref} download={`${kind}.csv`}>
+          {t('crm.export')}
+        </a>
+        <label className="button">
+          {t('crm.import')}
+          <input
+            type="file"
+            accept=".csv,text/csv"
+            className="visually-hidden"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void importFile(file);
+            }}
+          />
+        </label>
+      </div>
+      {report ? (
+        <pre className="crm-import-report" role="status">
+          {report}
+        </pre>
+      ) : null}
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
       {items.length === 0 ? (
         <p className="muted">{t('crm.empty')}</p>
@@ -93,8 +215,10 @@ function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
         <table className="table">
           <thead>
             <tr>
-              <th>{t(kind === 'contacts' ? 'card.name' : 'crm.titleField')}</th>
-              <th>{t(kind === 'contacts' ? 'crm.phones' : 'crm.statusField')}</th>
+              <th>{t(kind === 'leads' ? 'crm.titleField' : 'card.name')}</th>
+              <th>
+                {t(kind === 'contacts' ? 'crm.phones' : kind === 'leads' ? 'crm.statusField' : 'crm.notes')}
+              </th>
               <th>{t('crm.source')}</th>
               <th>{t('crm.updated')}</th>
             </tr>
@@ -107,7 +231,13 @@ function RecordList({ kind }: { kind: 'contacts' | 'leads' }) {
                     {'name' in item ? item.name : item.title}
                   </a>
                 </td>
-                <td>{'phones' in item ? item.phones.join(', ') || '—' : t(`crm.status.${item.status}`)}</td>
+                <td>
+                  {'phones' in item
+                    ? item.phones.join(', ') || '—'
+                    : 'status' in item
+                      ? t(`crm.status.${item.status}`)
+                      : item.notes || '—'}
+                </td>
                 <td>{[item.sourceKind, item.source].filter(Boolean).join(' · ')}</td>
                 <td>{formatDateTime(item.updatedAt, t.locale)}</td>
               </tr>
@@ -220,6 +350,101 @@ function DealsBoard() {
 
 /** A record's page: its fields and its timeline of sessions, each opening its dialog (CRM-3). */
 function RecordPage({ kind, id }: { kind: Tab; id: string }) {
+  if (kind === 'companies') return <CompanyPage id={id} />;
+  return <LinkableRecordPage kind={kind} id={id} />;
+}
+
+/** A company's page: its name and notes, edited in place. */
+function CompanyPage({ id }: { id: string }) {
+  const t = useT();
+  const [company, setCompany] = useState<CrmCompany | null>(null);
+  const [name, setName] = useState('');
+  const [notes, setNotes] = useState('');
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    crmApi.companies.get(id).then((found) => {
+      setCompany(found);
+      setName(found.name);
+      setNotes(found.notes);
+    }, setError);
+  }, [id]);
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setSaved(false);
+    setError(null);
+    try {
+      const updated = await crmApi.companies.update(id, { name, notes });
+      setCompany(updated);
+      setSaved(true);
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+  if (!company) return error ? <ErrorNotice error={error} /> : <p className="muted">{t('common.loading')}</p>;
+  return (
+    <article className="crm-record">
+      <h2>{company.name}</h2>
+      <form className="stack" onSubmit={save} aria-label={t('crm.editCompany')}>
+        <label>
+          {t('card.name')}
+          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
+        </label>
+        <label>
+          {t('crm.notes')}
+          <textarea value={notes} onChange={(e) => setNotes(e.target.value)} maxLength={5000} rows={4} />
+        </label>
+        <div className="row-buttons">
+          <button type="submit">{t('crm.save')}</button>
+          {saved ? <span role="status">{t('crm.saved')}</span> : null}
+        </div>
+      </form>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+    </article>
+  );
+}
+
+/** Converting a lead (Bitrix24): into its contact (or a new one), a new company if named, and a deal. */
+function ConvertLead({ lead, onConverted }: { lead: CrmLead; onConverted: (lead: CrmLead) => void }) {
+  const t = useT();
+  const [companyName, setCompanyName] = useState('');
+  const [dealId, setDealId] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  if (lead.status === 'converted' || lead.status === 'junk')
+    return dealId ? (
+      <p role="status">
+        <a href={`/crm/deals/${dealId}`} onClick={linkClick(`/crm/deals/${dealId}`)}>
+          {t('crm.openDeal')}
+        </a>
+      </p>
+    ) : null;
+  async function convert(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    try {
+      const result = await crmApi.leads.convert(
+        lead.id,
+        companyName.trim() ? { companyName: companyName.trim() } : {},
+      );
+      setDealId(result.deal?.id ?? null);
+      onConverted(result.lead);
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+  return (
+    <form className="row-buttons" onSubmit={convert} aria-label={t('crm.convert')}>
+      <label>
+        {t('crm.newCompany')}{' '}
+        <input value={companyName} onChange={(e) => setCompanyName(e.target.value)} maxLength={200} />
+      </label>
+      <button type="submit">{t('crm.convert')}</button>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+    </form>
+  );
+}
+
+function LinkableRecordPage({ kind, id }: { kind: 'contacts' | 'leads' | 'deals'; id: string }) {
   const t = useT();
   const [record, setRecord] = useState<CrmContact | CrmLead | CrmDeal | null>(null);
   const [activities, setActivities] = useState<CrmActivity[]>([]);
@@ -269,6 +494,9 @@ function RecordPage({ kind, id }: { kind: Tab; id: string }) {
           </>
         ) : null}
       </dl>
+      {kind === 'leads' && 'status' in record ? (
+        <ConvertLead lead={record} onConverted={(lead) => setRecord(lead)} />
+      ) : null}
       <h3>{t('crm.timeline')}</h3>
       {activities.length === 0 ? (
         <p className="muted">{t('crm.noActivity')}</p>

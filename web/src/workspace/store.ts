@@ -588,6 +588,7 @@ export class WorkspaceStore {
     'crm.record.deleted': ignore,
     'crm.stage.changed': ignore,
     'crm.session.attached': ignore,
+    'crm.record.converted': ignore,
     // Webhooks (docs/webhooks.md): one that kept failing and was paused is an alert for whoever
     // manages integrations (the only users the server sends the event to).
     'webhook.changed': (event) => {

@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  ConvertCrmLeadBody,
   CrmActivitySchema,
   CrmCompanyBody,
   CrmCompanySchema,
   CrmContactBody,
   CrmContactSchema,
+  CrmConversionSchema,
   CrmDealBody,
   CrmDealSchema,
   CrmDialogCardSchema,
+  CrmImportBody,
+  CrmImportResultSchema,
   CrmKindParams,
   CrmLeadBody,
   CrmLeadSchema,
@@ -18,6 +22,7 @@ import {
   CrmPipelineSchema,
   IdParams,
   IdSchema,
+  MergeCrmContactsBody,
   UpdateCrmCompanyBody,
   UpdateCrmContactBody,
   UpdateCrmDealBody,
@@ -26,6 +31,8 @@ import {
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
+import * as conversion from '../../services/crm/conversion';
+import * as csv from '../../services/crm/csv';
 import * as crm from '../../services/crm/records';
 import { actorOf } from '../auth';
 
@@ -102,6 +109,42 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
         return reply.status(204).send(null);
       },
     );
+    app.get(
+      `/crm/${path}/export`,
+      {
+        schema: {
+          tags,
+          summary: `Every one of the ${path} the list's filters select, as CSV (streamed; \`cursor\` and \`limit\` are ignored). ${scoped}`,
+          querystring: CrmListQuery,
+          produces: ['text/csv'],
+          response: {
+            200: {
+              description: 'A header row, then one row per record (docs/crm.md lists the columns)',
+              content: { 'text/csv': { schema: Type.String() } },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const stream = await csv.exportRecords(ctx, actorOf(request), handlers.kind, request.query);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${path}.csv"`)
+          .send(stream as unknown as string);
+      },
+    );
+    app.post(
+      `/crm/${path}/import`,
+      {
+        schema: {
+          tags,
+          summary: `Import ${path} from CSV: every row is checked first; with any error nothing is written and the 400 problem lists each error by line and column (\`rows\`); with dryRun nothing is written either. ${scoped}`,
+          body: CrmImportBody,
+          response: { 200: CrmImportResultSchema },
+        },
+      },
+      async (request) => csv.importRecords(ctx, actorOf(request), handlers.kind, request.body),
+    );
   };
 
   resource('contacts', CrmContactSchema, CrmContactBody, UpdateCrmContactBody, {
@@ -134,6 +177,35 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
     create: (actor, input: typeof CrmDealBody.static) => crm.createDeal(ctx, actor, input),
     update: (actor, id, input: typeof UpdateCrmDealBody.static) => crm.updateDeal(ctx, actor, id, input),
   });
+
+  app.post(
+    '/crm/leads/:id/convert',
+    {
+      schema: {
+        tags,
+        summary:
+          'Convert an open lead into a contact (existing or new), optionally a company, and a deal; the lead becomes converted and keeps its dialogs, which the contact and deal get too',
+        params: IdParams,
+        body: ConvertCrmLeadBody,
+        response: { 200: CrmConversionSchema },
+      },
+    },
+    async (request) => conversion.convertLead(ctx, actorOf(request), request.params.id, request.body),
+  );
+  app.post(
+    '/crm/contacts/:id/merge',
+    {
+      schema: {
+        tags,
+        summary:
+          'Merge a duplicate contact into this one: its phones, e-mails, channel users, dialogs, leads and deals move here, the fields named in `take` come from it, and it is deleted (audited)',
+        params: IdParams,
+        body: MergeCrmContactsBody,
+        response: { 200: CrmContactSchema },
+      },
+    },
+    async (request) => conversion.mergeContacts(ctx, actorOf(request), request.params.id, request.body),
+  );
 
   app.post(
     '/crm/:kind/:id/dialogs',

@@ -46,9 +46,9 @@ import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
  * are the account's configuration: editing them needs `manageLines`.
  */
 
-type RecordTable = 'crm_contacts' | 'crm_companies' | 'crm_leads' | 'crm_deals';
-type RecordKind = 'contact' | 'company' | 'lead' | 'deal';
-const TABLE: Record<RecordKind, RecordTable> = {
+export type RecordTable = 'crm_contacts' | 'crm_companies' | 'crm_leads' | 'crm_deals';
+export type RecordKind = 'contact' | 'company' | 'lead' | 'deal';
+export const TABLE: Record<RecordKind, RecordTable> = {
   contact: 'crm_contacts',
   company: 'crm_companies',
   lead: 'crm_leads',
@@ -66,7 +66,7 @@ function assertCrm(actor: Actor): void {
 }
 
 /** The records of the account the actor's `crm` scope covers, by their responsible user. */
-function inScope(actor: Actor) {
+export function inScope(actor: Actor) {
   return (eb: ExpressionBuilder<DB, RecordTable>) => {
     const scope = actor.permissions.crm;
     if (scope === 'all') return eb.val(true);
@@ -89,7 +89,7 @@ function inScope(actor: Actor) {
 }
 
 /** The responsible a record may be given: a user of the account, inside the actor's scope. */
-async function checkResponsible(
+export async function checkResponsible(
   tx: Tx,
   actor: Actor,
   responsibleId: string | null,
@@ -131,7 +131,7 @@ async function checkResponsible(
 
 // ----- Presenting -----------------------------------------------------------------------------
 
-interface SourceRow {
+export interface SourceRow {
   id: string;
   responsible_id: string | null;
   source_kind: string;
@@ -150,7 +150,10 @@ const recordOf = (row: SourceRow) => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-async function presentContacts(db: Tx | AppContext['store']['db'], ids: string[]): Promise<CrmContact[]> {
+export async function presentContacts(
+  db: Tx | AppContext['store']['db'],
+  ids: string[],
+): Promise<CrmContact[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('crm_contacts')
@@ -193,26 +196,28 @@ async function presentContacts(db: Tx | AppContext['store']['db'], ids: string[]
   });
 }
 
-type CompanyRow = SourceRow & { name: string; notes: string };
-const presentCompany = (row: CompanyRow): CrmCompany => ({
+export type CompanyRow = SourceRow & { name: string; notes: string };
+export const presentCompany = (row: CompanyRow): CrmCompany => ({
   ...recordOf(row),
   name: row.name,
   notes: row.notes,
 });
-type LeadRow = SourceRow & {
+export type LeadRow = SourceRow & {
   title: string;
   status: CrmLead['status'];
   contact_id: string | null;
+  company_id: string | null;
   consent_missing: boolean;
 };
-const presentLead = (row: LeadRow): CrmLead => ({
+export const presentLead = (row: LeadRow): CrmLead => ({
   ...recordOf(row),
   title: row.title,
   status: row.status,
   contactId: row.contact_id,
   consentMissing: row.consent_missing,
+  companyId: row.company_id,
 });
-type DealRow = SourceRow & {
+export type DealRow = SourceRow & {
   title: string;
   pipeline_id: string;
   stage_id: string;
@@ -220,8 +225,9 @@ type DealRow = SourceRow & {
   company_id: string | null;
   consent_missing: boolean;
   closed_at: Date | null;
+  lead_id: string | null;
 };
-const presentDeal = (row: DealRow): CrmDeal => ({
+export const presentDeal = (row: DealRow): CrmDeal => ({
   ...recordOf(row),
   title: row.title,
   pipelineId: row.pipeline_id,
@@ -230,6 +236,7 @@ const presentDeal = (row: DealRow): CrmDeal => ({
   companyId: row.company_id,
   consentMissing: row.consent_missing,
   closedAt: row.closed_at?.toISOString() ?? null,
+  leadId: row.lead_id,
 });
 
 // ----- Listing --------------------------------------------------------------------------------
@@ -255,7 +262,7 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 const likePattern = (text: string) => `%${text.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** One page of records the actor may see, newest change first. */
-async function listPage<K extends RecordKind>(
+export async function listPage<K extends RecordKind>(
   ctx: AppContext,
   actor: Actor,
   kind: K,
@@ -335,7 +342,7 @@ export async function listDeals(ctx: AppContext, actor: Actor, query: CrmListQue
 }
 
 /** A record the actor may see, or 404 (another account's or outside the scope looks the same). */
-async function loadRecord(
+export async function loadRecord(
   db: Tx | AppContext['store']['db'],
   actor: Actor,
   kind: RecordKind,
@@ -373,7 +380,7 @@ export async function getDeal(ctx: AppContext, actor: Actor, id: string): Promis
 // ----- Identities -----------------------------------------------------------------------------
 
 /** Phones in E.164 and e-mails case-folded; a value that does not normalise is a 422 naming it. */
-function identitiesOf(input: { phones?: string[]; emails?: string[] }): Identity[] | null {
+export function identitiesOf(input: { phones?: string[]; emails?: string[] }): Identity[] | null {
   if (input.phones === undefined && input.emails === undefined) return null;
   const errors: FieldError[] = [];
   const found = new Map<string, Identity>();
@@ -397,7 +404,7 @@ function identitiesOf(input: { phones?: string[]; emails?: string[] }): Identity
 }
 
 /** Replaces the contact's phones and e-mails (channel users stay); one taken by another contact is a 409. */
-async function setIdentities(
+export async function setIdentities(
   tx: Tx,
   accountId: string,
   contactId: string,
@@ -659,11 +666,11 @@ export async function recordActivities(
 
 // ----- Writing --------------------------------------------------------------------------------
 
-const ref = (kind: RecordKind, id: string, responsibleId: string | null) => ({
+export const ref = (kind: RecordKind, id: string, responsibleId: string | null) => ({
   record: { kind, id, responsibleId },
 });
 
-async function assertInAccount(
+export async function assertInAccount(
   tx: Tx,
   actor: Actor,
   kind: RecordKind,
@@ -895,7 +902,12 @@ export async function updateLead(
 }
 
 /** The stage a deal goes to: given (of the pipeline), or the pipeline's first; with its semantics. */
-async function stageFor(tx: Tx, actor: Actor, pipelineId: string | undefined, stageId: string | undefined) {
+export async function stageFor(
+  tx: Tx,
+  actor: Actor,
+  pipelineId: string | undefined,
+  stageId: string | undefined,
+) {
   let q = tx
     .selectFrom('crm_stages')
     .innerJoin('crm_pipelines', 'crm_pipelines.id', 'crm_stages.pipeline_id')
