@@ -1,6 +1,4 @@
 import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
-import { chatIdOf } from '../channels/bitrix24/identity';
-import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { AppError } from '../errors';
 import {
   closeDialog,
@@ -14,6 +12,7 @@ import { getDialog } from '../services/dialogs';
 import { createLine, deleteLine, getLine, listLines, updateLine } from '../services/lines';
 import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
 import { listUsers } from '../services/users';
+import { chatEntityIdOf } from './chat-entity';
 import { argumentError, BitrixError, notFoundError } from './errors';
 import { linePatchOf, paramOfField, paramsOf } from './line-params';
 import { type MethodCall, type MethodHandler, PAGE_SIZE, page } from './method';
@@ -56,6 +55,18 @@ async function settingsPatch(call: MethodCall, params: unknown, current: Line | 
     }
     settings.queue = { ...(settings.queue ?? {}), members };
   }
+  if (patch.welcomeBot !== undefined) {
+    const botId =
+      patch.welcomeBot === 0
+        ? null
+        : await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, 'bot', patch.welcomeBot);
+    if (botId === undefined || (patch.welcomeBot !== 0 && !botId))
+      throw argumentError(`PARAMS[WELCOME_BOT_ID]: no bot ${patch.welcomeBot} in this account`);
+    settings.bot = {
+      ...(settings.bot ?? {}),
+      welcomeBot: { ...(settings.bot?.welcomeBot ?? {}), botId },
+    };
+  }
   return { patch, settings };
 }
 
@@ -77,12 +88,16 @@ async function lineByConfigId(call: MethodCall, required = true): Promise<Line |
 
 async function presentConfig(call: MethodCall, line: Line) {
   const users = line.settings.queue.members.filter((member) => member.type === 'user');
-  const [lineNumber, ...queueUsers] = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
+  const welcomeBot = line.settings.bot.welcomeBot.botId;
+  const numbers = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
     { kind: 'line', id: line.id },
+    ...(welcomeBot ? [{ kind: 'bot' as const, id: welcomeBot }] : []),
     ...users.map((member) => ({ kind: 'user' as const, id: member.id })),
   ]);
+  const lineNumber = numbers.shift()!;
+  const botNumber = welcomeBot ? numbers.shift() : 0;
   return {
-    ...paramsOf(line, { line: lineNumber!, queueUsers }),
+    ...paramsOf(line, { line: lineNumber, queueUsers: numbers, welcomeBot: botNumber ?? 0 }),
     DATE_CREATE: line.createdAt,
     DATE_MODIFY: line.updatedAt,
   };
@@ -201,17 +216,6 @@ export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
 };
 
 async function presentDialog(call: MethodCall, dialog: Dialog) {
-  const channel = await call.ctx.store.db
-    .selectFrom('channels')
-    .select(['kind', 'settings'])
-    .where('id', '=', dialog.channelId)
-    .executeTakeFirst();
-  const identity = await call.ctx.store.db
-    .selectFrom('client_identities')
-    .select('external_id')
-    .where('client_id', '=', dialog.client.id)
-    .where('channel_id', '=', dialog.channelId)
-    .executeTakeFirst();
   const refs = [
     { kind: 'dialog' as const, id: dialog.id },
     { kind: 'line' as const, id: dialog.lineId },
@@ -224,10 +228,6 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     call.caller.actor.accountId,
     refs,
   );
-  const connector =
-    channel?.kind === 'bitrix24' ? (channel.settings as Bitrix24ChannelSettings).connector : channel?.kind;
-  const external = identity?.external_id ?? '';
-  const externalChat = channel?.kind === 'bitrix24' ? chatIdOf(external) : external;
   return {
     id: chat,
     dialog_id: `chat${chat}`,
@@ -235,7 +235,11 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     type: 'lines',
     name: dialog.client.name,
     entity_type: 'LINES',
-    entity_id: `${connector}|${line}|${externalChat}|${client}`,
+    entity_id: await chatEntityIdOf(
+      call.ctx.store.db,
+      { channelId: dialog.channelId, clientId: dialog.client.id },
+      { line: line!, client: client! },
+    ),
     owner: dialog.session?.operatorId ? operator : 0,
     session_id: session ?? null,
     session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,

@@ -1,8 +1,11 @@
+import { type BitrixBotPost, bitrixBotPosts } from '../bitrix/bot-events';
 import { parseRetryAfter } from '../channels/api/outbound';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
+import type { BotEvent } from '../services/bot-deliveries';
 import { botWebhookSecret } from '../services/bots';
+import type { BitrixBotRow } from '../store/bitrix-schema';
 import type { BotRow } from '../store/schema';
 
 /**
@@ -121,6 +124,20 @@ export class BotDeliveryWorker {
       .where('id', 'in', [...new Set(rows.map((row) => row.bot_id))])
       .execute();
     const botById = new Map(bots.map((bot) => [bot.id, bot]));
+    // Bots registered through the Bitrix24-compatible REST hear Bitrix24's events instead (bitrix/bot-events).
+    const bitrixBots =
+      bots.length > 0
+        ? await db
+            .selectFrom('bitrix_bots')
+            .selectAll()
+            .where(
+              'bot_id',
+              'in',
+              bots.map((bot) => bot.id),
+            )
+            .execute()
+        : [];
+    const bitrixById = new Map(bitrixBots.map((bot) => [bot.bot_id, bot]));
     const bySession = new Map<string, typeof rows>();
     for (const row of rows.sort((a, b) => a.id - b.id)) {
       const key = row.session_id ?? `row:${row.id}`;
@@ -129,7 +146,12 @@ export class BotDeliveryWorker {
     await Promise.all(
       [...bySession.values()].map(async (list) => {
         for (const row of list) {
-          const outcome = await this.#deliver(botById.get(row.bot_id), row.payload, row.attempts);
+          const outcome = await this.#deliver(
+            botById.get(row.bot_id),
+            row.payload,
+            row.attempts,
+            bitrixById.get(row.bot_id),
+          );
           await this.#record(row.id, row.attempts, outcome);
           report[outcome.kind === 'retry' ? 'retried' : outcome.kind] += 1;
         }
@@ -138,7 +160,12 @@ export class BotDeliveryWorker {
     return report;
   }
 
-  async #deliver(bot: BotRow | undefined, payload: unknown, attempts: number): Promise<Outcome> {
+  async #deliver(
+    bot: BotRow | undefined,
+    payload: unknown,
+    attempts: number,
+    bitrix?: BitrixBotRow,
+  ): Promise<Outcome> {
     if (!bot?.webhook_url) return { kind: 'failed', reason: 'The bot no longer exists or has no webhook' };
     let secret: string | null;
     try {
@@ -155,26 +182,38 @@ export class BotDeliveryWorker {
       attempts >= this.#options.maxAttempts
         ? { kind: 'failed', reason: `Gave up after ${attempts} attempts: ${reason}` }
         : { kind: 'retry', reason };
+    let posts: BitrixBotPost[] | null = [
+      { url: bot.webhook_url, event: event.type, body: JSON.stringify(payload) },
+    ];
+    if (bitrix) {
+      posts = await bitrixBotPosts(this.ctx, bitrix, payload as BotEvent);
+      if (posts === null) return { kind: 'failed', reason: "The bot's Bitrix24 application was revoked" };
+    }
     try {
-      const answer = await signedPost(
-        {
-          url: bot.webhook_url,
-          secret,
-          body: JSON.stringify(payload),
-          deliveryId: event.id,
-          headers: { 'x-openlines-event': event.type },
-        },
-        { clock: this.ctx.clock, timeoutMs: this.#options.timeoutMs },
-      );
-      if (answer.status >= 200 && answer.status < 300) return { kind: 'sent' };
-      if (answer.status === 408 || answer.status === 429 || answer.status >= 500) {
-        const outcome = giveUp(`The bot answered ${answer.status}`);
-        const after = parseRetryAfter(answer.headers.get('retry-after'), this.ctx.clock.now());
-        return outcome.kind === 'retry' && after !== undefined
-          ? { ...outcome, retryAfterMs: after }
-          : outcome;
+      // One event may be several posts (a Bitrix24 bot joins, then reads); a retry sends them all again.
+      for (const post of posts) {
+        const answer = await signedPost(
+          {
+            url: post.url,
+            secret,
+            body: post.body,
+            deliveryId: event.id,
+            headers: { 'x-openlines-event': post.event },
+            ...(bitrix ? { contentType: 'application/x-www-form-urlencoded' } : {}),
+          },
+          { clock: this.ctx.clock, timeoutMs: this.#options.timeoutMs },
+        );
+        if (answer.status >= 200 && answer.status < 300) continue;
+        if (answer.status === 408 || answer.status === 429 || answer.status >= 500) {
+          const outcome = giveUp(`The bot answered ${answer.status}`);
+          const after = parseRetryAfter(answer.headers.get('retry-after'), this.ctx.clock.now());
+          return outcome.kind === 'retry' && after !== undefined
+            ? { ...outcome, retryAfterMs: after }
+            : outcome;
+        }
+        return { kind: 'failed', reason: `The bot refused the event (${answer.status})` };
       }
-      return { kind: 'failed', reason: `The bot refused the event (${answer.status})` };
+      return { kind: 'sent' };
     } catch (error) {
       if (error instanceof SignedPostNetworkError) return giveUp(error.message);
       throw error;
