@@ -309,9 +309,9 @@ function messageOf(params: Params, name: string): BotSendInput {
 
 const messageAdd: MethodHandler = async (call) => {
   const { bot } = await botOf(call);
-  const dialogId = await dialogOf(call, 'DIALOG_ID');
-  const session = await sessionOfBot(call, dialogId, [bot.id]);
-  const message = await botSendMessage(call.ctx, bot, session.id, messageOf(call.params, 'MESSAGE'));
+  const input = messageOf(call.params, 'MESSAGE');
+  const session = await sessionOfBot(call, await dialogOf(call, 'DIALOG_ID'), [bot.id]);
+  const message = await botSendMessage(call.ctx, bot, session.id, input);
   return { result: await numericId(call.ctx.store.db, bot.account_id, 'message', message.id) };
 };
 
@@ -380,11 +380,12 @@ const sessionFinish: MethodHandler = async (call) => {
 };
 
 const sessionMessage: MethodHandler = async (call) => {
-  const { bot, sessionId } = await heldByAppBot(call);
   const name = optionalString(call.params, 'NAME', 20);
   if (name !== undefined && name !== 'WELCOME' && name !== 'DEFAULT')
     throw argumentError('NAME must be WELCOME or DEFAULT');
-  await botSendMessage(call.ctx, bot, sessionId, messageOf(call.params, 'MESSAGE'));
+  const input = messageOf(call.params, 'MESSAGE');
+  const { bot, sessionId } = await heldByAppBot(call);
+  await botSendMessage(call.ctx, bot, sessionId, input);
   return { result: true };
 };
 
