@@ -118,26 +118,53 @@ export class BotDeliveryWorker {
       .execute();
     report.claimed = rows.length;
     if (rows.length === 0) return report;
-    const bots = await db
+    // With, in the same statement, what a bot registered through the Bitrix24-compatible REST has
+    // besides: it hears Bitrix24's events instead (bitrix/bot-events).
+    const joined = await db
       .selectFrom('bots')
-      .selectAll()
-      .where('id', 'in', [...new Set(rows.map((row) => row.bot_id))])
+      .leftJoin('bitrix_bots', 'bitrix_bots.bot_id', 'bots.id')
+      .selectAll('bots')
+      .select([
+        'bitrix_bots.id as bitrix_id',
+        'bitrix_bots.app_id as bitrix_app_id',
+        'bitrix_bots.code as bitrix_code',
+        'bitrix_bots.type as bitrix_type',
+        'bitrix_bots.openline as bitrix_openline',
+        'bitrix_bots.handlers as bitrix_handlers',
+        'bitrix_bots.client_id as bitrix_client_id',
+        'bitrix_bots.created_at as bitrix_created_at',
+      ])
+      .where('bots.id', 'in', [...new Set(rows.map((row) => row.bot_id))])
       .execute();
-    const botById = new Map(bots.map((bot) => [bot.id, bot]));
-    // Bots registered through the Bitrix24-compatible REST hear Bitrix24's events instead (bitrix/bot-events).
-    const bitrixBots =
-      bots.length > 0
-        ? await db
-            .selectFrom('bitrix_bots')
-            .selectAll()
-            .where(
-              'bot_id',
-              'in',
-              bots.map((bot) => bot.id),
-            )
-            .execute()
-        : [];
-    const bitrixById = new Map(bitrixBots.map((bot) => [bot.bot_id, bot]));
+    const botById = new Map<string, BotRow>();
+    const bitrixById = new Map<string, BitrixBotRow>();
+    for (const {
+      bitrix_id,
+      bitrix_app_id,
+      bitrix_code,
+      bitrix_type,
+      bitrix_openline,
+      bitrix_handlers,
+      bitrix_client_id,
+      bitrix_created_at,
+      ...bot
+    } of joined) {
+      botById.set(bot.id, bot);
+      if (bitrix_id !== null && bitrix_app_id !== null && bitrix_handlers !== null) {
+        bitrixById.set(bot.id, {
+          id: bitrix_id,
+          account_id: bot.account_id,
+          app_id: bitrix_app_id,
+          bot_id: bot.id,
+          code: bitrix_code ?? '',
+          type: bitrix_type ?? 'B',
+          openline: bitrix_openline ?? true,
+          handlers: bitrix_handlers,
+          client_id: bitrix_client_id,
+          created_at: bitrix_created_at ?? bot.created_at,
+        });
+      }
+    }
     const bySession = new Map<string, typeof rows>();
     for (const row of rows.sort((a, b) => a.id - b.id)) {
       const key = row.session_id ?? `row:${row.id}`;
