@@ -243,3 +243,14 @@ export async function callerByWebhook(
   if (!actor) throw invalidToken();
   return { actor, app: null };
 }
+
+/** The application's `application_token` (events carry it), or null once the app is revoked. */
+export async function applicationTokenOf(ctx: AppContext, appId: number): Promise<string | null> {
+  const row = await ctx.store.db
+    .selectFrom('bitrix_apps')
+    .select(['id', 'application_token'])
+    .where('id', '=', appId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row ? openJson<string>(ctx.encryptionKey, row.application_token, sealKey(row.id)) : null;
+}

@@ -24,7 +24,7 @@ function eventName(value: string): string {
   return event;
 }
 
-function handlerUrl(value: string): string {
+export function handlerUrl(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -75,12 +75,37 @@ describe('imopenlines.config PARAMS → our line settings', () => {
     [{ WORKTIME_HOLIDAYS: ['2026-01-01'] }, 'PARAMS[WORKTIME_HOLIDAYS]'],
     [{ QUEUE: [{ ENTITY_TYPE: 'group', ENTITY_ID: 1 }] }, 'PARAMS[QUEUE]'],
     [{ QUEUE: 'everyone' }, 'PARAMS[QUEUE]'],
-    [{ WELCOME_BOT_ENABLE: 'Y' }, 'PARAMS[WELCOME_BOT_ENABLE] is not supported'],
+    [{ OPERATOR_DATA: 'profile' }, 'PARAMS[OPERATOR_DATA] is not supported'],
+    [{ WELCOME_BOT_JOIN: 'sometimes' }, 'PARAMS[WELCOME_BOT_JOIN]: must be one of first, always'],
+    [{ WELCOME_BOT_LEFT: 'never' }, 'PARAMS[WELCOME_BOT_LEFT]'],
+    [{ WELCOME_BOT_ID: 'bot' }, 'PARAMS[WELCOME_BOT_ID]'],
     ['not an object', 'PARAMS must be an object'],
   ])('refuses %j', (params, message) => {
     const answer = refused(params);
     expect(answer).toMatch(/^ERROR_ARGUMENT: /);
     expect(answer).toContain(message);
+  });
+
+  it('maps the welcome bot (WELCOME_BOT_*), leaving its id to the caller to resolve', () => {
+    const patch = linePatchOf(
+      {
+        WELCOME_BOT_ENABLE: 'Y',
+        WELCOME_BOT_ID: '12',
+        WELCOME_BOT_JOIN: 'first',
+        WELCOME_BOT_TIME: '300',
+        WELCOME_BOT_LEFT: 'close',
+      },
+      null,
+    );
+    expect(patch.welcomeBot).toBe(12);
+    expect(patch.settings.bot?.welcomeBot).toEqual({
+      enabled: true,
+      join: 'first',
+      timeSeconds: 300,
+      whenLeaving: 'close',
+    });
+    expect(paramOfField('body.settings.bot.welcomeBot.botId')).toBe('WELCOME_BOT_ID');
+    expect(paramOfField('body.settings.bot.welcomeBot.timeSeconds')).toBe('WELCOME_BOT_TIME');
   });
 
   it('names the PARAMS field of our validation errors', () => {

@@ -17,6 +17,8 @@ export interface LinePatch {
   settings: LineSettingsPatch;
   /** QUEUE as sent: numeric user (or department) ids, resolved by the caller. */
   queue?: { type: 'user' | 'department'; numericId: number }[];
+  /** WELCOME_BOT_ID as sent: a numeric bot id (imbot.register's answer), 0 for none; resolved by the caller. */
+  welcomeBot?: number;
 }
 
 type Reader = (value: unknown, param: string) => unknown;
@@ -126,6 +128,14 @@ const FIELDS: Readonly<Record<string, Field>> = {
   KPI_FIRST_ANSWER_ALERT: { path: ['kpi', 'firstAnswer', 'alert'], read: flag, show: yn },
   KPI_FURTHER_ANSWER_TIME: { path: ['kpi', 'furtherAnswer', 'targetSeconds'], read: integer, show: str },
   KPI_FURTHER_ANSWER_ALERT: { path: ['kpi', 'furtherAnswer', 'alert'], read: flag, show: yn },
+  WELCOME_BOT_ENABLE: { path: ['bot', 'welcomeBot', 'enabled'], read: flag, show: yn },
+  WELCOME_BOT_JOIN: { path: ['bot', 'welcomeBot', 'join'], read: oneOf(['first', 'always']), show: str },
+  WELCOME_BOT_TIME: { path: ['bot', 'welcomeBot', 'timeSeconds'], read: integer, show: str },
+  WELCOME_BOT_LEFT: {
+    path: ['bot', 'welcomeBot', 'whenLeaving'],
+    read: oneOf(['queue', 'close']),
+    show: str,
+  },
 };
 
 /** PARAMS this module maps (besides LINE_NAME, ACTIVE, QUEUE and the WORKTIME_FROM/TO/DAYOFF/HOLIDAYS group). */
@@ -137,6 +147,7 @@ export const MAPPED_PARAMS = [
   'WORKTIME_TO',
   'WORKTIME_DAYOFF',
   'WORKTIME_HOLIDAYS',
+  'WELCOME_BOT_ID',
   ...Object.keys(FIELDS),
 ];
 
@@ -211,6 +222,8 @@ export function linePatchOf(params: unknown, current: LineSettings | null): Line
       patch.active = flag(value, param) as boolean;
     } else if (param === 'QUEUE') {
       patch.queue = queueOf(value);
+    } else if (param === 'WELCOME_BOT_ID') {
+      patch.welcomeBot = integer(value, param) as number;
     } else if (!['WORKTIME_FROM', 'WORKTIME_TO', 'WORKTIME_DAYOFF', 'WORKTIME_HOLIDAYS'].includes(param)) {
       throw new BitrixError(
         'ERROR_ARGUMENT',
@@ -290,19 +303,21 @@ export function paramOfField(field: string): string | null {
   if (path[0] === 'workingHours' && (path[1] === 'weekly' || path[1] === 'daysOff')) return 'WORKTIME_FROM';
   if (path[0] === 'workingHours' && path[1] === 'holidays') return 'WORKTIME_HOLIDAYS';
   if (path[0] === 'queue' && path[1] === 'members') return 'QUEUE';
+  if (path[0] === 'bot' && path[1] === 'welcomeBot' && path[2] === 'botId') return 'WELCOME_BOT_ID';
   return null;
 }
 
 /** Our line → `config.get`'s fields (numbers as strings); QUEUE as numeric user ids, given. */
 export function paramsOf(
   line: { name: string; active: boolean; settings: LineSettings },
-  ids: { line: number; queueUsers: number[] },
+  ids: { line: number; queueUsers: number[]; welcomeBot?: number },
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ID: String(ids.line),
     LINE_NAME: line.name,
     ACTIVE: line.active ? 'Y' : 'N',
     QUEUE: ids.queueUsers.map(String),
+    WELCOME_BOT_ID: String(ids.welcomeBot ?? 0),
   };
   for (const [param, field] of Object.entries(FIELDS))
     out[param] = field.show(getPath(line.settings, field.path));

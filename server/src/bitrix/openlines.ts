@@ -1,19 +1,21 @@
 import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
-import { chatIdOf } from '../channels/bitrix24/identity';
-import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { AppError } from '../errors';
 import {
   closeDialog,
+  inviteToDialog,
   markSpam,
   setPinned,
   skipDialog,
   takeDialog,
   transferDialog,
 } from '../services/actions';
-import { getDialog } from '../services/dialogs';
+import { rateBySupervisor } from '../services/automation/rating';
+import { createLead } from '../services/crm/records';
+import { getDialog, listMessages } from '../services/dialogs';
 import { createLine, deleteLine, getLine, listLines, updateLine } from '../services/lines';
 import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
 import { listUsers } from '../services/users';
+import { chatEntityIdOf } from './chat-entity';
 import { argumentError, BitrixError, notFoundError } from './errors';
 import { linePatchOf, paramOfField, paramsOf } from './line-params';
 import { type MethodCall, type MethodHandler, PAGE_SIZE, page } from './method';
@@ -56,6 +58,18 @@ async function settingsPatch(call: MethodCall, params: unknown, current: Line | 
     }
     settings.queue = { ...(settings.queue ?? {}), members };
   }
+  if (patch.welcomeBot !== undefined) {
+    const botId =
+      patch.welcomeBot === 0
+        ? null
+        : await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, 'bot', patch.welcomeBot);
+    if (botId === undefined || (patch.welcomeBot !== 0 && !botId))
+      throw argumentError(`PARAMS[WELCOME_BOT_ID]: no bot ${patch.welcomeBot} in this account`);
+    settings.bot = {
+      ...(settings.bot ?? {}),
+      welcomeBot: { ...(settings.bot?.welcomeBot ?? {}), botId },
+    };
+  }
   return { patch, settings };
 }
 
@@ -77,12 +91,16 @@ async function lineByConfigId(call: MethodCall, required = true): Promise<Line |
 
 async function presentConfig(call: MethodCall, line: Line) {
   const users = line.settings.queue.members.filter((member) => member.type === 'user');
-  const [lineNumber, ...queueUsers] = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
+  const welcomeBot = line.settings.bot.welcomeBot.botId;
+  const numbers = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
     { kind: 'line', id: line.id },
+    ...(welcomeBot ? [{ kind: 'bot' as const, id: welcomeBot }] : []),
     ...users.map((member) => ({ kind: 'user' as const, id: member.id })),
   ]);
+  const lineNumber = numbers.shift()!;
+  const botNumber = welcomeBot ? numbers.shift() : 0;
   return {
-    ...paramsOf(line, { line: lineNumber!, queueUsers }),
+    ...paramsOf(line, { line: lineNumber, queueUsers: numbers, welcomeBot: botNumber ?? 0 }),
     DATE_CREATE: line.createdAt,
     DATE_MODIFY: line.updatedAt,
   };
@@ -201,17 +219,6 @@ export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
 };
 
 async function presentDialog(call: MethodCall, dialog: Dialog) {
-  const channel = await call.ctx.store.db
-    .selectFrom('channels')
-    .select(['kind', 'settings'])
-    .where('id', '=', dialog.channelId)
-    .executeTakeFirst();
-  const identity = await call.ctx.store.db
-    .selectFrom('client_identities')
-    .select('external_id')
-    .where('client_id', '=', dialog.client.id)
-    .where('channel_id', '=', dialog.channelId)
-    .executeTakeFirst();
   const refs = [
     { kind: 'dialog' as const, id: dialog.id },
     { kind: 'line' as const, id: dialog.lineId },
@@ -224,10 +231,6 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     call.caller.actor.accountId,
     refs,
   );
-  const connector =
-    channel?.kind === 'bitrix24' ? (channel.settings as Bitrix24ChannelSettings).connector : channel?.kind;
-  const external = identity?.external_id ?? '';
-  const externalChat = channel?.kind === 'bitrix24' ? chatIdOf(external) : external;
   return {
     id: chat,
     dialog_id: `chat${chat}`,
@@ -235,7 +238,11 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     type: 'lines',
     name: dialog.client.name,
     entity_type: 'LINES',
-    entity_id: `${connector}|${line}|${externalChat}|${client}`,
+    entity_id: await chatEntityIdOf(
+      call.ctx.store.db,
+      { channelId: dialog.channelId, clientId: dialog.client.id },
+      { line: line!, client: client! },
+    ),
     owner: dialog.session?.operatorId ? operator : 0,
     session_id: session ?? null,
     session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,
@@ -265,6 +272,113 @@ const transfer = operatorAction(async (call, dialogId) => {
 const pin = operatorAction(async (call, dialogId) =>
   setPinned(call.ctx, call.caller.actor, dialogId, optionalFlag(call.params, 'ACTIVATE') ?? true),
 );
+
+// ----- Sessions ---------------------------------------------------------------------------------
+
+/** session.join: the caller joins the chat beside its operator (a consultation; holder or `supervise`). */
+const sessionJoin = operatorAction((call, dialogId) =>
+  inviteToDialog(call.ctx, call.caller.actor, dialogId, {
+    userId: call.caller.actor.userId,
+    mode: 'consult',
+  }),
+);
+
+/** session.intercept: the caller takes the chat over from its operator (holder or `supervise`). */
+const sessionIntercept = operatorAction((call, dialogId) =>
+  transferDialog(call.ctx, call.caller.actor, dialogId, { operatorId: call.caller.actor.userId }),
+);
+
+/** session.head.vote: a supervisor's 1–5 (RATING) and COMMENT of a session (QR-3). */
+const headVote: MethodHandler = async (call) => {
+  const number = optionalId(call.params, 'SESSION_ID');
+  if (number === undefined) throw argumentError('SESSION_ID is required');
+  const sessionId = await uuidOf(call, 'session', number, 'Session');
+  const ratingValue = pick(call.params, 'RATING');
+  const rating = ratingValue === undefined || ratingValue === '' ? undefined : Number(ratingValue);
+  if (rating !== undefined && (!Number.isInteger(rating) || rating < 1 || rating > 5))
+    throw argumentError('RATING must be 1 to 5');
+  const comment = optionalString(call.params, 'COMMENT', 2000);
+  if (rating === undefined && comment === undefined) throw argumentError('RATING or COMMENT is required');
+  await rateBySupervisor(call.ctx, call.caller.actor, sessionId, {
+    ...(rating !== undefined ? { rating } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+  });
+  return { result: true };
+};
+
+/**
+ * session.history.get: the chat's messages (all sessions, or one SESSION_ID's), keyed by their
+ * numeric ids as Bitrix24 answers: `{chatId, sessionId, message: {<id>: {id, chat_id, author_id,
+ * date, text}}, users: {<id>: {id, name}}}`. The latest 500.
+ */
+const historyGet: MethodHandler = async (call) => {
+  const dialogId = await dialogOf(call);
+  const sessionNumber = optionalId(call.params, 'SESSION_ID');
+  const sessionId =
+    sessionNumber === undefined ? undefined : await uuidOf(call, 'session', sessionNumber, 'Session');
+  const dialog = await getDialog(call.ctx, call.caller.actor, dialogId);
+  const messages = (await listMessages(call.ctx, call.caller.actor, dialogId, { limit: 500 })).filter(
+    (message) => !message.private && (sessionId === undefined || message.sessionId === sessionId),
+  );
+  const { db } = call.ctx.store;
+  const { accountId } = call.caller.actor;
+  const [chat, client] = await numericIds(db, accountId, [
+    { kind: 'dialog', id: dialogId },
+    { kind: 'client', id: dialog.client.id },
+  ]);
+  const authorIds = [
+    ...new Set(messages.flatMap((m) => (m.authorKind === 'operator' && m.authorId ? [m.authorId] : []))),
+  ];
+  const authorNumbers = await numericIds(
+    db,
+    accountId,
+    authorIds.map((id) => ({ kind: 'user' as const, id })),
+  );
+  const authors = new Map(authorIds.map((id, index) => [id, authorNumbers[index]!]));
+  const names =
+    authorIds.length > 0
+      ? await db
+          .selectFrom('users')
+          .select(['id', 'name'])
+          .where('account_id', '=', accountId)
+          .where('id', 'in', authorIds)
+          .execute()
+      : [];
+  const messageNumbers = await numericIds(
+    db,
+    accountId,
+    messages.map((m) => ({ kind: 'message' as const, id: m.id })),
+  );
+  const users: Record<string, unknown> = { [String(client)]: { id: client, name: dialog.client.name } };
+  for (const user of names)
+    users[String(authors.get(user.id))] = { id: authors.get(user.id), name: user.name };
+  const message: Record<string, unknown> = {};
+  messages.forEach((item, index) => {
+    const id = messageNumbers[index]!;
+    const author =
+      item.authorKind === 'client' ? client : item.authorId ? (authors.get(item.authorId) ?? 0) : 0;
+    message[String(id)] = {
+      id,
+      chat_id: chat,
+      author_id: author,
+      date: item.createdAt,
+      text: item.text ?? '',
+    };
+  });
+  return { result: { chatId: chat, sessionId: sessionNumber ?? null, message, users } };
+};
+
+/** crm.lead.create: a lead for the chat's client, linked to its session (the CRM's consent rule applies). */
+const crmLeadCreate: MethodHandler = async (call) => {
+  const dialogId = await dialogOf(call);
+  const dialog = await getDialog(call.ctx, call.caller.actor, dialogId);
+  await createLead(call.ctx, call.caller.actor, {
+    title: `${dialog.client.name || 'Client'} — ${dialog.channelKind}`.slice(0, 200),
+    dialogId,
+    source: 'openlines',
+  });
+  return { result: true };
+};
 
 // ----- Users (to learn the ids QUEUE and TRANSFER_ID take) ------------------------------------
 
@@ -315,6 +429,14 @@ export const OPENLINES_METHODS: Record<string, MethodHandler> = {
     closeDialog(call.ctx, call.caller.actor, id, true),
   ),
   'imopenlines.operator.transfer': transfer,
+  'imopenlines.operator.another.finish': operatorAction((call, id) =>
+    closeDialog(call.ctx, call.caller.actor, id, true),
+  ),
+  'imopenlines.session.join': sessionJoin,
+  'imopenlines.session.intercept': sessionIntercept,
+  'imopenlines.session.head.vote': headVote,
+  'imopenlines.session.history.get': historyGet,
+  'imopenlines.crm.lead.create': crmLeadCreate,
   'imopenlines.dialog.get': dialogGet,
   'imopenlines.session.mode.pin': pin,
   'user.get': userGet,

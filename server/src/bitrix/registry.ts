@@ -1,3 +1,4 @@
+import { IMBOT_METHODS } from './bots';
 import { IMCONNECTOR_METHODS } from './connectors';
 import { EVENT_METHODS } from './events';
 import type { MethodHandler } from './method';
@@ -5,6 +6,7 @@ import { OPENLINES_METHODS } from './openlines';
 
 /** Every method of the Bitrix24-compatible surface, by its lower-case name (docs/bitrix24-compat.md). */
 const METHODS: Readonly<Record<string, MethodHandler>> = {
+  ...IMBOT_METHODS,
   ...IMCONNECTOR_METHODS,
   ...EVENT_METHODS,
   ...OPENLINES_METHODS,

@@ -137,6 +137,8 @@ export async function createBot(
   ctx: AppContext,
   actor: Actor,
   input: CreateBotInput,
+  /** More rows about the bot, written in its transaction (the Bitrix24 surface's imbot.register). */
+  within?: (tx: Tx, bot: BotRow) => Promise<void>,
 ): Promise<{ bot: Bot; secrets: { token: string; webhookSecret: string } | null }> {
   authorize(actor, 'manageIntegrations');
   refuse([
@@ -174,6 +176,7 @@ export async function createBot(
         .values({ bot_id: id, version: 1, definition: JSON.stringify(input.definition), created_at: now })
         .execute();
     }
+    if (within) await within(tx, row);
     return {
       bot: presentBot(row, input.kind === 'builtin' ? input.definition : null),
       secrets: token && webhookSecret ? { token, webhookSecret } : null,
@@ -187,6 +190,8 @@ export async function updateBot(
   actor: Actor,
   id: string,
   input: UpdateBotInput,
+  /** More rows about the bot, written in its transaction (the Bitrix24 surface's imbot.update). */
+  within?: (tx: Tx, bot: BotRow) => Promise<void>,
 ): Promise<Bot> {
   authorize(actor, 'manageIntegrations');
   return runInTransaction(ctx, async ({ tx }) => {
@@ -223,6 +228,7 @@ export async function updateBot(
         .values({ bot_id: id, version, definition: JSON.stringify(input.definition), created_at: now })
         .execute();
     }
+    if (within) await within(tx, updated);
     return presentBot(updated, (await definitionsOf(tx, [updated])).get(id) ?? null);
   });
 }

@@ -9,7 +9,15 @@ type Reader = Database | Tx;
  * is allocated the first time a record is shown and never changes; it says nothing about order.
  * Resolving one back is scoped to an account, so another account's number finds nothing.
  */
-export type NumberedKind = 'line' | 'dialog' | 'session' | 'message' | 'user' | 'department' | 'client';
+export type NumberedKind =
+  | 'line'
+  | 'dialog'
+  | 'session'
+  | 'message'
+  | 'user'
+  | 'department'
+  | 'client'
+  | 'bot';
 
 export interface NumberedRef {
   kind: NumberedKind;

@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** Tables of the Bitrix24-compatible REST surface (migration 0027, server/src/bitrix). */
 
@@ -51,14 +51,39 @@ export interface BitrixEventHandlersTable {
   created_at: Date;
 }
 
+/** What Bitrix24 keeps of a bot registered with imbot.register (migration 0033); the bot is a `bots` row. */
+export interface BitrixBotHandlers {
+  messageAdd: string;
+  welcome: string | null;
+  botDelete: string | null;
+  messageUpdate: string | null;
+  messageDelete: string | null;
+}
+
+export interface BitrixBotsTable {
+  id: Generated<number>;
+  account_id: string;
+  app_id: number;
+  bot_id: string;
+  code: string;
+  /** B, O, H or S, as registered. */
+  type: string;
+  openline: boolean;
+  handlers: ColumnType<BitrixBotHandlers, string, string>; // jsonb
+  client_id: string | null;
+  created_at: Date;
+}
+
 export interface BitrixTables {
   bitrix_ids: BitrixIdsTable;
   bitrix_apps: BitrixAppsTable;
   bitrix_webhooks: BitrixWebhooksTable;
   bitrix_connectors: BitrixConnectorsTable;
   bitrix_event_handlers: BitrixEventHandlersTable;
+  bitrix_bots: BitrixBotsTable;
 }
 
 export type BitrixAppRow = Selectable<BitrixAppsTable>;
 export type BitrixWebhookRow = Selectable<BitrixWebhooksTable>;
 export type BitrixConnectorRow = Selectable<BitrixConnectorsTable>;
+export type BitrixBotRow = Selectable<BitrixBotsTable>;

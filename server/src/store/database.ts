@@ -29,6 +29,7 @@ import * as accounts from './migrations/0026-accounts';
 import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
 import * as crmConversion from './migrations/0031-crm-conversion';
+import * as bitrixBots from './migrations/0033-bitrix-bots';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -80,6 +81,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0027-bitrix24': bitrix24,
   '0028-message-search': messageSearch,
   '0031-crm-conversion': crmConversion,
+  '0033-bitrix-bots': bitrixBots,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

@@ -652,6 +652,7 @@ export interface DB {
   bitrix_webhooks: import('./bitrix-schema').BitrixWebhooksTable;
   bitrix_connectors: import('./bitrix-schema').BitrixConnectorsTable;
   bitrix_event_handlers: import('./bitrix-schema').BitrixEventHandlersTable;
+  bitrix_bots: import('./bitrix-schema').BitrixBotsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,8 +1,11 @@
+import { type BitrixBotPost, bitrixBotPosts } from '../bitrix/bot-events';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, parseRetryAfter, type RandomSource, retryDelayMs } from '../core/backoff';
 import { SignedPostNetworkError, signedPost } from '../delivery/signed-post';
+import type { BotEvent } from '../services/bot-deliveries';
 import { botWebhookSecret } from '../services/bots';
 import { dispatcherOf } from '../services/event-dispatch';
+import type { BitrixBotRow } from '../store/bitrix-schema';
 import type { BotRow } from '../store/schema';
 import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
@@ -122,12 +125,53 @@ export class BotDeliveryWorker {
       this.#nextDueAt = await nextPendingAttempt(db, 'bot_deliveries');
       return report;
     }
-    const bots = await db
+    // With, in the same statement, what a bot registered through the Bitrix24-compatible REST has
+    // besides: it hears Bitrix24's events instead (bitrix/bot-events).
+    const joined = await db
       .selectFrom('bots')
-      .selectAll()
-      .where('id', 'in', [...new Set(rows.map((row) => row.bot_id))])
+      .leftJoin('bitrix_bots', 'bitrix_bots.bot_id', 'bots.id')
+      .selectAll('bots')
+      .select([
+        'bitrix_bots.id as bitrix_id',
+        'bitrix_bots.app_id as bitrix_app_id',
+        'bitrix_bots.code as bitrix_code',
+        'bitrix_bots.type as bitrix_type',
+        'bitrix_bots.openline as bitrix_openline',
+        'bitrix_bots.handlers as bitrix_handlers',
+        'bitrix_bots.client_id as bitrix_client_id',
+        'bitrix_bots.created_at as bitrix_created_at',
+      ])
+      .where('bots.id', 'in', [...new Set(rows.map((row) => row.bot_id))])
       .execute();
-    const botById = new Map(bots.map((bot) => [bot.id, bot]));
+    const botById = new Map<string, BotRow>();
+    const bitrixById = new Map<string, BitrixBotRow>();
+    for (const {
+      bitrix_id,
+      bitrix_app_id,
+      bitrix_code,
+      bitrix_type,
+      bitrix_openline,
+      bitrix_handlers,
+      bitrix_client_id,
+      bitrix_created_at,
+      ...bot
+    } of joined) {
+      botById.set(bot.id, bot);
+      if (bitrix_id !== null && bitrix_app_id !== null && bitrix_handlers !== null) {
+        bitrixById.set(bot.id, {
+          id: bitrix_id,
+          account_id: bot.account_id,
+          app_id: bitrix_app_id,
+          bot_id: bot.id,
+          code: bitrix_code ?? '',
+          type: bitrix_type ?? 'B',
+          openline: bitrix_openline ?? true,
+          handlers: bitrix_handlers,
+          client_id: bitrix_client_id,
+          created_at: bitrix_created_at ?? bot.created_at,
+        });
+      }
+    }
     const bySession = new Map<string, typeof rows>();
     for (const row of rows.sort((a, b) => a.id - b.id)) {
       const key = row.session_id ?? `row:${row.id}`;
@@ -136,7 +180,12 @@ export class BotDeliveryWorker {
     await Promise.all(
       [...bySession.values()].map(async (list) => {
         for (const row of list) {
-          const outcome = await this.#deliver(botById.get(row.bot_id), row.payload, row.attempts);
+          const outcome = await this.#deliver(
+            botById.get(row.bot_id),
+            row.payload,
+            row.attempts,
+            bitrixById.get(row.bot_id),
+          );
           await this.#record(row.id, row.attempts, outcome);
           report[outcome.kind === 'retry' ? 'retried' : outcome.kind] += 1;
         }
@@ -145,7 +194,12 @@ export class BotDeliveryWorker {
     return report;
   }
 
-  async #deliver(bot: BotRow | undefined, payload: unknown, attempts: number): Promise<Outcome> {
+  async #deliver(
+    bot: BotRow | undefined,
+    payload: unknown,
+    attempts: number,
+    bitrix?: BitrixBotRow,
+  ): Promise<Outcome> {
     if (!bot?.webhook_url) return { kind: 'failed', reason: 'The bot no longer exists or has no webhook' };
     let secret: string | null;
     try {
@@ -162,26 +216,38 @@ export class BotDeliveryWorker {
       attempts >= this.#options.maxAttempts
         ? { kind: 'failed', reason: `Gave up after ${attempts} attempts: ${reason}` }
         : { kind: 'retry', reason };
+    let posts: BitrixBotPost[] | null = [
+      { url: bot.webhook_url, event: event.type, body: JSON.stringify(payload) },
+    ];
+    if (bitrix) {
+      posts = await bitrixBotPosts(this.ctx, bitrix, payload as BotEvent);
+      if (posts === null) return { kind: 'failed', reason: "The bot's Bitrix24 application was revoked" };
+    }
     try {
-      const answer = await signedPost(
-        {
-          url: bot.webhook_url,
-          secret,
-          body: JSON.stringify(payload),
-          deliveryId: event.id,
-          headers: { 'x-openlines-event': event.type },
-        },
-        { clock: this.ctx.clock, timeoutMs: this.#options.timeoutMs },
-      );
-      if (answer.status >= 200 && answer.status < 300) return { kind: 'sent' };
-      if (answer.status === 408 || answer.status === 429 || answer.status >= 500) {
-        const outcome = giveUp(`The bot answered ${answer.status}`);
-        const after = parseRetryAfter(answer.headers.get('retry-after'), this.ctx.clock.now());
-        return outcome.kind === 'retry' && after !== undefined
-          ? { ...outcome, retryAfterMs: after }
-          : outcome;
+      // One event may be several posts (a Bitrix24 bot joins, then reads); a retry sends them all again.
+      for (const post of posts) {
+        const answer = await signedPost(
+          {
+            url: post.url,
+            secret,
+            body: post.body,
+            deliveryId: event.id,
+            headers: { 'x-openlines-event': post.event },
+            ...(bitrix ? { contentType: 'application/x-www-form-urlencoded' } : {}),
+          },
+          { clock: this.ctx.clock, timeoutMs: this.#options.timeoutMs },
+        );
+        if (answer.status >= 200 && answer.status < 300) continue;
+        if (answer.status === 408 || answer.status === 429 || answer.status >= 500) {
+          const outcome = giveUp(`The bot answered ${answer.status}`);
+          const after = parseRetryAfter(answer.headers.get('retry-after'), this.ctx.clock.now());
+          return outcome.kind === 'retry' && after !== undefined
+            ? { ...outcome, retryAfterMs: after }
+            : outcome;
+        }
+        return { kind: 'failed', reason: `The bot refused the event (${answer.status})` };
       }
-      return { kind: 'failed', reason: `The bot refused the event (${answer.status})` };
+      return { kind: 'sent' };
     } catch (error) {
       if (error instanceof SignedPostNetworkError) return giveUp(error.message);
       throw error;
