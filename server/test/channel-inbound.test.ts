@@ -1,5 +1,5 @@
 import type { Channel } from '@openlines/contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
 import { clientTexts } from './harness';
 import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
@@ -70,15 +70,23 @@ describe('the generic webhook path', () => {
     expect(fake.callsOf('getFile', bot)).toHaveLength(fetches);
   });
 
-  it('refuses a signed body that is not JSON, or not an update, with 400', async () => {
-    const notJson = await postRaw(genericUrl(channel.id), '{not json', secret);
-    expect(notJson.status).toBe(400);
-    expect(((await notJson.json()) as { code: string }).code).toBe('invalid_json');
-    const notUpdate = await postRaw(genericUrl(channel.id), JSON.stringify({ hello: 1 }), secret);
-    expect(notUpdate.status).toBe(400);
-    expect(((await notUpdate.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe(
-      'body.update_id',
-    );
+  it('acknowledges a signed body that is not JSON, or not an update, and logs it (the platform would redeliver a refusal)', async () => {
+    const warn = vi.spyOn(world.server.ctx.log, 'warn');
+    try {
+      const notJson = await postRaw(genericUrl(channel.id), '{not json', secret);
+      expect(notJson.status).toBe(200);
+      const notUpdate = await postRaw(genericUrl(channel.id), JSON.stringify({ hello: 1 }), secret);
+      expect(notUpdate.status).toBe(200);
+      const reasons = warn.mock.calls
+        .filter(([fields]) => (fields as { channelId?: string } | undefined)?.channelId === channel.id)
+        .map(([fields]) => JSON.stringify(fields));
+      expect(reasons.some((reason) => reason.includes('is not valid JSON'))).toBe(true);
+      expect(reasons.some((reason) => reason.includes('update_id') || reason.includes('unreadable'))).toBe(
+        true,
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('fetches no file again for an item already stored', async () => {

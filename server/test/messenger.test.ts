@@ -237,7 +237,7 @@ describe('Instagram Direct', () => {
     expect(channel.settings.name).toBe('@acme.support');
   });
 
-  it('stores story replies and mentions with their link, and a message of another object is refused', async () => {
+  it('stores story replies and mentions with their link, and a message of another object is not stored', async () => {
     igsid = fake.user();
     const reply = fake.userSends(account, igsid, {
       text: 'love it!',
@@ -250,8 +250,10 @@ describe('Instagram Direct', () => {
       '↩️ Reply to your story: https://lookaside.fbsbx.com/story/1\nlove it!',
       '📖 Mentioned you in a story: https://lookaside.fbsbx.com/story/2',
     ]);
+    // Signed, so Meta's: acknowledged (a refusal would only be redelivered), and nothing stored.
     const wrong = await fake.deliver(hook(channel), { object: 'page', entry: [] });
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(200);
+    expect(await clientMessages(channel.id)).toHaveLength(2);
   });
 
   it('sends a reply and its file by URL; a read receipt by mid marks it read', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramConnector } from '../src/channels/telegram/connector';
 import type { OutboundMessage } from '../src/channels/types';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
-import { hostileValue, withAt } from './fuzz/schema-values';
+import { hostileValue, pathsIn, withAt } from './fuzz/schema-values';
 import { problemOf } from './harness';
 import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 
@@ -16,14 +16,6 @@ import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 
 const fake = new FakeBotApi();
 
-/** Every path to a value inside a plain JSON value (for the fuzzed updates). */
-function pathsIn(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (!value || typeof value !== 'object') return [];
-  const entries: [string | number, unknown][] = Array.isArray(value)
-    ? value.map((item, index) => [index, item])
-    : Object.entries(value);
-  return entries.flatMap(([key, child]) => [[...prefix, key], ...pathsIn(child, [...prefix, key])]);
-}
 let world: EngineWorld;
 let operator: Operator;
 

@@ -325,6 +325,21 @@ export class ConnectorError extends Error {
 }
 
 /** Anything a connector throws that is not a ConnectorError counts as temporary. */
+/**
+ * A file link a platform sent that can be fetched at all: an absolute http(s) URL. Parsers keep a
+ * file only when its link passes (issue 20): anything else can never be fetched, and a delivery
+ * that waits for it would be refused and redelivered for ever.
+ */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 8192) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
 export function toConnectorError(error: unknown): ConnectorError {
   if (error instanceof ConnectorError) return error;
   const message = error instanceof Error ? error.message : String(error);

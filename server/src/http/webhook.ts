@@ -5,7 +5,12 @@ import type { FastifyRequest } from 'fastify';
 import type { InboundRequest } from '../channels/connector';
 import type { AppContext } from '../context';
 import { notFound } from '../errors';
-import { authenticateWebhook, receiveWebhook, type WebhookChannel } from '../services/channel-inbound';
+import {
+  acknowledgeUnreadable,
+  authenticateWebhook,
+  receiveWebhook,
+  type WebhookChannel,
+} from '../services/channel-inbound';
 import { parseJsonBody } from './json-body';
 
 /** One public URL a platform posts its deliveries to (services/channel-inbound.ts does the rest). */
@@ -19,15 +24,16 @@ export interface WebhookRoute {
 
 /**
  * Webhook routes: thin over the generic inbound path. In this plugin's scope JSON bodies keep their
- * raw text (signatures are over the bytes) and a body that is not JSON is refused only after the
- * request is verified, so a stranger gets 401 whatever they send, and nothing is stored. The
- * verification runs in preValidation, before the parameters are validated.
+ * raw text (signatures are over the bytes), and a body that is not JSON the API takes is judged
+ * only after the request is verified: a stranger gets 401 whatever they send, and the platform
+ * gets its "stored" answer for a poison delivery (logged, nothing stored) so it stops sending it.
+ * The verification runs in preValidation, before the parameters are validated.
  */
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes: WebhookRoute[] }> = async (
   app,
   { ctx, routes },
 ) => {
-  const raw = new WeakMap<FastifyRequest, { text: string; error: Error | null }>();
+  const raw = new WeakMap<FastifyRequest, { text: string; error: Error | null; lenient?: unknown }>();
   const channels = new WeakMap<FastifyRequest, WebhookChannel>();
   // The app's one JSON parser (json-body.ts); its refusal waits until the request is verified.
   app.removeContentTypeParser('application/json');
@@ -38,7 +44,15 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
       raw.set(request, { text, error: null });
       done(null, parsed);
     } catch (error) {
-      raw.set(request, { text, error: error as Error });
+      // Kept for the verification only (VK's secret is inside the body): a body with a prototype
+      // key is valid JSON, and once verified it is acknowledged as unreadable, never parsed on.
+      let lenient: unknown;
+      try {
+        lenient = JSON.parse(text);
+      } catch {
+        lenient = undefined;
+      }
+      raw.set(request, { text, error: error as Error, lenient });
       done(null, undefined);
     }
   });
@@ -47,7 +61,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
     headers: request.headers,
     query: request.query as InboundRequest['query'],
     rawBody: raw.get(request)?.text ?? '',
-    body: request.body,
+    body: raw.get(request)?.error ? raw.get(request)?.lenient : request.body,
   });
 
   for (const route of routes) {
@@ -104,14 +118,16 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; routes:
             request,
             await authenticateWebhook(ctx, channelId, inboundRequest(request), route.kind),
           );
-          const parseError = raw.get(request)?.error;
-          if (parseError) throw parseError;
         },
       },
       async (request, reply) => {
         const channel = channels.get(request);
         if (!channel) throw new Error('webhook channel not resolved');
-        const answer = await receiveWebhook(ctx, channel, inboundRequest(request));
+        // Verified, but not JSON the API takes: the platform would only deliver it again (issue 20).
+        const parsed = raw.get(request);
+        const answer = parsed?.error
+          ? acknowledgeUnreadable(ctx, channel, parsed.error, parsed.text)
+          : await receiveWebhook(ctx, channel, inboundRequest(request));
         if (!answer) return { ok: true };
         // The connector's own answer (a handshake, VK's `ok`): its status is the platform's contract.
         return reply

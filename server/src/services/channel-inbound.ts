@@ -31,7 +31,8 @@ import { runInTransaction } from './transaction';
  *   2. verify    `connector.verifyInbound` (a secret header, a signature over the raw body) → 401
  *   3. connected a disconnected channel → 404 `channel_disconnected` (LN-5)
  *   4. handshake `connector.answerHandshake` (VK's confirmation, Meta's hub.challenge): answered as is
- *   5. parse     `connector.parseInbound` (pure) → items; then for each item:
+ *   5. parse     `connector.parseInbound` (pure) → items; a verified payload it cannot read is
+ *                acknowledged and logged, nothing stored (readableItems); then for each item:
  *        dedupe    already stored (channel + external id) → nothing fetched again
  *        fetch     its files (`fetchFile`) and, for a new client, the avatar (`fetchAvatar`):
  *                  platform I/O only; the bytes are stored here (services/files). A file that can
@@ -101,8 +102,9 @@ export async function receiveWebhook(
 ): Promise<InboundReply | null> {
   const handshake = channel.connector.answerHandshake?.(request, channel.runtime);
   if (handshake) return handshake;
+  const items = readableItems(ctx, channel, request.body);
   try {
-    await receiveDelivery(ctx, channel.row, request.body);
+    await receiveItems(ctx, channel.row, items);
   } catch (error) {
     // The platform delivers it again later: say so without a 500 in the logs.
     if (error instanceof ConnectorError) {
@@ -130,14 +132,78 @@ export async function receiveDelivery(
 ): Promise<InboundItemResult[]> {
   const connector = findConnector(channel.kind);
   if (!connector?.parseInbound) throw new Error(`channel kind ${channel.kind} has no inbound parser`);
+  return receiveItems(ctx, channel, connector.parseInbound(payload, channelRuntime(ctx, channel)));
+}
+
+async function receiveItems(
+  ctx: AppContext,
+  channel: ChannelRow,
+  items: InboundItem[],
+): Promise<InboundItemResult[]> {
+  const connector = findConnector(channel.kind);
+  if (!connector) throw new Error(`channel kind ${channel.kind} has no connector`);
   const runtime = channelRuntime(ctx, channel);
-  const items = connector.parseInbound(payload, runtime);
   const io: InboundIo = { clock: ctx.clock, timeoutMs: FILE_TIMEOUT_MS, maxBytes: ctx.config.maxUploadBytes };
   const results: InboundItemResult[] = [];
   for (const item of items) {
     results.push(await receiveItem(ctx, { channel, runtime, connector, io }, item));
   }
   return results;
+}
+
+/** The longest part of an unreadable payload kept in the log. */
+const LOGGED_PAYLOAD_CHARS = 2000;
+
+/**
+ * Step 5's parse for a verified webhook delivery (issue 20). The request is the platform's (its
+ * secret or signature checked), so a payload its connector cannot read will never become readable:
+ * answering 4xx/5xx would only make the platform deliver it again and again (and Meta and VK pause
+ * a webhook that keeps failing). It is acknowledged like a stored delivery, with no items, and
+ * logged for an admin with the reason and the start of the payload, the way Telegram's unreadable
+ * updates are. Callers that answer their own client (Bitrix24's REST) use receiveDelivery, which
+ * throws instead.
+ */
+function readableItems(ctx: AppContext, channel: WebhookChannel, payload: unknown): InboundItem[] {
+  try {
+    return channel.connector.parseInbound?.(payload, channel.runtime) ?? [];
+  } catch (error) {
+    logUnreadable(ctx, channel, error, JSON.stringify(payload) ?? String(payload));
+    return [];
+  }
+}
+
+/**
+ * A verified delivery that cannot be read (its connector refused it, or the body is not JSON the
+ * API takes): logged for an admin with the reason and the start of the payload; the caller
+ * acknowledges it like a stored one (`acknowledgeUnreadable` for a body that did not parse).
+ */
+function logUnreadable(ctx: AppContext, channel: WebhookChannel, error: unknown, payload: string): void {
+  const reason =
+    error instanceof AppError && error.fields?.length
+      ? error.fields.map((f) => `${f.field}: ${f.message}`).join('; ')
+      : String(error instanceof AppError ? error.message : error);
+  const fields = {
+    channelId: channel.row.id,
+    kind: channel.row.kind,
+    reason,
+    payload: payload.slice(0, LOGGED_PAYLOAD_CHARS),
+  };
+  // A parser that throws something other than its own refusal has a bug worth an error.
+  if (error instanceof AppError)
+    ctx.log.warn(fields, 'inbound delivery unreadable: acknowledged, nothing stored');
+  else
+    ctx.log.error({ ...fields, err: error }, 'inbound parser failed: delivery acknowledged, nothing stored');
+}
+
+/** A verified delivery whose body did not parse: logged, and the platform's "stored" answer. */
+export function acknowledgeUnreadable(
+  ctx: AppContext,
+  channel: WebhookChannel,
+  error: Error,
+  rawBody: string,
+): InboundReply | null {
+  logUnreadable(ctx, channel, error, rawBody);
+  return channel.connector.acceptedReply ?? null;
 }
 
 interface ItemScope {

@@ -200,3 +200,12 @@ export function withAt(
   base[head] = withAt(base[head], rest, replacement, remove);
   return base;
 }
+
+/** Every path to a value inside a plain JSON value (for payloads without a schema: a platform's). */
+export function pathsIn(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (!value || typeof value !== 'object') return [];
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, index) => [index, item])
+    : Object.entries(value);
+  return entries.flatMap(([key, child]) => [[...prefix, key], ...pathsIn(child, [...prefix, key])]);
+}

@@ -44,7 +44,8 @@ export async function parseMail(
     ),
     automatic: automaticReason(
       mail.headers,
-      mail.attachments.map((a) => a.contentType),
+      // A part of broken mail can come without a type (issue 20: the fuzzed MIME found it).
+      mail.attachments.map((a) => (typeof a.contentType === 'string' ? a.contentType : '')),
       from?.address ?? '',
     ),
     attachments: mail.attachments

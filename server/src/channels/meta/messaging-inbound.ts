@@ -1,5 +1,5 @@
 import { invalidField } from '../../errors';
-import type { InboundFile, InboundItem } from '../connector';
+import { type InboundFile, type InboundItem, isHttpUrl } from '../connector';
 
 /**
  * Messenger / Instagram webhooks → items (pure). The body:
@@ -58,7 +58,8 @@ function messageItem(event: Record<string, unknown>, senderId: string): InboundI
   list(message.attachments).forEach((raw, index) => {
     const attachment = obj(raw) ?? {};
     const type = str(attachment.type) ?? 'file';
-    const url = str(obj(attachment.payload)?.url);
+    const link = str(obj(attachment.payload)?.url);
+    const url = isHttpUrl(link) ? link : undefined;
     if (type === 'story_mention') {
       lines.push(`📖 Mentioned you in a story: ${url ?? ''}`.trim());
       return;

@@ -1,6 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { invalidField } from '../../errors';
-import type { ChannelRuntime, InboundFile, InboundItem, InboundReply, InboundRequest } from '../connector';
+import {
+  type ChannelRuntime,
+  type InboundFile,
+  type InboundItem,
+  type InboundReply,
+  type InboundRequest,
+  isHttpUrl,
+} from '../connector';
 import type { VkChannelSettings } from './settings';
 
 /**
@@ -91,7 +100,7 @@ const MIME_BY_EXT: Record<string, string> = {
 /** The largest size of a photo (VK lists several; the biggest has the most pixels). */
 function largestPhoto(sizes: VkPhotoSize[] | undefined): VkPhotoSize | undefined {
   return [...(sizes ?? [])]
-    .filter((size) => typeof size.url === 'string')
+    .filter((size) => isHttpUrl(size.url))
     .sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0))[0];
 }
 
@@ -111,19 +120,19 @@ export function filesOf(attachments: VkAttachment[] | undefined): {
           mimeType: 'image/jpeg',
         });
       else unreadable.push('a photo without a URL');
-    } else if (attachment.type === 'doc' && attachment.doc?.url) {
+    } else if (attachment.type === 'doc' && isHttpUrl(attachment.doc?.url)) {
       const ext = (attachment.doc.ext ?? '').toLowerCase();
       const title = attachment.doc.title || `doc${attachment.doc.owner_id}_${attachment.doc.id}`;
       const name = ext && !title.toLowerCase().endsWith(`.${ext}`) ? `${title}.${ext}` : title;
       files.push({
-        ref: attachment.doc.url,
+        ref: attachment.doc.url as string,
         name,
         mimeType: MIME_BY_EXT[ext] ?? 'application/octet-stream',
         ...(typeof attachment.doc.size === 'number' ? { size: attachment.doc.size } : {}),
       });
-    } else if (attachment.type === 'audio_message' && attachment.audio_message?.link_ogg) {
+    } else if (attachment.type === 'audio_message' && isHttpUrl(attachment.audio_message?.link_ogg)) {
       files.push({
-        ref: attachment.audio_message.link_ogg,
+        ref: attachment.audio_message.link_ogg as string,
         name: `voice${attachment.audio_message.id}.ogg`,
         mimeType: 'audio/ogg',
       });
@@ -145,27 +154,96 @@ function replyOfPayload(payload: string | undefined): string | undefined {
   }
 }
 
-function isMessage(value: unknown): value is VkMessage {
-  const m = value as VkMessage | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    Number.isInteger(m.id) &&
-    Number.isInteger(m.peer_id) &&
-    Number.isInteger(m.from_id)
-  );
+/**
+ * What the parser reads of a message, checked before it reads it (issue 20), as Telegram's
+ * shape.ts does: VK's own events are well-formed, but the callback URL is an open door. Without
+ * the core (ids, sender) there is nothing to store; an optional part of the wrong shape is left
+ * out and named in `unreadable`, and the rest is stored.
+ */
+const Int = Type.Integer();
+const MessageCore = Type.Object({ id: Int, peer_id: Int, from_id: Int });
+const MESSAGE_PARTS: Record<string, TSchema> = {
+  date: Int,
+  update_time: Int,
+  out: Int,
+  text: Type.String(),
+  payload: Type.String(),
+  attachments: Type.Array(Type.Unknown()),
+};
+const AttachmentCore = Type.Object({ type: Type.String() });
+const ATTACHMENT_PARTS: Record<string, TSchema> = {
+  photo: Type.Object({
+    id: Int,
+    owner_id: Int,
+    sizes: Type.Optional(
+      Type.Array(
+        Type.Object({
+          url: Type.Optional(Type.String()),
+          width: Type.Optional(Type.Number()),
+          height: Type.Optional(Type.Number()),
+        }),
+      ),
+    ),
+  }),
+  doc: Type.Object({
+    id: Int,
+    owner_id: Int,
+    title: Type.Optional(Type.String()),
+    ext: Type.Optional(Type.String()),
+    url: Type.Optional(Type.String()),
+    size: Type.Optional(Type.Number()),
+  }),
+  audio_message: Type.Object({ id: Int, link_ogg: Type.Optional(Type.String()) }),
+};
+
+/** The message with what the parser may read, and the paths of the parts left out; null without a core. */
+function checkedMessage(value: unknown, path: string): { message: VkMessage; dropped: string[] } | null {
+  if (!Value.Check(MessageCore, value)) return null;
+  const message: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  const dropped: string[] = [];
+  for (const [part, schema] of Object.entries(MESSAGE_PARTS)) {
+    if (message[part] !== undefined && !Value.Check(schema, message[part])) {
+      delete message[part];
+      dropped.push(`${path}.${part}`);
+    }
+  }
+  if (Array.isArray(message.attachments)) {
+    const attachments: Record<string, unknown>[] = [];
+    for (const [index, attachment] of (message.attachments as unknown[]).entries()) {
+      if (!Value.Check(AttachmentCore, attachment)) {
+        dropped.push(`${path}.attachments.${index}`);
+        continue;
+      }
+      const checked: Record<string, unknown> = { ...(attachment as Record<string, unknown>) };
+      for (const [part, schema] of Object.entries(ATTACHMENT_PARTS)) {
+        if (checked[part] !== undefined && !Value.Check(schema, checked[part])) {
+          delete checked[part];
+          dropped.push(`${path}.attachments.${index}.${part}`);
+        }
+      }
+      attachments.push(checked);
+    }
+    message.attachments = attachments;
+  }
+  return { message: message as unknown as VkMessage, dropped };
 }
 
-function messageItem(message: VkMessage, edited: boolean): InboundItem {
+function messageItem(checked: { message: VkMessage; dropped: string[] }, edited: boolean): InboundItem {
+  const { message, dropped } = checked;
   if (message.out === 1) return { ignored: 'an outgoing message' };
   if (message.peer_id >= CHAT_PEER_BASE) return { ignored: 'a message in a group chat' };
   if (message.from_id <= 0) return { ignored: 'a message from a community' };
-  const { files, unreadable } = filesOf(message.attachments);
+  const { files, unreadable: unread } = filesOf(message.attachments);
+  const unreadable = [...dropped, ...unread];
   const reply = edited ? undefined : replyOfPayload(message.payload);
   const text = reply ?? message.text ?? '';
   const base = `${message.peer_id}:${message.id}`;
   const externalId = edited ? `${base}:edit:${message.update_time ?? message.date ?? 0}` : base;
   const shown = edited ? `${EDITED_PREFIX}${text}` : text;
+  // A sticker alone, or parts that were all unreadable: nothing a dialog can show.
+  if (!shown && files.length === 0) {
+    return { ignored: 'a message with nothing to store', ...(unreadable.length > 0 ? { unreadable } : {}) };
+  }
   return {
     message: {
       externalId,
@@ -184,14 +262,16 @@ export function callbackItemsOf(payload: unknown): InboundItem[] {
   }
   const object = (event.object ?? {}) as { message?: unknown };
   switch (event.type) {
-    case 'message_new':
-      if (!isMessage(object.message))
-        return [{ ignored: 'message_new without a message', unreadable: ['object.message'] }];
-      return [messageItem(object.message, false)];
-    case 'message_edit':
-      if (!isMessage(event.object))
-        return [{ ignored: 'message_edit without a message', unreadable: ['object'] }];
-      return [messageItem(event.object, true)];
+    case 'message_new': {
+      const checked = checkedMessage(object.message, 'object.message');
+      if (!checked) return [{ ignored: 'message_new without a message', unreadable: ['object.message'] }];
+      return [messageItem(checked, false)];
+    }
+    case 'message_edit': {
+      const checked = checkedMessage(event.object, 'object');
+      if (!checked) return [{ ignored: 'message_edit without a message', unreadable: ['object'] }];
+      return [messageItem(checked, true)];
+    }
     case 'message_deny': {
       const userId = (event.object as { user_id?: unknown } | undefined)?.user_id;
       if (!Number.isInteger(userId))
