@@ -37,6 +37,7 @@ import { userRoutes } from './routes/users';
 import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
+import { registerTracing } from './tracing';
 import { validatorCompiler } from './validation';
 import { webAppPlugin } from './web-app';
 import { CHANNEL_WEBHOOK, webhookRoutes } from './webhook';
@@ -76,6 +77,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // First among the request hooks, so a request's span covers authentication too (tracing off: none).
+  registerTracing(app, ctx);
   app.setErrorHandler(handleError);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
