@@ -14,3 +14,4 @@ export * from './statistics';
 export * from './users';
 export * from './webhooks';
 export * from './widget';
+export * from './signup';

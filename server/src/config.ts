@@ -41,6 +41,14 @@ export interface Config {
   readyMaxLagSeconds: number;
   /** OpenTelemetry traces, from the standard OTEL_* variables (server/src/tracing.ts); null: off. */
   tracing: TracingConfig | null;
+  /** Self-service sign-up (SIGNUP_ENABLED): visitors create accounts, verified by e-mail; off by default. */
+  signupEnabled: boolean;
+  /** Sign-up requests per client IP per hour. */
+  signupRateLimitPerHour: number;
+  /** The server's own mail (sign-up verification): `smtp://user:pass@host:587` or `smtps://…`; null: none. */
+  smtpUrl: string | null;
+  /** The From address of the server's own mail. */
+  smtpFrom: string | null;
 }
 
 /** Where and how traces are sent: OTLP over HTTP with JSON bodies. */
@@ -198,6 +206,24 @@ function tracing(env: Env): TracingConfig | null {
   };
 }
 
+function signup(env: Env) {
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const smtpFrom = env.SMTP_FROM?.trim() || null;
+  if (smtpFrom && !/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/.test(smtpFrom))
+    throw new ConfigError('SMTP_FROM', 'must be an e-mail address, e.g. "Openlines <no-reply@example.com>"');
+  const signupEnabled = boolean(env, 'SIGNUP_ENABLED', false);
+  // Sign-up verifies the address by e-mail: without the server's SMTP it cannot.
+  if (signupEnabled && !smtpUrl) throw new ConfigError('SMTP_URL', 'is required when SIGNUP_ENABLED is true');
+  if (signupEnabled && !smtpFrom)
+    throw new ConfigError('SMTP_FROM', 'is required when SIGNUP_ENABLED is true');
+  return {
+    signupEnabled,
+    signupRateLimitPerHour: integer(env, 'SIGNUP_RATE_LIMIT_PER_HOUR', 5, 1, 100_000),
+    smtpUrl,
+    smtpFrom,
+  };
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -233,5 +259,6 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : null,
     readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS', 120, 1, 86_400),
     tracing: tracing(env),
+    ...signup(env),
   };
 }

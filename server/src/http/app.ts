@@ -32,6 +32,7 @@ import { organizationRoutes } from './routes/organization';
 import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
+import { signupRoutes } from './routes/signup';
 import { statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { eventWebhookRoutes } from './routes/webhooks';
@@ -150,6 +151,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(authRoutes, { ctx });
       // The server operator's API (ADMIN_TOKEN): accounts and plans.
       await api.register(adminRoutes, { ctx, prefix: '/admin' });
+      // Self-service sign-up, only with SIGNUP_ENABLED.
+      if (ctx.config.signupEnabled) await api.register(signupRoutes, { ctx });
       await api.register(userRoutes, { ctx });
       await api.register(organizationRoutes, { ctx });
       await api.register(realtimeRoutes, { ctx, gateway });
