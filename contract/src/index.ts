@@ -10,6 +10,7 @@ export * from './events';
 export * from './line-settings';
 export * from './permissions';
 export * from './privacy';
+export * from './signup';
 export * from './statistics';
 export * from './users';
 export * from './webhooks';

@@ -44,6 +44,34 @@ export interface Config {
   metricsPort: number | null;
   /** /readyz answers 503 when the oldest due timer or pending outbound message is older than this. */
   readyMaxLagSeconds: number;
+  /** OpenTelemetry traces, from the standard OTEL_* variables (server/src/tracing.ts); null: off. */
+  tracing: TracingConfig | null;
+  /** Self-service sign-up (SIGNUP_ENABLED): visitors create accounts, verified by e-mail; off by default. */
+  signupEnabled: boolean;
+  /** Sign-up requests per client IP per hour. */
+  signupRateLimitPerHour: number;
+  /** The server's own mail (sign-up verification): `smtp://user:pass@host:587` or `smtps://…`; null: none. */
+  smtpUrl: string | null;
+  /** The From address of the server's own mail. */
+  smtpFrom: string | null;
+}
+
+/** Where and how traces are sent: OTLP over HTTP with JSON bodies. */
+export interface TracingConfig {
+  /** The OTLP traces URL (`…/v1/traces`). */
+  endpoint: string;
+  headers: Record<string, string>;
+  serviceName: string;
+  /** OTEL_TRACES_SAMPLER: whether a root span is sampled (child spans follow their parent when `parentbased_*`). */
+  sampler:
+    | 'always_on'
+    | 'always_off'
+    | 'traceidratio'
+    | 'parentbased_always_on'
+    | 'parentbased_always_off'
+    | 'parentbased_traceidratio';
+  /** OTEL_TRACES_SAMPLER_ARG for the `traceidratio` samplers: 0…1. */
+  ratio: number;
 }
 
 export class ConfigError extends Error {
@@ -114,6 +142,93 @@ function adminToken(env: Env): string | null {
   return raw;
 }
 
+const SAMPLERS: readonly TracingConfig['sampler'][] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+
+/** `key1=value1,key2=value2` with URL-encoded values (the OTLP exporter header format). */
+function otlpHeaders(env: Env, name: string): Record<string, string> {
+  const raw = env[name];
+  const headers: Record<string, string> = {};
+  if (!raw) return headers;
+  for (const pair of raw.split(',')) {
+    if (pair.trim() === '') continue;
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at).trim() : '';
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key))
+      throw new ConfigError(name, 'must be key=value pairs separated by commas');
+    try {
+      headers[key.toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      throw new ConfigError(name, `the value of ${key} is not URL-encoded correctly`);
+    }
+  }
+  return headers;
+}
+
+/**
+ * Tracing is on only when the environment asks for it the standard way: an OTLP endpoint
+ * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT) or OTEL_TRACES_EXPORTER=otlp
+ * (then the default http://localhost:4318). OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none
+ * turns it off whatever else is set.
+ */
+function tracing(env: Env): TracingConfig | null {
+  if (boolean(env, 'OTEL_SDK_DISABLED', false)) return null;
+  const exporter = (env.OTEL_TRACES_EXPORTER || '').trim().toLowerCase();
+  if (exporter === 'none') return null;
+  if (exporter !== '' && exporter !== 'otlp')
+    throw new ConfigError('OTEL_TRACES_EXPORTER', `must be otlp or none, got "${exporter}"`);
+  const signal = url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const base = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  if (!signal && !base && exporter !== 'otlp') return null;
+  const protocolName = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = env[protocolName];
+  if (protocol && protocol !== 'http/json')
+    throw new ConfigError(protocolName, `only http/json is supported, got "${protocol}"`);
+  const sampler = (env.OTEL_TRACES_SAMPLER || 'parentbased_always_on') as TracingConfig['sampler'];
+  if (!SAMPLERS.includes(sampler))
+    throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}`);
+  const rawRatio = env.OTEL_TRACES_SAMPLER_ARG;
+  const ratio = rawRatio === undefined || rawRatio === '' ? 1 : Number(rawRatio);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1, got "${rawRatio}"`);
+  return {
+    endpoint: signal ?? `${(base ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`,
+    headers: {
+      ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+    },
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'openlines',
+    sampler,
+    ratio,
+  };
+}
+
+function signup(env: Env) {
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const smtpFrom = env.SMTP_FROM?.trim() || null;
+  if (smtpFrom && !/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/.test(smtpFrom))
+    throw new ConfigError('SMTP_FROM', 'must be an e-mail address, e.g. "Openlines <no-reply@example.com>"');
+  const signupEnabled = boolean(env, 'SIGNUP_ENABLED', false);
+  // Sign-up verifies the address by e-mail: without the server's SMTP it cannot.
+  if (signupEnabled && !smtpUrl) throw new ConfigError('SMTP_URL', 'is required when SIGNUP_ENABLED is true');
+  if (signupEnabled && !smtpFrom)
+    throw new ConfigError('SMTP_FROM', 'is required when SIGNUP_ENABLED is true');
+  return {
+    signupEnabled,
+    signupRateLimitPerHour: integer(env, 'SIGNUP_RATE_LIMIT_PER_HOUR', 5, 1, 100_000),
+    smtpUrl,
+    smtpFrom,
+  };
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; a wrong value throws a ConfigError naming the variable. */
@@ -149,5 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken: adminToken(env),
     metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : null,
     readyMaxLagSeconds: integer(env, 'READY_MAX_LAG_SECONDS', 120, 1, 86_400),
+    tracing: tracing(env),
+    ...signup(env),
   };
 }

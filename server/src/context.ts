@@ -3,6 +3,7 @@ import type { EventBus } from './bus/bus';
 import type { Config } from './config';
 import type { Clock } from './core/clock';
 import type { Store } from './store/database';
+import type { Tracing } from './tracing';
 
 /** Everything a service needs from the outside world, passed in rather than imported. */
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
    * memory only, never a statement.
    */
   telemetry?: Telemetry;
+  /** OpenTelemetry traces (tracing.ts), set when OTEL_* configures them; undefined: off. */
+  tracing?: Tracing;
 }
 
 export interface Telemetry {

@@ -11,6 +11,7 @@ import { type App, buildApp } from './http/app';
 import { bootstrapFirstRun, type FirstRun } from './services/accounts';
 import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
+import { startTracing } from './tracing';
 import { BotDeliveryWorker } from './workers/bot-deliveries';
 import { OutboxWorker } from './workers/outbox';
 import { PrivacyWorker } from './workers/privacy';
@@ -68,6 +69,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       encryptionKey,
       publicUrl: { value: config.publicUrl ?? `http://localhost:${config.port}` },
     };
+    // The SDK is loaded only when OTEL_* asks for traces: no cost otherwise.
+    if (config.tracing) ctx.tracing = await startTracing(config.tracing);
     const firstRun = await bootstrapFirstRun(ctx);
     const { app } = await buildApp(ctx);
     await app.listen({ port: config.port, host: config.host });
@@ -102,6 +105,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
+        // The spans of the last requests and rounds are sent before the process exits.
+        await ctx.tracing?.shutdown().catch((error: unknown) => log.warn({ err: error }, 'traces not sent'));
       })();
       return closing;
     };

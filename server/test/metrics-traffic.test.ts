@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../src/bus/bus';
 import { FakeClock } from '../src/core/clock';
 import { metricsPortOf } from '../src/http/metrics';
 import { createTestServer, openRealtime, signIn, type TestServer, usingPostgres, waitFor } from './harness';
@@ -179,5 +180,33 @@ describe('metrics and readiness after real traffic', () => {
     // Timers due meanwhile (queue and no-answer timers of the sessions above) may lag too: fire them.
     await server.workers.timers.runOnce();
     expect((await readyz()).status).toBe(200);
+  });
+  it('measures how long committed events take to arrive from the bus (event fan-out lag)', async () => {
+    const before = await scrape();
+    const count = value(before, 'openlines_event_fanout_lag_seconds_count') ?? 0;
+    const sum = value(before, 'openlines_event_fanout_lag_seconds_sum') ?? 0;
+    // The traffic above committed events, and each arrived here once (no time passes on this clock).
+    expect(count).toBeGreaterThan(5);
+    // An event committed 3 s ago that arrives only now (another process, a slow Redis).
+    const at = new Date(clock.now().getTime() - 3000).toISOString();
+    await server.ctx.bus.publish([
+      {
+        accountId: '00000000-0000-4000-8000-000000000000',
+        audience: {},
+        event: { cursor: 1, type: 'quick_answer.changed', at, data: { quickAnswerId: 'q', deleted: true } },
+      } as unknown as EventEnvelope,
+    ]);
+    await waitFor(
+      async () => value(await scrape(), 'openlines_event_fanout_lag_seconds_count') === count + 1,
+      'the late event to be counted',
+    );
+    const after = await scrape();
+    expect(value(after, 'openlines_event_fanout_lag_seconds_sum')).toBeCloseTo(sum + 3, 5);
+    expect(value(after, 'openlines_event_fanout_lag_seconds_bucket', { le: '2.5' })).toBe(
+      value(before, 'openlines_event_fanout_lag_seconds_bucket', { le: '2.5' }),
+    );
+    expect(value(after, 'openlines_event_fanout_lag_seconds_bucket', { le: '5' })).toBe(
+      (value(before, 'openlines_event_fanout_lag_seconds_bucket', { le: '5' }) ?? 0) + 1,
+    );
   });
 });

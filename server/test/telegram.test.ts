@@ -5,9 +5,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramConnector } from '../src/channels/telegram/connector';
 import type { OutboundMessage } from '../src/channels/types';
+import { createOperatedAccount, deleteOperatedAccount } from '../src/services/account-admin';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { hostileValue, pathsIn, withAt } from './fuzz/schema-values';
-import { problemOf } from './harness';
+import { problemOf, signIn } from './harness';
 import { type FakeBot, FakeBotApi } from './peers/telegram/fake-bot-api';
 
 // The Telegram channel (issue 7) through the real server: connecting a bot, updates by long polling
@@ -475,6 +476,64 @@ describe('webhook mode', () => {
     const update = fake.userSends(bot, anna, { text: 'gone' });
     expect(await fake.post(url, update, secret)).toBe(404);
     expect(fake.callsOf('getUpdates', bot)).toHaveLength(0);
+  });
+
+  it('removes the webhook at Telegram when the channel is deleted, without waiting for a sync', async () => {
+    const doomed = fake.createBot();
+    const gone = await connect(doomed, { updates: 'webhook' });
+    await telegram().syncOnce();
+    const url = doomed.webhook!.url;
+    const secret = doomed.webhook!.secretToken!;
+    expect(await fake.post(url, fake.userSends(doomed, anna, { text: 'before' }), secret)).toBe(200);
+    await world.admin.channels.delete(gone.id, gone.name);
+    expect(doomed.webhook).toBeNull();
+    expect(fake.callsOf('deleteWebhook', doomed)).toHaveLength(1);
+    // An unknown channel, as for any forged address.
+    expect(await fake.post(url, fake.userSends(doomed, anna, { text: 'after' }), secret)).toBe(401);
+  });
+
+  it('deletes the channel even when Telegram cannot be reached to remove its webhook', async () => {
+    const stuck = fake.createBot();
+    const channel = await connect(stuck, { updates: 'webhook' });
+    await telegram().syncOnce();
+    fake.failNext('deleteWebhook', { error_code: 500, description: 'Internal Server Error' });
+    await world.admin.channels.delete(channel.id);
+    expect(fake.callsOf('deleteWebhook', stuck)).toHaveLength(1);
+    expect(stuck.webhook).not.toBeNull();
+    const row = await db()
+      .selectFrom('channels')
+      .select('id')
+      .where('id', '=', channel.id)
+      .executeTakeFirst();
+    expect(row).toBeUndefined();
+  });
+
+  it("removes the webhooks of a deleted account's bots", async () => {
+    const email = `tg-owner-${Date.now()}@example.test`;
+    const created = await createOperatedAccount(world.server.ctx, {
+      name: 'Bots Inc',
+      admin: { email, name: 'Owner', password: 'owner password 123' },
+    });
+    const owner = await signIn(world.server, { email, password: 'owner password 123' });
+    const ownLine = await owner.lines.create({ name: 'Bots' });
+    const ownBot = fake.createBot();
+    const { channel } = await owner.channels.create({
+      kind: 'telegram',
+      name: 'Bots Inc bot',
+      lineId: ownLine.id,
+      settings: { botToken: ownBot.token, apiRoot: fake.url, updates: 'webhook' },
+    });
+    const keeper = fake.createBot();
+    const kept = await connect(keeper, { updates: 'webhook' });
+    const sync = await telegram().syncOnce();
+    expect(sync.webhooksSet).toEqual(expect.arrayContaining([channel.id, kept.id]));
+    expect(ownBot.webhook).not.toBeNull();
+    await deleteOperatedAccount(world.server.ctx, created.account.id);
+    expect(ownBot.webhook).toBeNull();
+    // The other account's bot keeps its webhook.
+    expect(keeper.webhook).not.toBeNull();
+    expect(fake.callsOf('deleteWebhook', keeper)).toHaveLength(0);
+    await world.admin.channels.update(kept.id, { status: 'disconnected' });
   });
 
   it('registers a new secret after a rotation', async () => {

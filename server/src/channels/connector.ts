@@ -231,6 +231,14 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    */
   prepare(input: PrepareInput<S>, io: ConnectorIo): Promise<PreparedChannel>;
   /**
+   * Disconnect hook, once the channel (or its whole account) has been deleted: undoes what the
+   * connection registered on the platform, so the platform stops calling an address that is gone
+   * (Telegram's webhook). Runs after the deletion committed, outside any transaction, best effort:
+   * the caller logs a failure and carries on. Kinds whose platform the administrator set up by
+   * hand (VK's Callback API server, a Meta app's webhook) leave it out.
+   */
+  unregister?(channel: ChannelRuntime<S>, io: ConnectorIo): Promise<void>;
+  /**
    * Webhook-style channels: is this request really from the channel? (A signature over
    * `rawBody`, a secret header, a verify token in the query of a handshake.) Pure. Only channels
    * that have it are reached through `POST /api/v1/channels/:id/webhook`; a false answer is a 401

@@ -32,11 +32,13 @@ import { organizationRoutes } from './routes/organization';
 import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
 import { realtimeRoutes } from './routes/realtime';
+import { signupRoutes } from './routes/signup';
 import { statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
 import { refuseUnstorableText } from './storable-text';
+import { registerTracing } from './tracing';
 import { validatorCompiler } from './validation';
 import { webAppPlugin } from './web-app';
 import { CHANNEL_WEBHOOK, webhookRoutes } from './webhook';
@@ -76,6 +78,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // First among the request hooks, so a request's span covers authentication too (tracing off: none).
+  registerTracing(app, ctx);
   app.setErrorHandler(handleError);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -147,6 +151,8 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(authRoutes, { ctx });
       // The server operator's API (ADMIN_TOKEN): accounts and plans.
       await api.register(adminRoutes, { ctx, prefix: '/admin' });
+      // Self-service sign-up, only with SIGNUP_ENABLED.
+      if (ctx.config.signupEnabled) await api.register(signupRoutes, { ctx });
       await api.register(userRoutes, { ctx });
       await api.register(organizationRoutes, { ctx });
       await api.register(realtimeRoutes, { ctx, gateway });

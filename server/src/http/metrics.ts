@@ -127,8 +127,24 @@ function buildRegistry(app: FastifyInstance, ctx: AppContext, gateway: RealtimeG
   const observer = (durationMs: number, failed: boolean) =>
     queries.observe({ outcome: failed ? 'error' : 'ok' }, durationMs / 1000);
   const stopObserving = observeQueries(ctx, observer);
+  // Event fan-out lag: from the commit of an event (its `at`, written in the committing
+  // transaction by whichever process) to its arrival here from the bus, before the sockets and the
+  // other listeners get it. Across processes it includes Redis and the machines' clock skew.
+  const fanout = new Histogram({
+    name: 'openlines_event_fanout_lag_seconds',
+    help: 'Time from an event commit (in any process) to its arrival at this process from the event bus',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const stopFanout = ctx.bus.subscribe((message) => {
+    if (message.transient) return;
+    const committed = Date.parse(message.event.at);
+    if (Number.isNaN(committed)) return;
+    fanout.observe(Math.max(0, ctx.clock.now().getTime() - committed) / 1000);
+  });
   app.addHook('onClose', async () => {
     stopObserving();
+    stopFanout();
   });
   if (poolStats(ctx)) {
     new Gauge({

@@ -13,6 +13,7 @@ import { AppError, invalidField, notFound } from '../errors';
 import type { AccountRowCount } from '../store/account-rows';
 import type { Database } from '../store/database';
 import { createAccount, DEFAULT_PLAN_ID } from './accounts';
+import { channelRuntime, unregisterChannels } from './channels';
 import { eraseAccount, unlinkErasedFiles } from './erasure';
 import { accountUsage } from './plan-limits';
 import { generatePassword } from './secrets';
@@ -242,9 +243,20 @@ export async function deleteOperatedAccount(ctx: AppContext, accountId: string):
     .select(sql<number>`count(*)::int`.as('count'))
     .where('account_id', '=', accountId)
     .executeTakeFirstOrThrow();
+  // What the channels registered on their platforms (Telegram webhooks) is removed once they are
+  // gone; their secrets are read first, as the rows holding them are erased.
+  const channels = await ctx.store.db
+    .selectFrom('channels')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .execute();
   // The one erasure routine (services/erasure): every row goes in one transaction and the files'
   // ids are queued; their bytes are removed now, and by the privacy worker if this stops halfway.
   const rows = await runInTransaction(ctx, ({ tx }) => eraseAccount(ctx, tx, accountId, null));
+  await unregisterChannels(
+    ctx,
+    channels.map((row) => channelRuntime(ctx, row)),
+  );
   for (let round = 0; round < 1000 && (await unlinkErasedFiles(ctx)) > 0; round++);
   const remainingAccounts = await ctx.store.db.selectFrom('accounts').select('id').limit(1).execute();
   if (remainingAccounts.length === 0) {

@@ -36,6 +36,17 @@ export async function createAccount(ctx: AppContext, input: NewAccount) {
   return runInTransaction(ctx, ({ tx }) => insertAccount(tx, input, passwordHash));
 }
 
+/** The same, with the administrator's password already hashed (a verified sign-up, services/signup). */
+export function createAccountWithPasswordHash(
+  ctx: AppContext,
+  input: Omit<NewAccount, 'admin'> & { admin: { email: string; name: string } },
+  passwordHash: string,
+) {
+  return runInTransaction(ctx, ({ tx }) =>
+    insertAccount(tx, { ...input, admin: { ...input.admin, password: '' } }, passwordHash),
+  );
+}
+
 async function insertAccount(tx: Tx, input: NewAccount, passwordHash: string) {
   const account = await tx
     .insertInto('accounts')

@@ -531,7 +531,7 @@ export async function deleteChannel(
   confirm?: string,
 ): Promise<void> {
   authorize(actor, 'manageLines');
-  await runInTransaction(ctx, async (uow) => {
+  const deleted = await runInTransaction(ctx, async (uow) => {
     const row = await findChannelRow(uow.tx, actor.accountId, channelId, true);
     const dialog = await uow.tx
       .selectFrom('dialogs')
@@ -557,5 +557,30 @@ export async function deleteChannel(
       { action: 'channel.deleted', targetType: 'channel', targetId: channelId },
       ctx.clock.now(),
     );
+    return channelRuntime(ctx, row);
   });
+  await unregisterChannels(ctx, [deleted]);
+}
+
+/**
+ * After channels were deleted (one, or every channel of a deleted account): each connector undoes
+ * what it registered on its platform (the `unregister` hook: Telegram's webhook). Best effort, in
+ * parallel: a platform that cannot be reached is logged, and the deletion stands.
+ */
+export async function unregisterChannels(ctx: AppContext, channels: ChannelRuntime[]): Promise<void> {
+  await Promise.all(
+    channels.map(async (channel) => {
+      const connector = findConnector(channel.kind);
+      if (!connector?.unregister) return;
+      try {
+        await connector.unregister(channel, connectorIo(ctx));
+      } catch (error) {
+        const neutral = error instanceof ConnectorError ? error : null;
+        ctx.log.warn(
+          { channelId: channel.id, kind: channel.kind, code: neutral?.code, err: (error as Error).message },
+          "a deleted channel's registration on its platform could not be removed",
+        );
+      }
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import type { InboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import type { ChannelRow, DB, DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
+import { traced } from '../tracing';
 import { answersBy } from './automation/answers';
 import { hasConsent, writeConsent } from './automation/consent';
 import { onClientMessage, onSessionOpened } from './automation/hooks';
@@ -147,9 +148,21 @@ export async function receiveInbound(
   channel: ChannelRow,
   message: InboundMessage,
 ): Promise<IntakeResult> {
-  const result = await intakeMessage(ctx, channel, message);
-  if (!result.duplicate) ctx.telemetry?.inboundMessage(channel.kind);
-  return result;
+  return traced(
+    ctx,
+    'openlines.inbound.store',
+    { 'openlines.channel.kind': channel.kind, 'openlines.channel.id': channel.id },
+    async (span) => {
+      const result = await intakeMessage(ctx, channel, message);
+      if (!result.duplicate) ctx.telemetry?.inboundMessage(channel.kind);
+      span?.setAttributes({
+        'openlines.dialog.id': result.dialogId,
+        'openlines.message.id': result.messageId,
+        'openlines.duplicate': result.duplicate,
+      });
+      return result;
+    },
+  );
 }
 
 async function intakeMessage(

@@ -13,6 +13,7 @@ import { numericIds } from '../services/numeric-ids';
 import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
+import { traced } from '../tracing';
 import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
 /**
@@ -163,16 +164,26 @@ export class OutboxWorker {
     await Promise.all(
       [...byDialog.values()].map(async (items) => {
         for (const item of items) {
-          const outcome = await this.#deliver(item);
-          try {
-            await this.#record(item, outcome);
-            const result = outcome.kind === 'retry' || outcome.kind === 'held' ? 'retried' : outcome.kind;
-            report[result]++;
-            this.ctx.telemetry?.outboundResult(item.channel?.kind ?? 'deleted', result);
-          } catch (error) {
-            // The lease runs out and the row is claimed again: at least once, never lost.
-            this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');
-          }
+          const kind = item.channel?.kind ?? 'deleted';
+          await traced(
+            this.ctx,
+            'openlines.outbound.deliver',
+            { 'openlines.channel.kind': kind, 'openlines.outbox.id': item.id },
+            async (span) => {
+              const outcome = await this.#deliver(item);
+              span?.setAttribute('openlines.outbound.outcome', outcome.kind);
+              try {
+                await this.#record(item, outcome);
+                const result = outcome.kind === 'retry' || outcome.kind === 'held' ? 'retried' : outcome.kind;
+                report[result]++;
+                this.ctx.telemetry?.outboundResult(kind, result);
+                span?.setAttribute('openlines.outbound.result', result);
+              } catch (error) {
+                // The lease runs out and the row is claimed again: at least once, never lost.
+                this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');
+              }
+            },
+          );
         }
       }),
     );

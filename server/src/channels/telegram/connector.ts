@@ -87,6 +87,20 @@ export const telegramConnector = defineConnector<TelegramChannelSettings>({
     };
   },
 
+  // Whichever way the bot got its updates: a webhook we set goes, and a polling bot has none.
+  async unregister(channel, io): Promise<void> {
+    const token = channel.secrets.botToken;
+    if (!token) return;
+    const api = botApi(token, { apiRoot: apiRootOf(channel.settings), timeoutMs: io.timeoutMs });
+    try {
+      await callBotApi(() => api.deleteWebhook({ drop_pending_updates: false }));
+    } catch (error) {
+      // A revoked token has no webhook left to remove.
+      if (error instanceof ConnectorError && error.code === 'auth_revoked') return;
+      throw error;
+    }
+  },
+
   verifyInbound: (request, channel) =>
     verifySecretToken(request.headers[SECRET_TOKEN_HEADER], channel.secrets.webhookSecret),
   parseInbound: inboundItemsOf,
