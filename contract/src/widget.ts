@@ -102,6 +102,12 @@ export const VisitorMessageSchema = Type.Object(
     /** What an automatic message is: `rating_request`, `consent_request`, `contact_form_request`, … */
     systemKind: Nullable(Type.String()),
     quickReplies: Type.Array(Type.Object({ title: Type.String(), reply: Type.String() })),
+    /** The text was changed after it was written; the widget marks it "edited". */
+    editedAt: Nullable(Timestamp),
+    /** Withdrawn: the widget shows "Message deleted" in its place. */
+    deleted: Type.Boolean(),
+    /** Our side's message was seen by the visitor (a read receipt the widget sent). */
+    seen: Type.Boolean(),
   },
   { title: 'VisitorMessage' },
 );

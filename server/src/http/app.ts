@@ -25,6 +25,7 @@ import { channelRoutes } from './routes/channels';
 import { clientExportRoutes } from './routes/client-export';
 import { crmRoutes } from './routes/crm';
 import { dialogRoutes } from './routes/dialogs';
+import { messageEditRoutes } from './routes/message-edits';
 import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { lineRoutes } from './routes/lines';
@@ -163,6 +164,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(clientExportRoutes, { ctx });
       await api.register(privacyRoutes, { ctx });
       await api.register(statisticsRoutes, { ctx });
+      await api.register(messageEditRoutes, { ctx });
       await api.register(bitrixAdminRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });
