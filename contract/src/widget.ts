@@ -258,4 +258,6 @@ export type VisitorServerFrame =
 export type VisitorClientFrame =
   | { kind: 'auth'; token: string }
   | { kind: 'typing'; text?: string | null }
+  /** A read receipt: the visitor has seen our messages up to this one (the panel open, the page visible). */
+  | { kind: 'seen'; messageId: string }
   | { kind: 'ping' };
