@@ -448,7 +448,7 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await page.locator('.message-edit').getByRole('button', { name: 'Save' }).click();
     await bubble('Delivery costs 7 EUR').locator('.message-edited', { hasText: 'edited' }).waitFor();
     await bubble('Sent to the wrong client').getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('Delete this message for the client too?').waitFor();
+    await page.getByText('Delete this message?').waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-message-delete-confirm.png') });
     await page.locator('.message-tools[role="alert"]').getByRole('button', { name: 'Delete' }).click();
     await page.locator('.message-deleted', { hasText: 'Message deleted' }).waitFor();

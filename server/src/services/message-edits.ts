@@ -19,17 +19,10 @@ import { runInTransaction, type UnitOfWork } from './transaction';
  * the widget visitor, whose socket shows the new version at once. For a channel whose connector can
  * change what it delivered (Telegram's editMessageText / deleteMessage) the change is queued in the
  * outbox in the same transaction, and the worker applies it after commit. Channels without that
- * keep the client's first copy: the operator's UI says so (`channelEdits` on the dialog's channel).
+ * (the API channel, e-mail, WhatsApp, …) keep the client's first copy; the web app does not say so yet.
  */
 
 type Change = { kind: 'edit'; text: string } | { kind: 'delete' };
-
-/** Whether a channel kind's copies of our messages change with an edit or deletion here. */
-export function channelChangesSent(kind: string): { edit: boolean; delete: boolean } {
-  const connector = findConnector(kind);
-  if (connector?.deliversOverOwnSocket) return { edit: true, delete: true };
-  return { edit: Boolean(connector?.editSent), delete: Boolean(connector?.deleteSent) };
-}
 
 export function editMessage(
   ctx: AppContext,

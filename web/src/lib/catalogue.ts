@@ -903,7 +903,7 @@ const en = {
   // Message edit and delete (issue 19).
   'dialog.editMessage': 'Edit',
   'dialog.deleteMessage': 'Delete',
-  'dialog.deleteConfirm': 'Delete this message for the client too?',
+  'dialog.deleteConfirm': 'Delete this message?',
   'dialog.editLabel': 'New text of the message',
   'dialog.edited': 'edited',
   'dialog.deleted': 'Message deleted',
@@ -1818,7 +1818,7 @@ const ru: Record<MessageKey, string> = {
   // Message edit and delete (issue 19).
   'dialog.editMessage': 'Изменить',
   'dialog.deleteMessage': 'Удалить',
-  'dialog.deleteConfirm': 'Удалить сообщение и у клиента?',
+  'dialog.deleteConfirm': 'Удалить сообщение?',
   'dialog.editLabel': 'Новый текст сообщения',
   'dialog.edited': 'изменено',
   'dialog.deleted': 'Сообщение удалено',
