@@ -464,6 +464,13 @@ export const MessageSchema = Type.Object(
     clientMessageId: Nullable(Type.String()),
     systemKind: Nullable(SystemKindSchema),
     createdAt: Timestamp,
+    editedAt: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'The text was changed after it was written (by its operator, or by the client in the channel)',
+    }),
+    deletedAt: Type.Union([Timestamp, Type.Null()], {
+      description: 'Withdrawn by its operator or deleted by the client: text and attachments are gone',
+    }),
   },
   { title: 'Message' },
 );
@@ -513,6 +520,18 @@ export const SendMessageBody = Type.Object(
   { additionalProperties: false },
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
+
+/** An operator's correction of their own message (issue 19). */
+export const EditMessageBody = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: MaxMessageText }) },
+  { additionalProperties: false },
+);
+export type EditMessageBody = Static<typeof EditMessageBody>;
+
+export const MessageParams = Type.Object(
+  { id: IdSchema, messageId: IdSchema },
+  { additionalProperties: false },
+);
 
 export const MessageListQuery = Type.Object(
   {

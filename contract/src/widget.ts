@@ -102,6 +102,12 @@ export const VisitorMessageSchema = Type.Object(
     /** What an automatic message is: `rating_request`, `consent_request`, `contact_form_request`, … */
     systemKind: Nullable(Type.String()),
     quickReplies: Type.Array(Type.Object({ title: Type.String(), reply: Type.String() })),
+    /** The text was changed after it was written; the widget marks it "edited". */
+    editedAt: Nullable(Timestamp),
+    /** Withdrawn: the widget shows "Message deleted" in its place. */
+    deleted: Type.Boolean(),
+    /** Our side's message was seen by the visitor (a read receipt the widget sent). */
+    seen: Type.Boolean(),
   },
   { title: 'VisitorMessage' },
 );
@@ -252,4 +258,6 @@ export type VisitorServerFrame =
 export type VisitorClientFrame =
   | { kind: 'auth'; token: string }
   | { kind: 'typing'; text?: string | null }
+  /** A read receipt: the visitor has seen our messages up to this one (the panel open, the page visible). */
+  | { kind: 'seen'; messageId: string }
   | { kind: 'ping' };

@@ -219,14 +219,46 @@ describe('long polling', () => {
     expect(await telegram().pollOnce(channel.id)).toMatchObject({ stored: 1, offset: update.update_id + 1 });
   });
 
-  it('stores an edit as a new message marked edited', async () => {
+  it('changes the stored message in place when the client edits it, marked edited, and tells the operator', async () => {
     const sent = fake.userSends(bot, ivan, { text: 'teh price?' });
-    fake.userEdits(bot, ivan, sent.message!.message_id, 'the price?');
     await telegram().pollOnce(channel.id);
-    expect((await clientMessages(channel.id)).slice(-2).map((m) => m.text)).toEqual([
-      'teh price?',
-      '(edited) the price?',
-    ]);
+    const before = await clientMessages(channel.id);
+    const original = before.at(-1)!;
+    expect(original.text).toBe('teh price?');
+    const edit = fake.userEdits(bot, ivan, sent.message!.message_id, 'the price?');
+    await telegram().pollOnce(channel.id);
+    const after = await clientMessages(channel.id);
+    expect(after).toHaveLength(before.length);
+    const [shown] = (await operator.client.dialogs.messages(original.dialog_id)).filter(
+      (m) => m.id === original.id,
+    );
+    expect(shown).toMatchObject({
+      text: 'the price?',
+      editedAt: new Date(edit.edited_message!.edit_date! * 1000).toISOString(),
+    });
+    const updates = await db()
+      .selectFrom('events')
+      .select('data')
+      .where('type', '=', 'message.updated')
+      .execute();
+    expect(
+      updates.some((e) => {
+        const message = (e.data as { message: Message }).message;
+        return message.id === original.id && message.text === 'the price?' && message.editedAt !== null;
+      }),
+    ).toBe(true);
+    // The same edit delivered again changes nothing and stores nothing.
+    bot.pending.push(edit);
+    await telegram().pollOnce(channel.id);
+    expect(await clientMessages(channel.id)).toHaveLength(before.length);
+  });
+
+  it('keeps an edit of a message it never stored as a new message marked edited', async () => {
+    fake.userEdits(bot, ivan, 999_999, 'from before the bot was connected');
+    await telegram().pollOnce(channel.id);
+    expect((await clientMessages(channel.id)).at(-1)!.text).toBe(
+      '(edited) from before the bot was connected',
+    );
   });
 
   it("takes a button press as the button's reply and answers the callback query", async () => {
@@ -279,6 +311,77 @@ describe('long polling', () => {
       .where('id', '=', reply.id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ delivery_state: 'sent', external_id: `${ivan.id}:${delivered.message_id}` });
+  });
+
+  it("edits and deletes an operator's message on Telegram when the operator edits or deletes it", async () => {
+    const dialogId = (await clientMessages(channel.id))[0]!.dialog_id;
+    const reply = await operator.ws.dialogs.send(dialogId, { text: 'It costs 10 <EUR>' });
+    await world.server.workers.outbox.runOnce();
+    const delivered = fake.sentTo(bot, ivan).at(-1)!;
+
+    const edited = await operator.client.dialogs.editMessage(dialogId, reply.id, 'It costs 12 <EUR>');
+    expect(edited).toMatchObject({ text: 'It costs 12 <EUR>', editedAt: world.clock.now().toISOString() });
+    await world.server.workers.outbox.runOnce();
+    const calls = fake.callsOf('editMessageText', bot);
+    expect(calls.at(-1)?.params).toMatchObject({ chat_id: ivan.id, message_id: delivered.message_id });
+    const copy = fake.sentTo(bot, ivan).find((m) => m.message_id === delivered.message_id)!;
+    expect(copy.text).toBe(`${operator.user.name}\nIt costs 12 <EUR>`);
+    expect(copy.edit_date).toBeDefined();
+
+    const deleted = await operator.client.dialogs.deleteMessage(dialogId, reply.id);
+    expect(deleted).toMatchObject({
+      text: null,
+      attachments: [],
+      deletedAt: world.clock.now().toISOString(),
+    });
+    await world.server.workers.outbox.runOnce();
+    expect(bot.deleted).toContainEqual({ chatId: ivan.id, messageId: delivered.message_id });
+    expect(fake.sentTo(bot, ivan).some((m) => m.message_id === delivered.message_id)).toBe(false);
+    // The message's own delivery record is untouched by the changes.
+    const row = await db()
+      .selectFrom('messages')
+      .select(['delivery_state', 'external_id'])
+      .where('id', '=', reply.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ delivery_state: 'sent', external_id: `${ivan.id}:${delivered.message_id}` });
+  });
+
+  it('never sends a message deleted while it waited in the outbox, and edits one after it is sent', async () => {
+    const dialogId = (await clientMessages(channel.id))[0]!.dialog_id;
+    const sentBefore = fake.sentTo(bot, ivan).length;
+    const gone = await operator.ws.dialogs.send(dialogId, { text: 'oops, wrong client' });
+    await operator.client.dialogs.deleteMessage(dialogId, gone.id);
+    const late = await operator.ws.dialogs.send(dialogId, { text: 'first version' });
+    await operator.client.dialogs.editMessage(dialogId, late.id, 'second version');
+    // One round sends `late`, then applies its edit (the worker reads the message again).
+    await world.server.workers.outbox.runOnce();
+    await world.server.workers.outbox.runOnce();
+    const texts = fake
+      .sentTo(bot, ivan)
+      .slice(sentBefore)
+      .map((m) => m.text);
+    expect(texts).toEqual([`${operator.user.name}\nsecond version`]);
+    expect(fake.callsOf('sendMessage', bot).some((c) => String(c.params.text).includes('wrong client'))).toBe(
+      false,
+    );
+  });
+
+  it("refuses to edit another's message, a client's message, or a deleted one, naming why", async () => {
+    const [client] = await clientMessages(channel.id);
+    const theirs = await problemOf(operator.client.dialogs.editMessage(client!.dialog_id, client!.id, 'x'));
+    expect(theirs.status).toBe(403);
+    const reply = await operator.ws.dialogs.send(client!.dialog_id, { text: 'to be deleted' });
+    await operator.client.dialogs.deleteMessage(client!.dialog_id, reply.id);
+    expect(
+      (await problemOf(operator.client.dialogs.editMessage(client!.dialog_id, reply.id, 'y'))).status,
+    ).toBe(409);
+    const empty = await problemOf(operator.client.dialogs.editMessage(client!.dialog_id, reply.id, ''));
+    expect(empty.status).toBe(400);
+    expect(empty.problem.errors?.map((e) => e.field)).toEqual(['body.text']);
+    const unknown = await problemOf(
+      operator.client.dialogs.deleteMessage(client!.dialog_id, '00000000-0000-4000-8000-000000000000'),
+    );
+    expect(unknown.status).toBe(404);
   });
 
   it('uploads a document an operator attached', async () => {

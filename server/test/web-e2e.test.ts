@@ -415,6 +415,62 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await ru.page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-ru-audit-log.png') });
   }, 90_000);
 
+  it('an operator edits and deletes their own message; the timeline says so, in English and Russian', async () => {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const line = await admin.lines.create({ name: 'E2E Edits' });
+    const created = await admin.channels.create({
+      kind: 'api',
+      name: 'Edits shop',
+      lineId: line.id,
+      settings: { webhookUrl: webhook.url },
+    });
+    const sender = new ApiChannelSender(server.url, created.secrets.inboundToken!);
+    const stored = await sender.send({
+      externalId: 'edits-1',
+      user: { id: 'edits-client', name: 'Egor Edits' },
+      text: 'How much is delivery?',
+    });
+    const dialogId = stored.dialogId!;
+    await admin.dialogs.send(dialogId, { text: 'Delivery costs 5 EUR' });
+    await admin.dialogs.send(dialogId, { text: 'Sent to the wrong client' });
+    await admin.dialogs.send(dialogId, { text: 'Anything else?' });
+
+    const { page } = await open(server.admin.email, server.admin.password);
+    await page.getByRole('tab', { name: /All/ }).click();
+    await row(page, 'Egor Edits').click();
+    const bubble = (text: string) => page.locator('.message', { hasText: text });
+    await bubble('Delivery costs 5 EUR').waitFor();
+    // The client's message has no tools; my own have.
+    expect(await bubble('How much is delivery?').getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    await bubble('Delivery costs 5 EUR').getByRole('button', { name: 'Edit' }).click();
+    const editor = page.getByLabel('New text of the message');
+    await editor.fill('Delivery costs 7 EUR');
+    await page.locator('.message-edit').getByRole('button', { name: 'Save' }).click();
+    await bubble('Delivery costs 7 EUR').locator('.message-edited', { hasText: 'edited' }).waitFor();
+    await bubble('Sent to the wrong client').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Delete this message?').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-message-delete-confirm.png') });
+    await page.locator('.message-tools[role="alert"]').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('.message-deleted', { hasText: 'Message deleted' }).waitFor();
+    expect(await page.getByText('Sent to the wrong client').count()).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-message-edited-deleted.png') });
+    // The server has the same (not only this page).
+    const messages = await admin.dialogs.messages(dialogId);
+    expect(messages.find((m) => m.text === 'Delivery costs 7 EUR')?.editedAt).not.toBeNull();
+    expect(messages.filter((m) => m.deletedAt !== null)).toHaveLength(1);
+
+    const ru = await open(server.admin.email, server.admin.password, 'ru-RU');
+    await ru.page.getByRole('tab', { name: /Все/ }).click();
+    await row(ru.page, 'Egor Edits').click();
+    await ru.page.locator('.message-deleted', { hasText: 'Сообщение удалено' }).waitFor();
+    await ru.page.locator('.message-edited', { hasText: 'изменено' }).waitFor();
+    await ru.page
+      .locator('.message', { hasText: 'Anything else?' })
+      .getByRole('button', { name: 'Изменить' })
+      .waitFor();
+    await ru.page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-ru-message-edited-deleted.png') });
+  }, 90_000);
+
   it('the main screens in Russian, as a Russian-speaking admin sees them', async () => {
     const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
     mkdirSync(ARTIFACTS_DIR, { recursive: true });

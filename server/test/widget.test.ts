@@ -505,6 +505,73 @@ describe('the visitor socket', () => {
     await bystanderSocket.close();
   });
 
+  it("shows an operator's edit and deletion live, and reports what the visitor has seen as read (issue 19)", async () => {
+    const visitor = visitorOf(widget);
+    await visitor.start();
+    await visitor.send('Edit test');
+    const dialog = (await world.admin.dialogs.list({ channelId: widget.channel.id, view: 'all' })).items.find(
+      (d) => d.lastMessagePreview === 'Edit test',
+    )!;
+    const socket = await visitor.socket();
+    await socket.until((f) => f.some((frame) => frame.kind === 'hello'), 'hello');
+    const first = await operator.ws.dialogs.send(dialog.id, { text: 'It costs 10' });
+    const second = await operator.ws.dialogs.send(dialog.id, { text: 'Wrong window' });
+    await operator.client.dialogs.editMessage(dialog.id, first.id, 'It costs 12');
+    await operator.client.dialogs.deleteMessage(dialog.id, second.id);
+    const latest = (id: string) =>
+      socket
+        .messages()
+        .filter((m) => m.id === id)
+        .at(-1);
+    await socket.until(
+      () => latest(first.id)?.editedAt != null && latest(second.id)?.deleted === true,
+      'the changes',
+    );
+    expect(latest(first.id)).toMatchObject({ text: 'It costs 12', deleted: false });
+    expect(latest(second.id)).toMatchObject({ text: null, deleted: true, attachments: [] });
+    // Reloading the conversation shows the same.
+    const reloaded = await visitor.start();
+    expect(reloaded.body.messages.find((m) => m.id === second.id)).toMatchObject({
+      deleted: true,
+      text: null,
+    });
+
+    // The visitor saw everything up to the edited message: it (not the later one) is read.
+    socket.send({ kind: 'seen', messageId: first.id });
+    await socket.until(() => latest(first.id)?.seen === true, 'the receipt to come back');
+    const states = await world.server.ctx.store.db
+      .selectFrom('messages')
+      .select(['id', 'delivery_state'])
+      .where('id', 'in', [first.id, second.id])
+      .execute();
+    expect(Object.fromEntries(states.map((r) => [r.id, r.delivery_state]))).toEqual({
+      [first.id]: 'read',
+      [second.id]: 'sent',
+    });
+    const shown = await operator.client.dialogs.messages(dialog.id);
+    expect(shown.find((m) => m.id === first.id)?.deliveryState).toBe('read');
+    // A receipt for someone else's message id changes nothing.
+    const other = visitorOf(widget);
+    await other.start();
+    await other.send('not mine');
+    const otherSocket = await other.socket();
+    await otherSocket.until((f) => f.some((frame) => frame.kind === 'hello'), 'hello');
+    otherSocket.send({ kind: 'seen', messageId: second.id });
+    otherSocket.send({ kind: 'seen', messageId: 42 });
+    await otherSocket.until((f) => f.some((frame) => frame.kind === 'error'), 'the refusal of a bad id');
+    expect(
+      (
+        await world.server.ctx.store.db
+          .selectFrom('messages')
+          .select('delivery_state')
+          .where('id', '=', second.id)
+          .executeTakeFirstOrThrow()
+      ).delivery_state,
+    ).toBe('sent');
+    await otherSocket.close();
+    await socket.close();
+  });
+
   it('sends the visitor’s typing to the operators, with the text when the line allows it (AA-8)', async () => {
     const visitor = visitorOf(widget);
     await visitor.start();

@@ -71,6 +71,9 @@ function message(fields: Partial<VisitorMessage>): VisitorMessage {
     clientMessageId: null,
     systemKind: null,
     quickReplies: [],
+    editedAt: null,
+    deleted: false,
+    seen: false,
     ...fields,
   };
 }

@@ -164,6 +164,18 @@ export class DialogsApi {
     return this.transport.request('POST', `/dialogs/${segment(id)}/messages`, { body: input });
   }
 
+  /** Changes the text of my own message (colleagues, the widget and Telegram see the new one). */
+  editMessage(id: string, messageId: string, text: string): Promise<Message> {
+    return this.transport.request('PATCH', `/dialogs/${segment(id)}/messages/${segment(messageId)}`, {
+      body: { text },
+    });
+  }
+
+  /** Withdraws my own message: it stays in the timeline as deleted. */
+  deleteMessage(id: string, messageId: string): Promise<Message> {
+    return this.transport.request('DELETE', `/dialogs/${segment(id)}/messages/${segment(messageId)}`);
+  }
+
   note(id: string, text: string): Promise<Message> {
     return this.send(id, { text, private: true });
   }

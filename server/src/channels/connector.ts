@@ -148,6 +148,13 @@ export interface InboundItem {
   /** Why nothing is stored, for the debug log. */
   ignored?: string;
   /**
+   * The client changed a message they sent before (Telegram's `edited_message`): the stored message
+   * the channel knows by `externalId` takes `text` and is marked edited at `at` (ISO time; an older
+   * or repeated edit changes nothing). When that message is not stored (it came before the channel
+   * was connected), `message` is stored instead, as a new one.
+   */
+  edit?: { externalId: string; text: string | null; at: string };
+  /**
    * A report on one of our outgoing messages (WhatsApp's `statuses`, Messenger's read receipts):
    * the message the channel knows by `externalId` (what `send` returned) moves forward to `state`
    * (core/delivery.ts); an unknown id or a report that would move it back is ignored.
@@ -283,6 +290,24 @@ export interface ChannelConnector<S = Record<string, unknown>> {
   ): Promise<import('@openlines/contract').ChannelTemplate[]>;
   /** Delivers one outbound message; throws ConnectorError on failure. */
   send(channel: ChannelRuntime<S>, outbound: OutboundMessage, io: ConnectorIo): Promise<SendResult>;
+  /**
+   * Changes the channel's copy of a message `send` delivered (known by the `externalId` it
+   * returned) to `outbound`'s text (Telegram's editMessageText). Without it, an operator's edit
+   * stays in Openlines and the client keeps the first version.
+   */
+  editSent?(
+    channel: ChannelRuntime<S>,
+    externalId: string,
+    outbound: OutboundMessage,
+    io: ConnectorIo,
+  ): Promise<void>;
+  /** Removes the channel's copy of a delivered message (Telegram's deleteMessage). */
+  deleteSent?(
+    channel: ChannelRuntime<S>,
+    externalId: string,
+    outbound: OutboundMessage,
+    io: ConnectorIo,
+  ): Promise<void>;
 }
 
 export const CONNECTOR_ERROR_CODES = [

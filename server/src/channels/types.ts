@@ -43,8 +43,13 @@ export interface OutboundMessage {
   createdAt: string;
 }
 
-/** The outbox row's payload. */
+/**
+ * The outbox row's payload: a message to deliver, or a change to one already delivered (an
+ * operator's edit or deletion, issue 19), queued only for channels whose connector has
+ * `editSent` / `deleteSent`. A change carries the message as it is now; the worker finds the
+ * channel's copy by the message's stored external id.
+ */
 export interface OutboxPayload {
-  kind: 'message';
+  kind: 'message' | 'edit' | 'delete';
   message: OutboundMessage;
 }

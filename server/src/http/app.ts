@@ -28,6 +28,7 @@ import { dialogRoutes } from './routes/dialogs';
 import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { lineRoutes } from './routes/lines';
+import { messageEditRoutes } from './routes/message-edits';
 import { organizationRoutes } from './routes/organization';
 import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
@@ -169,6 +170,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(clientExportRoutes, { ctx });
       await api.register(privacyRoutes, { ctx });
       await api.register(statisticsRoutes, { ctx });
+      await api.register(messageEditRoutes, { ctx });
       await api.register(bitrixAdminRoutes, { ctx });
       // The one inbound path of webhook-style channels (services/channel-inbound.ts).
       await api.register(webhookRoutes, { ctx, routes: [CHANNEL_WEBHOOK] });

@@ -47,7 +47,8 @@ import { runInTransaction } from './transaction';
  */
 
 export interface InboundItemResult {
-  outcome: 'stored' | 'duplicate' | 'ignored';
+  /** edited: the client's edit changed a stored message (InboundItem.edit). */
+  outcome: 'stored' | 'duplicate' | 'ignored' | 'edited';
   messageId?: string;
   dialogId?: string;
 }
@@ -237,6 +238,13 @@ async function receiveItem(ctx: AppContext, scope: ItemScope, item: InboundItem)
     await acknowledge(ctx, scope, item);
     return { outcome: 'ignored' };
   }
+  if (item.edit) {
+    const edited = await applyClientEdit(ctx, channel, item.edit);
+    if (edited) {
+      await acknowledge(ctx, scope, item);
+      return { outcome: 'edited', ...edited };
+    }
+  }
   const stored = await findStored(ctx, channel.id, message.externalId);
   if (stored) {
     await acknowledge(ctx, scope, item);
@@ -388,6 +396,33 @@ async function recordReadUpTo(
       .execute();
     for (const row of rows) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
   });
+}
+
+/**
+ * A client's edit of a message they sent (InboundItem.edit): the stored message takes the new text
+ * and is marked edited, with a 'message.updated' event, in one statement. An edit older than the
+ * one stored (a redelivery) changes nothing but still counts as handled. Null: no such message.
+ */
+async function applyClientEdit(
+  ctx: AppContext,
+  channel: ChannelRow,
+  edit: NonNullable<InboundItem['edit']>,
+): Promise<{ messageId: string; dialogId: string } | null> {
+  const at = new Date(edit.at);
+  const stored = await findStored(ctx, channel.id, edit.externalId);
+  if (!stored || Number.isNaN(at.getTime())) return stored;
+  await runInTransaction(ctx, async (uow) => {
+    const row = await uow.tx
+      .updateTable('messages')
+      .set({ text: edit.text, edited_at: at })
+      .where('id', '=', stored.messageId)
+      .where('deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('edited_at', 'is', null), eb('edited_at', '<', at)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (row) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+  });
+  return stored;
 }
 
 async function findStored(

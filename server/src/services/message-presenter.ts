@@ -19,6 +19,8 @@ export function presentMessage(row: MessageRow): Message {
     clientMessageId: row.client_message_id,
     systemKind: (row.system_kind as Message['systemKind']) ?? null,
     createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at?.toISOString() ?? null,
+    deletedAt: row.deleted_at?.toISOString() ?? null,
   };
 }
 

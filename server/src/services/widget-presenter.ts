@@ -20,7 +20,8 @@ import type { MessageRow } from '../store/schema';
 export type MessageLike = Pick<
   Message,
   'id' | 'authorKind' | 'text' | 'attachments' | 'private' | 'externalId' | 'createdAt'
-> & { systemKind?: string | null };
+> &
+  Partial<Pick<Message, 'editedAt' | 'deletedAt' | 'deliveryState'>> & { systemKind?: string | null };
 
 /** A visitor's message is stored with externalId `<visitor id>/<client message id>` (idempotency). */
 export function visitorExternalId(visitorId: string, clientMessageId: string): string {
@@ -54,6 +55,9 @@ export function rowAsMessageLike(row: MessageRow): MessageLike {
     externalId: row.external_id,
     createdAt: row.created_at.toISOString(),
     systemKind: row.system_kind ?? null,
+    editedAt: row.edited_at?.toISOString() ?? null,
+    deletedAt: row.deleted_at?.toISOString() ?? null,
+    deliveryState: row.delivery_state,
   };
 }
 
@@ -83,7 +87,11 @@ export function presentVisitorMessages(
         createdAt: message.createdAt,
         clientMessageId: clientMessageIdOf(message),
         systemKind: message.systemKind ?? null,
-        quickReplies: sent?.quickReplies ?? [],
+        // A deleted message's buttons are gone with it.
+        quickReplies: message.deletedAt ? [] : (sent?.quickReplies ?? []),
+        editedAt: message.editedAt ?? null,
+        deleted: Boolean(message.deletedAt),
+        seen: message.authorKind !== 'client' && message.deliveryState === 'read',
       };
     });
 }

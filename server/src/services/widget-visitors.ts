@@ -29,10 +29,11 @@ import { submitContactForm } from './automation/contact-form';
 import { rateByClient } from './automation/rating';
 import { widgetAvailability } from './automation/schedule';
 import { channelRuntime } from './channels';
-import { dialogRecipients, touchDialog } from './dialog-events';
+import { dialogRecipients, emitMessage, touchDialog } from './dialog-events';
 import { presentDialogs } from './dialogs';
 import { fileIdFromUrl, fileUrl, storeFile } from './files';
 import { receiveInbound } from './intake';
+import { presentMessage } from './message-presenter';
 import { operatorShownToClient } from './messages';
 import { hashToken } from './secrets';
 import { runInTransaction } from './transaction';
@@ -231,7 +232,7 @@ async function historyOf(
     .where('dialog_id', '=', dialogId)
     .where('private', '=', false)
     // Erased by the line's history setting (OT-1): nothing left to show.
-    .where(sql<boolean>`(text is not null or attachments <> '[]'::jsonb)`);
+    .where(sql<boolean>`(text is not null or attachments <> '[]'::jsonb or deleted_at is not null)`);
   if (options.before) {
     const anchor = await db
       .selectFrom('messages')
@@ -635,6 +636,44 @@ export async function visitorTyping(
       },
     },
   ]);
+}
+
+/**
+ * A read receipt from the widget (issue 19): the visitor has seen our side's messages up to
+ * `messageId` (the panel was open and the page visible). They move to `read`, forward only, with a
+ * 'message.updated' event each, so the operator sees "Read". A message of another dialog, a
+ * visitor's own message or an unknown id changes nothing.
+ */
+export async function visitorSeen(
+  ctx: AppContext,
+  channel: ChannelRow,
+  visitor: WidgetVisitorRow,
+  messageId: string,
+): Promise<number> {
+  if (!/^[0-9a-f-]{36}$/i.test(messageId)) return 0;
+  const dialog = await dialogOfVisitor(ctx.store.db, channel, visitor.external_id);
+  if (!dialog) return 0;
+  return runInTransaction(ctx, async (uow) => {
+    const rows = await uow.tx
+      .updateTable('messages')
+      .set({ delivery_state: 'read', delivery_error: null })
+      .where('dialog_id', '=', dialog.id)
+      .where('author_kind', '!=', 'client')
+      .where('private', '=', false)
+      .where('delivery_state', 'in', ['sent', 'delivered'])
+      // Insertion order, so messages written in the same millisecond are told apart.
+      .where('seq', '<=', (eb) =>
+        eb
+          .selectFrom('messages as seen')
+          .select('seen.seq')
+          .where('seen.id', '=', messageId)
+          .where('seen.dialog_id', '=', dialog.id),
+      )
+      .returningAll()
+      .execute();
+    for (const row of rows) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+    return rows.length;
+  });
 }
 
 // ----- Consent, contact form, rating (line automation) -------------------------------------------

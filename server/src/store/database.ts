@@ -30,6 +30,7 @@ import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
 import * as crmConversion from './migrations/0031-crm-conversion';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
+import * as messageEdits from './migrations/0036-message-edits';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -82,6 +83,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0028-message-search': messageSearch,
   '0031-crm-conversion': crmConversion,
   '0033-bitrix-bots': bitrixBots,
+  '0036-message-edits': messageEdits,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

@@ -268,6 +268,10 @@ export interface MessagesTable {
   client_message_id: string | null;
   system_kind: string | null;
   created_at: Timestamp;
+  /** The text was changed after it was written (an operator's edit, a client's edit in the channel). */
+  edited_at: NullableTimestamp;
+  /** Withdrawn: the row stays so the timeline shows where it was; text and attachments are emptied. */
+  deleted_at: NullableTimestamp;
 }
 
 export interface OutboxTable {

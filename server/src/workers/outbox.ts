@@ -130,6 +130,13 @@ export class OutboxWorker {
     this.#unsubscribe = dispatcherOf(this.ctx).on('outboxWake', ({ event }) => {
       if (event.type === 'message.created' && event.data.message.deliveryState === 'pending')
         this.#loop.wake();
+      // An operator's edit or deletion may have queued a change for the channel.
+      else if (
+        event.type === 'message.updated' &&
+        event.data.message.authorKind === 'operator' &&
+        (event.data.message.editedAt || event.data.message.deletedAt)
+      )
+        this.#loop.wake();
     });
   }
 
@@ -242,7 +249,7 @@ export class OutboxWorker {
   /** Decides whether the row may be sent at all, then sends it. Never throws. */
   async #deliver(item: Claimed): Promise<Outcome> {
     const { message, channel, payload } = item;
-    if (payload?.kind !== 'message' || !payload.message) {
+    if (!payload?.message || !['message', 'edit', 'delete'].includes(payload.kind)) {
       return {
         kind: 'failed',
         reason: 'The outbox row carries nothing this worker can send',
@@ -250,6 +257,10 @@ export class OutboxWorker {
       };
     }
     if (!message) return { kind: 'failed', reason: 'The message no longer exists', touchMessage: false };
+    if (payload.kind !== 'message') return this.#deliverChange(item, payload.kind);
+    if (message.deleted_at) {
+      return { kind: 'failed', reason: 'The message was deleted before it was sent', touchMessage: false };
+    }
     if (message.private) {
       return {
         kind: 'failed',
@@ -317,6 +328,52 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * An operator's edit or deletion of a message this channel was sent: the connector changes its
+   * copy, found by the external id `send` returned. The message is read again (its send may have
+   * been recorded in this same round); while it is still on its way the change waits for it.
+   */
+  async #deliverChange(item: Claimed, kind: 'edit' | 'delete'): Promise<Outcome> {
+    const untouched = (reason: string): Outcome => ({ kind: 'failed', reason, touchMessage: false });
+    const { channel, payload } = item;
+    const message = await this.ctx.store.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', item.message!.id)
+      .executeTakeFirst();
+    if (!message) return untouched('The message no longer exists');
+    if (kind === 'edit' && message.deleted_at) return untouched('The message was deleted since');
+    if (!channel || channel.status !== 'connected') return untouched('The channel is disconnected');
+    const connector = findConnector(channel.kind);
+    const change = kind === 'edit' ? connector?.editSent : connector?.deleteSent;
+    if (!connector || !change) return untouched(`The channel cannot ${kind} sent messages`);
+    if (!message.external_id) {
+      if (message.delivery_state === 'pending' && item.attempts < this.#maxAttempts) {
+        return { kind: 'retry', error: toConnectorError(new Error('The message is not sent yet')) };
+      }
+      return untouched('The channel never confirmed the message, so there is nothing to change');
+    }
+    try {
+      const runtime = channelRuntime(this.ctx, channel);
+      await change.call(
+        connector,
+        runtime,
+        message.external_id,
+        payload.message,
+        this.#ioFor(channel, message),
+      );
+      return { kind: 'sent' };
+    } catch (thrown) {
+      const error = toConnectorError(thrown);
+      this.ctx.log.warn(
+        { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
+        `outbound ${kind} failed`,
+      );
+      if (error.permanent || item.attempts >= this.#maxAttempts) return untouched(error.message);
+      return { kind: 'retry', error };
+    }
+  }
+
   async #record(item: Claimed, outcome: Outcome): Promise<void> {
     if (outcome.kind === 'held') {
       const channel = item.channel!;
@@ -369,7 +426,8 @@ export class OutboxWorker {
       if (outcome.kind === 'failed') outbox = outbox.where('attempts', '=', item.attempts);
       const changed = await outbox.executeTakeFirst();
       if (outcome.kind === 'sent' && item.channel?.failure) await clearChannelFailure(uow, item.channel);
-      if (changed.numUpdatedRows === 0n || !item.message) return;
+      // A change (edit, delete) leaves the message's own delivery state as it was.
+      if (changed.numUpdatedRows === 0n || !item.message || item.payload.kind !== 'message') return;
       if (outcome.kind === 'failed' && !outcome.touchMessage) {
         this.ctx.log.warn({ outboxId: item.id, reason: outcome.reason }, 'outbound message refused');
         return;

@@ -8,6 +8,7 @@ import {
   findVisitor,
   visitorDialog,
   visitorMessageOf,
+  visitorSeen,
   visitorSessionOf,
   visitorTyping,
   type WidgetVisitor,
@@ -269,6 +270,16 @@ export class VisitorGateway {
       const text = typeof frame.text === 'string' ? frame.text : null;
       void visitorTyping(this.ctx, connection.channel, connection.visitor, text).catch((error) =>
         this.ctx.log.warn({ err: error }, 'visitor typing not sent'),
+      );
+      return;
+    }
+    if (frame?.kind === 'seen') {
+      if (typeof frame.messageId !== 'string') {
+        connection.send({ kind: 'error', code: 'validation_failed', message: 'messageId must be a string' });
+        return;
+      }
+      void visitorSeen(this.ctx, connection.channel, connection.visitor, frame.messageId).catch((error) =>
+        this.ctx.log.warn({ err: error }, 'visitor read receipt not recorded'),
       );
       return;
     }

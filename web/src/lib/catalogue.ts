@@ -921,6 +921,13 @@ const en = {
   'event.bot_gave_up': 'The bot did not understand; handed to the operators',
   'event.closed_by_bot': 'The bot closed the dialog',
   'event.bot_deleted': 'The bot was deleted; handed to the operators',
+  // Message edit and delete (issue 19).
+  'dialog.editMessage': 'Edit',
+  'dialog.deleteMessage': 'Delete',
+  'dialog.deleteConfirm': 'Delete this message?',
+  'dialog.editLabel': 'New text of the message',
+  'dialog.edited': 'edited',
+  'dialog.deleted': 'Message deleted',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1850,6 +1857,13 @@ const ru: Record<MessageKey, string> = {
   'event.bot_gave_up': 'Бот не понял клиента; диалог передан операторам',
   'event.closed_by_bot': 'Бот закрыл диалог',
   'event.bot_deleted': 'Бот удалён; диалог передан операторам',
+  // Message edit and delete (issue 19).
+  'dialog.editMessage': 'Изменить',
+  'dialog.deleteMessage': 'Удалить',
+  'dialog.deleteConfirm': 'Удалить сообщение?',
+  'dialog.editLabel': 'Новый текст сообщения',
+  'dialog.edited': 'изменено',
+  'dialog.deleted': 'Сообщение удалено',
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, string>> = { en, ru };

@@ -72,6 +72,8 @@ export function message(id: string, createdAt: string, overrides: Partial<Messag
     clientMessageId: null,
     systemKind: null,
     createdAt,
+    editedAt: null,
+    deletedAt: null,
     ...overrides,
   };
 }

@@ -1,4 +1,11 @@
-import type { Attachment, ConsentRecord, Dialog, Message, SessionTransition } from '@openlines/contract';
+import {
+  type Attachment,
+  type ConsentRecord,
+  type Dialog,
+  MaxMessageText,
+  type Message,
+  type SessionTransition,
+} from '@openlines/contract';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { isOpen, waitingSince } from '../lib/dialogs';
 import { formatBytes, formatDay, formatDuration, formatTime } from '../lib/format';
@@ -230,6 +237,25 @@ function MessageItem({
         : t(`author.${message.authorKind}`);
   const kind = message.systemKind ? `systemKind.${message.systemKind}` : null;
   const kindLabel = kind && t.has(kind) ? t(kind) : null;
+  const store = useStore();
+  const mine = message.authorKind === 'operator' && message.authorId === store.me.user.id;
+  const deleted = message.deletedAt !== null;
+  const [mode, setMode] = useState<'view' | 'edit' | 'confirmDelete'>('view');
+  const [draft, setDraft] = useState(message.text ?? '');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      setMode('view');
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <div
       className={`message message-${side}${message.authorKind === 'bot' ? ' message-bot' : ''}${message.private ? ' message-private' : ''}`}
@@ -241,14 +267,80 @@ function MessageItem({
           {message.private ? <span className="private-label">{t('dialog.privateLabel')}</span> : null}
           {kindLabel ? <span className="muted">· {kindLabel}</span> : null}
         </div>
-        {message.text !== null ? (
+        {deleted ? (
+          <div className="message-text muted message-deleted">{t('dialog.deleted')}</div>
+        ) : mode === 'edit' ? (
+          <form
+            className="message-edit"
+            onSubmit={(event) => {
+              event.preventDefault();
+              void run(() => store.editMessage(message.dialogId, message.id, draft.trim()));
+            }}
+          >
+            <textarea
+              aria-label={t('dialog.editLabel')}
+              value={draft}
+              maxLength={MaxMessageText}
+              onChange={(event) => setDraft(event.target.value)}
+            />
+            <div className="message-edit-actions">
+              <button type="submit" className="button button-primary" disabled={busy || !draft.trim()}>
+                {t('common.save')}
+              </button>
+              <button type="button" className="button" onClick={() => setMode('view')}>
+                {t('common.cancel')}
+              </button>
+            </div>
+          </form>
+        ) : message.text !== null ? (
           <div className="message-text">{message.text}</div>
         ) : message.attachments.length === 0 ? (
           <div className="message-text muted">{t('dialog.erased')}</div>
         ) : null}
-        {message.attachments.length > 0 ? <Attachments attachments={message.attachments} /> : null}
+        {!deleted && message.attachments.length > 0 ? (
+          <Attachments attachments={message.attachments} />
+        ) : null}
+        {error ? <ErrorNotice error={error} /> : null}
         <div className="message-foot">
           <time dateTime={message.createdAt}>{formatTime(message.createdAt, t.locale)}</time>
+          {message.editedAt && !deleted ? (
+            <span className="message-edited" title={formatTime(message.editedAt, t.locale)}>
+              {t('dialog.edited')}
+            </span>
+          ) : null}
+          {mine && !deleted && mode === 'view' ? (
+            <span className="message-tools">
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  setDraft(message.text ?? '');
+                  setMode('edit');
+                }}
+              >
+                {t('dialog.editMessage')}
+              </button>
+              <button type="button" className="link-button" onClick={() => setMode('confirmDelete')}>
+                {t('dialog.deleteMessage')}
+              </button>
+            </span>
+          ) : null}
+          {mode === 'confirmDelete' && !deleted ? (
+            <span className="message-tools" role="alert">
+              {t('dialog.deleteConfirm')}{' '}
+              <button
+                type="button"
+                className="link-button message-delete"
+                disabled={busy}
+                onClick={() => void run(() => store.deleteMessage(message.dialogId, message.id))}
+              >
+                {t('dialog.deleteMessage')}
+              </button>
+              <button type="button" className="link-button" onClick={() => setMode('view')}>
+                {t('common.cancel')}
+              </button>
+            </span>
+          ) : null}
           {message.authorKind === 'operator' && !message.private ? (
             <span
               className={`delivery delivery-${message.deliveryState}`}

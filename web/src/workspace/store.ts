@@ -518,6 +518,16 @@ export class WorkspaceStore {
     }
   }
 
+  /** Edits my own message; the answer is shown at once, its event confirms it to everyone else. */
+  async editMessage(dialogId: string, messageId: string, text: string): Promise<void> {
+    this.#mergeIntoHistory(dialogId, [await this.#client.dialogs.editMessage(dialogId, messageId, text)]);
+  }
+
+  /** Deletes my own message (it stays in the timeline as deleted). */
+  async deleteMessage(dialogId: string, messageId: string): Promise<void> {
+    this.#mergeIntoHistory(dialogId, [await this.#client.dialogs.deleteMessage(dialogId, messageId)]);
+  }
+
   dismissNotice(id: number): void {
     this.#set({ notices: this.#state.notices.filter((notice) => notice.id !== id) });
   }

@@ -121,7 +121,22 @@ export function createChat(host: Host): AppHandle {
     messageList.render();
     header.render();
     prompts.render();
+    reportSeen();
   }
+
+  /** The read receipt (issue 19): with the panel open on a visible page, our side's latest answer is seen. */
+  let reportedSeen: string | null = null;
+  function reportSeen(): void {
+    if (!isOpen || document.visibilityState === 'hidden') return;
+    const latest = conversation
+      .shown()
+      .filter((m) => m.author === 'operator' || m.author === 'bot')
+      .at(-1);
+    if (!latest || latest.seen || latest.id === reportedSeen) return;
+    if (!connection.send({ kind: 'seen', messageId: latest.id })) return;
+    reportedSeen = latest.id;
+  }
+  document.addEventListener('visibilitychange', () => reportSeen());
 
   /** What the socket brings; an answer while the panel is closed counts as unread on the button. */
   function receive(frame: VisitorServerFrame): void {

@@ -97,8 +97,9 @@ export class Connection {
   }
 
   /** A frame for the server (typing); dropped while the socket is down, as nobody needs it later. */
-  send(frame: unknown): void {
-    this.live?.send(frame);
+  /** Sends a frame on the socket; false when it is not up (nothing is queued). */
+  send(frame: unknown): boolean {
+    return this.live?.send(frame) ?? false;
   }
 
   /** `Openlines.reset()`: no socket, and the next `start` asks the server anew. */

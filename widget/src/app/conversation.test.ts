@@ -14,6 +14,9 @@ function message(id: string, fields: Partial<VisitorMessage> = {}): VisitorMessa
     clientMessageId: null,
     systemKind: null,
     quickReplies: [],
+    editedAt: null,
+    deleted: false,
+    seen: false,
     ...fields,
   };
 }

@@ -84,14 +84,14 @@ export class Conversation {
     this.hasMore = hasMore;
   }
 
-  /** The messages the log shows, oldest first; erased ones (no text, no files) are left out. */
+  /** The messages the log shows, oldest first; erased ones (no text, no files) are left out, deleted ones say so. */
   shown(): VisitorMessage[] {
     return [...this.messages.values()]
       .sort(
         (a, b) =>
           a.createdAt.localeCompare(b.createdAt) || (this.order.get(a.id) ?? 0) - (this.order.get(b.id) ?? 0),
       )
-      .filter((m) => m.text || m.attachments.length > 0);
+      .filter((m) => m.deleted || m.text || m.attachments.length > 0);
   }
 
   /** Where the next page of history ends: the oldest message known, shown or not. */

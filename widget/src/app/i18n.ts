@@ -44,6 +44,9 @@ const en = {
   error: 'Something went wrong. Please try again.',
   tooMany: 'Too many messages. Please wait a moment.',
   file: 'File',
+  edited: 'edited',
+  deleted: 'Message deleted',
+  seen: 'Seen',
 };
 
 export type Texts = typeof en;
@@ -93,6 +96,9 @@ const ru: Texts = {
   error: 'Что-то пошло не так. Попробуйте ещё раз.',
   tooMany: 'Слишком много сообщений. Подождите немного.',
   file: 'Файл',
+  edited: 'изменено',
+  deleted: 'Сообщение удалено',
+  seen: 'Просмотрено',
 };
 
 export function textsFor(lang: 'ru' | 'en'): Texts {

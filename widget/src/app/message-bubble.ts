@@ -66,16 +66,18 @@ export function messageBubble(
       'div',
       { class: 'bubble' },
       !mine && message.name ? h('span', { class: 'name' }, message.name) : null,
-      message.text ? h('span', { class: 'text' }, message.text) : null,
-      attachmentsEl(message.attachments),
+      message.deleted ? h('span', { class: 'text deleted' }, t.deleted) : null,
+      !message.deleted && message.text ? h('span', { class: 'text' }, message.text) : null,
+      message.deleted ? null : attachmentsEl(message.attachments),
       h(
         'span',
         { class: 'meta' },
         timeOf(message.createdAt, lang),
+        message.editedAt && !message.deleted ? h('span', { class: 'edited' }, ` · ${t.edited}`) : null,
         mine ? h('span', { class: 'state', title: t.sent, 'aria-label': t.sent }, ' ✓') : null,
       ),
     ),
-    onQuickReply
+    onQuickReply && !message.deleted
       ? h(
           'div',
           { class: 'quick' },

@@ -9,7 +9,7 @@ import {
   telegramUnreceivedNote,
 } from './fetch';
 import { inboundItemsOf, SECRET_TOKEN_HEADER, verifySecretToken } from './inbound';
-import { sendToTelegram } from './outbound';
+import { deleteOnTelegram, editOnTelegram, sendToTelegram } from './outbound';
 import {
   apiRootOf,
   checkTelegramSettings,
@@ -33,7 +33,8 @@ export const newWebhookSecret = () => randomBytes(32).toString('base64url');
  *             `unreceivedNote`, `acknowledge` (fetch.ts). Registering the webhook and polling are
  *             the TelegramUpdates worker's job (edge.ts), never prepare's: a refused creation (the
  *             bot is already connected) must not take the webhook away from the channel that has it.
- *   outbound  sendMessage / sendPhoto / sendDocument / … through the outbox (outbound.ts).
+ *   outbound  sendMessage / sendPhoto / sendDocument / … through the outbox (outbound.ts); an
+ *             operator's edit or deletion as editMessageText (or Caption) / deleteMessage.
  * Secrets: `botToken` and `webhookSecret`; rotating them makes a new webhook secret (the token
  * itself is replaced by pasting a new one after /revoke in @BotFather). Nothing is revealed.
  */
@@ -110,4 +111,6 @@ export const telegramConnector = defineConnector<TelegramChannelSettings>({
   acknowledge: answerTelegramCallback,
 
   send: sendToTelegram,
+  editSent: editOnTelegram,
+  deleteSent: deleteOnTelegram,
 });

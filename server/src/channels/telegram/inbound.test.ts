@@ -92,13 +92,15 @@ describe('Telegram updates → inbound messages', () => {
     expect(parsed.message.text).toBeUndefined();
   });
 
-  it('stores an edit as a new message with its own id, marked edited', () => {
+  it('reads an edit as a change of the stored message, with a new message as the fallback', () => {
     const parsed = parseUpdate(
       update({ edited_message: message({ text: 'fixed', edit_date: 1_767_603_700 }) as never }),
     );
     expect(parsed.kind === 'message' && parsed.message).toMatchObject({
       externalId: '4242:17:edit:1767603700',
       text: '(edited) fixed',
+      // The stored original is changed in place; the new message above is only the fallback.
+      edits: { externalId: '4242:17', text: 'fixed', at: new Date(1_767_603_700_000).toISOString() },
     });
   });
 

@@ -12,8 +12,9 @@ import { checkUpdate } from './shape';
  * Only private chats with the bot are conversations; groups and channels the bot was added to are
  * ignored. Ids are stable across redeliveries, so a repeated update is stored once:
  *   a message          `<chat id>:<message id>` (Telegram numbers messages per chat);
- *   an edited message  `<chat id>:<message id>:edit:<edit_date>`: stored as a new message whose text
- *                      starts with "(edited) ", so the operator sees both versions in order;
+ *   an edited message  changes the stored `<chat id>:<message id>` in place and marks it edited
+ *                      (InboundItem.edit); only when that one is not stored is it kept as a new
+ *                      message `<chat id>:<message id>:edit:<edit_date>` whose text starts "(edited) ";
  *   a button press     `cb:<callback query id>`, with the button's value as the text, the same as
  *                      if the client had typed it (consent and rating read it like a reply).
  */
@@ -44,6 +45,8 @@ export interface ParsedMessage {
   telegramUserId: number;
   text?: string;
   files: FileRef[];
+  /** An edit: the message it changes, its new text and when it was edited. */
+  edits?: { externalId: string; text: string | null; at: string };
 }
 
 export type ParsedUpdate = (
@@ -144,14 +147,24 @@ function parseMessage(updateId: number, message: Message, edited: boolean): Pars
   // The client shared their own number (the "share my phone" button): it belongs on their card.
   if (message.contact?.user_id === from.id) user.phone = message.contact.phone_number;
   let externalId = `${message.chat.id}:${message.message_id}`;
+  let edits: ParsedMessage['edits'];
   if (edited) {
+    const at = new Date((message.edit_date ?? message.date) * 1000).toISOString();
+    edits = { externalId, text: text ?? null, at };
     externalId += `:edit:${message.edit_date ?? 0}`;
     text = `${EDITED_PREFIX}${text ?? ''}`.trimEnd();
   }
   return {
     kind: 'message',
     updateId,
-    message: { externalId, user, telegramUserId: from.id, files, ...(text ? { text } : {}) },
+    message: {
+      externalId,
+      user,
+      telegramUserId: from.id,
+      files,
+      ...(text ? { text } : {}),
+      ...(edits ? { edits } : {}),
+    },
   };
 }
 
@@ -225,6 +238,7 @@ export function inboundItemsOf(payload: unknown): InboundItem[] {
         ...(file.size === undefined ? {} : { size: file.size }),
       })),
       avatar: String(message.telegramUserId),
+      ...(message.edits ? { edit: message.edits } : {}),
       ...ack,
       ...unreadable,
     },

@@ -169,3 +169,59 @@ export async function sendToTelegram(
   }
   return { externalId: `${chatId}:${ids[0]}` };
 }
+
+/** `<chat id>:<message id>` (what sendToTelegram returned) → its parts; null for anything else. */
+export function sentIdOf(externalId: string): { chatId: number | string; messageId: number } | null {
+  const match = /^(.+):(\d{1,12})$/.exec(externalId);
+  if (!match) return null;
+  return { chatId: chatIdOf(match[1]!), messageId: Number(match[2]) };
+}
+
+function apiFor(channel: ChannelRuntime<TelegramChannelSettings>, io: ConnectorIo): Api {
+  const token = channel.secrets.botToken;
+  if (!token)
+    throw new ConnectorError('auth_revoked', 'The channel has no bot token; paste it in the settings');
+  return botApi(token, { apiRoot: apiRootOf(channel.settings), timeoutMs: io.timeoutMs });
+}
+
+function sentIdOrThrow(externalId: string) {
+  const sent = sentIdOf(externalId);
+  if (!sent) throw new ConnectorError('invalid_payload', 'The message was not sent as a Telegram message');
+  return sent;
+}
+
+/**
+ * An operator's edit (editSent): the first Telegram message sendToTelegram made gets the new text —
+ * editMessageCaption when it went as one attachment with a caption, editMessageText otherwise (a
+ * text longer than one Telegram message keeps its later parts as they were).
+ */
+export async function editOnTelegram(
+  channel: ChannelRuntime<TelegramChannelSettings>,
+  externalId: string,
+  outbound: OutboundMessage,
+  io: ConnectorIo,
+): Promise<void> {
+  const api = apiFor(channel, io);
+  const { chatId, messageId } = sentIdOrThrow(externalId);
+  const asCaption = outbound.attachments.length === 1 && formatText(outbound, CAPTION_LIMIT).length <= 1;
+  if (asCaption) {
+    const caption = formatText(outbound, CAPTION_LIMIT)[0] ?? '';
+    await callBotApi(() => api.editMessageCaption(chatId, messageId, { caption, parse_mode: 'HTML' }));
+    return;
+  }
+  const text = formatText(outbound)[0];
+  if (!text) throw new ConnectorError('invalid_payload', 'An edited message needs a text');
+  await callBotApi(() => api.editMessageText(chatId, messageId, text, { parse_mode: 'HTML' }));
+}
+
+/** An operator's deletion (deleteSent): Telegram removes the bot's message for the client too. */
+export async function deleteOnTelegram(
+  channel: ChannelRuntime<TelegramChannelSettings>,
+  externalId: string,
+  _outbound: OutboundMessage,
+  io: ConnectorIo,
+): Promise<void> {
+  const api = apiFor(channel, io);
+  const { chatId, messageId } = sentIdOrThrow(externalId);
+  await callBotApi(() => api.deleteMessage(chatId, messageId));
+}

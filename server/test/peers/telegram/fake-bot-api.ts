@@ -38,6 +38,8 @@ import { parseTelegramHtml } from './html';
  *   - sendMessage and send<Media> validate parse_mode HTML like Telegram (unknown tags, unescaped
  *     `<`/`&`, unclosed tags → 400 "can't parse entities"), text and caption length, the chat (never
  *     started → 400 chat not found; blocked → 403 bot was blocked by the user).
+ *   - editMessageText / editMessageCaption / deleteMessage on a message the bot sent in that chat
+ *     (400 "message to edit not found", "message is not modified", "message to delete not found").
  *   - Failures can be injected per method (`failNext`) with any error body, e.g. 429 retry_after.
  *
  * The test plays the Telegram users (`user`, `userSends`, `userEdits`, `userPresses`, `userBlocks`).
@@ -70,8 +72,10 @@ export interface FakeBot {
   nextUpdateId: number;
   allowedUpdates: string[] | null;
   webhook: { url: string; secretToken: string | null; allowedUpdates: string[] | null } | null;
-  /** Messages the bot sent, in order. */
+  /** Messages the bot sent, in order (an edit changes its entry in place, with `edit_date`). */
   sent: Message[];
+  /** Messages the bot deleted (deleteMessage), in order; their entries leave `sent`. */
+  deleted: { chatId: number; messageId: number }[];
   /** Chats that started the bot (a bot cannot write first). */
   chats: Map<number, User>;
   blocked: Set<number>;
@@ -186,6 +190,7 @@ export class FakeBotApi {
       allowedUpdates: null,
       webhook: null,
       sent: [],
+      deleted: [],
       chats: new Map(),
       blocked: new Set(),
       answeredCallbacks: [],
@@ -613,6 +618,15 @@ export class FakeBotApi {
       }
       case 'sendmessage':
         return this.#sendMessage(bot, params);
+      case 'editmessagetext':
+      case 'editmessagecaption':
+        return this.#editMessage(bot, params, method === 'editmessagetext' ? 'text' : 'caption');
+      case 'deletemessage': {
+        const { user, index } = this.#sentMessage(bot, params, 'delete');
+        bot.sent.splice(index, 1);
+        bot.deleted.push({ chatId: user.id, messageId: requiredInt(params.message_id, 'message_id') });
+        return true;
+      }
       case 'getfile':
         return this.#getFile(params);
       case 'getuserprofilephotos': {
@@ -724,6 +738,52 @@ export class FakeBotApi {
     } as unknown as Message;
     bot.sent.push(message);
     return message;
+  }
+
+  /** A message the bot sent in the chat of `chat_id`, by `message_id`. */
+  #sentMessage(
+    bot: FakeBot,
+    params: Record<string, unknown>,
+    what: 'edit' | 'delete',
+  ): { user: User; index: number } {
+    const user = this.#chatFor(bot, params);
+    const messageId = requiredInt(params.message_id, 'message_id');
+    const index = bot.sent.findIndex((m) => m.chat.id === user.id && m.message_id === messageId);
+    if (index < 0) throw badRequest(`message to ${what} not found`);
+    return { user, index };
+  }
+
+  #editMessage(bot: FakeBot, params: Record<string, unknown>, field: 'text' | 'caption'): Message {
+    const { index } = this.#sentMessage(bot, params, 'edit');
+    const current = bot.sent[index]! as Message & Record<string, unknown>;
+    const isText = typeof current.text === 'string';
+    if ((field === 'text') !== isText) {
+      throw badRequest(
+        field === 'text'
+          ? 'there is no text in the message to edit'
+          : 'there is no caption in the message to edit',
+      );
+    }
+    const { text, entities } = this.#formatted(
+      String(params[field] ?? ''),
+      params.parse_mode,
+      field === 'text' ? TEXT_LIMIT : CAPTION_LIMIT,
+      field === 'text' ? 'message' : 'caption',
+    );
+    if (current[field] === text) {
+      throw badRequest(
+        'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
+    }
+    const entityField = field === 'text' ? 'entities' : 'caption_entities';
+    const edited = {
+      ...current,
+      [field]: text,
+      [entityField]: entities.length > 0 ? entities : undefined,
+      edit_date: Math.floor(Date.now() / 1000),
+    } as unknown as Message;
+    bot.sent[index] = edited;
+    return edited;
   }
 
   #sendMessage(bot: FakeBot, params: Record<string, unknown>): Message {

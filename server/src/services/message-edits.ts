@@ -1,0 +1,159 @@
+import type { EditMessageBody, Message } from '@openlines/contract';
+import { findConnector } from '../channels/registry';
+import type { OutboundMessage } from '../channels/types';
+import type { AppContext } from '../context';
+import { AppError, forbidden, notFound } from '../errors';
+import type { MessageRow } from '../store/schema';
+import type { Actor } from './actor';
+import { emitMessage, touchDialog } from './dialog-events';
+import { loadVisibleDialog } from './dialogs';
+import { loadLineRow } from './line-rows';
+import { presentMessage, previewOf } from './message-presenter';
+import { operatorShownToClient } from './messages';
+import { enqueueOutbound } from './outbox';
+import { runInTransaction, type UnitOfWork } from './transaction';
+
+/**
+ * An operator corrects or withdraws their own message (issue 19). The row changes in place and
+ * says when (`edited_at`, `deleted_at`); a 'message.updated' event carries it to colleagues and to
+ * the widget visitor, whose socket shows the new version at once. For a channel whose connector can
+ * change what it delivered (Telegram's editMessageText / deleteMessage) the change is queued in the
+ * outbox in the same transaction, and the worker applies it after commit. Channels without that
+ * (the API channel, e-mail, WhatsApp, …) keep the client's first copy; the web app does not say so yet.
+ */
+
+type Change = { kind: 'edit'; text: string } | { kind: 'delete' };
+
+export function editMessage(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+  messageId: string,
+  body: EditMessageBody,
+): Promise<Message> {
+  return changeMessage(ctx, actor, dialogId, messageId, { kind: 'edit', text: body.text });
+}
+
+export function deleteMessage(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+  messageId: string,
+): Promise<Message> {
+  return changeMessage(ctx, actor, dialogId, messageId, { kind: 'delete' });
+}
+
+async function changeMessage(
+  ctx: AppContext,
+  actor: Actor,
+  dialogId: string,
+  messageId: string,
+  change: Change,
+): Promise<Message> {
+  return runInTransaction(ctx, async (uow) => {
+    const dialog = await loadVisibleDialog(uow.tx, actor, dialogId);
+    const current = await uow.tx
+      .selectFrom('messages')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('dialog_id', '=', dialog.id)
+      .where('id', '=', messageId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) throw notFound('The message');
+    if (current.author_kind !== 'operator' || current.author_id !== actor.userId) {
+      throw forbidden('Only the operator who wrote a message may edit or delete it');
+    }
+    if (current.deleted_at) {
+      throw new AppError('invalid_state', 'The message is deleted', undefined, { deleted: true });
+    }
+    if (change.kind === 'edit' && current.text === change.text) return presentMessage(current);
+    const now = ctx.clock.now();
+    const row = await uow.tx
+      .updateTable('messages')
+      .set(
+        change.kind === 'edit'
+          ? { text: change.text, edited_at: now }
+          : { text: null, attachments: JSON.stringify([]), deleted_at: now },
+      )
+      .where('id', '=', current.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (!row.private) await queueChannelChange(ctx, uow, current, row, change);
+    // The dialog list's preview follows its last message.
+    const preview = await uow.tx
+      .updateTable('dialogs')
+      .set({ last_message_preview: row.deleted_at ? null : previewOf(row.text, row.attachments ?? []) })
+      .where('id', '=', dialog.id)
+      .where('last_message_at', '=', row.created_at)
+      .executeTakeFirst();
+    if (preview.numUpdatedRows > 0n) touchDialog(ctx, uow, dialog.account_id, dialog.id);
+    const presented = presentMessage(row);
+    emitMessage(ctx, uow, 'message.updated', presented, dialog.account_id);
+    return presented;
+  });
+}
+
+/**
+ * The channel's side of the change. A message still waiting in the outbox when it is deleted is
+ * not sent at all; one already sent is changed by the connector, if it can.
+ */
+async function queueChannelChange(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  before: MessageRow,
+  row: MessageRow,
+  change: Change,
+): Promise<void> {
+  const channel = await uow.tx
+    .selectFrom('channels')
+    .innerJoin('client_identities', 'client_identities.channel_id', 'channels.id')
+    .innerJoin('dialogs', 'dialogs.client_id', 'client_identities.client_id')
+    .select(['channels.kind', 'client_identities.external_id as recipientId', 'dialogs.line_id'])
+    .where('dialogs.id', '=', row.dialog_id)
+    .where('channels.id', '=', row.channel_id)
+    .executeTakeFirst();
+  if (!channel) return;
+  const connector = findConnector(channel.kind);
+  if (!connector || connector.deliversOverOwnSocket) return;
+  if (change.kind === 'delete' && before.delivery_state === 'pending') {
+    const cancelled = await uow.tx
+      .updateTable('outbox')
+      .set({ state: 'failed', last_error: 'The message was deleted before it was sent' })
+      .where('message_id', '=', row.id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    if (cancelled.numUpdatedRows > 0n) {
+      await uow.tx
+        .updateTable('messages')
+        .set({ delivery_state: 'failed', delivery_error: 'Deleted before it was sent' })
+        .where('id', '=', row.id)
+        .execute();
+      row.delivery_state = 'failed';
+      row.delivery_error = 'Deleted before it was sent';
+      return;
+    }
+  }
+  if (!(change.kind === 'edit' ? connector.editSent : connector.deleteSent)) return;
+  if (before.delivery_state === 'failed' || before.delivery_state === 'none') return;
+  const line = await loadLineRow(uow.tx, row.account_id, channel.line_id);
+  const shown = await operatorShownToClient(uow.tx, line.settings, row.author_id!);
+  const outbound: OutboundMessage = {
+    messageId: row.id,
+    dialogId: row.dialog_id,
+    recipientId: channel.recipientId,
+    authorKind: 'operator',
+    authorName: shown.name,
+    authorAvatarUrl: shown.avatarUrl,
+    text: change.kind === 'edit' ? row.text : null,
+    attachments: before.attachments ?? [],
+    createdAt: row.created_at.toISOString(),
+  };
+  await enqueueOutbound(uow.tx, {
+    accountId: row.account_id,
+    channelId: row.channel_id,
+    messageId: row.id,
+    payload: { kind: change.kind, message: outbound },
+    now: ctx.clock.now(),
+  });
+}
