@@ -759,6 +759,73 @@ async function namesOf(
 // Settings and the live board
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The backfill job: computes and stores the facts of every closed session of the account that has
+ * none (or stale ones: another facts version, another time zone, closed again), oldest first,
+ * `batch` sessions per round (four statements each: three reads and the one upsert whose trigger
+ * adds them to the daily roll-up). Reports do the same for the days they read; this fills the
+ * roll-up ahead of them, e.g. after an upgrade or a change of the account's time zone
+ * (`npm run cli -- statistics-backfill`). Returns how many sessions it stored.
+ */
+export async function backfillStatistics(
+  ctx: AppContext,
+  accountId: string,
+  options: { batch?: number; onBatch?: (stored: number) => void } = {},
+): Promise<number> {
+  const { db } = ctx.store;
+  const batch = options.batch ?? 500;
+  const timeZone = await accountTimeZone(db, accountId);
+  const lines = await db
+    .selectFrom('lines')
+    .select(['id', 'settings'])
+    .where('account_id', '=', accountId)
+    .execute();
+  const kpi = new Map(lines.map((l) => [l.id, l.settings.kpi]));
+  let after: { createdAt: Date; id: string } | null = null;
+  let stored = 0;
+  for (;;) {
+    let query = db
+      .selectFrom('sessions as s')
+      .innerJoin('dialogs as d', 'd.id', 's.dialog_id')
+      .leftJoin('session_facts as f', 'f.session_id', 's.id')
+      .select([
+        's.id',
+        's.dialog_id',
+        's.line_id',
+        's.seq',
+        's.created_at',
+        's.closed_at',
+        's.opened_off_hours',
+        's.rating',
+        's.supervisor_rating',
+        'd.channel_id',
+      ])
+      .where('s.account_id', '=', accountId)
+      .where('s.status', 'in', CLOSED_STATUSES)
+      .where(
+        sql<boolean>`not coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${timeZone}, false)`,
+      );
+    const from = after;
+    if (from) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('s.created_at', '>', from.createdAt),
+          eb.and([eb('s.created_at', '=', from.createdAt), eb('s.id', '>', from.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('s.created_at').orderBy('s.id').limit(batch).execute();
+    if (!rows.length) return stored;
+    const facts = await computeFacts(db, rows, (lineId) => kpi.get(lineId), ctx.clock.now());
+    await storeFacts(db, accountId, timeZone, rows, facts);
+    stored += rows.length;
+    options.onBatch?.(stored);
+    const last = rows[rows.length - 1] as (typeof rows)[number];
+    after = { createdAt: last.created_at, id: last.id };
+    if (rows.length < batch) return stored;
+  }
+}
+
 export async function statisticsSettings(ctx: AppContext, actor: Actor) {
   authorizeScope(actor, 'statistics', 'own');
   return { timeZone: await accountTimeZone(ctx.store.db, actor.accountId) };
