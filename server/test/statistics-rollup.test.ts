@@ -9,6 +9,7 @@ import type { StatisticsApi } from '@openlines/sdk';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, periodOf, type SessionFacts, summarize } from '../src/core/analytics';
+import { FakeClock } from '../src/core/clock';
 import { backfillStatistics, computeFacts } from '../src/services/statistics';
 import { coveredDays } from '../src/services/statistics-rollup';
 import type { Database } from '../src/store/database';
@@ -75,7 +76,8 @@ async function seed(
       const t0 = START + Math.floor(next() * SPAN);
       const operator = next() < 0.85 ? pick(operatorIds) : null;
       const viaBot = next() < 0.2;
-      const open = next() < 0.12;
+      // A dialog has at most one open session (sessions_one_open): only its last may be open.
+      const open = next() < 0.12 && k === sessions - 1;
       const ending: SessionStatus = pick([
         'closed',
         'closed',
@@ -244,9 +246,10 @@ describe('statistics roll-up', () => {
   beforeAll(async () => {
     world = await createEngineWorld({
       operatorCount: 3,
+      // The clock starts at NOW: moving it a month on would expire the signed-in sessions.
+      clock: new FakeClock(NOW),
       settings: { kpi: { firstAnswer: { targetSeconds: 120 }, furtherAnswer: { targetSeconds: 300 } } },
     });
-    world.clock.set(NOW);
     db = world.server.ctx.store.db;
     accountId = (await world.admin.client.auth.me()).account.id;
     stats = world.admin.client.statistics;
