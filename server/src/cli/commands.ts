@@ -16,6 +16,7 @@ import { migrateToLatest } from '../store/database';
 import { ACCOUNT_COMMANDS } from './account-commands';
 import { BACKUP_COMMANDS } from './backup-commands';
 import type { CliSession, DatabaseNeed } from './cli-context';
+import { STATISTICS_COMMANDS } from './statistics-commands';
 import {
   CliFailure,
   type OptionValues,
@@ -217,4 +218,5 @@ export const COMMANDS: Record<string, Command> = {
   'create-token': createToken,
   ...ACCOUNT_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...STATISTICS_COMMANDS,
 };

@@ -181,21 +181,127 @@ export interface Distribution {
   max: number | null;
 }
 
-/** Average, median (mean of the two middle values when even), p90 (nearest rank), max. */
-export function distribution(values: readonly number[]): Distribution {
+/**
+ * What a distribution is computed from: the count, the sum in whole milliseconds (every value is
+ * a difference of millisecond instants, so the sum is exact in any order, which lets SQL and the
+ * server add the same values and get the same average), the two middle values (equal when the
+ * count is odd), the nearest-rank p90 and the max.
+ */
+export interface DistributionParts {
+  count: number;
+  sumMs: number;
+  lowMiddle: number | null;
+  highMiddle: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+/** A value in seconds as the whole milliseconds it was measured in. */
+export const wholeMs = (seconds: number) => Math.round(seconds * 1000);
+
+/** The parts of a list of values (sorted here). */
+export function distributionParts(values: readonly number[]): DistributionParts {
   const n = values.length;
-  if (n === 0) return { count: 0, average: null, median: null, p90: null, max: null };
+  if (n === 0) return { count: 0, sumMs: 0, lowMiddle: null, highMiddle: null, p90: null, max: null };
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(n / 2);
-  const median =
-    n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   return {
     count: n,
-    average: sorted.reduce((s, v) => s + v, 0) / n,
-    median,
+    sumMs: sorted.reduce((s, v) => s + wholeMs(v), 0),
+    // The ⌈n/2⌉-th smallest and the ⌈n/2⌉-th largest: the middle one twice when n is odd.
+    lowMiddle: sorted[Math.ceil(0.5 * n) - 1] as number,
+    highMiddle: sorted[n - Math.ceil(0.5 * n)] as number,
     p90: sorted[Math.ceil(0.9 * n) - 1] as number,
     max: sorted[n - 1] as number,
   };
+}
+
+/** Average = Σ ms / 1000 / n, median = mean of the two middle values (the middle one when n is odd). */
+export function distributionOf(parts: DistributionParts): Distribution {
+  const { count, lowMiddle, highMiddle } = parts;
+  if (count === 0 || lowMiddle === null || highMiddle === null) {
+    return { count: 0, average: null, median: null, p90: null, max: null };
+  }
+  return {
+    count,
+    average: parts.sumMs / 1000 / count,
+    median: count % 2 ? lowMiddle : (lowMiddle + highMiddle) / 2,
+    p90: parts.p90,
+    max: parts.max,
+  };
+}
+
+/** Average, median (mean of the two middle values when even), p90 (nearest rank), max. */
+export function distribution(values: readonly number[]): Distribution {
+  return distributionOf(distributionParts(values));
+}
+
+/**
+ * The additive figures of a set of sessions: what one session contributes (`totalsOf`) and their
+ * sums (`addTotals`). The daily roll-up (migration 0032) stores exactly these per day, line,
+ * channel and holding operator.
+ */
+export interface Totals {
+  sessions: number;
+  returningSessions: number;
+  messagesIn: number;
+  messagesOut: number;
+  botMessages: number;
+  botMs: number;
+  unanswered: number;
+  missed: number;
+  kpiBreaches: number;
+  spam: number;
+  likes: number;
+  dislikes: number;
+  supervisorSum: number;
+  supervisorCount: number;
+  outsideHours: number;
+}
+
+export const NO_TOTALS: Totals = Object.freeze({
+  sessions: 0,
+  returningSessions: 0,
+  messagesIn: 0,
+  messagesOut: 0,
+  botMessages: 0,
+  botMs: 0,
+  unanswered: 0,
+  missed: 0,
+  kpiBreaches: 0,
+  spam: 0,
+  likes: 0,
+  dislikes: 0,
+  supervisorSum: 0,
+  supervisorCount: 0,
+  outsideHours: 0,
+});
+
+const flag = (b: boolean) => (b ? 1 : 0);
+
+export function totalsOf(f: SessionFacts): Totals {
+  return {
+    sessions: 1,
+    returningSessions: flag(f.returning),
+    messagesIn: f.messagesIn,
+    messagesOut: f.messagesOut,
+    botMessages: f.botMessages,
+    botMs: wholeMs(f.botSeconds),
+    unanswered: flag(f.unanswered),
+    missed: flag(f.missed),
+    kpiBreaches: f.kpiBreaches,
+    spam: flag(f.spam),
+    likes: flag(f.rating === 'like'),
+    dislikes: flag(f.rating === 'dislike'),
+    supervisorSum: f.supervisorRating ?? 0,
+    supervisorCount: flag(f.supervisorRating !== null),
+    outsideHours: flag(f.offHours),
+  };
+}
+
+export function addTotals(a: Totals, b: Totals): Totals {
+  const sum = { ...a };
+  for (const key of Object.keys(b) as (keyof Totals)[]) sum[key] += b[key];
+  return sum;
 }
 
 export interface Summary {
@@ -222,6 +328,41 @@ export interface Summary {
   spam: number;
 }
 
+export interface SummaryDistributions {
+  firstAnswer: Distribution;
+  everyAnswer: Distribution;
+  timeToClose: Distribution;
+}
+
+/**
+ * A summary from its totals and distributions. `operatorView`: the figures of some operators'
+ * own work, where bot time and bot messages are 0 (BOT-4).
+ */
+export function summaryOf(t: Totals, d: SummaryDistributions, operatorView: boolean): Summary {
+  return {
+    sessions: t.sessions,
+    newSessions: t.sessions - t.returningSessions,
+    returningSessions: t.returningSessions,
+    messagesIn: t.messagesIn,
+    messagesOut: t.messagesOut,
+    botMessages: operatorView ? 0 : t.botMessages,
+    firstAnswer: d.firstAnswer,
+    everyAnswer: d.everyAnswer,
+    timeToClose: d.timeToClose,
+    botSeconds: operatorView ? 0 : t.botMs / 1000,
+    unanswered: t.unanswered,
+    missed: t.missed,
+    kpiBreaches: t.kpiBreaches,
+    likes: t.likes,
+    dislikes: t.dislikes,
+    likeShare: t.likes + t.dislikes ? t.likes / (t.likes + t.dislikes) : null,
+    supervisorRatingAverage: t.supervisorCount ? t.supervisorSum / t.supervisorCount : null,
+    insideHours: t.sessions - t.outsideHours,
+    outsideHours: t.outsideHours,
+    spam: t.spam,
+  };
+}
+
 /**
  * Aggregates facts. With `operators` (one id, or a set: a department's members), only their own
  * work counts: answers they sent, sessions they held last — bot time never enters their figures.
@@ -231,37 +372,17 @@ export function summarize(facts: readonly SessionFacts[], operators?: string | R
   const ours = (id: string | null) => set === undefined || (id !== null && set.has(id));
   const mine = set === undefined ? facts : facts.filter((f) => ours(f.operatorId));
   const answers = facts.flatMap((f) => f.answers.filter((a) => ours(a.operatorId)).map((a) => a.seconds));
-  const likes = mine.filter((f) => f.rating === 'like').length;
-  const dislikes = mine.filter((f) => f.rating === 'dislike').length;
-  const supervisor = mine.flatMap((f) => (f.supervisorRating === null ? [] : [f.supervisorRating]));
-  const count = (p: (f: SessionFacts) => boolean) => mine.filter(p).length;
-  const sum = (p: (f: SessionFacts) => number) => mine.reduce((s, f) => s + p(f), 0);
-  return {
-    sessions: mine.length,
-    newSessions: count((f) => !f.returning),
-    returningSessions: count((f) => f.returning),
-    messagesIn: sum((f) => f.messagesIn),
-    messagesOut: sum((f) => f.messagesOut),
-    botMessages: set === undefined ? sum((f) => f.botMessages) : 0,
-    firstAnswer: distribution(
-      mine.flatMap((f) => (f.firstAnswerSeconds === null ? [] : [f.firstAnswerSeconds])),
-    ),
-    everyAnswer: distribution(answers),
-    timeToClose: distribution(mine.flatMap((f) => (f.closeSeconds === null ? [] : [f.closeSeconds]))),
-    botSeconds: set === undefined ? sum((f) => f.botSeconds) : 0,
-    unanswered: count((f) => f.unanswered),
-    missed: count((f) => f.missed),
-    kpiBreaches: sum((f) => f.kpiBreaches),
-    likes,
-    dislikes,
-    likeShare: likes + dislikes ? likes / (likes + dislikes) : null,
-    supervisorRatingAverage: supervisor.length
-      ? supervisor.reduce((s, v) => s + v, 0) / supervisor.length
-      : null,
-    insideHours: count((f) => !f.offHours),
-    outsideHours: count((f) => f.offHours),
-    spam: count((f) => f.spam),
-  };
+  return summaryOf(
+    mine.reduce((t, f) => addTotals(t, totalsOf(f)), NO_TOTALS),
+    {
+      firstAnswer: distribution(
+        mine.flatMap((f) => (f.firstAnswerSeconds === null ? [] : [f.firstAnswerSeconds])),
+      ),
+      everyAnswer: distribution(answers),
+      timeToClose: distribution(mine.flatMap((f) => (f.closeSeconds === null ? [] : [f.closeSeconds]))),
+    },
+    set !== undefined,
+  );
 }
 
 export type Bucket = 'day' | 'week' | 'month';

@@ -19,23 +19,39 @@ import { sql } from 'kysely';
 import { connectorKinds } from '../channels/registry';
 import type { AppContext } from '../context';
 import {
+  addTotals,
   bucketOf,
   bucketsBetween,
+  type DistributionParts,
   daysIn,
+  distributionOf,
   FACTS_VERSION,
   type FactMessage,
   type FactTransition,
   isCalendarDate,
+  NO_TOTALS,
   type Period,
   periodOf,
   previousPeriod,
   type SessionFacts,
   sessionFacts,
-  summarize,
+  summaryOf,
+  type Totals,
+  totalsOf,
 } from '../core/analytics';
 import { AppError, forbidden, invalidField } from '../errors';
 import type { Database } from '../store/database';
 import { type Actor, authorizeScope } from './actor';
+import {
+  coveredDays,
+  distributionRows,
+  type ExtraValue,
+  type Grouping,
+  groupOfDay,
+  type Metric,
+  type RollupScope,
+  rollupRows,
+} from './statistics-rollup';
 
 // Statistics reports (SPEC AN-1/AN-2): the sessions of a period, their facts (core/analytics)
 // from `session_facts` or computed now, aggregated for the caller's statistics scope.
@@ -50,6 +66,8 @@ export interface Audience {
 
 export interface ReportFilter {
   period: Period;
+  /** The account's time zone: the days of the period, and of the stored facts. */
+  timeZone: string;
   lineId?: string | undefined;
   channelId?: string | undefined;
   channelKind?: string | undefined;
@@ -152,6 +170,7 @@ async function filterOf(
   }
   return {
     period: periodOf(query.from, query.to, timeZone),
+    timeZone,
     lineId: query.lineId,
     channelId: query.channelId,
     channelKind: query.channelKind,
@@ -335,7 +354,10 @@ export async function loadReportSessions(
       'c.kind as channel_kind',
       // Fresh facts: same definitions, and the session was not reopened and closed again since.
       // Compared in SQL, so the two timestamps are neither sent nor parsed.
-      sql<boolean>`coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at, false)`.as('fresh'),
+      // The time zone too: the facts row's day (and its roll-up) is a day in that zone.
+      sql<boolean>`coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${filter.timeZone}, false)`.as(
+        'fresh',
+      ),
       'f.is_returning',
       'f.messages_in',
       'f.messages_out',
@@ -385,7 +407,7 @@ export async function loadReportSessions(
       const facts = await computeFacts(db, batch, (lineId) => kpi.get(lineId), now);
       for (const [id, f] of facts) computed.set(id, f);
       const closed = batch.filter((row) => isClosed(row.status) && row.closed_at !== null);
-      if (closed.length) await storeFacts(db, accountId, closed, facts);
+      if (closed.length) await storeFacts(db, accountId, filter.timeZone, closed, facts);
     }
   }
   return rows.map((row) => {
@@ -414,10 +436,16 @@ export async function loadReportSessions(
   });
 }
 
-async function storeFacts(
+/**
+ * Stores closed sessions' facts: one upsert for the batch. Each row written adds its figures to
+ * the daily roll-up (and an overwritten row first takes its old ones away) through the
+ * `session_facts_rollup` trigger, inside this same statement (migration 0032).
+ */
+export async function storeFacts(
   db: Database,
   accountId: string,
-  sessions: readonly { id: string; closed_at: Date | null }[],
+  timeZone: string,
+  sessions: readonly { id: string; closed_at: Date | null; created_at: Date; channel_id: string }[],
   facts: Map<string, SessionFacts>,
 ): Promise<void> {
   const values = sessions.flatMap((s) => {
@@ -431,6 +459,15 @@ async function storeFacts(
         // The session's own value, copied in SQL: a JS Date would drop its microseconds, and the
         // facts would never compare equal to it again.
         closed_at: sql<Date>`(select closed_at from sessions where id = ${s.id})`,
+        // What the roll-up contribution depends on, read from the session in this statement so a
+        // rating written in between is not lost (later changes: the sessions_facts_sync trigger).
+        time_zone: timeZone,
+        day: bucketOf(s.created_at, timeZone, 'day'),
+        line_id: sql<string>`(select line_id from sessions where id = ${s.id})`,
+        channel_id: s.channel_id,
+        rating: sql<'like' | 'dislike' | null>`(select rating from sessions where id = ${s.id})`,
+        supervisor_rating: sql<number | null>`(select supervisor_rating from sessions where id = ${s.id})`,
+        off_hours: sql<boolean>`(select opened_off_hours from sessions where id = ${s.id})`,
         started_at: f.startedAt,
         is_returning: f.returning,
         messages_in: f.messagesIn,
@@ -472,6 +509,13 @@ async function storeFacts(
         kpi_breaches: eb.ref('excluded.kpi_breaches'),
         spam: eb.ref('excluded.spam'),
         operator_id: eb.ref('excluded.operator_id'),
+        time_zone: eb.ref('excluded.time_zone'),
+        day: eb.ref('excluded.day'),
+        line_id: eb.ref('excluded.line_id'),
+        channel_id: eb.ref('excluded.channel_id'),
+        rating: eb.ref('excluded.rating'),
+        supervisor_rating: eb.ref('excluded.supervisor_rating'),
+        off_hours: eb.ref('excluded.off_hours'),
       })),
     )
     .execute();
@@ -498,26 +542,149 @@ async function prepare(
   return { timeZone, audience, filter };
 }
 
-const summaryOf = (sessions: readonly ReportSession[], audience: Audience): StatisticsSummary =>
-  summarize(
-    sessions.map((s) => s.facts),
-    audience.operators,
-  );
+const EMPTY_PARTS: DistributionParts = {
+  count: 0,
+  sumMs: 0,
+  lowMiddle: null,
+  highMiddle: null,
+  p90: null,
+  max: null,
+};
+
+/**
+ * The figures of a period per group. Days the daily roll-up covers completely (every session
+ * created that day has its stored facts: `coveredDays`) are read from the roll-up — a few rows per
+ * day — and their medians, p90 and maxima from their facts rows in SQL; the other days (a session
+ * still open, or closed since the last report) are read session by session as before, their facts
+ * computed (and stored, which adds them to the roll-up for the next report), and their values
+ * merged into the same SQL sort. The numbers equal `summarize` over every session of the period
+ * (server/test/statistics-rollup.test.ts compares them on random data).
+ */
+export async function aggregate(
+  ctx: AppContext,
+  accountId: string,
+  filter: ReportFilter,
+  audience: Audience,
+  grouping: Grouping,
+): Promise<Map<string, StatisticsSummary>> {
+  const { db } = ctx.store;
+  const { timeZone } = filter;
+  const scope: RollupScope = {
+    accountId,
+    timeZone,
+    lineId: filter.lineId,
+    channelId: filter.channelId,
+    channelKind: filter.channelKind,
+    operators: audience.operators,
+  };
+  const days = await coveredDays(db, accountId, timeZone, filter.period);
+  const covered = days.filter((d) => d.covered).map((d) => d.day);
+  // Runs of consecutive days the roll-up does not cover, each read as one period.
+  const runs: { from: string; to: string }[] = [];
+  let previous: string | null = null;
+  for (const [i, d] of days.entries()) {
+    if (d.covered) continue;
+    const last = runs[runs.length - 1];
+    if (last && previous === days[i - 1]?.day) last.to = d.day;
+    else runs.push({ from: d.day, to: d.day });
+    previous = d.day;
+  }
+  const raw: ReportSession[] = [];
+  for (const run of runs) {
+    raw.push(
+      ...(await loadReportSessions(ctx, accountId, {
+        ...filter,
+        period: periodOf(run.from, run.to, timeZone),
+      })),
+    );
+  }
+
+  const ours = (id: string | null) => !audience.operators || (id !== null && audience.operators.has(id));
+  const keyOf = (
+    day: string,
+    at: { lineId: string; channelId: string; channelKind: string },
+    operatorId: string | null,
+  ): string | null => {
+    switch (grouping.by) {
+      case 'all':
+      case 'bucket':
+        return groupOfDay(grouping, day);
+      case 'line':
+        return at.lineId;
+      case 'channel':
+        return at.channelId;
+      case 'channel-kind':
+        return at.channelKind;
+      case 'operator':
+        return operatorId;
+    }
+  };
+  const totals = new Map<string, Totals>();
+  const add = (key: string | null, t: Totals) => {
+    if (key !== null) totals.set(key, addTotals(totals.get(key) ?? NO_TOTALS, t));
+  };
+  for (const row of await rollupRows(db, scope, covered)) {
+    if (ours(row.operatorId)) add(keyOf(row.day, row, row.operatorId), row.totals);
+  }
+  const extra: ExtraValue[] = [];
+  for (const s of raw) {
+    const day = bucketOf(s.createdAt, timeZone, 'day');
+    const f = s.facts;
+    const key = keyOf(day, s, f.operatorId);
+    if (ours(f.operatorId) && key !== null) {
+      add(key, totalsOf(f));
+      if (f.firstAnswerSeconds !== null) extra.push({ g: key, m: 'firstAnswer', v: f.firstAnswerSeconds });
+      if (f.closeSeconds !== null) extra.push({ g: key, m: 'timeToClose', v: f.closeSeconds });
+    }
+    for (const answer of f.answers) {
+      const by = keyOf(day, s, answer.operatorId);
+      if (ours(answer.operatorId) && by !== null) extra.push({ g: by, m: 'everyAnswer', v: answer.seconds });
+    }
+  }
+  const parts = await distributionRows(db, scope, grouping, covered, extra);
+  const operatorView = audience.operators !== undefined || grouping.by === 'operator';
+  const result = new Map<string, StatisticsSummary>();
+  for (const key of new Set([...totals.keys(), ...parts.keys()])) {
+    const of = (metric: Metric) => distributionOf(parts.get(key)?.get(metric) ?? EMPTY_PARTS);
+    result.set(
+      key,
+      summaryOf(
+        totals.get(key) ?? NO_TOTALS,
+        { firstAnswer: of('firstAnswer'), everyAnswer: of('everyAnswer'), timeToClose: of('timeToClose') },
+        operatorView,
+      ),
+    );
+  }
+  return result;
+}
+
+const EMPTY_SUMMARY = summaryOf(
+  NO_TOTALS,
+  {
+    firstAnswer: distributionOf(EMPTY_PARTS),
+    everyAnswer: distributionOf(EMPTY_PARTS),
+    timeToClose: distributionOf(EMPTY_PARTS),
+  },
+  false,
+);
+
+/** An empty group's figures: zeros, and bot figures 0 as for any group. */
+const emptySummary = (): StatisticsSummary => structuredClone(EMPTY_SUMMARY);
 
 export async function summaryReport(ctx: AppContext, actor: Actor, query: Omit<StatisticsQuery, 'format'>) {
   const { timeZone, audience, filter } = await prepare(ctx, actor, query);
   const before = previousPeriod(filter.period, timeZone);
-  const [current, previous] = [
-    await loadReportSessions(ctx, actor.accountId, filter),
-    await loadReportSessions(ctx, actor.accountId, { ...filter, period: before }),
-  ];
+  const current = await aggregate(ctx, actor.accountId, filter, audience, { by: 'all' });
+  const previous = await aggregate(ctx, actor.accountId, { ...filter, period: before }, audience, {
+    by: 'all',
+  });
   return {
     timeZone,
     scope: audience.scope,
     period: { from: filter.period.from, to: filter.period.to },
     previousPeriod: { from: before.from, to: before.to },
-    current: summaryOf(current, audience),
-    previous: summaryOf(previous, audience),
+    current: current.get('') ?? emptySummary(),
+    previous: previous.get('') ?? emptySummary(),
   };
 }
 
@@ -528,16 +695,15 @@ export async function seriesReport(
 ) {
   const { timeZone, audience, filter } = await prepare(ctx, actor, query);
   const bucket = query.bucket ?? 'day';
-  const sessions = await loadReportSessions(ctx, actor.accountId, filter);
-  const groups = new Map<string, ReportSession[]>(
-    bucketsBetween(filter.period.from, filter.period.to, bucket).map((label) => [label, []]),
-  );
-  for (const s of sessions) groups.get(bucketOf(s.createdAt, timeZone, bucket))?.push(s);
+  const groups = await aggregate(ctx, actor.accountId, filter, audience, { by: 'bucket', bucket });
   return {
     timeZone,
     scope: audience.scope,
     bucket,
-    points: [...groups].map(([label, group]) => ({ bucket: label, summary: summaryOf(group, audience) })),
+    points: bucketsBetween(filter.period.from, filter.period.to, bucket).map((label) => ({
+      bucket: label,
+      summary: groups.get(label) ?? emptySummary(),
+    })),
   };
 }
 
@@ -548,40 +714,24 @@ export async function tableReport(
   query: Omit<StatisticsQuery, 'format'>,
 ) {
   const { timeZone, audience, filter } = await prepare(ctx, actor, query);
-  const sessions = await loadReportSessions(ctx, actor.accountId, filter);
+  const groups = await aggregate(ctx, actor.accountId, filter, audience, { by: dimension });
   const { db } = ctx.store;
-  let rows: { key: string; name: string; summary: StatisticsSummary }[];
-  if (dimension === 'operator') {
-    const ids = new Set<string>();
-    for (const s of sessions) {
-      if (s.facts.operatorId) ids.add(s.facts.operatorId);
-      for (const a of s.facts.answers) if (a.operatorId) ids.add(a.operatorId);
-    }
-    const shown = [...ids].filter((id) => !audience.operators || audience.operators.has(id));
-    const names = await namesOf(db, 'users', actor.accountId, shown);
-    const facts = sessions.map((s) => s.facts);
-    rows = shown.map((id) => ({ key: id, name: names.get(id) ?? '', summary: summarize(facts, id) }));
-  } else {
-    const keyOf = (s: ReportSession) =>
-      dimension === 'line' ? s.lineId : dimension === 'channel' ? s.channelId : s.channelKind;
-    const groups = new Map<string, ReportSession[]>();
-    for (const s of sessions) groups.set(keyOf(s), [...(groups.get(keyOf(s)) ?? []), s]);
-    const keys = [...groups.keys()];
-    const names =
-      dimension === 'line'
+  const keys = [...groups.keys()];
+  const names =
+    dimension === 'operator'
+      ? await namesOf(db, 'users', actor.accountId, keys)
+      : dimension === 'line'
         ? await namesOf(db, 'lines', actor.accountId, keys)
         : dimension === 'channel'
           ? await namesOf(db, 'channels', actor.accountId, keys)
           : new Map(keys.map((k) => [k, k]));
-    rows = keys
-      .map((key) => ({
-        key,
-        name: names.get(key) ?? '',
-        summary: summaryOf(groups.get(key) ?? [], audience),
-      }))
-      // A department's or an operator's view lists only the groups where they have figures.
-      .filter((row) => !audience.operators || row.summary.sessions > 0 || row.summary.everyAnswer.count > 0);
-  }
+  const rows = keys
+    .map((key) => ({ key, name: names.get(key) ?? '', summary: groups.get(key) as StatisticsSummary }))
+    // Only groups with figures: a department's or an operator's view lists the groups where they
+    // have some (everyone's view: every group has its sessions).
+    .filter(
+      (row) => dimension === 'operator' || row.summary.sessions > 0 || row.summary.everyAnswer.count > 0,
+    );
   rows.sort(
     (a, b) =>
       b.summary.sessions - a.summary.sessions || a.name.localeCompare(b.name) || a.key.localeCompare(b.key),
@@ -608,6 +758,73 @@ async function namesOf(
 // ---------------------------------------------------------------------------------------------
 // Settings and the live board
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The backfill job: computes and stores the facts of every closed session of the account that has
+ * none (or stale ones: another facts version, another time zone, closed again), oldest first,
+ * `batch` sessions per round (four statements each: three reads and the one upsert whose trigger
+ * adds them to the daily roll-up). Reports do the same for the days they read; this fills the
+ * roll-up ahead of them, e.g. after an upgrade or a change of the account's time zone
+ * (`npm run cli -- statistics-backfill`). Returns how many sessions it stored.
+ */
+export async function backfillStatistics(
+  ctx: AppContext,
+  accountId: string,
+  options: { batch?: number; onBatch?: (stored: number) => void } = {},
+): Promise<number> {
+  const { db } = ctx.store;
+  const batch = options.batch ?? 500;
+  const timeZone = await accountTimeZone(db, accountId);
+  const lines = await db
+    .selectFrom('lines')
+    .select(['id', 'settings'])
+    .where('account_id', '=', accountId)
+    .execute();
+  const kpi = new Map(lines.map((l) => [l.id, l.settings.kpi]));
+  let after: { createdAt: Date; id: string } | null = null;
+  let stored = 0;
+  for (;;) {
+    let query = db
+      .selectFrom('sessions as s')
+      .innerJoin('dialogs as d', 'd.id', 's.dialog_id')
+      .leftJoin('session_facts as f', 'f.session_id', 's.id')
+      .select([
+        's.id',
+        's.dialog_id',
+        's.line_id',
+        's.seq',
+        's.created_at',
+        's.closed_at',
+        's.opened_off_hours',
+        's.rating',
+        's.supervisor_rating',
+        'd.channel_id',
+      ])
+      .where('s.account_id', '=', accountId)
+      .where('s.status', 'in', CLOSED_STATUSES)
+      .where(
+        sql<boolean>`not coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${timeZone}, false)`,
+      );
+    const from = after;
+    if (from) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('s.created_at', '>', from.createdAt),
+          eb.and([eb('s.created_at', '=', from.createdAt), eb('s.id', '>', from.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('s.created_at').orderBy('s.id').limit(batch).execute();
+    if (!rows.length) return stored;
+    const facts = await computeFacts(db, rows, (lineId) => kpi.get(lineId), ctx.clock.now());
+    await storeFacts(db, accountId, timeZone, rows, facts);
+    stored += rows.length;
+    options.onBatch?.(stored);
+    const last = rows[rows.length - 1] as (typeof rows)[number];
+    after = { createdAt: last.created_at, id: last.id };
+    if (rows.length < batch) return stored;
+  }
+}
 
 export async function statisticsSettings(ctx: AppContext, actor: Actor) {
   authorizeScope(actor, 'statistics', 'own');

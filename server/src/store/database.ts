@@ -29,6 +29,7 @@ import * as accounts from './migrations/0026-accounts';
 import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
 import * as crmConversion from './migrations/0031-crm-conversion';
+import * as statisticsRollups from './migrations/0032-statistics-rollups';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
 import * as messageEdits from './migrations/0036-message-edits';
 import { PGliteDialect } from './pglite-dialect';
@@ -82,6 +83,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0027-bitrix24': bitrix24,
   '0028-message-search': messageSearch,
   '0031-crm-conversion': crmConversion,
+  '0032-statistics-rollups': statisticsRollups,
   '0033-bitrix-bots': bitrixBots,
   '0036-message-edits': messageEdits,
 };

@@ -564,6 +564,40 @@ export interface SessionFactsTable {
   kpi_breaches: number;
   spam: boolean;
   operator_id: string | null;
+  /** What the row's roll-up contribution depends on (migration 0032): kept in step by triggers. */
+  time_zone: Generated<string>;
+  day: string | null;
+  line_id: string | null;
+  channel_id: string | null;
+  rating: 'like' | 'dislike' | null;
+  supervisor_rating: number | null;
+  off_hours: Generated<boolean>;
+}
+
+/** Additive figures per account, local day, line, channel and holding operator (migration 0032). */
+export interface StatisticsDailyTable {
+  account_id: string;
+  time_zone: string;
+  version: number;
+  day: string;
+  line_id: string;
+  channel_id: string;
+  operator_id: string;
+  sessions: number;
+  returning_sessions: number;
+  messages_in: number;
+  messages_out: number;
+  bot_messages: number;
+  bot_ms: number;
+  unanswered: number;
+  missed: number;
+  kpi_breaches: number;
+  spam: number;
+  likes: number;
+  dislikes: number;
+  supervisor_sum: number;
+  supervisor_count: number;
+  outside_hours: number;
 }
 
 export interface BotsTable {
@@ -651,6 +685,7 @@ export interface DB {
   webhook_state: WebhookStateTable;
   webhook_deliveries: WebhookDeliveriesTable;
   session_facts: SessionFactsTable;
+  statistics_daily: StatisticsDailyTable;
   bitrix_ids: import('./bitrix-schema').BitrixIdsTable;
   bitrix_apps: import('./bitrix-schema').BitrixAppsTable;
   bitrix_webhooks: import('./bitrix-schema').BitrixWebhooksTable;
