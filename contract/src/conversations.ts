@@ -300,6 +300,9 @@ export const SearchHitSchema = Type.Object(
 );
 export type SearchHit = Static<typeof SearchHitSchema>;
 
+/** A label on a dialog: trimmed, 1–40 characters, compared as given. */
+export const DialogTag = Type.String({ minLength: 1, maxLength: 40, pattern: '^\\S(.*\\S)?$' });
+
 export const DialogSchema = Type.Object(
   {
     id: IdSchema,
@@ -319,6 +322,7 @@ export const DialogSchema = Type.Object(
     lastMessagePreview: Nullable(Type.String()),
     createdAt: Timestamp,
     searchHit: Type.Optional(SearchHitSchema),
+    tags: Type.Array(DialogTag, { description: 'Labels operators put on the dialog, in name order' }),
   },
   { title: 'Dialog' },
 );
@@ -350,6 +354,15 @@ export const DialogListQuery = Type.Object(
     ),
     from: Type.Optional(Type.String({ format: 'date-time' })),
     to: Type.Optional(Type.String({ format: 'date-time' })),
+    periodBy: Type.Optional(
+      Type.Union([Type.Literal('activity'), Type.Literal('created'), Type.Literal('closed')], {
+        description:
+          "What from/to bound: activity = the dialog's last message (default); created = when the latest session started; closed = when the latest session closed",
+      }),
+    ),
+    tag: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 40, description: 'Only dialogs with this tag' }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(
       Type.String({
@@ -390,6 +403,11 @@ export const TransitionSchema = Type.Object(
     actorId: Nullable(Type.String()),
     reason: Type.String(),
     at: Timestamp,
+    comment: Type.Optional(
+      Nullable(
+        Type.String({ description: 'What the operator wrote for the colleague receiving a transfer' }),
+      ),
+    ),
   },
   { title: 'SessionTransition' },
 );
@@ -543,10 +561,19 @@ export const MessageListQuery = Type.Object(
 
 // ----- Operator actions -------------------------------------------------------------------------
 
+/** A note for whoever receives a transferred dialog; shown in the dialog's history. */
+export const TransferComment = Type.String({ minLength: 1, maxLength: 1000 });
+
 export const TransferBody = Type.Union(
   [
-    Type.Object({ operatorId: IdSchema }, { additionalProperties: false }),
-    Type.Object({ lineId: IdSchema }, { additionalProperties: false }),
+    Type.Object(
+      { operatorId: IdSchema, comment: Type.Optional(TransferComment) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { lineId: IdSchema, comment: Type.Optional(TransferComment) },
+      { additionalProperties: false },
+    ),
   ],
   { description: 'Transfer to an operator or to another line' },
 );
@@ -562,6 +589,17 @@ export const InviteBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const DialogTagsBody = Type.Object(
+  {
+    tags: Type.Array(DialogTag, {
+      maxItems: 20,
+      description: "The dialog's labels, replacing the ones it had",
+    }),
+  },
+  { additionalProperties: false },
+);
+export type DialogTagsBody = Static<typeof DialogTagsBody>;
 
 export const CloseBody = Type.Object(
   {
@@ -582,6 +620,8 @@ export const QuickAnswerSchema = Type.Object(
     id: IdSchema,
     title: Type.String(),
     text: Type.String(),
+    personal: Type.Boolean({ description: 'Only its author sees it' }),
+    lineId: Nullable(IdSchema),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -593,6 +633,12 @@ export const QuickAnswerBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
     text: Type.String({ minLength: 1, maxLength: 5000 }),
+    personal: Type.Optional(
+      Type.Boolean({
+        description: 'A personal quick answer: only you see it (no permission needed); default false',
+      }),
+    ),
+    lineId: Type.Optional(Nullable(IdSchema)),
   },
   { additionalProperties: false },
 );
@@ -600,11 +646,15 @@ export const UpdateQuickAnswerBody = Type.Object(
   {
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
+    lineId: Type.Optional(Nullable(IdSchema)),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 export const QuickAnswerQuery = Type.Object(
-  { search: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    lineId: Type.Optional(IdSchema),
+  },
   { additionalProperties: false },
 );
 

@@ -212,6 +212,26 @@ export class DialogsApi {
     return this.#action(id, 'pin');
   }
 
+  /** Write first: a new session with the client of a dialog that has none open, held by me. */
+  followUp(id: string): Promise<Dialog> {
+    return this.#action(id, 'follow-up');
+  }
+
+  /** Supervisor: take the dialog over from the operator holding it. */
+  intercept(id: string): Promise<Dialog> {
+    return this.#action(id, 'intercept');
+  }
+
+  /** Supervisor: join as a consultant without an invitation. */
+  join(id: string): Promise<Dialog> {
+    return this.#action(id, 'join');
+  }
+
+  /** Replaces the dialog's labels. */
+  setTags(id: string, tags: string[]): Promise<Dialog> {
+    return this.transport.request('PUT', `/dialogs/${segment(id)}/tags`, { body: { tags } });
+  }
+
   unpin(id: string): Promise<Dialog> {
     return this.#action(id, 'unpin');
   }
@@ -242,15 +262,21 @@ export class DialogsApi {
 export class QuickAnswersApi {
   constructor(private readonly transport: Transport) {}
 
-  list(search?: string): Promise<QuickAnswer[]> {
-    return this.transport.request('GET', '/quick-answers', { query: { search } });
+  /** Shared and my personal quick answers; with lineId, only those a dialog of that line offers. */
+  list(search?: string, options: { lineId?: string } = {}): Promise<QuickAnswer[]> {
+    return this.transport.request('GET', '/quick-answers', { query: { search, lineId: options.lineId } });
   }
 
-  create(input: { title: string; text: string }): Promise<QuickAnswer> {
+  create(input: {
+    title: string;
+    text: string;
+    personal?: boolean;
+    lineId?: string | null;
+  }): Promise<QuickAnswer> {
     return this.transport.request('POST', '/quick-answers', { body: input });
   }
 
-  update(id: string, input: { title?: string; text?: string }): Promise<QuickAnswer> {
+  update(id: string, input: { title?: string; text?: string; lineId?: string | null }): Promise<QuickAnswer> {
     return this.transport.request('PATCH', `/quick-answers/${segment(id)}`, { body: input });
   }
 

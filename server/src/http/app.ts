@@ -29,6 +29,7 @@ import { fileRoutes } from './routes/files';
 import { healthRoutes } from './routes/health';
 import { lineRoutes } from './routes/lines';
 import { messageEditRoutes } from './routes/message-edits';
+import { operatorActionRoutes } from './routes/operator-actions';
 import { organizationRoutes } from './routes/organization';
 import { privacyRoutes } from './routes/privacy';
 import { quickAnswerRoutes } from './routes/quick-answers';
@@ -161,6 +162,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(channelRoutes, { ctx });
       await api.register(dialogRoutes, { ctx });
       await api.register(quickAnswerRoutes, { ctx });
+      await api.register(operatorActionRoutes, { ctx });
       await api.register(eventWebhookRoutes, { ctx });
       await api.register(crmRoutes, { ctx });
       await api.register(botRoutes, { ctx });

@@ -23,7 +23,7 @@ import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
 // Operator actions (OP-3): each checks the actor's rights and the session's state on the server,
 // runs in one transaction under the line's lock, and answers 409 when the state does not allow it.
 
-interface SessionScope {
+export interface SessionScope {
   uow: UnitOfWork;
   dialog: DialogRow;
   session: SessionRow;
@@ -48,7 +48,7 @@ async function currentSessionId(
  * the line lock taken before the session row, and a re-check that nobody moved the session to
  * another line meanwhile.
  */
-async function withOpenSession<T>(
+export async function withOpenSession<T>(
   ctx: AppContext,
   actor: Actor,
   dialogId: string,
@@ -84,7 +84,13 @@ function assertHolderOrSupervisor(actor: Actor, session: SessionRow): void {
 }
 
 /** Whether the user may receive this session now regardless of presence (they are acting or chosen by hand). */
-async function assertCanHold(tx: Tx, line: LineRow, userId: string, now: Date, field: string): Promise<void> {
+export async function assertCanHold(
+  tx: Tx,
+  line: LineRow,
+  userId: string,
+  now: Date,
+  field: string,
+): Promise<void> {
   const [state] = await loadOperatorStates(tx, line, [userId], now);
   if (!state) throw invalidField(field, 'no such user in this account');
   const reason = whyIneligible(state, { ...routingSettingsOf(line.settings), checkAvailable: false }, now);
@@ -96,7 +102,7 @@ async function assertCanHold(tx: Tx, line: LineRow, userId: string, now: Date, f
   }
 }
 
-async function presentOne(ctx: AppContext, dialogId: string) {
+export async function presentOne(ctx: AppContext, dialogId: string) {
   const row = await ctx.store.db
     .selectFrom('dialogs')
     .selectAll()
@@ -106,8 +112,14 @@ async function presentOne(ctx: AppContext, dialogId: string) {
   return dialog!;
 }
 
-async function act(ctx: AppContext, scope: SessionScope, action: SessionAction, reason: string) {
-  return applySessionAction(ctx, scope.uow, scope.session, action, scope.by, reason);
+async function act(
+  ctx: AppContext,
+  scope: SessionScope,
+  action: SessionAction,
+  reason: string,
+  comment: string | null = null,
+) {
+  return applySessionAction(ctx, scope.uow, scope.session, action, scope.by, reason, comment);
 }
 
 /**
@@ -180,9 +192,16 @@ export async function skipDialog(ctx: AppContext, actor: Actor, dialogId: string
  * The dialog passes to a colleague chosen by hand (a transfer or a hand-over): their limit still
  * holds (Q-7), and if they were consulting on it they now simply hold it.
  */
-async function passTo(ctx: AppContext, scope: SessionScope, userId: string, field: string, reason: string) {
+export async function passTo(
+  ctx: AppContext,
+  scope: SessionScope,
+  userId: string,
+  field: string,
+  reason: string,
+  comment: string | null = null,
+) {
   await assertCanHold(scope.uow.tx, scope.line, userId, ctx.clock.now(), field);
-  await act(ctx, scope, { type: 'transfer_operator', operatorId: userId }, reason);
+  await act(ctx, scope, { type: 'transfer_operator', operatorId: userId }, reason, comment);
   await scope.uow.tx
     .deleteFrom('session_participants')
     .where('session_id', '=', scope.session.id)
@@ -192,6 +211,8 @@ async function passTo(ctx: AppContext, scope: SessionScope, userId: string, fiel
 
 export async function transferDialog(ctx: AppContext, actor: Actor, dialogId: string, body: TransferBody) {
   const targetLineId = 'lineId' in body ? body.lineId : null;
+  // A comment of only spaces says nothing to the colleague: it is not kept.
+  const comment = body.comment?.trim() || null;
   await withOpenSession(
     ctx,
     actor,
@@ -200,7 +221,7 @@ export async function transferDialog(ctx: AppContext, actor: Actor, dialogId: st
       const { session, uow } = scope;
       assertHolderOrSupervisor(actor, session);
       if ('operatorId' in body) {
-        await passTo(ctx, scope, body.operatorId, 'body.operatorId', 'transferred');
+        await passTo(ctx, scope, body.operatorId, 'body.operatorId', 'transferred', comment);
       } else {
         const target = await uow.tx
           .selectFrom('lines')
@@ -215,6 +236,7 @@ export async function transferDialog(ctx: AppContext, actor: Actor, dialogId: st
           scope,
           { type: 'transfer_line', lineId: target.id },
           'transferred_to_line',
+          comment,
         );
         await routeSession(ctx, uow, moved);
       }

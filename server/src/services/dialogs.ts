@@ -183,6 +183,7 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
       lastMessageAt: row.last_message_at ? row.last_message_at.toISOString() : null,
       lastMessagePreview: row.last_message_preview,
       createdAt: row.created_at.toISOString(),
+      tags: row.tags ?? [],
     };
   });
 }
@@ -302,8 +303,16 @@ export async function listDialogs(
   if (query.status) q = q.where('latest.status', '=', query.status);
   if (query.rating === 'none') q = q.where('latest.rating', 'is', null);
   else if (query.rating) q = q.where('latest.rating', '=', query.rating);
-  if (query.from) q = q.where('dialogs.last_message_at', '>=', new Date(query.from));
-  if (query.to) q = q.where('dialogs.last_message_at', '<', new Date(query.to));
+  // The period bounds the last activity, or when the latest session started or closed.
+  const periodColumn =
+    query.periodBy === 'created'
+      ? 'latest.created_at'
+      : query.periodBy === 'closed'
+        ? 'latest.closed_at'
+        : 'dialogs.last_message_at';
+  if (query.from) q = q.where(periodColumn, '>=', new Date(query.from));
+  if (query.to) q = q.where(periodColumn, '<', new Date(query.to));
+  if (query.tag) q = q.where(sql<boolean>`dialogs.tags @> ${JSON.stringify([query.tag])}::jsonb`);
   const words = query.search ? prefixQuery(query.search) : null;
   if (query.search) {
     // The client's name, e-mail or phone containing the text (trigram indexes), or a message of the
@@ -449,5 +458,6 @@ export async function listTransitions(
     actorId: row.actor_id,
     reason: row.reason,
     at: row.at.toISOString(),
+    ...(row.comment ? { comment: row.comment } : {}),
   }));
 }

@@ -257,6 +257,8 @@ export interface KnownClient {
   dialogId: string;
   spam: boolean;
   pinnedOperatorId: string | null;
+  /** The dialog's labels, so a new session's dialog event keeps them. */
+  tags: string[];
   identities: { channelId: string; externalId: string }[];
   sessionId: string | null;
   status: SessionRow['status'] | null;
@@ -335,6 +337,7 @@ async function readClientStates(
             'dialogs.id as dialog_id',
             'dialogs.spam',
             'dialogs.pinned_operator_id',
+            'dialogs.tags',
             (inner) =>
               inner
                 .selectFrom('client_identities as all_identities')
@@ -373,6 +376,7 @@ async function readClientStates(
       'known.dialog_id',
       'known.spam',
       'known.pinned_operator_id',
+      'known.tags',
       'known.identities',
       'known.session_id',
       'known.session_status',
@@ -419,6 +423,7 @@ async function readClientStates(
         dialogId: row.dialog_id,
         spam: row.spam,
         pinnedOperatorId: row.pinned_operator_id,
+        tags: row.tags ?? [],
         identities: row.identities ?? [],
         sessionId: row.session_id,
         status: row.session_status as SessionRow['status'] | null,

@@ -410,6 +410,7 @@ async function start(
     lastMessageAt: now.toISOString(),
     lastMessagePreview: lastPreview,
     createdAt: rows.dialogCreatedAt.toISOString(),
+    tags: known?.tags ?? [],
   };
   const users = new Set<string>();
   if (plan.status === 'queued') for (const id of queue) users.add(id);

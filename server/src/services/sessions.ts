@@ -61,6 +61,8 @@ export async function applySessionAction(
   action: SessionAction,
   actor: ActorRef,
   reason: string,
+  /** A note for the transition (a transfer's comment for the colleague who receives it). */
+  comment: string | null = null,
 ): Promise<SessionRow> {
   const result = transition(snapshotOf(session), action);
   if (!result.ok) {
@@ -111,6 +113,7 @@ export async function applySessionAction(
         actor_id: actor.id,
         reason,
         at: now,
+        ...(comment ? { comment } : {}),
       })
       .execute();
   }

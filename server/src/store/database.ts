@@ -31,6 +31,7 @@ import * as messageSearch from './migrations/0028-message-search';
 import * as crmConversion from './migrations/0031-crm-conversion';
 import * as statisticsRollups from './migrations/0032-statistics-rollups';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
+import * as operatorActions from './migrations/0035-operator-actions';
 import * as messageEdits from './migrations/0036-message-edits';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -85,6 +86,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0031-crm-conversion': crmConversion,
   '0032-statistics-rollups': statisticsRollups,
   '0033-bitrix-bots': bitrixBots,
+  '0035-operator-actions': operatorActions,
   '0036-message-edits': messageEdits,
 };
 

@@ -177,6 +177,8 @@ export interface DialogsTable {
   last_message_preview: string | null;
   unreachable_at: NullableTimestamp;
   created_at: DefaultTimestamp;
+  /** Labels operators put on the dialog (issue 19), in name order; the list filters by them. */
+  tags: ColumnType<string[], string | undefined, string>;
 }
 
 export interface SessionsTable {
@@ -240,6 +242,8 @@ export interface SessionTransitionsTable {
   actor_id: string | null;
   reason: string;
   at: Timestamp;
+  /** What the operator said about a transfer, for the colleague who receives the dialog. */
+  comment: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionParticipantsTable {
@@ -304,6 +308,10 @@ export interface QuickAnswersTable {
   created_by: string | null;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
+  /** A personal quick answer: only its owner sees it; null for the shared list. */
+  owner_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A quick answer of one line: offered only in that line's dialogs; null for every line. */
+  line_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OperatorConnectionsTable {

@@ -51,6 +51,7 @@ export function dialog(overrides: Partial<Dialog> = {}, sessionOverrides: Partia
     lastMessageAt: '2026-03-02T10:00:00.000Z',
     lastMessagePreview: 'Hello',
     createdAt: '2026-03-02T10:00:00.000Z',
+    tags: [],
     ...overrides,
   };
 }

@@ -62,13 +62,23 @@ describe('formatting', () => {
 
 describe('quick answers from the message box', () => {
   const answers = [
-    { id: '1', title: 'Greeting', text: 'Hello! How can I help?', createdAt: '', updatedAt: '' },
+    {
+      id: '1',
+      title: 'Greeting',
+      text: 'Hello! How can I help?',
+      createdAt: '',
+      updatedAt: '',
+      personal: false,
+      lineId: null,
+    },
     {
       id: '2',
       title: 'Delivery',
       text: 'Delivery takes 3 days; greetings from the team',
       createdAt: '',
       updatedAt: '',
+      personal: false,
+      lineId: null,
     },
   ];
 

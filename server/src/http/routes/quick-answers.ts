@@ -22,19 +22,20 @@ export const quickAnswerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> =
     {
       schema: {
         tags: ['quick answers'],
-        summary: 'Shared canned replies; search matches title and text (AA-7)',
+        summary:
+          'Shared canned replies and my personal ones (personal first); search matches title and text; lineId: what a dialog of that line offers (AA-7)',
         querystring: QuickAnswerQuery,
         response: { 200: Type.Array(QuickAnswerSchema) },
       },
     },
-    async (request) => listQuickAnswers(ctx, actorOf(request), request.query.search),
+    async (request) => listQuickAnswers(ctx, actorOf(request), request.query),
   );
   app.post(
     '/quick-answers',
     {
       schema: {
         tags: ['quick answers'],
-        summary: 'Add a quick answer (needs manageQuickAnswers)',
+        summary: 'Add a quick answer: shared (needs manageQuickAnswers) or personal (personal: true)',
         body: QuickAnswerBody,
         response: { 201: QuickAnswerSchema },
       },
@@ -47,7 +48,7 @@ export const quickAnswerRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> =
     {
       schema: {
         tags: ['quick answers'],
-        summary: 'Edit a quick answer',
+        summary: 'Edit a quick answer: my personal one, or a shared one with manageQuickAnswers',
         params: IdParams,
         body: UpdateQuickAnswerBody,
         response: { 200: QuickAnswerSchema },
