@@ -119,7 +119,8 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.getByRole('link', { name: 'CRM' }).click();
     await page.getByRole('link', { name: 'Лиды' }).click();
     await page.getByRole('cell', { name: 'Client ru-client — Support' }).waitFor();
-    await page.getByText('Новый').first().waitFor();
+    // The status cell, not the status filter's option of the same name.
+    await page.getByRole('cell', { name: 'Новый', exact: true }).first().waitFor();
     await shot(page, 'crm-leads-ru.png');
     await page.getByRole('link', { name: 'Сделки' }).click();
     await page.getByRole('region', { name: 'Сделки по стадиям' }).waitFor();
