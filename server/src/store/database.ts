@@ -28,6 +28,7 @@ import * as analytics from './migrations/0025-analytics';
 import * as accounts from './migrations/0026-accounts';
 import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
+import * as forgetAfterDelivery from './migrations/0030-forget-after-delivery';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -78,6 +79,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0026-accounts': accounts,
   '0027-bitrix24': bitrix24,
   '0028-message-search': messageSearch,
+  '0030-forget-after-delivery': forgetAfterDelivery,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */
