@@ -184,20 +184,21 @@ export async function forgetWebhookDeliveries(
 ) {
   if (dialogIds.length === 0) return;
   const keys = dialogIds.map((id) => `dialog:${id}`);
-  let q = tx
-    .deleteFrom('webhook_deliveries')
-    .where('account_id', '=', accountId)
-    .where('ordering_key', 'in', keys);
-  if (!waitingToo) q = q.where('state', '=', 'delivered');
-  await q.execute();
-  if (waitingToo) return;
-  await tx
-    .updateTable('webhook_deliveries')
-    .set({ forget_body: true })
-    .where('account_id', '=', accountId)
-    .where('ordering_key', 'in', keys)
-    .where('state', '=', 'pending')
-    .execute();
+  if (waitingToo) {
+    await tx
+      .deleteFrom('webhook_deliveries')
+      .where('account_id', '=', accountId)
+      .where('ordering_key', 'in', keys)
+      .execute();
+    return;
+  }
+  // One statement: the delivered copies go, the waiting ones are marked.
+  await sql`with gone as (
+      delete from webhook_deliveries where account_id = ${accountId}
+        and ordering_key in (${sql.join(keys)}) and state = 'delivered'
+    )
+    update webhook_deliveries set forget_body = true where account_id = ${accountId}
+      and ordering_key in (${sql.join(keys)}) and state = 'pending'`.execute(tx);
 }
 
 /**
