@@ -46,7 +46,8 @@ export const BotActionSchema = Type.Union(
     description:
       'step: go to another step; answer: reply with a text and stay; queue: hand to the operators; ' +
       'operator / department: hand to that operator, or to a free member of that department; ' +
-      'contact_form: ask for the client’s contact details, then hand to the operators',
+      'contact_form: ask for the client’s contact details; the next message (or the widget’s form) ' +
+      'gives them, for the client card and the CRM contact, then the operators take over',
   },
 );
 export type BotAction = Static<typeof BotActionSchema>;

@@ -387,3 +387,70 @@ describe('durable intake', () => {
     expect(live.watching).toEqual([]);
   });
 });
+
+describe('a menu bot over e-mail (BOT-3): mail has no buttons', () => {
+  it('numbers the options under the text, and a reply with the number or the title picks one (ru, en)', async () => {
+    const { bot } = await world.admin.client.bots.create({
+      kind: 'builtin',
+      name: 'Помощник',
+      definition: {
+        steps: [
+          {
+            id: 'start',
+            text: 'Здравствуйте! Выберите тему.',
+            options: [
+              { title: 'Доставка', keywords: [], action: { type: 'answer', text: 'Доставляем за 1–3 дня.' } },
+              { title: 'Prices', keywords: [], action: { type: 'answer', text: 'See our price list.' } },
+            ],
+          },
+        ],
+        fallbackText: 'Не понял вас.',
+        handOverAfterMisses: 0,
+      },
+    });
+    await world.admin.lines.update(world.line.id, {
+      settings: { bot: { welcomeBot: { enabled: true, botId: bot.id, timeSeconds: 600 } } },
+    });
+    try {
+      const botMail = async (text: string) => {
+        await world.server.workers.outbox.runOnce();
+        const found = smtp.received.find(
+          (m) => m.envelope.to.includes('olga@client.test') && m.parsed.text?.includes(text),
+        );
+        expect(found, text).toBeDefined();
+        return found!;
+      };
+      const firstId = await deliver({ from: 'olga@client.test', subject: 'Вопрос', text: 'Добрый день' });
+      expect(await email().pollOnce(channel.id)).toMatchObject({ stored: 1 });
+      const greeting = await botMail('Здравствуйте! Выберите тему.');
+      expect(greeting.parsed.text?.trim()).toBe('Здравствуйте! Выберите тему.\n\n1. Доставка\n2. Prices');
+      // Signed by the bot's name, in front of the channel's.
+      expect(greeting.parsed.from?.value[0]?.name).toBe('Помощник — Acme Support');
+
+      // A reply quoting the mail, with the number on a line of its own (ru option).
+      await deliver({
+        from: 'olga@client.test',
+        subject: 'Re: Вопрос',
+        inReplyTo: greeting.parsed.messageId!,
+        references: [firstId, greeting.parsed.messageId!],
+        text: '1\n\nOn Mon, Acme Support wrote:\n> 1. Доставка\n> 2. Prices',
+      });
+      expect(await email().pollOnce(channel.id)).toMatchObject({ stored: 1 });
+      await botMail('Доставляем за 1–3 дня.');
+      // The title typed instead (en option, any letter case).
+      await deliver({
+        from: 'olga@client.test',
+        subject: 'Re: Вопрос',
+        inReplyTo: greeting.parsed.messageId!,
+        references: [firstId, greeting.parsed.messageId!],
+        text: 'prices',
+      });
+      expect(await email().pollOnce(channel.id)).toMatchObject({ stored: 1 });
+      await botMail('See our price list.');
+    } finally {
+      await world.admin.lines.update(world.line.id, {
+        settings: { bot: { welcomeBot: { enabled: false } } },
+      });
+    }
+  });
+});

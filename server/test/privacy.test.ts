@@ -14,6 +14,7 @@ import { WebhookWorker } from '../src/workers/webhooks';
 import { createEngineWorld, type EngineWorld, type Operator } from './engine-fixture';
 import { createSignedInUser, openRealtime, problemOf, waitFor } from './harness';
 import { databaseHits, fileHits } from './marker-search';
+import { startBotPeer } from './peers/bot-peer';
 import { TestVisitor } from './widget-visitor';
 
 // Personal data that is really forgotten (issue 18): a unique marker is written into a client's
@@ -355,6 +356,120 @@ describe('erasing a client on request (152-FZ art. 14, 21; GDPR art. 17)', () =>
       await worker.stop();
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+});
+
+describe('copies sent to event webhooks and external bots, still waiting when the history is erased', () => {
+  /**
+   * A line whose external bot answers first, and an event webhook on client messages: the
+   * visitor's marker is in a bot event (`bot_deliveries`) and an event-webhook delivery, both
+   * waiting (the receiver refuses for now) when `erase` runs; then both receivers accept and the
+   * workers deliver what is still queued. Nothing of the marker may stay anywhere after that.
+   */
+  async function copiesAfter(
+    settings: LineSettingsPatch,
+    erase: (planted: {
+      line: Line;
+      channel: Channel;
+      dialogId: string;
+      clientId: string;
+      name: string;
+    }) => Promise<void>,
+  ): Promise<{ botSaw: boolean; hookSaw: boolean }> {
+    const received: string[] = [];
+    let hookStatus = 503;
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        // Only what the receiver accepted counts as delivered.
+        if (hookStatus === 200) received.push(body);
+        response.writeHead(hookStatus).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const peer = await startBotPeer(() => world.clock.now());
+    const hooks = new WebhookWorker(world.server.ctx);
+    const drainHooks = async () => {
+      for (let round = 0; round < 20; round++) {
+        const report = await hooks.runOnce();
+        if (report.claimed === 0 && report.queued === 0 && report.fed === 0) break;
+      }
+    };
+    try {
+      const created = await world.admin.client.bots.create({
+        kind: 'external',
+        name: 'Copier',
+        webhookUrl: peer.url,
+      });
+      peer.secret = created.secrets!.webhookSecret;
+      const { webhook } = await world.admin.client.webhooks.create({ url, events: ['message.created'] });
+      const { line, channel, key } = await lineWithWidget({
+        ...settings,
+        bot: { welcomeBot: { enabled: true, botId: created.bot.id, timeSeconds: 600 } },
+      });
+      const marker = newMarker('copy');
+      const visitor = new TestVisitor(world.server.url, key, ORIGIN);
+      await visitor.start();
+      expect((await visitor.send(`my message ${marker}`)).status).toBe(201);
+      const { items } = await world.admin.dialogs.list({ view: 'all', search: marker });
+      const dialog = await world.admin.dialogs.get(items[0]!.id);
+      expect(dialog.session?.status).toBe('bot');
+      // Queued and refused once: the webhook's copy waits for a retry; the bot's was not sent yet.
+      await drainHooks();
+      const hits = await databaseHits(world.server.ctx.store.db, marker);
+      expect(hits).toEqual(expect.arrayContaining(['bot_deliveries.payload', 'webhook_deliveries.body']));
+      await erase({
+        line,
+        channel,
+        dialogId: dialog.id,
+        clientId: dialog.client.id,
+        name: dialog.client.name,
+      });
+      // The receivers accept now; whatever is still queued is delivered.
+      hookStatus = 200;
+      peer.status = 200;
+      world.clock.advance(60 * 60_000);
+      await drainHooks();
+      while ((await world.server.workers.bots.runOnce()).claimed > 0) {}
+      await expectForgotten(marker);
+      await world.admin.client.webhooks.delete(webhook.id);
+      return {
+        botSaw: peer.events.some((event) => JSON.stringify(event).includes(marker)),
+        hookSaw: received.some((body) => body.includes(marker)),
+      };
+    } finally {
+      await hooks.stop();
+      await peer.close();
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }
+
+  it('history saving off: the waiting copies still reach the bot and the webhook, and keep no body after', async () => {
+    const seen = await copiesAfter({ other: { saveHistory: false } }, async ({ dialogId }) => {
+      await world.admin.dialogs.close(dialogId);
+    });
+    // What was waiting at the close still went out (the subscriber hears of the conversation)…
+    expect(seen).toEqual({ botSaw: true, hookSaw: true });
+  });
+
+  it('erasing the client: the waiting copies go with them, unsent', async () => {
+    const seen = await copiesAfter({}, async ({ dialogId, clientId, name }) => {
+      await world.admin.dialogs.close(dialogId);
+      await world.admin.client.privacy.eraseClient(clientId, { mode: 'anonymise', confirm: name });
+    });
+    expect(seen).toEqual({ botSaw: false, hookSaw: false });
+  });
+
+  it('deleting the line: the waiting copies go with its dialogs, unsent', async () => {
+    const seen = await copiesAfter({}, async ({ line }) => {
+      await world.admin.lines.delete(line.id, line.name);
+    });
+    expect(seen).toEqual({ botSaw: false, hookSaw: false });
   });
 });
 

@@ -28,14 +28,19 @@ export interface OutboundMessage {
   /** The client's id in the channel, as it arrived in InboundMessage.user.id. */
   recipientId: string;
   authorKind: 'operator' | 'bot' | 'system';
-  /** As the client may see it per the line's OPERATOR_DATA (Q-8); null when hidden. */
+  /**
+   * As the client may see it: an operator per the line's OPERATOR_DATA (Q-8), null when hidden;
+   * a bot by its own name and avatar (BOT-2); null for automatic texts.
+   */
   authorName: string | null;
   authorAvatarUrl: string | null;
   text: string | null;
   attachments: Attachment[];
   /**
-   * Answers the client can pick instead of typing (rating 1/0, consent). A connector that has
-   * buttons shows them; one that has not ignores this, since the text already says what to reply.
+   * Answers the client can pick instead of typing (a bot's buttons, rating 1/0). A connector that
+   * has buttons shows them; one that has not (e-mail), or whose buttons cannot carry these, sends
+   * them as numbered lines under the text (channels/text `withNumberedOptions`): the client
+   * answers with the number or the title.
    */
   quickReplies?: { title: string; reply: string }[];
   /** An approved template to send instead of `text` (a channel with `listTemplates`). */

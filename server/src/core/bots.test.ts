@@ -183,6 +183,10 @@ describe('built-in bot (BOT-3)', () => {
     ['case and ё do not matter', 'ЦЕНА', 'Цены'],
     ['no match', 'привет', null],
     ['a number out of range', '9', null],
+    ['a number on a line of a mail, under its subject', 'Re: Message from Shop\n\n2', 'Цены'],
+    ['a number as it is listed', '2.', 'Цены'],
+    ['a line copied from the numbered list', '1. Доставка', 'Доставка'],
+    ['a title on a line of its own (en)', 'Re: hello\n\nsales', 'Sales'],
   ])('matches %s', (_name, text, title) => {
     expect(matchOption(MENU.steps[0]!, text)?.title ?? null).toBe(title);
   });
@@ -207,12 +211,6 @@ describe('built-in bot (BOT-3)', () => {
       start,
       'Sales',
       { step: 'start', texts: [], handOver: { type: 'operator', userId: OPERATOR } },
-    ],
-    [
-      'asks for contact details',
-      start,
-      'call me',
-      { step: 'start', texts: [], handOver: { type: 'contact_form' } },
     ],
     [
       'the client asks for a person',
@@ -247,6 +245,33 @@ describe('built-in bot (BOT-3)', () => {
       handOver: reply.handOver,
       why: reply.why ?? null,
     }).toEqual({ ...expected, why: expected.handOver ? why[whyOf(_name)] : null });
+  });
+
+  it('asks for contact details, then hands over with what the next message gives (ru, en)', () => {
+    const asked = answerBuiltinBot(MENU, start, 'call me');
+    expect(asked).toMatchObject({
+      turns: [],
+      handOver: null,
+      askContact: true,
+      state: { step: 'start', misses: 0, awaiting: 'contact' },
+    });
+    expect(answerBuiltinBot(MENU, asked.state, 'Анна Петрова, +7 900 123-45-67')).toEqual({
+      turns: [],
+      state: { step: 'start', misses: 0 },
+      handOver: { type: 'queue' },
+      why: 'contact_left',
+      contact: { name: 'Анна Петрова', phone: '+7 900 123-45-67' },
+    });
+    expect(answerBuiltinBot(MENU, asked.state, 'John, john@example.com').contact).toEqual({
+      name: 'John',
+      email: 'john@example.com',
+    });
+    // Nothing usable: the operators take over all the same, and nothing is stored.
+    expect(answerBuiltinBot(MENU, asked.state, 'не хочу')).toMatchObject({
+      handOver: { type: 'queue' },
+      contact: {},
+    });
+    expect(answerBuiltinBot(MENU, asked.state, 'дайте оператора').why).toBe('asked_for_operator');
   });
 
   it('never hands over on misses when the limit is 0', () => {
@@ -324,7 +349,14 @@ describe('a new session with a welcome bot (plan)', () => {
       now,
     });
   }
-  const builtin = { id: BOT, version: 3, kind: 'builtin' as const, definition: MENU };
+  const builtin = {
+    id: BOT,
+    version: 3,
+    kind: 'builtin' as const,
+    name: 'Menu',
+    avatarUrl: null,
+    definition: MENU,
+  };
 
   it('the bot holds it: not routed, no welcome, no operator timers; the bot timer and greeting', () => {
     const p = plan(withBot({ timeSeconds: 300 }), builtin);
@@ -343,7 +375,14 @@ describe('a new session with a welcome bot (plan)', () => {
   });
 
   it('an external bot: no greeting of ours, the bot answers', () => {
-    const p = plan(withBot({ timeSeconds: 0 }), { id: BOT, version: 1, kind: 'external', definition: null });
+    const p = plan(withBot({ timeSeconds: 0 }), {
+      id: BOT,
+      version: 1,
+      kind: 'external',
+      name: 'Ext',
+      avatarUrl: null,
+      definition: null,
+    });
     expect(p.status).toBe('bot');
     expect(p.bot).toEqual({ id: BOT, version: 1, kind: 'external', state: null, turns: [] });
     expect(p.timers).toEqual([]);

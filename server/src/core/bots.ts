@@ -1,6 +1,7 @@
 import type { BotOption, BotStep, BuiltinBotDefinition, LineSettings } from '@openlines/contract';
 import { stemmer as englishStem } from '@orama/stemmers/english';
 import { stemmer as russianStem } from '@orama/stemmers/russian';
+import { type ContactDetails, contactDetailsIn } from './contact-details';
 
 /**
  * Chatbots (SPEC §7) as pure decisions: whether a bot answers a new session first (BOT-1), when it
@@ -14,6 +15,8 @@ export interface BotState {
   step: string;
   /** Unmatched messages in a row. */
   misses: number;
+  /** The bot asked for contact details: the next message gives them, then the operators take over. */
+  awaiting?: 'contact';
 }
 
 export interface BotButton {
@@ -31,15 +34,21 @@ export interface BotTurn {
 export type BotHandOver =
   | { type: 'queue' }
   | { type: 'operator'; userId: string }
-  | { type: 'department'; departmentId: string }
-  | { type: 'contact_form' };
+  | { type: 'department'; departmentId: string };
 
 export interface BotReply {
   turns: BotTurn[];
   state: BotState;
   handOver: BotHandOver | null;
-  /** Why it hands over: an option the client chose, the client asking for a person, or too many misses. */
-  why?: 'chosen' | 'asked_for_operator' | 'too_many_misses';
+  /**
+   * Why it hands over: an option the client chose, the client asking for a person, too many
+   * misses, or the client's answer to the contact-details request.
+   */
+  why?: 'chosen' | 'asked_for_operator' | 'too_many_misses' | 'contact_left';
+  /** "Leave your contact details": ask for them now (the line's contact form text, the widget's form). */
+  askContact?: true;
+  /** What the client's answer to that request gives, for the client's card and the CRM. */
+  contact?: ContactDetails;
 }
 
 /**
@@ -137,16 +146,23 @@ function show(step: BotStep, text = step.text): BotTurn {
 const folded = (text: string) => text.trim().toLowerCase().replace(/ё/g, 'е').replace(/\s+/g, ' ');
 
 /**
- * The option a message chooses: its number ("2"), its title (a tapped button sends the title),
+ * The option a message chooses: its number ("2", as channels without buttons list them), its
+ * title (a tapped button sends the title), either alone on a line of the message,
  * or a keyword whose every word stem is among the message's stems (so "доставкой" matches the
  * keyword "доставка", and "delivery times" matches "deliveries").
  */
 export function matchOption(step: BotStep, text: string): BotOption | null {
-  const typed = folded(text);
-  const number = /^\d{1,2}$/.test(typed) ? Number(typed) : 0;
-  if (number >= 1 && number <= step.options.length) return step.options[number - 1]!;
-  const byTitle = step.options.find((option) => folded(option.title) === typed);
-  if (byTitle) return byTitle;
+  // The whole text, then each line alone: a mail's reply is stored under its subject line
+  // ("Re: …\n\n2"), and a channel without buttons shows the options as numbered lines.
+  const candidates = [text, ...text.split('\n')].map(folded).filter(Boolean);
+  for (const typed of candidates) {
+    const number = /^\d{1,2}\.?$/.test(typed) ? Number.parseInt(typed, 10) : 0;
+    if (number >= 1 && number <= step.options.length) return step.options[number - 1]!;
+    // A line copied from the numbered list ("2. Доставка") chooses by its title.
+    const title = typed.replace(/^\d{1,2}[.)]\s+/, '');
+    const byTitle = step.options.find((option) => folded(option.title) === title);
+    if (byTitle) return byTitle;
+  }
   const stems = new Set(wordStems(text));
   for (const option of step.options) {
     for (const keyword of option.keywords) {
@@ -164,7 +180,8 @@ export function startBuiltinBot(definition: BuiltinBotDefinition): BotReply {
 }
 
 /**
- * The bot's answer to one client message in the step the session is at: the option it chooses;
+ * The bot's answer to one client message in the step the session is at: after a request for
+ * contact details, the hand-over with the details the message gives; else the option it chooses;
  * else, when the client asks for a person, the hand-over to the queue; else the fallback text (and
  * after `handOverAfterMisses` misses in a row, the hand-over).
  */
@@ -174,6 +191,17 @@ export function answerBuiltinBot(
   text: string | null,
 ): BotReply {
   const step = state ? stepOf(definition, state.step) : startStep(definition);
+  // The answer to "leave your contact details": whatever it says, the operators take over, with
+  // the details it gives on the client's card and in the CRM.
+  if (state?.awaiting === 'contact') {
+    return {
+      turns: [],
+      state: { step: step.id, misses: 0 },
+      handOver: { type: 'queue' },
+      why: asksForOperator(text) ? 'asked_for_operator' : 'contact_left',
+      contact: text ? contactDetailsIn(text) : {},
+    };
+  }
   const option = text ? matchOption(step, text) : null;
   if (!option) {
     // Not one of the step's options, and the client asks for a person: the operators take over.
@@ -218,7 +246,7 @@ export function answerBuiltinBot(
         why: 'chosen',
       };
     case 'contact_form':
-      return { turns: [], state: stay, handOver: { type: 'contact_form' }, why: 'chosen' };
+      return { turns: [], state: { ...stay, awaiting: 'contact' }, handOver: null, askContact: true };
   }
 }
 

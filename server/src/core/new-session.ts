@@ -44,6 +44,9 @@ export interface StartingBot {
   id: string;
   version: number;
   kind: 'external' | 'builtin';
+  /** How clients see the bot's messages: its name and avatar (BOT-2). */
+  name: string;
+  avatarUrl: string | null;
   /** The built-in bot's definition at `version`; null for an external bot. */
   definition: BuiltinBotDefinition | null;
 }

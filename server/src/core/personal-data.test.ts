@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DELETED_CLIENT_NAME,
+  deletedClientName,
   historyFinalAt,
+  localisedSet,
   retainedOutboxPayload,
   retentionDaysOf,
   UNLIMITED_RATING_WAIT_SECONDS,
@@ -81,5 +84,19 @@ describe('retainedOutboxPayload', () => {
       },
     });
     expect(JSON.stringify(retainedOutboxPayload(payload))).not.toContain('secret');
+  });
+});
+
+describe('"Deleted client" in the account’s language', () => {
+  it.each([
+    ['en', 'Deleted client'],
+    ['ru', 'Удалённый клиент'],
+  ] as const)('%s → %s, and other values stay as they are', (language, name) => {
+    expect(deletedClientName(language)).toBe(name);
+    expect(localisedSet({ name: DELETED_CLIENT_NAME, photo_url: null, notes: '' }, language)).toEqual({
+      name,
+      photo_url: null,
+      notes: '',
+    });
   });
 });

@@ -10,6 +10,8 @@
  * Pure data: no imports from store, services or I/O.
  */
 
+import type { LineLanguage } from '@openlines/contract';
+
 /** What an erasure is about: everything of these clients, dialogs, sessions or messages. */
 export type ErasureScope = 'client' | 'dialog' | 'session' | 'message';
 
@@ -50,8 +52,34 @@ export interface PersonalDataEntry {
   handledBy?: 'event-log' | 'files';
 }
 
-/** The name an anonymised client, CRM contact, lead or deal is shown under. */
+/**
+ * The name an anonymised client, CRM contact, lead or deal is shown under, as written in the
+ * definitions below; the erasure writes it in the account's language (`deletedClientName`).
+ */
 export const DELETED_CLIENT_NAME = 'Deleted client';
+
+/** "Deleted client" in each language an account's lines speak (OT-1 notification languages). */
+export const DELETED_CLIENT_NAMES = {
+  en: DELETED_CLIENT_NAME,
+  ru: 'Удалённый клиент',
+} as const satisfies Record<LineLanguage, string>;
+
+export function deletedClientName(language: LineLanguage): string {
+  return DELETED_CLIENT_NAMES[language];
+}
+
+/** An entry's `set` with the deleted client's name in `language` in place of DELETED_CLIENT_NAME. */
+export function localisedSet(
+  set: Record<string, ErasedValue>,
+  language: LineLanguage,
+): Record<string, ErasedValue> {
+  return Object.fromEntries(
+    Object.entries(set).map(([column, value]) => [
+      column,
+      value === DELETED_CLIENT_NAME ? deletedClientName(language) : value,
+    ]),
+  );
+}
 
 const byClient: Reach = { columns: ['client_id'] };
 const byDialog: Reach = { columns: ['dialog_id'] };

@@ -10,11 +10,13 @@ import {
   startBuiltinBot,
   welcomeBotFor,
 } from '../core/bots';
+import { type ContactDetails, contactFieldErrors, hasContactDetails } from '../core/contact-details';
 import type { StartingBot } from '../core/new-session';
 import type { ChannelRow, DialogRow, LineRow, SessionRow } from '../store/schema';
 import { onSessionClosed, systemMessage } from './automation/hooks';
 import { serverText } from './automation/texts';
 import { enqueueBotEvent } from './bot-deliveries';
+import { applyContactDetails } from './contact-details';
 import { lockLines } from './locks';
 import { writeOutgoingMessage } from './messages';
 import { redelegateLine, routeSession } from './routing';
@@ -55,7 +57,14 @@ export async function loadStartingBot(
     .leftJoin('bot_versions', (join) =>
       join.onRef('bot_versions.bot_id', '=', 'bots.id').onRef('bot_versions.version', '=', 'bots.version'),
     )
-    .select(['bots.id', 'bots.kind', 'bots.version', 'bot_versions.definition'])
+    .select([
+      'bots.id',
+      'bots.kind',
+      'bots.version',
+      'bots.name',
+      'bots.avatar_url',
+      'bot_versions.definition',
+    ])
     .where('bots.account_id', '=', accountId)
     .where('bots.id', '=', botId)
     .executeTakeFirst();
@@ -64,6 +73,8 @@ export async function loadStartingBot(
     id: row.id,
     kind: row.kind,
     version: row.version,
+    name: row.name,
+    avatarUrl: row.avatar_url,
     definition: row.kind === 'builtin' ? (row.definition as BuiltinBotDefinition | null) : null,
   };
 }
@@ -253,7 +264,20 @@ export async function onBotClientMessage(
     .executeTakeFirstOrThrow();
   const conversation = { ...c, session: updated };
   await writeTurns(ctx, uow, conversation, botId, reply.turns);
+  if (reply.askContact) {
+    // "Leave your contact details": the line's contact form text (the widget shows its form); the
+    // client's next message (or the form) gives them, then the operators take over.
+    await systemMessage(
+      ctx,
+      uow,
+      conversation,
+      'contact_form_request',
+      serverText(c.line.settings.other.language, 'contactForm'),
+    );
+    return updated;
+  }
   if (!reply.handOver) return updated;
+  if (reply.contact) await leaveContactDetails(ctx, uow, conversation, reply.contact);
   const asked = reply.why === 'asked_for_operator';
   return handOverFromBot(
     ctx,
@@ -330,21 +354,48 @@ export async function handOverFromBot(
       const routed = await routeSession(ctx, uow, queued, { among: members.map((m) => m.user_id) });
       return routed.status === 'queued' ? routeSession(ctx, uow, routed) : routed;
     }
-    case 'contact_form': {
-      await systemMessage(
-        ctx,
-        uow,
-        c,
-        'contact_form_request',
-        serverText(c.line.settings.other.language, 'contactForm'),
-      );
-      return handOverFromBot(ctx, uow, c, { type: 'queue' }, actor, reason);
-    }
     case 'queue': {
       const queued = await applySessionAction(ctx, uow, session, { type: 'bot_handover' }, actor, reason);
       return routeSession(ctx, uow, queued);
     }
   }
+}
+
+/**
+ * The details the client typed in answer to the bot's request go where the contact form's go: the
+ * client's card and the CRM (services/automation/contact-form). Fields that do not pass the form's
+ * checks are left out; a message with none changes nothing.
+ */
+async function leaveContactDetails(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  c: Conversation,
+  details: ContactDetails,
+): Promise<void> {
+  const bad = new Set(
+    contactFieldErrors(details, 'fields').map((error) => error.field.replace('fields.', '')),
+  );
+  const fields: ContactDetails = {};
+  for (const key of ['name', 'email', 'phone'] as const) {
+    const value = details[key];
+    if (value && !bad.has(key)) fields[key] = value;
+  }
+  if (!hasContactDetails(fields)) return;
+  const identity = await uow.tx
+    .selectFrom('client_identities')
+    .select('external_id')
+    .where('client_id', '=', c.dialog.client_id)
+    .where('channel_id', '=', c.dialog.channel_id)
+    .executeTakeFirst();
+  if (!identity) return;
+  await applyContactDetails(ctx, uow, {
+    line: c.line,
+    channel: c.channel,
+    dialog: c.dialog,
+    session: c.session,
+    clientExternalId: identity.external_id,
+    fields,
+  });
 }
 
 async function conversationOf(tx: Tx, session: SessionRow): Promise<Conversation> {

@@ -347,6 +347,8 @@ export function previewBot(actor: Actor, definition: BuiltinBotDefinition, messa
     for (const turn of reply.turns)
       turns.push({ author: 'bot', text: turn.text, buttons: turn.buttons.map((b) => b.title) });
     if (reply.handOver) return { turns, handedOver: reply.handOver.type };
+    // The request for contact details: the preview ends there (the next message goes to the operators).
+    if (reply.askContact) return { turns, handedOver: 'contact_form' };
   }
   return { turns, handedOver: null };
 }

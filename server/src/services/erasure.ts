@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import type { AppContext } from '../context';
-import { type ErasureScope, entriesFor, PERSONAL_DATA } from '../core/personal-data';
+import { type ErasureScope, entriesFor, localisedSet, PERSONAL_DATA } from '../core/personal-data';
 import { type AccountRowCount, deleteAccountRows } from '../store/account-rows';
 import {
+  accountLanguage,
   applyEntry,
   deleteDialogEvents,
   fileUrlsOf,
@@ -267,8 +268,18 @@ async function eraseClientRows(
     summary.dialogs += slice.length;
   }
   summary.files += await eraseFilesOf(ctx, tx, accountId, 'client', 'anonymise', clientIds);
+  // "Deleted client" is written in the account's language ("Удалённый клиент" in Russian).
+  const language = await accountLanguage(tx, accountId);
   for (const entry of entriesFor('client', 'anonymise')) {
-    await applyEntry(tx, accountId, entry, 'client', entry.anonymise!, clientIds);
+    const action = entry.anonymise!;
+    await applyEntry(
+      tx,
+      accountId,
+      entry,
+      'client',
+      action === 'delete' ? action : { set: localisedSet(action.set, language) },
+      clientIds,
+    );
   }
   if (mode === 'delete') {
     await tx.deleteFrom('clients').where('account_id', '=', accountId).where('id', 'in', clientIds).execute();

@@ -84,7 +84,18 @@ export function deliveredOnWrite(channelKind: string): boolean {
   return findConnector(channelKind)?.deliversOverOwnSocket === true;
 }
 
+/** A bot as clients see it (BOT-2): its own name and avatar, whatever the line's Q-8 setting. */
+export async function botShownToClient(db: Pick<Tx, 'selectFrom'>, botId: string): Promise<ShownOperator> {
+  const bot = await db
+    .selectFrom('bots')
+    .select(['name', 'avatar_url'])
+    .where('id', '=', botId)
+    .executeTakeFirst();
+  return { name: bot?.name ?? null, avatarUrl: bot?.avatar_url ?? null };
+}
+
 async function authorShownToClient(tx: Tx, line: LineRow | null, message: OutgoingMessage) {
+  if (message.authorKind === 'bot' && message.authorId) return botShownToClient(tx, message.authorId);
   if (message.authorKind !== 'operator' || !message.authorId || !line) return { name: null, avatarUrl: null };
   return operatorShownToClient(tx, line.settings, message.authorId);
 }

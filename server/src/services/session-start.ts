@@ -348,8 +348,9 @@ async function start(
           dialogId,
           recipientId: message.user.id,
           authorKind: row.author_kind,
-          authorName: null,
-          authorAvatarUrl: null,
+          // The bot's greeting is signed with its name and avatar; automatic texts with nobody's.
+          authorName: row.author_kind === 'bot' ? (bot?.name ?? null) : null,
+          authorAvatarUrl: row.author_kind === 'bot' ? (bot?.avatarUrl ?? null) : null,
           text: row.text,
           attachments: [],
           ...(quickReplies.length > 0 ? { quickReplies } : {}),

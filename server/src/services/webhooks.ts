@@ -353,6 +353,8 @@ export async function redeliverWebhook(
         .executeTakeFirstOrThrow();
       return presentDelivery(row);
     }
+    // Its dialog's history was erased after it was sent: there is no copy left to send again.
+    if (delivery.forget_body) throw new AppError('invalid_state', "The delivery's content was erased");
     const row = await tx
       .insertInto('webhook_deliveries')
       .values({

@@ -28,6 +28,7 @@ import * as analytics from './migrations/0025-analytics';
 import * as accounts from './migrations/0026-accounts';
 import * as bitrix24 from './migrations/0027-bitrix24';
 import * as messageSearch from './migrations/0028-message-search';
+import * as forgetAfterDelivery from './migrations/0030-forget-after-delivery';
 import * as crmConversion from './migrations/0031-crm-conversion';
 import * as statisticsRollups from './migrations/0032-statistics-rollups';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
@@ -83,6 +84,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0026-accounts': accounts,
   '0027-bitrix24': bitrix24,
   '0028-message-search': messageSearch,
+  '0030-forget-after-delivery': forgetAfterDelivery,
   '0031-crm-conversion': crmConversion,
   '0032-statistics-rollups': statisticsRollups,
   '0033-bitrix-bots': bitrixBots,

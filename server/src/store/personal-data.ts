@@ -1,3 +1,4 @@
+import { LINE_LANGUAGES, type LineLanguage } from '@openlines/contract';
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import {
   type ErasedValue,
@@ -171,7 +172,9 @@ export async function redactDialogEvents(
 /**
  * Event webhook deliveries copy their events (message texts, client names): those of erased
  * dialogs are deleted with the events. A delivery still waiting is kept when the dialog stays (the
- * subscriber still gets the close), and goes too when the dialog itself is deleted.
+ * subscriber still gets the close) but marked, so the worker empties its body in the statement that
+ * records it delivered (workers/webhooks) and the 30-day log keeps no copy; it goes at once when
+ * the dialog itself is deleted.
  */
 export async function forgetWebhookDeliveries(
   tx: Tx,
@@ -180,16 +183,22 @@ export async function forgetWebhookDeliveries(
   waitingToo: boolean,
 ) {
   if (dialogIds.length === 0) return;
-  let q = tx
-    .deleteFrom('webhook_deliveries')
-    .where('account_id', '=', accountId)
-    .where(
-      'ordering_key',
-      'in',
-      dialogIds.map((id) => `dialog:${id}`),
-    );
-  if (!waitingToo) q = q.where('state', '=', 'delivered');
-  await q.execute();
+  const keys = dialogIds.map((id) => `dialog:${id}`);
+  if (waitingToo) {
+    await tx
+      .deleteFrom('webhook_deliveries')
+      .where('account_id', '=', accountId)
+      .where('ordering_key', 'in', keys)
+      .execute();
+    return;
+  }
+  // One statement: the delivered copies go, the waiting ones are marked.
+  await sql`with gone as (
+      delete from webhook_deliveries where account_id = ${accountId}
+        and ordering_key in (${sql.join(keys)}) and state = 'delivered'
+    )
+    update webhook_deliveries set forget_body = true where account_id = ${accountId}
+      and ordering_key in (${sql.join(keys)}) and state = 'pending'`.execute(tx);
 }
 
 /**
@@ -215,6 +224,23 @@ export async function pruneEventsBefore(tx: Tx, before: Date, limit: number): Pr
     tx,
   );
   return Number(result.rows[0]?.pruned ?? 0);
+}
+
+/**
+ * The account's language, for what an erasure writes in words ("Deleted client"): the notification
+ * language (`other.language`) most of its lines use; English when it has none.
+ */
+export async function accountLanguage(tx: Tx, accountId: string): Promise<LineLanguage> {
+  const row = await sql<{ language: string | null }>`
+    select settings->'other'->>'language' as language from lines where account_id = ${accountId}
+    group by 1 order by count(*) desc, 1 limit 1`.execute(tx);
+  const language = row.rows[0]?.language;
+  return (LINE_LANGUAGES as readonly string[]).includes(language ?? '') ? (language as LineLanguage) : 'en';
+}
+
+/** A bot event once sent or given up: its id and type, none of the client's words or name. */
+export function retainedBotEventSql(): RawBuilder<string> {
+  return sql<string>`jsonb_build_object('id', payload->'id', 'type', payload->'type')`;
 }
 
 /** An outbox row's payload without the message's content (core/personal-data retainedOutboxPayload). */

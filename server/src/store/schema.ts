@@ -547,6 +547,8 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   delivered_at: NullableTimestamp;
   created_at: Timestamp;
+  /** The dialog's history was erased while this waited: the body goes once it is delivered. */
+  forget_body: Generated<boolean>;
 }
 
 /** One closed session's figures (core/analytics sessionFacts), filled by the report path. */

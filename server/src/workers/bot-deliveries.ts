@@ -6,6 +6,7 @@ import type { BotEvent } from '../services/bot-deliveries';
 import { botWebhookSecret } from '../services/bots';
 import { dispatcherOf } from '../services/event-dispatch';
 import type { BitrixBotRow } from '../store/bitrix-schema';
+import { retainedBotEventSql } from '../store/personal-data';
 import type { BotRow } from '../store/schema';
 import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
@@ -261,11 +262,14 @@ export class BotDeliveryWorker {
       .where('id', '=', id)
       .where('state', '=', 'pending')
       .where('attempts', '=', attempts);
+    // Like the outbox: an event keeps the client's words and name only until it is sent or given
+    // up; what stays is its id and type (issue 18: no copy outlives delivery, erased or not).
+    const done = retainedBotEventSql();
     if (outcome.kind === 'sent') {
-      await base.set({ state: 'sent', last_error: null }).execute();
+      await base.set({ state: 'sent', last_error: null, payload: done }).execute();
     } else if (outcome.kind === 'failed') {
       this.ctx.log.warn({ deliveryId: id, reason: outcome.reason }, 'bot event not delivered');
-      await base.set({ state: 'failed', last_error: outcome.reason }).execute();
+      await base.set({ state: 'failed', last_error: outcome.reason, payload: done }).execute();
     } else {
       const delay = retryDelayMs(attempts, this.#options.random, outcome.retryAfterMs, OUTBOX_BACKOFF);
       await base

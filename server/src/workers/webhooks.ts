@@ -282,7 +282,14 @@ export class WebhookWorker {
       const delivered = (db: Database | Tx) =>
         db
           .updateTable('webhook_deliveries')
-          .set({ state: 'delivered', delivered_at: now, last_status: outcome.status, last_error: null })
+          .set((eb) => ({
+            state: 'delivered',
+            delivered_at: now,
+            last_status: outcome.status,
+            last_error: null,
+            // Erased while it waited (history saving off): delivered, and no copy kept in the log.
+            body: eb.case().when('forget_body', '=', true).then('').else(eb.ref('body')).end(),
+          }))
           .where('id', '=', delivery.id)
           .where('state', '=', 'pending')
           .execute();

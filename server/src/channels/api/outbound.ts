@@ -1,6 +1,7 @@
 import { parseRetryAfter } from '../../core/backoff';
 import { type SignedPostAnswer, signedPost } from '../../delivery/signed-post';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
+import { withNumberedOptions } from '../text';
 import type { OutboundMessage } from '../types';
 import type { ApiChannelSettings } from './settings';
 
@@ -29,7 +30,8 @@ export function webhookBody(channelId: string, outbound: OutboundMessage): ApiWe
       dialogId: outbound.dialogId,
       user: { id: outbound.recipientId },
       author: { kind: outbound.authorKind, name: outbound.authorName, avatarUrl: outbound.authorAvatarUrl },
-      text: outbound.text,
+      // The API channel has no buttons: a bot's options (and the rating's 1/0) are numbered lines.
+      text: withNumberedOptions(outbound.text, outbound.quickReplies),
       attachments: outbound.attachments,
       createdAt: outbound.createdAt,
     },

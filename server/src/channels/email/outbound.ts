@@ -1,5 +1,6 @@
 import type { Attachment } from '@openlines/contract';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
+import { withNumberedOptions } from '../text';
 import type { OutboundMessage } from '../types';
 import { replySubject } from './mime';
 import type { EmailPublicSettings } from './settings';
@@ -42,7 +43,8 @@ export async function sendEmail(
       from: fromName ? { name: fromName, address: settings.fromAddress } : settings.fromAddress,
       to: outbound.recipientId,
       subject,
-      text: outbound.text ?? '',
+      // Mail has no buttons: a bot's options (and the rating's 1/0) are numbered lines to answer with.
+      text: withNumberedOptions(outbound.text, outbound.quickReplies) ?? '',
       messageId,
       ...(parentId ? { inReplyTo: parentId, references: [parentId] } : {}),
       ...(outbound.authorKind === 'operator' ? {} : { headers: { 'Auto-Submitted': 'auto-replied' } }),

@@ -12,7 +12,7 @@ import {
   requiredSecrets,
   type SendResult,
 } from '../connector';
-import { splitText } from '../text';
+import { signatureOf, splitText, withNumberedOptions } from '../text';
 import type { OutboundMessage } from '../types';
 import {
   checkGraphObject,
@@ -123,14 +123,17 @@ async function sendMessaging(
 ): Promise<SendResult> {
   const target = targetOf(channel, io);
   const recipientId = outbound.recipientId;
-  const author = outbound.authorKind === 'operator' && outbound.authorName ? `${outbound.authorName}:\n` : '';
-  const text = outbound.text ? `${author}${outbound.text}` : '';
+  const name = signatureOf(outbound);
+  const author = name ? `${name}:\n` : '';
+  const quick = quickRepliesOf(outbound.quickReplies);
+  // Options quick replies cannot carry (more than 13, long titles) are numbered lines instead.
+  const body = quick ? outbound.text : withNumberedOptions(outbound.text, outbound.quickReplies);
+  const text = body ? `${author}${body}` : '';
   if (!text && outbound.attachments.length === 0) {
     throw new ConnectorError('invalid_payload', 'The message has neither text nor attachments');
   }
   const ids: string[] = [];
   const pieces = text ? splitText(text, TEXT_LIMIT) : [];
-  const quick = quickRepliesOf(outbound.quickReplies);
   for (const [index, piece] of pieces.entries()) {
     const last = index === pieces.length - 1;
     const message = { text: piece, ...(last && quick ? { quick_replies: quick } : {}) };

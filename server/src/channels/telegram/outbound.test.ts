@@ -66,9 +66,12 @@ describe('Telegram outbound formatting', () => {
     });
   });
 
-  it('names only operators, and only when the line shows the name', () => {
+  it('names operators (when the line shows the name) and bots, never automatic texts', () => {
     expect(formatText(outbound({ authorKind: 'system' }))[0]).not.toContain('<b>');
     expect(formatText(outbound({ authorName: null }))[0]).not.toContain('<b>');
+    expect(formatText(outbound({ authorKind: 'bot', authorName: 'Помощник', text: 'Привет' }))[0]).toBe(
+      '<b>Помощник</b>\nПривет',
+    );
   });
 
   it('splits long text at line breaks or spaces, never inside a surrogate pair', () => {
@@ -129,6 +132,28 @@ describe('Telegram outbound delivery (local Bot API peer)', () => {
     expect(sent).toHaveLength(2);
     expect(sent[0]!.reply_markup).toBeUndefined();
     expect(sent[1]!.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Yes', callback_data: '1' }]] });
+  });
+
+  it('sends options a keyboard cannot carry as numbered lines of the text', async () => {
+    const before = fake.sentTo(bot, client).length;
+    const long = 'x'.repeat(65);
+    await sendToTelegram(
+      runtime(),
+      outbound({
+        authorKind: 'bot',
+        authorName: 'Helper',
+        text: 'Choose a topic',
+        quickReplies: [
+          { title: 'Delivery', reply: long },
+          { title: 'Prices', reply: 'Prices' },
+        ],
+      }),
+      io,
+    );
+    const sent = fake.sentTo(bot, client).slice(before) as (Message & { reply_markup?: unknown })[];
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toBe('Helper\nChoose a topic\n\n1. Delivery\n2. Prices');
+    expect(sent[0]!.reply_markup).toBeUndefined();
   });
 
   it('uploads a stored photo with the text as its caption', async () => {

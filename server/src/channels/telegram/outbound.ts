@@ -2,7 +2,7 @@ import type { InlineKeyboardMarkup } from '@grammyjs/types';
 import type { Attachment } from '@openlines/contract';
 import { type Api, InputFile } from 'grammy';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
-import { splitText } from '../text';
+import { signatureOf, splitText, withOptionsInText } from '../text';
 import type { OutboundMessage } from '../types';
 import { botApi, callBotApi } from './bot-api';
 import { apiRootOf, type TelegramChannelSettings } from './settings';
@@ -20,10 +20,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** The operator's name in bold above their text, when the line shows it (Q-8). */
+/** The operator's name (when the line shows it, Q-8) or the bot's, in bold above the text. */
 function headerOf(outbound: OutboundMessage): { html: string; length: number } | null {
-  if (outbound.authorKind !== 'operator' || !outbound.authorName) return null;
-  return { html: `<b>${escapeHtml(outbound.authorName)}</b>\n`, length: outbound.authorName.length + 1 };
+  const name = signatureOf(outbound);
+  if (!name) return null;
+  return { html: `<b>${escapeHtml(name)}</b>\n`, length: name.length + 1 };
 }
 
 /** The message's text as HTML pieces that each fit `limit` (the first carries the author's name). */
@@ -125,15 +126,17 @@ async function sendAttachment(
  */
 export async function sendToTelegram(
   channel: ChannelRuntime<TelegramChannelSettings>,
-  outbound: OutboundMessage,
+  message: OutboundMessage,
   io: ConnectorIo,
 ): Promise<SendResult> {
   const token = channel.secrets.botToken;
   if (!token)
     throw new ConnectorError('auth_revoked', 'The channel has no bot token; paste it in the settings');
   const api = botApi(token, { apiRoot: apiRootOf(channel.settings), timeoutMs: io.timeoutMs });
-  const chatId = chatIdOf(outbound.recipientId);
-  const keyboard = keyboardOf(outbound.quickReplies);
+  const chatId = chatIdOf(message.recipientId);
+  const keyboard = keyboardOf(message.quickReplies);
+  // Options a keyboard cannot carry (a value over 64 bytes) are numbered lines of the text instead.
+  const outbound = keyboard ? message : withOptionsInText(message);
   const attachments = outbound.attachments;
   const ids: number[] = [];
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from '@openlines/contract';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
-import { splitText } from '../text';
+import { signatureOf, splitText, withOptionsInText } from '../text';
 import type { OutboundMessage } from '../types';
 import { callVk, uploadToVk, type VkCall } from './api';
 import { apiBaseOf, type VkChannelSettings } from './settings';
@@ -32,7 +32,8 @@ export function randomIdOf(messageId: string, piece: number): number {
 
 export function textPiecesOf(outbound: OutboundMessage, links: string[] = []): string[] {
   const body = [outbound.text ?? '', ...links].filter(Boolean).join('\n');
-  const header = outbound.authorKind === 'operator' && outbound.authorName ? `${outbound.authorName}:\n` : '';
+  const name = signatureOf(outbound);
+  const header = name ? `${name}:\n` : '';
   if (!body) return [];
   const pieces = splitText(body, TEXT_LIMIT - header.length);
   return pieces.map((piece, index) => (index === 0 ? header + piece : piece));
@@ -116,12 +117,13 @@ export async function sendToVk(
     if (data) uploaded.push(await uploadAttachment(call, peerId, attachment, data, io.timeoutMs));
     else links.push(attachment.url);
   }
-  const pieces = textPiecesOf(outbound, links);
+  const keyboard = keyboardOf(outbound.quickReplies);
+  // Options a keyboard cannot carry (long labels) are numbered lines of the text instead.
+  const pieces = textPiecesOf(keyboard ? outbound : withOptionsInText(outbound), links);
   if (pieces.length === 0 && uploaded.length === 0) {
     throw new ConnectorError('invalid_payload', 'The message has neither text nor files');
   }
   const count = Math.max(pieces.length, 1);
-  const keyboard = keyboardOf(outbound.quickReplies);
   let lastId: number | undefined;
   for (let index = 0; index < count; index++) {
     const last = index === count - 1;

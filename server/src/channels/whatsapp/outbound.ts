@@ -1,7 +1,7 @@
 import type { Attachment } from '@openlines/contract';
 import { type ChannelRuntime, ConnectorError, type ConnectorIo, type SendResult } from '../connector';
 import { type GraphTarget, graphCall } from '../meta/graph';
-import { splitText } from '../text';
+import { signatureOf, splitText, withNumberedOptions } from '../text';
 import type { OutboundMessage } from '../types';
 import { graphTargetOf } from './api';
 import type { WhatsAppChannelSettings } from './settings';
@@ -14,10 +14,11 @@ const BUTTON_TITLE_LIMIT = 20;
 const ROW_TITLE_LIMIT = 24;
 const REPLY_ID_LIMIT = 256;
 
-/** WhatsApp formatting: `*bold*`; the text is the operator's, so nothing else is interpreted by us. */
+/** WhatsApp formatting: `*bold*` for the operator's or the bot's name; nothing else is interpreted by us. */
 function withAuthor(outbound: OutboundMessage, text: string): string {
-  if (outbound.authorKind !== 'operator' || !outbound.authorName) return text;
-  return text ? `*${outbound.authorName}*\n${text}` : `*${outbound.authorName}*`;
+  const name = signatureOf(outbound);
+  if (!name) return text;
+  return text ? `*${name}*\n${text}` : `*${name}*`;
 }
 
 /** The recipient fields: a wa_id (digits) as `to`, a business-scoped user id as `recipient`. */
@@ -137,13 +138,15 @@ export async function sendToWhatsApp(
     // Outside the 24-hour window only this is accepted; `text` is the history's copy of it.
     return { externalId: await sendOne(target, phoneNumberId, to, templateBodyOf(outbound.template)) };
   }
-  const text = withAuthor(outbound, outbound.text ?? '');
+  const signed = withAuthor(outbound, outbound.text ?? '');
   const attachments = outbound.attachments;
   if (!outbound.text && attachments.length === 0) {
     throw new ConnectorError('invalid_payload', 'The message has neither text nor attachments');
   }
   const ids: string[] = [];
-  const interactive = interactiveOf(text, outbound.quickReplies);
+  const interactive = interactiveOf(signed, outbound.quickReplies);
+  // Options buttons or a list cannot carry (more than 10, long titles) are numbered lines instead.
+  const text = interactive ? signed : (withNumberedOptions(signed, outbound.quickReplies) ?? '');
   const captionFits =
     attachments.length === 1 && !interactive && text.length <= CAPTION_LIMIT && Boolean(outbound.text);
   if (interactive) {

@@ -114,6 +114,8 @@ export const eventWebhookRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> 
       schema: {
         tags,
         summary: 'Send again: a waiting delivery now, a delivered one once more (same event id)',
+        description:
+          'A delivered row whose dialog history was erased keeps no body: sending it again answers 409 invalid_state.',
         params: WebhookDeliveryParams,
         response: { 200: WebhookDeliverySchema },
       },

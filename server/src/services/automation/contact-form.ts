@@ -1,16 +1,15 @@
 import type { AppContext } from '../../context';
+import { type ContactDetails, contactFieldErrors } from '../../core/contact-details';
 import { AppError, invalidField } from '../../errors';
 import type { ChannelRow } from '../../store/schema';
-import { crmFromContactForm } from '../crm/intake';
-import { touchDialog } from '../dialog-events';
+import { botConversationOf, handOverFromBot } from '../bot-sessions';
+import { applyContactDetails } from '../contact-details';
+import { lockLines } from '../locks';
+import { lockSession } from '../sessions';
 import { runInTransaction } from '../transaction';
-import { hasConsent } from './consent';
 import { clientDialogOn } from './lookup';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PHONE = /^\+?[\d\s().-]{5,30}$/;
-
-/** AA-2: the client's contact details from the form go onto their client card and into the CRM. */
+/** The widget's contact form (AA-2), validated field by field. */
 export async function submitContactForm(
   ctx: AppContext,
   input: {
@@ -19,36 +18,38 @@ export async function submitContactForm(
     fields: { name?: string; email?: string; phone?: string };
   },
 ): Promise<void> {
-  const name = input.fields.name?.trim();
-  const email = input.fields.email?.trim();
-  const phone = input.fields.phone?.trim();
-  if (!name && !email && !phone) throw invalidField('body.fields', 'fill in at least one field');
-  if (name !== undefined && (name.length === 0 || name.length > 200))
-    throw invalidField('body.fields.name', 'must be 1–200 characters');
-  if (email !== undefined && !EMAIL.test(email))
-    throw invalidField('body.fields.email', 'is not an e-mail address');
-  if (phone !== undefined && !PHONE.test(phone))
-    throw invalidField('body.fields.phone', 'is not a phone number');
+  const fields: ContactDetails = {};
+  for (const key of ['name', 'email', 'phone'] as const) {
+    const value = input.fields[key]?.trim();
+    if (value !== undefined) fields[key] = value;
+  }
+  const problem = contactFieldErrors(fields, 'body.fields')[0];
+  if (problem) throw invalidField(problem.field, problem.message);
   await runInTransaction(ctx, async (uow) => {
     const found = await clientDialogOn(uow.tx, input.channel, input.clientExternalId);
     if (!found) throw new AppError('not_found', 'There is no conversation yet');
-    await uow.tx
-      .updateTable('clients')
-      .set({ ...(name ? { name } : {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) })
-      .where('id', '=', found.dialog.client_id)
-      .execute();
-    const consentMissing =
-      found.line.settings.agreement.required &&
-      !(await hasConsent(uow.tx, found.line, found.dialog.client_id, ctx.clock.now()));
-    await crmFromContactForm(ctx, uow, {
+    await applyContactDetails(ctx, uow, {
       line: found.line,
-      channel: { id: input.channel.id, kind: input.channel.kind },
-      clientId: found.dialog.client_id,
-      externalId: input.clientExternalId,
+      channel: input.channel,
+      dialog: found.dialog,
       session: found.session,
-      fields: { ...(name ? { name } : {}), ...(email ? { email } : {}), ...(phone ? { phone } : {}) },
-      consentMissing,
+      clientExternalId: input.clientExternalId,
+      fields,
     });
-    touchDialog(ctx, uow, found.dialog.account_id, found.dialog.id);
+    // The built-in bot asked for these details (BOT-3): with the form sent, the operators take over.
+    if (found.session?.status === 'bot' && found.session.bot_state?.awaiting === 'contact') {
+      await lockLines(uow.tx, [found.session.line_id]);
+      const session = await lockSession(uow.tx, found.session.account_id, found.session.id);
+      if (session.status === 'bot' && session.bot_state?.awaiting === 'contact' && session.bot_id) {
+        await handOverFromBot(
+          ctx,
+          uow,
+          await botConversationOf(uow.tx, session),
+          { type: 'queue' },
+          { kind: 'bot', id: session.bot_id },
+          'bot_handover',
+        );
+      }
+    }
   });
 }
