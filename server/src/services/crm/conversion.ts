@@ -6,7 +6,6 @@ import type {
   MergeCrmContactsBody,
 } from '@openlines/contract';
 import type { AppContext } from '../../context';
-import { channelIdentity } from '../../core/crm';
 import { mergedContactFields, planLeadConversion } from '../../core/crm-conversion';
 import { AppError } from '../../errors';
 import type { Actor } from '../actor';
@@ -23,6 +22,7 @@ import {
   presentDeal,
   presentLead,
   type RecordKind,
+  recogniseClientAsContact,
   ref,
   stageFor,
 } from './records';
@@ -58,39 +58,7 @@ async function adoptLeadClient(uow: UnitOfWork, actor: Actor, leadId: string, co
     .limit(1)
     .executeTakeFirst();
   if (!session) return;
-  const users = await tx
-    .selectFrom('client_identities')
-    .select(['channel_id', 'external_id'])
-    .where('client_id', '=', session.client_id)
-    .execute();
-  if (users.length > 0) {
-    await tx
-      .insertInto('crm_contact_identities')
-      .values(
-        users.map((u) => ({
-          account_id: actor.accountId,
-          contact_id: contactId,
-          ...channelIdentity(u.channel_id, u.external_id),
-        })),
-      )
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-  await tx
-    .updateTable('crm_contacts')
-    .set({ client_id: session.client_id })
-    .where('id', '=', contactId)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('crm_contacts as other')
-            .select('other.id')
-            .where('other.client_id', '=', session.client_id),
-        ),
-      ),
-    )
-    .execute();
+  await recogniseClientAsContact(tx, actor.accountId, contactId, session.client_id);
 }
 
 /**

@@ -502,6 +502,49 @@ function manualSave(link: DialogLink | null, confirmed: boolean | undefined): bo
   return decision.consentMissing;
 }
 
+/**
+ * The client's channel users recognise them as this contact from now on (CRM-2), and the contact
+ * becomes the client's when it has no client and no other contact is theirs.
+ */
+export async function recogniseClientAsContact(
+  tx: Tx,
+  accountId: string,
+  contactId: string,
+  clientId: string,
+): Promise<void> {
+  const users = await tx
+    .selectFrom('client_identities')
+    .select(['channel_id', 'external_id'])
+    .where('client_id', '=', clientId)
+    .execute();
+  if (users.length > 0) {
+    await tx
+      .insertInto('crm_contact_identities')
+      .values(
+        users.map((u) => ({
+          account_id: accountId,
+          contact_id: contactId,
+          ...channelIdentity(u.channel_id, u.external_id),
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+  await tx
+    .updateTable('crm_contacts')
+    .set({ client_id: clientId })
+    .where('id', '=', contactId)
+    .where('client_id', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('crm_contacts as other').select('other.id').where('other.client_id', '=', clientId),
+        ),
+      ),
+    )
+    .execute();
+}
+
 /** Attaches the dialog's session to the record; a contact also becomes the dialog client's. */
 async function attach(
   uow: UnitOfWork,
@@ -514,41 +557,7 @@ async function attach(
 ) {
   const { tx } = uow;
   if (kind === 'contact') {
-    // The client's channel users recognise them as this contact from now on (CRM-2).
-    const users = await tx
-      .selectFrom('client_identities')
-      .select(['channel_id', 'external_id'])
-      .where('client_id', '=', link.clientId)
-      .execute();
-    if (users.length > 0) {
-      await tx
-        .insertInto('crm_contact_identities')
-        .values(
-          users.map((u) => ({
-            account_id: actor.accountId,
-            contact_id: id,
-            ...channelIdentity(u.channel_id, u.external_id),
-          })),
-        )
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
-    await tx
-      .updateTable('crm_contacts')
-      .set({ client_id: link.clientId })
-      .where('id', '=', id)
-      .where('client_id', 'is', null)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('crm_contacts as other')
-              .select('other.id')
-              .where('other.client_id', '=', link.clientId),
-          ),
-        ),
-      )
-      .execute();
+    await recogniseClientAsContact(tx, actor.accountId, id, link.clientId);
   }
   if (!link.session) return;
   const column = kind === 'contact' ? 'crm_contact_id' : kind === 'lead' ? 'crm_lead_id' : 'crm_deal_id';
