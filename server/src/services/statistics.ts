@@ -15,7 +15,7 @@ import {
   type StatisticsSessionsQuery,
   type StatisticsSummary,
 } from '@openlines/contract';
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { connectorKinds } from '../channels/registry';
 import type { AppContext } from '../context';
 import {
@@ -41,6 +41,7 @@ import {
 } from '../core/analytics';
 import { AppError, forbidden, invalidField } from '../errors';
 import type { Database } from '../store/database';
+import type { DB } from '../store/schema';
 import { type Actor, authorizeScope } from './actor';
 import {
   coveredDays,
@@ -323,6 +324,24 @@ export async function computeFacts(
 }
 
 /**
+ * Whether a session's stored facts row still holds: same definitions (`FACTS_VERSION`), the
+ * session was not reopened and closed again since, and its day is a day in this time zone (the
+ * roll-up's too). Compared in SQL, so the timestamps are neither sent nor parsed.
+ */
+function freshFacts(timeZone: string) {
+  return sql<boolean>`coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${timeZone}, false)`;
+}
+
+/** The keyset step of a scan of sessions `s` in (created_at, id) order: the rows after `after`. */
+function createdAfter(after: { createdAt: Date; id: string }) {
+  return (eb: ExpressionBuilder<{ s: DB['sessions'] }, 's'>) =>
+    eb.or([
+      eb('s.created_at', '>', after.createdAt),
+      eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '>', after.id)]),
+    ]);
+}
+
+/**
  * The sessions created in the period (matching the filters) with their facts. Closed sessions
  * read their stored facts; those without (or with stale ones) are computed and stored for the
  * next report; open sessions are computed up to now and not stored.
@@ -352,12 +371,7 @@ export async function loadReportSessions(
       's.supervisor_rating',
       'd.channel_id',
       'c.kind as channel_kind',
-      // Fresh facts: same definitions, and the session was not reopened and closed again since.
-      // Compared in SQL, so the two timestamps are neither sent nor parsed.
-      // The time zone too: the facts row's day (and its roll-up) is a day in that zone.
-      sql<boolean>`coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${filter.timeZone}, false)`.as(
-        'fresh',
-      ),
+      freshFacts(filter.timeZone).as('fresh'),
       'f.is_returning',
       'f.messages_in',
       'f.messages_out',
@@ -379,15 +393,7 @@ export async function loadReportSessions(
   if (filter.lineId) query = query.where('s.line_id', '=', filter.lineId);
   if (filter.channelId) query = query.where('d.channel_id', '=', filter.channelId);
   if (filter.channelKind) query = query.where('c.kind', '=', filter.channelKind);
-  const after = page?.after;
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('s.created_at', '>', after.createdAt),
-        eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '>', after.id)]),
-      ]),
-    );
-  }
+  if (page?.after) query = query.where(createdAfter(page.after));
   if (page) query = query.limit(page.limit);
   const rows = await query.orderBy('s.created_at').orderBy('s.id').execute();
 
@@ -802,18 +808,8 @@ export async function backfillStatistics(
       ])
       .where('s.account_id', '=', accountId)
       .where('s.status', 'in', CLOSED_STATUSES)
-      .where(
-        sql<boolean>`not coalesce(f.version = ${FACTS_VERSION} and f.closed_at = s.closed_at and f.time_zone = ${timeZone}, false)`,
-      );
-    const from = after;
-    if (from) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('s.created_at', '>', from.createdAt),
-          eb.and([eb('s.created_at', '=', from.createdAt), eb('s.id', '>', from.id)]),
-        ]),
-      );
-    }
+      .where(sql<boolean>`not ${freshFacts(timeZone)}`);
+    if (after) query = query.where(createdAfter(after));
     const rows = await query.orderBy('s.created_at').orderBy('s.id').limit(batch).execute();
     if (!rows.length) return stored;
     const facts = await computeFacts(db, rows, (lineId) => kpi.get(lineId), ctx.clock.now());
