@@ -8,7 +8,7 @@ import { dispatcherOf } from '../services/event-dispatch';
 import type { BitrixBotRow } from '../store/bitrix-schema';
 import { retainedBotEventSql } from '../store/personal-data';
 import type { BotRow } from '../store/schema';
-import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
+import { claimRoundDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
 /**
  * Delivers events to external bots (BOT-2) from `bot_deliveries`, after commit, in every process,
@@ -65,11 +65,14 @@ export class BotDeliveryWorker {
     const bounds = { pollMs: ctx.config.workerPollMs, idleMs: ctx.config.workerIdleMs };
     this.#loop = new RoundLoop({
       round: () => this.#round(),
-      delayAfter: (report) => {
-        if (report && report.claimed >= this.#options.batchSize) return 0;
-        if (!report || report.claimed > 0) return bounds.pollMs;
-        return idleDelayMs(this.#nextDueAt, this.ctx.clock.now(), bounds);
-      },
+      delayAfter: (report) =>
+        claimRoundDelayMs(
+          report?.claimed ?? null,
+          this.#options.batchSize,
+          this.#nextDueAt,
+          this.ctx.clock.now(),
+          bounds,
+        ),
       onError: (error) => this.ctx.log.error({ err: error }, 'bot delivery round failed'),
     });
   }

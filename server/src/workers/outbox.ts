@@ -14,7 +14,7 @@ import { runInTransaction, type UnitOfWork } from '../services/transaction';
 import { retainedOutboxPayloadSql } from '../store/personal-data';
 import type { ChannelRow, MessageRow } from '../store/schema';
 import { traced } from '../tracing';
-import { idleDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
+import { claimRoundDelayMs, nextPendingAttempt, RoundLoop } from './round-loop';
 
 /**
  * The durable outbox (ARCHITECTURE property 2): messages are queued in the transaction that stores
@@ -111,12 +111,14 @@ export class OutboxWorker {
     const bounds = { pollMs: this.#pollMs, idleMs: options.idleMs ?? ctx.config.workerIdleMs };
     this.#loop = new RoundLoop({
       round: () => this.#round(),
-      // A full batch: more may be due now. An empty round: sleep until the next retry is due.
-      delayAfter: (report) => {
-        if (report && report.claimed >= this.#batchSize) return 0;
-        if (!report || report.claimed > 0) return this.#pollMs;
-        return idleDelayMs(this.#nextDueAt, this.ctx.clock.now(), bounds);
-      },
+      delayAfter: (report) =>
+        claimRoundDelayMs(
+          report?.claimed ?? null,
+          this.#batchSize,
+          this.#nextDueAt,
+          this.ctx.clock.now(),
+          bounds,
+        ),
       onError: (error) => this.ctx.log.error({ err: error }, 'outbox round failed'),
     });
   }

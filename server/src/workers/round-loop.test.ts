@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idleDelayMs, RoundLoop } from './round-loop';
+import { claimRoundDelayMs, idleDelayMs, RoundLoop } from './round-loop';
 
 /** Resolves once `check` holds (the loop runs on timers of its own). */
 async function until(check: () => boolean): Promise<void> {
@@ -120,5 +120,20 @@ describe('idleDelayMs', () => {
     { next: at(-5_000), delay: 500, why: 'a due row it could not take does not make it spin' },
   ])('$why', ({ next, delay }) => {
     expect(idleDelayMs(next, now, bounds)).toBe(delay);
+  });
+});
+
+describe('claimRoundDelayMs', () => {
+  const now = new Date('2026-01-05T09:00:00Z');
+  const bounds = { pollMs: 500, idleMs: 30_000 };
+  const soon = new Date(now.getTime() + 4_000);
+  it.each([
+    { claimed: 20, next: null, delay: 0, why: 'a full batch: more may be due' },
+    { claimed: 3, next: null, delay: 500, why: 'work found: the poll interval' },
+    { claimed: null, next: null, delay: 500, why: 'a failed round: the poll interval' },
+    { claimed: 0, next: soon, delay: 4_000, why: 'idle: until the next row is due' },
+    { claimed: 0, next: null, delay: 30_000, why: 'idle with nothing pending: the fallback' },
+  ])('$why', ({ claimed, next, delay }) => {
+    expect(claimRoundDelayMs(claimed, 20, next, now, bounds)).toBe(delay);
   });
 });

@@ -116,6 +116,23 @@ export function idleDelayMs(
 }
 
 /**
+ * The sleep after a round of a delivery queue (the outbox, bot deliveries) that claimed `claimed`
+ * rows (null: the round failed): none after a full batch, since more may be due; the poll
+ * interval while it finds work or after a failure; idle, until its next row is due.
+ */
+export function claimRoundDelayMs(
+  claimed: number | null,
+  batchSize: number,
+  nextDueAt: Date | null,
+  now: Date,
+  bounds: { pollMs: number; idleMs: number },
+): number {
+  if (claimed !== null && claimed >= batchSize) return 0;
+  if (claimed === null || claimed > 0) return bounds.pollMs;
+  return idleDelayMs(nextDueAt, now, bounds);
+}
+
+/**
  * When the next pending row of a delivery queue is due (null: none pending): asked only after a
  * round that claimed nothing, so a busy worker never pays for it.
  */
