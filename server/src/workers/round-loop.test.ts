@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { claimRoundDelayMs, idleDelayMs, RoundLoop } from './round-loop';
 
 /** Resolves once `check` holds (the loop runs on timers of its own). */
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 1000 && !check(); i++) await pause(5);
   expect(check()).toBe(true);
+}
+
+/** Real time, or the fake clock's when a test runs on fake timers. */
+async function pause(ms: number): Promise<void> {
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(ms);
+  else await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe('RoundLoop', () => {
@@ -67,6 +73,14 @@ describe('RoundLoop', () => {
 });
 
 describe('RoundLoop nudges', () => {
+  // Fake timers: what is checked is which sleep the loop picks, not how a busy machine keeps time.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('a burst of nudges shares one round, brought forward from a long sleep', async () => {
     let rounds = 0;
     const loop = new RoundLoop({
@@ -79,7 +93,7 @@ describe('RoundLoop nudges', () => {
     for (let i = 0; i < 50; i++) loop.nudge(20);
     await until(() => rounds === 2);
     // The burst was one round; nothing else is due for an hour.
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await pause(60);
     expect(rounds).toBe(2);
     await loop.stop();
   });
