@@ -21,14 +21,18 @@ import {
  * inside a transaction.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  /** `release`: what `db.destroy()` does with the database (by default, closes it). */
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly release: (pglite: PGlite) => Promise<void> = (db) => db.close(),
+  ) {}
 
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.release);
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
@@ -63,7 +67,10 @@ class PGliteDriver implements Driver {
   #tail: Promise<void> = Promise.resolve();
   #release: (() => void) | null = null;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly release: (pglite: PGlite) => Promise<void>,
+  ) {
     this.#connection = new PGliteConnection(pglite);
   }
 
@@ -102,6 +109,6 @@ class PGliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     await this.#tail;
-    await this.pglite.close();
+    await this.release(this.pglite);
   }
 }

@@ -345,7 +345,7 @@ export class OutboxWorker {
       .executeTakeFirst();
     if (!message) return untouched('The message no longer exists');
     if (kind === 'edit' && message.deleted_at) return untouched('The message was deleted since');
-    if (!channel || channel.status !== 'connected') return untouched('The channel is disconnected');
+    if (channel?.status !== 'connected') return untouched('The channel is disconnected');
     const connector = findConnector(channel.kind);
     const change = kind === 'edit' ? connector?.editSent : connector?.deleteSent;
     if (!connector || !change) return untouched(`The channel cannot ${kind} sent messages`);
