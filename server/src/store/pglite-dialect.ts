@@ -21,10 +21,10 @@ import {
  * inside a transaction.
  */
 export class PGliteDialect implements Dialect {
-  /** `release`: what `db.destroy()` does with the database (by default, closes it). */
+  /** `onDestroy`: what `db.destroy()` does with the database (by default, closes it). */
   constructor(
     private readonly pglite: PGlite,
-    private readonly release: (pglite: PGlite) => Promise<void> = (db) => db.close(),
+    private readonly onDestroy: (pglite: PGlite) => Promise<void> = (db) => db.close(),
   ) {}
 
   createAdapter(): DialectAdapter {
@@ -32,7 +32,7 @@ export class PGliteDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite, this.release);
+    return new PGliteDriver(this.pglite, this.onDestroy);
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
@@ -69,7 +69,7 @@ class PGliteDriver implements Driver {
 
   constructor(
     private readonly pglite: PGlite,
-    private readonly release: (pglite: PGlite) => Promise<void>,
+    private readonly onDestroy: (pglite: PGlite) => Promise<void>,
   ) {
     this.#connection = new PGliteConnection(pglite);
   }
@@ -109,6 +109,6 @@ class PGliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     await this.#tail;
-    await this.release(this.pglite);
+    await this.onDestroy(this.pglite);
   }
 }
