@@ -405,18 +405,33 @@ function existingSection(text: string, kind: DatabaseKind): string | null {
   return text.slice(start + marker(kind, false).length, end).trim();
 }
 
-/** Rewrites docs/benchmarks.md with this run's section and the other kind's last section. */
+/**
+ * Puts this run's section into docs/benchmarks.md in place of the last one of its kind, leaving the
+ * rest of the file (the other kind's section, the notes written by hand) as it is. A file without
+ * that section is written anew: the introduction, then both kinds' sections.
+ */
 export async function updateDocs(file: string, report: RunReport): Promise<void> {
   const previous = await fs.readFile(file, 'utf8').catch(() => '');
-  const kinds: DatabaseKind[] = ['pglite', 'postgres'];
-  const sections = kinds.map((kind) => {
-    const body =
-      kind === report.kind
-        ? formatSection(report)
-        : (existingSection(previous, kind) ??
-          `## ${TITLES[kind]}\n\n_Not run yet on this machine: see the commands above._`);
-    return `${marker(kind, false)}\n${body}\n${marker(kind, true)}`;
-  });
+  const sectionOf = (kind: DatabaseKind, body: string) =>
+    `${marker(kind, false)}\n${body}\n${marker(kind, true)}`;
+  const section = sectionOf(report.kind, formatSection(report));
+  const start = previous.indexOf(marker(report.kind, false));
+  const end = previous.indexOf(marker(report.kind, true));
   await fs.mkdir(path.dirname(file), { recursive: true });
+  if (start >= 0 && end > start) {
+    const after = previous.slice(end + marker(report.kind, true).length);
+    await fs.writeFile(file, `${previous.slice(0, start)}${section}${after}`);
+    return;
+  }
+  const kinds: DatabaseKind[] = ['pglite', 'postgres'];
+  const sections = kinds.map((kind) =>
+    kind === report.kind
+      ? section
+      : sectionOf(
+          kind,
+          existingSection(previous, kind) ??
+            `## ${TITLES[kind]}\n\n_Not run yet on this machine: see the commands above._`,
+        ),
+  );
   await fs.writeFile(file, `${INTRO}\n${sections.join('\n\n')}\n`);
 }
