@@ -26,3 +26,13 @@ export const SignupVerifyQuery = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 4000 }) },
   { additionalProperties: false },
 );
+
+/** What the sign-in page may offer before anyone signs in (public). */
+export const AuthOptionsSchema = Type.Object(
+  {
+    /** Self-service sign-up is on (SIGNUP_ENABLED): the page offers "Create an account". */
+    signup: Type.Boolean(),
+  },
+  { title: 'AuthOptions' },
+);
+export type AuthOptions = Static<typeof AuthOptionsSchema>;

@@ -77,9 +77,22 @@ describe('self-service sign-up', () => {
     const firstAdmin = await signIn(server);
     expect((await firstAdmin.auth.me()).account.id).not.toBe(me.account.id);
 
-    // The same link again: the address is taken now.
+    // The same link again: the address is taken now. A browser is sent to the sign-in page, which
+    // says so; an API caller gets the problem.
     const again = await fetch(link.replace(/^https?:\/\/[^/]+/, server.url), { redirect: 'manual' });
     expect(again.status).toBe(409);
+    const againInBrowser = await fetch(link.replace(/^https?:\/\/[^/]+/, server.url), {
+      redirect: 'manual',
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
+    expect(againInBrowser.status).toBe(303);
+    expect(againInBrowser.headers.get('location')).toBe('/?signupLink=used');
+  });
+
+  it('tells the sign-in page that sign-up is offered', async () => {
+    const response = await fetch(`${server.url}/api/v1/auth/options`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ signup: true });
   });
 
   it('answers the same for a taken address, and mails a note instead of a link', async () => {
@@ -108,6 +121,11 @@ describe('self-service sign-up', () => {
     });
     expect(forged.status).toBe(400);
     expect(((await forged.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe('query.token');
+    const forgedInBrowser = await fetch(`${server.url}/api/v1/signup/verify?token=bm90LWEtdG9rZW4`, {
+      redirect: 'manual',
+      headers: { accept: 'text/html' },
+    });
+    expect(forgedInBrowser.headers.get('location')).toBe('/?signupLink=invalid');
 
     const email = uniqueEmail('late');
     expect(
@@ -119,6 +137,12 @@ describe('self-service sign-up', () => {
     const expired = await fetch(link.replace(/^https?:\/\/[^/]+/, server.url), { redirect: 'manual' });
     expect(expired.status).toBe(400);
     expect(((await expired.json()) as { detail: string }).detail).toContain('expired');
+    const expiredInBrowser = await fetch(link.replace(/^https?:\/\/[^/]+/, server.url), {
+      redirect: 'manual',
+      headers: { accept: 'text/html' },
+    });
+    expect(expiredInBrowser.status).toBe(303);
+    expect(expiredInBrowser.headers.get('location')).toBe('/?signupLink=expired');
     expect(await problemOf(signIn(server, { email, password: 'a good long password' }))).toMatchObject({
       code: 'invalid_credentials',
     });
@@ -144,6 +168,8 @@ describe('sign-up switched off (the default)', () => {
         body: '{}',
       });
       expect(response.status).toBe(404);
+      const options = await fetch(`${server.url}/api/v1/auth/options`);
+      expect(await options.json()).toEqual({ signup: false });
     } finally {
       await server.stop();
     }

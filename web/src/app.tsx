@@ -13,6 +13,7 @@ import {
 } from './lib/notify';
 import { linkClick, navigate, usePath } from './lib/router';
 import { Login } from './login';
+import { Signup } from './signup';
 import { Badge } from './ui/badge';
 import { ErrorNotice } from './ui/error-notice';
 import { LanguageSwitch } from './ui/language-switch';
@@ -32,6 +33,7 @@ export function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const [error, setError] = useState<unknown>(null);
   const t = useT();
+  const path = usePath();
 
   useEffect(() => {
     client.auth.me().then(
@@ -66,7 +68,16 @@ export function App() {
     );
   }
   if (session.state === 'signed-out') {
-    return <Login onSignedIn={(me) => setSession({ state: 'signed-in', me })} />;
+    if (path === '/signup') return <Signup />;
+    return (
+      <Login
+        onSignedIn={(me) => {
+          // The sign-up link's outcome (?signedUp=1 …) is said once, not kept in the address.
+          if (window.location.search) navigate('/', { replace: true });
+          setSession({ state: 'signed-in', me });
+        }}
+      />
+    );
   }
   return (
     <Shell

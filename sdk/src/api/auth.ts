@@ -1,4 +1,13 @@
-import type { ApiToken, LoginBody, Me, Presence, User } from '@openlines/contract';
+import type {
+  ApiToken,
+  AuthOptions,
+  LoginBody,
+  Me,
+  Presence,
+  SignupAccepted,
+  SignupBody,
+  User,
+} from '@openlines/contract';
 import { segment, type Transport } from '../transport';
 import type { ChangePasswordInput, CreateApiTokenInput, CreatedApiToken } from '../types';
 
@@ -14,6 +23,19 @@ export class AuthApi {
     const me = await this.transport.request<Me>('POST', '/auth/login', { body: credentials });
     this.transport.csrfToken = me.csrfToken ?? null;
     return me;
+  }
+
+  /** What the sign-in page may offer before anyone signs in (whether sign-up is on). */
+  options(): Promise<AuthOptions> {
+    return this.transport.request('GET', '/auth/options');
+  }
+
+  /**
+   * Self-service sign-up (servers with SIGNUP_ENABLED): mails a confirmation link to the address;
+   * the account exists once the link is followed. The answer is the same for a taken address.
+   */
+  signup(input: SignupBody): Promise<SignupAccepted> {
+    return this.transport.request('POST', '/signup', { body: input });
   }
 
   /** Ends the session on the server and forgets it here. */

@@ -107,6 +107,16 @@ export async function requestSignup(ctx: AppContext, input: SignupBody): Promise
   return { status: 'verification_sent', expiresInHours: SIGNUP_LINK_HOURS };
 }
 
+/** Why a sign-up link did not create an account, as the sign-in page explains it. */
+export type SignupLinkFailure = 'invalid' | 'expired' | 'used';
+
+export function signupLinkFailure(error: unknown): SignupLinkFailure | null {
+  if (!(error instanceof AppError)) return null;
+  if (error.code === 'already_exists') return 'used';
+  const reason = error.extensions?.signupLink;
+  return reason === 'invalid' || reason === 'expired' ? reason : null;
+}
+
 /** Following the link: the account and its administrator are created. */
 export async function verifySignup(
   ctx: AppContext,
@@ -120,14 +130,20 @@ export async function verifySignup(
       TOKEN_PURPOSE,
     );
   } catch {
-    throw new AppError('validation_failed', 'The sign-up link is not valid', [
-      { field: 'query.token', message: 'is not a sign-up link of this server' },
-    ]);
+    throw new AppError(
+      'validation_failed',
+      'The sign-up link is not valid',
+      [{ field: 'query.token', message: 'is not a sign-up link of this server' }],
+      { signupLink: 'invalid' },
+    );
   }
   if (claim.v !== 1 || claim.expiresAt < ctx.clock.now().getTime()) {
-    throw new AppError('validation_failed', 'The sign-up link has expired; sign up again', [
-      { field: 'query.token', message: 'has expired' },
-    ]);
+    throw new AppError(
+      'validation_failed',
+      'The sign-up link has expired; sign up again',
+      [{ field: 'query.token', message: 'has expired' }],
+      { signupLink: 'expired' },
+    );
   }
   const { account } = await createAccountWithPasswordHash(
     ctx,

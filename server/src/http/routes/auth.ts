@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ApiTokenSchema,
+  AuthOptionsSchema,
   ChangePasswordBody,
   CreateApiTokenBody,
   CreatedApiTokenSchema,
@@ -59,6 +60,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
       });
       return { ...(await loadMe(ctx, result.accountId, result.userId)), csrfToken: result.csrfToken };
     },
+  );
+
+  app.get(
+    '/auth/options',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'What the sign-in page may offer before signing in: whether self-service sign-up is on',
+        response: { 200: AuthOptionsSchema },
+      },
+    },
+    async () => ({ signup: ctx.config.signupEnabled }),
   );
 
   app.post(
