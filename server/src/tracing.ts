@@ -1,9 +1,14 @@
 import {
   type Attributes,
+  defaultTextMapGetter,
+  isSpanContextValid,
+  type Link,
+  ROOT_CONTEXT,
   type Span,
   SpanStatusCode,
   type TextMapPropagator,
   type Tracer,
+  trace,
 } from '@opentelemetry/api';
 import type { TracingConfig } from './config';
 
@@ -71,26 +76,52 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
 }
 
 /**
+ * The W3C `traceparent` of the span in progress, to be kept with work that another step picks up
+ * later (an outbox row); null when no span is (tracing off, or outside any traced step).
+ */
+export function activeTraceparent(): string | null {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (!span || !isSpanContextValid(span)) return null;
+  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+/** A link to the span a kept `traceparent` names (see activeTraceparent); none when it is not one. */
+export function linkTo(tracing: Tracing, traceparent: string | null | undefined): Link[] {
+  if (!traceparent) return [];
+  const context = trace.getSpanContext(
+    tracing.propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter),
+  );
+  return context && isSpanContextValid(context) ? [{ context }] : [];
+}
+
+/**
  * Runs one step of the message path in a span of its own (a child of the active span, e.g. the
- * request's), marked failed when the step throws. With tracing off it only calls `work`.
+ * request's), marked failed when the step throws. `linkedTo` names the step that queued this work
+ * when it ran elsewhere (a kept traceparent): the span links to it. With tracing off it only calls
+ * `work`.
  */
 export function traced<T>(
   ctx: { tracing?: Tracing | undefined },
   name: string,
   attributes: Attributes,
   work: (span: Span | null) => Promise<T>,
+  linkedTo?: string | null,
 ): Promise<T> {
   const tracing = ctx.tracing;
   if (!tracing) return work(null);
-  return tracing.tracer.startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracing.tracer.startActiveSpan(
+    name,
+    { attributes, links: linkTo(tracing, linkedTo) },
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }

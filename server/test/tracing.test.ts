@@ -24,6 +24,7 @@ interface OtlpSpan {
   kind: number;
   attributes: { key: string; value: OtlpValue }[];
   status?: { code?: number };
+  links?: { traceId: string; spanId: string }[];
 }
 interface OtlpExport {
   resourceSpans: {
@@ -133,6 +134,14 @@ describe('OpenTelemetry traces', () => {
     expect(delivered).toBeDefined();
     expect(attribute(delivered!, 'openlines.channel.kind')).toBe('api');
     expect(attribute(delivered!, 'openlines.outbound.result')).toBe('sent');
+    // The delivery ran later, from the outbox, in a trace of its own; it links to the request that
+    // queued the answer, whichever process delivers it.
+    const answered = all.find((s) => s.name === 'POST /api/v1/dialogs/:id/messages');
+    expect(delivered!.traceId).not.toBe(answered!.traceId);
+    expect(delivered!.links).toHaveLength(1);
+    const link = delivered!.links![0]!;
+    expect(link.traceId).toBe(answered!.traceId);
+    expect(all.some((s) => s.traceId === link.traceId && s.spanId === link.spanId)).toBe(true);
     // Routes are named by pattern; the resource and the configured headers are the OTEL_* ones.
     expect(all.some((s) => s.name === 'POST /api/v1/dialogs/:id/messages')).toBe(true);
     expect(all.map((s) => s.name).join(' ')).not.toContain(dialogId);

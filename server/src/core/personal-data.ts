@@ -259,6 +259,7 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'events.type': 'an event type name',
   'events.audience': 'user ids and permission names',
   'outbox.state': 'a delivery state',
+  'outbox.trace_parent': 'a trace id and span id (W3C traceparent)',
   'files.mime_type': 'a media type',
   'files.uploaded_by_kind': 'user, client or channel',
   'files.uploaded_by_id': 'an id',

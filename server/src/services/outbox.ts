@@ -1,5 +1,6 @@
 import type { OutboxPayload } from '../channels/types';
 import { retainedOutboxPayload } from '../core/personal-data';
+import { activeTraceparent } from '../tracing';
 import type { Tx } from './transaction';
 
 /**
@@ -18,6 +19,7 @@ export async function enqueueOutbound(
     state?: 'pending' | 'sent';
   },
 ): Promise<void> {
+  const traceparent = input.state === 'sent' ? null : activeTraceparent();
   await tx
     .insertInto('outbox')
     .values({
@@ -28,6 +30,8 @@ export async function enqueueOutbound(
       payload: JSON.stringify(input.state === 'sent' ? retainedOutboxPayload(input.payload) : input.payload),
       next_attempt_at: input.now,
       ...(input.state ? { state: input.state } : {}),
+      // With tracing on, the delivery's span (later, in any process) links back to this step.
+      ...(traceparent ? { trace_parent: traceparent } : {}),
     })
     .execute();
 }

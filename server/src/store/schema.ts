@@ -288,6 +288,8 @@ export interface OutboxTable {
   attempts: Generated<number>;
   next_attempt_at: Timestamp;
   last_error: string | null;
+  /** W3C traceparent of the step that queued it, when tracing is on (its delivery span links to it). */
+  trace_parent: Generated<string | null>;
   created_at: DefaultTimestamp;
 }
 

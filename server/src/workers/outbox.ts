@@ -67,6 +67,8 @@ interface Claimed {
   payload: OutboxPayload;
   message: MessageRow | null;
   channel: ChannelRow | null;
+  /** The traceparent of the step that queued it (tracing on): the delivery span links to it. */
+  traceParent: string | null;
 }
 
 type Outcome =
@@ -192,6 +194,7 @@ export class OutboxWorker {
                 this.ctx.log.error({ err: error, outboxId: item.id }, 'outbox result not recorded');
               }
             },
+            item.traceParent,
           );
         }
       }),
@@ -245,6 +248,7 @@ export class OutboxWorker {
         payload: row.payload as OutboxPayload,
         message: row.message_id ? (messageById.get(row.message_id) ?? null) : null,
         channel: channelById.get(row.channel_id) ?? null,
+        traceParent: row.trace_parent,
       }));
   }
 
