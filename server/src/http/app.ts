@@ -39,6 +39,7 @@ import { statisticsRoutes } from './routes/statistics';
 import { userRoutes } from './routes/users';
 import { eventWebhookRoutes } from './routes/webhooks';
 import { widgetAssetRoutes } from './routes/widget-assets';
+import { buildSerializer } from './serialization';
 import { refuseUnstorableText } from './storable-text';
 import { registerTracing } from './tracing';
 import { validatorCompiler } from './validation';
@@ -63,6 +64,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
     // Every log line of a request carries its id (`reqId`); the client gets it as X-Request-Id.
     ...requestIdOptions,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    schemaController: { compilersFactory: { buildSerializer } },
     // A file link carries the file's name (up to 200 characters, each up to 12 once URL-encoded):
     // past the router's default of 100 such a link answered 404.
     routerOptions: { maxParamLength: 2_500 },
