@@ -1909,9 +1909,9 @@ const ru: Record<MessageKey, string> = {
   'actions.join': 'Подключиться консультантом',
   'composer.closedFollowUp':
     'Диалог закрыт. Нажмите «Написать клиенту», чтобы написать сейчас, или дождитесь нового сообщения клиента.',
-  'event.intercepted': '{actor} перехватил диалог',
-  'event.joined': '{actor} подключился как консультант',
-  'event.started_by_operator': '{actor} написал клиенту первым',
+  'event.intercepted': '{actor} перехватил(а) диалог',
+  'event.joined': '{actor} подключился(-ась) как консультант',
+  'event.started_by_operator': '{actor} написал(а) клиенту первым',
   'event.comment': 'Комментарий:',
   'transfer.comment': 'Комментарий для коллеги (необязательно)',
   'transfer.commentHint': 'Его увидит тот, кто получит диалог; не больше {max} символов.',
