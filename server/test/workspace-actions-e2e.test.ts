@@ -361,6 +361,9 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
       };
       await create(`Refund steps ${lang}`, 'Open Orders, pick the order, press Refund.', 'Actions E2E');
       await create(`Elsewhere ${lang}`, 'Only for the other line.', 'Other E2E');
+      // The screen has its own address: a reload stays on it.
+      await page.reload();
+      await page.locator('.qa-item', { hasText: `Elsewhere ${lang}` }).waitFor();
       // The shared answer is listed, but only a manager edits it.
       const sharedItem = page.locator('.qa-item', { hasText: shared.title });
       await sharedItem.waitFor();

@@ -38,6 +38,11 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   const canIntercept = supervise && open && !(holder && held);
   const canJoin = supervise && open && held && !holder && !consulting;
 
+  function closeModal() {
+    setModal(null);
+    setError(null);
+  }
+
   async function run(action: () => Promise<Dialog>) {
     setBusy(true);
     setError(null);
@@ -156,7 +161,10 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           </button>
         ) : null}
       </div>
-      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {/* A refusal inside the transfer or invite dialog is shown there, once. */}
+      {modal === 'transfer' || modal === 'invite' ? null : (
+        <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      )}
       {modal === 'close' ? (
         <ConfirmModal
           title={t('actions.closeConfirmTitle')}
@@ -182,7 +190,7 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           dialog={dialog}
           busy={busy}
           error={error}
-          onClose={() => setModal(null)}
+          onClose={closeModal}
           onOperator={(user, comment) =>
             run(() => client.dialogs.transfer(dialog.id, { operatorId: user.id, ...withComment(comment) }))
           }
@@ -196,7 +204,7 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           dialog={dialog}
           busy={busy}
           error={error}
-          onClose={() => setModal(null)}
+          onClose={closeModal}
           onInvite={(user, mode) => run(() => client.dialogs.invite(dialog.id, user.id, mode))}
         />
       ) : null}
