@@ -35,7 +35,8 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   const canFollowUp = !open && !dialog.spam && !dialog.unreachable;
   // Supervisor actions, as the server allows them (permissions.supervise, services/operator-actions).
   const supervise = me.permissions.supervise;
-  const canIntercept = supervise && open && !(holder && held);
+  // A queued dialog is simply taken; Intercept is for one an operator or a bot holds.
+  const canIntercept = supervise && open && !(holder && held) && !canTake;
   const canJoin = supervise && open && held && !holder && !consulting;
 
   function closeModal() {
