@@ -25,6 +25,9 @@ import { Workspace } from './workspace/workspace';
 
 const Admin = lazy(() => import('./admin/admin'));
 const Statistics = lazy(() => import('./statistics/statistics'));
+const QuickAnswers = lazy(() =>
+  import('./admin/quick-answers').then((module) => ({ default: module.QuickAnswersScreen })),
+);
 const Crm = lazy(() => import('./crm/crm').then((module) => ({ default: module.CrmSection })));
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; me: Me };
@@ -156,6 +159,10 @@ function Shell({
   const inStatistics = path === '/statistics' || path.startsWith('/statistics/');
   const canCrm = me.permissions.crm !== 'none';
   const inCrm = path === '/crm' || path.startsWith('/crm/');
+  // Every operator keeps personal quick answers here (issue 19); managers of the shared list find
+  // both kinds in Administration, so the link is for the others.
+  const inQuickAnswers = path === '/quick-answers';
+  const quickAnswersLink = !me.permissions.manageQuickAnswers;
 
   // The shell reads no state itself: what it shows of the store are small components of their own,
   // so an event re-renders them, not the whole page below.
@@ -170,7 +177,7 @@ function Shell({
           Openlines
         </span>
         <nav aria-label={t('nav.main')} className="topnav">
-          <WorkspaceLink current={!inAdmin && !inStatistics && !inCrm} />
+          <WorkspaceLink current={!inAdmin && !inStatistics && !inCrm && !inQuickAnswers} />
           {canCrm ? (
             <a href="/crm" onClick={linkClick('/crm')} aria-current={inCrm ? 'page' : undefined}>
               {t('nav.crm')}
@@ -183,6 +190,15 @@ function Shell({
               aria-current={inStatistics ? 'page' : undefined}
             >
               {t('nav.statistics')}
+            </a>
+          ) : null}
+          {quickAnswersLink ? (
+            <a
+              href="/quick-answers"
+              onClick={linkClick('/quick-answers')}
+              aria-current={inQuickAnswers ? 'page' : undefined}
+            >
+              {t('nav.quickAnswers')}
             </a>
           ) : null}
           {canAdmin ? (
@@ -218,8 +234,18 @@ function Shell({
       </header>
       {startError ? <ErrorNotice error={startError} onDismiss={() => setStartError(null)} /> : null}
       <Notices />
-      <main id="main" className={inAdmin || inStatistics ? 'main main-admin' : 'main'} tabIndex={-1}>
-        {inStatistics ? (
+      <main
+        id="main"
+        className={inAdmin || inStatistics || inQuickAnswers ? 'main main-admin' : 'main'}
+        tabIndex={-1}
+      >
+        {inQuickAnswers ? (
+          <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
+            <div className="padded">
+              <QuickAnswers canShared={me.permissions.manageQuickAnswers} />
+            </div>
+          </Suspense>
+        ) : inStatistics ? (
           canStatistics ? (
             <Suspense fallback={<p className="padded">{t('common.loading')}</p>}>
               <Statistics me={me} path={path} />

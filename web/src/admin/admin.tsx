@@ -90,7 +90,7 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
         ) : current === 'roles' ? (
           <RolesScreen />
         ) : current === 'quick-answers' ? (
-          <QuickAnswersScreen />
+          <QuickAnswersScreen canShared />
         ) : current === 'audit' ? (
           <AuditScreen />
         ) : current === 'webhooks' ? (

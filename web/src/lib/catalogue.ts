@@ -946,6 +946,44 @@ const en = {
   'dialog.editLabel': 'New text of the message',
   'dialog.edited': 'edited',
   'dialog.deleted': 'Message deleted',
+  // Operator workspace actions (issue 19).
+  'actions.followUp': 'Follow up',
+  'actions.followUpHint': 'Write to the client first: a new session opens, held by you.',
+  'actions.intercept': 'Intercept',
+  'actions.join': 'Join as consultant',
+  'composer.closedFollowUp':
+    'The dialog is closed. Follow up to write to the client now, or wait for the client’s next message.',
+  'event.intercepted': '{actor} took the dialog over',
+  'event.joined': '{actor} joined as a consultant',
+  'event.started_by_operator': '{actor} wrote to the client first',
+  'event.comment': 'Comment:',
+  'transfer.comment': 'Comment for the colleague (optional)',
+  'transfer.commentHint': 'Shown to whoever receives the dialog; up to {max} characters.',
+  'tags.label': 'Tags',
+  'tags.none': 'No tags',
+  'tags.input': 'New tag',
+  'tags.add': 'Add tag',
+  'tags.remove': 'Remove the tag {tag}',
+  'tags.hint':
+    '{count, plural, one {Up to # tag} other {Up to # tags}}, each up to {max, plural, one {# character} other {# characters}}.',
+  'tags.empty': 'Type the tag first.',
+  'tags.tooLong': 'A tag is at most {max} characters.',
+  'tags.tooMany': 'A dialog has at most {count} tags; remove one first.',
+  'tags.duplicate': 'The dialog has this tag already.',
+  'filter.tag': 'Tag',
+  'error.reason.reply_window_closed':
+    'This channel delivers messages only within {replyWindowHours, plural, one {# hour} other {# hours}} after the client last wrote. Wait until the client writes again.',
+  'error.reason.channel_unavailable': 'The dialog’s channel is disconnected or on another line now.',
+  'error.reason.client_unreachable': 'The channel says the client cannot be reached.',
+  'nav.quickAnswers': 'Quick answers',
+  'qa.explainPersonal':
+    'Your personal quick answers are offered only to you. Shared ones are managed by administrators.',
+  'qa.personal': 'Personal: only I see it',
+  'qa.personalBadge': 'Personal',
+  'qa.sharedBadge': 'Shared',
+  'qa.line': 'Line',
+  'qa.allLines': 'All lines',
+  'qa.lineBadge': 'Line: {name}',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1900,6 +1938,44 @@ const ru: Record<MessageKey, string> = {
   'dialog.editLabel': 'Новый текст сообщения',
   'dialog.edited': 'изменено',
   'dialog.deleted': 'Сообщение удалено',
+  // Действия оператора в рабочем месте (issue 19).
+  'actions.followUp': 'Написать клиенту',
+  'actions.followUpHint': 'Написать клиенту первым: откроется новая сессия, и она будет за вами.',
+  'actions.intercept': 'Перехватить',
+  'actions.join': 'Подключиться консультантом',
+  'composer.closedFollowUp':
+    'Диалог закрыт. Нажмите «Написать клиенту», чтобы написать сейчас, или дождитесь нового сообщения клиента.',
+  'event.intercepted': '{actor} перехватил(а) диалог',
+  'event.joined': '{actor} подключился(-ась) как консультант',
+  'event.started_by_operator': '{actor} написал(а) клиенту первым',
+  'event.comment': 'Комментарий:',
+  'transfer.comment': 'Комментарий для коллеги (необязательно)',
+  'transfer.commentHint': 'Его увидит тот, кто получит диалог; не больше {max} символов.',
+  'tags.label': 'Метки',
+  'tags.none': 'Меток нет',
+  'tags.input': 'Новая метка',
+  'tags.add': 'Добавить метку',
+  'tags.remove': 'Убрать метку {tag}',
+  'tags.hint':
+    '{count, plural, one {До # метки} few {До # меток} many {До # меток} other {До # метки}}, в каждой до {max, plural, one {# символа} few {# символов} many {# символов} other {# символа}}.',
+  'tags.empty': 'Сначала введите метку.',
+  'tags.tooLong': 'Метка — не больше {max} символов.',
+  'tags.tooMany': 'У диалога может быть не больше {count} меток; сначала уберите одну.',
+  'tags.duplicate': 'У диалога уже есть эта метка.',
+  'filter.tag': 'Метка',
+  'error.reason.reply_window_closed':
+    'Этот канал доставляет сообщения только в течение {replyWindowHours, plural, one {# часа} few {# часов} many {# часов} other {# часа}} после последнего сообщения клиента. Дождитесь, пока клиент напишет снова.',
+  'error.reason.channel_unavailable': 'Канал диалога отключён или перенесён на другую линию.',
+  'error.reason.client_unreachable': 'Канал сообщает, что клиент недоступен.',
+  'nav.quickAnswers': 'Быстрые ответы',
+  'qa.explainPersonal':
+    'Ваши личные быстрые ответы предлагаются только вам. Общими управляют администраторы.',
+  'qa.personal': 'Личный: вижу только я',
+  'qa.personalBadge': 'Личный',
+  'qa.sharedBadge': 'Общий',
+  'qa.line': 'Линия',
+  'qa.allLines': 'Все линии',
+  'qa.lineBadge': 'Линия: {name}',
 };
 
 export const catalogues: Record<Locale, Record<MessageKey, string>> = { en, ru };

@@ -15,6 +15,8 @@ export interface DialogFilters {
   /** Period of the last message, as ISO timestamps. */
   from?: string;
   to?: string;
+  /** Only dialogs with this label (issue 19). */
+  tag?: string;
 }
 
 export function isOpen(dialog: Dialog): boolean {
@@ -47,6 +49,7 @@ export function matchesFilters(dialog: Dialog, filters: DialogFilters): boolean 
   if (filters.channelId && dialog.channelId !== filters.channelId) return false;
   if (filters.operatorId && session?.operatorId !== filters.operatorId) return false;
   if (filters.status && session?.status !== filters.status) return false;
+  if (filters.tag && !dialog.tags.includes(filters.tag)) return false;
   if (filters.from && (!dialog.lastMessageAt || dialog.lastMessageAt < filters.from)) return false;
   if (filters.to && (!dialog.lastMessageAt || dialog.lastMessageAt >= filters.to)) return false;
   // The server found the words in the dialog's history: it matches whatever its last message says.

@@ -1,6 +1,6 @@
-import type { FieldError } from '@openlines/contract';
+import type { FieldError, Problem } from '@openlines/contract';
 import { OpenlinesError } from '@openlines/sdk';
-import type { Translate } from './i18n';
+import type { Params, Translate } from './i18n';
 
 /** Field errors of a failed call, keyed by the field path without its prefix (`body.`). */
 export function fieldErrorsOf(error: unknown, prefix = 'body.'): Record<string, FieldError[]> {
@@ -55,6 +55,22 @@ export interface ReadableError {
   fields: FieldError[];
 }
 
+/**
+ * A refusal's reason in the user's language: some problems carry a stable `reasonCode` beside the
+ * server's English detail (e.g. `reply_window_closed` with `replyWindowHours`); the catalogue's
+ * `error.reason.<code>` text is filled with the problem's other plain members.
+ */
+function reasonText(problem: Problem, t: Translate): string | null {
+  if (typeof problem.reasonCode !== 'string') return null;
+  const key = `error.reason.${problem.reasonCode}`;
+  if (!t.has(key)) return null;
+  const params: Params = {};
+  for (const [name, value] of Object.entries(problem)) {
+    if (typeof value === 'string' || typeof value === 'number') params[name] = value;
+  }
+  return t(key, params);
+}
+
 /** Turns anything thrown by an API call into text a person can read. */
 export function readableError(error: unknown, t: Translate): ReadableError {
   if (error instanceof OpenlinesError) {
@@ -62,11 +78,12 @@ export function readableError(error: unknown, t: Translate): ReadableError {
     const title = t.has(key) ? t(key) : error.problem.title;
     // A validation failure's detail only repeats its field errors in English; they are listed instead.
     const detail =
-      error.problem.detail &&
+      reasonText(error.problem, t) ??
+      (error.problem.detail &&
       error.problem.detail !== error.problem.title &&
       !(error.code === 'validation_failed' && error.errors.length > 0)
         ? error.problem.detail
-        : null;
+        : null);
     return { title, detail, fields: error.errors };
   }
   if (error instanceof TypeError) return { title: t('error.network'), detail: null, fields: [] };

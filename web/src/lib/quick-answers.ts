@@ -14,3 +14,12 @@ export function searchQuickAnswers(answers: readonly QuickAnswer[], query: strin
   const byText = answers.filter((a) => !byTitle.includes(a) && a.text.toLowerCase().includes(needle));
   return [...byTitle, ...byText].slice(0, limit);
 }
+
+/**
+ * The quick answers a dialog of a line offers: the shared and personal ones of every line, and
+ * those kept for this line (the server's rule for `?lineId=`, applied to the list the workspace
+ * holds so one list serves every dialog).
+ */
+export function answersForLine(answers: readonly QuickAnswer[], lineId: string): QuickAnswer[] {
+  return answers.filter((answer) => answer.lineId === null || answer.lineId === lineId);
+}

@@ -8,11 +8,15 @@ export type TimelineItem =
   | { kind: 'consent'; key: string; consent: ConsentRecord };
 
 /**
- * Session changes worth a line in the history. Status changes caused by messages themselves
- * (answered ⇄ client waiting) would only repeat what the messages show.
+ * Transitions that would only repeat what the history shows: status changes caused by messages
+ * themselves (answered ⇄ client waiting), and the queue step of a session an operator starts
+ * (writing first), which the operator takes in the same instant.
  */
+const UNREMARKABLE = new Set(['client_message', 'operator_message', 'operator_start']);
+
+/** Session changes worth a line in the history. */
 export function isNotableTransition(transition: SessionTransition): boolean {
-  return transition.reason !== 'client_message' && transition.reason !== 'operator_message';
+  return !UNREMARKABLE.has(transition.reason);
 }
 
 /**

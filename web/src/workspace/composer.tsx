@@ -3,7 +3,7 @@ import { type KeyboardEvent, useId, useMemo, useRef, useState } from 'react';
 import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
 import { textLimit } from '../lib/messages';
-import { quickQuery, searchQuickAnswers } from '../lib/quick-answers';
+import { answersForLine, quickQuery, searchQuickAnswers } from '../lib/quick-answers';
 import { windowClosed } from '../lib/reply-window';
 import { ErrorNotice } from '../ui/error-notice';
 import { TemplatePicker, useChannelKind, useLastClientMessageAt } from './reply-window';
@@ -40,9 +40,12 @@ export function Composer({ dialog }: { dialog: Dialog }) {
 
   const trigger = quickQuery(text, caret);
   const query = trigger?.query ?? (forcedOpen ? '' : null);
+  // Shared and personal answers of every line, and those kept for this dialog's line.
+  const dialogLine = session?.lineId ?? dialog.lineId;
+  const offered = useMemo(() => answersForLine(quickAnswers, dialogLine), [quickAnswers, dialogLine]);
   const suggestions = useMemo(
-    () => (query === null ? [] : searchQuickAnswers(quickAnswers, query)),
-    [query, quickAnswers],
+    () => (query === null ? [] : searchQuickAnswers(offered, query)),
+    [query, offered],
   );
   const popupOpen =
     query !== null && dismissed !== `${trigger?.start}:${query}` && (suggestions.length > 0 || forcedOpen);
@@ -128,7 +131,9 @@ export function Composer({ dialog }: { dialog: Dialog }) {
   if (closed) {
     return (
       <div className="composer composer-closed">
-        <p className="muted">{t('composer.closed')}</p>
+        <p className="muted">
+          {dialog.spam || dialog.unreachable ? t('composer.closed') : t('composer.closedFollowUp')}
+        </p>
         <Note dialog={dialog} />
       </div>
     );
@@ -172,7 +177,10 @@ export function Composer({ dialog }: { dialog: Dialog }) {
                 insert(answer);
               }}
             >
-              <strong>{answer.title}</strong>
+              <span>
+                <strong>{answer.title}</strong>{' '}
+                {answer.personal ? <span className="chip">{t('qa.personalBadge')}</span> : null}
+              </span>
               <span className="muted">{answer.text}</span>
             </div>
           ))}

@@ -1,9 +1,11 @@
-import { type Dialog, hasOperator, type Line, type User } from '@openlines/contract';
+import { type Dialog, hasOperator, type Line, TransferComment, type User } from '@openlines/contract';
 import { useEffect, useMemo, useState } from 'react';
 import { client, OpenlinesError } from '../lib/api';
 import { isOpen } from '../lib/dialogs';
+import { fieldErrorsOf } from '../lib/errors';
 import { useT } from '../lib/i18n';
 import { ErrorNotice } from '../ui/error-notice';
+import { Field } from '../ui/field';
 import { Modal } from '../ui/modal';
 import type { WorkspaceState } from './store';
 import { useStore, useWorkspace } from './store-context';
@@ -28,6 +30,19 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   const held = session ? hasOperator(session.status) : false;
   const canTake = open && (session?.status === 'queued' || session?.offeredTo.includes(me.user.id) === true);
   const consulting = session?.participantIds.includes(me.user.id) === true;
+  // Writing first (issue 19): a dialog with no open session; the server checks the line, the
+  // channel and a messenger's reply window, and its refusal is shown translated.
+  const canFollowUp = !open && !dialog.spam && !dialog.unreachable;
+  // Supervisor actions, as the server allows them (permissions.supervise, services/operator-actions).
+  const supervise = me.permissions.supervise;
+  // A queued dialog is simply taken; Intercept is for one an operator or a bot holds.
+  const canIntercept = supervise && open && !(holder && held) && !canTake;
+  const canJoin = supervise && open && held && !holder && !consulting;
+
+  function closeModal() {
+    setModal(null);
+    setError(null);
+  }
 
   async function run(action: () => Promise<Dialog>) {
     setBusy(true);
@@ -51,6 +66,31 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   return (
     <div className="dialog-actions-wrap">
       <div className="dialog-actions" role="toolbar" aria-label={t('actions.label')}>
+        {canFollowUp ? (
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            title={t('actions.followUpHint')}
+            onClick={() => run(() => client.dialogs.followUp(dialog.id))}
+          >
+            {t('actions.followUp')}
+          </button>
+        ) : null}
+        {canIntercept ? (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => run(() => client.dialogs.intercept(dialog.id))}
+          >
+            {t('actions.intercept')}
+          </button>
+        ) : null}
+        {canJoin ? (
+          <button type="button" disabled={busy} onClick={() => run(() => client.dialogs.join(dialog.id))}>
+            {t('actions.join')}
+          </button>
+        ) : null}
         {canTake ? (
           <button
             type="button"
@@ -122,7 +162,10 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           </button>
         ) : null}
       </div>
-      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      {/* A refusal inside the transfer or invite dialog is shown there, once. */}
+      {modal === 'transfer' || modal === 'invite' ? null : (
+        <ErrorNotice error={error} onDismiss={() => setError(null)} />
+      )}
       {modal === 'close' ? (
         <ConfirmModal
           title={t('actions.closeConfirmTitle')}
@@ -148,9 +191,13 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           dialog={dialog}
           busy={busy}
           error={error}
-          onClose={() => setModal(null)}
-          onOperator={(user) => run(() => client.dialogs.transfer(dialog.id, { operatorId: user.id }))}
-          onLine={(target) => run(() => client.dialogs.transfer(dialog.id, { lineId: target.id }))}
+          onClose={closeModal}
+          onOperator={(user, comment) =>
+            run(() => client.dialogs.transfer(dialog.id, { operatorId: user.id, ...withComment(comment) }))
+          }
+          onLine={(target, comment) =>
+            run(() => client.dialogs.transfer(dialog.id, { lineId: target.id, ...withComment(comment) }))
+          }
         />
       ) : null}
       {modal === 'invite' ? (
@@ -158,12 +205,18 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
           dialog={dialog}
           busy={busy}
           error={error}
-          onClose={() => setModal(null)}
+          onClose={closeModal}
           onInvite={(user, mode) => run(() => client.dialogs.invite(dialog.id, user.id, mode))}
         />
       ) : null}
     </div>
   );
+}
+
+/** A comment of only spaces says nothing to the colleague, and the contract refuses an empty one. */
+function withComment(comment: string): { comment?: string } {
+  const text = comment.trim();
+  return text ? { comment: text } : {};
 }
 
 function ConfirmModal({
@@ -259,17 +312,34 @@ function TransferModal({
   busy: boolean;
   error: unknown;
   onClose: () => void;
-  onOperator: (user: User) => void;
-  onLine: (line: Line) => void;
+  onOperator: (user: User, comment: string) => void;
+  onLine: (line: Line, comment: string) => void;
 }) {
   const t = useT();
   const allLines = useWorkspace(selectLines);
+  const [comment, setComment] = useState('');
+  const commentMax = TransferComment.maxLength ?? 1000;
   const { colleagues, load } = useColleagues(dialog);
   const currentLine = dialog.session?.lineId ?? dialog.lineId;
   const lines = allLines.filter((line) => line.active && line.id !== currentLine);
   return (
     <Modal title={t('transfer.title', { name: dialog.client.name })} onClose={onClose} wide>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={error} inline={['comment']} />
+      <Field
+        label={t('transfer.comment')}
+        hint={t('transfer.commentHint', { max: commentMax })}
+        errors={fieldErrorsOf(error).comment}
+      >
+        {(props) => (
+          <textarea
+            {...props}
+            rows={2}
+            maxLength={commentMax}
+            value={comment}
+            onChange={(event) => setComment(event.target.value)}
+          />
+        )}
+      </Field>
       <h3>{t('transfer.toOperator')}</h3>
       <ul className="pick-list">
         {colleagues.map((user) => (
@@ -278,7 +348,7 @@ function TransferModal({
             <button
               type="button"
               disabled={busy}
-              onClick={() => onOperator(user)}
+              onClick={() => onOperator(user, comment)}
               aria-label={t('transfer.toUser', { name: user.name })}
             >
               {t('actions.transfer')}
@@ -295,7 +365,7 @@ function TransferModal({
             <button
               type="button"
               disabled={busy}
-              onClick={() => onLine(line)}
+              onClick={() => onLine(line, comment)}
               aria-label={t('transfer.toLineNamed', { name: line.name })}
             >
               {t('actions.transfer')}

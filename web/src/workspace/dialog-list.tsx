@@ -16,6 +16,7 @@ import {
 import { dayKey, formatDuration } from '../lib/format';
 import { useT } from '../lib/i18n';
 import { linkClick } from '../lib/router';
+import { knownTags, sortTags } from '../lib/tags';
 import { Badge } from '../ui/badge';
 import { ErrorNotice } from '../ui/error-notice';
 import { activeUserNames, listSlice, shallowEqual, userNames } from './selectors';
@@ -172,6 +173,11 @@ function DialogRow({
           <span className="chip">{lineName}</span>
           {operatorName ? <span className="chip">{operatorName}</span> : null}
           {dialog.spam ? <span className="chip chip-warn">{t('dialog.spam')}</span> : null}
+          {dialog.tags.map((tag) => (
+            <span key={tag} className="chip chip-tag">
+              {tag}
+            </span>
+          ))}
         </span>
       </a>
     </li>
@@ -230,6 +236,11 @@ function SearchAndFilters({
     for (const dialog of Object.values(dialogs)) map.set(dialog.channelId, dialog.channelKind);
     return [...map];
   }, [dialogs]);
+  // The labels on the dialogs at hand, and the one filtered by (its dialogs may not be loaded yet).
+  const tags = useMemo(() => {
+    const known = knownTags(Object.values(dialogs));
+    return filters.tag && !known.includes(filters.tag) ? sortTags([...known, filters.tag]) : known;
+  }, [dialogs, filters.tag]);
   const activeCount = Object.keys(filters).filter((key) => key !== 'search').length;
   const day = (iso: string | undefined) => (iso ? dayKey(iso) : '');
 
@@ -303,6 +314,17 @@ function SearchAndFilters({
               {channels.map(([id, kind]) => (
                 <option key={id} value={id}>
                   {kind} · {id.slice(0, 8)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('filter.tag')}
+            <select value={filters.tag ?? ''} onChange={(event) => set('tag', event.target.value)}>
+              <option value="">{t('filter.any')}</option>
+              {tags.map((tag) => (
+                <option key={tag} value={tag}>
+                  {tag}
                 </option>
               ))}
             </select>

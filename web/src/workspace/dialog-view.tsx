@@ -18,6 +18,7 @@ import { ErrorNotice } from '../ui/error-notice';
 import { ClientCard } from './client-card';
 import { Composer } from './composer';
 import { DialogActions } from './dialog-actions';
+import { DialogTags } from './dialog-tags';
 import { dialogSlice, shallowEqual, timelineSlice, typingSlice } from './selectors';
 import { useStore, useWorkspace } from './store-context';
 import { useNow } from './use-now';
@@ -89,6 +90,7 @@ export function DialogView({ dialogId }: { dialogId: string }) {
             {t('card.title')}
           </button>
         </header>
+        <DialogTags dialog={dialog} />
         <DialogActions dialog={dialog} line={line} />
         <Timeline dialog={dialog} />
         {watchTyping ? <TypingIndicator dialogId={dialog.id} clientName={dialog.client.name} /> : null}
@@ -446,6 +448,11 @@ function SystemEvent({
     <div className="system-event" data-reason={transition.reason}>
       <span>{describeTransition(transition, names, t)}</span>{' '}
       <time dateTime={transition.at}>{formatTime(transition.at, t.locale)}</time>
+      {transition.comment ? (
+        <p className="transition-comment">
+          <span className="muted">{t('event.comment')}</span> {transition.comment}
+        </p>
+      ) : null}
     </div>
   );
 }
