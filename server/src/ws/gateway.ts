@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { ServerFrame } from '@openlines/contract';
 import type { WebSocket } from 'ws';
 import type { BusMessage, EventEnvelope } from '../bus/bus';
@@ -36,8 +37,9 @@ class Connection extends SocketConnection {
   constructor(
     socket: WebSocket,
     public actor: Actor,
+    stream: Duplex | null,
   ) {
-    super(socket, { maxBufferedBytes: MAX_BUFFERED_BYTES, slowCloseCode: CLOSE_SLOW_CONSUMER });
+    super(socket, { maxBufferedBytes: MAX_BUFFERED_BYTES, slowCloseCode: CLOSE_SLOW_CONSUMER }, stream);
   }
 
   send(frame: ServerFrame | string): void {
@@ -75,8 +77,14 @@ export class RealtimeGateway {
     return this.#connections.size;
   }
 
-  async accept(socket: WebSocket, actor: Actor, after: number | null): Promise<void> {
-    const connection = new Connection(socket, actor);
+  /** `stream`: the upgraded request's TCP socket (SocketConnection writes a turn's frames together). */
+  async accept(
+    socket: WebSocket,
+    actor: Actor,
+    after: number | null,
+    stream: Duplex | null = null,
+  ): Promise<void> {
+    const connection = new Connection(socket, actor, stream);
     socket.on('message', (data) => this.#onClientFrame(connection, data.toString()));
     let leave: (() => void) | null = null;
     const presence = {

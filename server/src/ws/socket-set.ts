@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { EventEnvelope } from '../bus/bus';
 
@@ -20,10 +21,16 @@ export class SocketConnection {
   /** Between joining the live stream and the end of the replay, live events wait. */
   replaying = true;
   alive = true;
+  #corked = false;
 
+  /**
+   * `stream` is the TCP connection under the WebSocket (the upgraded request's socket): frames sent
+   * in one turn of the event loop are written to it together.
+   */
   constructor(
     readonly socket: WebSocket,
     private readonly limits: SocketLimits,
+    private readonly stream: Duplex | null = null,
   ) {}
 
   /** Sends a text frame, or closes the socket if it is too far behind. */
@@ -33,7 +40,24 @@ export class SocketConnection {
       this.socket.close(this.limits.slowCloseCode, 'too slow; reconnect with after=<cursor>');
       return;
     }
+    this.#coalesce();
     this.socket.send(text);
+  }
+
+  /**
+   * Holds this turn's frames in the TCP stream until the turn ends, so they leave in one write: each
+   * write is a system call, and a burst of events (a shift coming online, hundreds of assignments
+   * fanned out to every queue member) otherwise costs one per frame per socket.
+   */
+  #coalesce(): void {
+    const stream = this.stream;
+    if (!stream || this.#corked) return;
+    this.#corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      stream.uncork();
+    });
   }
 }
 

@@ -52,10 +52,12 @@ export const realtimeRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     (socket, request) => {
-      void gateway.accept(socket, actorOf(request), request.query.after ?? null).catch((error) => {
-        request.log.error({ err: error }, 'websocket accept failed');
-        socket.close(1011, 'internal error');
-      });
+      void gateway
+        .accept(socket, actorOf(request), request.query.after ?? null, request.raw.socket)
+        .catch((error) => {
+          request.log.error({ err: error }, 'websocket accept failed');
+          socket.close(1011, 'internal error');
+        });
     },
   );
 };
