@@ -267,6 +267,105 @@ describe('Bitrix24-compatible REST: a chatbot answers first', () => {
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
   });
 
+  it('lets the bot edit and delete its own message, told to the connector as MessageUpdate/Delete', async () => {
+    await call('event.bind', { event: 'OnImConnectorMessageUpdate', handler: handler.url });
+    await call('event.bind', { event: 'OnImConnectorMessageDelete', handler: handler.url });
+    const chatId = await clientWrites('When do you open?');
+    await botMessageOf(chatId);
+    const added = await call('imbot.message.add', {
+      BOT_ID: botId,
+      DIALOG_ID: `chat${chatId}`,
+      MESSAGE: 'We open at 9.',
+    });
+    const ofMessage = (event: string) => (item: Received) =>
+      item.body.event === event && item.body.data.MESSAGES[0].im.message_id === String(added.result);
+    await waitFor(
+      () => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEADD')),
+      'the bot’s message sent',
+    );
+
+    // A form-encoded update, as PHP connectors send it.
+    const form = new URLSearchParams({
+      auth: app.accessToken,
+      BOT_ID: String(botId),
+      MESSAGE_ID: String(added.result),
+      MESSAGE: 'We open at 10.',
+    });
+    const updated = await fetch(`${server.url}/rest/imbot.message.update.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    expect(updated.status).toBe(200);
+    expect((await updated.json()).result).toBe(true);
+    await waitFor(() => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEUPDATE')), 'the update event');
+    const update = handler.received.find(ofMessage('ONIMCONNECTORMESSAGEUPDATE'))!;
+    expect(update.contentType).toBe('application/x-www-form-urlencoded');
+    expect(update.body.data).toMatchObject({
+      CONNECTOR: 'botconnector',
+      LINE: String(line),
+      MESSAGES: {
+        0: { im: { chat_id: String(chatId) }, message: { text: '[b]Helper Bot:[/b] [br]We open at 10.' } },
+      },
+    });
+    expect(update.body.auth.application_token).toBe(app.applicationToken);
+    const dialog = (await admin.dialogs.list({ view: 'all' })).items.find(
+      (item) => item.lastMessagePreview === 'We open at 10.',
+    );
+    expect(dialog).toBeDefined();
+    let stored = (await admin.dialogs.messages(dialog!.id)).find((item) => item.text === 'We open at 10.');
+    expect(stored).toMatchObject({ authorKind: 'bot' });
+    expect(stored?.editedAt).toBeTruthy();
+
+    // Not the bot's message (the client's), another account's number, or no text: refused.
+    const history = (await call('imopenlines.session.history.get', { CHAT_ID: chatId })).result;
+    const clientMessage = Object.values(history.message).find(
+      (item) => (item as { text: string }).text === 'When do you open?',
+    ) as { id: number };
+    const bad: [string, object, number, string][] = [
+      [
+        'imbot.message.update',
+        { BOT_ID: botId, MESSAGE_ID: clientMessage.id, MESSAGE: 'x' },
+        404,
+        'NOT_FOUND',
+      ],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE_ID: 999999, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE_ID: added.result }, 400, 'ERROR_ARGUMENT'],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE: 'x' }, 400, 'ERROR_ARGUMENT'],
+      [
+        'imbot.message.update',
+        { BOT_ID: botId, MESSAGE_ID: added.result, MESSAGE: 'x', ATTACH: [{}] },
+        400,
+        'ERROR_ARGUMENT',
+      ],
+      ['imbot.message.delete', { BOT_ID: botId, MESSAGE_ID: clientMessage.id }, 404, 'NOT_FOUND'],
+      ['imbot.message.delete', { BOT_ID: 999999, MESSAGE_ID: added.result }, 400, 'BOT_ID_ERROR'],
+    ];
+    for (const [method, params, status, code] of bad) {
+      const response = await rest(server, `${method}.json`, { auth: app.accessToken, ...params });
+      expect(response.status, `${method} ${JSON.stringify(params)}`).toBe(status);
+      expect(response.body.error, `${method} ${JSON.stringify(params)}`).toBe(code);
+    }
+
+    expect((await call('imbot.message.delete', { BOT_ID: botId, MESSAGE_ID: added.result })).result).toBe(
+      true,
+    );
+    await waitFor(() => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEDELETE')), 'the delete event');
+    stored = (await admin.dialogs.messages(dialog!.id)).find((item) => item.id === stored!.id);
+    expect(stored?.deletedAt).toBeTruthy();
+    expect(stored?.text).toBeNull();
+    // A deleted message cannot be edited any more.
+    const late = await rest(server, 'imbot.message.update.json', {
+      auth: app.accessToken,
+      BOT_ID: botId,
+      MESSAGE_ID: added.result,
+      MESSAGE: 'again',
+    });
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe('ERROR_WRONG_STATE');
+    await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
+  });
+
   it('transfers to an operator, sends as the line, and finishes through imopenlines.bot.session.*', async () => {
     const first = await clientWrites('I want to order');
     await botMessageOf(first);

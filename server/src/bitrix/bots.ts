@@ -1,6 +1,7 @@
 import type { BotSendInput } from '@openlines/contract';
 import { botClose, botSendMessage, botTransfer, botTyping } from '../services/bot-api';
 import { createBot, deleteBot, updateBot } from '../services/bots';
+import { deleteBotMessage, editBotMessage } from '../services/message-edits';
 import { numericId, resolveNumericId } from '../services/numeric-ids';
 import type { BitrixBotHandlers, BitrixBotRow } from '../store/bitrix-schema';
 import type { BotRow } from '../store/schema';
@@ -315,6 +316,35 @@ const messageAdd: MethodHandler = async (call) => {
   return { result: await numericId(call.ctx.store.db, bot.account_id, 'message', message.id) };
 };
 
+/** The bot's own message by MESSAGE_ID; another author's message, or another account's, is not found. */
+async function ownMessageOf(call: MethodCall): Promise<string> {
+  const number = requiredId(call.params, 'MESSAGE_ID');
+  const id = await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, 'message', number);
+  if (!id) throw notFoundError(`Message ${number}`);
+  return id;
+}
+
+/** imbot.message.update: the bot corrects its message, as an operator's edit (services/message-edits). */
+const messageUpdate: MethodHandler = async (call) => {
+  const { bot } = await botOf(call);
+  for (const unsupported of ['ATTACH', 'KEYBOARD', 'MENU']) {
+    if (pick(call.params, unsupported) !== undefined)
+      throw argumentError(`${unsupported} cannot be changed by this server; send MESSAGE`);
+  }
+  const text = optionalString(call.params, 'MESSAGE', MAX_TEXT);
+  if (!text) throw argumentError('MESSAGE is required (imbot.message.delete removes a message)');
+  await editBotMessage(call.ctx, bot, await ownMessageOf(call), text);
+  return { result: true };
+};
+
+/** imbot.message.delete: the message stays in the timeline as deleted, and the channel removes its copy. */
+const messageDelete: MethodHandler = async (call) => {
+  const { bot } = await botOf(call);
+  optionalFlag(call.params, 'COMPLETE');
+  await deleteBotMessage(call.ctx, bot, await ownMessageOf(call));
+  return { result: true };
+};
+
 const sendTyping: MethodHandler = async (call) => {
   const { bot } = await botOf(call);
   const session = await sessionOfBot(call, await dialogOf(call, 'DIALOG_ID'), [bot.id]);
@@ -395,6 +425,8 @@ export const IMBOT_METHODS: Record<string, MethodHandler> = {
   'imbot.update': update,
   'imbot.bot.list': list,
   'imbot.message.add': messageAdd,
+  'imbot.message.update': messageUpdate,
+  'imbot.message.delete': messageDelete,
   'imbot.chat.sendtyping': sendTyping,
   'imopenlines.bot.session.operator': sessionOperator,
   'imopenlines.bot.session.transfer': sessionTransfer,

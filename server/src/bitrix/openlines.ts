@@ -1,4 +1,10 @@
-import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
+import {
+  type Dialog,
+  type Line,
+  type LineSettingsPatch,
+  OPERATOR_STATUSES,
+  type SessionStatus,
+} from '@openlines/contract';
 import { AppError } from '../errors';
 import {
   closeDialog,
@@ -11,9 +17,10 @@ import {
 } from '../services/actions';
 import { rateBySupervisor } from '../services/automation/rating';
 import { createLead } from '../services/crm/records';
-import { getDialog, listMessages } from '../services/dialogs';
+import { getDialog, listMessages, loadVisibleDialog } from '../services/dialogs';
 import { createLine, deleteLine, getLine, listLines, updateLine } from '../services/lines';
 import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
+import { followUpDialog } from '../services/operator-actions';
 import { listUsers } from '../services/users';
 import { chatEntityIdOf } from './chat-entity';
 import { argumentError, BitrixError, notFoundError } from './errors';
@@ -273,7 +280,97 @@ const pin = operatorAction(async (call, dialogId) =>
   setPinned(call.ctx, call.caller.actor, dialogId, optionalFlag(call.params, 'ACTIVATE') ?? true),
 );
 
+/** session.mode.pinAll / unpinAll: every chat the caller holds; answers the sessions changed. */
+function pinAll(pinned: boolean): MethodHandler {
+  return async (call) => {
+    const { actor } = call.caller;
+    const held = await call.ctx.store.db
+      .selectFrom('sessions')
+      .select(['id', 'dialog_id'])
+      .where('account_id', '=', actor.accountId)
+      .where('operator_id', '=', actor.userId)
+      .where('status', 'in', OPERATOR_STATUSES)
+      .where('pinned', '=', !pinned)
+      .orderBy('created_at')
+      .execute();
+    const changed: string[] = [];
+    for (const session of held) {
+      try {
+        await setPinned(call.ctx, actor, session.dialog_id, pinned);
+        changed.push(session.id);
+      } catch (error) {
+        // Closed or passed on since it was read: not the caller's to pin any more.
+        if (error instanceof AppError && ['invalid_state', 'conflict', 'forbidden'].includes(error.code))
+          continue;
+        throw error;
+      }
+    }
+    const numbers = await numericIds(
+      call.ctx.store.db,
+      actor.accountId,
+      changed.map((id) => ({ kind: 'session' as const, id })),
+    );
+    return { result: numbers };
+  };
+}
+
 // ----- Sessions ---------------------------------------------------------------------------------
+
+/**
+ * session.open: the chat of a USER_CODE (`connector|line|chat|user`, the `entity_id` of
+ * imopenlines.dialog.get and CHAT_ENTITY_ID of bot events) as `{chatId}`. It finds the chat; a
+ * chat starts here only with the client's first message.
+ */
+const sessionOpen: MethodHandler = async (call) => {
+  const code = optionalString(call.params, 'USER_CODE', 1000);
+  if (!code) throw argumentError('USER_CODE is required: connector|line|chat|user');
+  const parts = code.split('|');
+  const line = Number(parts[1]);
+  const client = Number(parts.at(-1));
+  if (
+    parts.length < 4 ||
+    !Number.isSafeInteger(line) ||
+    !Number.isSafeInteger(client) ||
+    line <= 0 ||
+    client <= 0
+  )
+    throw argumentError('USER_CODE must be connector|line|chat|user, with the line and user ids as numbers');
+  const { db } = call.ctx.store;
+  const { actor } = call.caller;
+  const notFound = () => notFoundError(`Chat ${code}`);
+  const lineId = await resolveNumericId(db, actor.accountId, 'line', line);
+  const clientId = await resolveNumericId(db, actor.accountId, 'client', client);
+  if (!lineId || !clientId) throw notFound();
+  const dialogs = await db
+    .selectFrom('dialogs')
+    .select(['id', 'channel_id'])
+    .where('account_id', '=', actor.accountId)
+    .where('line_id', '=', lineId)
+    .where('client_id', '=', clientId)
+    .execute();
+  for (const row of dialogs) {
+    const entity = await chatEntityIdOf(db, { channelId: row.channel_id, clientId }, { line, client });
+    if (entity !== code) continue;
+    try {
+      await loadVisibleDialog(db, actor, row.id);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') throw notFound();
+      throw error;
+    }
+    const [chatId] = await numericIds(db, actor.accountId, [{ kind: 'dialog', id: row.id }]);
+    return { result: { chatId } };
+  }
+  throw notFound();
+};
+
+/**
+ * session.start: a new session in a chat that has none open, held by the caller at once — the
+ * web app's "write first" (services/operator-actions followUpDialog), with its rules: a queue
+ * member of the line or a supervisor, the channel still reaching the client.
+ */
+const sessionStart = operatorAction((call, dialogId) =>
+  followUpDialog(call.ctx, call.caller.actor, dialogId),
+);
 
 /** session.join: the caller joins the chat beside its operator (a consultation; holder or `supervise`). */
 const sessionJoin = operatorAction((call, dialogId) =>
@@ -439,6 +536,10 @@ export const OPENLINES_METHODS: Record<string, MethodHandler> = {
   'imopenlines.crm.lead.create': crmLeadCreate,
   'imopenlines.dialog.get': dialogGet,
   'imopenlines.session.mode.pin': pin,
+  'imopenlines.session.mode.pinall': pinAll(true),
+  'imopenlines.session.mode.unpinall': pinAll(false),
+  'imopenlines.session.open': sessionOpen,
+  'imopenlines.session.start': sessionStart,
   'user.get': userGet,
   profile,
 };
