@@ -5,7 +5,14 @@ import type { OpenlinesClient } from '@openlines/sdk';
 import { parse } from 'qs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../src/services/accounts';
-import { createTestServer, signIn, type TestServer, uniqueEmail, waitFor } from './harness';
+import {
+  createSignedInUser,
+  createTestServer,
+  signIn,
+  type TestServer,
+  uniqueEmail,
+  waitFor,
+} from './harness';
 
 // The chat and session methods of the Bitrix24-compatible REST (PL-4) against a running server,
 // through a real Bitrix24 client (@2bad/bitrix): OnImConnectorDialogStart / Finish delivered
@@ -75,6 +82,7 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
   let chatId: number;
   let firstSession: number;
   let dialogId: string;
+  let leadNumber: number;
 
   const events = (name: string) => handler.received.filter((item) => item.body.event === name);
   const dialogEventOf = async (name: string, session: number) => {
@@ -244,6 +252,85 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect((await admin.dialogs.get(dialogId)).client.name).toBe('Irina');
   });
 
+  it('finds a CRM record’s chats and adds and removes colleagues there (imopenlines.crm.chat.*)', async () => {
+    expect((await call('imopenlines.crm.lead.create', { CHAT_ID: chatId })).result).toBe(true);
+    const { result: dialog } = await call('imopenlines.dialog.get', { CHAT_ID: chatId });
+    const lead = dialog.crm_bindings.find(
+      (item: { CRM_ENTITY_TYPE: string }) => item.CRM_ENTITY_TYPE === 'LEAD',
+    );
+    expect(Number.isInteger(lead?.CRM_ENTITY)).toBe(true);
+    leadNumber = lead.CRM_ENTITY;
+    const entity = { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber };
+    expect((await call('imopenlines.crm.chat.get', entity)).result).toEqual([
+      { CHAT_ID: String(chatId), CONNECTOR_ID: 'chats', CONNECTOR_TITLE: 'Chats' },
+    ]);
+    expect(
+      (await call('imopenlines.crm.chat.getLastId', { ...entity, CRM_ENTITY_TYPE: 'LEAD' })).result,
+    ).toBe(chatId);
+
+    const colleague = await createSignedInUser(server, admin, 'operator');
+    const users = (await call('user.get')).result;
+    const colleagueNumber = Number(
+      users.find((user: { EMAIL: string }) => user.EMAIL === colleague.email).ID,
+    );
+    expect(
+      (await call('imopenlines.crm.chat.user.add', { ...entity, USER_ID: colleagueNumber })).result,
+    ).toBe(chatId);
+    expect((await admin.dialogs.get(dialogId)).session?.participantIds).toContain(colleague.user.id);
+    expect(
+      (
+        await call('imopenlines.crm.chat.user.delete', {
+          ...entity,
+          CHAT_ID: chatId,
+          USER_ID: colleagueNumber,
+        })
+      ).result,
+    ).toBe(true);
+    expect((await admin.dialogs.get(dialogId)).session?.participantIds).not.toContain(colleague.user.id);
+
+    // Another chat of the connector, not linked to the lead.
+    const other = await call('imconnector.send.messages', {
+      CONNECTOR: 'chats',
+      LINE: line,
+      MESSAGES: [{ user: { id: 'u2' }, message: { id: 'm-9', text: 'Hi' }, chat: { id: 'c2' } }],
+    });
+    const otherChat = Number(other.result.DATA.RESULT[0].session.CHAT_ID);
+    const cases: [string, Record<string, unknown>, number, string][] = [
+      [
+        'imopenlines.crm.chat.get',
+        { CRM_ENTITY_TYPE: 'invoice', CRM_ENTITY: leadNumber },
+        400,
+        'ERROR_ARGUMENT',
+      ],
+      ['imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead' }, 400, 'ERROR_ARGUMENT'],
+      ['imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: 999999 }, 404, 'NOT_FOUND'],
+      // A number of another kind (the chat's own) is no lead.
+      ['imopenlines.crm.chat.getLastId', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: chatId }, 404, 'NOT_FOUND'],
+      [
+        'imopenlines.crm.chat.user.add',
+        { ...entity, USER_ID: colleagueNumber, CHAT_ID: otherChat },
+        400,
+        'CHAT_NOT_IN_CRM',
+      ],
+      ['imopenlines.crm.chat.user.add', { ...entity, USER_ID: 999999 }, 404, 'NOT_FOUND'],
+      ['imopenlines.crm.chat.user.add', { ...entity }, 400, 'ERROR_ARGUMENT'],
+      ['imopenlines.crm.chat.user.delete', { ...entity, USER_ID: colleagueNumber }, 400, 'ERROR_WRONG_STATE'],
+    ];
+    for (const [method, params, status, code] of cases) {
+      const response = await rest(server, method, { auth: app.accessToken, ...params });
+      expect(response.status, `${method} ${JSON.stringify(params)}`).toBe(status);
+      expect(response.body.error, `${method} ${JSON.stringify(params)}`).toBe(code);
+    }
+    // Form-encoded, as PHP sends it.
+    const form = await rest(
+      server,
+      'imopenlines.crm.chat.getLastId',
+      { auth: app.accessToken, ...entity },
+      true,
+    );
+    expect(form.body.result).toBe(chatId);
+  });
+
   it('tells the connector the session finished, and starts a new one with session.start', async () => {
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
     const finish = await dialogEventOf('ONIMCONNECTORDIALOGFINISH', firstSession);
@@ -294,6 +381,7 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
       ['imopenlines.session.open', { USER_CODE: dialog.entity_id }],
       ['imopenlines.session.start', { CHAT_ID: chatId }],
       ['imopenlines.session.mode.pin', { CHAT_ID: chatId }],
+      ['imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber }],
     ] as const) {
       const response = await rest(server, method, { auth: otherApp.accessToken, ...params });
       expect(response.status, method).toBe(404);

@@ -23,6 +23,7 @@ import { type NumberedKind, numericIds, resolveNumericId } from '../services/num
 import { followUpDialog } from '../services/operator-actions';
 import { listUsers } from '../services/users';
 import { chatEntityIdOf } from './chat-entity';
+import { CRM_NUMBERED } from './crm-chats';
 import { argumentError, BitrixError, notFoundError } from './errors';
 import { linePatchOf, paramOfField, paramsOf } from './line-params';
 import { type MethodCall, type MethodHandler, PAGE_SIZE, page } from './method';
@@ -225,6 +226,33 @@ export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
   closed_silently: 75,
 };
 
+/**
+ * The CRM records the chat's current (or last) session is linked to, as `[{CRM_ENTITY_TYPE,
+ * CRM_ENTITY}]`: the numbers imopenlines.crm.chat.* take.
+ */
+async function crmBindingsOf(call: MethodCall, sessionId: string | undefined) {
+  if (!sessionId) return [];
+  const { db } = call.ctx.store;
+  const row = await db
+    .selectFrom('sessions')
+    .select(['crm_contact_id', 'crm_lead_id', 'crm_deal_id'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  const links = [
+    { type: 'CONTACT', kind: 'contact' as const, id: row?.crm_contact_id },
+    { type: 'LEAD', kind: 'lead' as const, id: row?.crm_lead_id },
+    { type: 'DEAL', kind: 'deal' as const, id: row?.crm_deal_id },
+  ].filter((link): link is { type: string; kind: 'contact' | 'lead' | 'deal'; id: string } =>
+    Boolean(link.id),
+  );
+  const numbers = await numericIds(
+    db,
+    call.caller.actor.accountId,
+    links.map((link) => ({ kind: CRM_NUMBERED[link.kind], id: link.id })),
+  );
+  return links.map((link, index) => ({ CRM_ENTITY_TYPE: link.type, CRM_ENTITY: numbers[index] }));
+}
+
 async function presentDialog(call: MethodCall, dialog: Dialog) {
   const refs = [
     { kind: 'dialog' as const, id: dialog.id },
@@ -255,6 +283,7 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,
     session_state: dialog.session?.status ?? null,
     date_create: dialog.createdAt,
+    crm_bindings: await crmBindingsOf(call, dialog.session?.id),
   };
 }
 
