@@ -366,6 +366,124 @@ describe('Bitrix24-compatible REST: a chatbot answers first', () => {
     await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
   });
 
+  it('hears a client’s slash command as ONIMCOMMANDADD and answers it with imbot.command.answer', async () => {
+    const registered = await call('imbot.command.register', {
+      BOT_ID: botId,
+      COMMAND: 'order',
+      EVENT_COMMAND_ADD: handler.url,
+      LANG: [{ LANGUAGE_ID: 'en', TITLE: 'Order status', PARAMS: 'number' }],
+    });
+    const commandId = registered.result;
+    expect(Number.isInteger(commandId)).toBe(true);
+    // The same command again is the one registered.
+    expect(
+      (
+        await call('imbot.command.register', {
+          BOT_ID: botId,
+          COMMAND: '/ORDER',
+          EVENT_COMMAND_ADD: handler.url,
+        })
+      ).result,
+    ).toBe(commandId);
+
+    const chatId = await clientWrites('Hello');
+    await botMessageOf(chatId);
+    const says = (id: string, text: string) =>
+      call('imconnector.send.messages', {
+        CONNECTOR: 'botconnector',
+        LINE: line,
+        MESSAGES: [
+          { user: { id: `client-${clientSeq}` }, message: { id, text }, chat: { id: `chat-${clientSeq}` } },
+        ],
+      });
+    await says(`cmd-${clientSeq}`, '/order 1234');
+    const isCommand = (item: Received) =>
+      item.body.event === 'ONIMCOMMANDADD' && item.body.data.PARAMS.DIALOG_ID === `chat${chatId}`;
+    await waitFor(() => handler.received.some(isCommand), 'ONIMCOMMANDADD');
+    const event = handler.received.find(isCommand)!;
+    expect(event.contentType).toBe('application/x-www-form-urlencoded');
+    expect(event.body.data.COMMAND[String(commandId)]).toMatchObject({
+      BOT_ID: String(botId),
+      BOT_CODE: 'helper_bot',
+      COMMAND: 'order',
+      COMMAND_ID: String(commandId),
+      COMMAND_PARAMS: '1234',
+      COMMAND_CONTEXT: 'TEXTAREA',
+    });
+    expect(event.body.data.PARAMS.MESSAGE).toBe('/order 1234');
+    expect(event.body.auth.application_token).toBe(app.applicationToken);
+    // Not also as an ordinary message.
+    expect(events('ONIMBOTMESSAGEADD').some((item) => item.body.data.PARAMS.MESSAGE === '/order 1234')).toBe(
+      false,
+    );
+
+    const answered = await call('imbot.command.answer', {
+      COMMAND_ID: commandId,
+      MESSAGE_ID: event.body.data.PARAMS.MESSAGE_ID,
+      MESSAGE: 'Order 1234 ships today.',
+    });
+    expect(Number.isInteger(answered.result)).toBe(true);
+    await waitFor(
+      () =>
+        events('ONIMCONNECTORMESSAGEADD').some((item) =>
+          String(item.body.data.MESSAGES[0].message.text).includes('Order 1234 ships today.'),
+        ),
+      'the answer through the connector',
+    );
+    expect(
+      (await call('imbot.command.update', { COMMAND_ID: commandId, FIELDS: { HIDDEN: 'Y' } })).result,
+    ).toBe(true);
+
+    const other = await issueApp(admin);
+    const bad: [string, object, number, string, string?][] = [
+      ['imbot.command.register', { BOT_ID: botId, EVENT_COMMAND_ADD: handler.url }, 400, 'COMMAND_ERROR'],
+      [
+        'imbot.command.register',
+        { BOT_ID: botId, COMMAND: 'a b', EVENT_COMMAND_ADD: handler.url },
+        400,
+        'COMMAND_ERROR',
+      ],
+      ['imbot.command.register', { BOT_ID: botId, COMMAND: 'help' }, 400, 'EVENT_COMMAND_ADD'],
+      [
+        'imbot.command.register',
+        { BOT_ID: botId, COMMAND: 'help', EVENT_COMMAND_ADD: 'ftp://x' },
+        400,
+        'EVENT_COMMAND_ADD',
+      ],
+      [
+        'imbot.command.register',
+        { BOT_ID: 999999, COMMAND: 'help', EVENT_COMMAND_ADD: handler.url },
+        400,
+        'BOT_ID_ERROR',
+      ],
+      ['imbot.command.update', { COMMAND_ID: commandId, FIELDS: 'x' }, 400, 'ERROR_ARGUMENT'],
+      ['imbot.command.answer', { COMMAND_ID: commandId, MESSAGE_ID: 999999, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      [
+        'imbot.command.answer',
+        { COMMAND_ID: commandId, MESSAGE_ID: event.body.data.PARAMS.MESSAGE_ID },
+        400,
+        'ERROR_ARGUMENT',
+      ],
+      ['imbot.command.unregister', { COMMAND_ID: 999999 }, 400, 'COMMAND_ID_ERROR'],
+      // Another application does not reach this one's command.
+      ['imbot.command.unregister', { COMMAND_ID: commandId }, 400, 'COMMAND_ID_ERROR', other.accessToken],
+    ];
+    for (const [method, params, status, code, token] of bad) {
+      const response = await rest(server, `${method}.json`, { auth: token ?? app.accessToken, ...params });
+      expect(response.status, `${method} ${JSON.stringify(params)}`).toBe(status);
+      expect(response.body.error, `${method} ${JSON.stringify(params)}`).toBe(code);
+    }
+
+    // Unregistered, the same text is an ordinary message again.
+    expect((await call('imbot.command.unregister', { COMMAND_ID: commandId })).result).toBe(true);
+    await says(`cmd2-${clientSeq}`, '/order 5678');
+    await waitFor(
+      () => events('ONIMBOTMESSAGEADD').some((item) => item.body.data.PARAMS.MESSAGE === '/order 5678'),
+      'the text as a message',
+    );
+    await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
+  });
+
   it('transfers to an operator, sends as the line, and finishes through imopenlines.bot.session.*', async () => {
     const first = await clientWrites('I want to order');
     await botMessageOf(first);
