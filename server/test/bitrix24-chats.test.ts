@@ -252,6 +252,39 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect((await admin.dialogs.get(dialogId)).client.name).toBe('Irina');
   });
 
+  it('lets the connector change a client’s message with imconnector.update.messages', async () => {
+    const before = (await admin.dialogs.messages(dialogId)).length;
+    const user = { id: 'u|1' };
+    const chat = { id: 'c 1' };
+    const updated = await call('imconnector.update.messages', {
+      CONNECTOR: 'chats',
+      LINE: line,
+      MESSAGES: [{ user, message: { id: 'm-1', text: 'Where is my order #42?' }, chat }],
+    });
+    expect(updated.result).toMatchObject({ SUCCESS: true, DATA: { RESULT: [{ SUCCESS: true }] } });
+    const messages = await admin.dialogs.messages(dialogId);
+    const edited = messages.find((item) => item.text === 'Where is my order #42?');
+    expect(edited).toMatchObject({ authorKind: 'client' });
+    expect(edited?.editedAt).toBeTruthy();
+    expect(messages).toHaveLength(before);
+
+    const bad = await call('imconnector.update.messages', {
+      CONNECTOR: 'chats',
+      LINE: line,
+      MESSAGES: [
+        { user, message: { id: 'unknown', text: 'x' }, chat },
+        { user, message: { text: 'x' }, chat },
+        { user, message: { id: 'm-1', text: 'x', date: 'soon' }, chat },
+      ],
+    });
+    expect(bad.result.SUCCESS).toBe(false);
+    expect(
+      bad.result.DATA.RESULT.map((item: { ERRORS: { code: string }[] }) => item.ERRORS[0]!.code),
+    ).toEqual(['NOT_FOUND', 'ERROR_ARGUMENT', 'ERROR_ARGUMENT']);
+    // Nothing was stored as a new message.
+    expect(await admin.dialogs.messages(dialogId)).toHaveLength(before);
+  });
+
   it('finds a CRM record’s chats and adds and removes colleagues there (imopenlines.crm.chat.*)', async () => {
     expect((await call('imopenlines.crm.lead.create', { CHAT_ID: chatId })).result).toBe(true);
     const { result: dialog } = await call('imopenlines.dialog.get', { CHAT_ID: chatId });

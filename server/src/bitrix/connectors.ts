@@ -453,6 +453,50 @@ const sendMessages: MethodHandler = async (call) => {
 };
 
 /**
+ * imconnector.update.messages: the client changed messages they sent, known by `message.id`; each
+ * takes the new text and shows as edited (the generic inbound edit, services/channel-inbound). A
+ * message we do not have is that element's NOT_FOUND, never stored as a new one.
+ */
+const updateMessages: MethodHandler = async (call) => {
+  const { channel } = await activeChannel(call);
+  const { ctx } = call;
+  const results: unknown[] = [];
+  for (const [index, element] of messagesOf(call.params).entries()) {
+    try {
+      const raw = isObject(element) && isObject(element.message) ? element.message : {};
+      if (text(raw.id, `MESSAGES[${index}][message][id]`, 200) === undefined)
+        throw argumentError(`MESSAGES[${index}][message][id] is required: the message to change`);
+      const { message, chatId } = inboundOf(element, index);
+      const date = raw.date === undefined || raw.date === '' ? undefined : Number(raw.date);
+      if (date !== undefined && (!Number.isSafeInteger(date) || date <= 0))
+        throw argumentError(`MESSAGES[${index}][message][date] must be unix seconds`);
+      const stored = await ctx.store.db
+        .selectFrom('messages')
+        .select('id')
+        .where('channel_id', '=', channel.id)
+        .where('external_id', '=', message.externalId)
+        .where('author_kind', '=', 'client')
+        .executeTakeFirst();
+      if (!stored) throw notFoundError(`Message ${message.externalId}`);
+      const at = new Date(date === undefined ? ctx.clock.now().getTime() : date * 1000).toISOString();
+      const payload: Bitrix24InboundPayload = { kind: 'edit', message, at };
+      const [result] = await receiveDelivery(ctx, channel, payload);
+      results.push({
+        SUCCESS: result?.outcome === 'edited',
+        message: { id: message.externalId, text: message.text },
+        chat: { id: chatId },
+      });
+    } catch (error) {
+      const { code, message } = elementError(error);
+      results.push({ SUCCESS: false, ERRORS: [{ code, message }] });
+    }
+  }
+  return {
+    result: { SUCCESS: results.every((r) => (r as { SUCCESS: boolean }).SUCCESS), DATA: { RESULT: results } },
+  };
+};
+
+/**
  * The connector confirms an operator's message it got as an event. By our message id, not the
  * external id the outbox records after the send (a connector may confirm before that is written):
  * forward only (core/delivery), with a 'message.updated' event in the same transaction. A report
@@ -579,6 +623,7 @@ export const IMCONNECTOR_METHODS: Record<string, MethodHandler> = {
   'imconnector.list': list,
   'imconnector.connector.data.set': dataSet,
   'imconnector.send.messages': sendMessages,
+  'imconnector.update.messages': updateMessages,
   'imconnector.send.status.delivery': statusHandler('delivered'),
   'imconnector.send.status.reading': statusHandler('read'),
   'imconnector.chat.name.set': chatNameSet,

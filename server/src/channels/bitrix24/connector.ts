@@ -29,11 +29,18 @@ export const outgoingExternalId = (messageId: number) => `im:${messageId}`;
  * (services/channel-inbound `receiveDelivery`) for one element of imconnector.send.messages,
  * already read from Bitrix24's parameters (send.status.* records by our message id instead).
  */
-export type Bitrix24InboundPayload = { kind: 'message'; message: InboundMessage };
+export type Bitrix24InboundPayload =
+  | { kind: 'message'; message: InboundMessage }
+  /** imconnector.update.messages: the client changed a message they sent (by its external id). */
+  | { kind: 'edit'; message: InboundMessage; at: string };
 
 function itemsOf(payload: unknown): InboundItem[] {
   const value = payload as Bitrix24InboundPayload | undefined;
   if (value?.kind === 'message') return [{ message: value.message }];
+  if (value?.kind === 'edit') {
+    const { message, at } = value;
+    return [{ message, edit: { externalId: message.externalId, text: message.text ?? null, at } }];
+  }
   throw new AppError('validation_failed', 'Not a Bitrix24 connector payload');
 }
 
