@@ -267,6 +267,223 @@ describe('Bitrix24-compatible REST: a chatbot answers first', () => {
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
   });
 
+  it('lets the bot edit and delete its own message, told to the connector as MessageUpdate/Delete', async () => {
+    await call('event.bind', { event: 'OnImConnectorMessageUpdate', handler: handler.url });
+    await call('event.bind', { event: 'OnImConnectorMessageDelete', handler: handler.url });
+    const chatId = await clientWrites('When do you open?');
+    await botMessageOf(chatId);
+    const added = await call('imbot.message.add', {
+      BOT_ID: botId,
+      DIALOG_ID: `chat${chatId}`,
+      MESSAGE: 'We open at 9.',
+    });
+    const ofMessage = (event: string) => (item: Received) =>
+      item.body.event === event && item.body.data.MESSAGES[0].im.message_id === String(added.result);
+    await waitFor(
+      () => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEADD')),
+      'the bot’s message sent',
+    );
+
+    // A form-encoded update, as PHP connectors send it.
+    const form = new URLSearchParams({
+      auth: app.accessToken,
+      BOT_ID: String(botId),
+      MESSAGE_ID: String(added.result),
+      MESSAGE: 'We open at 10.',
+    });
+    const updated = await fetch(`${server.url}/rest/imbot.message.update.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    expect(updated.status).toBe(200);
+    expect((await updated.json()).result).toBe(true);
+    await waitFor(() => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEUPDATE')), 'the update event');
+    const update = handler.received.find(ofMessage('ONIMCONNECTORMESSAGEUPDATE'))!;
+    expect(update.contentType).toBe('application/x-www-form-urlencoded');
+    expect(update.body.data).toMatchObject({
+      CONNECTOR: 'botconnector',
+      LINE: String(line),
+      MESSAGES: {
+        0: { im: { chat_id: String(chatId) }, message: { text: '[b]Helper Bot:[/b] [br]We open at 10.' } },
+      },
+    });
+    expect(update.body.auth.application_token).toBe(app.applicationToken);
+    const dialog = (await admin.dialogs.list({ view: 'all' })).items.find(
+      (item) => item.lastMessagePreview === 'We open at 10.',
+    );
+    expect(dialog).toBeDefined();
+    let stored = (await admin.dialogs.messages(dialog!.id)).find((item) => item.text === 'We open at 10.');
+    expect(stored).toMatchObject({ authorKind: 'bot' });
+    expect(stored?.editedAt).toBeTruthy();
+
+    // Not the bot's message (the client's), another account's number, or no text: refused.
+    const history = (await call('imopenlines.session.history.get', { CHAT_ID: chatId })).result;
+    const clientMessage = Object.values(history.message).find(
+      (item) => (item as { text: string }).text === 'When do you open?',
+    ) as { id: number };
+    const bad: [string, object, number, string][] = [
+      [
+        'imbot.message.update',
+        { BOT_ID: botId, MESSAGE_ID: clientMessage.id, MESSAGE: 'x' },
+        404,
+        'NOT_FOUND',
+      ],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE_ID: 999999, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE_ID: added.result }, 400, 'ERROR_ARGUMENT'],
+      ['imbot.message.update', { BOT_ID: botId, MESSAGE: 'x' }, 400, 'ERROR_ARGUMENT'],
+      [
+        'imbot.message.update',
+        { BOT_ID: botId, MESSAGE_ID: added.result, MESSAGE: 'x', ATTACH: [{}] },
+        400,
+        'ERROR_ARGUMENT',
+      ],
+      ['imbot.message.delete', { BOT_ID: botId, MESSAGE_ID: clientMessage.id }, 404, 'NOT_FOUND'],
+      ['imbot.message.delete', { BOT_ID: 999999, MESSAGE_ID: added.result }, 400, 'BOT_ID_ERROR'],
+    ];
+    for (const [method, params, status, code] of bad) {
+      const response = await rest(server, `${method}.json`, { auth: app.accessToken, ...params });
+      expect(response.status, `${method} ${JSON.stringify(params)}`).toBe(status);
+      expect(response.body.error, `${method} ${JSON.stringify(params)}`).toBe(code);
+    }
+
+    expect((await call('imbot.message.delete', { BOT_ID: botId, MESSAGE_ID: added.result })).result).toBe(
+      true,
+    );
+    await waitFor(() => handler.received.some(ofMessage('ONIMCONNECTORMESSAGEDELETE')), 'the delete event');
+    stored = (await admin.dialogs.messages(dialog!.id)).find((item) => item.id === stored!.id);
+    expect(stored?.deletedAt).toBeTruthy();
+    expect(stored?.text).toBeNull();
+    // A deleted message cannot be edited any more.
+    const late = await rest(server, 'imbot.message.update.json', {
+      auth: app.accessToken,
+      BOT_ID: botId,
+      MESSAGE_ID: added.result,
+      MESSAGE: 'again',
+    });
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe('ERROR_WRONG_STATE');
+    await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
+  });
+
+  it('hears a client’s slash command as ONIMCOMMANDADD and answers it with imbot.command.answer', async () => {
+    const registered = await call('imbot.command.register', {
+      BOT_ID: botId,
+      COMMAND: 'order',
+      EVENT_COMMAND_ADD: handler.url,
+      LANG: [{ LANGUAGE_ID: 'en', TITLE: 'Order status', PARAMS: 'number' }],
+    });
+    const commandId = registered.result;
+    expect(Number.isInteger(commandId)).toBe(true);
+    // The same command again is the one registered.
+    expect(
+      (
+        await call('imbot.command.register', {
+          BOT_ID: botId,
+          COMMAND: '/ORDER',
+          EVENT_COMMAND_ADD: handler.url,
+        })
+      ).result,
+    ).toBe(commandId);
+
+    const chatId = await clientWrites('Hello');
+    await botMessageOf(chatId);
+    const says = (id: string, text: string) =>
+      call('imconnector.send.messages', {
+        CONNECTOR: 'botconnector',
+        LINE: line,
+        MESSAGES: [
+          { user: { id: `client-${clientSeq}` }, message: { id, text }, chat: { id: `chat-${clientSeq}` } },
+        ],
+      });
+    await says(`cmd-${clientSeq}`, '/order 1234');
+    const isCommand = (item: Received) =>
+      item.body.event === 'ONIMCOMMANDADD' && item.body.data.PARAMS.DIALOG_ID === `chat${chatId}`;
+    await waitFor(() => handler.received.some(isCommand), 'ONIMCOMMANDADD');
+    const event = handler.received.find(isCommand)!;
+    expect(event.contentType).toBe('application/x-www-form-urlencoded');
+    expect(event.body.data.COMMAND[String(commandId)]).toMatchObject({
+      BOT_ID: String(botId),
+      BOT_CODE: 'helper_bot',
+      COMMAND: 'order',
+      COMMAND_ID: String(commandId),
+      COMMAND_PARAMS: '1234',
+      COMMAND_CONTEXT: 'TEXTAREA',
+    });
+    expect(event.body.data.PARAMS.MESSAGE).toBe('/order 1234');
+    expect(event.body.auth.application_token).toBe(app.applicationToken);
+    // Not also as an ordinary message.
+    expect(events('ONIMBOTMESSAGEADD').some((item) => item.body.data.PARAMS.MESSAGE === '/order 1234')).toBe(
+      false,
+    );
+
+    const answered = await call('imbot.command.answer', {
+      COMMAND_ID: commandId,
+      MESSAGE_ID: event.body.data.PARAMS.MESSAGE_ID,
+      MESSAGE: 'Order 1234 ships today.',
+    });
+    expect(Number.isInteger(answered.result)).toBe(true);
+    await waitFor(
+      () =>
+        events('ONIMCONNECTORMESSAGEADD').some((item) =>
+          String(item.body.data.MESSAGES[0].message.text).includes('Order 1234 ships today.'),
+        ),
+      'the answer through the connector',
+    );
+    expect(
+      (await call('imbot.command.update', { COMMAND_ID: commandId, FIELDS: { HIDDEN: 'Y' } })).result,
+    ).toBe(true);
+
+    const other = await issueApp(admin);
+    const bad: [string, object, number, string, string?][] = [
+      ['imbot.command.register', { BOT_ID: botId, EVENT_COMMAND_ADD: handler.url }, 400, 'COMMAND_ERROR'],
+      [
+        'imbot.command.register',
+        { BOT_ID: botId, COMMAND: 'a b', EVENT_COMMAND_ADD: handler.url },
+        400,
+        'COMMAND_ERROR',
+      ],
+      ['imbot.command.register', { BOT_ID: botId, COMMAND: 'help' }, 400, 'EVENT_COMMAND_ADD'],
+      [
+        'imbot.command.register',
+        { BOT_ID: botId, COMMAND: 'help', EVENT_COMMAND_ADD: 'ftp://x' },
+        400,
+        'EVENT_COMMAND_ADD',
+      ],
+      [
+        'imbot.command.register',
+        { BOT_ID: 999999, COMMAND: 'help', EVENT_COMMAND_ADD: handler.url },
+        400,
+        'BOT_ID_ERROR',
+      ],
+      ['imbot.command.update', { COMMAND_ID: commandId, FIELDS: 'x' }, 400, 'ERROR_ARGUMENT'],
+      ['imbot.command.answer', { COMMAND_ID: commandId, MESSAGE_ID: 999999, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      [
+        'imbot.command.answer',
+        { COMMAND_ID: commandId, MESSAGE_ID: event.body.data.PARAMS.MESSAGE_ID },
+        400,
+        'ERROR_ARGUMENT',
+      ],
+      ['imbot.command.unregister', { COMMAND_ID: 999999 }, 400, 'COMMAND_ID_ERROR'],
+      // Another application does not reach this one's command.
+      ['imbot.command.unregister', { COMMAND_ID: commandId }, 400, 'COMMAND_ID_ERROR', other.accessToken],
+    ];
+    for (const [method, params, status, code, token] of bad) {
+      const response = await rest(server, `${method}.json`, { auth: token ?? app.accessToken, ...params });
+      expect(response.status, `${method} ${JSON.stringify(params)}`).toBe(status);
+      expect(response.body.error, `${method} ${JSON.stringify(params)}`).toBe(code);
+    }
+
+    // Unregistered, the same text is an ordinary message again.
+    expect((await call('imbot.command.unregister', { COMMAND_ID: commandId })).result).toBe(true);
+    await says(`cmd2-${clientSeq}`, '/order 5678');
+    await waitFor(
+      () => events('ONIMBOTMESSAGEADD').some((item) => item.body.data.PARAMS.MESSAGE === '/order 5678'),
+      'the text as a message',
+    );
+    await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
+  });
+
   it('transfers to an operator, sends as the line, and finishes through imopenlines.bot.session.*', async () => {
     const first = await clientWrites('I want to order');
     await botMessageOf(first);

@@ -2,7 +2,7 @@ import { type BitrixEvent, type EventAuth, encodeEvent } from '../channels/bitri
 import type { AppContext } from '../context';
 import type { BotEvent } from '../services/bot-deliveries';
 import { numericIds } from '../services/numeric-ids';
-import type { BitrixBotRow } from '../store/bitrix-schema';
+import type { BitrixBotCommandRow, BitrixBotRow } from '../store/bitrix-schema';
 import { applicationTokenOf } from './apps';
 import { chatEntityIdOf } from './chat-entity';
 
@@ -12,7 +12,8 @@ import { chatEntityIdOf } from './chat-entity';
  * Bitrix24 does not retry), form-encoded with PHP-style keys like every Bitrix24 event:
  *   session.started  → ONIMBOTJOINCHAT to EVENT_WELCOME_MESSAGE, then the message that opened the
  *                      session as ONIMBOTMESSAGEADD (a bot joins an open line's chat, then reads it)
- *   message.created  → ONIMBOTMESSAGEADD to EVENT_MESSAGE_ADD
+ *   message.created  → ONIMBOTMESSAGEADD to EVENT_MESSAGE_ADD, or ONIMCOMMANDADD to the command's
+ *                      EVENT_COMMAND_ADD when it is `/<command> …` of a command the bot registered
  *   session.left     → nothing: Bitrix24 has no such event for bots
  * `auth` (and `data.BOT[<id>].AUTH`) carry `application_token` to verify us, but no OAuth access
  * token: the bot acts with its application's token (docs/bitrix24-compat.md).
@@ -105,7 +106,30 @@ export async function bitrixBotPosts(
       body: encodeEvent(joined),
     });
   }
-  if (message) {
+  const command = message?.text ? await commandOf(ctx, bot, message.text) : null;
+  if (message && command) {
+    const commandNumber = command.row.id;
+    const called = build('ONIMCOMMANDADD', {
+      MESSAGE: message.text ?? '',
+      MESSAGE_ID: messageNumber,
+      FROM_USER_ID: client,
+      TO_CHAT_ID: chat,
+      SKIP_CONNECTOR: 'N',
+    });
+    called.data.COMMAND = {
+      [String(commandNumber)]: {
+        AUTH: auth,
+        BOT_ID: botNumber,
+        BOT_CODE: bot.code,
+        COMMAND: command.row.command,
+        COMMAND_ID: commandNumber,
+        COMMAND_PARAMS: command.params,
+        COMMAND_CONTEXT: 'TEXTAREA',
+        MESSAGE_ID: messageNumber,
+      },
+    };
+    posts.push({ url: command.row.handler, event: called.event, body: encodeEvent(called) });
+  } else if (message) {
     const added = build('ONIMBOTMESSAGEADD', {
       MESSAGE: message.text ?? '',
       MESSAGE_ID: messageNumber,
@@ -117,4 +141,24 @@ export async function bitrixBotPosts(
     posts.push({ url: bot.handlers.messageAdd, event: added.event, body: encodeEvent(added) });
   }
   return posts;
+}
+
+/**
+ * A client's `/<command> params` that names one of the bot's registered commands (imbot.command.*):
+ * it goes to the bot as ONIMCOMMANDADD, to the command's handler, instead of ONIMBOTMESSAGEADD.
+ */
+async function commandOf(
+  ctx: AppContext,
+  bot: BitrixBotRow,
+  text: string,
+): Promise<{ row: BitrixBotCommandRow; params: string } | null> {
+  const match = /^\/(\S{1,64})(?:\s+([\s\S]*))?$/u.exec(text.trim());
+  if (!match) return null;
+  const row = await ctx.store.db
+    .selectFrom('bitrix_bot_commands')
+    .selectAll()
+    .where('bitrix_bot_id', '=', bot.id)
+    .where('command', '=', match[1]!.toLowerCase())
+    .executeTakeFirst();
+  return row ? { row, params: match[2]?.trim() ?? '' } : null;
 }

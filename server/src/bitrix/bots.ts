@@ -1,8 +1,14 @@
 import type { BotSendInput } from '@openlines/contract';
 import { botClose, botSendMessage, botTransfer, botTyping } from '../services/bot-api';
 import { createBot, deleteBot, updateBot } from '../services/bots';
+import { deleteBotMessage, editBotMessage } from '../services/message-edits';
 import { numericId, resolveNumericId } from '../services/numeric-ids';
-import type { BitrixBotHandlers, BitrixBotRow } from '../store/bitrix-schema';
+import type {
+  BitrixBotCommandRow,
+  BitrixBotHandlers,
+  BitrixBotRow,
+  BitrixCommandLang,
+} from '../store/bitrix-schema';
 import type { BotRow } from '../store/schema';
 import { argumentError, BitrixError, notFoundError } from './errors';
 import { handlerUrl } from './events';
@@ -315,11 +321,194 @@ const messageAdd: MethodHandler = async (call) => {
   return { result: await numericId(call.ctx.store.db, bot.account_id, 'message', message.id) };
 };
 
+/** The bot's own message by MESSAGE_ID; another author's message, or another account's, is not found. */
+async function ownMessageOf(call: MethodCall): Promise<string> {
+  const number = requiredId(call.params, 'MESSAGE_ID');
+  const id = await resolveNumericId(call.ctx.store.db, call.caller.actor.accountId, 'message', number);
+  if (!id) throw notFoundError(`Message ${number}`);
+  return id;
+}
+
+/** imbot.message.update: the bot corrects its message, as an operator's edit (services/message-edits). */
+const messageUpdate: MethodHandler = async (call) => {
+  const { bot } = await botOf(call);
+  for (const unsupported of ['ATTACH', 'KEYBOARD', 'MENU']) {
+    if (pick(call.params, unsupported) !== undefined)
+      throw argumentError(`${unsupported} cannot be changed by this server; send MESSAGE`);
+  }
+  const text = optionalString(call.params, 'MESSAGE', MAX_TEXT);
+  if (!text) throw argumentError('MESSAGE is required (imbot.message.delete removes a message)');
+  await editBotMessage(call.ctx, bot, await ownMessageOf(call), text);
+  return { result: true };
+};
+
+/** imbot.message.delete: the message stays in the timeline as deleted, and the channel removes its copy. */
+const messageDelete: MethodHandler = async (call) => {
+  const { bot } = await botOf(call);
+  optionalFlag(call.params, 'COMPLETE');
+  await deleteBotMessage(call.ctx, bot, await ownMessageOf(call));
+  return { result: true };
+};
+
 const sendTyping: MethodHandler = async (call) => {
   const { bot } = await botOf(call);
   const session = await sessionOfBot(call, await dialogOf(call, 'DIALOG_ID'), [bot.id]);
   await botTyping(call.ctx, bot, session.id);
   return { result: true };
+};
+
+// ----- imbot.command.*: slash commands a client types in a chat the bot holds -------------------
+
+const commandNotFound = () => new BitrixError('COMMAND_ID_ERROR', 'Command not found', 400);
+
+function commandName(value: string | undefined): string {
+  const command = value?.replace(/^\//, '').toLowerCase();
+  if (!command) throw new BitrixError('COMMAND_ERROR', 'COMMAND is required');
+  if (!/^[\p{L}\p{N}_.-]{1,64}$/u.test(command))
+    throw new BitrixError('COMMAND_ERROR', 'COMMAND may hold letters, digits, _ . - (at most 64), no spaces');
+  return command;
+}
+
+/** LANG: `[{LANGUAGE_ID, TITLE, PARAMS}]`, as registered (shown nowhere yet, answered back). */
+function langOf(value: unknown): BitrixCommandLang[] {
+  if (value === undefined) return [];
+  const list = asList(value);
+  if (!list || list.length > 20)
+    throw argumentError('LANG must be a list of at most 20 {LANGUAGE_ID, TITLE, PARAMS}');
+  return list.map((item, index) => {
+    if (!isObject(item)) throw argumentError(`LANG[${index}] must be an object`);
+    const field = (name: string, max: number) => {
+      const v = item[name];
+      if (v === undefined || v === '') return '';
+      if (typeof v !== 'string' || v.length > max)
+        throw argumentError(`LANG[${index}][${name}] must be a string of at most ${max} characters`);
+      return v;
+    };
+    const language = field('LANGUAGE_ID', 10);
+    if (!language) throw argumentError(`LANG[${index}][LANGUAGE_ID] is required`);
+    return { language, title: field('TITLE', 200), params: field('PARAMS', 200) };
+  });
+}
+
+function commandHandler(params: Params, required: boolean): string | undefined {
+  const value = optionalString(params, 'EVENT_COMMAND_ADD', 2048);
+  if (value === undefined) {
+    if (required)
+      throw new BitrixError('EVENT_COMMAND_ADD', 'EVENT_COMMAND_ADD (the handler URL) is required');
+    return undefined;
+  }
+  try {
+    return handlerUrl(value);
+  } catch (error) {
+    throw new BitrixError('EVENT_COMMAND_ADD', `EVENT_COMMAND_ADD: ${(error as BitrixError).description}`);
+  }
+}
+
+/** A command of one of this application's bots, by COMMAND_ID; anything else is COMMAND_ID_ERROR. */
+async function commandOf(call: MethodCall): Promise<{ command: BitrixBotCommandRow; bot: BotRow }> {
+  const app = appOf(call);
+  const id = optionalId(call.params, 'COMMAND_ID');
+  if (id === undefined) throw commandNotFound();
+  const row = await call.ctx.store.db
+    .selectFrom('bitrix_bot_commands')
+    .innerJoin('bitrix_bots', 'bitrix_bots.id', 'bitrix_bot_commands.bitrix_bot_id')
+    .selectAll('bitrix_bot_commands')
+    .select('bitrix_bots.bot_id as botUuid')
+    .where('bitrix_bot_commands.id', '=', id)
+    .where('bitrix_bot_commands.account_id', '=', call.caller.actor.accountId)
+    .where('bitrix_bots.app_id', '=', app.id)
+    .executeTakeFirst();
+  if (!row) throw commandNotFound();
+  const bot = await call.ctx.store.db
+    .selectFrom('bots')
+    .selectAll()
+    .where('id', '=', row.botUuid)
+    .executeTakeFirstOrThrow();
+  const { botUuid: _bot, ...command } = row;
+  return { command, bot };
+}
+
+/** imbot.command.register: the same COMMAND of the same bot again answers the command already registered. */
+const commandRegister: MethodHandler = async (call) => {
+  const { bitrix } = await botOf(call);
+  const command = commandName(optionalString(call.params, 'COMMAND', 100));
+  const handler = commandHandler(call.params, true)!;
+  const lang = langOf(pick(call.params, 'LANG'));
+  const { db } = call.ctx.store;
+  const inserted = await db
+    .insertInto('bitrix_bot_commands')
+    .values({
+      account_id: bitrix.account_id,
+      bitrix_bot_id: bitrix.id,
+      command,
+      common: optionalFlag(call.params, 'COMMON') ?? false,
+      hidden: optionalFlag(call.params, 'HIDDEN') ?? false,
+      handler,
+      lang: JSON.stringify(lang),
+      client_id: optionalString(call.params, 'CLIENT_ID', 200) ?? null,
+      created_at: call.ctx.clock.now(),
+    })
+    .onConflict((oc) => oc.columns(['bitrix_bot_id', 'command']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { result: inserted.id };
+  const existing = await db
+    .selectFrom('bitrix_bot_commands')
+    .select('id')
+    .where('bitrix_bot_id', '=', bitrix.id)
+    .where('command', '=', command)
+    .executeTakeFirstOrThrow();
+  return { result: existing.id };
+};
+
+const commandUnregister: MethodHandler = async (call) => {
+  const { command } = await commandOf(call);
+  await call.ctx.store.db.deleteFrom('bitrix_bot_commands').where('id', '=', command.id).execute();
+  return { result: true };
+};
+
+const commandUpdate: MethodHandler = async (call) => {
+  const { command } = await commandOf(call);
+  const fields = pick(call.params, 'FIELDS');
+  if (!isObject(fields)) throw argumentError('FIELDS must be an object');
+  const handler = commandHandler(fields, false);
+  const lang = pick(fields, 'LANG');
+  const hidden = optionalFlag(fields, 'HIDDEN');
+  const common = optionalFlag(fields, 'COMMON');
+  const clientId = optionalString(fields, 'CLIENT_ID', 200);
+  await call.ctx.store.db
+    .updateTable('bitrix_bot_commands')
+    .set({
+      ...(handler ? { handler } : {}),
+      ...(lang !== undefined ? { lang: JSON.stringify(langOf(lang)) } : {}),
+      ...(hidden !== undefined ? { hidden } : {}),
+      ...(common !== undefined ? { common } : {}),
+      ...(clientId !== undefined ? { client_id: clientId } : {}),
+    })
+    .where('id', '=', command.id)
+    .execute();
+  return { result: true };
+};
+
+/** imbot.command.answer: the bot answers the command's message in its chat (a session it holds). */
+const commandAnswer: MethodHandler = async (call) => {
+  const { bot } = await commandOf(call);
+  const input = messageOf(call.params, 'MESSAGE');
+  const number = requiredId(call.params, 'MESSAGE_ID');
+  const { db } = call.ctx.store;
+  const messageId = await resolveNumericId(db, call.caller.actor.accountId, 'message', number);
+  const message = messageId
+    ? await db
+        .selectFrom('messages')
+        .select('dialog_id')
+        .where('id', '=', messageId)
+        .where('account_id', '=', call.caller.actor.accountId)
+        .executeTakeFirst()
+    : undefined;
+  if (!message) throw notFoundError(`Message ${number}`);
+  const session = await sessionOfBot(call, message.dialog_id, [bot.id]);
+  const sent = await botSendMessage(call.ctx, bot, session.id, input);
+  return { result: await numericId(db, bot.account_id, 'message', sent.id) };
 };
 
 // ----- imopenlines.bot.session.*: the app's bot that holds the chat -----------------------------
@@ -395,7 +584,13 @@ export const IMBOT_METHODS: Record<string, MethodHandler> = {
   'imbot.update': update,
   'imbot.bot.list': list,
   'imbot.message.add': messageAdd,
+  'imbot.message.update': messageUpdate,
+  'imbot.message.delete': messageDelete,
   'imbot.chat.sendtyping': sendTyping,
+  'imbot.command.register': commandRegister,
+  'imbot.command.unregister': commandUnregister,
+  'imbot.command.update': commandUpdate,
+  'imbot.command.answer': commandAnswer,
   'imopenlines.bot.session.operator': sessionOperator,
   'imopenlines.bot.session.transfer': sessionTransfer,
   'imopenlines.bot.session.finish': sessionFinish,

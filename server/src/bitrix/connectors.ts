@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bitrix24InboundPayload } from '../channels/bitrix24/connector';
+import { CONNECTOR_EVENTS } from '../channels/bitrix24/events';
 import { clientKey } from '../channels/bitrix24/identity';
 import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { connectorKinds, findConnector } from '../channels/registry';
@@ -7,7 +8,7 @@ import type { InboundMessage } from '../channels/types';
 import { statesBefore } from '../core/delivery';
 import { authorize } from '../services/actor';
 import { receiveDelivery } from '../services/channel-inbound';
-import { emitMessage } from '../services/dialog-events';
+import { emitMessage, touchDialog } from '../services/dialog-events';
 import { presentMessage } from '../services/message-presenter';
 import { numericId, numericIds, resolveNumericId } from '../services/numeric-ids';
 import { sealJson } from '../services/secret-box';
@@ -33,7 +34,6 @@ import {
  * inbound path, and confirms delivery of the operators' messages it got as events.
  */
 
-export const MESSAGE_ADD_EVENT = 'ONIMCONNECTORMESSAGEADD';
 /** The largest MESSAGES of one call (Bitrix24 documents none; this keeps one call bounded). */
 const MAX_MESSAGES = 50;
 
@@ -91,20 +91,30 @@ async function channelOf(
     .executeTakeFirst();
 }
 
-async function boundHandlers(tx: Tx, appId: number, event: string): Promise<string[]> {
+/** The app's bound handlers as a connector channel keeps them: ONIMCONNECTORMESSAGEADD's, and the others' by event. */
+async function boundHandlers(
+  tx: Tx,
+  appId: number,
+): Promise<Pick<Bitrix24ChannelSettings, 'handlers' | 'eventHandlers'>> {
   const rows = await tx
     .selectFrom('bitrix_event_handlers')
-    .select('handler')
+    .select(['event', 'handler'])
     .where('app_id', '=', appId)
-    .where('event', '=', event)
+    .where('event', 'in', Object.values(CONNECTOR_EVENTS))
     .orderBy('id')
     .execute();
-  return rows.map((row) => row.handler);
+  const handlers: string[] = [];
+  const eventHandlers: Record<string, string[]> = {};
+  for (const row of rows) {
+    if (row.event === CONNECTOR_EVENTS.messageAdd) handlers.push(row.handler);
+    else eventHandlers[row.event] = [...(eventHandlers[row.event] ?? []), row.handler];
+  }
+  return { handlers, eventHandlers };
 }
 
 /** After event.bind/unbind: the app's connector channels deliver to the handlers bound now. */
 export async function syncChannelHandlers(tx: Tx, accountId: string, appId: number): Promise<void> {
-  const handlers = await boundHandlers(tx, appId, MESSAGE_ADD_EVENT);
+  const handlers = await boundHandlers(tx, appId);
   const channels = await tx
     .selectFrom('channels')
     .select(['id', 'settings'])
@@ -116,7 +126,7 @@ export async function syncChannelHandlers(tx: Tx, accountId: string, appId: numb
     if (settings.appId !== appId) continue;
     await tx
       .updateTable('channels')
-      .set({ settings: JSON.stringify({ ...settings, handlers }) })
+      .set({ settings: JSON.stringify({ ...settings, ...handlers }) })
       .where('id', '=', channel.id)
       .execute();
   }
@@ -213,13 +223,13 @@ const activate: MethodHandler = async (call) => {
       .where('external_key', '=', key)
       .forUpdate()
       .executeTakeFirst();
-    const handlers = await boundHandlers(tx, app.id, MESSAGE_ADD_EVENT);
+    const handlers = await boundHandlers(tx, app.id);
     let channelId: string;
     if (existing) {
       channelId = existing.id;
       const settings = {
         ...(existing.settings as Bitrix24ChannelSettings),
-        handlers,
+        ...handlers,
         clientEndpoint: clientEndpoint(call),
       };
       await tx
@@ -239,7 +249,7 @@ const activate: MethodHandler = async (call) => {
         connector: connector.code,
         line,
         clientEndpoint: clientEndpoint(call),
-        handlers,
+        ...handlers,
       };
       await tx
         .insertInto('channels')
@@ -443,6 +453,50 @@ const sendMessages: MethodHandler = async (call) => {
 };
 
 /**
+ * imconnector.update.messages: the client changed messages they sent, known by `message.id`; each
+ * takes the new text and shows as edited (the generic inbound edit, services/channel-inbound). A
+ * message we do not have is that element's NOT_FOUND, never stored as a new one.
+ */
+const updateMessages: MethodHandler = async (call) => {
+  const { channel } = await activeChannel(call);
+  const { ctx } = call;
+  const results: unknown[] = [];
+  for (const [index, element] of messagesOf(call.params).entries()) {
+    try {
+      const raw = isObject(element) && isObject(element.message) ? element.message : {};
+      if (text(raw.id, `MESSAGES[${index}][message][id]`, 200) === undefined)
+        throw argumentError(`MESSAGES[${index}][message][id] is required: the message to change`);
+      const { message, chatId } = inboundOf(element, index);
+      const date = raw.date === undefined || raw.date === '' ? undefined : Number(raw.date);
+      if (date !== undefined && (!Number.isSafeInteger(date) || date <= 0))
+        throw argumentError(`MESSAGES[${index}][message][date] must be unix seconds`);
+      const stored = await ctx.store.db
+        .selectFrom('messages')
+        .select('id')
+        .where('channel_id', '=', channel.id)
+        .where('external_id', '=', message.externalId)
+        .where('author_kind', '=', 'client')
+        .executeTakeFirst();
+      if (!stored) throw notFoundError(`Message ${message.externalId}`);
+      const at = new Date(date === undefined ? ctx.clock.now().getTime() : date * 1000).toISOString();
+      const payload: Bitrix24InboundPayload = { kind: 'edit', message, at };
+      const [result] = await receiveDelivery(ctx, channel, payload);
+      results.push({
+        SUCCESS: result?.outcome === 'edited',
+        message: { id: message.externalId, text: message.text },
+        chat: { id: chatId },
+      });
+    } catch (error) {
+      const { code, message } = elementError(error);
+      results.push({ SUCCESS: false, ERRORS: [{ code, message }] });
+    }
+  }
+  return {
+    result: { SUCCESS: results.every((r) => (r as { SUCCESS: boolean }).SUCCESS), DATA: { RESULT: results } },
+  };
+};
+
+/**
  * The connector confirms an operator's message it got as an event. By our message id, not the
  * external id the outbox records after the send (a connector may confirm before that is written):
  * forward only (core/delivery), with a 'message.updated' event in the same transaction. A report
@@ -513,6 +567,54 @@ function statusHandler(state: 'delivered' | 'read'): MethodHandler {
   };
 }
 
+/**
+ * imconnector.chat.name.set: the connector names its chat. A chat here is its client (the pair
+ * chat.id, user.id), and its name is the client's name: CHAT_ID with USER_ID renames that client,
+ * CHAT_ID alone every client of the chat on this line. A later imconnector.send.messages with
+ * another user.name renames the client again, as for any channel that knows its users' names.
+ */
+const chatNameSet: MethodHandler = async (call) => {
+  const { channel } = await activeChannel(call);
+  const chatId = text(pick(call.params, 'CHAT_ID'), 'CHAT_ID', 200);
+  if (!chatId) throw argumentError('CHAT_ID is required: the chat id in your system');
+  const userId = text(pick(call.params, 'USER_ID'), 'USER_ID', 200);
+  const name = text(pick(call.params, 'NAME'), 'NAME', 100)?.trim();
+  if (!name) throw argumentError('NAME is required');
+  await runInTransaction(call.ctx, async (uow) => {
+    let identities = uow.tx
+      .selectFrom('client_identities')
+      .innerJoin('dialogs', (join) =>
+        join
+          .onRef('dialogs.client_id', '=', 'client_identities.client_id')
+          .onRef('dialogs.channel_id', '=', 'client_identities.channel_id'),
+      )
+      .select(['client_identities.client_id', 'dialogs.id as dialog_id'])
+      .where('client_identities.channel_id', '=', channel.id);
+    identities = userId
+      ? identities.where('client_identities.external_id', '=', clientKey(chatId, userId))
+      : identities.where('client_identities.external_id', 'like', `${likeEscaped(clientKey(chatId, ''))}%`);
+    const rows = await identities.execute();
+    if (rows.length === 0) throw notFoundError(`Chat ${chatId}`);
+    await uow.tx
+      .updateTable('clients')
+      .set({ name })
+      .where('account_id', '=', channel.account_id)
+      .where(
+        'id',
+        'in',
+        rows.map((row) => row.client_id),
+      )
+      .execute();
+    for (const row of rows) touchDialog(call.ctx, uow, channel.account_id, row.dialog_id);
+  });
+  return { result: true };
+};
+
+/** A LIKE pattern that matches `value` literally (`%`, `_` and `\` escaped). */
+function likeEscaped(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 export const IMCONNECTOR_METHODS: Record<string, MethodHandler> = {
   'imconnector.register': register,
   'imconnector.unregister': unregister,
@@ -521,6 +623,8 @@ export const IMCONNECTOR_METHODS: Record<string, MethodHandler> = {
   'imconnector.list': list,
   'imconnector.connector.data.set': dataSet,
   'imconnector.send.messages': sendMessages,
+  'imconnector.update.messages': updateMessages,
   'imconnector.send.status.delivery': statusHandler('delivered'),
   'imconnector.send.status.reading': statusHandler('read'),
+  'imconnector.chat.name.set': chatNameSet,
 };

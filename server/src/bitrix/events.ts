@@ -1,6 +1,7 @@
+import { CONNECTOR_EVENTS } from '../channels/bitrix24/events';
 import { authorize } from '../services/actor';
 import { runInTransaction } from '../services/transaction';
-import { MESSAGE_ADD_EVENT, syncChannelHandlers } from './connectors';
+import { syncChannelHandlers } from './connectors';
 import { argumentError, BitrixError } from './errors';
 import { appOf, type MethodHandler, PAGE_SIZE, page } from './method';
 import { optionalString, requiredString, startOf } from './params';
@@ -10,7 +11,7 @@ import { optionalString, requiredString, startOf } from './params';
  * would be a promise we do not keep (docs/bitrix24-compat.md lists them). Events go out from the
  * durable outbox and are retried (Bitrix24 drops a failed one); `event_type=offline` is not served.
  */
-export const DELIVERED_EVENTS = [MESSAGE_ADD_EVENT] as const;
+export const DELIVERED_EVENTS = Object.values(CONNECTOR_EVENTS);
 const MAX_HANDLERS_PER_EVENT = 20;
 
 function eventName(value: string): string {

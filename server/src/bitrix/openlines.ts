@@ -1,4 +1,10 @@
-import type { Dialog, Line, LineSettingsPatch, SessionStatus } from '@openlines/contract';
+import {
+  type Dialog,
+  type Line,
+  type LineSettingsPatch,
+  OPERATOR_STATUSES,
+  type SessionStatus,
+} from '@openlines/contract';
 import { AppError } from '../errors';
 import {
   closeDialog,
@@ -11,11 +17,13 @@ import {
 } from '../services/actions';
 import { rateBySupervisor } from '../services/automation/rating';
 import { createLead } from '../services/crm/records';
-import { getDialog, listMessages } from '../services/dialogs';
+import { getDialog, listMessages, loadVisibleDialog } from '../services/dialogs';
 import { createLine, deleteLine, getLine, listLines, updateLine } from '../services/lines';
 import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
+import { followUpDialog } from '../services/operator-actions';
 import { listUsers } from '../services/users';
 import { chatEntityIdOf } from './chat-entity';
+import { CRM_NUMBERED } from './crm-chats';
 import { argumentError, BitrixError, notFoundError } from './errors';
 import { linePatchOf, paramOfField, paramsOf } from './line-params';
 import { type MethodCall, type MethodHandler, PAGE_SIZE, page } from './method';
@@ -218,6 +226,33 @@ export const BITRIX_SESSION_STATUS: Record<SessionStatus, number> = {
   closed_silently: 75,
 };
 
+/**
+ * The CRM records the chat's current (or last) session is linked to, as `[{CRM_ENTITY_TYPE,
+ * CRM_ENTITY}]`: the numbers imopenlines.crm.chat.* take.
+ */
+async function crmBindingsOf(call: MethodCall, sessionId: string | undefined) {
+  if (!sessionId) return [];
+  const { db } = call.ctx.store;
+  const row = await db
+    .selectFrom('sessions')
+    .select(['crm_contact_id', 'crm_lead_id', 'crm_deal_id'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  const links = [
+    { type: 'CONTACT', kind: 'contact' as const, id: row?.crm_contact_id },
+    { type: 'LEAD', kind: 'lead' as const, id: row?.crm_lead_id },
+    { type: 'DEAL', kind: 'deal' as const, id: row?.crm_deal_id },
+  ].filter((link): link is { type: string; kind: 'contact' | 'lead' | 'deal'; id: string } =>
+    Boolean(link.id),
+  );
+  const numbers = await numericIds(
+    db,
+    call.caller.actor.accountId,
+    links.map((link) => ({ kind: CRM_NUMBERED[link.kind], id: link.id })),
+  );
+  return links.map((link, index) => ({ CRM_ENTITY_TYPE: link.type, CRM_ENTITY: numbers[index] }));
+}
+
 async function presentDialog(call: MethodCall, dialog: Dialog) {
   const refs = [
     { kind: 'dialog' as const, id: dialog.id },
@@ -248,6 +283,7 @@ async function presentDialog(call: MethodCall, dialog: Dialog) {
     session_status: dialog.session ? BITRIX_SESSION_STATUS[dialog.session.status] : null,
     session_state: dialog.session?.status ?? null,
     date_create: dialog.createdAt,
+    crm_bindings: await crmBindingsOf(call, dialog.session?.id),
   };
 }
 
@@ -273,7 +309,97 @@ const pin = operatorAction(async (call, dialogId) =>
   setPinned(call.ctx, call.caller.actor, dialogId, optionalFlag(call.params, 'ACTIVATE') ?? true),
 );
 
+/** session.mode.pinAll / unpinAll: every chat the caller holds; answers the sessions changed. */
+function pinAll(pinned: boolean): MethodHandler {
+  return async (call) => {
+    const { actor } = call.caller;
+    const held = await call.ctx.store.db
+      .selectFrom('sessions')
+      .select(['id', 'dialog_id'])
+      .where('account_id', '=', actor.accountId)
+      .where('operator_id', '=', actor.userId)
+      .where('status', 'in', OPERATOR_STATUSES)
+      .where('pinned', '=', !pinned)
+      .orderBy('created_at')
+      .execute();
+    const changed: string[] = [];
+    for (const session of held) {
+      try {
+        await setPinned(call.ctx, actor, session.dialog_id, pinned);
+        changed.push(session.id);
+      } catch (error) {
+        // Closed or passed on since it was read: not the caller's to pin any more.
+        if (error instanceof AppError && ['invalid_state', 'conflict', 'forbidden'].includes(error.code))
+          continue;
+        throw error;
+      }
+    }
+    const numbers = await numericIds(
+      call.ctx.store.db,
+      actor.accountId,
+      changed.map((id) => ({ kind: 'session' as const, id })),
+    );
+    return { result: numbers };
+  };
+}
+
 // ----- Sessions ---------------------------------------------------------------------------------
+
+/**
+ * session.open: the chat of a USER_CODE (`connector|line|chat|user`, the `entity_id` of
+ * imopenlines.dialog.get and CHAT_ENTITY_ID of bot events) as `{chatId}`. It finds the chat; a
+ * chat starts here only with the client's first message.
+ */
+const sessionOpen: MethodHandler = async (call) => {
+  const code = optionalString(call.params, 'USER_CODE', 1000);
+  if (!code) throw argumentError('USER_CODE is required: connector|line|chat|user');
+  const parts = code.split('|');
+  const line = Number(parts[1]);
+  const client = Number(parts.at(-1));
+  if (
+    parts.length < 4 ||
+    !Number.isSafeInteger(line) ||
+    !Number.isSafeInteger(client) ||
+    line <= 0 ||
+    client <= 0
+  )
+    throw argumentError('USER_CODE must be connector|line|chat|user, with the line and user ids as numbers');
+  const { db } = call.ctx.store;
+  const { actor } = call.caller;
+  const notFound = () => notFoundError(`Chat ${code}`);
+  const lineId = await resolveNumericId(db, actor.accountId, 'line', line);
+  const clientId = await resolveNumericId(db, actor.accountId, 'client', client);
+  if (!lineId || !clientId) throw notFound();
+  const dialogs = await db
+    .selectFrom('dialogs')
+    .select(['id', 'channel_id'])
+    .where('account_id', '=', actor.accountId)
+    .where('line_id', '=', lineId)
+    .where('client_id', '=', clientId)
+    .execute();
+  for (const row of dialogs) {
+    const entity = await chatEntityIdOf(db, { channelId: row.channel_id, clientId }, { line, client });
+    if (entity !== code) continue;
+    try {
+      await loadVisibleDialog(db, actor, row.id);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not_found') throw notFound();
+      throw error;
+    }
+    const [chatId] = await numericIds(db, actor.accountId, [{ kind: 'dialog', id: row.id }]);
+    return { result: { chatId } };
+  }
+  throw notFound();
+};
+
+/**
+ * session.start: a new session in a chat that has none open, held by the caller at once — the
+ * web app's "write first" (services/operator-actions followUpDialog), with its rules: a queue
+ * member of the line or a supervisor, the channel still reaching the client.
+ */
+const sessionStart = operatorAction((call, dialogId) =>
+  followUpDialog(call.ctx, call.caller.actor, dialogId),
+);
 
 /** session.join: the caller joins the chat beside its operator (a consultation; holder or `supervise`). */
 const sessionJoin = operatorAction((call, dialogId) =>
@@ -439,6 +565,10 @@ export const OPENLINES_METHODS: Record<string, MethodHandler> = {
   'imopenlines.crm.lead.create': crmLeadCreate,
   'imopenlines.dialog.get': dialogGet,
   'imopenlines.session.mode.pin': pin,
+  'imopenlines.session.mode.pinall': pinAll(true),
+  'imopenlines.session.mode.unpinall': pinAll(false),
+  'imopenlines.session.open': sessionOpen,
+  'imopenlines.session.start': sessionStart,
   'user.get': userGet,
   profile,
 };

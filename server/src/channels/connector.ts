@@ -2,7 +2,7 @@ import type { Attachment } from '@openlines/contract';
 import type { TSchema } from '@sinclair/typebox';
 import type { Clock } from '../core/clock';
 import { invalidField } from '../errors';
-import type { InboundMessage, OutboundMessage } from './types';
+import type { DialogLifecycleEvent, InboundMessage, OutboundMessage } from './types';
 
 /**
  * The one interface every channel implements (ARCHITECTURE "channel connector"; STYLE conventions
@@ -308,6 +308,12 @@ export interface ChannelConnector<S = Record<string, unknown>> {
     outbound: OutboundMessage,
     io: ConnectorIo,
   ): Promise<void>;
+  /**
+   * Tells the channel's other side that a session of a dialog started or ended (the
+   * Bitrix24-compatible connector's OnImConnectorDialogStart / Finish). With it, starting and
+   * closing a session on such a channel queues the event in the outbox (services/dialog-lifecycle).
+   */
+  sendDialogEvent?(channel: ChannelRuntime<S>, event: DialogLifecycleEvent, io: ConnectorIo): Promise<void>;
 }
 
 export const CONNECTOR_ERROR_CODES = [

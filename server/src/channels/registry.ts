@@ -29,6 +29,11 @@ export function findConnector(kind: string): ChannelConnector | undefined {
   return Object.hasOwn(CONNECTORS, kind) ? CONNECTORS[kind] : undefined;
 }
 
+/** The kinds whose connectors hear when a session starts or ends (`sendDialogEvent`). */
+export function dialogEventKinds(): string[] {
+  return Object.keys(CONNECTORS).filter((kind) => CONNECTORS[kind]!.sendDialogEvent !== undefined);
+}
+
 export function connectorKinds(): string[] {
   return Object.keys(CONNECTORS).sort();
 }

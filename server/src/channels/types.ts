@@ -58,3 +58,29 @@ export interface OutboxPayload {
   kind: 'message' | 'edit' | 'delete';
   message: OutboundMessage;
 }
+
+/**
+ * An outbox row that tells the channel a session of a dialog started or ended (the
+ * Bitrix24-compatible connector's OnImConnectorDialogStart / Finish), queued by the transaction
+ * that starts or closes it, only for channels whose connector has `sendDialogEvent`. Ids only: the
+ * worker reads what the connector needs when it sends.
+ */
+export interface OutboxDialogEvent {
+  kind: 'dialog_start' | 'dialog_finish';
+  dialogId: string;
+  sessionId: string;
+}
+
+/** What an outbox row carries. */
+export type OutboxRowPayload = OutboxPayload | OutboxDialogEvent;
+
+/** A session's start or end as a connector sends it (`sendDialogEvent`). */
+export interface DialogLifecycleEvent {
+  kind: 'dialog_start' | 'dialog_finish';
+  /** The client's id on the channel (as in OutboundMessage.recipientId). */
+  recipientId: string;
+  /** Integer ids for channels whose other side numbers everything (Bitrix24). */
+  numbers: { dialog: number; session: number; client: number };
+  /** The session is over (also true for a start whose session closed before the event went out). */
+  closed: boolean;
+}

@@ -312,6 +312,7 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'bitrix_connectors.*': "registered connectors' codes, names and handler URLs",
   'bitrix_event_handlers.*': 'event names and the handler URLs bound to them',
   'bitrix_bots.*': 'bots registered through imbot.*: codes, types, client ids and handler URLs',
+  'bitrix_bot_commands.*': 'slash commands of those bots: names, titles, client ids and handler URLs',
   'bitrix_ids.*': 'numeric ids mapped to ours, with the kind of record',
   'kysely_migration.*': 'migration names',
   'kysely_migration_lock.*': 'the migration lock',

@@ -280,16 +280,25 @@ export async function inviteToDialog(
   return presentOne(ctx, dialogId);
 }
 
-/** A consulting colleague leaves the dialog. */
-export async function leaveDialog(ctx: AppContext, actor: Actor, dialogId: string) {
+/**
+ * A consulting colleague leaves the dialog: themselves, or another one removed by the operator
+ * holding it or a supervisor.
+ */
+export async function leaveDialog(ctx: AppContext, actor: Actor, dialogId: string, userId = actor.userId) {
   await withOpenSession(ctx, actor, dialogId, async ({ uow, session }) => {
+    if (userId !== actor.userId) assertHolderOrSupervisor(actor, session);
     const removed = await uow.tx
       .deleteFrom('session_participants')
       .where('session_id', '=', session.id)
-      .where('user_id', '=', actor.userId)
+      .where('user_id', '=', userId)
       .executeTakeFirst();
     if (removed.numDeletedRows === 0n)
-      throw new AppError('invalid_state', 'You are not consulting on this dialog');
+      throw new AppError(
+        'invalid_state',
+        userId === actor.userId
+          ? 'You are not consulting on this dialog'
+          : 'The user is not consulting on this dialog',
+      );
     touchDialog(ctx, uow, actor.accountId, dialogId);
   });
   return presentOne(ctx, dialogId);

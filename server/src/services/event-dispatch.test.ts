@@ -28,7 +28,8 @@ describe('event dispatcher', () => {
   it.each([
     ['message.created', ['realtime', 'outboxWake']],
     ['channel.changed', ['realtime', 'channelCache', 'telegramSync']],
-    ['dialog.updated', ['realtime']],
+    ['dialog.updated', ['realtime', 'outboxWake']],
+    ['message.updated', ['realtime', 'outboxWake']],
   ] as const)('hands %s to the listeners routed to it, and only those', (type, names) => {
     const { publish, heard } = harness();
     publish(envelope({ type, data: {} } as Pick<OpenlinesEvent, 'type' | 'data'>));

@@ -10,7 +10,10 @@ import type { AppContext } from '../context';
 export type ListenerName =
   /** The sockets (ws/sequencer): every event, in cursor order, to the users in its audience. */
   | 'realtime'
-  /** The outbox worker: a pending outgoing message is sent at once instead of at the next poll. */
+  /**
+   * The outbox worker: a pending outgoing message, an edit or deletion of a sent one, or a session
+   * start or end a channel hears (services/dialog-lifecycle) is sent at once, not at the next poll.
+   */
   | 'outboxWake'
   /** The inbound channel cache (services/channels): a changed channel is read again. */
   | 'channelCache'
@@ -38,9 +41,9 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'line.changed': ['realtime', 'workNudge'],
   'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
   'account.suspended': ['realtime'],
-  'dialog.updated': ['realtime', 'webhooks', 'workNudge'],
+  'dialog.updated': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
   'message.created': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
-  'message.updated': ['realtime', 'webhooks'],
+  'message.updated': ['realtime', 'outboxWake', 'webhooks'],
   'quick_answer.changed': ['realtime'],
   notification: ['realtime'],
   'crm.record.created': ['realtime', 'webhooks'],

@@ -14,6 +14,7 @@ import { onBotClientMessage, startBot, welcomeBotOfNewSession } from './bot-sess
 import { assertTakesMessages, forgetInboundChannel } from './channels';
 import { attachCrmToSession } from './crm/intake';
 import { emitMessage, touchDialog } from './dialog-events';
+import { queueDialogStart } from './dialog-lifecycle';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import { receiveInHeldSession } from './held-intake';
 import { lockLines } from './locks';
@@ -108,6 +109,7 @@ async function findOrCreateDialog(
 async function openSessionOf(
   uow: UnitOfWork,
   dialog: DialogRow,
+  channel: Pick<ChannelRow, 'id' | 'kind'>,
   now: Date,
 ): Promise<{ session: SessionRow; opened: boolean }> {
   const open = await uow.tx
@@ -134,6 +136,7 @@ async function openSessionOf(
     .returningAll()
     .executeTakeFirstOrThrow();
   await recordSessionStart(uow, session, { kind: 'client', id: dialog.client_id }, now);
+  await queueDialogStart(uow.tx, channel, session, now);
   return { session, opened: true };
 }
 
@@ -556,7 +559,7 @@ async function intake(
       return finish(row, latest);
     }
 
-    const { session: current, opened } = await openSessionOf(uow, dialog, now);
+    const { session: current, opened } = await openSessionOf(uow, dialog, channel, now);
     if (opened || ['new', 'bot', 'queued'].includes(current.status)) needLock(current.line_id);
     const row = await insertMessage(current.id);
     const conversation = {

@@ -3,13 +3,13 @@ import { findConnector } from '../channels/registry';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { AppError, forbidden, notFound } from '../errors';
-import type { MessageRow } from '../store/schema';
+import type { BotRow, DialogRow, MessageRow } from '../store/schema';
 import type { Actor } from './actor';
 import { emitMessage, touchDialog } from './dialog-events';
 import { loadVisibleDialog } from './dialogs';
 import { loadLineRow } from './line-rows';
 import { presentMessage, previewOf } from './message-presenter';
-import { operatorShownToClient } from './messages';
+import { botShownToClient, operatorShownToClient } from './messages';
 import { enqueueOutbound } from './outbox';
 import { runInTransaction, type UnitOfWork } from './transaction';
 
@@ -20,9 +20,15 @@ import { runInTransaction, type UnitOfWork } from './transaction';
  * change what it delivered (Telegram's editMessageText / deleteMessage) the change is queued in the
  * outbox in the same transaction, and the worker applies it after commit. Channels without that
  * (the API channel, e-mail, WhatsApp, …) keep the client's first copy; the web app does not say so yet.
+ *
+ * A bot changes its own messages the same way (imbot.message.update / delete of the Bitrix24
+ * surface): one path, whoever the author is.
  */
 
 type Change = { kind: 'edit'; text: string } | { kind: 'delete' };
+
+/** Who changes the message: an operator (their own messages in dialogs they see) or a bot (its own). */
+type Editor = { kind: 'operator'; actor: Actor } | { kind: 'bot'; bot: BotRow };
 
 export function editMessage(
   ctx: AppContext,
@@ -31,7 +37,10 @@ export function editMessage(
   messageId: string,
   body: EditMessageBody,
 ): Promise<Message> {
-  return changeMessage(ctx, actor, dialogId, messageId, { kind: 'edit', text: body.text });
+  return changeMessage(ctx, { kind: 'operator', actor }, dialogId, messageId, {
+    kind: 'edit',
+    text: body.text,
+  });
 }
 
 export function deleteMessage(
@@ -40,30 +49,54 @@ export function deleteMessage(
   dialogId: string,
   messageId: string,
 ): Promise<Message> {
-  return changeMessage(ctx, actor, dialogId, messageId, { kind: 'delete' });
+  return changeMessage(ctx, { kind: 'operator', actor }, dialogId, messageId, { kind: 'delete' });
+}
+
+/** A bot corrects its own message (any message of another author is not found). */
+export function editBotMessage(ctx: AppContext, bot: BotRow, messageId: string, text: string) {
+  return changeMessage(ctx, { kind: 'bot', bot }, null, messageId, { kind: 'edit', text });
+}
+
+/** A bot withdraws its own message. */
+export function deleteBotMessage(ctx: AppContext, bot: BotRow, messageId: string) {
+  return changeMessage(ctx, { kind: 'bot', bot }, null, messageId, { kind: 'delete' });
 }
 
 async function changeMessage(
   ctx: AppContext,
-  actor: Actor,
-  dialogId: string,
+  editor: Editor,
+  dialogId: string | null,
   messageId: string,
   change: Change,
 ): Promise<Message> {
   return runInTransaction(ctx, async (uow) => {
-    const dialog = await loadVisibleDialog(uow.tx, actor, dialogId);
-    const current = await uow.tx
+    const accountId = editor.kind === 'operator' ? editor.actor.accountId : editor.bot.account_id;
+    let dialog: DialogRow | undefined;
+    let query = uow.tx
       .selectFrom('messages')
       .selectAll()
-      .where('account_id', '=', actor.accountId)
-      .where('dialog_id', '=', dialog.id)
-      .where('id', '=', messageId)
-      .forUpdate()
-      .executeTakeFirst();
+      .where('account_id', '=', accountId)
+      .where('id', '=', messageId);
+    if (editor.kind === 'operator') {
+      dialog = await loadVisibleDialog(uow.tx, editor.actor, dialogId!);
+      query = query.where('dialog_id', '=', dialog.id);
+    } else {
+      // A bot reaches only its own messages: another author's is not found, as if it did not exist.
+      query = query.where('author_kind', '=', 'bot').where('author_id', '=', editor.bot.id);
+    }
+    const current = await query.forUpdate().executeTakeFirst();
     if (!current) throw notFound('The message');
-    if (current.author_kind !== 'operator' || current.author_id !== actor.userId) {
+    if (
+      editor.kind === 'operator' &&
+      (current.author_kind !== 'operator' || current.author_id !== editor.actor.userId)
+    ) {
       throw forbidden('Only the operator who wrote a message may edit or delete it');
     }
+    dialog ??= await uow.tx
+      .selectFrom('dialogs')
+      .selectAll()
+      .where('id', '=', current.dialog_id)
+      .executeTakeFirstOrThrow();
     if (current.deleted_at) {
       throw new AppError('invalid_state', 'The message is deleted', undefined, { deleted: true });
     }
@@ -136,13 +169,19 @@ async function queueChannelChange(
   }
   if (!(change.kind === 'edit' ? connector.editSent : connector.deleteSent)) return;
   if (before.delivery_state === 'failed' || before.delivery_state === 'none') return;
-  const line = await loadLineRow(uow.tx, row.account_id, channel.line_id);
-  const shown = await operatorShownToClient(uow.tx, line.settings, row.author_id!);
+  const shown =
+    row.author_kind === 'bot'
+      ? await botShownToClient(uow.tx, row.author_id!)
+      : await operatorShownToClient(
+          uow.tx,
+          (await loadLineRow(uow.tx, row.account_id, channel.line_id)).settings,
+          row.author_id!,
+        );
   const outbound: OutboundMessage = {
     messageId: row.id,
     dialogId: row.dialog_id,
     recipientId: channel.recipientId,
-    authorKind: 'operator',
+    authorKind: row.author_kind === 'bot' ? 'bot' : 'operator',
     authorName: shown.name,
     authorAvatarUrl: shown.avatarUrl,
     text: change.kind === 'edit' ? row.text : null,

@@ -17,7 +17,12 @@ export type NumberedKind =
   | 'user'
   | 'department'
   | 'client'
-  | 'bot';
+  | 'bot'
+  /** CRM records (imopenlines.crm.chat.*). */
+  | 'contact'
+  | 'company'
+  | 'lead'
+  | 'deal';
 
 export interface NumberedRef {
   kind: NumberedKind;

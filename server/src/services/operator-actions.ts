@@ -5,6 +5,7 @@ import { AppError, forbidden } from '../errors';
 import { assertCanHold, passTo, presentOne, type SessionScope, withOpenSession } from './actions';
 import type { Actor } from './actor';
 import { touchDialog } from './dialog-events';
+import { queueDialogStart } from './dialog-lifecycle';
 import { loadVisibleDialog } from './dialogs';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
@@ -124,6 +125,7 @@ export async function followUpDialog(ctx: AppContext, actor: Actor, dialogId: st
         at: now,
       })
       .execute();
+    await queueDialogStart(tx, { id: dialog.channel_id, kind: channel.kind }, session, now);
     // Through the queue like every session (core/session-machine), taken by the operator at once.
     session = await applySessionAction(ctx, uow, session, { type: 'enqueue' }, by, 'operator_start');
     await applySessionAction(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dialog, Message } from '@openlines/contract';
 import { sql } from 'kysely';
-import type { InboundMessage, OutboundMessage } from '../channels/types';
+import type { InboundMessage, OutboundMessage, OutboxDialogEvent } from '../channels/types';
 import type { AppContext } from '../context';
 import { welcomeBotFor } from '../core/bots';
 import { type KnownClient as CrmKnownClient, decideNewSessionCrm } from '../core/crm';
@@ -24,6 +24,7 @@ import {
   lookupCrmClients,
   planCrmStart,
 } from './crm/intake';
+import { wantsDialogEvents } from './dialog-lifecycle';
 import { presentSession } from './dialogs';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import type { IntakeResult, KnownClient } from './intake';
@@ -338,26 +339,37 @@ async function start(
     session,
     plan,
     messages: [clientMessage, ...outgoing.map((item) => item.row)],
-    outbox: outgoing.map(({ row, quickReplies }) => ({
-      messageId: row.id,
-      state: delivery,
-      payload: {
-        kind: 'message',
-        message: {
-          messageId: row.id,
-          dialogId,
-          recipientId: message.user.id,
-          authorKind: row.author_kind,
-          // The bot's greeting is signed with its name and avatar; automatic texts with nobody's.
-          authorName: row.author_kind === 'bot' ? (bot?.name ?? null) : null,
-          authorAvatarUrl: row.author_kind === 'bot' ? (bot?.avatarUrl ?? null) : null,
-          text: row.text,
-          attachments: [],
-          ...(quickReplies.length > 0 ? { quickReplies } : {}),
-          createdAt: now.toISOString(),
-        } satisfies OutboundMessage,
-      },
-    })),
+    outbox: [
+      ...(wantsDialogEvents(channel.kind)
+        ? [
+            {
+              messageId: null,
+              state: 'pending' as const,
+              payload: { kind: 'dialog_start', dialogId, sessionId: session.id } satisfies OutboxDialogEvent,
+            },
+          ]
+        : []),
+      ...outgoing.map(({ row, quickReplies }) => ({
+        messageId: row.id,
+        state: delivery,
+        payload: {
+          kind: 'message',
+          message: {
+            messageId: row.id,
+            dialogId,
+            recipientId: message.user.id,
+            authorKind: row.author_kind,
+            // The bot's greeting is signed with its name and avatar; automatic texts with nobody's.
+            authorName: row.author_kind === 'bot' ? (bot?.name ?? null) : null,
+            authorAvatarUrl: row.author_kind === 'bot' ? (bot?.avatarUrl ?? null) : null,
+            text: row.text,
+            attachments: [],
+            ...(quickReplies.length > 0 ? { quickReplies } : {}),
+            createdAt: now.toISOString(),
+          } satisfies OutboundMessage,
+        },
+      })),
+    ],
     botEvent:
       plan.bot && plan.bot.kind === 'external'
         ? {
@@ -463,7 +475,8 @@ async function writeSessionStart(
     session: SessionRow;
     plan: NewSessionPlan;
     messages: PlannedMessage[];
-    outbox: { messageId: string; state: 'pending' | 'sent'; payload: unknown }[];
+    /** Message rows, and a session-start event (no message) first for channels that want one. */
+    outbox: { messageId: string | null; state: 'pending' | 'sent'; payload: unknown }[];
     /** The external welcome bot's `session.started` (services/bot-deliveries), in the same statement. */
     botEvent: BotEvent | null;
     lastPreview: string | null;

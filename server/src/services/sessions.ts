@@ -5,6 +5,7 @@ import type { SessionRow } from '../store/schema';
 import { onBotLeft } from './bot-left';
 import { crmOnHolderChange } from './crm/intake';
 import { touchDialog } from './dialog-events';
+import { queueDialogFinish } from './dialog-lifecycle';
 import { cancelTimers } from './timers';
 import type { Tx, UnitOfWork } from './transaction';
 
@@ -131,7 +132,10 @@ export async function applySessionAction(
   if (session.status === 'assigned' && (status !== 'assigned' || patch.operatorId !== undefined)) {
     await cancelTimers(uow.tx, session.id, ['queue_timeout']);
   }
-  if (closes) await cancelTimers(uow.tx, session.id);
+  if (closes) {
+    await cancelTimers(uow.tx, session.id);
+    await queueDialogFinish(uow.tx, updated, now);
+  }
   if (leavesBot) await onBotLeft(uow, session, updated, reason, now);
   touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: result.from === 'queued' });
   // CRM: a record nobody owns goes to the new holder; a transfer may change its responsible.

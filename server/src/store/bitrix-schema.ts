@@ -74,6 +74,28 @@ export interface BitrixBotsTable {
   created_at: Date;
 }
 
+/** imbot.command.register: a title (and parameter hint) per language, as registered. */
+export interface BitrixCommandLang {
+  language: string;
+  title: string;
+  params: string;
+}
+
+export interface BitrixBotCommandsTable {
+  id: Generated<number>;
+  account_id: string;
+  bitrix_bot_id: number;
+  /** Lower-case, without the slash. */
+  command: string;
+  common: boolean;
+  hidden: boolean;
+  /** EVENT_COMMAND_ADD: where ONIMCOMMANDADD is posted. */
+  handler: string;
+  lang: ColumnType<BitrixCommandLang[], string, string>; // jsonb
+  client_id: string | null;
+  created_at: Date;
+}
+
 export interface BitrixTables {
   bitrix_ids: BitrixIdsTable;
   bitrix_apps: BitrixAppsTable;
@@ -81,9 +103,11 @@ export interface BitrixTables {
   bitrix_connectors: BitrixConnectorsTable;
   bitrix_event_handlers: BitrixEventHandlersTable;
   bitrix_bots: BitrixBotsTable;
+  bitrix_bot_commands: BitrixBotCommandsTable;
 }
 
 export type BitrixAppRow = Selectable<BitrixAppsTable>;
 export type BitrixWebhookRow = Selectable<BitrixWebhooksTable>;
 export type BitrixConnectorRow = Selectable<BitrixConnectorsTable>;
 export type BitrixBotRow = Selectable<BitrixBotsTable>;
+export type BitrixBotCommandRow = Selectable<BitrixBotCommandsTable>;

@@ -34,6 +34,7 @@ import * as statisticsRollups from './migrations/0032-statistics-rollups';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
 import * as operatorActions from './migrations/0035-operator-actions';
 import * as messageEdits from './migrations/0036-message-edits';
+import * as bitrixBotCommands from './migrations/0037-bitrix-bot-commands';
 import * as outboxTrace from './migrations/0040-outbox-trace';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -91,6 +92,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0033-bitrix-bots': bitrixBots,
   '0035-operator-actions': operatorActions,
   '0036-message-edits': messageEdits,
+  '0037-bitrix-bot-commands': bitrixBotCommands,
   '0040-outbox-trace': outboxTrace,
 };
 

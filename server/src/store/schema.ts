@@ -704,6 +704,7 @@ export interface DB {
   bitrix_connectors: import('./bitrix-schema').BitrixConnectorsTable;
   bitrix_event_handlers: import('./bitrix-schema').BitrixEventHandlersTable;
   bitrix_bots: import('./bitrix-schema').BitrixBotsTable;
+  bitrix_bot_commands: import('./bitrix-schema').BitrixBotCommandsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,11 +1,12 @@
 import type { ChannelRuntime, ConnectorIo } from '../channels/connector';
 import { type ConnectorError, toConnectorError } from '../channels/connector';
 import { findConnector } from '../channels/registry';
-import type { OutboxPayload } from '../channels/types';
+import type { OutboxDialogEvent, OutboxPayload, OutboxRowPayload } from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime, clearChannelFailure, markChannelFailing } from '../services/channels';
 import { emitMessage, touchDialog } from '../services/dialog-events';
+import { wantsDialogEvents } from '../services/dialog-lifecycle';
 import { dispatcherOf } from '../services/event-dispatch';
 import { fileIdFromUrl, readFileOf } from '../services/files';
 import { presentMessage } from '../services/message-presenter';
@@ -64,7 +65,7 @@ interface Claimed {
   id: number;
   accountId: string;
   attempts: number;
-  payload: OutboxPayload;
+  payload: OutboxRowPayload;
   message: MessageRow | null;
   channel: ChannelRow | null;
   /** The traceparent of the step that queued it (tracing on): the delivery span links to it. */
@@ -87,6 +88,10 @@ export const OUTBOX_DEFAULTS = {
   maxAttempts: 10,
   sendTimeoutMs: 10_000,
 } as const;
+
+function isDialogEvent(payload: OutboxRowPayload | null): payload is OutboxDialogEvent {
+  return payload?.kind === 'dialog_start' || payload?.kind === 'dialog_finish';
+}
 
 export class OutboxWorker {
   readonly #batchSize: number;
@@ -134,12 +139,15 @@ export class OutboxWorker {
     this.#unsubscribe = dispatcherOf(this.ctx).on('outboxWake', ({ event }) => {
       if (event.type === 'message.created' && event.data.message.deliveryState === 'pending')
         this.#loop.wake();
-      // An operator's edit or deletion may have queued a change for the channel.
+      // An operator's (or a bot's) edit or deletion may have queued a change for the channel.
       else if (
         event.type === 'message.updated' &&
-        event.data.message.authorKind === 'operator' &&
+        (event.data.message.authorKind === 'operator' || event.data.message.authorKind === 'bot') &&
         (event.data.message.editedAt || event.data.message.deletedAt)
       )
+        this.#loop.wake();
+      // A session of a channel that hears starts and ends may have queued one (services/dialog-lifecycle).
+      else if (event.type === 'dialog.updated' && wantsDialogEvents(event.data.dialog.channelKind))
         this.#loop.wake();
     });
   }
@@ -167,7 +175,10 @@ export class OutboxWorker {
     // One dialog's messages in order; different dialogs side by side.
     const byDialog = new Map<string, Claimed[]>();
     for (const item of claimed) {
-      const key = item.message?.dialog_id ?? `row:${item.id}`;
+      const key =
+        item.message?.dialog_id ??
+        (isDialogEvent(item.payload) ? item.payload.dialogId : null) ??
+        `row:${item.id}`;
       const list = byDialog.get(key) ?? [];
       list.push(item);
       byDialog.set(key, list);
@@ -245,7 +256,7 @@ export class OutboxWorker {
         id: row.id,
         accountId: row.account_id,
         attempts: row.attempts,
-        payload: row.payload as OutboxPayload,
+        payload: row.payload as OutboxRowPayload,
         message: row.message_id ? (messageById.get(row.message_id) ?? null) : null,
         channel: channelById.get(row.channel_id) ?? null,
         traceParent: row.trace_parent,
@@ -254,7 +265,9 @@ export class OutboxWorker {
 
   /** Decides whether the row may be sent at all, then sends it. Never throws. */
   async #deliver(item: Claimed): Promise<Outcome> {
-    const { message, channel, payload } = item;
+    const { message, channel } = item;
+    if (isDialogEvent(item.payload)) return this.#deliverDialogEvent(item, item.payload);
+    const payload = item.payload as OutboxPayload | null;
     if (!payload?.message || !['message', 'edit', 'delete'].includes(payload.kind)) {
       return {
         kind: 'failed',
@@ -341,7 +354,8 @@ export class OutboxWorker {
    */
   async #deliverChange(item: Claimed, kind: 'edit' | 'delete'): Promise<Outcome> {
     const untouched = (reason: string): Outcome => ({ kind: 'failed', reason, touchMessage: false });
-    const { channel, payload } = item;
+    const { channel } = item;
+    const payload = item.payload as OutboxPayload;
     const message = await this.ctx.store.db
       .selectFrom('messages')
       .selectAll()
@@ -374,6 +388,61 @@ export class OutboxWorker {
       this.ctx.log.warn(
         { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
         `outbound ${kind} failed`,
+      );
+      if (error.permanent || item.attempts >= this.#maxAttempts) return untouched(error.message);
+      return { kind: 'retry', error };
+    }
+  }
+
+  /**
+   * A session's start or end for a channel that hears them (services/dialog-lifecycle): what the
+   * connector needs is read now — the client's id on the channel, the integer ids, whether the
+   * session is over. Failures are retried like a message's, and never touch a message.
+   */
+  async #deliverDialogEvent(item: Claimed, payload: OutboxDialogEvent): Promise<Outcome> {
+    const untouched = (reason: string): Outcome => ({ kind: 'failed', reason, touchMessage: false });
+    const { channel } = item;
+    if (channel?.status !== 'connected') return untouched('The channel is disconnected');
+    const connector = findConnector(channel.kind);
+    if (!connector?.sendDialogEvent) return untouched(`The channel cannot hear dialog events`);
+    const { db } = this.ctx.store;
+    const facts = await db
+      .selectFrom('sessions')
+      .innerJoin('dialogs', 'dialogs.id', 'sessions.dialog_id')
+      .innerJoin('client_identities', (join) =>
+        join
+          .onRef('client_identities.client_id', '=', 'dialogs.client_id')
+          .onRef('client_identities.channel_id', '=', 'dialogs.channel_id'),
+      )
+      .select(['sessions.closed_at', 'dialogs.client_id', 'client_identities.external_id'])
+      .where('sessions.id', '=', payload.sessionId)
+      .where('dialogs.id', '=', payload.dialogId)
+      .where('dialogs.channel_id', '=', channel.id)
+      .executeTakeFirst();
+    if (!facts) return untouched('The session no longer exists');
+    const [dialog, session, client] = await numericIds(db, channel.account_id, [
+      { kind: 'dialog', id: payload.dialogId },
+      { kind: 'session', id: payload.sessionId },
+      { kind: 'client', id: facts.client_id },
+    ]);
+    try {
+      await connector.sendDialogEvent.call(
+        connector,
+        channelRuntime(this.ctx, channel),
+        {
+          kind: payload.kind,
+          recipientId: facts.external_id,
+          numbers: { dialog: dialog!, session: session!, client: client! },
+          closed: facts.closed_at !== null,
+        },
+        this.#io,
+      );
+      return { kind: 'sent' };
+    } catch (thrown) {
+      const error = toConnectorError(thrown);
+      this.ctx.log.warn(
+        { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
+        `outbound ${payload.kind} failed`,
       );
       if (error.permanent || item.attempts >= this.#maxAttempts) return untouched(error.message);
       return { kind: 'retry', error };

@@ -8,8 +8,16 @@ import {
   type InboundItem,
   type SendResult,
 } from '../connector';
-import type { InboundMessage, OutboundMessage } from '../types';
-import { encodeEvent, messageAddEvent } from './events';
+import type { DialogLifecycleEvent, InboundMessage, OutboundMessage } from '../types';
+import {
+  type BitrixEvent,
+  CONNECTOR_EVENTS,
+  dialogEvent,
+  type EventAuth,
+  encodeEvent,
+  messageAddEvent,
+  messageChangeEvent,
+} from './events';
 import { chatIdOf } from './identity';
 import { type Bitrix24ChannelSettings, Bitrix24ChannelSettingsSchema } from './settings';
 
@@ -21,11 +29,18 @@ export const outgoingExternalId = (messageId: number) => `im:${messageId}`;
  * (services/channel-inbound `receiveDelivery`) for one element of imconnector.send.messages,
  * already read from Bitrix24's parameters (send.status.* records by our message id instead).
  */
-export type Bitrix24InboundPayload = { kind: 'message'; message: InboundMessage };
+export type Bitrix24InboundPayload =
+  | { kind: 'message'; message: InboundMessage }
+  /** imconnector.update.messages: the client changed a message they sent (by its external id). */
+  | { kind: 'edit'; message: InboundMessage; at: string };
 
 function itemsOf(payload: unknown): InboundItem[] {
   const value = payload as Bitrix24InboundPayload | undefined;
   if (value?.kind === 'message') return [{ message: value.message }];
+  if (value?.kind === 'edit') {
+    const { message, at } = value;
+    return [{ message, edit: { externalId: message.externalId, text: message.text ?? null, at } }];
+  }
   throw new AppError('validation_failed', 'Not a Bitrix24 connector payload');
 }
 
@@ -37,7 +52,9 @@ function itemsOf(payload: unknown): InboundItem[] {
  *   outbound  each operator message is POSTed as `OnImConnectorMessageAdd`, form-encoded, to every
  *             handler the application bound with event.bind, from the durable outbox (retried,
  *             unlike Bitrix24, which drops a failed event); the connector confirms it with
- *             imconnector.send.status.delivery using `im.message_id`.
+ *             imconnector.send.status.delivery using `im.message_id`; an edit or deletion of it goes
+ *             out as `OnImConnectorMessageUpdate` / `…Delete`, a session's start and end as
+ *             `OnImConnectorDialogStart` / `…Finish`, each to the handlers bound for that event.
  * It is created by imconnector.activate only: the channels API cannot create one.
  */
 export const bitrix24Connector = defineConnector<Bitrix24ChannelSettings>({
@@ -60,22 +77,41 @@ export const bitrix24Connector = defineConnector<Bitrix24ChannelSettings>({
   parseInbound: (payload) => itemsOf(payload),
 
   send: sendEvent,
+  editSent: (channel, externalId, outbound, io) => sendChange('edit', channel, externalId, outbound, io),
+  deleteSent: (channel, externalId, outbound, io) => sendChange('delete', channel, externalId, outbound, io),
+  sendDialogEvent,
 });
 
-async function sendEvent(
-  channel: ChannelRuntime<Bitrix24ChannelSettings>,
-  outbound: OutboundMessage,
-  io: ConnectorIo,
-): Promise<SendResult> {
+type Channel = ChannelRuntime<Bitrix24ChannelSettings>;
+
+function handlersOf(channel: Channel, event: string): string[] {
+  if (event === CONNECTOR_EVENTS.messageAdd) return channel.settings.handlers;
+  return channel.settings.eventHandlers?.[event] ?? [];
+}
+
+function eventAuth(channel: Channel): EventAuth {
+  const applicationToken = channel.secrets.applicationToken;
+  if (!applicationToken) throw new ConnectorError('auth_revoked', 'The application has no application token');
+  const { clientEndpoint } = channel.settings;
+  return {
+    domain: new URL(clientEndpoint).host,
+    client_endpoint: clientEndpoint,
+    server_endpoint: clientEndpoint,
+    member_id: channel.accountId,
+    application_token: applicationToken,
+  };
+}
+
+const tsOf = (io: ConnectorIo) => Math.floor(io.clock.now().getTime() / 1000);
+
+async function sendEvent(channel: Channel, outbound: OutboundMessage, io: ConnectorIo): Promise<SendResult> {
   const { settings } = channel;
   if (settings.handlers.length === 0) {
     throw new ConnectorError('temporary', 'The application has bound no ONIMCONNECTORMESSAGEADD handler yet');
   }
-  const applicationToken = channel.secrets.applicationToken;
-  if (!applicationToken) throw new ConnectorError('auth_revoked', 'The application has no application token');
+  const auth = eventAuth(channel);
   if (!io.numericIds) throw new Error('the outbox gives Bitrix24 connectors numeric ids');
   const ids = await io.numericIds();
-  const endpoint = new URL(settings.clientEndpoint);
   const event = messageAddEvent({
     connector: settings.connector,
     line: settings.line,
@@ -83,17 +119,62 @@ async function sendEvent(
     messageId: ids.message,
     externalChatId: chatIdOf(outbound.recipientId),
     outbound,
-    ts: Math.floor(io.clock.now().getTime() / 1000),
-    auth: {
-      domain: endpoint.host,
-      client_endpoint: settings.clientEndpoint,
-      server_endpoint: settings.clientEndpoint,
-      member_id: channel.accountId,
-      application_token: applicationToken,
-    },
+    ts: tsOf(io),
+    auth,
   });
+  await post(settings.handlers, event, io);
+  return { externalId: outgoingExternalId(ids.message) };
+}
+
+/** An edit or deletion of a message the connector got: sent only to the handlers bound for it. */
+async function sendChange(
+  kind: 'edit' | 'delete',
+  channel: Channel,
+  _externalId: string,
+  outbound: OutboundMessage,
+  io: ConnectorIo,
+): Promise<void> {
+  const handlers = handlersOf(
+    channel,
+    kind === 'edit' ? CONNECTOR_EVENTS.messageUpdate : CONNECTOR_EVENTS.messageDelete,
+  );
+  if (handlers.length === 0) return;
+  if (!io.numericIds) throw new Error('the outbox gives Bitrix24 connectors numeric ids');
+  const ids = await io.numericIds();
+  const event = messageChangeEvent({
+    kind,
+    connector: channel.settings.connector,
+    line: channel.settings.line,
+    chatId: ids.dialog,
+    messageId: ids.message,
+    externalChatId: chatIdOf(outbound.recipientId),
+    outbound,
+    ts: tsOf(io),
+    auth: eventAuth(channel),
+  });
+  await post(handlers, event, io);
+}
+
+async function sendDialogEvent(channel: Channel, lifecycle: DialogLifecycleEvent, io: ConnectorIo) {
+  const handlers = handlersOf(
+    channel,
+    lifecycle.kind === 'dialog_start' ? CONNECTOR_EVENTS.dialogStart : CONNECTOR_EVENTS.dialogFinish,
+  );
+  if (handlers.length === 0) return;
+  const event = dialogEvent({
+    connector: channel.settings.connector,
+    line: channel.settings.line,
+    event: lifecycle,
+    ts: tsOf(io),
+    auth: eventAuth(channel),
+  });
+  await post(handlers, event, io);
+}
+
+/** POSTs the event, form-encoded, to each handler; a refusal is the ConnectorError the outbox retries or fails. */
+async function post(handlers: string[], event: BitrixEvent, io: ConnectorIo): Promise<void> {
   const body = encodeEvent(event);
-  for (const handler of settings.handlers) {
+  for (const handler of handlers) {
     let response: Response;
     try {
       response = await fetch(handler, {
@@ -119,5 +200,4 @@ async function sendEvent(
     const refused = errorForStatus(response.status, response.headers, io.clock.now());
     if (refused) throw refused;
   }
-  return { externalId: outgoingExternalId(ids.message) };
 }

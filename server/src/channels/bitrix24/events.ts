@@ -1,5 +1,6 @@
 import { stringify } from 'qs';
-import type { OutboundMessage } from '../types';
+import type { DialogLifecycleEvent, OutboundMessage } from '../types';
+import { chatIdOf, userIdOf } from './identity';
 
 /**
  * Bitrix24 events as Bitrix24 delivers them: a POST, `application/x-www-form-urlencoded`, with
@@ -53,7 +54,7 @@ export function messageAddEvent(input: {
     type: file.mimeType,
   }));
   return {
-    event: 'ONIMCONNECTORMESSAGEADD',
+    event: CONNECTOR_EVENTS.messageAdd,
     data: {
       CONNECTOR: input.connector,
       LINE: input.line,
@@ -62,6 +63,89 @@ export function messageAddEvent(input: {
           im: { chat_id: input.chatId, message_id: input.messageId },
           message: { text: eventText(input.outbound), ...(files.length > 0 ? { files } : {}) },
           chat: { id: input.externalChatId },
+        },
+      ],
+    },
+    ts: input.ts,
+    auth: input.auth,
+  };
+}
+
+/** Bitrix24's names of the connector's events (event.bind takes them in any case). */
+export const CONNECTOR_EVENTS = {
+  messageAdd: 'ONIMCONNECTORMESSAGEADD',
+  messageUpdate: 'ONIMCONNECTORMESSAGEUPDATE',
+  messageDelete: 'ONIMCONNECTORMESSAGEDELETE',
+  dialogStart: 'ONIMCONNECTORDIALOGSTART',
+  dialogFinish: 'ONIMCONNECTORDIALOGFINISH',
+} as const;
+
+/**
+ * `OnImConnectorMessageUpdate` / `…Delete` of an operator's (or a bot's) message the connector got
+ * as `OnImConnectorMessageAdd`: the same `im` ids, the new text (empty for a deletion).
+ */
+export function messageChangeEvent(input: {
+  kind: 'edit' | 'delete';
+  connector: string;
+  line: number;
+  chatId: number;
+  messageId: number;
+  externalChatId: string;
+  outbound: OutboundMessage;
+  auth: EventAuth;
+  ts: number;
+}): BitrixEvent {
+  return {
+    event: input.kind === 'edit' ? CONNECTOR_EVENTS.messageUpdate : CONNECTOR_EVENTS.messageDelete,
+    data: {
+      CONNECTOR: input.connector,
+      LINE: input.line,
+      MESSAGES: [
+        {
+          im: { chat_id: input.chatId, message_id: input.messageId },
+          message: input.kind === 'edit' ? { text: eventText({ ...input.outbound, attachments: [] }) } : {},
+          chat: { id: input.externalChatId },
+        },
+      ],
+    },
+    ts: input.ts,
+    auth: input.auth,
+  };
+}
+
+/**
+ * `OnImConnectorDialogStart` / `…Finish`: `data.DATA[0]` names the chat as the connector knows it
+ * (`connector.{connector_id, line_id, chat_id, user_id}`: its own chat and user ids) and as we
+ * number it (`chat.id`, `user.id`: the ids of imconnector.send.messages' answer), and the session.
+ */
+export function dialogEvent(input: {
+  connector: string;
+  line: number;
+  event: DialogLifecycleEvent;
+  auth: EventAuth;
+  ts: number;
+}): BitrixEvent {
+  const { event } = input;
+  return {
+    event: event.kind === 'dialog_start' ? CONNECTOR_EVENTS.dialogStart : CONNECTOR_EVENTS.dialogFinish,
+    data: {
+      CONNECTOR: input.connector,
+      LINE: input.line,
+      DATA: [
+        {
+          connector: {
+            connector_id: input.connector,
+            line_id: input.line,
+            chat_id: chatIdOf(event.recipientId),
+            user_id: userIdOf(event.recipientId),
+          },
+          session: {
+            id: event.numbers.session,
+            closed: event.closed ? 'Y' : 'N',
+            parent_id: 0,
+          },
+          chat: { id: event.numbers.dialog },
+          user: { id: event.numbers.client },
         },
       ],
     },

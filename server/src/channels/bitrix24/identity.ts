@@ -16,3 +16,12 @@ export function chatIdOf(clientKeyValue: string): string {
     return chat;
   }
 }
+
+export function userIdOf(clientKeyValue: string): string {
+  const [, user = ''] = clientKeyValue.split('|');
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}

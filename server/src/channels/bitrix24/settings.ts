@@ -16,6 +16,16 @@ export const Bitrix24ChannelSettingsSchema = Type.Object(
     clientEndpoint: Type.String({ minLength: 1, maxLength: 2048 }),
     /** event.bind handlers of ONIMCONNECTORMESSAGEADD: operator messages are POSTed there. */
     handlers: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 20 }),
+    /**
+     * event.bind handlers of the connector's other events (ONIMCONNECTORMESSAGEUPDATE, …DELETE,
+     * …DIALOGSTART, …DIALOGFINISH), by event name; an event nobody bound is not sent.
+     */
+    eventHandlers: Type.Optional(
+      Type.Record(
+        Type.String({ maxLength: 100 }),
+        Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 20 }),
+      ),
+    ),
     /** imconnector.connector.data.set: the connector's own description of the channel. */
     data: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 2048 }))),
   },

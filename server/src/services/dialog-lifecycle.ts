@@ -1,0 +1,94 @@
+import { sql } from 'kysely';
+import { dialogEventKinds, findConnector } from '../channels/registry';
+import type { OutboxDialogEvent } from '../channels/types';
+import type { SessionRow } from '../store/schema';
+import type { Tx } from './transaction';
+
+/**
+ * A session's start and end, told to the channels that want to hear it (a connector with
+ * `sendDialogEvent`: the Bitrix24-compatible connector's OnImConnectorDialogStart / Finish). The
+ * event is an outbox row of the transaction that starts or closes the session, so it goes out after
+ * commit, retried like a message, in order with the dialog's messages. Channels without the hook
+ * pay nothing at a start (the kind is known there) and one statement that inserts nothing at a close.
+ */
+
+export function wantsDialogEvents(kind: string): boolean {
+  return findConnector(kind)?.sendDialogEvent !== undefined;
+}
+
+/** The outbox row of a session's start, for a channel of a kind that wants it. */
+export function dialogStartRow(input: {
+  accountId: string;
+  channelId: string;
+  dialogId: string;
+  sessionId: string;
+  now: Date;
+}) {
+  const payload: OutboxDialogEvent = {
+    kind: 'dialog_start',
+    dialogId: input.dialogId,
+    sessionId: input.sessionId,
+  };
+  return {
+    account_id: input.accountId,
+    channel_id: input.channelId,
+    message_id: null,
+    payload: JSON.stringify(payload),
+    next_attempt_at: input.now,
+  };
+}
+
+/** Queues a session's start when the dialog's channel kind wants it (the caller knows the kind). */
+export async function queueDialogStart(
+  tx: Tx,
+  channel: { id: string; kind: string },
+  session: Pick<SessionRow, 'id' | 'account_id' | 'dialog_id'>,
+  now: Date,
+): Promise<void> {
+  if (!wantsDialogEvents(channel.kind)) return;
+  await tx
+    .insertInto('outbox')
+    .values(
+      dialogStartRow({
+        accountId: session.account_id,
+        channelId: channel.id,
+        dialogId: session.dialog_id,
+        sessionId: session.id,
+        now,
+      }),
+    )
+    .execute();
+}
+
+/** Queues a session's end for its dialog's channel, if that channel's kind wants it: one statement. */
+export async function queueDialogFinish(
+  tx: Tx,
+  session: Pick<SessionRow, 'id' | 'dialog_id'>,
+  now: Date,
+): Promise<void> {
+  const kinds = dialogEventKinds();
+  if (kinds.length === 0) return;
+  const payload: OutboxDialogEvent = {
+    kind: 'dialog_finish',
+    dialogId: session.dialog_id,
+    sessionId: session.id,
+  };
+  await tx
+    .insertInto('outbox')
+    .columns(['account_id', 'channel_id', 'message_id', 'payload', 'next_attempt_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('dialogs')
+        .innerJoin('channels', 'channels.id', 'dialogs.channel_id')
+        .select([
+          'dialogs.account_id',
+          'dialogs.channel_id',
+          sql<string | null>`null::uuid`.as('message_id'),
+          sql<string>`${JSON.stringify(payload)}::jsonb`.as('payload'),
+          sql<Date>`${now}::timestamptz`.as('next_attempt_at'),
+        ])
+        .where('dialogs.id', '=', session.dialog_id)
+        .where('channels.kind', 'in', kinds),
+    )
+    .execute();
+}
