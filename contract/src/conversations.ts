@@ -220,7 +220,22 @@ export const ClientSchema = Type.Object(
     avatarUrl: Nullable(Type.String()),
     email: Nullable(Type.String()),
     phone: Nullable(Type.String()),
-    identities: Type.Array(Type.Object({ channelId: IdSchema, externalId: Type.String() })),
+    identities: Type.Array(
+      Type.Object({
+        channelId: IdSchema,
+        externalId: Type.String(),
+        /** Widget: the page the visitor is on and the page they came from, as last reported. */
+        page: Type.Optional(
+          Type.Object({
+            url: Type.String(),
+            referrer: Nullable(Type.String()),
+            at: Type.String({ format: 'date-time' }),
+          }),
+        ),
+      }),
+    ),
+    /** OP-3: set when the client was marked as spam; their new sessions are not routed. */
+    blockedAt: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { title: 'Client' },
 );

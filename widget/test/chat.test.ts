@@ -40,6 +40,8 @@ const CONFIG: WidgetConfig = {
   appearance: { color: '#2563eb', position: 'right', title: null },
   availability: { open: true, nextOpenAt: null, whenClosed: 'offline_form' },
   watchTyping: false,
+  agreement: null,
+  greeting: null,
   contactFormFields: ['name', 'email'],
   limits: {
     textLength: 4000,
@@ -86,6 +88,7 @@ function conversation(fields: Partial<WidgetConversation> = {}): WidgetConversat
     messages: [],
     hasMore: false,
     session: SESSION,
+    consentNeeded: false,
     ...fields,
   };
 }

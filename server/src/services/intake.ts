@@ -574,8 +574,9 @@ async function intake(
         channelId: channel.id,
         sessionId: session.id,
         dialogId: dialog.id,
-        how: 'api',
+        how: message.consentTaken?.how ?? 'api',
         decision: message.consent,
+        ...(message.consentTaken ? { at: message.consentTaken.at } : {}),
       });
     }
     // BOT-1: the line's welcome bot takes a new session (a line without one reads nothing more).

@@ -34,6 +34,7 @@ import * as statisticsRollups from './migrations/0032-statistics-rollups';
 import * as bitrixBots from './migrations/0033-bitrix-bots';
 import * as operatorActions from './migrations/0035-operator-actions';
 import * as messageEdits from './migrations/0036-message-edits';
+import * as widgetConsentPageBlock from './migrations/0038-widget-consent-page-block';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -90,6 +91,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0033-bitrix-bots': bitrixBots,
   '0035-operator-actions': operatorActions,
   '0036-message-edits': messageEdits,
+  '0038-widget-consent-page-block': widgetConsentPageBlock,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */
