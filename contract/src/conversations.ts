@@ -737,3 +737,39 @@ export const SupervisorRatingBody = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+// ----- Blocked clients (OP-3) ----------------------------------------------------------------------
+
+/** A client blocked by a spam mark: their new sessions, on any line, are stored but not routed. */
+export const BlockedClientSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    blockedAt: Type.String({ format: 'date-time' }),
+    /** Who marked the spam; null when that user was deleted. */
+    blockedBy: Nullable(IdSchema),
+    blockedByName: Nullable(Type.String()),
+    identities: Type.Array(
+      Type.Object({
+        channelId: IdSchema,
+        channelName: Type.String(),
+        channelKind: Type.String(),
+        externalId: Type.String(),
+      }),
+    ),
+  },
+  { title: 'BlockedClient' },
+);
+export type BlockedClient = Static<typeof BlockedClientSchema>;
+
+export const BlockedClientListSchema = Type.Object(
+  {
+    items: Type.Array(BlockedClientSchema),
+    /** More blocked clients exist than this list shows (newest first). */
+    hasMore: Type.Boolean(),
+  },
+  { title: 'BlockedClientList' },
+);
+export type BlockedClientList = Static<typeof BlockedClientListSchema>;
