@@ -403,6 +403,37 @@ describe('identity verification', () => {
     const ivan = items.find((d) => d.client.identities.some((i) => i.externalId === 'u:user-7'))!;
     expect(ivan.client).toMatchObject({ name: 'Ivan Petrov', email: 'ivan@example.test' });
   });
+
+  it("brings a consent given before writing to the identified client's conversation (AG-2)", async () => {
+    await world.admin.lines.update(world.line.id, { settings: { agreement: { required: true } } });
+    try {
+      const laptop = visitorOf(widget);
+      await laptop.start();
+      await laptop.call('POST', '/consent');
+      await laptop.send('Written on my laptop');
+      await laptop.call('POST', '/identify', {
+        body: { id: 'user-8', hash: hashOf(widget.identitySecret, 'user-8') },
+      });
+      // Another device agrees first, then turns out to be the same user: the decision is theirs.
+      const phone = visitorOf(widget);
+      expect((await phone.start()).body.consentNeeded).toBe(true);
+      await phone.call('POST', '/consent/refuse');
+      const joined = await phone.call<WidgetConversation>('POST', '/identify', {
+        body: { id: 'user-8', hash: hashOf(widget.identitySecret, 'user-8') },
+      });
+      expect(joined.body.consentNeeded).toBe(false);
+      const { items } = await world.admin.dialogs.list({ channelId: widget.channel.id, view: 'all' });
+      const dialog = items.find((d) => d.client.identities.some((i) => i.externalId === 'u:user-8'))!;
+      const decisions = (await world.admin.dialogs.consents(dialog.id)).map((c) => [c.decision, c.how]);
+      // Both at the same instant of the test's clock: compared in any order.
+      expect(decisions.sort()).toEqual([
+        ['given', 'button'],
+        ['refused', 'button'],
+      ]);
+    } finally {
+      await world.admin.lines.update(world.line.id, { settings: { agreement: { required: false } } });
+    }
+  });
 });
 
 describe('rate limits', () => {

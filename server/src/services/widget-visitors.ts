@@ -26,7 +26,7 @@ import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow, DialogRow, LineRow, MessageRow, WidgetVisitorRow } from '../store/schema';
-import { decidedOnCurrentText, recordConsent } from './automation/consent';
+import { decidedOnCurrentText, recordConsent, writeConsent } from './automation/consent';
 import { submitContactForm } from './automation/contact-form';
 import { rateByClient } from './automation/rating';
 import { widgetAvailability } from './automation/schedule';
@@ -483,6 +483,27 @@ export async function identifyVisitor(
         // Operators see the new identity or name; a site repeating identify on every page changes nothing.
         const dialog = switching || renamed ? await dialogOfVisitor(tx, channel, target) : null;
         if (dialog) touchDialog(ctx, uow, channel.account_id, dialog.id);
+        // AG-2: a decision taken here before writing joins the identified client's conversation,
+        // which the visitor's first message would otherwise no longer carry it to.
+        if (dialog && switching && current.consent_decision && current.consent_at) {
+          const line = await tx
+            .selectFrom('lines')
+            .selectAll()
+            .where('id', '=', dialog.line_id)
+            .executeTakeFirstOrThrow();
+          if (line.settings.agreement.required) {
+            await writeConsent(ctx, uow, {
+              line,
+              clientId: dialog.client_id,
+              channelId: channel.id,
+              sessionId: null,
+              dialogId: dialog.id,
+              how: 'button',
+              decision: current.consent_decision,
+              at: new Date(current.consent_at),
+            });
+          }
+        }
         return updated;
       });
     } catch (error) {
