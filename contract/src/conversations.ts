@@ -220,7 +220,22 @@ export const ClientSchema = Type.Object(
     avatarUrl: Nullable(Type.String()),
     email: Nullable(Type.String()),
     phone: Nullable(Type.String()),
-    identities: Type.Array(Type.Object({ channelId: IdSchema, externalId: Type.String() })),
+    identities: Type.Array(
+      Type.Object({
+        channelId: IdSchema,
+        externalId: Type.String(),
+        /** Widget: the page the visitor is on and the page they came from, as last reported. */
+        page: Type.Optional(
+          Type.Object({
+            url: Type.String(),
+            referrer: Nullable(Type.String()),
+            at: Type.String({ format: 'date-time' }),
+          }),
+        ),
+      }),
+    ),
+    /** OP-3: set when the client was marked as spam; their new sessions are not routed. */
+    blockedAt: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { title: 'Client' },
 );
@@ -722,3 +737,39 @@ export const SupervisorRatingBody = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+// ----- Blocked clients (OP-3) ----------------------------------------------------------------------
+
+/** A client blocked by a spam mark: their new sessions, on any line, are stored but not routed. */
+export const BlockedClientSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    blockedAt: Type.String({ format: 'date-time' }),
+    /** Who marked the spam; null when that user was deleted. */
+    blockedBy: Nullable(IdSchema),
+    blockedByName: Nullable(Type.String()),
+    identities: Type.Array(
+      Type.Object({
+        channelId: IdSchema,
+        channelName: Type.String(),
+        channelKind: Type.String(),
+        externalId: Type.String(),
+      }),
+    ),
+  },
+  { title: 'BlockedClient' },
+);
+export type BlockedClient = Static<typeof BlockedClientSchema>;
+
+export const BlockedClientListSchema = Type.Object(
+  {
+    items: Type.Array(BlockedClientSchema),
+    /** More blocked clients exist than this list shows (newest first). */
+    hasMore: Type.Boolean(),
+  },
+  { title: 'BlockedClientList' },
+);
+export type BlockedClientList = Static<typeof BlockedClientListSchema>;

@@ -65,6 +65,13 @@ export const WidgetConfigSchema = Type.Object(
     }),
     /** AA-8: operators see the text being typed; the widget sends it only then. */
     watchTyping: Type.Boolean(),
+    /**
+     * AG-2: the line requires consent to process personal data; the widget shows this text with
+     * "I agree" / "I do not agree" before the first message. null when the line does not ask.
+     */
+    agreement: Nullable(Type.Object({ text: Type.String() })),
+    /** AA-1: the line's welcome text, shown before the first message; null when the line has none. */
+    greeting: Nullable(Type.String()),
     /** AA-2: the fields the contact form asks for. */
     contactFormFields: Type.Array(
       Type.Union([Type.Literal('name'), Type.Literal('phone'), Type.Literal('email')]),
@@ -153,6 +160,11 @@ export const WidgetConversationSchema = Type.Object(
     messages: Type.Array(VisitorMessageSchema),
     hasMore: Type.Boolean({ description: 'Older messages exist: page with GET messages?before=<id>' }),
     session: VisitorSessionSchema,
+    /**
+     * AG-2, consent first: the line requires consent and this visitor has neither agreed nor
+     * declined, so POST …/messages answers 409 \`consent_required\` until they press a button.
+     */
+    consentNeeded: Type.Boolean(),
   },
   { title: 'WidgetConversation' },
 );
@@ -212,6 +224,22 @@ export const WidgetTypingBody = Type.Object(
   { text: Type.Optional(Nullable(Type.String({ maxLength: WIDGET_LIMITS.typingText }))) },
   { additionalProperties: false },
 );
+
+/** A page address the widget reports: absolute http(s), at most this long (longer ones are cut by the widget). */
+export const WIDGET_PAGE_URL_LENGTH = 2048;
+const PageUrl = Type.String({
+  minLength: 1,
+  maxLength: WIDGET_PAGE_URL_LENGTH,
+  pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$',
+  description: 'An absolute http or https URL',
+});
+
+/** The page the visitor is on and the page they came from (the client card shows both). */
+export const WidgetPageBody = Type.Object(
+  { url: PageUrl, referrer: Type.Optional(Nullable(PageUrl)) },
+  { additionalProperties: false },
+);
+export type WidgetPageBody = Static<typeof WidgetPageBody>;
 
 export const WidgetContactFormBody = Type.Object(
   {

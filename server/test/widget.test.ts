@@ -403,6 +403,37 @@ describe('identity verification', () => {
     const ivan = items.find((d) => d.client.identities.some((i) => i.externalId === 'u:user-7'))!;
     expect(ivan.client).toMatchObject({ name: 'Ivan Petrov', email: 'ivan@example.test' });
   });
+
+  it("brings a consent given before writing to the identified client's conversation (AG-2)", async () => {
+    await world.admin.lines.update(world.line.id, { settings: { agreement: { required: true } } });
+    try {
+      const laptop = visitorOf(widget);
+      await laptop.start();
+      await laptop.call('POST', '/consent');
+      await laptop.send('Written on my laptop');
+      await laptop.call('POST', '/identify', {
+        body: { id: 'user-8', hash: hashOf(widget.identitySecret, 'user-8') },
+      });
+      // Another device agrees first, then turns out to be the same user: the decision is theirs.
+      const phone = visitorOf(widget);
+      expect((await phone.start()).body.consentNeeded).toBe(true);
+      await phone.call('POST', '/consent/refuse');
+      const joined = await phone.call<WidgetConversation>('POST', '/identify', {
+        body: { id: 'user-8', hash: hashOf(widget.identitySecret, 'user-8') },
+      });
+      expect(joined.body.consentNeeded).toBe(false);
+      const { items } = await world.admin.dialogs.list({ channelId: widget.channel.id, view: 'all' });
+      const dialog = items.find((d) => d.client.identities.some((i) => i.externalId === 'u:user-8'))!;
+      const decisions = (await world.admin.dialogs.consents(dialog.id)).map((c) => [c.decision, c.how]);
+      // Both at the same instant of the test's clock: compared in any order.
+      expect(decisions.sort()).toEqual([
+        ['given', 'button'],
+        ['refused', 'button'],
+      ]);
+    } finally {
+      await world.admin.lines.update(world.line.id, { settings: { agreement: { required: false } } });
+    }
+  });
 });
 
 describe('rate limits', () => {
@@ -612,36 +643,122 @@ describe('consent, contact form and rating (line automation in the widget)', () 
     return items.find((d) => d.lastMessagePreview === preview)!;
   }
 
-  it('asks for consent with a button and records it (AG-2)', async () => {
-    await world.admin.lines.update(world.line.id, { settings: { agreement: { required: true } } });
+  it('asks for consent before the first message and records the button as pressed (AG-2)', async () => {
+    await world.admin.lines.update(world.line.id, {
+      settings: {
+        agreement: { required: true, text: 'I consent to the processing of my personal data.' },
+        automaticActions: { welcome: { enabled: true, text: 'Hello! Ask us anything.' } },
+      },
+    });
     try {
       const visitor = visitorOf(widget);
-      await visitor.start();
-      await visitor.send('I need help with my data');
-      const before = await visitor.start();
-      const request = before.body.messages.find((m) => m.systemKind === 'consent_request');
-      expect(request).toMatchObject({ author: 'system' });
-      expect(request?.text).toContain('consent');
-      expect(before.body.session.consentPending).toBe(true);
-      expect((await visitor.call('POST', '/consent')).status).toBe(204);
-      const after = await visitor.start();
-      expect(after.body.session.consentPending).toBe(false);
-      const consents = await world.server.ctx.store.db.selectFrom('consents').selectAll().execute();
-      expect(consents.some((c) => c.how === 'button' && c.channel_id === widget.channel.id)).toBe(true);
+      const config = await visitor.config();
+      expect(config.body.agreement).toEqual({ text: 'I consent to the processing of my personal data.' });
+      expect(config.body.greeting).toBe('Hello! Ask us anything.');
+      expect((await visitor.start()).body.consentNeeded).toBe(true);
 
-      // Issue 18: another visitor refuses; it is recorded and shown, but it is no consent.
+      // Before a decision the server refuses the message and stores nothing.
+      const early = await visitor.send('I need help with my data');
+      expect(early.status).toBe(409);
+      expect(early.body).toMatchObject({ code: 'consent_required', reason: 'consent_first' });
+      expect((await world.admin.dialogs.list({ channelId: widget.channel.id, view: 'all' })).items).toEqual(
+        [],
+      );
+
+      expect((await visitor.call('POST', '/consent')).status).toBe(204);
+      expect((await visitor.start()).body.consentNeeded).toBe(false);
+      const sent = await visitor.send('I need help with my data');
+      expect(sent.status).toBe(201);
+      const after = await visitor.start();
+      expect(after.body.consentNeeded).toBe(false);
+      expect(after.body.session.consentPending).toBe(false);
+      // Agreed already: the line does not send its agreement text again; the welcome still comes.
+      expect(after.body.messages.map((m) => m.systemKind)).toEqual([null, 'welcome']);
+      const dialog = await dialogWith('I need help with my data');
+      const [consent] = await world.admin.dialogs.consents(dialog.id);
+      expect(consent).toMatchObject({ decision: 'given', how: 'button', channelId: widget.channel.id });
+      expect(Date.parse(consent!.at)).toBeLessThanOrEqual(Date.parse(sent.body.message.createdAt));
+      expect(dialog.session?.consent).toBe('given');
+
+      // Another visitor declines: recorded and shown, no consent (AG-3), and not asked again.
       const refusing = visitorOf(widget);
       await refusing.start();
-      await refusing.send('I would rather not say');
       expect((await refusing.call('POST', '/consent/refuse')).status).toBe(204);
-      expect((await refusing.start()).body.session.consentPending).toBe(true);
+      expect((await refusing.send('I would rather not say')).status).toBe(201);
+      const refusedStart = await refusing.start();
+      expect(refusedStart.body.session.consentPending).toBe(false);
+      expect(refusedStart.body.messages.some((m) => m.systemKind === 'consent_request')).toBe(false);
       const refusedDialog = await dialogWith('I would rather not say');
       expect(await world.admin.dialogs.consents(refusedDialog.id)).toEqual([
         expect.objectContaining({ decision: 'refused', how: 'button', channelId: widget.channel.id }),
       ]);
     } finally {
+      await world.admin.lines.update(world.line.id, {
+        settings: { agreement: { required: false }, automaticActions: { welcome: { enabled: false } } },
+      });
+    }
+  });
+
+  it('still asks in the conversation when the agreement text changed after the visitor decided', async () => {
+    await world.admin.lines.update(world.line.id, { settings: { agreement: { required: true } } });
+    try {
+      const visitor = visitorOf(widget);
+      await visitor.start();
+      await visitor.call('POST', '/consent');
+      await visitor.send('Order question');
+      const dialog = await dialogWith('Order question');
+      await world.admin.dialogs.close(dialog.id);
+      await world.admin.lines.update(world.line.id, {
+        settings: { agreement: { text: 'A new version of the agreement.' } },
+      });
+      // The earlier decision lets the visitor write; the new text is asked for in the conversation.
+      expect((await visitor.send('Another question')).status).toBe(201);
+      const { body } = await visitor.start();
+      const ask = body.messages.filter((m) => m.systemKind === 'consent_request').at(-1);
+      expect(ask?.text).toBe('A new version of the agreement.');
+      expect(body.session.consentPending).toBe(true);
+      expect((await visitor.call('POST', '/consent')).status).toBe(204);
+      expect((await visitor.start()).body.session.consentPending).toBe(false);
+    } finally {
       await world.admin.lines.update(world.line.id, { settings: { agreement: { required: false } } });
     }
+  });
+
+  it("reports the visitor's page and referrer to the client card, http(s) only (issue 19)", async () => {
+    const visitor = visitorOf(widget);
+    await visitor.start();
+    const page = (body: unknown) =>
+      visitor.call<{ code: string; errors?: { field: string }[] }>('POST', '/page', { body });
+    for (const [body, field] of [
+      [{ url: 'javascript:alert(1)' }, 'url'],
+      [{ url: 'ftp://shop.example.test/file' }, 'url'],
+      [{ url: `https://shop.example.test/${'a'.repeat(2100)}` }, 'url'],
+      [{ url: 'https://shop.example.test/', referrer: 'data:text/html,<script>' }, 'referrer'],
+      [{ url: 'http://' }, 'url'],
+    ] as const) {
+      const bad = await page(body);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain(field);
+    }
+    // Before the first message the page waits on the visitor; the first message brings it to the card.
+    const first = {
+      url: 'https://shop.example.test/catalog?item=42',
+      referrer: 'https://search.example.org/?q=kettle',
+    };
+    expect((await page(first)).status).toBe(204);
+    await visitor.send('Is this kettle in stock?');
+    const dialog = await dialogWith('Is this kettle in stock?');
+    const identityOf = async () =>
+      (await world.admin.dialogs.get(dialog.id)).client.identities.find(
+        (i) => i.channelId === widget.channel.id,
+      );
+    expect((await identityOf())?.page).toMatchObject(first);
+    // The visitor moves on: the card follows.
+    expect((await page({ url: 'https://shop.example.test/cart', referrer: null })).status).toBe(204);
+    expect((await identityOf())?.page).toMatchObject({
+      url: 'https://shop.example.test/cart',
+      referrer: null,
+    });
   });
 
   it('takes the contact form the line asks for (AA-2)', async () => {

@@ -153,7 +153,8 @@ function Shell({
     me.permissions.manageUsers ||
     me.permissions.manageQuickAnswers ||
     me.permissions.managePersonalData ||
-    me.permissions.manageIntegrations;
+    me.permissions.manageIntegrations ||
+    me.permissions.supervise;
   const inAdmin = path.startsWith('/admin');
   const canStatistics = me.permissions.statistics !== 'none';
   const inStatistics = path === '/statistics' || path.startsWith('/statistics/');

@@ -40,6 +40,8 @@ const CONFIG: WidgetConfig = {
   appearance: { color: '#2563eb', position: 'right', title: null },
   availability: { open: true, nextOpenAt: null, whenClosed: 'offline_form' },
   watchTyping: false,
+  agreement: null,
+  greeting: null,
   contactFormFields: ['name', 'email'],
   limits: {
     textLength: 4000,
@@ -86,6 +88,7 @@ function conversation(fields: Partial<WidgetConversation> = {}): WidgetConversat
     messages: [],
     hasMore: false,
     session: SESSION,
+    consentNeeded: false,
     ...fields,
   };
 }
@@ -349,6 +352,45 @@ describe('the chat app against a scripted API', () => {
     await decline.waitFor({ state: 'detached' });
     expect(requested(chat, 'POST', '/consent/refuse')).toHaveLength(1);
     expect(requested(chat, 'POST', '/consent')).toHaveLength(0);
+    await page.context().close();
+  });
+
+  it('asks for consent before the first message: nothing is written or sent until the visitor decides', async () => {
+    let decided = false;
+    const chat = await mountChat({
+      token: 'visitor-token',
+      config: { agreement: { text: 'We process your name and messages.' }, greeting: 'Hello! Ask away.' },
+      replies: {
+        'POST /session': () => ({ body: conversation({ consentNeeded: !decided }) }),
+        'POST /consent': () => {
+          decided = true;
+          return { status: 204 };
+        },
+        'POST /messages': (body) => stored(body),
+      },
+    });
+    const { page } = chat;
+    const card = page.locator('.cards .card', { hasText: 'We process your name and messages.' });
+    await card.waitFor();
+    expect(await page.locator('.log .msg.greeting .text').textContent()).toBe('Hello! Ask away.');
+    const box = page.locator('.composer textarea');
+    expect(await box.isDisabled()).toBe(true);
+    expect(await page.locator('.composer button.send').isDisabled()).toBe(true);
+    expect(requested(chat, 'POST', '/messages')).toHaveLength(0);
+    // The page the visitor is on is told once the conversation exists (no referrer here).
+    await waitForRequest(chat, 'POST', '/page');
+    expect(requested(chat, 'POST', '/page').map((r) => r.body)).toEqual([
+      { url: `${SITE}/`, referrer: null },
+    ]);
+
+    await card.getByRole('button', { name: 'I agree' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect(await box.isDisabled()).toBe(false);
+    await box.fill('Now I can write');
+    await box.press('Enter');
+    await page.locator('.log .msg.me .text', { hasText: 'Now I can write' }).waitFor();
+    expect(requested(chat, 'POST', '/messages')).toHaveLength(1);
+    expect(await page.locator('.log .msg.greeting').count()).toBe(0);
     await page.context().close();
   });
 

@@ -31,13 +31,14 @@ let operator: Operator;
 let channelId: string;
 let identitySecret: string;
 let snippet: WidgetSnippet;
+let consentSnippet: WidgetSnippet | undefined;
 let site: http.Server;
 let sitePort: number;
 let browser: Browser | undefined;
 let launching: Promise<Browser> | undefined;
 
 /** The site's page: its own CSS tries to restyle everything, and it records its globals first. */
-function pageHtml(lang: string): string {
+function pageHtml(lang: string, embed = snippet): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop</title>
@@ -46,15 +47,17 @@ function pageHtml(lang: string): string {
 </head><body>
 <h1>Welcome to the shop</h1>
 <button id="buy">Buy</button>
-${snippet.snippet}
+${embed.snippet}
 </body></html>`;
 }
 
 function startSite(): Promise<void> {
   site = http.createServer((request, response) => {
-    const lang = new URL(request.url ?? '/', 'http://x').searchParams.get('lang') ?? 'en';
+    const query = new URL(request.url ?? '/', 'http://x').searchParams;
+    const lang = query.get('lang') ?? 'en';
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(pageHtml(lang));
+    // ?w=consent: the page embeds the widget of the line that asks for consent first.
+    response.end(pageHtml(lang, query.get('w') === 'consent' && consentSnippet ? consentSnippet : snippet));
   });
   return new Promise((resolve) =>
     site.listen(0, '127.0.0.1', () => {
@@ -421,6 +424,132 @@ describe('the widget on other pages', () => {
       5000,
     );
     expect(await page.locator('button.launcher').count()).toBe(0);
+    await context.close();
+  });
+});
+
+describe('consent first, the greeting, and the page in the client card (issue 19)', () => {
+  let consentChannelId: string;
+  const AGREEMENT = 'I agree that Shop processes my name and messages to answer me.';
+  const AGREEMENT_RU = 'Я согласен, что Магазин обрабатывает моё имя и сообщения, чтобы мне ответить.';
+  const GREETING = 'Hello! Ask us about any product.';
+
+  beforeAll(async () => {
+    const line = await admin.lines.create({
+      name: 'Shop with consent',
+      settings: {
+        queue: { members: [{ type: 'user', id: operator.id }] },
+        agreement: { required: true, text: AGREEMENT },
+        automaticActions: { welcome: { enabled: true, text: GREETING } },
+      },
+    });
+    const created = await admin.channels.create({
+      kind: 'widget',
+      name: 'Shop site, consent first',
+      lineId: line.id,
+      settings: { allowedDomains: [`127.0.0.1:${sitePort}`], appearance: { color: '#2563eb' } },
+    });
+    consentChannelId = created.channel.id;
+    consentSnippet = (await admin.client.transport.request(
+      'GET',
+      `/channels/${consentChannelId}/widget`,
+    )) as WidgetSnippet;
+  });
+
+  const consentDialog = (text: string) =>
+    eventually(
+      async () =>
+        (await admin.dialogs.list({ channelId: consentChannelId, view: 'all' })).items.find(
+          (d) => d.lastMessagePreview === text,
+        ),
+      'the consent line dialog',
+    );
+
+  it('asks before the first message, then reports the page and its changes', async () => {
+    const context = await newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    const referrer = 'https://search.example.org/?q=kettle';
+    await page.goto(siteUrl('/products/kettle?w=consent'), { referer: referrer });
+    await openWidget(page);
+    const card = page.locator('.cards .card', { hasText: AGREEMENT });
+    await card.waitFor();
+    expect(await page.locator('.log .msg.greeting .text').textContent()).toBe(GREETING);
+    const box = page.locator('section.panel textarea').last();
+    expect(await box.isDisabled()).toBe(true);
+    expect(await box.getAttribute('placeholder')).toBe('Agree or decline the terms first');
+    expect(await page.locator('section.panel button.send').isDisabled()).toBe(true);
+    await screenshot(page, 'widget-consent-first.png');
+
+    await card.getByRole('button', { name: 'I agree' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect(await box.isDisabled()).toBe(false);
+    await say(page, 'Is the kettle in stock?');
+    await page.locator('.msg.me .state[aria-label="Sent"]').waitFor();
+    // The server's welcome replaces the greeting shown before; the agreement is not sent again.
+    await page.locator('.log .msg.sys .bubble', { hasText: GREETING }).waitFor();
+    expect(await page.locator('.log .msg.greeting').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'I agree' }).count()).toBe(0);
+
+    const dialog = await consentDialog('Is the kettle in stock?');
+    const consents = await admin.dialogs.consents(dialog.id);
+    expect(consents).toEqual([
+      expect.objectContaining({ decision: 'given', how: 'button', channelId: consentChannelId }),
+    ]);
+    const pageOf = async () =>
+      (await admin.dialogs.get(dialog.id)).client.identities.find((i) => i.channelId === consentChannelId)
+        ?.page;
+    expect(await pageOf()).toMatchObject({ url: siteUrl('/products/kettle?w=consent'), referrer });
+
+    // A single-page app moves on without a reload; a hash changes too: the card follows both.
+    await page.evaluate(() => history.pushState({}, '', '/products/teapot?w=consent'));
+    await eventually(
+      async () => ((await pageOf())?.url === siteUrl('/products/teapot?w=consent') ? true : null),
+      'the pushed page',
+    );
+    await page.evaluate(() => {
+      location.hash = 'reviews';
+    });
+    await eventually(
+      async () => ((await pageOf())?.url === siteUrl('/products/teapot?w=consent#reviews') ? true : null),
+      'the hash page',
+    );
+    await screenshot(page, 'widget-consent-given.png');
+    await context.close();
+  });
+
+  it('lets a Russian visitor decline, and then write', async () => {
+    const context = await newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    await admin.lines.update((await admin.channels.get(consentChannelId)).lineId!, {
+      settings: { agreement: { text: AGREEMENT_RU } },
+    });
+    await page.goto(siteUrl('/?w=consent&lang=ru'));
+    await openWidget(page);
+    const card = page.locator('.cards .card', { hasText: AGREEMENT_RU });
+    await card.waitFor();
+    expect(await card.locator('p').first().textContent()).toBe(
+      'Прежде чем написать нам, прочитайте условия и подтвердите свой выбор:',
+    );
+    const box = page.locator('section.panel textarea').last();
+    expect(await box.getAttribute('placeholder')).toBe('Сначала ответьте на условия выше');
+    await screenshot(page, 'widget-ru-consent-first.png');
+    await card.getByRole('button', { name: 'Я не согласен' }).click();
+    await card.waitFor({ state: 'detached' });
+    await say(page, 'Просто вопрос');
+    await page.locator('.msg.me .state').waitFor();
+    const dialog = await eventually(
+      async () =>
+        (await admin.dialogs.list({ channelId: consentChannelId, view: 'all' })).items.find(
+          (d) => d.lastMessagePreview === 'Просто вопрос',
+        ),
+      'the declined dialog',
+    );
+    expect(await admin.dialogs.consents(dialog.id)).toEqual([
+      expect.objectContaining({ decision: 'refused', how: 'button' }),
+    ]);
+    // Declined is an answer: the agreement is not asked again.
+    expect(await page.getByRole('button', { name: 'Я согласен' }).count()).toBe(0);
+    await screenshot(page, 'widget-ru-consent-declined.png');
     await context.close();
   });
 });

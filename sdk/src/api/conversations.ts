@@ -1,6 +1,7 @@
 import type {
   ApiInboundMessageBody,
   Attachment,
+  BlockedClientList,
   Channel,
   ChannelKind,
   ChannelTemplate,
@@ -204,8 +205,19 @@ export class DialogsApi {
     return this.#action(id, 'close', options);
   }
 
+  /** Marks the dialog as spam: it closes, and its client is blocked on every line (OP-3). */
   markSpam(id: string): Promise<Dialog> {
     return this.#action(id, 'spam');
+  }
+
+  /** The clients a spam mark blocked, newest first (needs supervise). */
+  blockedClients(): Promise<BlockedClientList> {
+    return this.transport.request('GET', '/clients/blocked');
+  }
+
+  /** Lifts a client's block (needs supervise): their dialogs are no longer spam. */
+  async unblockClient(clientId: string): Promise<void> {
+    await this.transport.request('DELETE', `/clients/${segment(clientId)}/block`);
   }
 
   pin(id: string): Promise<Dialog> {

@@ -19,6 +19,11 @@ export interface InboundMessage {
    * the general intake path, which records it in the message's transaction.
    */
   consent?: 'given' | 'refused';
+  /**
+   * How and when that decision was taken, when not by the message itself: the widget's button,
+   * pressed before the visitor's first message (AG-2). Absent: the sender's system decided now.
+   */
+  consentTaken?: { how: 'button'; at: Date };
 }
 
 /** What the outbox hands a connector to deliver: an operator's (or the system's) message. */

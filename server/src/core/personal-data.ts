@@ -100,8 +100,9 @@ const contactOf = (key: ErasureScope, column: string): Reach => ({
 export const PERSONAL_DATA: readonly PersonalDataEntry[] = [
   {
     table: 'widget_visitors',
-    holds: "a website visitor's site id, name and e-mail, and their token's hash",
-    columns: ['external_id', 'user_id', 'name', 'email', 'token_hash'],
+    holds:
+      "a website visitor's site id, name and e-mail, their token's hash, and the page they are on and came from",
+    columns: ['external_id', 'user_id', 'name', 'email', 'token_hash', 'page_url', 'page_referrer'],
     reach: {
       client: {
         columns: ['channel_id', 'external_id'],
@@ -148,8 +149,9 @@ export const PERSONAL_DATA: readonly PersonalDataEntry[] = [
   },
   {
     table: 'client_identities',
-    holds: "the client's ids in the channels (messenger user ids, e-mail addresses, phone numbers)",
-    columns: ['external_id'],
+    holds:
+      "the client's ids in the channels (messenger user ids, e-mail addresses, phone numbers), and a widget visitor's current page and referrer",
+    columns: ['external_id', 'page_url', 'page_referrer'],
     reach: { client: byClient },
     anonymise: 'delete',
   },
@@ -292,6 +294,7 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'audit_log.*':
     "who did what to which record: ids, action names and setting keys, never values or a client's data",
   'consents.decision': 'given or refused',
+  'widget_visitors.consent_decision': 'given or refused',
   'webhook_subscriptions.*': "the company's webhook URLs, event names and encrypted secrets",
   'webhook_state.*': 'per dialog, the last session status, operator and line ids sent to webhooks',
   'webhook_deliveries.event_id': 'an id',

@@ -22,6 +22,7 @@ import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { botApiRoutes, botRoutes } from './routes/bots';
 import { channelRoutes } from './routes/channels';
+import { clientBlockRoutes } from './routes/client-blocks';
 import { clientExportRoutes } from './routes/client-export';
 import { crmRoutes } from './routes/crm';
 import { dialogRoutes } from './routes/dialogs';
@@ -173,6 +174,7 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
       await api.register(auditRoutes, { ctx });
       await api.register(clientExportRoutes, { ctx });
       await api.register(privacyRoutes, { ctx });
+      await api.register(clientBlockRoutes, { ctx });
       await api.register(statisticsRoutes, { ctx });
       await api.register(messageEditRoutes, { ctx });
       await api.register(bitrixAdminRoutes, { ctx });

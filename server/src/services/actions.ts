@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../store/errors';
 import type { DialogRow, LineRow, SessionRow } from '../store/schema';
 import type { Actor } from './actor';
 import { onOperatorAnswer, onSessionClosed } from './automation/hooks';
+import { blockClient } from './client-blocks';
 import { touchDialog } from './dialog-events';
 import { loadVisibleDialog, presentDialogs } from './dialogs';
 import { loadLineRow } from './line-rows';
@@ -354,6 +355,9 @@ export async function markSpam(ctx: AppContext, actor: Actor, dialogId: string) 
       .set({ spam: true, pinned_operator_id: null })
       .where('id', '=', dialogId)
       .execute();
+    // OP-3: spam blocks the client, not one dialog: a new session of theirs on any line (the
+    // channel moved to another line, another identity of theirs) is stored and not routed.
+    await blockClient(scope.uow.tx, scope.dialog.client_id, actor.userId, ctx.clock.now());
     await finish(ctx, actor, scope, { type: 'mark_spam' }, 'marked_spam');
   });
   return presentOne(ctx, dialogId);

@@ -155,7 +155,16 @@ export async function presentDialogs(db: Reader, rows: DialogRow[], now: Date): 
         phone: client.phone,
         identities: identities
           .filter((i) => i.client_id === client.id)
-          .map((i) => ({ channelId: i.channel_id, externalId: i.external_id })),
+          .map((i) => ({
+            channelId: i.channel_id,
+            externalId: i.external_id,
+            ...(i.page_url && i.page_at
+              ? {
+                  page: { url: i.page_url, referrer: i.page_referrer, at: new Date(i.page_at).toISOString() },
+                }
+              : {}),
+          })),
+        ...(client.blocked_at ? { blockedAt: new Date(client.blocked_at).toISOString() } : {}),
       },
     ]),
   );

@@ -35,7 +35,7 @@ async function findOrCreateClient(
   tx: Tx,
   channel: ChannelRow,
   user: InboundMessage['user'],
-): Promise<string> {
+): Promise<{ id: string; blocked: boolean }> {
   const existing = await tx
     .selectFrom('client_identities')
     .select('client_id')
@@ -46,7 +46,7 @@ async function findOrCreateClient(
     // The channel knows the client's name and picture better than we do: keep them current.
     const known = await tx
       .selectFrom('clients')
-      .select(['name', 'avatar_url', 'email', 'phone'])
+      .select(['name', 'avatar_url', 'email', 'phone', 'blocked_at'])
       .where('id', '=', existing.client_id)
       .executeTakeFirstOrThrow();
     const changes = {
@@ -58,7 +58,7 @@ async function findOrCreateClient(
     if (Object.keys(changes).length > 0) {
       await tx.updateTable('clients').set(changes).where('id', '=', existing.client_id).execute();
     }
-    return existing.client_id;
+    return { id: existing.client_id, blocked: known.blocked_at !== null };
   }
   const client = await tx
     .insertInto('clients')
@@ -80,7 +80,7 @@ async function findOrCreateClient(
       external_id: user.id,
     })
     .execute();
-  return client.id;
+  return { id: client.id, blocked: false };
 }
 
 async function findOrCreateDialog(
@@ -259,6 +259,8 @@ export interface KnownClient {
   phone: string | null;
   dialogId: string;
   spam: boolean;
+  /** OP-3: the client was marked as spam (on any line): a new session of theirs is not routed. */
+  blocked: boolean;
   pinnedOperatorId: string | null;
   /** The dialog's labels, so a new session's dialog event keeps them. */
   tags: string[];
@@ -337,6 +339,7 @@ async function readClientStates(
             'clients.avatar_url',
             'clients.email',
             'clients.phone',
+            'clients.blocked_at',
             'dialogs.id as dialog_id',
             'dialogs.spam',
             'dialogs.pinned_operator_id',
@@ -376,6 +379,7 @@ async function readClientStates(
       'known.avatar_url',
       'known.email',
       'known.phone',
+      'known.blocked_at',
       'known.dialog_id',
       'known.spam',
       'known.pinned_operator_id',
@@ -425,6 +429,7 @@ async function readClientStates(
         phone: row.phone,
         dialogId: row.dialog_id,
         spam: row.spam,
+        blocked: row.blocked_at !== null,
         pinnedOperatorId: row.pinned_operator_id,
         tags: row.tags ?? [],
         identities: row.identities ?? [],
@@ -454,6 +459,7 @@ function opensPlainSession(known: KnownClient | null, message: InboundMessage): 
   if (known === null) return true;
   return (
     !known.spam &&
+    !known.blocked &&
     !known.ratingPending &&
     !profileChanged(known, message) &&
     (known.status === null || isClosed(known.status))
@@ -499,13 +505,13 @@ async function intake(
       if (!locks.includes(id)) throw new NeedsLineLocks([lineId, id]);
     };
     const now = ctx.clock.now();
-    const clientId = await findOrCreateClient(tx, channel, message.user);
+    const { id: clientId, blocked } = await findOrCreateClient(tx, channel, message.user);
     const dialog = await findOrCreateDialog(tx, channel, lineId, clientId);
     // Checked again under the dialog lock: a concurrent delivery of the same message may have won.
     const raced = await findDuplicate(tx, channel.id, message.externalId);
     if (raced) return raced;
     const client = { kind: 'client' as const, id: clientId };
-    const insertMessage = (sessionId: string | null) =>
+    const insertMessage = (sessionId: string | null, spam = dialog.spam) =>
       tx
         .insertInto('messages')
         .values({
@@ -517,7 +523,7 @@ async function intake(
           author_id: clientId,
           text: message.text ?? null,
           attachments: JSON.stringify(message.attachments ?? []),
-          spam: dialog.spam,
+          spam,
           delivery_state: 'received',
           delivery_error: null,
           external_id: message.externalId,
@@ -537,7 +543,7 @@ async function intake(
         })
         .where('id', '=', dialog.id)
         .execute();
-      if (!dialog.spam) {
+      if (!row.spam) {
         touchDialog(ctx, uow, channel.account_id, dialog.id);
         emitMessage(ctx, uow, 'message.created', presentMessage(row), channel.account_id);
       }
@@ -559,6 +565,14 @@ async function intake(
       return finish(row, latest);
     }
 
+    // OP-3: a blocked client (marked as spam on any line) opens no session: kept, routed nowhere.
+    // The dialog is marked too, so it stays out of the lists like the one marked by hand.
+    if (blocked && (!latest || isClosed(latest.status))) {
+      if (!dialog.spam)
+        await tx.updateTable('dialogs').set({ spam: true }).where('id', '=', dialog.id).execute();
+      return finish(await insertMessage(null, true), null);
+    }
+
     const { session: current, opened } = await openSessionOf(uow, dialog, channel, now);
     if (opened || ['new', 'bot', 'queued'].includes(current.status)) needLock(current.line_id);
     const row = await insertMessage(current.id);
@@ -577,8 +591,9 @@ async function intake(
         channelId: channel.id,
         sessionId: session.id,
         dialogId: dialog.id,
-        how: 'api',
+        how: message.consentTaken?.how ?? 'api',
         decision: message.consent,
+        ...(message.consentTaken ? { at: message.consentTaken.at } : {}),
       });
     }
     // BOT-1: the line's welcome bot takes a new session (a line without one reads nothing more).

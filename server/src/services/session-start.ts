@@ -11,7 +11,7 @@ import { retainedOutboxPayload } from '../core/personal-data';
 import { type OperatorState, withAssignment } from '../core/routing';
 import { isUniqueViolation } from '../store/errors';
 import type { LineRow, MessageRow, SessionRow } from '../store/schema';
-import { hasConsent } from './automation/consent';
+import { consentDecision } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
 import type { BotEvent } from './bot-deliveries';
@@ -180,11 +180,15 @@ async function start(
   const dialogId = known?.dialogId ?? randomUUID();
   const sessionId = randomUUID();
   const settings = line.settings;
-  const consentNeeded =
-    settings.agreement.required && (known === null || !(await hasConsent(tx, line, clientId, now)));
+  // AG-2: asked once per agreement text (a declined one is not asked again); AG-3: only a consent
+  // lets the CRM save the client.
+  const decision =
+    settings.agreement.required && known !== null ? await consentDecision(tx, line, clientId, now) : null;
+  const consentNeeded = settings.agreement.required && decision === null;
+  const consentMissing = settings.agreement.required && decision !== 'given';
   // a known client's session goes first to their responsible, if they can take it.
   const crmDecision = crm
-    ? decideNewSessionCrm({ settings: settings.crm, consentMissing: consentNeeded, known: crm.known })
+    ? decideNewSessionCrm({ settings: settings.crm, consentMissing, known: crm.known })
     : null;
   const forwardTo = crmDecision && 'forwardTo' in crmDecision ? crmDecision.forwardTo : null;
   if (routes && forwardTo && !state.operators.some((operator) => operator.userId === forwardTo)) {
@@ -235,7 +239,7 @@ async function start(
             phone: clientRow.phone,
             email: clientRow.email,
           },
-          consentMissing: consentNeeded,
+          consentMissing,
           known: crm.known,
         },
         plan.operatorId,

@@ -12,19 +12,21 @@ import {
   type WidgetConversation,
   type WidgetHistory,
   type WidgetIdentifyBody,
+  type WidgetPageBody,
   type WidgetSendBody,
   type WidgetSendResult,
 } from '@openlines/contract';
 import { sql } from 'kysely';
-import type { OutboundMessage, OutboxPayload } from '../channels/types';
+import type { InboundMessage, OutboundMessage, OutboxPayload } from '../channels/types';
 import { verifyIdentityHash } from '../channels/widget/identity';
 import { storedWidgetSettings } from '../channels/widget/settings';
 import type { AppContext } from '../context';
+import { automaticText } from '../core/automation';
 import { AppError, notFound } from '../errors';
 import type { Database } from '../store/database';
 import { isUniqueViolation } from '../store/errors';
-import type { ChannelRow, DialogRow, MessageRow, WidgetVisitorRow } from '../store/schema';
-import { recordConsent } from './automation/consent';
+import type { ChannelRow, DialogRow, LineRow, MessageRow, WidgetVisitorRow } from '../store/schema';
+import { decidedOnCurrentText, recordConsent, writeConsent } from './automation/consent';
 import { submitContactForm } from './automation/contact-form';
 import { rateByClient } from './automation/rating';
 import { widgetAvailability } from './automation/schedule';
@@ -276,7 +278,31 @@ export async function conversationOf(
     messages: history.items,
     hasMore: history.hasMore,
     session,
+    consentNeeded: await consentStillNeeded(ctx, channel, visitor, dialog),
   };
+}
+
+/**
+ * AG-2, consent first: the line requires consent and the visitor has taken no decision, neither
+ * here before writing nor (a visitor from before, or on another device) as their client.
+ */
+async function consentStillNeeded(
+  ctx: AppContext,
+  channel: ChannelRow,
+  visitor: WidgetVisitorRow,
+  dialog: DialogRow | null,
+  line?: Pick<LineRow, 'id' | 'settings'>,
+): Promise<boolean> {
+  if (visitor.consent_decision !== null || !channel.line_id) return false;
+  const settingsOf =
+    line ??
+    (await ctx.store.db
+      .selectFrom('lines')
+      .select(['id', 'settings'])
+      .where('id', '=', channel.line_id)
+      .executeTakeFirstOrThrow());
+  if (!settingsOf.settings.agreement.required) return false;
+  return !(dialog && (await decidedOnCurrentText(ctx.store.db, settingsOf, dialog.client_id)));
 }
 
 export async function visitorHistory(
@@ -308,6 +334,10 @@ export async function widgetConfigOf(ctx: AppContext, channel: ChannelRow): Prom
       whenClosed: availability.whenClosed,
     },
     watchTyping: line.settings.queue.watchTyping,
+    agreement: line.settings.agreement.required ? { text: line.settings.agreement.text } : null,
+    greeting: line.settings.automaticActions.welcome.enabled
+      ? automaticText(line.settings, 'widget', 'welcome')
+      : null,
     contactFormFields: line.settings.automaticActions.contactForm.fields,
     limits: {
       textLength: WIDGET_LIMITS.textLength,
@@ -453,6 +483,27 @@ export async function identifyVisitor(
         // Operators see the new identity or name; a site repeating identify on every page changes nothing.
         const dialog = switching || renamed ? await dialogOfVisitor(tx, channel, target) : null;
         if (dialog) touchDialog(ctx, uow, channel.account_id, dialog.id);
+        // AG-2: a decision taken here before writing joins the identified client's conversation,
+        // which the visitor's first message would otherwise no longer carry it to.
+        if (dialog && switching && current.consent_decision && current.consent_at) {
+          const line = await tx
+            .selectFrom('lines')
+            .selectAll()
+            .where('id', '=', dialog.line_id)
+            .executeTakeFirstOrThrow();
+          if (line.settings.agreement.required) {
+            await writeConsent(ctx, uow, {
+              line,
+              clientId: dialog.client_id,
+              channelId: channel.id,
+              sessionId: null,
+              dialogId: dialog.id,
+              how: 'button',
+              decision: current.consent_decision,
+              at: new Date(current.consent_at),
+            });
+          }
+        }
         return updated;
       });
     } catch (error) {
@@ -523,7 +574,9 @@ export async function sendVisitorMessage(
       { field: 'body.text', message: 'is required when there are no attachments' },
     ]);
   }
+  const consent = await consentOfFirstMessage(ctx, channel, visitor);
   const result = await receiveInbound(ctx, channel, {
+    ...consent,
     externalId: visitorExternalId(visitor.id, body.clientMessageId),
     user: {
       id: visitor.external_id,
@@ -533,6 +586,16 @@ export async function sendVisitorMessage(
     ...(text ? { text } : {}),
     ...(attachments.length > 0 ? { attachments } : {}),
   });
+  if (visitor.page_url && !result.duplicate) {
+    // The page reported before the first message: the identity exists now, so the card shows it.
+    await ctx.store.db
+      .updateTable('client_identities')
+      .set({ page_url: visitor.page_url, page_referrer: visitor.page_referrer, page_at: visitor.page_at })
+      .where('channel_id', '=', channel.id)
+      .where('external_id', '=', visitor.external_id)
+      .where('page_at', 'is', null)
+      .execute();
+  }
   const row = await ctx.store.db
     .selectFrom('messages')
     .selectAll()
@@ -540,6 +603,40 @@ export async function sendVisitorMessage(
     .executeTakeFirstOrThrow();
   const [message] = await visitorMessages(ctx.store.db, [rowAsMessageLike(row)]);
   return { message: message as VisitorMessage, duplicate: result.duplicate };
+}
+
+/**
+ * AG-2 on a line that requires consent: a visitor who has neither agreed nor declined may not
+ * write yet (409 consent_required; the widget shows the agreement first). A decision taken before
+ * the first message goes with that message into `consents`, as pressed and when. Lines without the
+ * agreement pay one read of the line's settings.
+ */
+async function consentOfFirstMessage(
+  ctx: AppContext,
+  channel: ChannelRow,
+  visitor: WidgetVisitorRow,
+): Promise<Pick<InboundMessage, 'consent' | 'consentTaken'>> {
+  if (!channel.line_id) return {};
+  const line = await ctx.store.db
+    .selectFrom('lines')
+    .select(['id', 'settings'])
+    .where('id', '=', channel.line_id)
+    .executeTakeFirstOrThrow();
+  if (!line.settings.agreement.required) return {};
+  const dialog = await dialogOfVisitor(ctx.store.db, channel, visitor.external_id);
+  if (await consentStillNeeded(ctx, channel, visitor, dialog, line)) {
+    throw new AppError(
+      'consent_required',
+      'Agree or decline the processing of personal data first: POST consent or consent/refuse',
+      undefined,
+      { reason: 'consent_first' },
+    );
+  }
+  if (dialog || !visitor.consent_decision || !visitor.consent_at) return {};
+  return {
+    consent: visitor.consent_decision,
+    consentTaken: { how: 'button', at: new Date(visitor.consent_at) },
+  };
 }
 
 const IMAGE_SIGNATURES: Record<string, (data: Buffer) => boolean> = {
@@ -676,6 +773,53 @@ export async function visitorSeen(
   });
 }
 
+/** Only absolute http(s) addresses: anything else could run script as a link in the card. */
+function pageUrlOf(value: string, field: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new AppError('validation_failed', 'The page address must be an absolute http or https URL', [
+      { field, message: 'must be an absolute http or https URL' },
+    ]);
+  }
+  return value;
+}
+
+/**
+ * The page the visitor is on and where they came from (issue 19), reported by the widget on start
+ * and when the page changes. Kept on the visitor; once they have written, on their client identity
+ * too, and the dialog is touched so the operator's client card shows the new page.
+ */
+export async function visitorPage(
+  ctx: AppContext,
+  channel: ChannelRow,
+  visitor: WidgetVisitorRow,
+  page: WidgetPageBody,
+): Promise<void> {
+  const url = pageUrlOf(page.url, 'body.url');
+  const referrer = page.referrer ? pageUrlOf(page.referrer, 'body.referrer') : null;
+  if (visitor.page_url === url && visitor.page_referrer === referrer) return;
+  const now = ctx.clock.now();
+  const values = { page_url: url, page_referrer: referrer, page_at: now };
+  await runInTransaction(ctx, async (uow) => {
+    await uow.tx.updateTable('widget_visitors').set(values).where('id', '=', visitor.id).execute();
+    const identity = await uow.tx
+      .updateTable('client_identities')
+      .set(values)
+      .where('channel_id', '=', channel.id)
+      .where('external_id', '=', visitor.external_id)
+      .returning('client_id')
+      .executeTakeFirst();
+    if (!identity) return;
+    const dialog = await dialogOfVisitor(uow.tx, channel, visitor.external_id);
+    if (dialog) touchDialog(ctx, uow, channel.account_id, dialog.id);
+  });
+}
+
 // ----- Consent, contact form, rating (line automation) -------------------------------------------
 
 /** AG-2: the visitor pressed "I agree" (or "I do not agree") under the agreement text. */
@@ -685,7 +829,19 @@ export async function visitorConsents(
   visitor: WidgetVisitorRow,
   decision: 'given' | 'refused' = 'given',
 ) {
-  await recordConsent(ctx, { channel, clientExternalId: visitor.external_id, how: 'button', decision });
+  const dialog = await dialogOfVisitor(ctx.store.db, channel, visitor.external_id);
+  // Before the first message there is no client yet: the decision waits on the visitor's row and
+  // goes into `consents` with that message (sendVisitorMessage).
+  if (dialog) {
+    await recordConsent(ctx, { channel, clientExternalId: visitor.external_id, how: 'button', decision });
+  }
+  // Given wins: a visitor who agreed and then pressed "I do not agree" keeps the consent on record.
+  await ctx.store.db
+    .updateTable('widget_visitors')
+    .set({ consent_decision: decision, consent_at: ctx.clock.now() })
+    .where('id', '=', visitor.id)
+    .where((eb) => eb.or([eb('consent_decision', 'is', null), eb('consent_decision', '=', 'refused')]))
+    .execute();
 }
 
 /** AA-2: the contact form; the visitor's name and e-mail also go with their later messages. */

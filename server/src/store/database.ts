@@ -35,6 +35,7 @@ import * as bitrixBots from './migrations/0033-bitrix-bots';
 import * as operatorActions from './migrations/0035-operator-actions';
 import * as messageEdits from './migrations/0036-message-edits';
 import * as bitrixBotCommands from './migrations/0037-bitrix-bot-commands';
+import * as widgetConsentPageBlock from './migrations/0038-widget-consent-page-block';
 import * as outboxTrace from './migrations/0040-outbox-trace';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
@@ -93,6 +94,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0035-operator-actions': operatorActions,
   '0036-message-edits': messageEdits,
   '0037-bitrix-bot-commands': bitrixBotCommands,
+  '0038-widget-consent-page-block': widgetConsentPageBlock,
   '0040-outbox-trace': outboxTrace,
 };
 

@@ -156,6 +156,9 @@ export interface ClientsTable {
   email: string | null;
   phone: string | null;
   created_at: DefaultTimestamp;
+  /** OP-3: marked as spam; a new session of this client on any line is stored but not routed. */
+  blocked_at: NullableTimestamp;
+  blocked_by: string | null;
 }
 
 export interface ClientIdentitiesTable {
@@ -163,6 +166,10 @@ export interface ClientIdentitiesTable {
   client_id: string;
   channel_id: string;
   external_id: string;
+  /** Widget: the page the visitor is on and where they came from, as the widget last reported. */
+  page_url: ColumnType<string | null, string | null | undefined, string | null>;
+  page_referrer: ColumnType<string | null, string | null | undefined, string | null>;
+  page_at: NullableTimestamp;
 }
 
 export interface DialogsTable {
@@ -402,6 +409,12 @@ export interface WidgetVisitorsTable {
   email: string | null;
   created_at: DefaultTimestamp;
   last_seen_at: DefaultTimestamp;
+  /** AG-2 before the first message: the visitor's decision, written to `consents` with that message. */
+  consent_decision: ColumnType<'given' | 'refused' | null, 'given' | 'refused' | null | undefined>;
+  consent_at: NullableTimestamp;
+  page_url: ColumnType<string | null, string | null | undefined, string | null>;
+  page_referrer: ColumnType<string | null, string | null | undefined, string | null>;
+  page_at: NullableTimestamp;
 }
 
 /** Attachment bytes to remove from disk (the durable part of an erasure, workers/privacy). */

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { useT } from '../lib/i18n';
 import { linkClick, matchPath, navigate } from '../lib/router';
 import { AuditScreen } from './audit';
+import { BlockedClientsScreen } from './blocked-clients';
 import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
 import { DepartmentsScreen } from './departments';
@@ -26,6 +27,7 @@ type Section =
   | 'quick-answers'
   | 'audit'
   | 'privacy'
+  | 'blocked'
   | 'webhooks'
   | 'bots'
   | 'integrations';
@@ -39,6 +41,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
+    ...(me.permissions.supervise ? (['blocked'] as const) : []),
     ...(manageIntegrations ? (['webhooks', 'bots', 'integrations'] as const) : []),
   ];
 }
@@ -97,6 +100,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <WebhooksScreen />
         ) : current === 'privacy' ? (
           <PrivacyScreen />
+        ) : current === 'blocked' ? (
+          <BlockedClientsScreen />
         ) : current === 'bots' ? (
           <BotsScreen />
         ) : current === 'integrations' ? (

@@ -266,6 +266,11 @@ const en = {
   'card.phone': 'Phone',
   'card.identities': 'Identities',
   'card.since': 'Client since',
+  'card.page': 'Current page',
+  'card.referrer': 'Came from',
+  'card.pageAt': 'as of {time}',
+  'card.noReferrer': 'Direct visit or not told',
+  'card.blocked': 'Blocked as spam since',
   'card.session': 'Session',
   'card.participants': 'Consulting',
   'card.started': 'Started',
@@ -584,6 +589,18 @@ const en = {
 
   // Issue 18: audit log, client data export, consent in the timeline.
   'admin.nav.audit': 'Audit log',
+  'admin.nav.blocked': 'Blocked clients',
+  'blocked.title': 'Blocked clients',
+  'blocked.explain':
+    'A client is blocked when one of their dialogs is marked as spam. Their new messages, on any line and channel, are kept but not sent to operators. Lifting the block removes the spam marks: their next message is routed again.',
+  'blocked.empty': 'No client is blocked.',
+  'blocked.client': 'Client',
+  'blocked.identities': 'Channels',
+  'blocked.since': 'Blocked',
+  'blocked.by': 'By',
+  'blocked.unblock': 'Lift the block',
+  'blocked.unblocked': 'The block of {name} is lifted.',
+  'blocked.more': 'Only the newest blocked clients are shown.',
   'audit.title': 'Audit log',
   'audit.explain':
     'Privileged actions in this account: who did what and when. For settings, only the names of the changed keys are kept — never their values, message texts or clients’ personal data.',
@@ -1252,6 +1269,11 @@ const ru: Record<MessageKey, string> = {
   'card.email': 'E-mail',
   'card.phone': 'Телефон',
   'card.identities': 'Идентификаторы',
+  'card.page': 'Текущая страница',
+  'card.referrer': 'Пришёл со страницы',
+  'card.pageAt': 'на {time}',
+  'card.noReferrer': 'Прямой заход или не сообщается',
+  'card.blocked': 'Заблокирован как спам с',
   'card.since': 'Клиент с',
   'card.session': 'Сессия',
   'card.participants': 'Консультируют',
@@ -1575,6 +1597,18 @@ const ru: Record<MessageKey, string> = {
 
   // Issue 18: audit log, client data export, consent in the timeline.
   'admin.nav.audit': 'Журнал аудита',
+  'admin.nav.blocked': 'Заблокированные клиенты',
+  'blocked.title': 'Заблокированные клиенты',
+  'blocked.explain':
+    'Клиент блокируется, когда один из его диалогов отмечен как спам. Его новые сообщения на любой линии и в любом канале сохраняются, но не передаются операторам. Снятие блокировки убирает отметки спама: следующее сообщение клиента снова будет распределено.',
+  'blocked.empty': 'Заблокированных клиентов нет.',
+  'blocked.client': 'Клиент',
+  'blocked.identities': 'Каналы',
+  'blocked.since': 'Заблокирован',
+  'blocked.by': 'Кем',
+  'blocked.unblock': 'Снять блокировку',
+  'blocked.unblocked': 'Блокировка клиента {name} снята.',
+  'blocked.more': 'Показаны только последние заблокированные клиенты.',
   'audit.title': 'Журнал аудита',
   'audit.explain':
     'Действия с особыми правами в этой учётной записи: кто, что и когда сделал. Для настроек хранятся только названия изменённых ключей — никогда их значения, тексты сообщений или персональные данные клиентов.',

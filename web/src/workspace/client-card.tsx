@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { client } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
+import { safeUrl } from '../lib/safe-url';
 import { ConfirmByName } from '../ui/confirm-by-name';
 import { ErrorNotice } from '../ui/error-notice';
 import { CrmCardBlock } from './crm-card';
@@ -64,6 +65,13 @@ export function ClientCard({
             ))}
           </ul>
         </dd>
+        <VisitorPage dialog={dialog} />
+        {dialog.client.blockedAt ? (
+          <>
+            <dt>{t('card.blocked')}</dt>
+            <dd>{formatDateTime(dialog.client.blockedAt, t.locale)}</dd>
+          </>
+        ) : null}
         <dt>{t('card.since')}</dt>
         <dd>{formatDateTime(dialog.createdAt, t.locale)}</dd>
       </dl>
@@ -101,6 +109,40 @@ export function ClientCard({
       <ClientData dialog={dialog} />
       <EraseClient dialog={dialog} />
     </aside>
+  );
+}
+
+/**
+ * The widget visitor's current page and referrer (issue 19), the newest any of their identities
+ * reported. The address is shown as text; it is a link only when it is http(s), and the link
+ * opens apart from the app, telling the site nothing about it.
+ */
+function VisitorPage({ dialog }: { dialog: Dialog }) {
+  const t = useT();
+  const page = dialog.client.identities
+    .flatMap((identity) => (identity.page ? [identity.page] : []))
+    .sort((a, b) => b.at.localeCompare(a.at))[0];
+  if (!page) return null;
+  return (
+    <>
+      <dt>{t('card.page')}</dt>
+      <dd className="page-url">
+        <PageLink url={page.url} />
+        <span className="muted"> {t('card.pageAt', { time: formatDateTime(page.at, t.locale) })}</span>
+      </dd>
+      <dt>{t('card.referrer')}</dt>
+      <dd className="page-url">{page.referrer ? <PageLink url={page.referrer} /> : t('card.noReferrer')}</dd>
+    </>
+  );
+}
+
+function PageLink({ url }: { url: string }) {
+  const href = safeUrl(url);
+  if (!href || !/^https?:\/\//i.test(url)) return <span>{url}</span>;
+  return (
+    <a href={href} target="_blank" rel="noopener noreferrer nofollow">
+      {url}
+    </a>
   );
 }
 

@@ -13,6 +13,9 @@ import { Outbox } from './outbox';
 import { createPrompts } from './prompts';
 import { VisitorStorage } from './visitor-storage';
 
+/** The contract's `WIDGET_PAGE_URL_LENGTH`, copied: importing it would bundle the contract's schemas. */
+const PAGE_URL_MAX = 2048;
+
 /**
  * The chat panel: history, live updates, an offline-proof outbox, and the line's prompts. This puts
  * the parts together — the conversation and what survives a reload, the connection and the outbox
@@ -32,6 +35,7 @@ export function createChat(host: Host): AppHandle {
     conversation: (received) => {
       conversation.replace(received);
       render();
+      reportPage();
     },
     frame: receive,
     changed: () => header.render(),
@@ -66,6 +70,7 @@ export function createChat(host: Host): AppHandle {
       messageList.render();
     },
     onQuickReply: (reply) => enqueue(reply),
+    greeting: config.greeting,
   });
   const composer = createComposer({
     texts: t,
@@ -137,6 +142,31 @@ export function createChat(host: Host): AppHandle {
     reportedSeen = latest.id;
   }
   document.addEventListener('visibilitychange', () => reportSeen());
+
+  /**
+   * The page the visitor is on and where they came from, for the operator's client card (issue 19):
+   * told once the conversation exists and again when the page changes (history navigation, a hash,
+   * a single-page app's navigation). Only http(s) pages; addresses past the server's limit are cut.
+   */
+  let reportedPage = '';
+  function reportPage(): void {
+    if (!storage.token) return;
+    const url = location.href;
+    const referrer = /^https?:\/\//i.test(document.referrer)
+      ? document.referrer.slice(0, PAGE_URL_MAX)
+      : null;
+    if (!/^https?:\/\//i.test(url)) return;
+    const key = `${url}\n${referrer}`;
+    if (key === reportedPage) return;
+    reportedPage = key;
+    api.call('POST', '/page', { url: url.slice(0, PAGE_URL_MAX), referrer }).catch(() => {
+      reportedPage = '';
+    });
+  }
+  addEventListener('popstate', () => reportPage());
+  addEventListener('hashchange', () => reportPage());
+  const navigation = (globalThis as { navigation?: EventTarget }).navigation;
+  navigation?.addEventListener('navigatesuccess', () => reportPage());
 
   /** What the socket brings; an answer while the panel is closed counts as unread on the button. */
   function receive(frame: VisitorServerFrame): void {

@@ -14,6 +14,8 @@ const COUNTER_FROM_SHARE = 0.9;
 export interface Composer {
   element: HTMLFormElement;
   focus(): void;
+  /** Nothing can be written or attached (consent first, AG-2); the placeholder says why. */
+  setLocked(locked: boolean): void;
 }
 
 /**
@@ -85,6 +87,7 @@ export function createComposer(options: {
   );
 
   function submit(): void {
+    if (locked) return;
     const text = textarea.value;
     if (!text.trim()) return;
     if (text.length > config.limits.textLength) {
@@ -139,5 +142,19 @@ export function createComposer(options: {
     }
   }
 
-  return { element, focus: () => textarea.focus() };
+  let locked = false;
+  return {
+    element,
+    focus: () => textarea.focus(),
+    setLocked(next) {
+      if (next === locked) return;
+      locked = next;
+      for (const control of element.querySelectorAll<HTMLTextAreaElement | HTMLButtonElement>(
+        'textarea,button',
+      ))
+        control.disabled = next;
+      textarea.placeholder = next ? t.consentLocked : t.placeholder;
+      element.classList.toggle('locked', next);
+    },
+  };
 }

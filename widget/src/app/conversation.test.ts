@@ -95,9 +95,11 @@ describe('the conversation the widget shows', () => {
       messages: [message('new')],
       hasMore: true,
       session: { ...c.session, status: 'active' },
+      consentNeeded: true,
     });
     expect(c.shown().map((m) => m.id)).toEqual(['new']);
     expect(c.session.status).toBe('active');
+    expect(c.consentNeeded).toBe(true);
     expect(c.hasMore).toBe(true);
   });
 });

@@ -35,6 +35,11 @@ export class Conversation {
   session: VisitorSession = NO_SESSION;
   /** Older messages exist on the server: the log offers to load them. */
   hasMore = false;
+  /**
+   * AG-2, consent first: the line requires consent and the visitor has not decided yet (the
+   * server refuses their messages until they do). null until the server has said.
+   */
+  consentNeeded: boolean | null = null;
   pending: PendingMessage[];
   private readonly messages = new Map<string, VisitorMessage>();
   /** Arrival order, for messages with the same timestamp; older pages get numbers below every other. */
@@ -73,6 +78,7 @@ export class Conversation {
     for (const message of conversation.messages) this.upsert(message);
     this.session = conversation.session;
     this.hasMore = conversation.hasMore;
+    this.consentNeeded = conversation.consentNeeded;
   }
 
   /** A page of history from before everything shown. */
@@ -157,5 +163,6 @@ export class Conversation {
     this.pending = [];
     this.messages.clear();
     this.session = NO_SESSION;
+    this.consentNeeded = null;
   }
 }

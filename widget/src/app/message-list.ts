@@ -33,6 +33,8 @@ export function createMessageList(options: {
   onDiscard(item: PendingMessage): void;
   /** A quick reply (a bot's button) was chosen: it is sent as the visitor's message. */
   onQuickReply(reply: string): void;
+  /** The line's welcome (AA-1), shown until the first message; the server's welcome follows it. */
+  greeting: string | null;
 }): MessageList {
   const { bubble, conversation } = options;
   const actions = { retry: options.onRetry, discard: options.onDiscard };
@@ -59,7 +61,22 @@ export function createMessageList(options: {
       last && last.author !== 'visitor' && last.quickReplies.length > 0 && conversation.pending.length === 0
         ? last.id
         : null;
+    const greeting = conversation.isEmpty ? options.greeting : null;
     const wanted: Row[] = [
+      ...(greeting
+        ? [
+            {
+              key: 'greeting',
+              sig: greeting,
+              build: () =>
+                h(
+                  'div',
+                  { class: 'msg op greeting' },
+                  h('div', { class: 'bubble' }, h('span', { class: 'text' }, greeting)),
+                ),
+            },
+          ]
+        : []),
       ...shown.map((message) => ({
         key: message.id,
         sig: `${message.id === buttonsOn ? 'q' : ''}${JSON.stringify(message)}`,

@@ -84,7 +84,25 @@ export function createPrompts(options: {
     return sendAnswer(decision === 'given' ? '/consent' : '/consent/refuse', undefined, () => {
       if (messageId) storage.markAnswered(messageId);
       conversation.session = { ...conversation.session, consentPending: false };
+      conversation.consentNeeded = false;
     });
+  }
+
+  function consentChoices(messageId: string | undefined): HTMLElement {
+    return h(
+      'div',
+      { class: 'choices' },
+      h(
+        'button',
+        { type: 'button', class: 'primary', onclick: () => void consent(messageId, 'given') },
+        t.agree,
+      ),
+      h(
+        'button',
+        { type: 'button', class: 'secondary', onclick: () => void consent(messageId, 'refused') },
+        t.disagree,
+      ),
+    );
   }
 
   /** The offline form's message starts the conversation; the contact details follow it. */
@@ -128,7 +146,17 @@ export function createPrompts(options: {
   function render(): void {
     const { session } = conversation;
     const parts: HTMLElement[] = [];
-    if (!config.availability.open && conversation.isEmpty) {
+    // AG-2, consent first: the agreement before anything can be written, the offline form too.
+    const consentFirst = config.agreement !== null && conversation.consentNeeded === true;
+    if (consentFirst && config.agreement) {
+      parts.push(
+        card(
+          h('p', {}, t.consentFirst),
+          h('p', { class: 'agreement' }, config.agreement.text),
+          consentChoices(undefined),
+        ),
+      );
+    } else if (!config.availability.open && conversation.isEmpty) {
       parts.push(
         offlineForm({
           texts: t,
@@ -140,27 +168,9 @@ export function createPrompts(options: {
     } else if (!config.availability.open) {
       parts.push(card(h('strong', {}, t.closedTitle), ' ', closedUntil()));
     }
-    if (session.consentPending) {
+    if (session.consentPending && !consentFirst) {
       const ask = latestAsk('consent_request');
-      parts.push(
-        card(
-          h('p', {}, t.consentPrompt),
-          h(
-            'div',
-            { class: 'choices' },
-            h(
-              'button',
-              { type: 'button', class: 'primary', onclick: () => void consent(ask?.id, 'given') },
-              t.agree,
-            ),
-            h(
-              'button',
-              { type: 'button', class: 'secondary', onclick: () => void consent(ask?.id, 'refused') },
-              t.disagree,
-            ),
-          ),
-        ),
-      );
+      parts.push(card(h('p', {}, t.consentPrompt), consentChoices(ask?.id)));
     }
     const form = latestAsk('contact_form_request');
     if (form) {
@@ -181,6 +191,8 @@ export function createPrompts(options: {
     const typingHere = cards.contains(active) && /^(INPUT|TEXTAREA)$/.test(active?.tagName ?? '');
     if (!typingHere) cards.replaceChildren(...parts);
     options.composer.element.hidden = parts.some((part) => part.classList.contains('offline'));
+    // Until the server has said whether this visitor decided, nothing is written on such a line.
+    options.composer.setLocked(config.agreement !== null && conversation.consentNeeded !== false);
   }
 
   return {

@@ -8,6 +8,7 @@ import {
   WidgetHistoryQuery,
   WidgetHistorySchema,
   WidgetIdentifyBody,
+  WidgetPageBody,
   WidgetRatingBody,
   WidgetSendBody,
   WidgetSendResultSchema,
@@ -35,6 +36,7 @@ import {
   visitorConsents,
   visitorContactForm,
   visitorHistory,
+  visitorPage,
   visitorRates,
   visitorTyping,
   widgetConfigOf,
@@ -73,6 +75,7 @@ export const WIDGET_RATE_LIMITS = {
   upload: { bucket: 'upload', ip: 60, visitor: 10 },
   typing: { bucket: 'typing', ip: 1200, visitor: 120 },
   action: { bucket: 'action', ip: 120, visitor: 10 },
+  page: { bucket: 'page', ip: 600, visitor: 60 },
   identify: { bucket: 'identify', ip: 300, visitor: 30 },
   socket: { bucket: 'socket', ip: 240 },
 } as const satisfies Record<string, WidgetLimit>;
@@ -285,7 +288,8 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
       bodyLimit: JSON_BODY_LIMIT,
       schema: {
         tags: ['widget'],
-        summary: 'Send a message; 201 when stored, 200 when this clientMessageId was stored before',
+        summary:
+          'Send a message; 201 when stored, 200 when this clientMessageId was stored before; 409 consent_required before the visitor agreed or declined on a line that requires consent (AG-2)',
         description: PUBLIC_DESCRIPTION,
         params: KeyParams,
         body: WidgetSendBody,
@@ -356,12 +360,34 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
   );
 
   app.post(
+    '/page',
+    {
+      config: { public: true, widgetLimit: WIDGET_RATE_LIMITS.page },
+      bodyLimit: JSON_BODY_LIMIT,
+      schema: {
+        tags: ['widget'],
+        summary:
+          "The page the visitor is on and the page they came from (absolute http/https URLs); shown in the operator's client card",
+        description: PUBLIC_DESCRIPTION,
+        params: KeyParams,
+        body: WidgetPageBody,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await visitorPage(ctx, channelOf(request), await visitorOf(request), request.body);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
     '/consent',
     {
       config: { public: true, widgetLimit: WIDGET_RATE_LIMITS.action },
       schema: {
         tags: ['widget'],
-        summary: 'The visitor consents to processing of personal data: the "I agree" button (AG-2)',
+        summary:
+          'The visitor consents to processing of personal data: the "I agree" button (AG-2); before the first message on a line that requires it',
         description: PUBLIC_DESCRIPTION,
         params: KeyParams,
         response: { 204: Type.Null() },

@@ -58,6 +58,49 @@ export async function hasConsent(tx: Tx, line: LineRow, clientId: string, now: D
 }
 
 /**
+ * The client's decision on the line's current agreement text: given wins over refused, null when
+ * they have taken none. A refusal is recorded and is no consent (AG-3), but the client is not asked
+ * again for the same text (AG-2: the widget's "I do not agree" is an answer).
+ */
+export async function consentDecision(
+  tx: Tx,
+  line: LineRow,
+  clientId: string,
+  now: Date,
+): Promise<'given' | 'refused' | null> {
+  const version = await currentAgreementVersion(tx, line, now);
+  const rows = await tx
+    .selectFrom('consents')
+    .select('decision')
+    .where('client_id', '=', clientId)
+    .where('agreement_version_id', '=', version)
+    .execute();
+  if (rows.some((row) => row.decision === 'given')) return 'given';
+  return rows.length > 0 ? 'refused' : null;
+}
+
+/**
+ * Whether the client decided (either way) on the line's agreement as its text is now, read without
+ * versioning anything: the widget's start asks it before the visitor writes.
+ */
+export async function decidedOnCurrentText(
+  db: Database,
+  line: Pick<LineRow, 'id' | 'settings'>,
+  clientId: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('consents')
+    .innerJoin('agreement_versions', 'agreement_versions.id', 'consents.agreement_version_id')
+    .select('consents.id')
+    .where('consents.client_id', '=', clientId)
+    .where('agreement_versions.line_id', '=', line.id)
+    .where('agreement_versions.text', '=', line.settings.agreement.text)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * Records a consent decision in the caller's transaction; a consent also marks the session.
  * Idempotent per client, agreement version and decision. The dialog is touched, so operators'
  * apps refresh its timeline (GET /dialogs/{id}/consents) where the record shows (issue 18).
@@ -73,9 +116,11 @@ export async function writeConsent(
     dialogId: string;
     how: 'button' | 'reply' | 'api';
     decision?: 'given' | 'refused';
+    /** When the client decided, if before now (the widget's button pressed before the first message). */
+    at?: Date;
   },
 ): Promise<void> {
-  const now = ctx.clock.now();
+  const now = input.at ?? ctx.clock.now();
   const decision = input.decision ?? 'given';
   const version = await currentAgreementVersion(uow.tx, input.line, now);
   await uow.tx

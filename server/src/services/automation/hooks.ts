@@ -10,7 +10,7 @@ import { applySessionAction } from '../sessions';
 import { armTimer, cancelTimers } from '../timers';
 import type { UnitOfWork } from '../transaction';
 import { answersBy } from './answers';
-import { hasConsent, writeConsent } from './consent';
+import { consentDecision, writeConsent } from './consent';
 import { lineOpenNow } from './schedule';
 import { serverText } from './texts';
 
@@ -102,8 +102,9 @@ async function startConversation(
     .limit(1)
     .executeTakeFirst();
   const offHours = !lineOpenNow(c.line, now);
+  // Asked once per agreement text: a client who declined it (the widget's button) is not asked again.
   const consentNeeded =
-    settings.agreement.required && !(await hasConsent(uow.tx, c.line, c.dialog.client_id, now));
+    settings.agreement.required && (await consentDecision(uow.tx, c.line, c.dialog.client_id, now)) === null;
   const planned = planNewSession(
     settings,
     c.channel.kind,
