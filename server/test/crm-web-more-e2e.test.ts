@@ -179,7 +179,19 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByText('Nothing here yet.').waitFor();
 
+    // The client card asks for the pipeline too.
+    const fromChannel = await world.clientSays('deal-from-card', 'I want to partner');
+    await page.goto(`${world.server.url}/dialogs/${fromChannel.dialogId}`);
+    const card = page.locator('.crm-card');
+    await card.getByLabel('Pipeline of the new deal').selectOption({ label: 'Partners' });
+    await card.getByRole('button', { name: 'Create deal' }).click();
+    await card.getByText('Intro').waitFor();
+    await shot(page, 'crm-card-deal-pipeline.png');
+    const cardDeals = (await crm.dialogCard(fromChannel.dialogId)).deals;
+    expect(cardDeals.map((d) => d.pipelineId)).toEqual([partner.pipelineId]);
+
     // The source filter: leads made by hand, not those a channel made.
+    await page.getByRole('link', { name: 'CRM' }).click();
     await page.getByRole('link', { name: 'Leads' }).click();
     await page.getByRole('cell', { name: 'Client lead-from-channel — Support' }).waitFor();
     await page.locator('.crm-filters').getByLabel('Source').selectOption({ label: 'By hand' });

@@ -160,7 +160,13 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
               </a>{' '}
               <button type="button" className="link-button" onClick={startEdit}>
                 {t('common.edit')}
-              </button>
+              </button>{' '}
+              <a
+                href={`/crm/contacts/${contact.id}/merge`}
+                onClick={linkClick(`/crm/contacts/${contact.id}/merge`)}
+              >
+                {t('crm.mergeWith')}
+              </a>
             </dd>
             <dt>{t('crm.phones')}</dt>
             <dd>{contact.phones.join(', ') || '—'}</dd>
@@ -233,17 +239,20 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
           {t('crm.createDeal')}
         </button>
         {pipelines.length > 1 ? (
-          <select
-            aria-label={t('crm.dealPipeline')}
-            value={dealPipelineId || (pipelines.find((p) => p.isDefault)?.id ?? '')}
-            onChange={(e) => setDealPipelineId(e.target.value)}
-          >
-            {pipelines.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          <label>
+            {t('crm.pipeline')}{' '}
+            <select
+              aria-label={t('crm.dealPipeline')}
+              value={dealPipelineId || (pipelines.find((p) => p.isDefault)?.id ?? '')}
+              onChange={(e) => setDealPipelineId(e.target.value)}
+            >
+              {pipelines.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
         ) : null}
       </div>
       {!contact ? <LinkContact dialogId={dialogId} onLinked={load} onError={setError} /> : null}
