@@ -128,6 +128,16 @@ export const CrmActivitySchema = Type.Object(
 );
 export type CrmActivity = Static<typeof CrmActivitySchema>;
 
+/** One session on a record's timeline: the record (as `CrmKindParams`) and the session. */
+export const CrmActivityParams = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('contacts'), Type.Literal('leads'), Type.Literal('deals')]),
+    id: IdSchema,
+    sessionId: IdSchema,
+  },
+  { additionalProperties: false },
+);
+
 export const CrmListQuery = Type.Object(
   {
     search: Type.Optional(Type.String({ maxLength: 200 })),

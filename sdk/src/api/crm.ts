@@ -17,6 +17,7 @@ import type {
   CrmPipeline,
   CrmPipelineBody,
   MergeCrmContactsBody,
+  Message,
   UpdateCrmCompanyBody,
   UpdateCrmContactBody,
   UpdateCrmDealBody,
@@ -87,6 +88,14 @@ class LinkableCrmRecords<T, Create, Update> extends CrmRecords<T, Create, Update
 
   activities(id: string): Promise<CrmActivity[]> {
     return this.transport.request('GET', `/crm/${this.path}/${segment(id)}/activities`);
+  }
+
+  /** One timeline session's transcript, oldest first, without private notes (CRM-3). */
+  transcript(id: string, sessionId: string): Promise<Message[]> {
+    return this.transport.request(
+      'GET',
+      `/crm/${this.path}/${segment(id)}/activities/${segment(sessionId)}/messages`,
+    );
   }
 }
 

@@ -34,6 +34,8 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
   const [name, setName] = useState('');
   const [phone, setPhone] = useState('');
   const [email, setEmail] = useState('');
+  // The pipeline of a deal created here; '' is the default one.
+  const [dealPipelineId, setDealPipelineId] = useState('');
 
   const load = useCallback(async () => {
     try {
@@ -69,7 +71,12 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
     try {
       if (kind === 'contact') await crmApi.contacts.create({ name: clientName, ...link });
       if (kind === 'lead') await crmApi.leads.create({ title: clientName, ...link });
-      if (kind === 'deal') await crmApi.deals.create({ title: clientName, ...link });
+      if (kind === 'deal')
+        await crmApi.deals.create({
+          title: clientName,
+          ...(dealPipelineId ? { pipelineId: dealPipelineId } : {}),
+          ...link,
+        });
       setConfirming(null);
       await load();
     } catch (failure) {
@@ -153,7 +160,13 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
               </a>{' '}
               <button type="button" className="link-button" onClick={startEdit}>
                 {t('common.edit')}
-              </button>
+              </button>{' '}
+              <a
+                href={`/crm/contacts/${contact.id}/merge`}
+                onClick={linkClick(`/crm/contacts/${contact.id}/merge`)}
+              >
+                {t('crm.mergeWith')}
+              </a>
             </dd>
             <dt>{t('crm.phones')}</dt>
             <dd>{contact.phones.join(', ') || '—'}</dd>
@@ -225,6 +238,22 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
         <button type="button" onClick={() => create('deal')}>
           {t('crm.createDeal')}
         </button>
+        {pipelines.length > 1 ? (
+          <label>
+            {t('crm.pipeline')}{' '}
+            <select
+              aria-label={t('crm.dealPipeline')}
+              value={dealPipelineId || (pipelines.find((p) => p.isDefault)?.id ?? '')}
+              onChange={(e) => setDealPipelineId(e.target.value)}
+            >
+              {pipelines.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
       </div>
       {!contact ? <LinkContact dialogId={dialogId} onLinked={load} onError={setError} /> : null}
       <ErrorNotice error={error} onDismiss={() => setError(null)} />

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ConvertCrmLeadBody,
+  CrmActivityParams,
   CrmActivitySchema,
   CrmCompanyBody,
   CrmCompanySchema,
@@ -23,6 +24,7 @@ import {
   IdParams,
   IdSchema,
   MergeCrmContactsBody,
+  MessageSchema,
   UpdateCrmCompanyBody,
   UpdateCrmContactBody,
   UpdateCrmDealBody,
@@ -255,6 +257,22 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
     },
     async (request) =>
       crm.recordActivities(ctx, actorOf(request), KIND[request.params.kind], request.params.id),
+  );
+  app.get(
+    '/crm/:kind/:id/activities/:sessionId/messages',
+    {
+      schema: {
+        tags,
+        summary:
+          'The transcript of one session on the record’s timeline, oldest first, without private notes (CRM-3; at most 500 messages). Whoever sees the record sees it; a session not attached to the record answers 404.',
+        params: CrmActivityParams,
+        response: { 200: Type.Array(MessageSchema) },
+      },
+    },
+    async (request) => {
+      const { kind, id, sessionId } = request.params;
+      return crm.activityTranscript(ctx, actorOf(request), KIND[kind], id, sessionId);
+    },
   );
   app.get(
     '/crm/dialogs/:id',

@@ -13,6 +13,7 @@ import type {
   CrmPipeline,
   CrmPipelineBody,
   FieldError,
+  Message,
   UpdateCrmCompanyBody,
   UpdateCrmContactBody,
   UpdateCrmDealBody,
@@ -36,6 +37,7 @@ import { type Actor, authorize, authorizeScope } from '../actor';
 import { hasConsent } from '../automation/consent';
 import { touchDialog } from '../dialog-events';
 import { loadVisibleDialog } from '../dialogs';
+import { presentMessage } from '../message-presenter';
 import { runInTransaction, type Tx, type UnitOfWork } from '../transaction';
 
 /**
@@ -672,6 +674,44 @@ export async function recordActivities(
     rating: row.rating,
   }));
 }
+
+/**
+ * CRM-3: the transcript of one session on a record's timeline, oldest first. Whoever sees the
+ * record sees it (the record's scope, and the session must be attached to the record); private
+ * notes stay in the dialog. Read only when the operator opens it, never on the message path.
+ */
+export async function activityTranscript(
+  ctx: AppContext,
+  actor: Actor,
+  kind: 'contact' | 'lead' | 'deal',
+  id: string,
+  sessionId: string,
+): Promise<Message[]> {
+  await loadRecord(ctx.store.db, actor, kind, id);
+  const column = kind === 'contact' ? 'crm_contact_id' : kind === 'lead' ? 'crm_lead_id' : 'crm_deal_id';
+  const session = await ctx.store.db
+    .selectFrom('sessions')
+    .select('id')
+    .where('account_id', '=', actor.accountId)
+    .where('id', '=', sessionId)
+    .where(column, '=', id)
+    .executeTakeFirst();
+  if (!session) throw notFound('The session');
+  const rows = await ctx.store.db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', actor.accountId)
+    .where('session_id', '=', sessionId)
+    .where('private', '=', false)
+    .orderBy('created_at')
+    .orderBy('seq')
+    .limit(MAX_TRANSCRIPT_MESSAGES)
+    .execute();
+  return rows.map(presentMessage);
+}
+
+/** The most messages a timeline transcript shows; the dialog has the rest. */
+const MAX_TRANSCRIPT_MESSAGES = 500;
 
 // ----- Writing --------------------------------------------------------------------------------
 
