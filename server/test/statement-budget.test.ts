@@ -221,6 +221,42 @@ describe('statements per message', () => {
     expect(after.session?.firstAnswerAt).not.toBeNull();
   });
 
+  it("a widget visitor's message in a dialog an operator holds costs at most 9 statements, page reported", async () => {
+    const { channel } = await world.admin.channels.create({
+      kind: 'widget',
+      name: 'Site with pages',
+      lineId: world.line.id,
+      settings: { allowedDomains: ['pages.example.test'] },
+    });
+    const visitor = new TestVisitor(
+      world.server.url,
+      String(channel.settings.publicKey),
+      'https://pages.example.test',
+    );
+    await visitor.start();
+    const page = { url: 'https://pages.example.test/pricing', referrer: 'https://search.example.test/' };
+    expect((await visitor.call('POST', '/page', { body: page })).status).toBe(204);
+    expect((await visitor.send('Which plan fits us?')).status).toBe(201);
+    const { items } = await world.admin.dialogs.list({ channelId: channel.id, view: 'all' });
+    const dialog = items[0]!;
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    await holder.ws.dialogs.send(dialog.id, { text: 'Tell me about your team.' });
+
+    // The widget's own work on top of the held-dialog intake: the channel with its line's version
+    // (the line's settings then come from the line cache), the visitor, and the stored message as
+    // the visitor sees it; the page is copied to the client once, not on every message.
+    const startsWait = await statementsOf(() => visitor.send('We are five'));
+    const continues = await statementsOf(() => visitor.send('Soon ten'));
+    expect(startsWait).toBeLessThanOrEqual(9);
+    expect(continues).toBeLessThanOrEqual(9);
+    const after = await world.admin.dialogs.get(dialog.id);
+    expect(after.session?.status).toBe('client_waiting');
+    expect(after.lastMessagePreview).toBe('Soon ten');
+    expect(after.client.identities.find((identity) => identity.channelId === channel.id)?.page?.url).toBe(
+      page.url,
+    );
+  });
+
   it('delivering an operator message to a channel over the outbox costs at most 10 statements, claim to event', async () => {
     const received: string[] = [];
     const receiver = http.createServer((request, response) => {

@@ -25,10 +25,10 @@ export async function loadLineRow(db: Database | Tx, accountId: string, lineId: 
 const MAX_LINES = 10_000;
 const cached = new Map<string, LineRow>();
 
-export async function lineAsOf(tx: Tx, lineId: string, updatedAt: Date): Promise<LineRow> {
+export async function lineAsOf(db: Database | Tx, lineId: string, updatedAt: Date): Promise<LineRow> {
   const hit = cached.get(lineId);
   if (hit && hit.updated_at.getTime() === updatedAt.getTime()) return hit;
-  const row = await tx.selectFrom('lines').selectAll().where('id', '=', lineId).executeTakeFirstOrThrow();
+  const row = await db.selectFrom('lines').selectAll().where('id', '=', lineId).executeTakeFirstOrThrow();
   if (cached.size >= MAX_LINES) cached.clear();
   cached.set(lineId, row);
   return row;

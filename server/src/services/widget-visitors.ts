@@ -35,6 +35,7 @@ import { dialogRecipients, emitMessage, touchDialog } from './dialog-events';
 import { presentDialogs } from './dialogs';
 import { fileIdFromUrl, fileUrl, storeFile } from './files';
 import { receiveInbound } from './intake';
+import { lineAsOf } from './line-rows';
 import { presentMessage } from './message-presenter';
 import { operatorShownToClient } from './messages';
 import { hashToken } from './secrets';
@@ -97,13 +98,22 @@ export const VISITOR_TOKEN_PREFIX = 'olv_';
 const PUBLIC_KEY = /^[A-Za-z0-9_-]{10,64}$/;
 
 /** The widget channel a snippet's public key names; 404 when unknown or disconnected (LN-5). */
-export async function resolveWidgetChannel(ctx: AppContext, key: string): Promise<ChannelRow> {
+/**
+ * A widget channel as its public routes resolve it: with its line's version (`updated_at`), read in
+ * the same statement, so what the routes need of the line's settings comes from the per-process
+ * line cache (line-rows `lineAsOf`) instead of a read per request.
+ */
+export type WidgetChannel = ChannelRow & { line_updated_at: Date | null };
+
+export async function resolveWidgetChannel(ctx: AppContext, key: string): Promise<WidgetChannel> {
   if (!PUBLIC_KEY.test(key)) throw notFound('The widget');
   const row = await ctx.store.db
     .selectFrom('channels')
-    .selectAll()
-    .where('kind', '=', 'widget')
-    .where('external_key', '=', key)
+    .leftJoin('lines', 'lines.id', 'channels.line_id')
+    .selectAll('channels')
+    .select('lines.updated_at as line_updated_at')
+    .where('channels.kind', '=', 'widget')
+    .where('channels.external_key', '=', key)
     .executeTakeFirst();
   if (!row) throw notFound('The widget');
   if (row.account_suspended) {
@@ -560,10 +570,14 @@ async function ownAttachments(
   });
 }
 
+/** Visitors whose reported page this process has copied to their identity (sendVisitorMessage). */
+const pageCopied = new Set<string>();
+const MAX_PAGE_COPIED = 100_000;
+
 /** Stores a visitor's message once per clientMessageId: a retry returns the stored message. */
 export async function sendVisitorMessage(
   ctx: AppContext,
-  channel: ChannelRow,
+  channel: WidgetChannel,
   visitor: WidgetVisitorRow,
   body: WidgetSendBody,
 ): Promise<WidgetSendResult> {
@@ -586,8 +600,12 @@ export async function sendVisitorMessage(
     ...(text ? { text } : {}),
     ...(attachments.length > 0 ? { attachments } : {}),
   });
-  if (visitor.page_url && !result.duplicate) {
+  if (visitor.page_url && !result.duplicate && !pageCopied.has(visitor.id)) {
     // The page reported before the first message: the identity exists now, so the card shows it.
+    // Once copied, later reports go to the identity directly (visitorPage), so each visitor's
+    // copy is tried once per process, not on every message.
+    if (pageCopied.size >= MAX_PAGE_COPIED) pageCopied.clear();
+    pageCopied.add(visitor.id);
     await ctx.store.db
       .updateTable('client_identities')
       .set({ page_url: visitor.page_url, page_referrer: visitor.page_referrer, page_at: visitor.page_at })
@@ -609,19 +627,15 @@ export async function sendVisitorMessage(
  * AG-2 on a line that requires consent: a visitor who has neither agreed nor declined may not
  * write yet (409 consent_required; the widget shows the agreement first). A decision taken before
  * the first message goes with that message into `consents`, as pressed and when. Lines without the
- * agreement pay one read of the line's settings.
+ * agreement pay nothing: the line's settings come from the line cache (see WidgetChannel).
  */
 async function consentOfFirstMessage(
   ctx: AppContext,
-  channel: ChannelRow,
+  channel: WidgetChannel,
   visitor: WidgetVisitorRow,
 ): Promise<Pick<InboundMessage, 'consent' | 'consentTaken'>> {
-  if (!channel.line_id) return {};
-  const line = await ctx.store.db
-    .selectFrom('lines')
-    .select(['id', 'settings'])
-    .where('id', '=', channel.line_id)
-    .executeTakeFirstOrThrow();
+  if (!channel.line_id || !channel.line_updated_at) return {};
+  const line = await lineAsOf(ctx.store.db, channel.line_id, channel.line_updated_at);
   if (!line.settings.agreement.required) return {};
   const dialog = await dialogOfVisitor(ctx.store.db, channel, visitor.external_id);
   if (await consentStillNeeded(ctx, channel, visitor, dialog, line)) {

@@ -21,7 +21,7 @@ import type { AppContext } from '../../context';
 import { AppError, notFound } from '../../errors';
 import { actorOf, bearerToken } from '../../http/auth';
 import { readUploadedFile } from '../../http/uploads';
-import { getChannel, type InboundChannel } from '../../services/channels';
+import { getChannel } from '../../services/channels';
 import { hashToken } from '../../services/secrets';
 import {
   allowedDomainsOf,
@@ -39,6 +39,7 @@ import {
   visitorPage,
   visitorRates,
   visitorTyping,
+  type WidgetChannel,
   widgetConfigOf,
 } from '../../services/widget-visitors';
 import { VisitorGateway } from '../../ws/visitor-gateway';
@@ -125,8 +126,8 @@ const visitorRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext; gateway: Visit
   app,
   { ctx, gateway },
 ) => {
-  const channels = new WeakMap<FastifyRequest, InboundChannel>();
-  const channelOf = (request: FastifyRequest): InboundChannel => {
+  const channels = new WeakMap<FastifyRequest, WidgetChannel>();
+  const channelOf = (request: FastifyRequest): WidgetChannel => {
     const channel = channels.get(request);
     if (!channel) throw new Error('widget channel not resolved');
     return channel;
