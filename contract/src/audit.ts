@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'client.exported',
   'client.erased',
   'client.anonymised',
+  'client.unblocked',
   'account.privacy_updated',
   'crm.contacts_merged',
 ] as const;

@@ -68,6 +68,9 @@ describe('spam blocks the client', () => {
     expect((await world.admin.dialogs.blockedClients()).items.some((c) => c.id === shown.client.id)).toBe(
       false,
     );
+    const { items: audit } = await world.admin.client.privacy.auditLog({ action: 'client.unblocked' });
+    const me = await world.admin.client.auth.me();
+    expect(audit[0]).toMatchObject({ targetType: 'client', targetId: shown.client.id, userId: me.user.id });
     const lifted = await world.admin.dialogs.get(moved.dialogId);
     expect(lifted.spam).toBe(false);
     expect(lifted.client.blockedAt).toBeUndefined();

@@ -2,6 +2,7 @@ import type { BlockedClientList } from '@openlines/contract';
 import type { AppContext } from '../context';
 import { notFound } from '../errors';
 import { type Actor, authorize } from './actor';
+import { recordAudit } from './audit';
 import { touchDialog } from './dialog-events';
 import { runInTransaction, type Tx } from './transaction';
 
@@ -90,7 +91,10 @@ export async function listBlockedClients(ctx: AppContext, actor: Actor): Promise
   };
 }
 
-/** Lifts a client's block (needs supervise): their dialogs lose the spam mark and route again. */
+/**
+ * Lifts a client's block (needs supervise): their dialogs lose the spam mark and route again. The
+ * audit log records who lifted it.
+ */
 export async function unblockClient(ctx: AppContext, actor: Actor, clientId: string): Promise<void> {
   authorize(actor, 'supervise');
   await runInTransaction(ctx, async (uow) => {
@@ -102,6 +106,12 @@ export async function unblockClient(ctx: AppContext, actor: Actor, clientId: str
       .returning('id')
       .executeTakeFirst();
     if (!client) throw notFound('The client');
+    await recordAudit(
+      uow.tx,
+      actor,
+      { action: 'client.unblocked', targetType: 'client', targetId: clientId },
+      ctx.clock.now(),
+    );
     const dialogs = await uow.tx
       .updateTable('dialogs')
       .set({ spam: false })
