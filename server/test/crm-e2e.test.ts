@@ -149,4 +149,41 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     ]);
     expect(errors).toEqual([]);
   });
+
+  it('an admin sets a person responsible for new CRM records in the line settings (en, ru)', {
+    timeout: 120_000,
+  }, async () => {
+    const operator = world.operators[0]!;
+    for (const [locale, words] of [
+      [
+        'en-US',
+        { admin: 'Administration', label: 'Responsible for new CRM records', save: 'Save', saved: 'Saved' },
+      ],
+      [
+        'ru-RU',
+        {
+          admin: 'Администрирование',
+          label: 'Ответственный за новые записи CRM',
+          save: 'Сохранить',
+          saved: 'Сохранено',
+        },
+      ],
+    ] as const) {
+      const page = await signInAs(locale, world.server.admin);
+      await page.getByRole('link', { name: words.admin }).click();
+      await page.getByRole('link', { name: 'Support' }).click();
+      await page.getByRole('tab', { name: 'CRM' }).click();
+      const picker = page.getByLabel(words.label);
+      const choice = locale === 'en-US' ? operator.user.name : '';
+      // English sets the operator as the line's set person; Russian puts it back to "the operator who takes it".
+      await picker.selectOption(choice === '' ? '' : { label: choice });
+      await page.getByRole('button', { name: words.save }).click();
+      await page.getByRole('status').filter({ hasText: words.saved }).waitFor();
+      await shot(page, `crm-line-responsible-${locale === 'en-US' ? 'en' : 'ru'}.png`);
+      const line = await world.admin.lines.get(world.line.id);
+      expect(line.settings.crm.responsibleUserId).toBe(locale === 'en-US' ? operator.id : null);
+      await page.context().close();
+    }
+    expect(errors).toEqual([]);
+  });
 });

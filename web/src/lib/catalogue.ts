@@ -930,6 +930,7 @@ const en = {
   'bots.handedOver.contact_form':
     'The client is asked for contact details, then the dialog goes to the operators.',
   'settings.noBot': 'No bot',
+  'settings.operatorWhoTakes': 'The operator who takes the session',
   'settings.noBots': 'The account has no bots yet: add one under Administration → Chatbots.',
   'event.bot_started': 'A bot took the dialog',
   'event.no_answer_bot': 'Nobody answered; a bot took the dialog',
@@ -1884,6 +1885,7 @@ const ru: Record<MessageKey, string> = {
   'bots.handedOver.department': 'Диалог уходит отделу.',
   'bots.handedOver.contact_form': 'Клиента просят оставить контакты, затем диалог уходит операторам.',
   'settings.noBot': 'Без бота',
+  'settings.operatorWhoTakes': 'Оператор, который принял обращение',
   'settings.noBots': 'Ботов в аккаунте пока нет: добавьте их в разделе Администрирование → Чат-боты.',
   'event.bot_started': 'Диалог принял бот',
   'event.no_answer_bot': 'Никто не ответил; диалог принял бот',
