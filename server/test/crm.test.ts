@@ -329,7 +329,12 @@ describe(`the CRM at work on ${backend}`, () => {
     // The manager is no operator of the line's queue: they never take its sessions.
     const manager = await createSignedInUser(world.server, world.admin.client, 'operator');
     await setCrm({
-      crm: { enabled: true, create: 'deal', changeResponsibleOnTransfer: true, responsibleUserId: manager.user.id },
+      crm: {
+        enabled: true,
+        create: 'deal',
+        changeResponsibleOnTransfer: true,
+        responsibleUserId: manager.user.id,
+      },
     });
     expect((await world.admin.lines.get(world.line.id)).settings.crm.responsibleUserId).toBe(manager.user.id);
     const started = await say(world.sender, { id: 'set-person' }, 'Who is my manager?');
@@ -349,6 +354,8 @@ describe(`the CRM at work on ${backend}`, () => {
     await setCrm({ crm: { create: 'lead', responsibleUserId: null } });
     const next = await say(world.sender, { id: 'no-set-person' }, 'Hello');
     const nextCard = await crm.dialogCard(next.dialogId);
-    expect(nextCard.leads[0]?.responsibleId).toBe((await world.admin.dialogs.get(next.dialogId)).session?.operatorId);
+    expect(nextCard.leads[0]?.responsibleId).toBe(
+      (await world.admin.dialogs.get(next.dialogId)).session?.operatorId,
+    );
   });
 });
