@@ -5,6 +5,7 @@ import { linkClick, matchPath, navigate } from '../lib/router';
 import { AuditScreen } from './audit';
 import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
+import { CrmAdapterScreen } from './crm-adapter';
 import { DepartmentsScreen } from './departments';
 import { IntegrationsScreen } from './integrations';
 import { LineEditor } from './line-editor';
@@ -28,7 +29,8 @@ type Section =
   | 'privacy'
   | 'webhooks'
   | 'bots'
-  | 'integrations';
+  | 'integrations'
+  | 'crm-adapter';
 
 function sectionsFor(me: Me): Section[] {
   const { manageLines, manageUsers, manageQuickAnswers, managePersonalData, manageIntegrations } =
@@ -39,7 +41,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageUsers ? (['users', 'departments', 'roles'] as const) : []),
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
-    ...(manageIntegrations ? (['webhooks', 'bots', 'integrations'] as const) : []),
+    ...(manageIntegrations ? (['webhooks', 'bots', 'integrations', 'crm-adapter'] as const) : []),
   ];
 }
 
@@ -101,6 +103,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <BotsScreen />
         ) : current === 'integrations' ? (
           <IntegrationsScreen />
+        ) : current === 'crm-adapter' ? (
+          <CrmAdapterScreen />
         ) : null}
       </div>
     </div>
