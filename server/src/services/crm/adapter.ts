@@ -25,16 +25,26 @@ async function present(
 ): Promise<CrmAdapter> {
   const waiting = await ctx.store.db
     .selectFrom('crm_sync_jobs')
-    .select((eb) => [eb.fn.countAll<number>().as('pending'), eb.fn.max('last_error').as('last_error')])
+    .select((eb) => eb.fn.countAll<number>().as('pending'))
     .where('account_id', '=', accountId)
     .where('state', '=', 'pending')
+    .executeTakeFirst();
+  // A failure recorded on a job that still waits: the one due last.
+  const failing = await ctx.store.db
+    .selectFrom('crm_sync_jobs')
+    .select('last_error')
+    .where('account_id', '=', accountId)
+    .where('state', '=', 'pending')
+    .where('last_error', 'is not', null)
+    .orderBy('next_attempt_at', 'desc')
+    .limit(1)
     .executeTakeFirst();
   return {
     kind: row ? (row.kind as CrmAdapter['kind']) : 'builtin',
     baseUrl: row?.base_url ?? null,
     hasToken: row !== undefined,
     pending: Number(waiting?.pending ?? 0),
-    lastError: waiting?.last_error ?? null,
+    lastError: failing?.last_error ?? null,
     updatedAt: row?.updated_at.toISOString() ?? null,
   };
 }
