@@ -239,4 +239,19 @@ describe(`an external CRM through the REST adapter on ${backend}`, () => {
     expect(jobs.every((j) => j.state === 'done')).toBe(true);
     expect(await crm.adapter()).toMatchObject({ pending: 0, lastError: null });
   });
+
+  it('deletes done jobs after 30 days, and keeps waiting ones', async () => {
+    const db = world.server.ctx.store.db;
+    fake.down = true;
+    await say(world.sender, { id: 'late' }, 'Still there?');
+    await drain();
+    const done = await db.selectFrom('crm_sync_jobs').select('id').where('state', '=', 'done').execute();
+    expect(done.length).toBeGreaterThan(0);
+    world.clock.advance(31 * 24 * 60 * 60 * 1000);
+    await drain();
+    const left = await db.selectFrom('crm_sync_jobs').select(['state', 'key']).execute();
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.every((job) => job.state === 'pending')).toBe(true);
+    fake.down = false;
+  });
 });

@@ -11,6 +11,7 @@ import {
   feedCrmSync,
   markCrmSyncDone,
   markCrmSyncRetry,
+  pruneCrmSyncJobs,
   runResponsibleJob,
   runSessionJob,
 } from '../services/crm/sync';
@@ -47,6 +48,9 @@ export interface CrmSyncRunReport {
   retried: number;
 }
 
+/** Done jobs older than their retention are deleted this often. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
 /** With no account on an external CRM, the worker looks for one this many times less often. */
 const NO_ADAPTER_POLL_FACTOR = 10;
 
@@ -59,6 +63,7 @@ export class CrmSyncWorker {
   readonly #dispatcher: Dispatcher | undefined;
   readonly #loop: RoundLoop<CrmSyncRunReport>;
   #accounts = 0;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: AppContext,
@@ -99,6 +104,13 @@ export class CrmSyncWorker {
     const feeds = await crmSyncFeedsDue(this.ctx);
     this.#accounts = feeds.length;
     if (feeds.length === 0) return report;
+    const now = this.ctx.clock.now().getTime();
+    if (now - this.#prunedAt >= PRUNE_EVERY_MS) {
+      this.#prunedAt = now;
+      await pruneCrmSyncJobs(this.ctx).catch((error) =>
+        this.ctx.log.warn({ err: error }, 'crm sync jobs not pruned'),
+      );
+    }
     for (const feed of feeds) {
       if (!feed.behind) continue;
       for (let batch = 0; batch < 10; batch++) {

@@ -185,6 +185,19 @@ export async function markCrmSyncRetry(
     .execute();
 }
 
+/** Done jobs are kept this long (their results are what a later transfer's job reads), then deleted. */
+export const CRM_SYNC_DONE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+export async function pruneCrmSyncJobs(ctx: AppContext): Promise<number> {
+  const before = new Date(ctx.clock.now().getTime() - CRM_SYNC_DONE_RETENTION_MS);
+  const deleted = await ctx.store.db
+    .deleteFrom('crm_sync_jobs')
+    .where('state', '=', 'done')
+    .where('done_at', '<', before)
+    .executeTakeFirst();
+  return Number(deleted.numDeletedRows);
+}
+
 /** What a session job needs, read fresh when it runs (the session may have moved on meanwhile). */
 async function loadSessionFacts(tx: Tx, job: CrmSyncJobRow) {
   const row = await tx
