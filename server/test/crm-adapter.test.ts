@@ -198,6 +198,26 @@ describe(`an external CRM through the REST adapter on ${backend}`, () => {
     expect(record.responsible).toMatchObject({ id: other.id, email: other.user.email });
   });
 
+  it('AG-3: nothing goes to the CRM before the client consents; their consent sends the session', async () => {
+    await world.admin.lines.update(world.line.id, {
+      settings: { agreement: { required: true, text: 'We process your data.' } },
+    });
+    try {
+      const first = await say(world.sender, { id: 'eva' }, 'Hi');
+      await drain();
+      expect(fake.contacts.filter((c) => c.name === 'Client eva')).toHaveLength(0);
+      // In messengers the next message is the consent.
+      const second = await say(world.sender, { id: 'eva' }, 'OK, agreed');
+      expect(second.dialogId).toBe(first.dialogId);
+      await drain();
+      expect(fake.contacts.filter((c) => c.name === 'Client eva')).toHaveLength(1);
+      const lead = fake.records.find((r) => r.title === 'Client eva — Support');
+      expect(lead?.activities.map((a) => a.dialogId)).toEqual([first.dialogId]);
+    } finally {
+      await world.admin.lines.update(world.line.id, { settings: { agreement: { required: false } } });
+    }
+  });
+
   it('a CRM that is down, rate-limits or fails is retried until the session is in it, once', async () => {
     fake.down = true;
     const sent = await say(world.sender, { id: 'irina', phone: '+7 903 111-22-33' }, 'Anyone there?');

@@ -155,11 +155,19 @@ export async function claimCrmSyncJobs(
   return rows.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Records a job's result. A session job that found no consent (AG-3) is removed instead, so the
+ * session's next event (the consent, or the client's next message) queues it again.
+ */
 export async function markCrmSyncDone(
   ctx: AppContext,
   job: CrmSyncJobRow,
   result: Record<string, unknown>,
 ): Promise<void> {
+  if (job.kind === 'session' && result.outcome === 'no_consent') {
+    await ctx.store.db.deleteFrom('crm_sync_jobs').where('id', '=', job.id).execute();
+    return;
+  }
   await ctx.store.db
     .updateTable('crm_sync_jobs')
     .set({ state: 'done', done_at: ctx.clock.now(), result: JSON.stringify(result), last_error: null })
