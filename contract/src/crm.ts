@@ -447,3 +447,38 @@ export const CrmImportResultSchema = Type.Object(
   { title: 'CrmImportResult' },
 );
 export type CrmImportResult = Static<typeof CrmImportResultSchema>;
+
+// ----- External CRMs (CRM-4; docs/crm.md "External CRMs") ------------------------------------------
+
+/** The CRMs a session can go to: the built-in one, or an external one's REST API through an adapter. */
+export const CRM_ADAPTER_KINDS = ['builtin', 'rest'] as const;
+export type CrmAdapterKind = (typeof CRM_ADAPTER_KINDS)[number];
+
+/** `PUT /crm/adapter`: which CRM the account uses; `rest` needs its base URL and API token. */
+export const CrmAdapterBody = Type.Object(
+  {
+    kind: Type.Union(CRM_ADAPTER_KINDS.map((kind) => Type.Literal(kind))),
+    /** The external CRM's API root, `http(s)://…`; required for `rest`. */
+    baseUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    /** Sent as `Authorization: Bearer …`; required when the kind or URL changes, else kept. */
+    token: Type.Optional(Type.String({ minLength: 8, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type CrmAdapterBody = Static<typeof CrmAdapterBody>;
+
+/** The account's CRM (the token is never shown back) and how its sync jobs stand. */
+export const CrmAdapterSchema = Type.Object(
+  {
+    kind: Type.Union(CRM_ADAPTER_KINDS.map((kind) => Type.Literal(kind))),
+    baseUrl: Nullable(Type.String()),
+    hasToken: Type.Boolean(),
+    /** Sync jobs still waiting (a failing CRM makes them retry, never drop). */
+    pending: Type.Integer({ minimum: 0 }),
+    /** The last failure of a waiting job, if any. */
+    lastError: Nullable(Type.String()),
+    updatedAt: Nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type CrmAdapter = Static<typeof CrmAdapterSchema>;

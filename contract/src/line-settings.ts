@@ -541,6 +541,11 @@ export const CrmSettingsSchema = strictObject({
   source: Type.String({ minLength: 1, maxLength: L.idLength, pattern: ID_PATTERN, default: 'create' }),
   /** `CRM_TRANSFER_CHANGE`: a transfer also changes the CRM-responsible person. */
   changeResponsibleOnTransfer: Type.Boolean({ default: true }),
+  /**
+   * A set person (a user of the account) made responsible for the records a session creates,
+   * instead of the operator who takes it; transfers then leave them. Null: the operator.
+   */
+  responsibleUserId: Type.Union([RecordId, Type.Null()], { default: null }),
 });
 
 export const OtherSettingsSchema = strictObject({

@@ -13,6 +13,7 @@ import { resolveEncryptionKey } from './services/encryption-key';
 import { migrateToLatest, openStore } from './store/database';
 import { startTracing } from './tracing';
 import { BotDeliveryWorker } from './workers/bot-deliveries';
+import { CrmSyncWorker } from './workers/crm-sync';
 import { OutboxWorker } from './workers/outbox';
 import { PrivacyWorker } from './workers/privacy';
 import { TimerWorker } from './workers/timers';
@@ -30,6 +31,7 @@ export interface RunningServer {
     webhooks: WebhookWorker;
     privacy: PrivacyWorker;
     bots: BotDeliveryWorker;
+    crmSync: CrmSyncWorker;
   } & ChannelWorkers;
   close(): Promise<void>;
 }
@@ -85,6 +87,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.workers !== false) privacy.start();
     const bots = new BotDeliveryWorker(ctx);
     if (options.workers !== false) bots.start();
+    // External CRMs' sync jobs (CRM-4; docs/crm.md).
+    const crmSync = new CrmSyncWorker(ctx);
+    if (options.workers !== false) crmSync.start();
     // Each channel kind's worker (Telegram's webhooks and long polling); tests drive them directly.
     const channelWorkers = buildEdgeWorkers(ctx);
     if (options.workers !== false) for (const worker of Object.values(channelWorkers)) worker.start();
@@ -102,6 +107,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await webhooks.stop();
         await privacy.stop();
         await bots.stop();
+        await crmSync.stop();
         for (const worker of Object.values(channelWorkers)) await worker.stop();
         await bus?.close();
         await store.close();
@@ -116,7 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       firstRun,
       close,
-      workers: { timers, outbox, webhooks, privacy, bots, ...channelWorkers },
+      workers: { timers, outbox, webhooks, privacy, bots, crmSync, ...channelWorkers },
     };
   } catch (error) {
     await bus?.close();

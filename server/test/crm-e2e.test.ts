@@ -21,7 +21,12 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
   beforeAll(async () => {
     ensureWebBuilt();
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
-    world = await createEngineWorld({ operatorCount: 1, settings: { crm: { create: 'lead' } } });
+    world = await createEngineWorld({
+      operatorCount: 1,
+      settings: { crm: { create: 'lead' } },
+      // The external CRM's address in the last test is a local one.
+      server: { env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } },
+    });
     await world.online(...world.operators);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   }, 180_000);
@@ -147,6 +152,77 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
       'Proposal',
       'Qualification',
     ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('an admin sets a person responsible for new CRM records in the line settings (en, ru)', {
+    timeout: 120_000,
+  }, async () => {
+    const operator = world.operators[0]!;
+    for (const [locale, words] of [
+      [
+        'en-US',
+        { admin: 'Administration', label: 'Responsible for new CRM records', save: 'Save', saved: 'Saved' },
+      ],
+      [
+        'ru-RU',
+        {
+          admin: 'Администрирование',
+          label: 'Ответственный за новые записи CRM',
+          save: 'Сохранить',
+          saved: 'Сохранено',
+        },
+      ],
+    ] as const) {
+      const page = await signInAs(locale, world.server.admin);
+      await page.getByRole('link', { name: words.admin }).click();
+      await page.getByRole('link', { name: 'Support' }).click();
+      await page.getByRole('tab', { name: 'CRM' }).click();
+      const picker = page.getByLabel(words.label);
+      const choice = locale === 'en-US' ? operator.user.name : '';
+      // English sets the operator as the line's set person; Russian puts it back to "the operator who takes it".
+      await picker.selectOption(choice === '' ? '' : { label: choice });
+      await page.getByRole('button', { name: words.save }).click();
+      await page.getByRole('status').filter({ hasText: words.saved }).waitFor();
+      await shot(page, `crm-line-responsible-${locale === 'en-US' ? 'en' : 'ru'}.png`);
+      const line = await world.admin.lines.get(world.line.id);
+      expect(line.settings.crm.responsibleUserId).toBe(locale === 'en-US' ? operator.id : null);
+      await page.context().close();
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('an admin switches the account to an external CRM and back (en, ru)', { timeout: 120_000 }, async () => {
+    const crm = new CrmApi(world.admin.client.transport);
+    const en = await signInAs('en-US', world.server.admin);
+    await en.getByRole('link', { name: 'Administration' }).click();
+    await en.getByRole('link', { name: 'External CRM' }).click();
+    await en.getByLabel('CRM used by this account').selectOption('rest');
+    await en.getByRole('button', { name: 'Save' }).click();
+    // The server's 400 names the field, shown next to it.
+    await en.getByLabel('API base URL').and(en.locator('[aria-invalid="true"]')).waitFor();
+    await en.getByLabel('API base URL').fill('http://127.0.0.1:9/crm');
+    await en.getByLabel('API token').fill('external-crm-token');
+    await en.getByRole('button', { name: 'Save' }).click();
+    await en.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await en.getByText('No sync jobs waiting').waitFor();
+    await shot(en, 'crm-adapter-en.png');
+    expect(await crm.adapter()).toMatchObject({
+      kind: 'rest',
+      baseUrl: 'http://127.0.0.1:9/crm',
+      hasToken: true,
+    });
+    await en.context().close();
+
+    const ru = await signInAs('ru-RU', world.server.admin);
+    await ru.getByRole('link', { name: 'Администрирование' }).click();
+    await ru.getByRole('link', { name: 'Внешняя CRM' }).click();
+    await ru.getByText('Токен сохранён. Оставьте поле пустым, чтобы не менять его.').waitFor();
+    await shot(ru, 'crm-adapter-ru.png');
+    await ru.getByLabel('CRM этого аккаунта').selectOption('builtin');
+    await ru.getByRole('button', { name: 'Сохранить' }).click();
+    await ru.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();
+    expect((await crm.adapter()).kind).toBe('builtin');
     expect(errors).toEqual([]);
   });
 });

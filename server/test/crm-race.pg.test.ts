@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { ApiChannelSender, CrmApi } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { createTestServer, type TestServer } from './harness';
+import { type ServerProcess, startServerProcess } from './server-process';
 
-// Issue 12, "never created twice under concurrency": two server instances on one PostgreSQL and
-// one Redis get the first messages of the same new client at the same moment, one each. The CRM
+// Issue 12, "never created twice under concurrency": two server processes on one PostgreSQL and
+// one Redis — the test's own server and a separate OS process started like `npm start` — get the
+// first messages of the same new client at the same moment, one each. The CRM
 // intake must leave exactly one contact and one lead (the identity key refuses the second, whose
 // start runs again through the general intake and finds the first one's contact).
-describe('two server instances: a new client’s simultaneous first messages make one contact and one lead', () => {
+describe('two server processes: a new client’s simultaneous first messages make one contact and one lead', () => {
   let world: EngineWorld;
-  let second: TestServer;
+  let second: ServerProcess;
   let viaFirst: ApiChannelSender;
   let viaSecond: ApiChannelSender;
   let crm: CrmApi;
@@ -23,11 +24,9 @@ describe('two server instances: a new client’s simultaneous first messages mak
       server: { busNamespace },
     });
     await world.online(...world.operators);
-    second = await createTestServer({
-      databaseUrl: world.server.databaseUrl,
-      busNamespace,
-      clock: world.clock,
-      workers: false,
+    second = await startServerProcess({
+      DATABASE_URL: world.server.databaseUrl!,
+      REDIS_URL: world.server.config.redisUrl!,
     });
     const { secrets } = await world.admin.channels.create({
       kind: 'api',
@@ -39,9 +38,9 @@ describe('two server instances: a new client’s simultaneous first messages mak
     viaFirst = new ApiChannelSender(world.server.url, token);
     viaSecond = new ApiChannelSender(second.url, token);
     crm = new CrmApi(world.admin.client.transport);
-  });
+  }, 60_000);
   afterAll(async () => {
-    await second?.stop();
+    await second?.terminate();
     await world?.stop();
   });
 

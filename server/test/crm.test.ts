@@ -317,4 +317,45 @@ describe(`the CRM at work on ${backend}`, () => {
     expect(after.contact?.responsibleId).toBe(other.id);
     expect(after.leads[0]?.responsibleId).toBe(other.id);
   });
+
+  it('a set person is responsible for what a session creates instead of the operator; a transfer leaves them', async () => {
+    expect(
+      await problem(
+        world.admin.lines.update(world.line.id, {
+          settings: { crm: { responsibleUserId: '00000000-0000-4000-8000-000000000000' } },
+        }),
+      ),
+    ).toMatchObject({ status: 400, fields: ['body.settings.crm.responsibleUserId'] });
+    // The manager is no operator of the line's queue: they never take its sessions.
+    const manager = await createSignedInUser(world.server, world.admin.client, 'operator');
+    await setCrm({
+      crm: {
+        enabled: true,
+        create: 'deal',
+        changeResponsibleOnTransfer: true,
+        responsibleUserId: manager.user.id,
+      },
+    });
+    expect((await world.admin.lines.get(world.line.id)).settings.crm.responsibleUserId).toBe(manager.user.id);
+    const started = await say(world.sender, { id: 'set-person' }, 'Who is my manager?');
+    const dialog = await world.admin.dialogs.get(started.dialogId);
+    const holder = world.operators.find((o) => o.id === dialog.session?.operatorId)!;
+    expect(holder).toBeDefined();
+    const card = await crm.dialogCard(started.dialogId);
+    expect(card.contact?.responsibleId).toBe(manager.user.id);
+    expect(card.deals).toHaveLength(1);
+    expect(card.deals[0]?.responsibleId).toBe(manager.user.id);
+    const other = world.operators.find((o) => o.id !== holder.id)!;
+    await holder.ws.dialogs.transfer(started.dialogId, { operatorId: other.id });
+    const after = await crm.dialogCard(started.dialogId);
+    expect(after.contact?.responsibleId).toBe(manager.user.id);
+    expect(after.deals[0]?.responsibleId).toBe(manager.user.id);
+    // Back to the operator: the next new client's records are theirs.
+    await setCrm({ crm: { create: 'lead', responsibleUserId: null } });
+    const next = await say(world.sender, { id: 'no-set-person' }, 'Hello');
+    const nextCard = await crm.dialogCard(next.dialogId);
+    expect(nextCard.leads[0]?.responsibleId).toBe(
+      (await world.admin.dialogs.get(next.dialogId)).session?.operatorId,
+    );
+  });
 });

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import type { OpenlinesEvent } from '@openlines/contract';
 import type { OpenlinesClient } from '@openlines/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,40 +14,7 @@ import {
   waitFor,
   waitForEvent,
 } from './harness';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  /** Sends SIGTERM and resolves with the exit code. */
-  terminate(): Promise<number | null>;
-}
-
-/** Starts `npm start`'s entry point as a separate OS process and waits until it listens. */
-function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const terminate = () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return exited;
-  };
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /running at (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ url: match[1]!, child, terminate });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`the server process exited (${code}):\n${output}`)));
-  });
-}
+import { startServerProcess } from './server-process';
 
 // Two server processes need a database and a bus they can share: PostgreSQL and Redis. PGlite is
 // one process's file, so on the embedded setup there is nothing to share (CI runs both setups).

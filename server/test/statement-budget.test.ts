@@ -124,6 +124,58 @@ describe('statements per message', () => {
     expect(next).toBeLessThanOrEqual(8);
   });
 
+  it('an external CRM costs a first message no more than the built-in lookup, and the next ones nothing', async () => {
+    // CRM-4: the account's adapter is written as PUT /crm/adapter would (its URL is never called:
+    // the sync worker does not run here, and the intake must not call it).
+    const db = world.server.ctx.store.db;
+    const { account_id: accountId } = await db
+      .selectFrom('lines')
+      .select('account_id')
+      .where('id', '=', world.line.id)
+      .executeTakeFirstOrThrow();
+    await world.admin.lines.update(world.line.id, { settings: { crm: { enabled: true, create: 'lead' } } });
+    await world.clientSays('budget-ext-warm', 'Built-in CRM, warming up');
+    const builtIn = await statementsOf(() => world.clientSays('budget-ext-builtin', 'Built-in CRM'));
+    const now = world.clock.now();
+    await db
+      .insertInto('crm_adapters')
+      .values({
+        account_id: accountId,
+        kind: 'rest',
+        base_url: 'http://127.0.0.1:9/crm',
+        token: 'sealed',
+        enabled_at: now,
+        updated_at: now,
+      })
+      .execute();
+    try {
+      const external = await statementsOf(() => world.clientSays('budget-ext-on', 'External CRM'));
+      expect(external).toBeLessThanOrEqual(builtIn);
+      const dialog = await db
+        .selectFrom('sessions')
+        .innerJoin('dialogs', 'dialogs.id', 'sessions.dialog_id')
+        .innerJoin('clients', 'clients.id', 'dialogs.client_id')
+        .select([
+          'sessions.dialog_id',
+          'sessions.operator_id',
+          'sessions.crm_contact_id',
+          'sessions.crm_lead_id',
+        ])
+        .where('clients.name', '=', 'Client budget-ext-on')
+        .executeTakeFirstOrThrow();
+      // The built-in CRM left the session alone.
+      expect([dialog.crm_contact_id, dialog.crm_lead_id]).toEqual([null, null]);
+      const holder = world.operators.find((o) => o.id === dialog.operator_id)!;
+      await holder.ws.dialogs.send(dialog.dialog_id, { text: 'Hello!' });
+      await world.clientSays('budget-ext-on', 'Thanks');
+      expect(
+        await statementsOf(() => world.clientSays('budget-ext-on', 'One more thing')),
+      ).toBeLessThanOrEqual(8);
+    } finally {
+      await db.deleteFrom('crm_adapters').where('account_id', '=', accountId).execute();
+    }
+  });
+
   it('a redelivered message in a held dialog is stored once and changes nothing', async () => {
     const first = await world.clientSays('budget-2', 'Hi');
     const dialog = await world.admin.dialogs.get(first.dialogId);

@@ -1,6 +1,8 @@
 import type {
   ConvertCrmLeadBody,
   CrmActivity,
+  CrmAdapter,
+  CrmAdapterBody,
   CrmCompany,
   CrmCompanyBody,
   CrmContact,
@@ -135,6 +137,16 @@ export class CrmApi {
 
   pipelines(): Promise<CrmPipeline[]> {
     return this.transport.request('GET', '/crm/pipelines');
+  }
+
+  /** The account's CRM: built-in, or an external one's adapter (CRM-4; needs manageIntegrations). */
+  adapter(): Promise<CrmAdapter> {
+    return this.transport.request('GET', '/crm/adapter');
+  }
+
+  /** Chooses the built-in CRM or an external one (`rest`: base URL and API token). */
+  setAdapter(input: CrmAdapterBody): Promise<CrmAdapter> {
+    return this.transport.request('PUT', '/crm/adapter', { body: input });
   }
 
   createPipeline(input: CrmPipelineBody): Promise<CrmPipeline> {

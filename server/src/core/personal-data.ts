@@ -296,6 +296,9 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'consents.decision': 'given or refused',
   'widget_visitors.consent_decision': 'given or refused',
   'webhook_subscriptions.*': "the company's webhook URLs, event names and encrypted secrets",
+  'crm_adapters.*': "the company's external CRM: its kind, URL, encrypted API token and feed cursor",
+  'crm_sync_jobs.*':
+    "ids of sessions and operators, the external CRM's record ids, and our own error texts (status codes)",
   'webhook_state.*': 'per dialog, the last session status, operator and line ids sent to webhooks',
   'webhook_deliveries.event_id': 'an id',
   'webhook_deliveries.event_type': 'an event type name',

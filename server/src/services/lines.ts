@@ -77,6 +77,7 @@ async function assertSettingsReferences(tx: Tx, accountId: string, settings: Lin
     (member.type === 'user' ? userIds : departmentIds).add(member.id);
   for (const id of [...settings.kpi.firstAnswer.recipients, ...settings.kpi.furtherAnswer.recipients])
     userIds.add(id);
+  if (settings.crm.responsibleUserId) userIds.add(settings.crm.responsibleUserId);
   const users = userIds.size
     ? await tx
         .selectFrom('users')
@@ -112,6 +113,8 @@ async function assertSettingsReferences(tx: Tx, accountId: string, settings: Lin
         });
     });
   }
+  if (settings.crm.responsibleUserId && !knownUsers.has(settings.crm.responsibleUserId))
+    errors.push({ field: 'body.settings.crm.responsibleUserId', message: 'no such user in this account' });
   // BOT-1, AA-3: a bot the line uses is one of the account's (a stored id of a bot not in use is left alone).
   errors.push(
     ...(await unknownBotFields(tx, accountId, [

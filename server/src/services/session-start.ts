@@ -106,7 +106,12 @@ async function startBatch(ctx: AppContext, items: StartItem[]): Promise<Settled<
           email: item.known?.email ?? item.message.user.email ?? null,
         })),
       );
-      const crmKnown = new Map(looked.map((item, index) => [item, found[index] ?? null]));
+      // An account with an external CRM is left to its sync jobs (services/crm/sync.ts).
+      const crmKnown = new Map(
+        looked.flatMap((item, index) =>
+          found[index]?.external ? [] : [[item, found[index]?.known ?? null]],
+        ),
+      );
       const results: Settled<IntakeResult | null>[] = [];
       for (const item of items) {
         const line = lines.get(item.channel.line_id)!;

@@ -37,6 +37,7 @@ import * as messageEdits from './migrations/0036-message-edits';
 import * as bitrixBotCommands from './migrations/0037-bitrix-bot-commands';
 import * as widgetConsentPageBlock from './migrations/0038-widget-consent-page-block';
 import * as outboxTrace from './migrations/0040-outbox-trace';
+import * as crmAdapters from './migrations/0042-crm-adapters';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -96,6 +97,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0037-bitrix-bot-commands': bitrixBotCommands,
   '0038-widget-consent-page-block': widgetConsentPageBlock,
   '0040-outbox-trace': outboxTrace,
+  '0042-crm-adapters': crmAdapters,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

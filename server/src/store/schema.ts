@@ -534,6 +534,38 @@ export interface WebhookSubscriptionsTable {
   updated_at: DefaultTimestamp;
 }
 
+/** CRM-4: the external CRM an account uses instead of the built-in one (migration 0042). */
+export interface CrmAdaptersTable {
+  account_id: string;
+  kind: string;
+  base_url: string;
+  /** The API token, sealed (services/secret-box) with the account id as associated data. */
+  token: string;
+  /** The last event of the account's log turned into sync jobs. */
+  cursor: Generated<number>;
+  /** Sessions started before this are not sent. */
+  enabled_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** CRM-4: one call (or a few) to make to the external CRM, retried until done. */
+export interface CrmSyncJobsTable {
+  id: Generated<number>;
+  account_id: string;
+  key: string;
+  kind: 'session' | 'responsible';
+  session_id: string;
+  operator_id: string | null;
+  state: Generated<'pending' | 'done'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_status: number | null;
+  last_error: string | null;
+  result: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  created_at: Timestamp;
+  done_at: Timestamp | null;
+}
+
 export interface WebhookFeedsTable {
   account_id: string;
   cursor: number;
@@ -707,6 +739,8 @@ export interface DB {
   crm_deals: CrmDealsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_feeds: WebhookFeedsTable;
+  crm_adapters: CrmAdaptersTable;
+  crm_sync_jobs: CrmSyncJobsTable;
   webhook_state: WebhookStateTable;
   webhook_deliveries: WebhookDeliveriesTable;
   session_facts: SessionFactsTable;
@@ -730,6 +764,8 @@ export type AbsenceRow = Selectable<AbsencesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type EventRow = Selectable<EventsTable>;
 export type LineRow = Selectable<LinesTable>;
+export type CrmAdapterRow = Selectable<CrmAdaptersTable>;
+export type CrmSyncJobRow = Selectable<CrmSyncJobsTable>;
 export type BotRow = Selectable<BotsTable>;
 export type ChannelRow = Selectable<ChannelsTable>;
 export type ClientRow = Selectable<ClientsTable>;

@@ -6,6 +6,7 @@ import { AuditScreen } from './audit';
 import { BlockedClientsScreen } from './blocked-clients';
 import { BotsScreen } from './bots';
 import { ChannelsScreen } from './channels';
+import { CrmAdapterScreen } from './crm-adapter';
 import { DepartmentsScreen } from './departments';
 import { IntegrationsScreen } from './integrations';
 import { LineEditor } from './line-editor';
@@ -30,7 +31,8 @@ type Section =
   | 'blocked'
   | 'webhooks'
   | 'bots'
-  | 'integrations';
+  | 'integrations'
+  | 'crm-adapter';
 
 function sectionsFor(me: Me): Section[] {
   const { manageLines, manageUsers, manageQuickAnswers, managePersonalData, manageIntegrations } =
@@ -42,7 +44,7 @@ function sectionsFor(me: Me): Section[] {
     ...(manageQuickAnswers ? (['quick-answers'] as const) : []),
     ...(managePersonalData ? (['audit', 'privacy'] as const) : []),
     ...(me.permissions.supervise ? (['blocked'] as const) : []),
-    ...(manageIntegrations ? (['webhooks', 'bots', 'integrations'] as const) : []),
+    ...(manageIntegrations ? (['webhooks', 'bots', 'integrations', 'crm-adapter'] as const) : []),
   ];
 }
 
@@ -106,6 +108,8 @@ export default function Admin({ me, path }: { me: Me; path: string }) {
           <BotsScreen />
         ) : current === 'integrations' ? (
           <IntegrationsScreen />
+        ) : current === 'crm-adapter' ? (
+          <CrmAdapterScreen />
         ) : null}
       </div>
     </div>

@@ -336,6 +336,15 @@ function CustomEditor({
           label={label}
         />
       );
+    case 'userPicker':
+      return (
+        <UserPicker
+          value={(value as string | null) ?? null}
+          onChange={onChange}
+          users={context.users}
+          label={label}
+        />
+      );
     case 'perChannelKind':
       return (
         <PerChannelKindEditor
@@ -696,6 +705,41 @@ function PerChannelKindEditor({
 }
 
 /** A line's bot: one of the account's bots (GET /bots), or none. */
+/** One user of the account, or none (`settings.noUser` says what none means for the field). */
+function UserPicker({
+  value,
+  onChange,
+  users,
+  label,
+}: {
+  value: string | null;
+  onChange: (next: string | null) => void;
+  users: User[];
+  label: string;
+}) {
+  const t = useT();
+  const id = useId();
+  const known = value === null || users.some((user) => user.id === value);
+  return (
+    <div>
+      <label htmlFor={id} className="visually-hidden">
+        {label}
+      </label>
+      <select id={id} value={value ?? ''} onChange={(event) => onChange(event.target.value || null)}>
+        <option value="">{t('settings.operatorWhoTakes')}</option>
+        {users
+          .filter((user) => user.active || user.id === value)
+          .map((user) => (
+            <option key={user.id} value={user.id}>
+              {user.name}
+            </option>
+          ))}
+        {known ? null : <option value={value ?? ''}>{value}</option>}
+      </select>
+    </div>
+  );
+}
+
 function BotPicker({
   value,
   onChange,

@@ -139,6 +139,7 @@ export const FIELD_LABELS: Record<string, Text> = {
     'A transfer changes the responsible person',
     'Передача меняет ответственного',
   ],
+  'crm.responsibleUserId': ['Responsible for new CRM records', 'Ответственный за новые записи CRM'],
   'other.saveHistory': ['Keep message history after closing', 'Сохранять историю после закрытия'],
   'other.confirmClose': [
     'Confirm before an operator closes a dialog',

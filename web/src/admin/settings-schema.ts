@@ -31,7 +31,8 @@ export type CustomKind =
   | 'perChannelKind'
   | 'userList'
   | 'stringList'
-  | 'botPicker';
+  | 'botPicker'
+  | 'userPicker';
 
 /** How a text field is typed: plain, a link, a secret never shown again, or a colour. */
 export type TextInput = 'text' | 'url' | 'password' | 'color';
@@ -73,6 +74,7 @@ const LINE_CUSTOM: Record<string, CustomKind> = {
   'kpi.furtherAnswer.recipients': 'userList',
   'bot.welcomeBot.botId': 'botPicker',
   'automaticActions.noAnswer.botId': 'botPicker',
+  'crm.responsibleUserId': 'userPicker',
 };
 
 /** Fields of the line settings that are not settings a person edits. */

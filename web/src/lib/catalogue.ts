@@ -662,6 +662,22 @@ const en = {
   'audit.actions.crm.contacts_merged': 'CRM contacts merged',
   'audit.targets.crm_contact': 'CRM contact',
   'admin.nav.webhooks': 'Webhooks',
+  'admin.nav.crm-adapter': 'External CRM',
+  'crmAdapter.title': 'External CRM',
+  'crmAdapter.intro':
+    'Send new sessions to another CRM through its REST API instead of the built-in CRM. The calls are queued and retried: messages never wait for the CRM.',
+  'crmAdapter.kind': 'CRM used by this account',
+  'crmAdapter.kind.builtin': 'Built-in CRM',
+  'crmAdapter.kind.rest': 'External CRM (REST API)',
+  'crmAdapter.baseUrl': 'API base URL',
+  'crmAdapter.baseUrlHint':
+    'The address the API paths (/contacts, /leads, /deals) are under; see docs/crm.md.',
+  'crmAdapter.token': 'API token',
+  'crmAdapter.tokenKept': 'A token is saved. Leave this empty to keep it.',
+  'crmAdapter.pending': '{count, plural, one {# sync job waiting} other {# sync jobs waiting}}',
+  'crmAdapter.noPending': 'No sync jobs waiting',
+  'crmAdapter.lastError': 'last failure',
+  'crmAdapter.updatedAt': 'changed',
   'webhooks.title': 'Webhooks',
   'webhooks.intro':
     'Send events to your own systems: each one is a signed POST, retried until it is accepted, in order for each dialog. See docs/webhooks.md for the payloads and how to check a signature.',
@@ -990,6 +1006,7 @@ const en = {
   'bots.handedOver.contact_form':
     'The client is asked for contact details, then the dialog goes to the operators.',
   'settings.noBot': 'No bot',
+  'settings.operatorWhoTakes': 'The operator who takes the session',
   'settings.noBots': 'The account has no bots yet: add one under Administration → Chatbots.',
   'event.bot_started': 'A bot took the dialog',
   'event.no_answer_bot': 'Nobody answered; a bot took the dialog',
@@ -1713,6 +1730,23 @@ const ru: Record<MessageKey, string> = {
   'audit.actions.crm.contacts_merged': 'Контакты CRM объединены',
   'audit.targets.crm_contact': 'Контакт CRM',
   'admin.nav.webhooks': 'Вебхуки',
+  'admin.nav.crm-adapter': 'Внешняя CRM',
+  'crmAdapter.title': 'Внешняя CRM',
+  'crmAdapter.intro':
+    'Передавать новые обращения в другую CRM через её REST API вместо встроенной CRM. Вызовы ставятся в очередь и повторяются: сообщения никогда не ждут CRM.',
+  'crmAdapter.kind': 'CRM этого аккаунта',
+  'crmAdapter.kind.builtin': 'Встроенная CRM',
+  'crmAdapter.kind.rest': 'Внешняя CRM (REST API)',
+  'crmAdapter.baseUrl': 'Базовый URL API',
+  'crmAdapter.baseUrlHint':
+    'Адрес, под которым находятся пути API (/contacts, /leads, /deals); см. docs/crm.md.',
+  'crmAdapter.token': 'API-токен',
+  'crmAdapter.tokenKept': 'Токен сохранён. Оставьте поле пустым, чтобы не менять его.',
+  'crmAdapter.pending':
+    '{count, plural, one {# задание синхронизации в очереди} few {# задания синхронизации в очереди} many {# заданий синхронизации в очереди} other {# задания синхронизации в очереди}}',
+  'crmAdapter.noPending': 'Заданий синхронизации в очереди нет',
+  'crmAdapter.lastError': 'последняя ошибка',
+  'crmAdapter.updatedAt': 'изменено',
   'webhooks.title': 'Вебхуки',
   'webhooks.intro':
     'Отправка событий в ваши системы: каждое — подписанный POST, который повторяется, пока его не примут, по порядку в каждом диалоге. Форматы и проверка подписи — в docs/webhooks.md.',
@@ -2041,6 +2075,7 @@ const ru: Record<MessageKey, string> = {
   'bots.handedOver.department': 'Диалог уходит отделу.',
   'bots.handedOver.contact_form': 'Клиента просят оставить контакты, затем диалог уходит операторам.',
   'settings.noBot': 'Без бота',
+  'settings.operatorWhoTakes': 'Оператор, который принял обращение',
   'settings.noBots': 'Ботов в аккаунте пока нет: добавьте их в разделе Администрирование → Чат-боты.',
   'event.bot_started': 'Диалог принял бот',
   'event.no_answer_bot': 'Никто не ответил; диалог принял бот',

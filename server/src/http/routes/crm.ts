@@ -3,6 +3,8 @@ import {
   ConvertCrmLeadBody,
   CrmActivityParams,
   CrmActivitySchema,
+  CrmAdapterBody,
+  CrmAdapterSchema,
   CrmCompanyBody,
   CrmCompanySchema,
   CrmContactBody,
@@ -33,6 +35,7 @@ import {
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context';
+import * as adapter from '../../services/crm/adapter';
 import * as conversion from '../../services/crm/conversion';
 import * as csv from '../../services/crm/csv';
 import * as crm from '../../services/crm/records';
@@ -338,5 +341,30 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async (
       await crm.deletePipeline(ctx, actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
+  );
+  app.get(
+    '/crm/adapter',
+    {
+      schema: {
+        tags,
+        summary:
+          "The account's CRM: built-in or an external one's adapter, and its waiting sync jobs (needs manageIntegrations)",
+        response: { 200: CrmAdapterSchema },
+      },
+    },
+    async (request) => adapter.getCrmAdapter(ctx, actorOf(request)),
+  );
+  app.put(
+    '/crm/adapter',
+    {
+      schema: {
+        tags,
+        summary:
+          'Choose the built-in CRM or an external one (`rest`: base URL + API token, kept encrypted; needs manageIntegrations)',
+        body: CrmAdapterBody,
+        response: { 200: CrmAdapterSchema },
+      },
+    },
+    async (request) => adapter.setCrmAdapter(ctx, actorOf(request), request.body),
   );
 };

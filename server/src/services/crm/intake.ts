@@ -34,11 +34,17 @@ export interface CrmLookupQuery {
   email: string | null;
 }
 
-/** What the CRM knows of each client, in one statement for all of them. */
-export async function lookupCrmClients(
-  tx: Tx,
-  queries: readonly CrmLookupQuery[],
-): Promise<(KnownClient | null)[]> {
+/**
+ * What the built-in CRM knows of each client, in one statement for all of them; `external` when
+ * the account uses an external CRM instead (CRM-4, services/crm/sync.ts), which the built-in one
+ * then leaves alone — the same statement tells, so choosing an adapter costs the intake nothing.
+ */
+export interface CrmLookup {
+  external: boolean;
+  known: KnownClient | null;
+}
+
+export async function lookupCrmClients(tx: Tx, queries: readonly CrmLookupQuery[]): Promise<CrmLookup[]> {
   if (queries.length === 0) return [];
   const input = queries.flatMap((query, idx) =>
     lookupIdentities(query).map((identity, rank) => ({
@@ -52,24 +58,30 @@ export async function lookupCrmClients(
   const rows = await sql<{
     idx: number;
     rank: number;
-    contact_id: string;
+    contact_id: string | null;
     responsible_id: string | null;
     open_lead: { id: string; responsibleId: string | null } | null;
     open_deal: { id: string; responsibleId: string | null } | null;
+    external: boolean;
   }>`select i.idx, i.rank, c.id as contact_id, c.responsible_id,
       (select jsonb_build_object('id', l.id, 'responsibleId', l.responsible_id) from crm_leads l
         where l.contact_id = c.id and l.status in ('new', 'in_progress')
         order by l.created_at desc limit 1) as open_lead,
       (select jsonb_build_object('id', d.id, 'responsibleId', d.responsible_id) from crm_deals d
         where d.contact_id = c.id and d.closed_at is null
-        order by d.created_at desc limit 1) as open_deal
+        order by d.created_at desc limit 1) as open_deal,
+      exists (select 1 from crm_adapters a where a.account_id = i.account_id) as external
     from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
       as i(idx int, rank int, account_id uuid, kind text, value text)
-    join crm_contact_identities ci on ci.account_id = i.account_id and ci.kind = i.kind and ci.value = i.value
-    join crm_contacts c on c.id = ci.contact_id`.execute(tx);
+    left join crm_contact_identities ci on ci.account_id = i.account_id and ci.kind = i.kind and ci.value = i.value
+    left join crm_contacts c on c.id = ci.contact_id`.execute(tx);
   const matches = queries.map((): IdentityMatch[] => []);
+  const external = queries.map(() => false);
   for (const row of rows.rows) {
-    matches[Number(row.idx)]!.push({
+    const idx = Number(row.idx);
+    if (row.external) external[idx] = true;
+    if (row.contact_id === null) continue;
+    matches[idx]!.push({
       rank: Number(row.rank),
       contactId: row.contact_id,
       responsibleId: row.responsible_id,
@@ -77,7 +89,10 @@ export async function lookupCrmClients(
       openDeal: row.open_deal,
     });
   }
-  return matches.map(pickKnownClient);
+  return matches.map((found, idx) => ({
+    external: external[idx]!,
+    known: external[idx] ? null : pickKnownClient(found),
+  }));
 }
 
 /** Everything a session start writes in the CRM, with ids made here. */
@@ -119,7 +134,8 @@ export function planCrmStart(
   });
   const base = {
     accountId: input.accountId,
-    responsibleId,
+    // A line's set person, else the operator who got the session (null while it waits).
+    responsibleId: settings.responsibleUserId ?? responsibleId,
     sourceKind: input.channel.kind,
     sourceChannelId: input.channel.id,
     source: crmSourceOf(settings, input.line.name),
@@ -289,19 +305,18 @@ export async function attachCrmToSession(
 ): Promise<SessionRow> {
   const { session } = input;
   if (!input.line.settings.crm.enabled) return session;
-  const known = input.consentMissing
-    ? null
-    : ((
-        await lookupCrmClients(uow.tx, [
-          {
-            accountId: input.accountId,
-            channelId: input.channel.id,
-            externalId: input.client.externalId,
-            phone: input.client.phone,
-            email: input.client.email,
-          },
-        ])
-      )[0] ?? null);
+  const [lookup] = await lookupCrmClients(uow.tx, [
+    {
+      accountId: input.accountId,
+      channelId: input.channel.id,
+      externalId: input.client.externalId,
+      phone: input.client.phone,
+      email: input.client.email,
+    },
+  ]);
+  // An external CRM gets the session from its sync jobs instead (services/crm/sync.ts).
+  if (!lookup || lookup.external) return session;
+  const known = input.consentMissing ? null : lookup.known;
   const { write } = planCrmStart({ ...input, known }, session.operator_id);
   if (!write) return session;
   const now = ctx.clock.now();
@@ -333,8 +348,11 @@ export async function crmOnHolderChange(
   const line = transfer
     ? await uow.tx.selectFrom('lines').select('settings').where('id', '=', session.line_id).executeTakeFirst()
     : undefined;
+  // A line with a set responsible person keeps them on a transfer.
   const force =
-    line !== undefined && responsibleAfterTransfer(line.settings.crm, null, session.operator_id) !== null;
+    line !== undefined &&
+    !line.settings.crm.responsibleUserId &&
+    responsibleAfterTransfer(line.settings.crm, null, session.operator_id) !== null;
   const to = session.operator_id;
   const now = ctx.clock.now();
   const set = (table: 'crm_contacts' | 'crm_leads' | 'crm_deals', id: string | null, kind: string) =>
