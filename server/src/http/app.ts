@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -52,6 +53,18 @@ export type App = FastifyInstance;
 export interface BuiltApp {
   app: App;
   gateway: RealtimeGateway;
+}
+
+/**
+ * The Redis keys of the rate limits, per installation: the processes of one installation share a
+ * database, and so its limits; another installation on the same Redis (a staging copy, the test
+ * suite's servers) counts apart, since keys such as a client IP's sign-in attempts would collide.
+ */
+function rateLimitNamespace(databaseUrl: string | null): string {
+  const installation = databaseUrl
+    ? createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)
+    : 'embedded';
+  return `openlines-rl:${installation}:`;
 }
 
 export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
@@ -114,7 +127,9 @@ export async function buildApp(ctx: AppContext): Promise<BuiltApp> {
   }
   await app.register(rateLimit, {
     global: false,
-    ...(rateLimitRedis ? { redis: rateLimitRedis, nameSpace: 'openlines-rl:' } : {}),
+    ...(rateLimitRedis
+      ? { redis: rateLimitRedis, nameSpace: rateLimitNamespace(ctx.config.databaseUrl) }
+      : {}),
   });
   await app.register(swagger, {
     openapi: {
