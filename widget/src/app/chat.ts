@@ -27,6 +27,7 @@ export function createChat(host: Host): AppHandle {
   const storage = new VisitorStorage(host.store);
   const api = new Api(host.base, host.key, () => storage.token);
   const conversation = new Conversation(storage.readOutbox(), (pending) => storage.writeOutbox(pending));
+  const hadToken = Boolean(storage.token);
   let isOpen = false;
   let unread = 0;
 
@@ -71,6 +72,8 @@ export function createChat(host: Host): AppHandle {
     },
     onQuickReply: (reply) => enqueue(reply),
     greeting: config.greeting,
+    // A visitor without a token has no history; one with a token waits for theirs.
+    knownEmpty: () => !hadToken || conversation.historyRead,
   });
   const composer = createComposer({
     texts: t,

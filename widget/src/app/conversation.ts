@@ -35,6 +35,8 @@ export class Conversation {
   session: VisitorSession = NO_SESSION;
   /** Older messages exist on the server: the log offers to load them. */
   hasMore = false;
+  /** The server's conversation has been read at least once (see `replace`). */
+  historyRead = false;
   /**
    * AG-2, consent first: the line requires consent and the visitor has not decided yet (the
    * server refuses their messages until they do). null until the server has said.
@@ -73,6 +75,7 @@ export class Conversation {
 
   /** The whole conversation from the server (a start, an identify) replaces what was shown. */
   replace(conversation: WidgetConversation): void {
+    this.historyRead = true;
     this.messages.clear();
     this.order.clear();
     for (const message of conversation.messages) this.upsert(message);

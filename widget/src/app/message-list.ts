@@ -35,6 +35,11 @@ export function createMessageList(options: {
   onQuickReply(reply: string): void;
   /** The line's welcome (AA-1), shown until the first message; the server's welcome follows it. */
   greeting: string | null;
+  /**
+   * Whether an empty conversation is known to be empty: a returning visitor's history is read
+   * first, so the greeting does not flash before it.
+   */
+  knownEmpty(): boolean;
 }): MessageList {
   const { bubble, conversation } = options;
   const actions = { retry: options.onRetry, discard: options.onDiscard };
@@ -61,7 +66,7 @@ export function createMessageList(options: {
       last && last.author !== 'visitor' && last.quickReplies.length > 0 && conversation.pending.length === 0
         ? last.id
         : null;
-    const greeting = conversation.isEmpty ? options.greeting : null;
+    const greeting = conversation.isEmpty && options.knownEmpty() ? options.greeting : null;
     const wanted: Row[] = [
       ...(greeting
         ? [
