@@ -19,6 +19,11 @@ export interface EventPayloads {
   /** The dialog or its current session changed: status, operator, offers, pin, participants. */
   'dialog.updated': { dialog: Dialog };
   /**
+   * The dialog is gone (its client was erased with their dialogs): lists drop it. Only its id: what
+   * it held is deleted with it.
+   */
+  'dialog.deleted': { dialogId: string };
+  /**
    * `activity`, when present, is the dialog's state after this message (its list entry's preview,
    * time and session with KPI state): the message changed nothing else, so no `dialog.updated`
    * follows. Without it, a `dialog.updated` in the same transaction carries the dialog.
@@ -99,6 +104,11 @@ export interface EventAudience {
   lineId?: string;
   dialogId?: string;
   permission?: string;
+  /**
+   * Users who may read the dialog by their own history (they held it before: scope `own` or
+   * `department`), so their lists follow what became of it; others named here do not receive it.
+   */
+  historyUsers?: string[];
 }
 
 export type OpenlinesEvent = {

@@ -39,6 +39,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
   'account.suspended': ['realtime'],
   'dialog.updated': ['realtime', 'webhooks', 'workNudge'],
+  'dialog.deleted': ['realtime'],
   'message.created': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
   'message.updated': ['realtime', 'webhooks'],
   'quick_answer.changed': ['realtime'],
