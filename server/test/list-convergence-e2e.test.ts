@@ -51,6 +51,8 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
   let adminId: string;
   let operator: SignedInUser;
   let sender: ApiChannelSender;
+  let spareSender: ApiChannelSender;
+  let spareChannelId: string;
   let n = 0;
   const live = {} as Record<View, Page>;
 
@@ -78,6 +80,17 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
       settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
     });
     sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
+    const spare = await admin.channels.create({
+      kind: 'api',
+      name: 'Spare backend',
+      lineId: line.id,
+      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
+    });
+    spareChannelId = spare.channel.id;
+    spareSender = new ApiChannelSender(
+      server.url,
+      Object.values(spare.secrets).find((v) => v.startsWith('olc_'))!,
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     context.setDefaultTimeout(30_000);
@@ -219,5 +232,27 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
     expect(await page.locator(`.dialog-row[data-dialog-id="${gone}"]`).count()).toBe(0);
     await go('/');
     await converges('opening a dialog taken by someone else');
+  }, 120_000);
+
+  it('a refusal shown for an action goes once the dialog has moved on', async () => {
+    const dialogId = (
+      await spareSender.send({ externalId: `c-${++n}`, user: { id: 'u-eve' }, text: 'Hello' })
+    ).dialogId;
+    await operator.client.dialogs.take(dialogId);
+    await operator.client.dialogs.close(dialogId, { confirmed: true });
+    await admin.channels.update(spareChannelId, { status: 'disconnected' });
+    const page = live.all;
+    await page.evaluate((path) => {
+      window.history.pushState(null, '', path);
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }, `/dialogs/${dialogId}`);
+    await page.getByRole('toolbar').getByRole('button', { name: 'Follow up' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'disconnected or on another line' });
+    await refusal.waitFor();
+    // The channel is back and a colleague wrote first: the refusal no longer applies.
+    await admin.channels.update(spareChannelId, { status: 'connected' });
+    await admin.dialogs.followUp(dialogId);
+    await page.getByTestId('dialog-status').filter({ hasText: 'Assigned' }).waitFor();
+    await refusal.waitFor({ state: 'detached' });
   }, 120_000);
 });

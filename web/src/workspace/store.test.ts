@@ -174,4 +174,14 @@ describe('WorkspaceStore', () => {
     expect(store.getState().dialogs.d1).toBeUndefined();
     store.stop();
   });
+
+  it('the open dialog that is deleted says it is gone instead of loading for ever', async () => {
+    const { store, data, socket } = await setup();
+    await store.open('d1');
+    data.dialogs = [];
+    socket().emit('event', event('dialog.deleted', { dialogId: 'd1' }));
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    expect(store.getState().history.d1).toMatchObject({ loading: false, error: { code: 'not_found' } });
+    store.stop();
+  });
 });

@@ -101,6 +101,14 @@ function isGone(error: unknown): boolean {
   return error instanceof OpenlinesError && error.code === 'not_found';
 }
 
+/** What the screen of a dialog that went while it was open shows (as the server would answer). */
+const GONE = new OpenlinesError({
+  type: 'about:blank',
+  title: 'The dialog is no longer available',
+  status: 404,
+  code: 'not_found',
+});
+
 function dialogLine(dialog: Dialog): string {
   return dialog.session?.lineId ?? dialog.lineId;
 }
@@ -489,7 +497,16 @@ export class WorkspaceStore {
     delete dialogs[dialogId];
     const unread = { ...this.#state.unread };
     delete unread[dialogId];
-    this.#set({ dialogs, unread });
+    const patch: Partial<WorkspaceState> = { dialogs, unread };
+    // The dialog on screen went: it says so rather than wait for it.
+    const history = this.#state.history[dialogId];
+    if (this.#state.openId === dialogId && !history?.error) {
+      patch.history = {
+        ...this.#state.history,
+        [dialogId]: { ...(history ?? emptyHistory()), loading: false, error: GONE },
+      };
+    }
+    this.#set(patch);
   }
 
   /**
