@@ -31,6 +31,8 @@ export interface EventPayloads {
   'message.created': { message: Message; lineId: string; activity?: DialogActivity };
   /** Delivery state or text (erased history) of a message changed. */
   'message.updated': { message: Message; lineId: string };
+  /** A colleague mentioned the user in a private note (issue 19): to the users mentioned only. */
+  'note.mentioned': { dialogId: string; messageId: string; authorId: string };
   'quick_answer.changed': { quickAnswerId: string; deleted: boolean };
   /** An in-app notice for the users in the audience: a missed KPI target, an unanswered client. */
   notification: {

@@ -373,7 +373,9 @@ function NotificationTools() {
 }
 
 function noticeText(t: Translate, notice: Notice): string {
-  return notice.kind === 'webhook_paused' ? t('webhooks.pausedNotice', { url: notice.text }) : notice.text;
+  if (notice.kind === 'webhook_paused') return t('webhooks.pausedNotice', { url: notice.text });
+  if (notice.kind === 'mention') return t('notice.mentioned', { name: notice.text });
+  return notice.text;
 }
 
 /** The server's in-app notices (KPI-2, AA-3), each with a link to its dialog (or screen). */

@@ -43,6 +43,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'message.created': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
   'message.updated': ['realtime', 'webhooks'],
   'quick_answer.changed': ['realtime'],
+  'note.mentioned': ['realtime'],
   notification: ['realtime'],
   'crm.record.created': ['realtime', 'webhooks'],
   'crm.record.updated': ['realtime', 'webhooks'],

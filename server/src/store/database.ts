@@ -35,6 +35,7 @@ import * as bitrixBots from './migrations/0033-bitrix-bots';
 import * as operatorActions from './migrations/0035-operator-actions';
 import * as messageEdits from './migrations/0036-message-edits';
 import * as outboxTrace from './migrations/0040-outbox-trace';
+import * as messageMentions from './migrations/0043-message-mentions';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -92,6 +93,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0035-operator-actions': operatorActions,
   '0036-message-edits': messageEdits,
   '0040-outbox-trace': outboxTrace,
+  '0043-message-mentions': messageMentions,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

@@ -236,7 +236,9 @@ const en = {
   'invite.handoverTo': 'Hand over to {name}',
 
   'composer.placeholder': 'Message to the client — type / for quick answers',
-  'composer.notePlaceholder': 'Private note for colleagues',
+  'composer.notePlaceholder': 'Private note for colleagues — type @ to mention one',
+  'composer.mentions': 'Colleagues to mention',
+  'notice.mentioned': '{name} mentioned you in a private note',
   'composer.private': 'Private note',
   'composer.quickAnswers': 'Quick answers',
   'composer.noQuickAnswers': 'No quick answers match.',
@@ -1223,7 +1225,9 @@ const ru: Record<MessageKey, string> = {
   'invite.handoverTo': 'Передать: {name}',
 
   'composer.placeholder': 'Сообщение клиенту — / для быстрых ответов',
-  'composer.notePlaceholder': 'Скрытая заметка для коллег',
+  'composer.notePlaceholder': 'Скрытая заметка для коллег — @, чтобы упомянуть',
+  'composer.mentions': 'Упомянуть коллегу',
+  'notice.mentioned': '{name} упоминает вас в скрытой заметке',
   'composer.private': 'Скрытая заметка',
   'composer.quickAnswers': 'Быстрые ответы',
   'composer.noQuickAnswers': 'Нет подходящих быстрых ответов.',

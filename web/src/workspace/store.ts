@@ -64,8 +64,11 @@ export interface Notice {
   text: string;
   /** Where the notice leads: its dialog, or the screen of what it is about. */
   href: string;
-  /** A notice the UI words itself (a paused webhook); `text` then holds what it is about. */
-  kind?: 'webhook_paused';
+  /**
+   * A notice the UI words itself (a paused webhook, a mention in a note); `text` then holds what it
+   * is about (the webhook's URL, the colleague's name).
+   */
+  kind?: 'webhook_paused' | 'mention';
 }
 
 /** What the store tells the UI about, so it can chime and show browser notifications. */
@@ -538,7 +541,14 @@ export class WorkspaceStore {
 
   async send(
     dialogId: string,
-    input: { text?: string; attachments?: Attachment[]; private?: boolean; template?: MessageTemplateRef },
+    input: {
+      text?: string;
+      attachments?: Attachment[];
+      private?: boolean;
+      template?: MessageTemplateRef;
+      /** A private note's mentioned colleagues (user ids). */
+      mentions?: string[];
+    },
     clientMessageId = newClientMessageId(),
   ): Promise<void> {
     const pending: PendingMessage = {
@@ -557,6 +567,7 @@ export class WorkspaceStore {
         ...(input.text ? { text: input.text } : {}),
         ...(input.attachments?.length ? { attachments: input.attachments } : {}),
         ...(input.private ? { private: true } : {}),
+        ...(input.private && input.mentions?.length ? { mentions: input.mentions } : {}),
         ...(input.template ? { template: input.template } : {}),
         clientMessageId,
       });
@@ -649,6 +660,17 @@ export class WorkspaceStore {
     'quick_answer.changed': () => void this.refreshQuickAnswers().catch(() => undefined),
     notification: (event) => {
       const notice = { id: event.cursor, text: event.data.text, href: `/dialogs/${event.data.dialogId}` };
+      this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
+      this.#options.onAlert?.({ kind: 'notice', notice });
+    },
+    // A colleague mentioned me in a note: a notice that leads to the dialog.
+    'note.mentioned': (event) => {
+      const notice: Notice = {
+        id: event.cursor,
+        text: this.#state.users[event.data.authorId]?.name ?? '—',
+        href: `/dialogs/${event.data.dialogId}`,
+        kind: 'mention',
+      };
       this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
       this.#options.onAlert?.({ kind: 'notice', notice });
     },
