@@ -387,7 +387,14 @@ function Notices() {
     <div className="notices" aria-live="polite">
       {notices.map((notice) => (
         <div key={notice.id} className="notice notice-warn">
-          <a href={notice.href} onClick={linkClick(notice.href)}>
+          <a
+            href={notice.href}
+            onClick={(event) => {
+              // Followed: it has done its job, and no longer covers the dialog it leads to.
+              linkClick(notice.href)(event);
+              if (event.defaultPrevented) store.dismissNotice(notice.id);
+            }}
+          >
             {noticeText(t, notice)}
           </a>
           <button
