@@ -5,8 +5,8 @@ import { createSignedInUser, createTestServer, type SignedInUser, signIn, type T
 import { CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
 
 // Issue 19: realtime lists converge. An operator (B) keeps the web app open on each of its tabs
-// (Queue, Mine, All) while a supervisor (A) takes, transfers, closes, marks spam, deletes, follows
-// up and a client writes; after every step each of B's live tabs shows what a fresh load of the
+// (Queue, Mine, All) while a supervisor (A), in their own browser, takes, transfers, takes back,
+// closes, marks spam, deletes, follows up and a client writes; after every step each of B's live tabs shows what a fresh load of the
 // app shows — the same rows, statuses, holders, counters and "Show more" — from events alone.
 // Nothing here sleeps: each comparison polls until the lists agree, or fails showing the difference.
 
@@ -55,6 +55,8 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
   let spareChannelId: string;
   let n = 0;
   const live = {} as Record<View, Page>;
+  /** The supervisor's app, where the actions are taken. */
+  let supervisor: Page;
 
   const clientWrites = async (name: string, text = 'Hello') =>
     (await sender.send({ externalId: `c-${++n}`, user: { id: `u-${name}`, name }, text })).dialogId;
@@ -101,6 +103,14 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
     await first.getByRole('button', { name: 'Sign in' }).click();
     await first.getByRole('link', { name: /^Dialogs/ }).waitFor();
     await first.close();
+    const theirs = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    theirs.setDefaultTimeout(30_000);
+    supervisor = await theirs.newPage();
+    await supervisor.goto(server.url);
+    await supervisor.getByLabel('E-mail').fill(server.admin.email);
+    await supervisor.getByLabel('Password').fill(server.admin.password);
+    await supervisor.getByRole('button', { name: 'Sign in' }).click();
+    await supervisor.getByRole('link', { name: /^Dialogs/ }).waitFor();
     // One page per tab, each left on its tab: switching tabs would re-read the list and hide what
     // the events failed to bring.
     for (const view of VIEWS) {
@@ -170,38 +180,66 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
 
   const ids = (shown: ListShown) => shown.rows.map((row) => row.id);
 
+  /** Opens a dialog in the supervisor's app (moving within the app, as a click on a row does). */
+  async function supervisorOpens(dialogId: string) {
+    await supervisor.evaluate((path) => {
+      window.history.pushState(null, '', path);
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }, `/dialogs/${dialogId}`);
+    await supervisor.locator('#dialog-title').waitFor();
+  }
+  const toolbar = () => supervisor.getByRole('toolbar');
+  const shownStatus = (status: string) =>
+    supervisor.locator(`[data-testid="dialog-status"].status-${status}`).waitFor();
+
   it('after take, transfer, close, spam, delete, a new message and a follow-up', async () => {
     const first = await clientWrites('Ann Converge');
     const second = await clientWrites('Bob Converge');
     let truth = await converges('two clients write');
     expect(ids(truth.queue).sort()).toEqual([first, second].sort());
 
-    await admin.dialogs.take(first);
+    await supervisorOpens(first);
+    await toolbar().getByRole('button', { name: 'Take', exact: true }).click();
+    await shownStatus('assigned');
     truth = await converges('the supervisor takes a queued dialog');
     // Not the operator's to see any more (never held it, no longer in its queue).
     expect(ids(truth.all)).toEqual([second]);
 
-    await admin.dialogs.transfer(first, { operatorId: operator.user.id });
+    await toolbar().getByRole('button', { name: 'Transfer', exact: true }).click();
+    const transfer = supervisor.getByRole('dialog');
+    await transfer.getByRole('button', { name: `Transfer to ${operator.user.name}` }).click();
+    await transfer.waitFor({ state: 'detached' });
     truth = await converges('a transfer to the operator');
     expect(ids(truth.mine)).toEqual([first]);
 
-    await admin.dialogs.transfer(first, { operatorId: adminId });
-    truth = await converges('a transfer back to the supervisor');
+    // Back to the supervisor: they take it over from the operator.
+    await toolbar().getByRole('button', { name: 'Intercept' }).click();
+    await supervisor.locator('.system-event[data-reason="intercepted"]').waitFor();
+    truth = await converges('the supervisor takes the dialog back');
     // Still theirs to read by their own history, with its new holder.
     expect(ids(truth.mine)).toEqual([]);
     expect(ids(truth.all)).toContain(first);
+    expect((await admin.dialogs.get(first)).session?.operatorId).toBe(adminId);
 
-    await admin.dialogs.close(first, { confirmed: true });
+    await toolbar().getByRole('button', { name: 'Close dialog' }).click();
+    await shownStatus('closed');
     truth = await converges('the supervisor closes it');
     expect(truth.all.rows.find((row) => row.id === first)?.status).toBe('status status-closed');
 
     await operator.client.dialogs.take(second);
-    await admin.dialogs.markSpam(second);
+    await supervisorOpens(second);
+    await toolbar().getByRole('button', { name: 'Spam' }).click();
+    await supervisor.getByRole('dialog').getByRole('button', { name: 'Spam' }).click();
+    await shownStatus('spam');
     truth = await converges('the operator takes a dialog and the supervisor marks it spam');
     expect(truth.all.rows.find((row) => row.id === second)?.spam).toBe(true);
 
-    const firstClient = (await admin.dialogs.get(first)).client;
-    await admin.privacy.eraseClient(firstClient.id, { mode: 'delete', confirm: firstClient.name });
+    await supervisorOpens(first);
+    await supervisor.getByRole('button', { name: 'Delete client with dialogs' }).click();
+    const erase = supervisor.getByRole('dialog');
+    await erase.getByRole('textbox').fill('Ann Converge');
+    await erase.getByRole('button', { name: 'Erase for good' }).click();
+    await erase.waitFor({ state: 'detached' });
     truth = await converges('the client is erased with their dialogs');
     expect(ids(truth.all)).not.toContain(first);
 
@@ -211,7 +249,9 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
 
     await operator.client.dialogs.take(third);
     await operator.client.dialogs.close(third, { confirmed: true });
-    await admin.dialogs.followUp(third);
+    await supervisorOpens(third);
+    await toolbar().getByRole('button', { name: 'Follow up' }).click();
+    await shownStatus('assigned');
     truth = await converges('the supervisor follows up a dialog the operator closed');
     expect(truth.all.rows.find((row) => row.id === third)?.status).toBe('status status-assigned');
   }, 240_000);
