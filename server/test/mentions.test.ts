@@ -28,6 +28,7 @@ describe('mentions in private notes', () => {
       holder.ws.dialogs.send(intake.dialogId, { text: 'note', private: true, mentions: [mentioned!.id] }),
     );
     expect(refused.fields).toEqual(['body.mentions.0']);
+    expect(refused.errors[0]?.rule).toBe('mention_not_visible');
     await holder.ws.dialogs.invite(intake.dialogId, mentioned!.id);
     const heard = openRealtime(mentioned!.client);
     const unheard = openRealtime(bystander!.client);
@@ -77,6 +78,7 @@ describe('mentions in private notes', () => {
     );
     expect(notPrivate.status).toBe(400);
     expect(notPrivate.fields).toEqual(['body.mentions']);
+    expect(notPrivate.errors[0]?.rule).toBe('mention_private');
 
     const unknown = await problemOf(
       holder.ws.dialogs.send(intake.dialogId, {
@@ -87,6 +89,7 @@ describe('mentions in private notes', () => {
     );
     expect(unknown.status).toBe(400);
     expect(unknown.fields).toEqual(['body.mentions.1']);
+    expect(unknown.errors[0]?.rule).toBe('mention_unknown');
 
     const gone = await createSignedInUser(world.server, world.admin.client, 'operator');
     await world.admin.client.users.deactivate(gone.user.id);

@@ -380,7 +380,7 @@ export async function sendMessage(
     throw invalidField('body.text', 'is required when there are no attachments');
   if (body.template) await assertSendsTemplates(ctx, actor, dialogId, body);
   if (body.mentions?.length && body.private !== true) {
-    throw invalidField('body.mentions', 'only a private note mentions colleagues');
+    throw invalidField('body.mentions', 'only a private note mentions colleagues', 'mention_private');
   }
   const answered = await answerAsHolder(ctx, actor, dialogId, body);
   if (answered) return answered;
@@ -520,14 +520,24 @@ async function checkedMentions(tx: Tx, actor: Actor, dialogId: string, ids: stri
   for (const [index, id] of ids.entries()) {
     const permissions = known.get(id);
     if (!permissions)
-      throw invalidField(`body.mentions.${index}`, 'is not an active colleague in this account');
+      throw invalidField(
+        `body.mentions.${index}`,
+        'is not an active colleague in this account',
+        'mention_unknown',
+      );
     const sees = await tx
       .selectFrom('dialogs')
       .select('dialogs.id')
       .where('dialogs.id', '=', dialogId)
       .where(visibleRow({ userId: id, accountId: actor.accountId, permissions }))
       .executeTakeFirst();
-    if (!sees) throw invalidField(`body.mentions.${index}`, 'is a colleague who may not see this dialog');
+    if (!sees) {
+      throw invalidField(
+        `body.mentions.${index}`,
+        'is a colleague who may not see this dialog',
+        'mention_not_visible',
+      );
+    }
   }
   return ids;
 }

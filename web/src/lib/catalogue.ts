@@ -28,6 +28,9 @@ const en = {
   'error.validation_failed': 'Some fields are not valid',
   'field.required': 'Required.',
   'field.unknown': 'This field is not accepted here.',
+  'field.mention_private': 'Colleagues can be mentioned in a private note only.',
+  'field.mention_unknown': 'A mentioned colleague is no longer active.',
+  'field.mention_not_visible': 'A mentioned colleague may not see this dialog; invite them first.',
   'field.minLength': 'At least {limit, plural, one {# character} other {# characters}}.',
   'field.maxLength': 'At most {limit, plural, one {# character} other {# characters}}.',
   'field.minimum': 'At least {limit}.',
@@ -1013,6 +1016,9 @@ const ru: Record<MessageKey, string> = {
   'error.validation_failed': 'Некоторые поля заполнены неверно',
   'field.required': 'Обязательное поле.',
   'field.unknown': 'Это поле здесь не принимается.',
+  'field.mention_private': 'Упомянуть коллег можно только в скрытой заметке.',
+  'field.mention_unknown': 'Упомянутый коллега больше не активен.',
+  'field.mention_not_visible': 'Упомянутый коллега не видит этот диалог — сначала пригласите его.',
   'field.minLength':
     'Не короче {limit, plural, one {# символа} few {# символов} many {# символов} other {# символа}}.',
   'field.maxLength':
