@@ -127,13 +127,13 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
     await server?.stop();
   });
 
-  /** A fresh load of the app in B's session: each tab as it shows right after loading. */
-  async function freshLoad(): Promise<Record<View, ListShown>> {
-    const page = await live.all.context().newPage();
+  /** A fresh load of the app in a user's session (B's unless told): each tab as it shows right after loading. */
+  async function freshLoad(of: Page = live.all, views: View[] = VIEWS): Promise<Record<View, ListShown>> {
+    const page = await of.context().newPage();
     try {
       await page.goto(server.url);
       const shown = {} as Record<View, ListShown>;
-      for (const view of VIEWS) {
+      for (const view of views) {
         await page.locator(`#view-${view}`).click();
         await page.locator(`#view-${view}[aria-selected="true"]`).waitFor();
         let previous = '';
@@ -161,18 +161,25 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
     }
   }
 
-  /** Every live tab of B ends up showing what the fresh load shows; the failure shows the difference. */
+  /**
+   * Every live tab of B, and the supervisor's own list (its Mine tab, beside the dialog they act
+   * on), ends up showing what a fresh load shows; the failure shows the difference.
+   */
   async function converges(step: string): Promise<Record<View, ListShown>> {
     const truth = await freshLoad();
-    for (const view of VIEWS) {
-      const page = live[view];
+    const theirs = await freshLoad(supervisor, ['mine']);
+    const checks: [string, Page, ListShown][] = [
+      ...VIEWS.map((view): [string, Page, ListShown] => [view, live[view], truth[view]]),
+      ['supervisor mine', supervisor, theirs.mine],
+    ];
+    for (const [view, page, want] of checks) {
       try {
         await poll(
-          async () => JSON.stringify(await shownList(page)) === JSON.stringify(truth[view]),
+          async () => JSON.stringify(await shownList(page)) === JSON.stringify(want),
           `${view} after ${step}`,
         );
       } catch {
-        expect({ step, view, shown: await shownList(page) }).toEqual({ step, view, shown: truth[view] });
+        expect({ step, view, shown: await shownList(page) }).toEqual({ step, view, shown: want });
       }
     }
     return truth;
