@@ -504,12 +504,18 @@ export const MessageSchema = Type.Object(
     deletedAt: Type.Union([Timestamp, Type.Null()], {
       description: 'Withdrawn by its operator or deleted by the client: text and attachments are gone',
     }),
+    mentions: Type.Optional(
+      Type.Array(IdSchema, { description: 'A private note: the colleagues it mentions (user ids)' }),
+    ),
   },
   { title: 'Message' },
 );
 export type Message = Static<typeof MessageSchema>;
 
 export const MaxMessageText = 10_000;
+
+/** Colleagues one private note may mention. */
+export const MaxMentions = 20;
 
 export const MessageTemplateRefSchema = Type.Object(
   {
@@ -546,6 +552,13 @@ export const SendMessageBody = Type.Object(
     text: Type.Optional(Type.String({ minLength: 1, maxLength: MaxMessageText })),
     attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
     private: Type.Optional(Type.Boolean({ description: 'A private note: seen by colleagues only' })),
+    mentions: Type.Optional(
+      Type.Array(IdSchema, {
+        maxItems: MaxMentions,
+        uniqueItems: true,
+        description: 'A private note only: colleagues (user ids of the account) to notify',
+      }),
+    ),
     clientMessageId: Type.Optional(
       Type.String({ minLength: 1, maxLength: 100, description: 'Idempotency key' }),
     ),

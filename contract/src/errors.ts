@@ -40,7 +40,8 @@ export interface FieldError {
    * The rule the value broke: a JSON Schema keyword (`required`, `minLength`, `maxLength`,
    * `minimum`, `maximum`, `format`, `enum`, `type`, `pattern`, …), `unknown` for a field that is
    * not allowed, `anyOf` for a value of none of the allowed forms, `invalid` for the server's own
-   * checks (the message says why).
+   * checks (the message says why), or the name of one such check that clients word themselves
+   * (`mention_private`, `mention_unknown`, `mention_not_visible`).
    */
   rule?: string;
   /** The length or number bound of `minLength` / `maxLength` / `minimum` / `maximum` / `min/maxItems`. */

@@ -19,6 +19,11 @@ export interface EventPayloads {
   /** The dialog or its current session changed: status, operator, offers, pin, participants. */
   'dialog.updated': { dialog: Dialog };
   /**
+   * The dialog is gone (its client was erased with their dialogs): lists drop it. Only its id: what
+   * it held is deleted with it.
+   */
+  'dialog.deleted': { dialogId: string };
+  /**
    * `activity`, when present, is the dialog's state after this message (its list entry's preview,
    * time and session with KPI state): the message changed nothing else, so no `dialog.updated`
    * follows. Without it, a `dialog.updated` in the same transaction carries the dialog.
@@ -26,6 +31,8 @@ export interface EventPayloads {
   'message.created': { message: Message; lineId: string; activity?: DialogActivity };
   /** Delivery state or text (erased history) of a message changed. */
   'message.updated': { message: Message; lineId: string };
+  /** A colleague mentioned the user in a private note (issue 19): to the users mentioned only. */
+  'note.mentioned': { dialogId: string; messageId: string; authorId: string };
   'quick_answer.changed': { quickAnswerId: string; deleted: boolean };
   /** An in-app notice for the users in the audience: a missed KPI target, an unanswered client. */
   notification: {
@@ -99,6 +106,11 @@ export interface EventAudience {
   lineId?: string;
   dialogId?: string;
   permission?: string;
+  /**
+   * Users who may read the dialog by their own history (they held it before: scope `own` or
+   * `department`), so their lists follow what became of it; others named here do not receive it.
+   */
+  historyUsers?: string[];
 }
 
 export type OpenlinesEvent = {

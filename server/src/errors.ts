@@ -18,5 +18,6 @@ export class AppError extends Error {
 
 export const notFound = (what = 'The resource') => new AppError('not_found', `${what} does not exist`);
 export const forbidden = (detail?: string) => new AppError('forbidden', detail);
-export const invalidField = (field: string, message: string) =>
-  new AppError('validation_failed', `${field}: ${message}`, [{ field, message, rule: 'invalid' }]);
+/** A value the server's own checks refuse; `rule` names the check when clients word it themselves. */
+export const invalidField = (field: string, message: string, rule = 'invalid') =>
+  new AppError('validation_failed', `${field}: ${message}`, [{ field, message, rule }]);

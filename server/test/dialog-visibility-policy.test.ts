@@ -462,6 +462,8 @@ describe('dialog visibility: the policy and its three forms', () => {
         const facts = factsOf(key);
         const mayRead = readGrounds(actors[user], facts, departmentsOf).length > 0;
         const hears = eventGrounds(actors[user], facts, departmentsOf).length > 0;
+        // The dialog's own events also reach who reads it by their history (held_before).
+        const hearsDialog = eventGrounds(actors[user], facts, departmentsOf, 'dialog').length > 0;
         const latest = facts.sessions.at(-1)!;
         const id = dialogIds[key];
         const forms: [string, boolean, boolean][] = [
@@ -476,7 +478,7 @@ describe('dialog visibility: the policy and its three forms', () => {
           ...receives(user, key).map(([kind, got]): [string, boolean, boolean] => [
             `${kind} event`,
             got,
-            hears,
+            kind === 'dialog.updated' ? hearsDialog : hears,
           ]),
         ];
         for (const [form, got, want] of forms) {
@@ -527,7 +529,13 @@ describe('dialog visibility: the policy and its three forms', () => {
       {
         read: read.length > 0,
         listed: read.length > 0 && key !== 'inactiveLine',
-        events: audiences.get(key)!.map(({ kind }) => [kind, events.length > 0]),
+        events: audiences
+          .get(key)!
+          .map(({ kind }) => [
+            kind,
+            events.length > 0 ||
+              (kind === 'dialog.updated' && read.includes('held_before') && key !== 'inactiveLine'),
+          ]),
       },
     ]);
     expect(got).toEqual(want);

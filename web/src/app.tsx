@@ -374,7 +374,9 @@ function NotificationTools() {
 }
 
 function noticeText(t: Translate, notice: Notice): string {
-  return notice.kind === 'webhook_paused' ? t('webhooks.pausedNotice', { url: notice.text }) : notice.text;
+  if (notice.kind === 'webhook_paused') return t('webhooks.pausedNotice', { url: notice.text });
+  if (notice.kind === 'mention') return t('notice.mentioned', { name: notice.text });
+  return notice.text;
 }
 
 /** The server's in-app notices (KPI-2, AA-3), each with a link to its dialog (or screen). */
@@ -386,7 +388,14 @@ function Notices() {
     <div className="notices" aria-live="polite">
       {notices.map((notice) => (
         <div key={notice.id} className="notice notice-warn">
-          <a href={notice.href} onClick={linkClick(notice.href)}>
+          <a
+            href={notice.href}
+            onClick={(event) => {
+              // Followed: it has done its job, and no longer covers the dialog it leads to.
+              linkClick(notice.href)(event);
+              if (event.defaultPrevented) store.dismissNotice(notice.id);
+            }}
+          >
             {noticeText(t, notice)}
           </a>
           <button

@@ -281,6 +281,7 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'messages.external_id': "the channel's message id, meaningless without the message",
   'messages.client_message_id': "the sender's idempotency key",
   'messages.system_kind': 'which automatic text a message is',
+  'messages.mentions': 'ids of the colleagues a private note mentions',
   'client_identities.channel_id': 'an id',
   'widget_visitors.channel_id': 'an id',
   'crm_pipelines.*': 'pipeline names',

@@ -1,4 +1,4 @@
-import type { Message, SendMessageBody, TransferBody } from '@openlines/contract';
+import type { Message, Permissions, SendMessageBody, TransferBody } from '@openlines/contract';
 import { OPEN_STATUSES } from '@openlines/contract';
 import { findConnector } from '../channels/registry';
 import type { AppContext } from '../context';
@@ -17,6 +17,7 @@ import { lockLines } from './locks';
 import { presentMessage } from './message-presenter';
 import { storedSend, writeOutgoingMessage } from './messages';
 import { answerAsHolder } from './operator-answer';
+import { visibleRow } from './policies/dialog-visibility';
 import { lineQueue, loadOperatorStates, redelegateLine, routeSession, routingSettingsOf } from './routing';
 import { type ActorRef, applySessionAction, lockSession } from './sessions';
 import { runInTransaction, type Tx, type UnitOfWork } from './transaction';
@@ -391,6 +392,9 @@ export async function sendMessage(
   if (!body.text && attachments.length === 0)
     throw invalidField('body.text', 'is required when there are no attachments');
   if (body.template) await assertSendsTemplates(ctx, actor, dialogId, body);
+  if (body.mentions?.length && body.private !== true) {
+    throw invalidField('body.mentions', 'only a private note mentions colleagues', 'mention_private');
+  }
   const answered = await answerAsHolder(ctx, actor, dialogId, body);
   if (answered) return answered;
   try {
@@ -434,6 +438,7 @@ function sendAsAnyone(
       const existing = await storedSend(uow.tx, actor.accountId, dialogId, body.clientMessageId);
       if (existing) return presentMessage(existing);
     }
+    const mentions = await checkedMentions(uow.tx, actor, dialogId, body.mentions ?? []);
     const open = await currentSessionId(uow.tx, dialogId);
     let session: SessionRow | null = null;
     let line: LineRow | null = null;
@@ -483,7 +488,7 @@ function sendAsAnyone(
         .executeTakeFirstOrThrow();
       session = await onOperatorAnswer(ctx, uow, line, session);
     }
-    return writeOutgoingMessage(ctx, uow, {
+    const written = await writeOutgoingMessage(ctx, uow, {
       dialog,
       session,
       line,
@@ -494,8 +499,60 @@ function sendAsAnyone(
       private: isPrivate,
       clientMessageId: body.clientMessageId ?? null,
       ...(body.template && !isPrivate ? { template: body.template } : {}),
+      ...(mentions.length > 0 ? { mentions } : {}),
     });
+    // Who is mentioned hears of it (not the author mentioning themselves).
+    const notified = mentions.filter((id) => id !== actor.userId);
+    if (notified.length > 0) {
+      uow.events.emit(
+        actor.accountId,
+        'note.mentioned',
+        { dialogId, messageId: written.id, authorId: actor.userId },
+        { users: notified },
+      );
+    }
+    return written;
   });
+}
+
+/**
+ * A note's mentions are active colleagues of the author's account who may see the dialog (the
+ * notice leads them there); the first that is not is named.
+ */
+async function checkedMentions(tx: Tx, actor: Actor, dialogId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const found = await tx
+    .selectFrom('users')
+    .innerJoin('roles', 'roles.id', 'users.role_id')
+    .select(['users.id', 'roles.permissions'])
+    .where('users.account_id', '=', actor.accountId)
+    .where('users.active', '=', true)
+    .where('users.id', 'in', ids)
+    .execute();
+  const known = new Map(found.map((row) => [row.id, row.permissions as Permissions]));
+  for (const [index, id] of ids.entries()) {
+    const permissions = known.get(id);
+    if (!permissions)
+      throw invalidField(
+        `body.mentions.${index}`,
+        'is not an active colleague in this account',
+        'mention_unknown',
+      );
+    const sees = await tx
+      .selectFrom('dialogs')
+      .select('dialogs.id')
+      .where('dialogs.id', '=', dialogId)
+      .where(visibleRow({ userId: id, accountId: actor.accountId, permissions }))
+      .executeTakeFirst();
+    if (!sees) {
+      throw invalidField(
+        `body.mentions.${index}`,
+        'is a colleague who may not see this dialog',
+        'mention_not_visible',
+      );
+    }
+  }
+  return ids;
 }
 
 /** Typing indicator (and the text being typed, for lines that allow it); not stored. */

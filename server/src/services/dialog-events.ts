@@ -123,6 +123,29 @@ async function loadAudienceFacts(
 }
 
 /**
+ * Everyone the session transitions of these dialogs name as their operator (the `held_before`
+ * ground of reading, policies/dialog-visibility.ts), in one statement.
+ */
+async function loadHeldBy(tx: Reader, dialogIds: string[]): Promise<Map<string, string[]>> {
+  const held = new Map<string, string[]>();
+  if (dialogIds.length === 0) return held;
+  // Through the sessions (indexed by dialog), then each session's transitions (indexed by session).
+  const rows = await tx
+    .selectFrom('sessions as s')
+    .innerJoin('session_transitions as t', 't.session_id', 's.id')
+    .select(['s.dialog_id', 't.operator_id'])
+    .distinct()
+    .where('s.dialog_id', 'in', dialogIds)
+    .where('t.operator_id', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    if (!row.operator_id) continue;
+    held.set(row.dialog_id, [...(held.get(row.dialog_id) ?? []), row.operator_id]);
+  }
+  return held;
+}
+
+/**
  * The users a dialog's events go to by name (policies/dialog-visibility.ts, `dialogAudienceUsers`),
  * with its line's queue read when the rule needs it: while the session waits there, or has just
  * left it. Supervisors who see every dialog get line events through the `lineId` audience.
@@ -190,6 +213,7 @@ async function emitDialogEvents(
 ): Promise<void> {
   const ids = round.map(([id]) => id);
   const queueMembers = queueMembersReader(uow.tx);
+  let heldBy = new Map<string, string[]>();
   const emitFor = async (
     pending: PendingDialogEvents,
     dialogId: string,
@@ -204,7 +228,16 @@ async function emitDialogEvents(
     for (const { type, message } of pending.messages) {
       uow.events.emit(pending.accountId, type, { message, lineId }, { ...audience, dialogId });
     }
-    if (dialog && pending.changed) uow.events.emit(pending.accountId, 'dialog.updated', { dialog }, audience);
+    if (dialog && pending.changed) {
+      // Who held it before and may still read it by their history: their lists follow it too.
+      const former = lineActive ? (heldBy.get(dialogId) ?? []).filter((id) => !users.includes(id)) : [];
+      uow.events.emit(
+        pending.accountId,
+        'dialog.updated',
+        { dialog },
+        former.length > 0 ? { ...audience, historyUsers: former } : audience,
+      );
+    }
   };
 
   if (!round.some(([, pending]) => pending.changed)) {
@@ -217,6 +250,10 @@ async function emitDialogEvents(
   }
 
   const rows = await uow.tx.selectFrom('dialogs').selectAll().where('id', 'in', ids).execute();
+  heldBy = await loadHeldBy(
+    uow.tx,
+    round.filter(([, pending]) => pending.changed).map(([id]) => id),
+  );
   const dialogs = new Map(
     (await presentDialogs(uow.tx, rows, ctx.clock.now())).map((dialog) => [dialog.id, dialog]),
   );
@@ -291,4 +328,34 @@ export function emitHeldMessage(
     { message: input.message, lineId, activity: input.activity },
     audience,
   );
+}
+
+/**
+ * Dialogs about to be deleted (a client erased with their dialogs): everyone whose lists may hold
+ * them hears they are gone. Call it before the rows go; the event carries only the dialog's id.
+ */
+export async function announceDeletedDialogs(
+  uow: UnitOfWork,
+  accountId: string,
+  dialogIds: string[],
+): Promise<void> {
+  if (dialogIds.length === 0) return;
+  const facts = await loadAudienceFacts(uow.tx, dialogIds);
+  const heldBy = await loadHeldBy(uow.tx, dialogIds);
+  const queueMembers = queueMembersReader(uow.tx);
+  for (const dialogId of dialogIds) {
+    const fact = facts.get(dialogId);
+    if (!fact?.lineActive) continue;
+    const users = await dialogRecipients(uow.tx, fact, false, queueMembers);
+    const former = (heldBy.get(dialogId) ?? []).filter((id) => !users.includes(id));
+    uow.events.emit(
+      accountId,
+      'dialog.deleted',
+      { dialogId },
+      {
+        ...dialogAudience(fact, true, users),
+        ...(former.length > 0 ? { historyUsers: former } : {}),
+      },
+    );
+  }
 }

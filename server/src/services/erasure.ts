@@ -13,7 +13,7 @@ import {
   redactDialogEvents,
 } from '../store/personal-data';
 import { recordAudit } from './audit';
-import { emitMessage, touchDialog } from './dialog-events';
+import { announceDeletedDialogs, emitMessage, touchDialog } from './dialog-events';
 import { fileIdFromUrl, pathOf } from './files';
 import { presentMessage } from './message-presenter';
 import type { Tx, UnitOfWork } from './transaction';
@@ -252,6 +252,8 @@ async function eraseClientRows(
   const dialogIds = dialogs.map((dialog) => dialog.id);
   for (const slice of slices(dialogIds)) {
     if (mode === 'delete') {
+      // (A line or channel deleted with its dialogs is announced by its own event instead.)
+      await announceDeletedDialogs(uow, accountId, slice);
       await deleteDialogs(ctx, tx, accountId, slice, summary);
       continue;
     }

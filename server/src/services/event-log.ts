@@ -55,6 +55,7 @@ export function dialogOfEvent(event: Pick<OpenlinesEvent, 'type' | 'data'>): str
     case 'dialog.updated':
       return data.dialog.id;
     case 'notification':
+    case 'note.mentioned':
       return data.dialogId;
     default:
       return null;

@@ -21,6 +21,7 @@ export function presentMessage(row: MessageRow): Message {
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at?.toISOString() ?? null,
     deletedAt: row.deleted_at?.toISOString() ?? null,
+    ...(row.mentions?.length ? { mentions: row.mentions } : {}),
   };
 }
 

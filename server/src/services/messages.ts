@@ -39,6 +39,8 @@ export interface OutgoingMessage {
   systemKind?: SystemKind | null;
   quickReplies?: OutboundMessage['quickReplies'];
   template?: OutboundMessage['template'];
+  /** A private note's mentioned colleagues (user ids, checked by the caller). */
+  mentions?: string[];
 }
 
 export interface ShownOperator {
@@ -144,6 +146,7 @@ export async function writeOutgoingMessage(
       client_message_id: message.clientMessageId ?? null,
       system_kind: message.systemKind ?? null,
       created_at: now,
+      ...(isPrivate && message.mentions?.length ? { mentions: JSON.stringify(message.mentions) } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();

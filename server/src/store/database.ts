@@ -38,6 +38,7 @@ import * as bitrixBotCommands from './migrations/0037-bitrix-bot-commands';
 import * as widgetConsentPageBlock from './migrations/0038-widget-consent-page-block';
 import * as outboxTrace from './migrations/0040-outbox-trace';
 import * as crmAdapters from './migrations/0042-crm-adapters';
+import * as messageMentions from './migrations/0043-message-mentions';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -98,6 +99,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0038-widget-consent-page-block': widgetConsentPageBlock,
   '0040-outbox-trace': outboxTrace,
   '0042-crm-adapters': crmAdapters,
+  '0043-message-mentions': messageMentions,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

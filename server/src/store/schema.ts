@@ -283,6 +283,8 @@ export interface MessagesTable {
   edited_at: NullableTimestamp;
   /** Withdrawn: the row stays so the timeline shows where it was; text and attachments are emptied. */
   deleted_at: NullableTimestamp;
+  /** Colleagues mentioned in a private note (user ids); null on every other message. */
+  mentions: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 
 export interface OutboxTable {

@@ -8,7 +8,10 @@ import { seesEveryDialog } from '../services/policies/dialog-visibility';
  */
 export function canReceive(actor: Actor, audience: EventAudience): boolean {
   if (audience.users?.includes(actor.userId)) return true;
-  if (audience.users && !audience.lineId) return false;
+  // Who held the dialog before reads it by their own history (policies/dialog-visibility.ts).
+  if (audience.historyUsers?.includes(actor.userId) && actor.permissions.dialogHistory !== 'none')
+    return true;
+  if ((audience.users || audience.historyUsers) && !audience.lineId) return false;
   if (audience.permission && !actor.permissions[audience.permission as PermissionFlag]) return false;
   // Line events name their operators in `users` (policies/dialog-visibility.ts, `dialogAudience`);
   // everyone else needs to see every dialog.

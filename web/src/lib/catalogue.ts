@@ -28,6 +28,9 @@ const en = {
   'error.validation_failed': 'Some fields are not valid',
   'field.required': 'Required.',
   'field.unknown': 'This field is not accepted here.',
+  'field.mention_private': 'Colleagues can be mentioned in a private note only.',
+  'field.mention_unknown': 'A mentioned colleague is no longer active.',
+  'field.mention_not_visible': 'A mentioned colleague may not see this dialog; invite them first.',
   'field.minLength': 'At least {limit, plural, one {# character} other {# characters}}.',
   'field.maxLength': 'At most {limit, plural, one {# character} other {# characters}}.',
   'field.minimum': 'At least {limit}.',
@@ -236,7 +239,9 @@ const en = {
   'invite.handoverTo': 'Hand over to {name}',
 
   'composer.placeholder': 'Message to the client — type / for quick answers',
-  'composer.notePlaceholder': 'Private note for colleagues',
+  'composer.notePlaceholder': 'Private note for colleagues — type @ to mention one',
+  'composer.mentions': 'Colleagues to mention',
+  'notice.mentioned': '{name} mentioned you in a private note',
   'composer.private': 'Private note',
   'composer.quickAnswers': 'Quick answers',
   'composer.noQuickAnswers': 'No quick answers match.',
@@ -1088,6 +1093,9 @@ const ru: Record<MessageKey, string> = {
   'error.validation_failed': 'Некоторые поля заполнены неверно',
   'field.required': 'Обязательное поле.',
   'field.unknown': 'Это поле здесь не принимается.',
+  'field.mention_private': 'Упомянуть коллег можно только в скрытой заметке.',
+  'field.mention_unknown': 'Упомянутый коллега больше не активен.',
+  'field.mention_not_visible': 'Упомянутый коллега не видит этот диалог — сначала пригласите его.',
   'field.minLength':
     'Не короче {limit, plural, one {# символа} few {# символов} many {# символов} other {# символа}}.',
   'field.maxLength':
@@ -1300,7 +1308,9 @@ const ru: Record<MessageKey, string> = {
   'invite.handoverTo': 'Передать: {name}',
 
   'composer.placeholder': 'Сообщение клиенту — / для быстрых ответов',
-  'composer.notePlaceholder': 'Скрытая заметка для коллег',
+  'composer.notePlaceholder': 'Скрытая заметка для коллег — @, чтобы упомянуть',
+  'composer.mentions': 'Упомянуть коллегу',
+  'notice.mentioned': '{name} упоминает вас в скрытой заметке',
   'composer.private': 'Скрытая заметка',
   'composer.quickAnswers': 'Быстрые ответы',
   'composer.noQuickAnswers': 'Нет подходящих быстрых ответов.',

@@ -1,7 +1,15 @@
-import { type Attachment, type Dialog, isOpen, MaxMessageText, type QuickAnswer } from '@openlines/contract';
+import {
+  type Attachment,
+  type Dialog,
+  isOpen,
+  MaxMessageText,
+  type QuickAnswer,
+  type User,
+} from '@openlines/contract';
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from 'react';
 import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
+import { mentionedIds, mentionQuery, searchColleagues } from '../lib/mentions';
 import { textLimit } from '../lib/messages';
 import { answersForLine, quickQuery, searchQuickAnswers } from '../lib/quick-answers';
 import { windowClosed } from '../lib/reply-window';
@@ -12,12 +20,16 @@ import { useStore, useWorkspace } from './store-context';
 import { useNow } from './use-now';
 
 const selectQuickAnswers = (state: WorkspaceState) => state.quickAnswers;
+const selectUsers = (state: WorkspaceState) => state.users;
 
 export function Composer({ dialog }: { dialog: Dialog }) {
   const t = useT();
   const store = useStore();
   const quickAnswers = useWorkspace(selectQuickAnswers);
+  const users = useWorkspace(selectUsers);
   const me = store.me.user.id;
+  /** Colleagues picked from the "@" list while writing this note. */
+  const [picked, setPicked] = useState<{ id: string; name: string }[]>([]);
   const [text, setText] = useState('');
   const [privateNote, setPrivateNote] = useState(false);
   const [attachments, setAttachments] = useState<Attachment[]>([]);
@@ -47,8 +59,34 @@ export function Composer({ dialog }: { dialog: Dialog }) {
     () => (query === null ? [] : searchQuickAnswers(offered, query)),
     [query, offered],
   );
-  const popupOpen =
+  const quickOpen =
     query !== null && dismissed !== `${trigger?.start}:${query}` && (suggestions.length > 0 || forcedOpen);
+  // A private note: "@" and a part of a name offers colleagues to mention (and notify).
+  const noteOn = privateNote || consulting;
+  const mention = noteOn && !quickOpen ? mentionQuery(text, caret) : null;
+  const mentionText = mention ? mention.query : null;
+  const colleagues = useMemo(
+    () => (mentionText === null ? [] : searchColleagues(Object.values(users), mentionText, me)),
+    [mentionText, users, me],
+  );
+  const mentionOpen =
+    mention !== null && colleagues.length > 0 && dismissed !== `@${mention.start}:${mention.query}`;
+  const popupOpen = quickOpen || mentionOpen;
+  const optionCount = mentionOpen ? colleagues.length : suggestions.length;
+
+  function insertMention(user: User) {
+    if (!mention) return;
+    const written = `@${user.name} `;
+    const next = text.slice(0, mention.start) + written + text.slice(caret);
+    setText(next);
+    setPicked((current) => [...current, { id: user.id, name: user.name }]);
+    const position = mention.start + written.length;
+    setCaret(position);
+    requestAnimationFrame(() => {
+      textarea.current?.focus();
+      textarea.current?.setSelectionRange(position, position);
+    });
+  }
 
   function insert(answer: QuickAnswer) {
     const start = trigger ? trigger.start : caret;
@@ -69,14 +107,18 @@ export function Composer({ dialog }: { dialog: Dialog }) {
     const body = text.trim();
     if ((!body && attachments.length === 0) || uploading > 0 || limit.over) return;
     setError(null);
+    const isNote = privateNote || consulting;
+    const mentions = isNote ? mentionedIds(body, picked) : [];
     const input = {
       ...(body ? { text: body } : {}),
       ...(attachments.length ? { attachments } : {}),
-      private: privateNote || consulting,
+      private: isNote,
+      ...(mentions.length ? { mentions } : {}),
     };
     setText('');
     setAttachments([]);
     setCaret(0);
+    setPicked([]);
     try {
       await store.send(dialog.id, input);
     } catch (failure) {
@@ -87,23 +129,27 @@ export function Composer({ dialog }: { dialog: Dialog }) {
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (popupOpen && suggestions.length > 0) {
+    if (popupOpen && optionCount > 0) {
       if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
         event.preventDefault();
         const delta = event.key === 'ArrowDown' ? 1 : -1;
-        setActive((active + delta + suggestions.length) % suggestions.length);
+        setActive((active + delta + optionCount) % optionCount);
         return;
       }
       if (event.key === 'Enter' || event.key === 'Tab') {
         event.preventDefault();
-        insert(suggestions[Math.min(active, suggestions.length - 1)]!);
+        const index = Math.min(active, optionCount - 1);
+        if (mentionOpen) insertMention(colleagues[index]!);
+        else insert(suggestions[index]!);
         return;
       }
     }
     if (popupOpen && event.key === 'Escape') {
       event.preventDefault();
       setForcedOpen(false);
-      setDismissed(`${trigger?.start}:${query}`);
+      setDismissed(
+        mentionOpen && mention ? `@${mention.start}:${mention.query}` : `${trigger?.start}:${query}`,
+      );
       return;
     }
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
@@ -140,7 +186,7 @@ export function Composer({ dialog }: { dialog: Dialog }) {
   }
 
   const activeId =
-    popupOpen && suggestions.length > 0 ? `${listId}-${Math.min(active, suggestions.length - 1)}` : undefined;
+    popupOpen && optionCount > 0 ? `${listId}-${Math.min(active, optionCount - 1)}` : undefined;
   const isPrivate = privateNote || consulting;
 
   return (
@@ -162,7 +208,27 @@ export function Composer({ dialog }: { dialog: Dialog }) {
           ) : null}
         </div>
       ) : null}
-      {popupOpen ? (
+      {mentionOpen ? (
+        <div className="quick-answers" id={listId} role="listbox" aria-label={t('composer.mentions')}>
+          {colleagues.map((user, index) => (
+            <div
+              key={user.id}
+              id={`${listId}-${index}`}
+              role="option"
+              tabIndex={-1}
+              aria-selected={index === active}
+              className={index === active ? 'active' : undefined}
+              onMouseDown={(event) => {
+                event.preventDefault();
+                insertMention(user);
+              }}
+            >
+              <strong>{user.name}</strong>
+              <span className="muted">{user.email}</span>
+            </div>
+          ))}
+        </div>
+      ) : popupOpen ? (
         <div className="quick-answers" id={listId} role="listbox" aria-label={t('composer.quickAnswers')}>
           {suggestions.map((answer, index) => (
             <div

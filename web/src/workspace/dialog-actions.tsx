@@ -21,9 +21,14 @@ export function DialogActions({ dialog, line }: { dialog: Dialog; line: Line | u
   const store = useStore();
   const me = store.me;
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const [refusal, setRefusal] = useState<{ failure: unknown; state: string } | null>(null);
   const [modal, setModal] = useState<ModalKind>(null);
   const session = dialog.session;
+  // A refusal is about the state the action was tried in: once the session moves on (someone took
+  // it, closed it, a new one started), it no longer applies and is not shown.
+  const state = `${session?.id}:${session?.status}:${session?.operatorId}:${dialog.spam}`;
+  const error = refusal?.state === state ? refusal.failure : null;
+  const setError = (failure: unknown) => setRefusal(failure ? { failure, state } : null);
   const open = isOpen(dialog);
   const holder = session?.operatorId === me.user.id;
   const mayAct = open && (holder || me.permissions.supervise);

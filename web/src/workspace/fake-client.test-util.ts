@@ -1,5 +1,5 @@
 import type { Dialog, Me, Message, OpenlinesEvent } from '@openlines/contract';
-import type { OpenlinesClient, RealtimeEvents } from '@openlines/sdk';
+import { type OpenlinesClient, OpenlinesError, type RealtimeEvents } from '@openlines/sdk';
 import { dialog, message } from '../lib/fixtures.test-util';
 import { type Alert, WorkspaceStore } from './store';
 
@@ -58,9 +58,29 @@ export function fakeClient(state: { dialogs: Dialog[]; messages: Message[] }) {
         calls.push(`list ${query.view}`);
         return { items: state.dialogs, nextCursor: null };
       },
-      get: async (id: string) => state.dialogs.find((d) => d.id === id)!,
-      messages: async () => {
+      get: async (id: string) => {
+        calls.push(`get ${id}`);
+        const found = state.dialogs.find((d) => d.id === id);
+        if (!found) {
+          throw new OpenlinesError({
+            type: 'about:blank',
+            title: 'Not found',
+            status: 404,
+            code: 'not_found',
+          });
+        }
+        return found;
+      },
+      messages: async (id: string) => {
         calls.push('messages');
+        if (!state.dialogs.some((d) => d.id === id)) {
+          throw new OpenlinesError({
+            type: 'about:blank',
+            title: 'Not found',
+            status: 404,
+            code: 'not_found',
+          });
+        }
         return state.messages;
       },
       transitions: async () => [],

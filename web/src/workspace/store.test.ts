@@ -63,8 +63,9 @@ describe('WorkspaceStore', () => {
   });
 
   it('alerts about a new dialog in my queue and counts unread client messages', async () => {
-    const { store, socket, alerts } = await setup(false);
+    const { store, data, socket, alerts } = await setup(false);
     const fresh = dialog({ id: 'd9' }, { id: 's9', dialogId: 'd9', status: 'queued' });
+    data.dialogs = [...data.dialogs, fresh];
     socket().emit('event', event('dialog.updated', { dialog: fresh }));
     expect(alerts.map((a) => a.kind)).toEqual(['dialog']);
     socket().emit('event', event('dialog.updated', { dialog: fresh }));
@@ -115,6 +116,72 @@ describe('WorkspaceStore', () => {
       event('message.created', { message: message('m5', '2026-03-02T10:06:00.000Z'), lineId: 'l1' }),
     );
     expect(store.getState().typing.d1).toBeUndefined();
+    store.stop();
+  });
+
+  it('drops a deleted dialog from every list and counter', async () => {
+    const { store, data, socket } = await setup();
+    expect(store.counts().queue).toBe(1);
+    data.dialogs = [];
+    socket().emit('event', event('dialog.deleted', { dialogId: 'd1' }));
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    expect(store.counts()).toEqual({ queue: 0, mine: 0 });
+    store.setView('all');
+    await flush();
+    expect(store.visibleDialogs()).toEqual([]);
+    store.stop();
+  });
+
+  it('drops a dialog a colleague took from my queue once the server says it is not mine to see', async () => {
+    const { store, data, socket, calls } = await setup();
+    const taken = dialog({}, { status: 'assigned', operatorId: 'colleague', queuedAt: null });
+    data.dialogs = [];
+    socket().emit('event', event('dialog.updated', { dialog: taken }));
+    // Until the server answers, it shows as it is now: out of the queue.
+    expect(store.counts().queue).toBe(0);
+    await flush();
+    expect(calls).toContain('get d1');
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    store.stop();
+  });
+
+  it('keeps a dialog I may still read by my history, with its new state', async () => {
+    const { store, data, socket } = await setup();
+    const passedOn = dialog({}, { status: 'assigned', operatorId: 'colleague' });
+    data.dialogs = [passedOn];
+    socket().emit('event', event('dialog.updated', { dialog: passedOn }));
+    await flush();
+    expect(store.getState().dialogs.d1?.session?.operatorId).toBe('colleague');
+    store.setView('all');
+    await flush();
+    expect(store.visibleDialogs().map((d) => d.id)).toEqual(['d1']);
+    store.stop();
+  });
+
+  it('opening a dialog the server no longer shows takes it out of the list too', async () => {
+    const { store, data } = await setup();
+    expect(store.getState().dialogs.d1).toBeDefined();
+    data.dialogs = [];
+    await store.open('d1');
+    expect(store.getState().history.d1?.error).toMatchObject({ code: 'not_found' });
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    store.stop();
+  });
+
+  it('a deleted line takes its dialogs out of the lists', async () => {
+    const { store, socket } = await setup();
+    socket().emit('event', event('line.changed', { lineId: 'l1', deleted: true }));
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    store.stop();
+  });
+
+  it('the open dialog that is deleted says it is gone instead of loading for ever', async () => {
+    const { store, data, socket } = await setup();
+    await store.open('d1');
+    data.dialogs = [];
+    socket().emit('event', event('dialog.deleted', { dialogId: 'd1' }));
+    expect(store.getState().dialogs.d1).toBeUndefined();
+    expect(store.getState().history.d1).toMatchObject({ loading: false, error: { code: 'not_found' } });
     store.stop();
   });
 });

@@ -14,7 +14,7 @@ import type {
   TransientSignal,
   User,
 } from '@openlines/contract';
-import type { OpenlinesClient, Realtime } from '@openlines/sdk';
+import { type OpenlinesClient, OpenlinesError, type Realtime } from '@openlines/sdk';
 import {
   type DialogFilters,
   type DialogView,
@@ -64,8 +64,11 @@ export interface Notice {
   text: string;
   /** Where the notice leads: its dialog, or the screen of what it is about. */
   href: string;
-  /** A notice the UI words itself (a paused webhook); `text` then holds what it is about. */
-  kind?: 'webhook_paused';
+  /**
+   * A notice the UI words itself (a paused webhook, a mention in a note); `text` then holds what it
+   * is about (the webhook's URL, the colleague's name).
+   */
+  kind?: 'webhook_paused' | 'mention';
 }
 
 /** What the store tells the UI about, so it can chime and show browser notifications. */
@@ -94,6 +97,23 @@ const TYPING_TTL_MS = 8000;
 
 function emptyHistory(): DialogHistory {
   return { messages: [], transitions: [], consents: [], loading: true, complete: false, error: null };
+}
+
+/** The server says the dialog is not there for me: deleted, or out of my sight. */
+function isGone(error: unknown): boolean {
+  return error instanceof OpenlinesError && error.code === 'not_found';
+}
+
+/** What the screen of a dialog that went while it was open shows (as the server would answer). */
+const GONE = new OpenlinesError({
+  type: 'about:blank',
+  title: 'The dialog is no longer available',
+  status: 404,
+  code: 'not_found',
+});
+
+function dialogLine(dialog: Dialog): string {
+  return dialog.session?.lineId ?? dialog.lineId;
 }
 
 /** A client message id that works outside secure contexts too (crypto.randomUUID needs https). */
@@ -419,6 +439,8 @@ export class WorkspaceStore {
         error: null,
       });
     } catch (error) {
+      // Gone, or no longer mine to see: the list stops showing it as well.
+      if (isGone(error)) this.#dropDialog(dialogId);
       const latest = this.#state.history[dialogId] ?? current;
       this.#setHistory(dialogId, { ...latest, loading: false, error });
     }
@@ -467,6 +489,48 @@ export class WorkspaceStore {
     this.#setHistory(dialogId, { ...history, messages: mergeMessages(history.messages, messages) });
   }
 
+  /**
+   * Forgets a dialog that is gone or out of my sight (deleted, taken from a queue I may not read
+   * otherwise): out of every list and counter. The open dialog's history stays, so its screen can
+   * say why it went.
+   */
+  #dropDialog(dialogId: string): void {
+    if (!this.#state.dialogs[dialogId] && !this.#state.unread[dialogId]) return;
+    const dialogs = { ...this.#state.dialogs };
+    delete dialogs[dialogId];
+    const unread = { ...this.#state.unread };
+    delete unread[dialogId];
+    const patch: Partial<WorkspaceState> = { dialogs, unread };
+    // The dialog on screen went: it says so rather than wait for it.
+    const history = this.#state.history[dialogId];
+    if (this.#state.openId === dialogId && !history?.error) {
+      patch.history = {
+        ...this.#state.history,
+        [dialogId]: { ...(history ?? emptyHistory()), loading: false, error: GONE },
+      };
+    }
+    this.#set(patch);
+  }
+
+  /**
+   * A dialog that left what I see anyway (I neither hold it nor may take it) may have left my sight
+   * altogether: unless I see every dialog, it is read again, and dropped when the server says it is
+   * not mine to see. (Who reads it by their own history keeps it, with its new state.)
+   */
+  #recheckVisibility(dialog: Dialog): void {
+    const me = this.#me.user.id;
+    if (this.#me.permissions.dialogHistory === 'all') return;
+    if (isMine(dialog, me) || isWaitingForMe(dialog, me)) return;
+    this.#client.dialogs.get(dialog.id).then(
+      (fresh) => {
+        if (this.#state.dialogs[fresh.id]) this.#putDialogs([fresh], { keepSearchHits: true });
+      },
+      (error) => {
+        if (isGone(error)) this.#dropDialog(dialog.id);
+      },
+    );
+  }
+
   /** Applies the result of an action (take, transfer…) at once, before its event arrives. */
   applyDialog(dialog: Dialog): void {
     this.#putDialogs([dialog]);
@@ -477,7 +541,14 @@ export class WorkspaceStore {
 
   async send(
     dialogId: string,
-    input: { text?: string; attachments?: Attachment[]; private?: boolean; template?: MessageTemplateRef },
+    input: {
+      text?: string;
+      attachments?: Attachment[];
+      private?: boolean;
+      template?: MessageTemplateRef;
+      /** A private note's mentioned colleagues (user ids). */
+      mentions?: string[];
+    },
     clientMessageId = newClientMessageId(),
   ): Promise<void> {
     const pending: PendingMessage = {
@@ -496,6 +567,7 @@ export class WorkspaceStore {
         ...(input.text ? { text: input.text } : {}),
         ...(input.attachments?.length ? { attachments: input.attachments } : {}),
         ...(input.private ? { private: true } : {}),
+        ...(input.private && input.mentions?.length ? { mentions: input.mentions } : {}),
         ...(input.template ? { template: input.template } : {}),
         clientMessageId,
       });
@@ -561,6 +633,7 @@ export class WorkspaceStore {
    */
   readonly #eventHandlers: EventHandlers = {
     'dialog.updated': (event) => this.#onDialog(event.data.dialog),
+    'dialog.deleted': (event) => this.#dropDialog(event.data.dialogId),
     'message.created': (event) => {
       if (event.data.activity) this.#onActivity(event.data.message.dialogId, event.data.activity);
       this.#onMessage(event.data.message, true);
@@ -577,7 +650,11 @@ export class WorkspaceStore {
       const user = this.#state.users[event.data.userId];
       if (user) this.#putUser({ ...user, active: false });
     },
-    'line.changed': () => void this.refreshLines().catch(() => undefined),
+    // A deleted line takes its dialogs with it (their events are not sent one by one).
+    'line.changed': (event) => {
+      if (event.data.deleted) this.#dropDialogsWhere((dialog) => dialogLine(dialog) === event.data.lineId);
+      void this.refreshLines().catch(() => undefined);
+    },
     // The server closes the socket right after; the next request answers account_suspended.
     'account.suspended': () => undefined,
     'quick_answer.changed': () => void this.refreshQuickAnswers().catch(() => undefined),
@@ -586,12 +663,25 @@ export class WorkspaceStore {
       this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
       this.#options.onAlert?.({ kind: 'notice', notice });
     },
-    // The workspace shows no departments, roles or channels; the admin screens read them when opened.
+    // A colleague mentioned me in a note: a notice that leads to the dialog.
+    'note.mentioned': (event) => {
+      const notice: Notice = {
+        id: event.cursor,
+        text: this.#state.users[event.data.authorId]?.name ?? '—',
+        href: `/dialogs/${event.data.dialogId}`,
+        kind: 'mention',
+      };
+      this.#set({ notices: [...this.#state.notices, notice].slice(-5) });
+      this.#options.onAlert?.({ kind: 'notice', notice });
+    },
+    // The workspace shows no departments or roles; the admin screens read them when opened.
     // (The operator's own departments and permissions come from /me at sign-in and are not re-read
     // on these events.)
     'department.changed': ignore,
     'role.changed': ignore,
-    'channel.changed': ignore,
+    'channel.changed': (event) => {
+      if (event.data.deleted) this.#dropDialogsWhere((dialog) => dialog.channelId === event.data.channelId);
+    },
     // The workspace has no CRM screens yet: the client card does not show CRM records.
     'crm.record.created': ignore,
     'crm.record.updated': ignore,
@@ -635,10 +725,15 @@ export class WorkspaceStore {
     );
   }
 
+  #dropDialogsWhere(gone: (dialog: Dialog) => boolean): void {
+    for (const dialog of Object.values(this.#state.dialogs)) if (gone(dialog)) this.#dropDialog(dialog.id);
+  }
+
   #onDialog(dialog: Dialog): void {
     const me = this.#me.user.id;
     const before = this.#state.dialogs[dialog.id];
     this.#putDialogs([dialog], { keepSearchHits: true });
+    this.#recheckVisibility(dialog);
     const sameSession = before?.session?.id === dialog.session?.id;
     const wasWaiting = Boolean(before && sameSession && isWaitingForMe(before, me));
     const wasMine = Boolean(before && sameSession && isMine(before, me));

@@ -106,7 +106,8 @@ export const dialogRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = asyn
     {
       schema: {
         tags: ['dialogs'],
-        summary: 'Send a message to the client, or a private note; answering a waiting dialog takes it',
+        summary:
+          'Send a message to the client, or a private note (which may mention colleagues); answering a waiting dialog takes it',
         params: IdParams,
         body: SendMessageBody,
         response: { 201: MessageSchema },

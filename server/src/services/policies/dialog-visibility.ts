@@ -28,7 +28,7 @@ import type { Actor } from '../actor';
  *
  * | ground | reading | events |
  * | --- | --- | --- |
- * | `held_before`: a transition names the viewer (history scope own or department) | yes | no |
+ * | `held_before`: a transition names the viewer (history scope own or department) | yes | the dialog's own events (changed, deleted), not its messages |
  * | `department`: a colleague of a department of theirs had one of its sessions (scope department) | yes | no |
  * | `handled`: the viewer handled its latest session, now closed | only through `held_before` | yes |
  * | `pinned`: the dialog's next sessions go back to the viewer (Q-10) | no | yes |
@@ -303,6 +303,7 @@ export function dialogAudience(
 
 export type EventGroundName =
   | 'every_dialog'
+  | 'held_before'
   | 'holds'
   | 'handled'
   | 'offered'
@@ -313,11 +314,14 @@ export type EventGroundName =
 /**
  * Why a viewer receives a dialog's events, decided from the same facts as `readGrounds`: the
  * per-viewer form of `dialogAudience` and the socket's filter together. None: they do not.
+ * `dialog` events (the dialog changed or went) also reach who held it before and reads it by their
+ * own history (`historyUsers`), so their lists follow it; its messages do not.
  */
 export function eventGrounds(
   viewer: Viewer,
   dialog: DialogFacts,
   departmentsOf: DepartmentsOf,
+  of: 'message' | 'dialog' = 'message',
 ): EventGroundName[] {
   if (dialog.accountId !== viewer.accountId || !dialog.lineActive) return [];
   const me = viewer.userId;
@@ -331,5 +335,14 @@ export function eventGrounds(
     grounds.push('queue');
   }
   if (dialog.pinnedOperatorId === me) grounds.push('pinned');
+  if (
+    of === 'dialog' &&
+    viewer.permissions.dialogHistory !== 'none' &&
+    !seesEveryDialog(viewer) &&
+    dialog.heldBy.includes(me) &&
+    grounds.length === 0
+  ) {
+    grounds.push('held_before');
+  }
   return grounds;
 }

@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
+import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+
+// Issue 19: an operator mentions a colleague in a private note in the web app, in English and in
+// Russian: "@" offers colleagues, the note is sent with the mention, and the colleague's app shows
+// a notice that leads to the dialog. Screenshots in test-artifacts/mentions-<lang>-*.png.
+
+const WORDS = {
+  'en-US': {
+    password: 'Password',
+    signIn: 'Sign in',
+    dialogs: /^Dialogs/,
+    private: 'Private note',
+    addNote: 'Add note',
+    colleagues: 'Colleagues to mention',
+    mentioned: (name: string) => `${name} mentioned you in a private note`,
+  },
+  'ru-RU': {
+    password: 'Пароль',
+    signIn: 'Войти',
+    dialogs: /^Диалоги/,
+    private: 'Скрытая заметка',
+    addNote: 'Добавить заметку',
+    colleagues: 'Упомянуть коллегу',
+    mentioned: (name: string) => `${name} упоминает вас в скрытой заметке`,
+  },
+} as const;
+type Locale = keyof typeof WORDS;
+const LOCALES = ['en-US', 'ru-RU'] as const;
+
+describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: OpenlinesClient;
+  let adminName: string;
+  let operator: SignedInUser;
+  const dialogs = {} as Record<Locale, string>;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await createTestServer();
+    admin = await signIn(server);
+    adminName = (await admin.auth.me()).user.name;
+    operator = await createSignedInUser(server, admin, 'operator');
+    const line = await admin.lines.create({
+      name: 'Mentions E2E',
+      settings: {
+        automaticActions: { welcome: { enabled: false } },
+        queue: { members: [{ type: 'user', id: operator.user.id }] },
+      },
+    });
+    const { secrets } = await admin.channels.create({
+      kind: 'api',
+      name: 'Backend',
+      lineId: line.id,
+      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
+    });
+    const sender = new ApiChannelSender(
+      server.url,
+      Object.values(secrets).find((v) => v.startsWith('olc_'))!,
+    );
+    for (const locale of LOCALES) {
+      const { dialogId } = await sender.send({
+        externalId: `m-${locale}`,
+        user: { id: `u-${locale}`, name: `Mira ${locale}` },
+        text: 'My parcel is lost',
+      });
+      await operator.client.dialogs.take(dialogId);
+      dialogs[locale] = dialogId;
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function signedIn(locale: Locale, who: { email: string; password: string }): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const words = WORDS[locale];
+    await page.goto(server.url);
+    await page.getByLabel('E-mail').fill(who.email);
+    await page.getByLabel(words.password).fill(who.password);
+    await page.getByRole('button', { name: words.signIn }).click();
+    await page.getByRole('link', { name: words.dialogs }).waitFor();
+    return page;
+  }
+
+  for (const locale of LOCALES) {
+    const words = WORDS[locale];
+    const shot = (page: Page, file: string) =>
+      page.screenshot({ path: path.join(ARTIFACTS_DIR, `mentions-${locale.slice(0, 2)}-${file}.png`) });
+
+    it(`an operator mentions a colleague, who is notified and jumps to the dialog (${locale})`, async () => {
+      const dialogId = dialogs[locale];
+      const colleague = await signedIn(locale, server.admin);
+      const page = await signedIn(locale, operator);
+      await page.goto(`${server.url}/dialogs/${dialogId}`);
+      await page.locator('#dialog-title').waitFor();
+      await page.getByLabel(words.private).check();
+      const composer = page.locator('#composer-text');
+      await composer.click();
+      await composer.pressSequentially(`@${adminName.slice(0, 3)}`);
+      const list = page.getByRole('listbox', { name: words.colleagues });
+      const option = list.getByRole('option', { name: new RegExp(adminName) });
+      await option.waitFor();
+      // Only colleagues: not the operator writing.
+      expect(await list.getByRole('option', { name: new RegExp(operator.user.name) }).count()).toBe(0);
+      await shot(page, 'offered');
+      await composer.press('Enter');
+      await expect(composer.inputValue()).resolves.toBe(`@${adminName} `);
+      await composer.pressSequentially('please check the warehouse');
+      await page.getByRole('button', { name: words.addNote }).click();
+      const text = `@${adminName} please check the warehouse`;
+      await page.locator('.message-text', { hasText: text }).waitFor();
+      await shot(page, 'sent');
+
+      const adminId = (await admin.auth.me()).user.id;
+      const note = (await admin.dialogs.messages(dialogId)).find((m) => m.text === text);
+      expect(note).toMatchObject({ private: true, mentions: [adminId] });
+
+      const notice = colleague.getByRole('link', { name: words.mentioned(operator.user.name) });
+      await notice.waitFor();
+      await shot(colleague, 'notified');
+      await notice.click();
+      await colleague.waitForURL(`**/dialogs/${dialogId}`);
+      await colleague.locator('.message-text', { hasText: text }).waitFor();
+      // Followed, the notice is gone (it covered the composer's Send button).
+      await notice.waitFor({ state: 'detached' });
+      await shot(colleague, 'opened');
+      await page.context().close();
+      await colleague.context().close();
+    }, 120_000);
+  }
+});
