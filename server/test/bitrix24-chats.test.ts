@@ -285,6 +285,78 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect(await admin.dialogs.messages(dialogId)).toHaveLength(before);
   });
 
+  it('lets the connector withdraw a client’s message with imconnector.delete.messages', async () => {
+    const before = await admin.dialogs.messages(dialogId);
+    const target = before.find((item) => item.text === 'Hello?');
+    expect(target).toMatchObject({ authorKind: 'client', deletedAt: null });
+    // Form-encoded with PHP-style keys, as connectors send it.
+    const form = (id: string, user = 'u|1') =>
+      new URLSearchParams({
+        auth: app.accessToken,
+        CONNECTOR: 'chats',
+        LINE: String(line),
+        'MESSAGES[0][user][id]': user,
+        'MESSAGES[0][message][id]': id,
+        'MESSAGES[0][chat][id]': 'c 1',
+      }).toString();
+    const post = async (body: string) => {
+      const response = await fetch(`${server.url}/rest/imconnector.delete.messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const deleted = await post(form('m-2'));
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.result).toMatchObject({
+      SUCCESS: true,
+      DATA: { RESULT: [{ SUCCESS: true, message: { id: 'm-2' }, chat: { id: 'c 1' } }] },
+    });
+    const after = await admin.dialogs.messages(dialogId);
+    expect(after).toHaveLength(before.length);
+    const gone = after.find((item) => item.id === target!.id);
+    expect(gone?.deletedAt).toBeTruthy();
+    expect(gone?.text).toBeNull();
+    // The event log keeps no copy of the text; operators heard of the deletion as message.updated.
+    const logged = await server.ctx.store.db
+      .selectFrom('events')
+      .select(['type', 'data'])
+      .where('dialog_id', '=', dialogId)
+      .where('type', 'in', ['message.created', 'message.updated'])
+      .execute();
+    const ofTarget = logged.filter(
+      (event) => (event.data as { message?: { id: string } }).message?.id === target!.id,
+    );
+    expect(ofTarget.map((event) => event.type)).toContain('message.updated');
+    expect(JSON.stringify(ofTarget)).not.toContain('Hello?');
+    // The same deletion again succeeds and changes nothing.
+    expect((await post(form('m-2'))).body.result.SUCCESS).toBe(true);
+
+    // Another client's message, an unknown id, a missing field: that element fails, the rest pass.
+    const bad = await call('imconnector.delete.messages', {
+      CONNECTOR: 'chats',
+      LINE: line,
+      MESSAGES: [
+        { user: { id: 'u|2' }, message: { id: 'm-1' }, chat: { id: 'c 1' } },
+        { user: { id: 'u|1' }, message: { id: 'unknown' }, chat: { id: 'c 1' } },
+        { user: { id: 'u|1' }, message: { id: 'm-1' } },
+      ],
+    });
+    expect(bad.result.SUCCESS).toBe(false);
+    expect(
+      bad.result.DATA.RESULT.map((item: { ERRORS: { code: string }[] }) => item.ERRORS[0]!.code),
+    ).toEqual(['NOT_FOUND', 'NOT_FOUND', 'ERROR_ARGUMENT']);
+    expect((await admin.dialogs.messages(dialogId)).filter((item) => item.deletedAt)).toHaveLength(1);
+    const unknownLine = await rest(server, 'imconnector.delete.messages', {
+      auth: app.accessToken,
+      CONNECTOR: 'chats',
+      LINE: 999999,
+      MESSAGES: [{ user: { id: 'u|1' }, message: { id: 'm-1' }, chat: { id: 'c 1' } }],
+    });
+    expect(unknownLine.body.error).toBe('NOT_ACTIVE_LINE');
+  });
+
   it('finds a CRM record’s chats and adds and removes colleagues there (imopenlines.crm.chat.*)', async () => {
     expect((await call('imopenlines.crm.lead.create', { CHAT_ID: chatId })).result).toBe(true);
     const { result: dialog } = await call('imopenlines.dialog.get', { CHAT_ID: chatId });
