@@ -436,6 +436,74 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect(form.body.result).toBe(chatId);
   });
 
+  it('writes in a CRM record’s chat with imopenlines.crm.message.add', async () => {
+    const me = (await call('profile')).result;
+    const entity = { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber, CHAT_ID: chatId };
+    const added = await call('imopenlines.crm.message.add', {
+      ...entity,
+      USER_ID: me.ID,
+      MESSAGE: 'Your lead is noted.',
+    });
+    expect(Number.isInteger(added.result)).toBe(true);
+    const written = (await admin.dialogs.messages(dialogId)).find(
+      (item) => item.text === 'Your lead is noted.',
+    );
+    expect(written).toMatchObject({ authorKind: 'operator', private: false });
+    // It reaches the client through the connector like any operator message.
+    await waitFor(
+      () =>
+        events('ONIMCONNECTORMESSAGEADD').some((item) =>
+          String(item.body.data.MESSAGES[0].message.text).includes('Your lead is noted.'),
+        ),
+      'the CRM message through the connector',
+    );
+    const colleague = await createSignedInUser(server, admin, 'operator');
+    const colleagueNumber = (await call('user.get')).result.find(
+      (user: { EMAIL: string }) => user.EMAIL === colleague.email,
+    ).ID;
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ ...entity, USER_ID: colleagueNumber, MESSAGE: 'x' }, 403, 'ACCESS_DENIED'],
+      [{ ...entity, USER_ID: me.ID }, 400, 'ERROR_ARGUMENT'],
+      [{ ...entity, CHAT_ID: undefined, USER_ID: me.ID, MESSAGE: 'x' }, 400, 'ERROR_ARGUMENT'],
+      [{ ...entity, CHAT_ID: 999999, USER_ID: me.ID, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      [{ ...entity, CRM_ENTITY: 999999, USER_ID: me.ID, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+    ];
+    for (const [params, status, code] of cases) {
+      const response = await rest(server, 'imopenlines.crm.message.add', {
+        auth: app.accessToken,
+        ...params,
+      });
+      expect(response.status, JSON.stringify(params)).toBe(status);
+      expect(response.body.error, JSON.stringify(params)).toBe(code);
+    }
+    expect((await admin.dialogs.messages(dialogId)).filter((item) => item.text === 'x')).toHaveLength(0);
+  });
+
+  it('refuses silent mode, which Openlines does not have (imopenlines.session.mode.silent)', async () => {
+    const on = await rest(server, 'imopenlines.session.mode.silent', {
+      auth: app.accessToken,
+      CHAT_ID: chatId,
+      ACTIVATE: 'Y',
+    });
+    expect(on.status).toBe(400);
+    expect(on.body).toMatchObject({ error: 'ERROR_ARGUMENT' });
+    expect(on.body.error_description).toContain('not supported');
+    const off = await rest(
+      server,
+      'imopenlines.session.mode.silent',
+      { auth: app.accessToken, CHAT_ID: chatId, ACTIVATE: 'N' },
+      true,
+    );
+    expect(off.body.result).toBe(true);
+    const unknown = await rest(server, 'imopenlines.session.mode.silent', {
+      auth: app.accessToken,
+      CHAT_ID: 999999,
+      ACTIVATE: 'N',
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toBe('NOT_FOUND');
+  });
+
   it('tells the connector the session finished, and starts a new one with session.start', async () => {
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
     const finish = await dialogEventOf('ONIMCONNECTORDIALOGFINISH', firstSession);
@@ -486,7 +554,12 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
       ['imopenlines.session.open', { USER_CODE: dialog.entity_id }],
       ['imopenlines.session.start', { CHAT_ID: chatId }],
       ['imopenlines.session.mode.pin', { CHAT_ID: chatId }],
+      ['imopenlines.session.mode.silent', { CHAT_ID: chatId, ACTIVATE: 'N' }],
       ['imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber }],
+      [
+        'imopenlines.crm.message.add',
+        { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber, CHAT_ID: chatId, USER_ID: 1, MESSAGE: 'x' },
+      ],
     ] as const) {
       const response = await rest(server, method, { auth: otherApp.accessToken, ...params });
       expect(response.status, method).toBe(404);
