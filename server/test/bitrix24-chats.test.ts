@@ -541,6 +541,55 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     }
   });
 
+  it('tells the connector its channel was switched off or its line deleted (StatusDelete, LineDelete)', async () => {
+    // Bound form-encoded, as connectors do it.
+    for (const event of ['OnImConnectorStatusDelete', 'OnImConnectorLineDelete']) {
+      const bound = await rest(
+        server,
+        'event.bind',
+        { auth: app.accessToken, event, handler: handler.url },
+        true,
+      );
+      expect(bound.body.result, event).toBe(true);
+    }
+    const other = (
+      await call('imopenlines.config.add', { PARAMS: { LINE_NAME: 'Second line', WELCOME_MESSAGE: 'N' } })
+    ).result;
+    await call('imconnector.activate', { CONNECTOR: 'chats', LINE: other, ACTIVE: 'Y' });
+    const channels = await admin.request<{ id: string; kind: string; settings: { line?: number } }[]>(
+      'GET',
+      '/channels',
+    );
+    const channel = channels.find((item) => item.kind === 'bitrix24' && item.settings.line === other)!;
+    expect(channel).toBeDefined();
+    const ofLine = (name: string) => events(name).filter((item) => item.body.data.LINE === String(other));
+
+    // An administrator disconnects the channel in Openlines.
+    await admin.request('PATCH', `/channels/${channel.id}`, { body: { status: 'disconnected' } });
+    await waitFor(() => ofLine('ONIMCONNECTORSTATUSDELETE').length > 0, 'OnImConnectorStatusDelete');
+    const statusDelete = ofLine('ONIMCONNECTORSTATUSDELETE')[0]!;
+    expect(statusDelete.contentType).toBe('application/x-www-form-urlencoded');
+    expect(statusDelete.body).toMatchObject({
+      event: 'ONIMCONNECTORSTATUSDELETE',
+      data: { CONNECTOR: 'chats', LINE: String(other) },
+      auth: { application_token: app.applicationToken },
+    });
+    // Saving it disconnected again is no news.
+    await admin.request('PATCH', `/channels/${channel.id}`, { body: { status: 'disconnected' } });
+
+    // Active again, then the line is deleted.
+    await call('imconnector.activate', { CONNECTOR: 'chats', LINE: other, ACTIVE: 'Y' });
+    expect((await call('imopenlines.config.delete', { CONFIG_ID: other })).result).toBe(true);
+    await waitFor(() => ofLine('ONIMCONNECTORLINEDELETE').length > 0, 'OnImConnectorLineDelete');
+    expect(ofLine('ONIMCONNECTORLINEDELETE')[0]!.body).toMatchObject({
+      event: 'ONIMCONNECTORLINEDELETE',
+      data: { CONNECTOR: 'chats', LINE: String(other) },
+      auth: { application_token: app.applicationToken },
+    });
+    expect(ofLine('ONIMCONNECTORSTATUSDELETE')).toHaveLength(1);
+    expect(ofLine('ONIMCONNECTORLINEDELETE')).toHaveLength(1);
+  });
+
   it('keeps another account’s calls away from these chats', async () => {
     const email = uniqueEmail('chats-other');
     await createAccount(server.ctx, {
