@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import { AppError, forbidden, notFound } from '../errors';
 import type { BotRow, ChannelRow, DialogRow, MessageRow } from '../store/schema';
 import type { Actor } from './actor';
+import { enqueueClientMessageChange } from './bot-deliveries';
 import { emitMessage, touchDialog } from './dialog-events';
 import { loadVisibleDialog } from './dialogs';
 import { eraseWithdrawnMessage } from './erasure';
@@ -146,6 +147,14 @@ async function changeMessage(
       .where('last_message_at', '=', row.created_at)
       .executeTakeFirst();
     if (preview.numUpdatedRows > 0n) touchDialog(ctx, uow, dialog.account_id, dialog.id);
+    if (editor.kind === 'client') {
+      await enqueueClientMessageChange(uow.tx, {
+        sessionId: row.session_id,
+        kind: 'deleted',
+        message: row,
+        now,
+      });
+    }
     const presented = presentMessage(row);
     emitMessage(ctx, uow, 'message.updated', presented, dialog.account_id);
     return presented;
