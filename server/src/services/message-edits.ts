@@ -24,7 +24,8 @@ import { runInTransaction, type UnitOfWork } from './transaction';
  * (the API channel, e-mail, WhatsApp, …) keep the client's first copy; the web app does not say so yet.
  *
  * A bot changes its own messages the same way (imbot.message.update / delete of the Bitrix24
- * surface): one path, whoever the author is.
+ * surface), and a client's channel withdraws a client's message (imconnector.delete.messages):
+ * one path, whoever the author is. A client's withdrawn message is also erased (docs/privacy.md).
  */
 
 type Change = { kind: 'edit'; text: string } | { kind: 'delete' };
