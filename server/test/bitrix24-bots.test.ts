@@ -366,6 +366,50 @@ describe('Bitrix24-compatible REST: a chatbot answers first', () => {
     await call('imopenlines.bot.session.finish', { CHAT_ID: chatId });
   });
 
+  it('tells the bot of a client’s edit and deletion as ONIMBOTMESSAGEUPDATE / ONIMBOTMESSAGEDELETE', async () => {
+    const chatId = await clientWrites('Where is parcel 7?');
+    const added = await botMessageOf(chatId);
+    const element = (text?: string) => ({
+      user: { id: `client-${clientSeq}` },
+      message: { id: `ext-${clientSeq}`, ...(text ? { text } : {}) },
+      chat: { id: `chat-${clientSeq}` },
+    });
+    const ofChat = (name: string) =>
+      events(name).filter((item) => item.body.data.PARAMS.DIALOG_ID === `chat${chatId}`);
+
+    const edited = await call('imconnector.update.messages', {
+      CONNECTOR: 'botconnector',
+      LINE: line,
+      MESSAGES: [element('Where is parcel 8?')],
+    });
+    expect(edited.result.SUCCESS).toBe(true);
+    await waitFor(() => ofChat('ONIMBOTMESSAGEUPDATE').length > 0, 'ONIMBOTMESSAGEUPDATE');
+    const update = ofChat('ONIMBOTMESSAGEUPDATE')[0]!;
+    expect(update.contentType).toBe('application/x-www-form-urlencoded');
+    expect(update.body.data.PARAMS).toMatchObject({
+      MESSAGE: 'Where is parcel 8?',
+      MESSAGE_ID: added.body.data.PARAMS.MESSAGE_ID,
+      FROM_USER_ID: added.body.data.PARAMS.FROM_USER_ID,
+      CHAT_ENTITY_TYPE: 'LINES',
+    });
+    expect(update.body.data.BOT[String(botId)]).toMatchObject({ BOT_CODE: 'helper_bot' });
+    expect(update.body.auth.application_token).toBe(app.applicationToken);
+
+    const deleted = await call('imconnector.delete.messages', {
+      CONNECTOR: 'botconnector',
+      LINE: line,
+      MESSAGES: [element()],
+    });
+    expect(deleted.result.SUCCESS).toBe(true);
+    await waitFor(() => ofChat('ONIMBOTMESSAGEDELETE').length > 0, 'ONIMBOTMESSAGEDELETE');
+    const removal = ofChat('ONIMBOTMESSAGEDELETE')[0]!;
+    expect(removal.body.data.PARAMS.MESSAGE_ID).toBe(added.body.data.PARAMS.MESSAGE_ID);
+    expect(removal.body.data.PARAMS.MESSAGE).toBeUndefined();
+    // Each change once; the edit is not heard again as a new message.
+    expect(ofChat('ONIMBOTMESSAGEUPDATE')).toHaveLength(1);
+    expect(ofChat('ONIMBOTMESSAGEADD')).toHaveLength(1);
+  });
+
   it('hears a client’s slash command as ONIMCOMMANDADD and answers it with imbot.command.answer', async () => {
     const registered = await call('imbot.command.register', {
       BOT_ID: botId,

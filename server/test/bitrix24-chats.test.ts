@@ -285,6 +285,78 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect(await admin.dialogs.messages(dialogId)).toHaveLength(before);
   });
 
+  it('lets the connector withdraw a client’s message with imconnector.delete.messages', async () => {
+    const before = await admin.dialogs.messages(dialogId);
+    const target = before.find((item) => item.text === 'Hello?');
+    expect(target).toMatchObject({ authorKind: 'client', deletedAt: null });
+    // Form-encoded with PHP-style keys, as connectors send it.
+    const form = (id: string, user = 'u|1') =>
+      new URLSearchParams({
+        auth: app.accessToken,
+        CONNECTOR: 'chats',
+        LINE: String(line),
+        'MESSAGES[0][user][id]': user,
+        'MESSAGES[0][message][id]': id,
+        'MESSAGES[0][chat][id]': 'c 1',
+      }).toString();
+    const post = async (body: string) => {
+      const response = await fetch(`${server.url}/rest/imconnector.delete.messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const deleted = await post(form('m-2'));
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.result).toMatchObject({
+      SUCCESS: true,
+      DATA: { RESULT: [{ SUCCESS: true, message: { id: 'm-2' }, chat: { id: 'c 1' } }] },
+    });
+    const after = await admin.dialogs.messages(dialogId);
+    expect(after).toHaveLength(before.length);
+    const gone = after.find((item) => item.id === target!.id);
+    expect(gone?.deletedAt).toBeTruthy();
+    expect(gone?.text).toBeNull();
+    // The event log keeps no copy of the text; operators heard of the deletion as message.updated.
+    const logged = await server.ctx.store.db
+      .selectFrom('events')
+      .select(['type', 'data'])
+      .where('dialog_id', '=', dialogId)
+      .where('type', 'in', ['message.created', 'message.updated'])
+      .execute();
+    const ofTarget = logged.filter(
+      (event) => (event.data as { message?: { id: string } }).message?.id === target!.id,
+    );
+    expect(ofTarget.map((event) => event.type)).toContain('message.updated');
+    expect(JSON.stringify(ofTarget)).not.toContain('Hello?');
+    // The same deletion again succeeds and changes nothing.
+    expect((await post(form('m-2'))).body.result.SUCCESS).toBe(true);
+
+    // Another client's message, an unknown id, a missing field: that element fails, the rest pass.
+    const bad = await call('imconnector.delete.messages', {
+      CONNECTOR: 'chats',
+      LINE: line,
+      MESSAGES: [
+        { user: { id: 'u|2' }, message: { id: 'm-1' }, chat: { id: 'c 1' } },
+        { user: { id: 'u|1' }, message: { id: 'unknown' }, chat: { id: 'c 1' } },
+        { user: { id: 'u|1' }, message: { id: 'm-1' } },
+      ],
+    });
+    expect(bad.result.SUCCESS).toBe(false);
+    expect(
+      bad.result.DATA.RESULT.map((item: { ERRORS: { code: string }[] }) => item.ERRORS[0]!.code),
+    ).toEqual(['NOT_FOUND', 'NOT_FOUND', 'ERROR_ARGUMENT']);
+    expect((await admin.dialogs.messages(dialogId)).filter((item) => item.deletedAt)).toHaveLength(1);
+    const unknownLine = await rest(server, 'imconnector.delete.messages', {
+      auth: app.accessToken,
+      CONNECTOR: 'chats',
+      LINE: 999999,
+      MESSAGES: [{ user: { id: 'u|1' }, message: { id: 'm-1' }, chat: { id: 'c 1' } }],
+    });
+    expect(unknownLine.body.error).toBe('NOT_ACTIVE_LINE');
+  });
+
   it('finds a CRM record’s chats and adds and removes colleagues there (imopenlines.crm.chat.*)', async () => {
     expect((await call('imopenlines.crm.lead.create', { CHAT_ID: chatId })).result).toBe(true);
     const { result: dialog } = await call('imopenlines.dialog.get', { CHAT_ID: chatId });
@@ -364,6 +436,74 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     expect(form.body.result).toBe(chatId);
   });
 
+  it('writes in a CRM record’s chat with imopenlines.crm.message.add', async () => {
+    const me = (await call('profile')).result;
+    const entity = { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber, CHAT_ID: chatId };
+    const added = await call('imopenlines.crm.message.add', {
+      ...entity,
+      USER_ID: me.ID,
+      MESSAGE: 'Your lead is noted.',
+    });
+    expect(Number.isInteger(added.result)).toBe(true);
+    const written = (await admin.dialogs.messages(dialogId)).find(
+      (item) => item.text === 'Your lead is noted.',
+    );
+    expect(written).toMatchObject({ authorKind: 'operator', private: false });
+    // It reaches the client through the connector like any operator message.
+    await waitFor(
+      () =>
+        events('ONIMCONNECTORMESSAGEADD').some((item) =>
+          String(item.body.data.MESSAGES[0].message.text).includes('Your lead is noted.'),
+        ),
+      'the CRM message through the connector',
+    );
+    const colleague = await createSignedInUser(server, admin, 'operator');
+    const colleagueNumber = (await call('user.get')).result.find(
+      (user: { EMAIL: string }) => user.EMAIL === colleague.email,
+    ).ID;
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ ...entity, USER_ID: colleagueNumber, MESSAGE: 'x' }, 403, 'ACCESS_DENIED'],
+      [{ ...entity, USER_ID: me.ID }, 400, 'ERROR_ARGUMENT'],
+      [{ ...entity, CHAT_ID: undefined, USER_ID: me.ID, MESSAGE: 'x' }, 400, 'ERROR_ARGUMENT'],
+      [{ ...entity, CHAT_ID: 999999, USER_ID: me.ID, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+      [{ ...entity, CRM_ENTITY: 999999, USER_ID: me.ID, MESSAGE: 'x' }, 404, 'NOT_FOUND'],
+    ];
+    for (const [params, status, code] of cases) {
+      const response = await rest(server, 'imopenlines.crm.message.add', {
+        auth: app.accessToken,
+        ...params,
+      });
+      expect(response.status, JSON.stringify(params)).toBe(status);
+      expect(response.body.error, JSON.stringify(params)).toBe(code);
+    }
+    expect((await admin.dialogs.messages(dialogId)).filter((item) => item.text === 'x')).toHaveLength(0);
+  });
+
+  it('refuses silent mode, which Openlines does not have (imopenlines.session.mode.silent)', async () => {
+    const on = await rest(server, 'imopenlines.session.mode.silent', {
+      auth: app.accessToken,
+      CHAT_ID: chatId,
+      ACTIVATE: 'Y',
+    });
+    expect(on.status).toBe(400);
+    expect(on.body).toMatchObject({ error: 'ERROR_ARGUMENT' });
+    expect(on.body.error_description).toContain('not supported');
+    const off = await rest(
+      server,
+      'imopenlines.session.mode.silent',
+      { auth: app.accessToken, CHAT_ID: chatId, ACTIVATE: 'N' },
+      true,
+    );
+    expect(off.body.result).toBe(true);
+    const unknown = await rest(server, 'imopenlines.session.mode.silent', {
+      auth: app.accessToken,
+      CHAT_ID: 999999,
+      ACTIVATE: 'N',
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toBe('NOT_FOUND');
+  });
+
   it('tells the connector the session finished, and starts a new one with session.start', async () => {
     expect((await call('imopenlines.operator.finish', { CHAT_ID: chatId })).result).toBe(true);
     const finish = await dialogEventOf('ONIMCONNECTORDIALOGFINISH', firstSession);
@@ -401,6 +541,55 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
     }
   });
 
+  it('tells the connector its channel was switched off or its line deleted (StatusDelete, LineDelete)', async () => {
+    // Bound form-encoded, as connectors do it.
+    for (const event of ['OnImConnectorStatusDelete', 'OnImConnectorLineDelete']) {
+      const bound = await rest(
+        server,
+        'event.bind',
+        { auth: app.accessToken, event, handler: handler.url },
+        true,
+      );
+      expect(bound.body.result, event).toBe(true);
+    }
+    const other = (
+      await call('imopenlines.config.add', { PARAMS: { LINE_NAME: 'Second line', WELCOME_MESSAGE: 'N' } })
+    ).result;
+    await call('imconnector.activate', { CONNECTOR: 'chats', LINE: other, ACTIVE: 'Y' });
+    const channels = await admin.request<{ id: string; kind: string; settings: { line?: number } }[]>(
+      'GET',
+      '/channels',
+    );
+    const channel = channels.find((item) => item.kind === 'bitrix24' && item.settings.line === other)!;
+    expect(channel).toBeDefined();
+    const ofLine = (name: string) => events(name).filter((item) => item.body.data.LINE === String(other));
+
+    // An administrator disconnects the channel in Openlines.
+    await admin.request('PATCH', `/channels/${channel.id}`, { body: { status: 'disconnected' } });
+    await waitFor(() => ofLine('ONIMCONNECTORSTATUSDELETE').length > 0, 'OnImConnectorStatusDelete');
+    const statusDelete = ofLine('ONIMCONNECTORSTATUSDELETE')[0]!;
+    expect(statusDelete.contentType).toBe('application/x-www-form-urlencoded');
+    expect(statusDelete.body).toMatchObject({
+      event: 'ONIMCONNECTORSTATUSDELETE',
+      data: { CONNECTOR: 'chats', LINE: String(other) },
+      auth: { application_token: app.applicationToken },
+    });
+    // Saving it disconnected again is no news.
+    await admin.request('PATCH', `/channels/${channel.id}`, { body: { status: 'disconnected' } });
+
+    // Active again, then the line is deleted.
+    await call('imconnector.activate', { CONNECTOR: 'chats', LINE: other, ACTIVE: 'Y' });
+    expect((await call('imopenlines.config.delete', { CONFIG_ID: other })).result).toBe(true);
+    await waitFor(() => ofLine('ONIMCONNECTORLINEDELETE').length > 0, 'OnImConnectorLineDelete');
+    expect(ofLine('ONIMCONNECTORLINEDELETE')[0]!.body).toMatchObject({
+      event: 'ONIMCONNECTORLINEDELETE',
+      data: { CONNECTOR: 'chats', LINE: String(other) },
+      auth: { application_token: app.applicationToken },
+    });
+    expect(ofLine('ONIMCONNECTORSTATUSDELETE')).toHaveLength(1);
+    expect(ofLine('ONIMCONNECTORLINEDELETE')).toHaveLength(1);
+  });
+
   it('keeps another account’s calls away from these chats', async () => {
     const email = uniqueEmail('chats-other');
     await createAccount(server.ctx, {
@@ -414,7 +603,12 @@ describe('Bitrix24-compatible REST: chats, sessions and their events', () => {
       ['imopenlines.session.open', { USER_CODE: dialog.entity_id }],
       ['imopenlines.session.start', { CHAT_ID: chatId }],
       ['imopenlines.session.mode.pin', { CHAT_ID: chatId }],
+      ['imopenlines.session.mode.silent', { CHAT_ID: chatId, ACTIVATE: 'N' }],
       ['imopenlines.crm.chat.get', { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber }],
+      [
+        'imopenlines.crm.message.add',
+        { CRM_ENTITY_TYPE: 'lead', CRM_ENTITY: leadNumber, CHAT_ID: chatId, USER_ID: 1, MESSAGE: 'x' },
+      ],
     ] as const) {
       const response = await rest(server, method, { auth: otherApp.accessToken, ...params });
       expect(response.status, method).toBe(404);

@@ -15,6 +15,9 @@ import { chatEntityIdOf } from './chat-entity';
  *   message.created  → ONIMBOTMESSAGEADD to EVENT_MESSAGE_ADD, or ONIMCOMMANDADD to the command's
  *                      EVENT_COMMAND_ADD when it is `/<command> …` of a command the bot registered
  *   session.left     → nothing: Bitrix24 has no such event for bots
+ *   message.edited / message.deleted (the client's, services/bot-deliveries
+ *                      enqueueClientMessageChange) → ONIMBOTMESSAGEUPDATE / …DELETE to
+ *                      EVENT_MESSAGE_UPDATE / _DELETE
  * `auth` (and `data.BOT[<id>].AUTH`) carry `application_token` to verify us, but no OAuth access
  * token: the bot acts with its application's token (docs/bitrix24-compat.md).
  */
@@ -98,6 +101,18 @@ export async function bitrixBotPosts(
     auth,
   });
   const posts: BitrixBotPost[] = [];
+  if (message && (event.type === 'message.edited' || event.type === 'message.deleted')) {
+    const edited = event.type === 'message.edited';
+    const url = edited ? bot.handlers.messageUpdate : bot.handlers.messageDelete;
+    if (!url) return [];
+    const changed = build(edited ? 'ONIMBOTMESSAGEUPDATE' : 'ONIMBOTMESSAGEDELETE', {
+      ...(edited ? { MESSAGE: message.text ?? '' } : {}),
+      MESSAGE_ID: messageNumber,
+      FROM_USER_ID: client,
+      TO_CHAT_ID: chat,
+    });
+    return [{ url, event: changed.event, body: encodeEvent(changed) }];
+  }
   if (event.type === 'session.started') {
     const joined = build('ONIMBOTJOINCHAT', { USER_ID: client });
     posts.push({

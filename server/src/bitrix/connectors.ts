@@ -9,6 +9,7 @@ import { statesBefore } from '../core/delivery';
 import { authorize } from '../services/actor';
 import { receiveDelivery } from '../services/channel-inbound';
 import { emitMessage, touchDialog } from '../services/dialog-events';
+import { deleteClientMessage } from '../services/message-edits';
 import { presentMessage } from '../services/message-presenter';
 import { numericId, numericIds, resolveNumericId } from '../services/numeric-ids';
 import { sealJson } from '../services/secret-box';
@@ -497,6 +498,56 @@ const updateMessages: MethodHandler = async (call) => {
 };
 
 /**
+ * imconnector.delete.messages: the client withdrew messages they sent, each known by `message.id`
+ * and the client (`user.id`, `chat.id`). The message stays in the timeline as deleted and its
+ * content is erased (services/message-edits). One already deleted succeeds again; one we do not
+ * have, or another client's, is that element's NOT_FOUND.
+ */
+const deleteMessages: MethodHandler = async (call) => {
+  const { channel } = await activeChannel(call);
+  const { ctx } = call;
+  const results: unknown[] = [];
+  for (const [index, element] of messagesOf(call.params).entries()) {
+    try {
+      const at = `MESSAGES[${index}]`;
+      if (!isObject(element)) throw argumentError(`${at} must be an object`);
+      const field = (part: string) => {
+        const holder = element[part];
+        const value = isObject(holder) ? text(holder.id, `${at}[${part}][id]`, 200) : undefined;
+        if (!value) throw argumentError(`${at}[${part}][id] is required`);
+        return value;
+      };
+      const messageId = field('message');
+      const userId = field('user');
+      const chatId = field('chat');
+      const stored = await ctx.store.db
+        .selectFrom('messages')
+        .innerJoin('dialogs', 'dialogs.id', 'messages.dialog_id')
+        .innerJoin('client_identities', (join) =>
+          join
+            .onRef('client_identities.client_id', '=', 'dialogs.client_id')
+            .onRef('client_identities.channel_id', '=', 'messages.channel_id'),
+        )
+        .select(['messages.id', 'messages.deleted_at'])
+        .where('messages.channel_id', '=', channel.id)
+        .where('messages.external_id', '=', messageId)
+        .where('messages.author_kind', '=', 'client')
+        .where('client_identities.external_id', '=', clientKey(chatId, userId))
+        .executeTakeFirst();
+      if (!stored) throw notFoundError(`Message ${messageId}`);
+      if (!stored.deleted_at) await deleteClientMessage(ctx, channel, stored.id);
+      results.push({ SUCCESS: true, message: { id: messageId }, chat: { id: chatId } });
+    } catch (error) {
+      const { code, message } = elementError(error);
+      results.push({ SUCCESS: false, ERRORS: [{ code, message }] });
+    }
+  }
+  return {
+    result: { SUCCESS: results.every((r) => (r as { SUCCESS: boolean }).SUCCESS), DATA: { RESULT: results } },
+  };
+};
+
+/**
  * The connector confirms an operator's message it got as an event. By our message id, not the
  * external id the outbox records after the send (a connector may confirm before that is written):
  * forward only (core/delivery), with a 'message.updated' event in the same transaction. A report
@@ -624,6 +675,7 @@ export const IMCONNECTOR_METHODS: Record<string, MethodHandler> = {
   'imconnector.connector.data.set': dataSet,
   'imconnector.send.messages': sendMessages,
   'imconnector.update.messages': updateMessages,
+  'imconnector.delete.messages': deleteMessages,
   'imconnector.send.status.delivery': statusHandler('delivered'),
   'imconnector.send.status.reading': statusHandler('read'),
   'imconnector.chat.name.set': chatNameSet,

@@ -1,15 +1,16 @@
+import { MaxMessageText } from '@openlines/contract';
 import type { Bitrix24ChannelSettings } from '../channels/bitrix24/settings';
 import { findConnector } from '../channels/registry';
 import { AppError } from '../errors';
-import { inviteToDialog, leaveDialog } from '../services/actions';
+import { inviteToDialog, leaveDialog, sendMessage } from '../services/actions';
 import type { Actor } from '../services/actor';
 import { loadRecord, type RecordKind } from '../services/crm/records';
 import { loadVisibleDialog } from '../services/dialogs';
 import { type NumberedKind, numericIds, resolveNumericId } from '../services/numeric-ids';
 import type { Database } from '../store/database';
-import { argumentError, BitrixError, notFoundError } from './errors';
+import { accessDenied, argumentError, BitrixError, notFoundError } from './errors';
 import type { MethodCall, MethodHandler } from './method';
-import { optionalId, optionalString } from './params';
+import { optionalId, optionalString, requiredString } from './params';
 
 /**
  * imopenlines.crm.chat.*: the chats of a CRM record. A chat belongs to a record when one of its
@@ -215,9 +216,31 @@ const chatUserDelete: MethodHandler = async (call) => {
   return { result: true };
 };
 
+/**
+ * crm.message.add: the caller writes in the record's chat (CHAT_ID, required), as an operator sends
+ * from the web app (services/actions sendMessage: answering a waiting chat takes it). USER_ID is who
+ * writes: only the caller themselves here, never another user in their name.
+ */
+const messageAdd: MethodHandler = async (call) => {
+  const entity = await entityOf(call);
+  const userId = await userOf(call);
+  if (userId !== call.caller.actor.userId) {
+    throw accessDenied('USER_ID: a message can be written only as the calling user');
+  }
+  if (optionalId(call.params, 'CHAT_ID') === undefined) throw argumentError('CHAT_ID is required');
+  const text = requiredString(call.params, 'MESSAGE', MaxMessageText);
+  const chat = await chatOfRecord(call, entity);
+  const message = await sendMessage(call.ctx, call.caller.actor, chat.dialogId, { text });
+  const [number] = await numericIds(call.ctx.store.db, call.caller.actor.accountId, [
+    { kind: 'message', id: message.id },
+  ]);
+  return { result: number };
+};
+
 export const CRM_CHAT_METHODS: Record<string, MethodHandler> = {
   'imopenlines.crm.chat.get': chatGet,
   'imopenlines.crm.chat.getlastid': chatGetLastId,
   'imopenlines.crm.chat.user.add': chatUserAdd,
   'imopenlines.crm.chat.user.delete': chatUserDelete,
+  'imopenlines.crm.message.add': messageAdd,
 };

@@ -309,6 +309,22 @@ const pin = operatorAction(async (call, dialogId) =>
   setPinned(call.ctx, call.caller.actor, dialogId, optionalFlag(call.params, 'ACTIVATE') ?? true),
 );
 
+/**
+ * session.mode.silent: Bitrix24's deprecated mode that keeps the operators' messages from the
+ * client. Openlines has no such mode for a session (a private note is the way to write without the
+ * client seeing it), so turning it on is refused and turning it off changes nothing. The chat is
+ * checked first: another account's, or one the caller may not see, is NOT_FOUND.
+ */
+const silent: MethodHandler = async (call) => {
+  await getDialog(call.ctx, call.caller.actor, await dialogOf(call));
+  if (optionalFlag(call.params, 'ACTIVATE') ?? true) {
+    throw argumentError(
+      'ACTIVATE: silent mode is not supported by this server; write a private note instead (docs/bitrix24-compat.md)',
+    );
+  }
+  return { result: true };
+};
+
 /** session.mode.pinAll / unpinAll: every chat the caller holds; answers the sessions changed. */
 function pinAll(pinned: boolean): MethodHandler {
   return async (call) => {
@@ -565,6 +581,7 @@ export const OPENLINES_METHODS: Record<string, MethodHandler> = {
   'imopenlines.crm.lead.create': crmLeadCreate,
   'imopenlines.dialog.get': dialogGet,
   'imopenlines.session.mode.pin': pin,
+  'imopenlines.session.mode.silent': silent,
   'imopenlines.session.mode.pinall': pinAll(true),
   'imopenlines.session.mode.unpinall': pinAll(false),
   'imopenlines.session.open': sessionOpen,

@@ -2,7 +2,7 @@ import type { Attachment } from '@openlines/contract';
 import type { TSchema } from '@sinclair/typebox';
 import type { Clock } from '../core/clock';
 import { invalidField } from '../errors';
-import type { DialogLifecycleEvent, InboundMessage, OutboundMessage } from './types';
+import type { ChannelLifecycleEvent, DialogLifecycleEvent, InboundMessage, OutboundMessage } from './types';
 
 /**
  * The one interface every channel implements (ARCHITECTURE "channel connector"; STYLE conventions
@@ -314,6 +314,13 @@ export interface ChannelConnector<S = Record<string, unknown>> {
    * closing a session on such a channel queues the event in the outbox (services/dialog-lifecycle).
    */
   sendDialogEvent?(channel: ChannelRuntime<S>, event: DialogLifecycleEvent, io: ConnectorIo): Promise<void>;
+  /**
+   * Tells the channel's other side that the channel stopped serving: an administrator disconnected
+   * it, or deleted its line (the Bitrix24-compatible connector's OnImConnectorStatusDelete /
+   * LineDelete). Queued in the outbox in that transaction, and sent although the channel is
+   * disconnected by then.
+   */
+  sendChannelEvent?(channel: ChannelRuntime<S>, event: ChannelLifecycleEvent, io: ConnectorIo): Promise<void>;
 }
 
 export const CONNECTOR_ERROR_CODES = [

@@ -76,8 +76,21 @@ export interface OutboxDialogEvent {
   sessionId: string;
 }
 
+/**
+ * The channel itself stopped serving (services/channels queueChannelEvent): an administrator
+ * disconnected it, or deleted the line it was on. For connectors with `sendChannelEvent` only.
+ */
+export interface OutboxChannelEvent {
+  kind: ChannelLifecycleEvent['kind'];
+}
+
 /** What an outbox row carries. */
-export type OutboxRowPayload = OutboxPayload | OutboxDialogEvent;
+export type OutboxRowPayload = OutboxPayload | OutboxDialogEvent | OutboxChannelEvent;
+
+/** The channel's end as a connector sends it (`sendChannelEvent`). */
+export interface ChannelLifecycleEvent {
+  kind: 'channel_disconnected' | 'line_deleted';
+}
 
 /** A session's start or end as a connector sends it (`sendDialogEvent`). */
 export interface DialogLifecycleEvent {

@@ -11,7 +11,11 @@ import type { Tx } from './transaction';
 export interface BotEvent {
   /** The delivery id (X-Openlines-Delivery): a retry carries the same one. */
   id: string;
-  type: BotEventType;
+  /**
+   * The bot API's event types, and the two a bot registered through the Bitrix24-compatible REST
+   * may ask for besides (enqueueClientMessageChange): the client edited or deleted a message.
+   */
+  type: BotEventType | 'message.edited' | 'message.deleted';
   createdAt: string;
   botId: string;
   session: { id: string; dialogId: string; lineId: string; channelKind?: string };
@@ -42,4 +46,41 @@ export async function enqueueBotEvent(
   await sql`insert into bot_deliveries (account_id, bot_id, session_id, payload, next_attempt_at)
     select ${input.accountId}::uuid, id, ${input.sessionId}::uuid, ${JSON.stringify(event)}::jsonb, ${input.now}::timestamptz
     from bots where id = ${input.botId}::uuid and kind = 'external'`.execute(tx);
+}
+
+/**
+ * The client edited or deleted a message of a session a bot holds: queued for the bot only when it
+ * was registered through the Bitrix24-compatible REST with EVENT_MESSAGE_UPDATE / _DELETE
+ * (ONIMBOTMESSAGEUPDATE / …DELETE); the bot API has no such event. One statement, inserting
+ * nothing when no bot holds the session or the bot did not ask.
+ */
+export async function enqueueClientMessageChange(
+  tx: Tx,
+  input: {
+    sessionId: string | null;
+    kind: 'edited' | 'deleted';
+    message: { id: string; text: string | null };
+    now: Date;
+  },
+): Promise<void> {
+  if (!input.sessionId) return;
+  const event = {
+    id: randomUUID(),
+    type: input.kind === 'edited' ? 'message.edited' : 'message.deleted',
+    createdAt: input.now.toISOString(),
+    message: {
+      id: input.message.id,
+      text: input.kind === 'edited' ? input.message.text : null,
+      attachments: [],
+    },
+  };
+  const handler = input.kind === 'edited' ? 'messageUpdate' : 'messageDelete';
+  await sql`insert into bot_deliveries (account_id, bot_id, session_id, payload, next_attempt_at)
+    select s.account_id, s.bot_id, s.id,
+      ${JSON.stringify(event)}::jsonb || jsonb_build_object('botId', s.bot_id,
+        'session', jsonb_build_object('id', s.id, 'dialogId', s.dialog_id, 'lineId', s.line_id)),
+      ${input.now}::timestamptz
+    from sessions s join bitrix_bots b on b.bot_id = s.bot_id
+    where s.id = ${input.sessionId}::uuid and s.status = 'bot'
+      and coalesce(b.handlers ->> ${handler}, '') <> ''`.execute(tx);
 }

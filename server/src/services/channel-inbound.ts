@@ -16,6 +16,7 @@ import type { AppContext } from '../context';
 import { statesBefore } from '../core/delivery';
 import { AppError } from '../errors';
 import type { ChannelRow, MessageRow } from '../store/schema';
+import { enqueueClientMessageChange } from './bot-deliveries';
 import { assertTakesMessages, channelRuntime, findChannelOfKind, type InboundChannel } from './channels';
 import { emitMessage, touchDialog } from './dialog-events';
 import { storeFile } from './files';
@@ -420,7 +421,14 @@ async function applyClientEdit(
       .where((eb) => eb.or([eb('edited_at', 'is', null), eb('edited_at', '<', at)]))
       .returningAll()
       .executeTakeFirst();
-    if (row) emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
+    if (!row) return;
+    await enqueueClientMessageChange(uow.tx, {
+      sessionId: row.session_id,
+      kind: 'edited',
+      message: row,
+      now: at,
+    });
+    emitMessage(ctx, uow, 'message.updated', presentMessage(row), channel.account_id);
   });
   return stored;
 }

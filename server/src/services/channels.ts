@@ -25,6 +25,7 @@ import { isUniqueViolation } from '../store/errors';
 import type { ChannelRow } from '../store/schema';
 import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
+import { queueChannelEvents } from './dialog-lifecycle';
 import { eraseDialogsOf } from './erasure';
 import { dispatcherOf } from './event-dispatch';
 import { assertPlanAllows } from './plan-limits';
@@ -426,6 +427,10 @@ export async function updateChannel(
       .where('id', '=', channelId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // The other side of a channel that hears it learns it was switched off (Bitrix24's StatusDelete).
+    if (locked.status === 'connected' && updated.status === 'disconnected') {
+      await queueChannelEvents(uow.tx, [updated], 'channel_disconnected', ctx.clock.now());
+    }
     if (prepared && locked.failure) {
       await uow.tx
         .updateTable('outbox')

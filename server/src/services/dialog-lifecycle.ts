@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { dialogEventKinds, findConnector } from '../channels/registry';
-import type { OutboxDialogEvent } from '../channels/types';
+import type { OutboxChannelEvent, OutboxDialogEvent } from '../channels/types';
 import type { SessionRow } from '../store/schema';
 import type { Tx } from './transaction';
 
@@ -56,6 +56,33 @@ export async function queueDialogStart(
         sessionId: session.id,
         now,
       }),
+    )
+    .execute();
+}
+
+/**
+ * Queues the end of these channels (disconnected, or their line deleted) for those whose kind
+ * wants to hear it (`sendChannelEvent`): one statement, none when no channel's kind does.
+ */
+export async function queueChannelEvents(
+  tx: Tx,
+  channels: { id: string; kind: string; account_id: string }[],
+  kind: OutboxChannelEvent['kind'],
+  now: Date,
+): Promise<void> {
+  const wanting = channels.filter((channel) => findConnector(channel.kind)?.sendChannelEvent !== undefined);
+  if (wanting.length === 0) return;
+  const payload: OutboxChannelEvent = { kind };
+  await tx
+    .insertInto('outbox')
+    .values(
+      wanting.map((channel) => ({
+        account_id: channel.account_id,
+        channel_id: channel.id,
+        message_id: null,
+        payload: JSON.stringify(payload),
+        next_attempt_at: now,
+      })),
     )
     .execute();
 }

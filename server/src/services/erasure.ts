@@ -158,6 +158,8 @@ async function eraseContent(
   summary: ErasureSummary,
   /** `delete`: the caller deletes the dialogs' events outright, so none is redacted first. */
   events: 'redact' | 'delete' = 'redact',
+  /** false: the dialogs' webhook delivery logs stay (one withdrawn message, not an erasure). */
+  webhooks = true,
 ): Promise<{ messageIds: string[]; dialogIds: string[] }> {
   const touched = await affected(tx, accountId, scope, ids);
   summary.files += await eraseFilesOf(ctx, tx, accountId, scope, 'content', ids);
@@ -167,8 +169,22 @@ async function eraseContent(
   }
   if (events === 'redact') await redactDialogEvents(tx, accountId, touched.dialogIds, touched.messageIds);
   else await deleteDialogEvents(tx, accountId, touched.dialogIds);
-  await forgetWebhookDeliveries(tx, accountId, touched.dialogIds, events === 'delete');
+  if (webhooks) await forgetWebhookDeliveries(tx, accountId, touched.dialogIds, events === 'delete');
   return touched;
+}
+
+/**
+ * A client's message withdrawn by its channel (services/message-edits): its text and attachments
+ * go with their files, and its events are redacted, so no replay shows it again. Run before the
+ * row is marked deleted (the files are found from its attachments).
+ */
+export async function eraseWithdrawnMessage(
+  ctx: AppContext,
+  tx: Tx,
+  accountId: string,
+  messageId: string,
+): Promise<void> {
+  await eraseContent(ctx, tx, accountId, 'message', [messageId], empty(), 'redact', false);
 }
 
 /** Tells the sockets about messages whose content is gone, and refreshes their dialogs. */

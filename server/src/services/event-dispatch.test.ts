@@ -27,7 +27,7 @@ function harness() {
 describe('event dispatcher', () => {
   it.each([
     ['message.created', ['realtime', 'outboxWake']],
-    ['channel.changed', ['realtime', 'channelCache', 'telegramSync']],
+    ['channel.changed', ['realtime', 'channelCache', 'telegramSync', 'outboxWake']],
     ['dialog.updated', ['realtime', 'outboxWake']],
     ['message.updated', ['realtime', 'outboxWake']],
   ] as const)('hands %s to the listeners routed to it, and only those', (type, names) => {

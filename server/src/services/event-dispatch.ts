@@ -39,7 +39,7 @@ export const EVENT_ROUTES: Readonly<Record<EventType, readonly ListenerName[]>> 
   'department.changed': ['realtime'],
   'role.changed': ['realtime'],
   'line.changed': ['realtime', 'workNudge'],
-  'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks'],
+  'channel.changed': ['realtime', 'channelCache', 'telegramSync', 'webhooks', 'outboxWake'],
   'account.suspended': ['realtime'],
   'dialog.updated': ['realtime', 'outboxWake', 'webhooks', 'workNudge'],
   'dialog.deleted': ['realtime'],

@@ -15,6 +15,7 @@ import { type Actor, authorize } from './actor';
 import { keysChanged, recordAudit } from './audit';
 import { onLineActivated } from './automation/hooks';
 import { unknownBotFields } from './bots';
+import { queueChannelEvents } from './dialog-lifecycle';
 import { eraseDialogsOf } from './erasure';
 import { loadLineRow } from './line-rows';
 import { lockLines } from './locks';
@@ -233,12 +234,15 @@ export async function deleteLine(ctx: AppContext, actor: Actor, lineId: string, 
       .updateTable('channels')
       .set({ status: 'disconnected', line_id: null })
       .where('line_id', '=', lineId)
-      .returning('id')
+      .returning(['id', 'kind', 'account_id'])
       .execute();
     // LN-2: everything of its dialogs everywhere (events, outbox, timers, files, clients left with
     // no dialog), in this transaction; the files' bytes by the privacy worker (docs/privacy.md).
     await eraseDialogsOf(ctx, uow, { accountId: actor.accountId, actorUserId: actor.userId, lineId });
     await tx.deleteFrom('lines').where('id', '=', lineId).execute();
+    // After the erasure (which empties the dialogs' outbox rows): channels that hear it learn
+    // their line is gone (Bitrix24's OnImConnectorLineDelete).
+    await queueChannelEvents(tx, channels, 'line_deleted', ctx.clock.now());
     for (const channel of channels) {
       events.emit(
         actor.accountId,

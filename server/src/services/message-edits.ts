@@ -3,10 +3,12 @@ import { findConnector } from '../channels/registry';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { AppError, forbidden, notFound } from '../errors';
-import type { BotRow, DialogRow, MessageRow } from '../store/schema';
+import type { BotRow, ChannelRow, DialogRow, MessageRow } from '../store/schema';
 import type { Actor } from './actor';
+import { enqueueClientMessageChange } from './bot-deliveries';
 import { emitMessage, touchDialog } from './dialog-events';
 import { loadVisibleDialog } from './dialogs';
+import { eraseWithdrawnMessage } from './erasure';
 import { loadLineRow } from './line-rows';
 import { presentMessage, previewOf } from './message-presenter';
 import { botShownToClient, operatorShownToClient } from './messages';
@@ -22,13 +24,20 @@ import { runInTransaction, type UnitOfWork } from './transaction';
  * (the API channel, e-mail, WhatsApp, …) keep the client's first copy; the web app does not say so yet.
  *
  * A bot changes its own messages the same way (imbot.message.update / delete of the Bitrix24
- * surface): one path, whoever the author is.
+ * surface), and a client's channel withdraws a client's message (imconnector.delete.messages):
+ * one path, whoever the author is. A client's withdrawn message is also erased (docs/privacy.md).
  */
 
 type Change = { kind: 'edit'; text: string } | { kind: 'delete' };
 
-/** Who changes the message: an operator (their own messages in dialogs they see) or a bot (its own). */
-type Editor = { kind: 'operator'; actor: Actor } | { kind: 'bot'; bot: BotRow };
+/**
+ * Who changes the message: an operator (their own messages in dialogs they see), a bot (its own),
+ * or a client's channel withdrawing a message the client sent through it (imconnector.delete.messages).
+ */
+type Editor =
+  | { kind: 'operator'; actor: Actor }
+  | { kind: 'bot'; bot: BotRow }
+  | { kind: 'client'; channel: ChannelRow };
 
 export function editMessage(
   ctx: AppContext,
@@ -62,6 +71,15 @@ export function deleteBotMessage(ctx: AppContext, bot: BotRow, messageId: string
   return changeMessage(ctx, { kind: 'bot', bot }, null, messageId, { kind: 'delete' });
 }
 
+/**
+ * The client withdrew a message they sent (a connector's imconnector.delete.messages): it stays in
+ * the timeline as deleted, its text, attachments and files are erased and its events redacted
+ * (docs/privacy.md). A message of another channel or author is not found.
+ */
+export function deleteClientMessage(ctx: AppContext, channel: ChannelRow, messageId: string) {
+  return changeMessage(ctx, { kind: 'client', channel }, null, messageId, { kind: 'delete' });
+}
+
 async function changeMessage(
   ctx: AppContext,
   editor: Editor,
@@ -70,7 +88,12 @@ async function changeMessage(
   change: Change,
 ): Promise<Message> {
   return runInTransaction(ctx, async (uow) => {
-    const accountId = editor.kind === 'operator' ? editor.actor.accountId : editor.bot.account_id;
+    const accountId =
+      editor.kind === 'operator'
+        ? editor.actor.accountId
+        : editor.kind === 'bot'
+          ? editor.bot.account_id
+          : editor.channel.account_id;
     let dialog: DialogRow | undefined;
     let query = uow.tx
       .selectFrom('messages')
@@ -80,9 +103,11 @@ async function changeMessage(
     if (editor.kind === 'operator') {
       dialog = await loadVisibleDialog(uow.tx, editor.actor, dialogId!);
       query = query.where('dialog_id', '=', dialog.id);
-    } else {
+    } else if (editor.kind === 'bot') {
       // A bot reaches only its own messages: another author's is not found, as if it did not exist.
       query = query.where('author_kind', '=', 'bot').where('author_id', '=', editor.bot.id);
+    } else {
+      query = query.where('author_kind', '=', 'client').where('channel_id', '=', editor.channel.id);
     }
     const current = await query.forUpdate().executeTakeFirst();
     if (!current) throw notFound('The message');
@@ -102,6 +127,8 @@ async function changeMessage(
     }
     if (change.kind === 'edit' && current.text === change.text) return presentMessage(current);
     const now = ctx.clock.now();
+    // A client's withdrawn message is erased as privacy.md says; it reached no channel of ours.
+    if (editor.kind === 'client') await eraseWithdrawnMessage(ctx, uow.tx, accountId, current.id);
     const row = await uow.tx
       .updateTable('messages')
       .set(
@@ -112,7 +139,7 @@ async function changeMessage(
       .where('id', '=', current.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (!row.private) await queueChannelChange(ctx, uow, current, row, change);
+    if (!row.private && editor.kind !== 'client') await queueChannelChange(ctx, uow, current, row, change);
     // The dialog list's preview follows its last message.
     const preview = await uow.tx
       .updateTable('dialogs')
@@ -121,6 +148,14 @@ async function changeMessage(
       .where('last_message_at', '=', row.created_at)
       .executeTakeFirst();
     if (preview.numUpdatedRows > 0n) touchDialog(ctx, uow, dialog.account_id, dialog.id);
+    if (editor.kind === 'client') {
+      await enqueueClientMessageChange(uow.tx, {
+        sessionId: row.session_id,
+        kind: 'deleted',
+        message: row,
+        now,
+      });
+    }
     const presented = presentMessage(row);
     emitMessage(ctx, uow, 'message.updated', presented, dialog.account_id);
     return presented;

@@ -1,7 +1,12 @@
 import type { ChannelRuntime, ConnectorIo } from '../channels/connector';
 import { type ConnectorError, toConnectorError } from '../channels/connector';
 import { findConnector } from '../channels/registry';
-import type { OutboxDialogEvent, OutboxPayload, OutboxRowPayload } from '../channels/types';
+import type {
+  OutboxChannelEvent,
+  OutboxDialogEvent,
+  OutboxPayload,
+  OutboxRowPayload,
+} from '../channels/types';
 import type { AppContext } from '../context';
 import { OUTBOX_BACKOFF, type RandomSource, retryDelayMs } from '../core/backoff';
 import { channelRuntime, clearChannelFailure, markChannelFailing } from '../services/channels';
@@ -93,6 +98,10 @@ function isDialogEvent(payload: OutboxRowPayload | null): payload is OutboxDialo
   return payload?.kind === 'dialog_start' || payload?.kind === 'dialog_finish';
 }
 
+function isChannelEvent(payload: OutboxRowPayload | null): payload is OutboxChannelEvent {
+  return payload?.kind === 'channel_disconnected' || payload?.kind === 'line_deleted';
+}
+
 export class OutboxWorker {
   readonly #batchSize: number;
   readonly #leaseMs: number;
@@ -149,6 +158,8 @@ export class OutboxWorker {
       // A session of a channel that hears starts and ends may have queued one (services/dialog-lifecycle).
       else if (event.type === 'dialog.updated' && wantsDialogEvents(event.data.dialog.channelKind))
         this.#loop.wake();
+      // A channel switched off, or its line deleted, may have queued its end (queueChannelEvents).
+      else if (event.type === 'channel.changed' && !event.data.deleted) this.#loop.wake();
     });
   }
 
@@ -267,6 +278,7 @@ export class OutboxWorker {
   async #deliver(item: Claimed): Promise<Outcome> {
     const { message, channel } = item;
     if (isDialogEvent(item.payload)) return this.#deliverDialogEvent(item, item.payload);
+    if (isChannelEvent(item.payload)) return this.#deliverChannelEvent(item, item.payload);
     const payload = item.payload as OutboxPayload | null;
     if (!payload?.message || !['message', 'edit', 'delete'].includes(payload.kind)) {
       return {
@@ -435,6 +447,35 @@ export class OutboxWorker {
           numbers: { dialog: dialog!, session: session!, client: client! },
           closed: facts.closed_at !== null,
         },
+        this.#io,
+      );
+      return { kind: 'sent' };
+    } catch (thrown) {
+      const error = toConnectorError(thrown);
+      this.ctx.log.warn(
+        { outboxId: item.id, channelId: channel.id, code: error.code, attempt: item.attempts },
+        `outbound ${payload.kind} failed`,
+      );
+      if (error.permanent || item.attempts >= this.#maxAttempts) return untouched(error.message);
+      return { kind: 'retry', error };
+    }
+  }
+
+  /**
+   * The channel stopped serving (services/dialog-lifecycle queueChannelEvents): sent although the
+   * channel is disconnected, since that is the news. Retried like a message; never touches one.
+   */
+  async #deliverChannelEvent(item: Claimed, payload: OutboxChannelEvent): Promise<Outcome> {
+    const untouched = (reason: string): Outcome => ({ kind: 'failed', reason, touchMessage: false });
+    const { channel } = item;
+    if (!channel) return untouched('The channel no longer exists');
+    const connector = findConnector(channel.kind);
+    if (!connector?.sendChannelEvent) return untouched('The channel cannot hear channel events');
+    try {
+      await connector.sendChannelEvent.call(
+        connector,
+        channelRuntime(this.ctx, channel),
+        { kind: payload.kind },
         this.#io,
       );
       return { kind: 'sent' };

@@ -8,10 +8,11 @@ import {
   type InboundItem,
   type SendResult,
 } from '../connector';
-import type { DialogLifecycleEvent, InboundMessage, OutboundMessage } from '../types';
+import type { ChannelLifecycleEvent, DialogLifecycleEvent, InboundMessage, OutboundMessage } from '../types';
 import {
   type BitrixEvent,
   CONNECTOR_EVENTS,
+  channelEvent,
   dialogEvent,
   type EventAuth,
   encodeEvent,
@@ -80,6 +81,7 @@ export const bitrix24Connector = defineConnector<Bitrix24ChannelSettings>({
   editSent: (channel, externalId, outbound, io) => sendChange('edit', channel, externalId, outbound, io),
   deleteSent: (channel, externalId, outbound, io) => sendChange('delete', channel, externalId, outbound, io),
   sendDialogEvent,
+  sendChannelEvent,
 });
 
 type Channel = ChannelRuntime<Bitrix24ChannelSettings>;
@@ -165,6 +167,22 @@ async function sendDialogEvent(channel: Channel, lifecycle: DialogLifecycleEvent
     connector: channel.settings.connector,
     line: channel.settings.line,
     event: lifecycle,
+    ts: tsOf(io),
+    auth: eventAuth(channel),
+  });
+  await post(handlers, event, io);
+}
+
+async function sendChannelEvent(channel: Channel, lifecycle: ChannelLifecycleEvent, io: ConnectorIo) {
+  const handlers = handlersOf(
+    channel,
+    lifecycle.kind === 'line_deleted' ? CONNECTOR_EVENTS.lineDelete : CONNECTOR_EVENTS.statusDelete,
+  );
+  if (handlers.length === 0) return;
+  const event = channelEvent({
+    kind: lifecycle.kind,
+    connector: channel.settings.connector,
+    line: channel.settings.line,
     ts: tsOf(io),
     auth: eventAuth(channel),
   });

@@ -1,5 +1,5 @@
 import { stringify } from 'qs';
-import type { DialogLifecycleEvent, OutboundMessage } from '../types';
+import type { ChannelLifecycleEvent, DialogLifecycleEvent, OutboundMessage } from '../types';
 import { chatIdOf, userIdOf } from './identity';
 
 /**
@@ -78,7 +78,28 @@ export const CONNECTOR_EVENTS = {
   messageDelete: 'ONIMCONNECTORMESSAGEDELETE',
   dialogStart: 'ONIMCONNECTORDIALOGSTART',
   dialogFinish: 'ONIMCONNECTORDIALOGFINISH',
+  statusDelete: 'ONIMCONNECTORSTATUSDELETE',
+  lineDelete: 'ONIMCONNECTORLINEDELETE',
 } as const;
+
+/**
+ * `OnImConnectorStatusDelete` (an administrator disconnected the connector's channel on the line)
+ * / `OnImConnectorLineDelete` (the line was deleted): `data.{CONNECTOR, LINE}`.
+ */
+export function channelEvent(input: {
+  kind: ChannelLifecycleEvent['kind'];
+  connector: string;
+  line: number;
+  auth: EventAuth;
+  ts: number;
+}): BitrixEvent {
+  return {
+    event: input.kind === 'line_deleted' ? CONNECTOR_EVENTS.lineDelete : CONNECTOR_EVENTS.statusDelete,
+    data: { CONNECTOR: input.connector, LINE: input.line },
+    ts: input.ts,
+    auth: input.auth,
+  };
+}
 
 /**
  * `OnImConnectorMessageUpdate` / `…Delete` of an operator's (or a bot's) message the connector got
