@@ -100,6 +100,16 @@ const en = {
   'password.hint': 'At least 10 characters. Your other sessions will be signed out.',
   'password.submit': 'Change password',
   'password.done': 'Your password is changed.',
+  'profile.title': 'My profile',
+  'profile.saved': 'Saved.',
+  'clientProfile.title': 'Shown to clients',
+  'clientProfile.hint':
+    'On lines that show operators by their profile, clients see this name and photo instead of the profile’s. Lines can also replace or hide them.',
+  'clientProfile.name': 'Name for clients',
+  'clientProfile.nameHint': 'Empty: the profile name.',
+  'clientProfile.photo': 'Photo URL for clients',
+  'clientProfile.photoHint': 'An http(s) link to an image. Empty: the profile photo.',
+  'clientProfile.previewAs': 'Clients see: {name}',
 
   'nav.main': 'Main',
   'nav.skip': 'Skip to content',
@@ -1169,6 +1179,16 @@ const ru: Record<MessageKey, string> = {
   'password.hint': 'Не короче 10 символов. Другие ваши сеансы будут завершены.',
   'password.submit': 'Сменить пароль',
   'password.done': 'Пароль изменён.',
+  'profile.title': 'Мой профиль',
+  'profile.saved': 'Сохранено.',
+  'clientProfile.title': 'Для клиентов',
+  'clientProfile.hint':
+    'На линиях, где клиенты видят профиль оператора, им показываются это имя и фото вместо указанных в профиле. Линия может также заменить или скрыть их.',
+  'clientProfile.name': 'Имя для клиентов',
+  'clientProfile.nameHint': 'Пусто — имя из профиля.',
+  'clientProfile.photo': 'Ссылка на фото для клиентов',
+  'clientProfile.photoHint': 'Ссылка http(s) на изображение. Пусто — фото из профиля.',
+  'clientProfile.previewAs': 'Клиенты видят: {name}',
 
   'nav.main': 'Главное меню',
   'nav.skip': 'Перейти к содержимому',
