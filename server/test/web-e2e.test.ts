@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, signIn, TEST_PASSWORD, type TestServer, uniqueEmail, waitFor } from './harness';
 import { unreadableDialogButtons } from './readable-buttons';
 import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import { ORANGE_PNG } from './widget-visitor';
 
 // The operator workspace and administration in a real browser (Debian's Chromium through
 // playwright-core): an admin sets up a line and an API channel in the UI, a client writes through
@@ -526,6 +527,29 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await page.getByText('Saved.').waitFor();
     expect(await clientNameOf()).toBe('Olga from Support');
     await page.getByText('Clients see: Olga from Support').waitFor();
+    // A photo from the computer: uploaded as a file, its link becomes the photo, the preview shows it.
+    await page.getByLabel('Upload a photo').setInputFiles({
+      name: 'olga.png',
+      mimeType: 'image/png',
+      buffer: ORANGE_PNG,
+    });
+    await waitFor(
+      async () => (await page.getByLabel('Photo URL for clients').inputValue()).includes('/api/v1/files/'),
+      'the uploaded photo’s link',
+    );
+    const preview = page.locator('img.client-face');
+    await waitFor(
+      () => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 16),
+      'the preview to load',
+    );
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitFor(
+      async () =>
+        (await admin.users.list())
+          .find((u) => u.id === olga.user.id)
+          ?.clientAvatarUrl?.includes('/api/v1/files/') === true,
+      'the uploaded photo to be saved',
+    );
     expect(await unreadableDialogButtons(page)).toEqual([]);
     await shot(page, 'web-profile-client-name.png');
 
@@ -543,6 +567,9 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     await boss.page.locator('tr', { hasText: olga.email }).getByRole('button', { name: 'Изменить' }).click();
     const field = boss.page.getByLabel('Имя для клиентов');
     expect(await field.inputValue()).toBe('Olga from Support');
+    expect(await boss.page.getByLabel('Ссылка на фото для клиентов').inputValue()).toContain(
+      '/api/v1/files/',
+    );
     await field.fill('Ольга');
     expect(await unreadableDialogButtons(boss.page)).toEqual([]);
     await shot(boss.page, 'web-ru-user-client-name.png');

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { WidgetSnippet } from '@openlines/contract';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   waitFor,
 } from '../../server/test/harness';
 import { ARTIFACTS_DIR } from '../../server/test/web-build';
+import { ORANGE_PNG } from '../../server/test/widget-visitor';
 import { buildWidget, DIST_DIR } from '../build';
 
 // The widget in a real browser (Debian's Chromium, driven by playwright-core): a site's page embeds
@@ -52,29 +52,6 @@ function pageHtml(lang: string, embed = snippet): string {
 ${embed.snippet}
 </body></html>`;
 }
-
-/** A 16×16 solid orange PNG, made here so the test needs no file. */
-const ORANGE_PNG = (() => {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(16, 0);
-  header.writeUInt32BE(16, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(16).fill([255, 140, 0]).flat())]);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(Array(16).fill(row)))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-})();
 
 function startSite(): Promise<void> {
   site = http.createServer((request, response) => {

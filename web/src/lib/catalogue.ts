@@ -108,8 +108,10 @@ const en = {
   'clientProfile.name': 'Name for clients',
   'clientProfile.nameHint': 'Empty: the profile name.',
   'clientProfile.photo': 'Photo URL for clients',
-  'clientProfile.photoHint': 'An http(s) link to an image. Empty: the profile photo.',
+  'clientProfile.photoHint': 'An http(s) link to an image, or upload one. Empty: the profile photo.',
   'clientProfile.previewAs': 'Clients see: {name}',
+  'clientProfile.upload': 'Upload a photo',
+  'clientProfile.notImage': 'Choose a PNG, JPEG, GIF or WebP image.',
 
   'nav.main': 'Main',
   'nav.skip': 'Skip to content',
@@ -1187,8 +1189,10 @@ const ru: Record<MessageKey, string> = {
   'clientProfile.name': 'Имя для клиентов',
   'clientProfile.nameHint': 'Пусто — имя из профиля.',
   'clientProfile.photo': 'Ссылка на фото для клиентов',
-  'clientProfile.photoHint': 'Ссылка http(s) на изображение. Пусто — фото из профиля.',
+  'clientProfile.photoHint': 'Ссылка http(s) на изображение, или загрузите его. Пусто — фото из профиля.',
   'clientProfile.previewAs': 'Клиенты видят: {name}',
+  'clientProfile.upload': 'Загрузить фото',
+  'clientProfile.notImage': 'Выберите изображение PNG, JPEG, GIF или WebP.',
 
   'nav.main': 'Главное меню',
   'nav.skip': 'Перейти к содержимому',

@@ -1,7 +1,9 @@
 import type { FieldError } from '@openlines/contract';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import { client } from '../lib/api';
 import { useT } from '../lib/i18n';
-import { safeUrl } from '../lib/safe-url';
+import { isInlineImage, safeUrl } from '../lib/safe-url';
+import { ErrorNotice } from './error-notice';
 import { Field } from './field';
 
 /**
@@ -28,6 +30,29 @@ export function ClientProfileFields({
   const shownName = name.trim() || profileName;
   const photo = /^https?:\/\//i.test(avatarUrl.trim()) ? safeUrl(avatarUrl.trim()) : null;
   const [broken, setBroken] = useState<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [uploading, setUploading] = useState(false);
+  const [uploadError, setUploadError] = useState<unknown>(null);
+
+  /** An image from the computer goes through the files upload; its link becomes the photo URL. */
+  async function upload(file: File | undefined) {
+    if (!file) return;
+    setUploadError(null);
+    if (!isInlineImage(file.type)) {
+      setUploadError(new Error(t('clientProfile.notImage')));
+      return;
+    }
+    setUploading(true);
+    try {
+      onAvatarUrl((await client.files.upload(file, file.name)).url);
+    } catch (failure) {
+      setUploadError(failure);
+    } finally {
+      setUploading(false);
+      if (fileInput.current) fileInput.current.value = '';
+    }
+  }
+
   return (
     <fieldset className="settings-group client-profile">
       <legend>{t('clientProfile.title')}</legend>
@@ -58,6 +83,20 @@ export function ClientProfileFields({
           />
         )}
       </Field>
+      <div className="client-upload">
+        <input
+          ref={fileInput}
+          type="file"
+          accept="image/png,image/jpeg,image/gif,image/webp"
+          className="visually-hidden"
+          aria-label={t('clientProfile.upload')}
+          onChange={(event) => void upload(event.target.files?.[0])}
+        />
+        <button type="button" disabled={uploading} onClick={() => fileInput.current?.click()}>
+          {uploading ? t('composer.uploading') : t('clientProfile.upload')}
+        </button>
+      </div>
+      {uploadError ? <ErrorNotice error={uploadError} /> : null}
       <div className="client-preview">
         {photo && broken !== photo ? (
           <img className="client-face" src={photo} alt="" onError={() => setBroken(photo)} />
