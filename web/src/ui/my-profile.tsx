@@ -64,8 +64,14 @@ function ClientProfileForm({ me, onMeChanged }: { me: Me; onMeChanged: (me: Me) 
         profileName={me.user.name}
         name={name}
         avatarUrl={avatarUrl}
-        onName={setName}
-        onAvatarUrl={setAvatarUrl}
+        onName={(value) => {
+          setName(value);
+          setSaved(false);
+        }}
+        onAvatarUrl={(value) => {
+          setAvatarUrl(value);
+          setSaved(false);
+        }}
         errors={fieldErrorsOf(error)}
       />
       <ErrorNotice error={error} inline={['clientName', 'clientAvatarUrl']} />
