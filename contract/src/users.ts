@@ -22,6 +22,13 @@ export const UserSchema = Type.Object(
     email: Type.String(),
     name: Type.String(),
     avatarUrl: Type.Union([Type.String(), Type.Null()]),
+    clientName: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Q-8: the name clients see instead of `name` on lines that show the profile; null = `name`',
+    }),
+    clientAvatarUrl: Type.Union([Type.String(), Type.Null()], {
+      description: 'Q-8: the photo clients see instead of `avatarUrl`; null = `avatarUrl`',
+    }),
     roleId: IdSchema,
     active: Type.Boolean({ description: 'False once the user is deactivated ("dismissed")' }),
     presence: PresenceSchema,
@@ -56,8 +63,29 @@ export const CreateUserBody = Type.Object(
 );
 export type CreateUserBody = Static<typeof CreateUserBody>;
 
+/** An http(s) URL of a photo: one uploaded through /api/files, or anywhere on the web. */
+const PhotoUrl = Type.String({
+  format: 'uri',
+  maxLength: 2000,
+  pattern: '^https?://\\S+$',
+  description: 'An http(s) URL',
+});
+
+/** The name and photo an operator is shown to clients under (Q-8); null goes back to the profile's. */
+const ClientProfileFields = {
+  clientName: Type.Optional(Type.Union([Name, Type.Null()])),
+  clientAvatarUrl: Type.Optional(Type.Union([PhotoUrl, Type.Null()])),
+};
+
+export const UpdateMeBody = Type.Object(ClientProfileFields, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateMeBody = Static<typeof UpdateMeBody>;
+
 export const UpdateUserBody = Type.Object(
   {
+    ...ClientProfileFields,
     name: Type.Optional(Name),
     roleId: Type.Optional(IdSchema),
     avatarUrl: Type.Optional(Type.Union([Type.String({ format: 'uri', maxLength: 2000 }), Type.Null()])),

@@ -6,9 +6,10 @@ import { MaxMessageText, type User } from '@openlines/contract';
 import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, signIn, TEST_PASSWORD, type TestServer, uniqueEmail } from './harness';
+import { createTestServer, signIn, TEST_PASSWORD, type TestServer, uniqueEmail, waitFor } from './harness';
 import { unreadableDialogButtons } from './readable-buttons';
 import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import { ORANGE_PNG } from './widget-visitor';
 
 // The operator workspace and administration in a real browser (Debian's Chromium through
 // playwright-core): an admin sets up a line and an API channel in the UI, a client writes through
@@ -504,4 +505,75 @@ describe.skipIf(!chromiumInstalled)('web app in a real browser', () => {
     expect(await unreadableDialogButtons(page)).toEqual([]);
     await shot(page, 'web-ru-password.png');
   }, 60_000);
+
+  it('an operator sets the name and photo clients see them under; an admin changes it in Users (Q-8)', async () => {
+    const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const olga = operators[0]!;
+    const clientNameOf = async () =>
+      (await admin.users.list()).find((u) => u.id === olga.user.id)?.clientName;
+
+    const { page } = await open(olga.email, TEST_PASSWORD);
+    await page.getByRole('button', { name: olga.user.name }).click();
+    await page.getByRole('heading', { name: 'My profile' }).waitFor();
+    await page.getByLabel('Name for clients').fill('Olga from Support');
+    await page.getByLabel('Photo URL for clients').fill('javascript:alert(1)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // Refused by the server, said next to the photo field; nothing saved.
+    await page.locator('.field-invalid', { has: page.getByLabel('Photo URL for clients') }).waitFor();
+    expect(await clientNameOf()).toBeNull();
+    await page.getByLabel('Photo URL for clients').fill('https://cdn.example.test/olga.png');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect(await clientNameOf()).toBe('Olga from Support');
+    await page.getByText('Clients see: Olga from Support').waitFor();
+    // A photo from the computer: uploaded as a file, its link becomes the photo, the preview shows it.
+    await page.getByLabel('Upload a photo').setInputFiles({
+      name: 'olga.png',
+      mimeType: 'image/png',
+      buffer: ORANGE_PNG,
+    });
+    await waitFor(
+      async () => (await page.getByLabel('Photo URL for clients').inputValue()).includes('/api/v1/files/'),
+      'the uploaded photo’s link',
+    );
+    const preview = page.locator('img.client-face');
+    await waitFor(
+      () => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 16),
+      'the preview to load',
+    );
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitFor(
+      async () =>
+        (await admin.users.list())
+          .find((u) => u.id === olga.user.id)
+          ?.clientAvatarUrl?.includes('/api/v1/files/') === true,
+      'the uploaded photo to be saved',
+    );
+    expect(await unreadableDialogButtons(page)).toEqual([]);
+    await shot(page, 'web-profile-client-name.png');
+
+    const ru = await open(olga.email, TEST_PASSWORD, 'ru-RU');
+    await ru.page.getByRole('button', { name: olga.user.name }).click();
+    await ru.page.getByRole('heading', { name: 'Мой профиль' }).waitFor();
+    expect(await ru.page.getByLabel('Имя для клиентов').inputValue()).toBe('Olga from Support');
+    expect(await unreadableDialogButtons(ru.page)).toEqual([]);
+    await shot(ru.page, 'web-ru-profile-client-name.png');
+
+    // The administrator, in Russian: Administration → Users → Edit.
+    const boss = await open(server.admin.email, server.admin.password, 'ru-RU');
+    await boss.page.getByRole('link', { name: 'Администрирование' }).click();
+    await boss.page.getByRole('link', { name: 'Пользователи', exact: true }).click();
+    await boss.page.locator('tr', { hasText: olga.email }).getByRole('button', { name: 'Изменить' }).click();
+    const field = boss.page.getByLabel('Имя для клиентов');
+    expect(await field.inputValue()).toBe('Olga from Support');
+    expect(await boss.page.getByLabel('Ссылка на фото для клиентов').inputValue()).toContain(
+      '/api/v1/files/',
+    );
+    await field.fill('Ольга');
+    expect(await unreadableDialogButtons(boss.page)).toEqual([]);
+    await shot(boss.page, 'web-ru-user-client-name.png');
+    await boss.page.getByRole('button', { name: 'Сохранить' }).click();
+    await waitFor(async () => (await clientNameOf()) === 'Ольга', 'the admin’s change to be saved');
+  }, 90_000);
 });

@@ -17,7 +17,7 @@ import { Signup } from './signup';
 import { Badge } from './ui/badge';
 import { ErrorNotice } from './ui/error-notice';
 import { LanguageSwitch } from './ui/language-switch';
-import { PasswordChange } from './ui/password-change';
+import { MyProfile } from './ui/my-profile';
 import { unreadTotal } from './workspace/selectors';
 import { type Alert, type Notice, type WorkspaceState, WorkspaceStore } from './workspace/store';
 import { StoreContext, useStore, useWorkspace } from './workspace/store-context';
@@ -110,7 +110,7 @@ function Shell({
       }),
   );
   const [startError, setStartError] = useState<unknown>(null);
-  const [changingPassword, setChangingPassword] = useState(false);
+  const [profileOpen, setProfileOpen] = useState(false);
 
   function alertUser(alert: Alert) {
     playChime(alert.kind === 'dialog' ? 'dialog' : 'message');
@@ -213,15 +213,12 @@ function Shell({
           <PresenceSwitch me={me} />
           <NotificationTools />
           <LanguageSwitch />
-          <button
-            type="button"
-            className="me"
-            title={me.user.email}
-            onClick={() => setChangingPassword(true)}
-          >
+          <button type="button" className="me" title={me.user.email} onClick={() => setProfileOpen(true)}>
             {me.user.name}
           </button>
-          {changingPassword ? <PasswordChange onClose={() => setChangingPassword(false)} /> : null}
+          {profileOpen ? (
+            <MyProfile me={me} onMeChanged={onMeChanged} onClose={() => setProfileOpen(false)} />
+          ) : null}
           <button
             type="button"
             onClick={() => {

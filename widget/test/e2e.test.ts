@@ -15,6 +15,7 @@ import {
   waitFor,
 } from '../../server/test/harness';
 import { ARTIFACTS_DIR } from '../../server/test/web-build';
+import { ORANGE_PNG } from '../../server/test/widget-visitor';
 import { buildWidget, DIST_DIR } from '../build';
 
 // The widget in a real browser (Debian's Chromium, driven by playwright-core): a site's page embeds
@@ -32,6 +33,7 @@ let channelId: string;
 let identitySecret: string;
 let snippet: WidgetSnippet;
 let consentSnippet: WidgetSnippet | undefined;
+let photoSnippet: WidgetSnippet | undefined;
 let site: http.Server;
 let sitePort: number;
 let browser: Browser | undefined;
@@ -53,11 +55,27 @@ ${embed.snippet}
 
 function startSite(): Promise<void> {
   site = http.createServer((request, response) => {
-    const query = new URL(request.url ?? '/', 'http://x').searchParams;
+    const url = new URL(request.url ?? '/', 'http://x');
+    // The operator's photo (a solid orange square), and one that is gone.
+    if (url.pathname === '/face.png') {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      return void response.end(ORANGE_PNG);
+    }
+    if (url.pathname === '/gone.png') {
+      response.writeHead(404);
+      return void response.end();
+    }
+    const query = url.searchParams;
     const lang = query.get('lang') ?? 'en';
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     // ?w=consent: the page embeds the widget of the line that asks for consent first.
-    response.end(pageHtml(lang, query.get('w') === 'consent' && consentSnippet ? consentSnippet : snippet));
+    const embed =
+      query.get('w') === 'consent' && consentSnippet
+        ? consentSnippet
+        : query.get('w') === 'photo' && photoSnippet
+          ? photoSnippet
+          : snippet;
+    response.end(pageHtml(lang, embed));
   });
   return new Promise((resolve) =>
     site.listen(0, '127.0.0.1', () => {
@@ -552,4 +570,91 @@ describe('consent first, the greeting, and the page in the client card (issue 19
     await screenshot(page, 'widget-ru-consent-declined.png');
     await context.close();
   });
+});
+
+describe('the operator’s photo beside their messages and in the header (Q-8, issue 19)', () => {
+  let photoChannelId: string;
+  let lineId: string;
+
+  beforeAll(async () => {
+    const line = await admin.lines.create({
+      name: 'Shop with photos',
+      settings: { queue: { members: [{ type: 'user', id: operator.id }] } },
+    });
+    lineId = line.id;
+    const created = await admin.channels.create({
+      kind: 'widget',
+      name: 'Shop site, photos',
+      lineId: line.id,
+      settings: { allowedDomains: [`127.0.0.1:${sitePort}`], appearance: { color: '#2563eb' } },
+    });
+    photoChannelId = created.channel.id;
+    photoSnippet = (await admin.client.transport.request(
+      'GET',
+      `/channels/${photoChannelId}/widget`,
+    )) as WidgetSnippet;
+  });
+  afterAll(async () => {
+    await operator.client.auth.updateMe({ clientName: null, clientAvatarUrl: null });
+  });
+
+  const photoDialog = (text: string) =>
+    eventually(
+      async () =>
+        (await admin.dialogs.list({ channelId: photoChannelId, view: 'all' })).items.find(
+          (d) => d.lastMessagePreview === text,
+        )?.id,
+      'the photo line dialog',
+    );
+
+  for (const lang of ['en', 'ru'] as const) {
+    it(`shows the client-facing photo, the initial when it does not load, none when hidden (${lang})`, async () => {
+      await admin.lines.update(lineId, { settings: { queue: { operatorData: { mode: 'profile' } } } });
+      await operator.client.auth.updateMe({ clientName: 'Anna', clientAvatarUrl: siteUrl('/face.png') });
+      const context = await newContext({ viewport: { width: 1200, height: 800 }, locale: lang });
+      const page = await context.newPage();
+      await page.goto(siteUrl(`/?w=photo&lang=${lang}`));
+      await openWidget(page);
+      const question = `Who is there? (${lang})`;
+      await say(page, question);
+      const id = await photoDialog(question);
+
+      await operator.ws.dialogs.send(id, { text: 'Anna here.' });
+      const photo = page.locator('.msg.op img.face');
+      await photo.waitFor();
+      expect(await photo.getAttribute('src')).toBe(siteUrl('/face.png'));
+      await waitFor(
+        () => photo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 16),
+        'the photo to load',
+      );
+      expect(await page.locator('.msg.op .name').textContent()).toBe('Anna');
+      const header = page.locator('header.head .avatar img');
+      await header.waitFor();
+      expect(await header.getAttribute('src')).toBe(siteUrl('/face.png'));
+      await screenshot(page, `widget-operator-photo-${lang}.png`);
+
+      // A photo that does not load: the initial of the shown name, in the bubble and the header.
+      await operator.client.auth.updateMe({ clientAvatarUrl: siteUrl('/gone.png') });
+      await operator.ws.dialogs.send(id, { text: 'My photo is gone.' });
+      const initial = page.locator('.msg.op .face.initial');
+      await initial.waitFor();
+      expect(await initial.textContent()).toBe('A');
+      // The header shows the session's operator as the server last told it: after a reload, the
+      // photo that is gone, so the initial there too; each message keeps the photo it was sent with.
+      await page.reload();
+      await page.locator('section.panel').waitFor({ state: 'visible' });
+      await page.locator('header.head .avatar .initial', { hasText: 'A' }).waitFor();
+      await page.locator('.msg.op .face.initial').waitFor();
+      expect(await page.locator('.msg.op img.face').count()).toBe(1);
+      await screenshot(page, `widget-operator-initial-${lang}.png`);
+
+      // Hidden operator data: no name and no face at all.
+      await admin.lines.update(lineId, { settings: { queue: { operatorData: { mode: 'hidden' } } } });
+      await operator.ws.dialogs.send(id, { text: 'Nobody in particular.' });
+      const last = page.locator('.msg.op', { hasText: 'Nobody in particular.' });
+      await last.waitFor();
+      expect(await last.locator('.face, .name').count()).toBe(0);
+      await context.close();
+    });
+  }
 });

@@ -6,6 +6,7 @@ import type {
   Presence,
   SignupAccepted,
   SignupBody,
+  UpdateMeBody,
   User,
 } from '@openlines/contract';
 import { segment, type Transport } from '../transport';
@@ -57,6 +58,11 @@ export class AuthApi {
   /** Changes my password; every other session of mine ends, this one stays. */
   changePassword(input: ChangePasswordInput): Promise<void> {
     return this.transport.request('POST', '/me/password', { body: input });
+  }
+
+  /** Sets the name and photo clients see me under; null goes back to my profile's. */
+  updateMe(input: UpdateMeBody): Promise<User> {
+    return this.transport.request('PATCH', '/me', { body: input });
   }
 
   setPresence(presence: Presence): Promise<User> {

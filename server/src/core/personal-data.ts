@@ -243,7 +243,8 @@ export const NOT_CLIENT_DATA: Readonly<Record<string, string>> = {
   'plans.*': "the server operator's plan names",
   'accounts.*': "the company's own name and counters",
   'roles.*': 'role names and permissions',
-  'users.*': "the company's own users (operators): kept and erased with the user account",
+  'users.*':
+    "the company's own users (operators), with the name and photo they are shown to clients under: kept and erased with the user account",
   'departments.*': 'department names',
   'absences.*': "operators' absence reasons",
   'auth_sessions.*': "operators' sign-in sessions (their user agent and address); expire by SESSION_TTL_DAYS",

@@ -2,6 +2,12 @@ import type { Attachment, LineSettings, Message, SystemKind } from '@openlines/c
 import { findConnector } from '../channels/registry';
 import type { OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
+import {
+  OPERATOR_PROFILE_COLUMNS,
+  operatorShownAs,
+  type ShownOperator,
+  shownByLine,
+} from '../core/operator-shown';
 import type { Database } from '../store/database';
 import type { DialogRow, LineRow, MessageRow, SessionRow } from '../store/schema';
 import { emitMessage, touchDialog } from './dialog-events';
@@ -43,27 +49,8 @@ export interface OutgoingMessage {
   mentions?: string[];
 }
 
-export interface ShownOperator {
-  name: string | null;
-  avatarUrl: string | null;
-}
-
-/** Q-8 as a rule: the operator's profile, the line's replacement, or nobody; null = their own profile. */
-function shownByLine(settings: LineSettings | undefined): ShownOperator | null {
-  const data = settings?.queue.operatorData;
-  if (!data || data.mode === 'hidden') return { name: null, avatarUrl: null };
-  if (data.mode === 'replaced')
-    return { name: data.replacementName || null, avatarUrl: data.replacementAvatarUrl || null };
-  return null;
-}
-
-/** The operator as clients see them (Q-8), from their profile already at hand. */
-export function operatorShownAs(
-  settings: LineSettings | undefined,
-  profile: { name: string; avatar_url: string | null } | undefined,
-): ShownOperator {
-  return shownByLine(settings) ?? { name: profile?.name ?? null, avatarUrl: profile?.avatar_url ?? null };
-}
+export type { ShownOperator } from '../core/operator-shown';
+export { operatorShownAs } from '../core/operator-shown';
 
 /** The operator as clients see them (Q-8): their profile, the line's replacement, or nobody. */
 export async function operatorShownToClient(
@@ -75,7 +62,7 @@ export async function operatorShownToClient(
   if (byLine) return byLine;
   const user = await db
     .selectFrom('users')
-    .select(['name', 'avatar_url'])
+    .select(OPERATOR_PROFILE_COLUMNS)
     .where('id', '=', operatorId)
     .executeTakeFirst();
   return operatorShownAs(settings, user);

@@ -9,6 +9,8 @@ export function presentUser(row: UserRow, departmentIds: string[]): User {
     email: row.email,
     name: row.name,
     avatarUrl: row.avatar_url,
+    clientName: row.client_name,
+    clientAvatarUrl: row.client_avatar_url,
     roleId: row.role_id,
     active: row.active,
     presence: row.presence,

@@ -2,6 +2,7 @@ import type {
   BuiltInRoleKey,
   CreateUserBody,
   Presence,
+  UpdateMeBody,
   UpdateUserBody,
   User,
   Workload,
@@ -264,6 +265,7 @@ export async function updateUser(
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.roleId !== undefined ? { role_id: input.roleId } : {}),
         ...(input.avatarUrl !== undefined ? { avatar_url: input.avatarUrl } : {}),
+        ...clientProfileChanges(input),
         ...(input.active !== undefined ? { active: input.active } : {}),
         ...(deactivating ? { deactivated_at: ctx.clock.now(), presence: 'offline' as const } : {}),
         ...(input.active === true ? { deactivated_at: null } : {}),
@@ -291,6 +293,8 @@ export async function updateUser(
       name: u.name,
       roleId: u.roleId,
       avatarUrl: u.avatarUrl,
+      clientName: u.clientName,
+      clientAvatarUrl: u.clientAvatarUrl,
       active: u.active,
       departmentIds: u.departmentIds,
     });
@@ -302,6 +306,50 @@ export async function updateUser(
         targetType: 'user',
         targetId: userId,
         changedKeys: keysChanged(audited(current), audited(user)),
+      },
+      ctx.clock.now(),
+    );
+    return user;
+  });
+}
+
+/** The client-facing name and photo (Q-8) of a body, as columns; a blank name goes back to the profile's. */
+function clientProfileChanges(input: UpdateMeBody): {
+  client_name?: string | null;
+  client_avatar_url?: string | null;
+} {
+  return {
+    ...(input.clientName !== undefined ? { client_name: input.clientName?.trim() || null } : {}),
+    ...(input.clientAvatarUrl !== undefined ? { client_avatar_url: input.clientAvatarUrl } : {}),
+  };
+}
+
+/**
+ * An operator sets the name and photo clients see them under (Q-8) for themselves; anyone signed in
+ * may, as it is their own profile. Shown on lines whose operator data is `profile`.
+ */
+export async function updateMe(ctx: AppContext, actor: Actor, input: UpdateMeBody): Promise<User> {
+  return runInTransaction(ctx, async ({ tx, events }) => {
+    const current = await loadUser(tx, actor.accountId, actor.userId);
+    await tx
+      .updateTable('users')
+      .set(clientProfileChanges(input))
+      .where('account_id', '=', actor.accountId)
+      .where('id', '=', actor.userId)
+      .execute();
+    const user = await loadUser(tx, actor.accountId, actor.userId);
+    events.emit(actor.accountId, 'user.updated', { user });
+    await recordAudit(
+      tx,
+      actor,
+      {
+        action: 'user.updated',
+        targetType: 'user',
+        targetId: actor.userId,
+        changedKeys: keysChanged(
+          { clientName: current.clientName, clientAvatarUrl: current.clientAvatarUrl },
+          { clientName: user.clientName, clientAvatarUrl: user.clientAvatarUrl },
+        ),
       },
       ctx.clock.now(),
     );

@@ -39,6 +39,7 @@ import * as widgetConsentPageBlock from './migrations/0038-widget-consent-page-b
 import * as outboxTrace from './migrations/0040-outbox-trace';
 import * as crmAdapters from './migrations/0042-crm-adapters';
 import * as messageMentions from './migrations/0043-message-mentions';
+import * as operatorClientProfile from './migrations/0045-operator-client-profile';
 import { PGliteDialect } from './pglite-dialect';
 import type { DB } from './schema';
 
@@ -100,6 +101,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0040-outbox-trace': outboxTrace,
   '0042-crm-adapters': crmAdapters,
   '0043-message-mentions': messageMentions,
+  '0045-operator-client-profile': operatorClientProfile,
 };
 
 /** The extensions the migrations create; every embedded database is opened with them loaded. */

@@ -1,6 +1,7 @@
 import { OPERATOR_STATUSES } from '@openlines/contract';
 import { sql, type Transaction } from 'kysely';
 import type { HeldMessagePlan, OperatorAnswerPlan, TimerKind, TimerToArm } from '../core/held-message';
+import type { OperatorProfile } from '../core/operator-shown';
 import type { DB, MessageRow, SessionRow } from './schema';
 
 type Tx = Transaction<DB>;
@@ -132,7 +133,7 @@ export interface LockedAnswer extends LockedHeldSession {
   channelId: string;
   channelKind: string;
   recipientId: string | null;
-  author: { name: string; avatar_url: string | null } | undefined;
+  author: OperatorProfile | undefined;
 }
 
 /**
@@ -160,6 +161,8 @@ export async function lockSessionForAnswer(
       'client_identities.external_id as answer_recipient_id',
       'users.name as answer_author_name',
       'users.avatar_url as answer_author_avatar_url',
+      'users.client_name as answer_author_client_name',
+      'users.client_avatar_url as answer_author_client_avatar_url',
     ])
     .where('sessions.account_id', '=', accountId)
     .where('sessions.dialog_id', '=', dialogId)
@@ -174,6 +177,8 @@ export async function lockSessionForAnswer(
     answer_recipient_id,
     answer_author_name,
     answer_author_avatar_url,
+    answer_author_client_name,
+    answer_author_client_avatar_url,
     ...held
   } = row;
   return {
@@ -185,7 +190,12 @@ export async function lockSessionForAnswer(
     author:
       answer_author_name === null
         ? undefined
-        : { name: answer_author_name, avatar_url: answer_author_avatar_url },
+        : {
+            name: answer_author_name,
+            avatar_url: answer_author_avatar_url,
+            client_name: answer_author_client_name,
+            client_avatar_url: answer_author_client_avatar_url,
+          },
   };
 }
 

@@ -49,6 +49,9 @@ export interface UsersTable {
   email: string;
   name: string;
   avatar_url: string | null;
+  /** the name and photo clients see instead of the profile's (null = the profile's). */
+  client_name: string | null;
+  client_avatar_url: string | null;
   password_hash: string | null;
   role_id: string;
   active: Generated<boolean>;

@@ -4,6 +4,7 @@ import { client } from '../lib/api';
 import { fieldErrorsOf } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { useT } from '../lib/i18n';
+import { ClientProfileFields } from '../ui/client-profile-fields';
 import { ErrorNotice } from '../ui/error-notice';
 import { Field } from '../ui/field';
 import { Modal } from '../ui/modal';
@@ -201,6 +202,8 @@ function UserForm({
     user?.roleId ?? roles.find((r) => r.builtIn === 'operator')?.id ?? roles[0]?.id ?? '',
   );
   const [departmentIds, setDepartmentIds] = useState<string[]>(user?.departmentIds ?? []);
+  const [clientName, setClientName] = useState(user?.clientName ?? '');
+  const [clientAvatarUrl, setClientAvatarUrl] = useState(user?.clientAvatarUrl ?? '');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const errors = fieldErrorsOf(error);
@@ -210,7 +213,14 @@ function UserForm({
     setBusy(true);
     setError(null);
     try {
-      if (user) await client.users.update(user.id, { name, roleId, departmentIds });
+      if (user)
+        await client.users.update(user.id, {
+          name,
+          roleId,
+          departmentIds,
+          clientName: clientName.trim() || null,
+          clientAvatarUrl: clientAvatarUrl.trim() || null,
+        });
       else await client.users.create({ email: email.trim(), name, password, roleId, departmentIds });
       onSaved();
     } catch (failure) {
@@ -283,7 +293,20 @@ function UserForm({
             ))}
           </fieldset>
         ) : null}
-        <ErrorNotice error={error} inline={['email', 'name', 'password', 'roleId']} />
+        {user ? (
+          <ClientProfileFields
+            profileName={name.trim() || user.name}
+            name={clientName}
+            avatarUrl={clientAvatarUrl}
+            onName={setClientName}
+            onAvatarUrl={setClientAvatarUrl}
+            errors={errors}
+          />
+        ) : null}
+        <ErrorNotice
+          error={error}
+          inline={['email', 'name', 'password', 'roleId', 'clientName', 'clientAvatarUrl']}
+        />
         <div className="modal-buttons">
           <button type="button" onClick={onClose}>
             {t('common.cancel')}

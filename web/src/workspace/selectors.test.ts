@@ -44,6 +44,8 @@ const anna: User = {
   email: 'anna@example.test',
   name: 'Anna Operator',
   avatarUrl: null,
+  clientName: null,
+  clientAvatarUrl: null,
   roleId: 'r1',
   active: true,
   presence: 'online',

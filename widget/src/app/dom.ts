@@ -38,6 +38,41 @@ export function safeUrl(url: string | null | undefined): string | null {
   }
 }
 
+/** Photos that failed to load in this page: later renders go straight to the initial. */
+const brokenPhotos = new Set<string>();
+
+/** The first letter of a name, as a face shows it without a photo. */
+export function initialOf(name: string | null | undefined): string {
+  return (name ?? '').trim().slice(0, 1).toUpperCase();
+}
+
+/**
+ * Someone's face: their photo (http(s) only), or — with no photo, or one that does not load — the
+ * initial of their name in an element of the same class. Null when there is neither.
+ */
+export function face(
+  url: string | null | undefined,
+  name: string | null | undefined,
+  className: string,
+): HTMLElement | null {
+  const photo = safeUrl(url);
+  const initial = initialOf(name);
+  const letter = () => (initial ? h('span', { class: `${className} initial` }, initial) : null);
+  if (!photo || brokenPhotos.has(photo)) return letter();
+  return h('img', {
+    class: className,
+    src: photo,
+    alt: '',
+    onerror: ((event: Event) => {
+      brokenPhotos.add(photo);
+      const img = event.target as HTMLElement;
+      const fallback = letter();
+      if (fallback) img.replaceWith(fallback);
+      else img.remove();
+    }) as EventListener,
+  });
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;

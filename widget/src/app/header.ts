@@ -1,5 +1,5 @@
 import type { VisitorSession } from '@openlines/contract';
-import { h, safeUrl } from './dom';
+import { face, h } from './dom';
 import type { Texts } from './i18n';
 
 /** The server repeats a typing frame while the operator types; after this long without one they stopped. */
@@ -53,10 +53,9 @@ export function createHeader(options: {
   function render(): void {
     const { session, reconnecting } = options.read();
     const operator = session.operator;
-    const avatar = safeUrl(operator?.avatarUrl);
-    avatarEl.replaceChildren(
-      avatar ? h('img', { src: avatar, alt: '' }) : (operator?.name ?? title).slice(0, 1).toUpperCase(),
-    );
+    // The operator's photo as the line shows them; the initial without one or when it does not load.
+    const shown = face(operator?.avatarUrl, operator?.name || title, 'photo');
+    avatarEl.replaceChildren(...(shown ? [shown] : []));
     statusEl.textContent =
       !navigator.onLine || reconnecting
         ? t.reconnecting

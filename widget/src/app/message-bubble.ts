@@ -1,6 +1,6 @@
 import type { Attachment, VisitorMessage } from '@openlines/contract';
 import type { PendingMessage } from './conversation';
-import { formatBytes, h, icon, safeUrl } from './dom';
+import { face, formatBytes, h, icon, safeUrl } from './dom';
 import type { Texts } from './i18n';
 
 /** Shown as pictures in the bubble; every other file is a link with its name and size. */
@@ -57,11 +57,11 @@ export function messageBubble(
     );
   }
   const mine = message.author === 'visitor';
-  const avatar = safeUrl(message.avatarUrl);
   return h(
     'div',
     { class: `msg ${mine ? 'me' : 'op'}` },
-    !mine && avatar ? h('img', { class: 'face', src: avatar, alt: '' }) : null,
+    // An operator's or bot's photo when they are shown with one; the initial if it does not load.
+    !mine && message.avatarUrl ? face(message.avatarUrl, message.name, 'face') : null,
     h(
       'div',
       { class: 'bubble' },

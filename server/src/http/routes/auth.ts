@@ -9,6 +9,7 @@ import {
   LoginBody,
   MeSchema,
   SetPresenceBody,
+  UpdateMeBody,
   UserSchema,
 } from '@openlines/contract';
 import { Type } from '@sinclair/typebox';
@@ -22,7 +23,7 @@ import {
   revokeApiToken,
 } from '../../services/auth';
 import { presentApiToken } from '../../services/presenters';
-import { loadMe, setPresence } from '../../services/users';
+import { loadMe, setPresence, updateMe } from '../../services/users';
 import { actorOf, assertCsrf, authenticate, SESSION_COOKIE } from '../auth';
 
 const NoContent = Type.Null();
@@ -108,6 +109,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ ctx: AppContext }> = async 
         ...(request.csrfToken ? { csrfToken: request.csrfToken } : {}),
       };
     },
+  );
+
+  app.patch(
+    '/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Set the name and photo clients see me under (Q-8); null goes back to my profile',
+        body: UpdateMeBody,
+        response: { 200: UserSchema },
+      },
+    },
+    async (request) => updateMe(ctx, actorOf(request), request.body),
   );
 
   app.post(
