@@ -1,10 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  newPage,
+  shooter,
+  signInThroughForm,
+} from './web-build';
 import { TestVisitor } from './widget-visitor';
 
 // Issue 19 in a real browser, in English and in Russian, with screenshots in test-artifacts/:
@@ -13,9 +19,6 @@ import { TestVisitor } from './widget-visitor';
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     all: /All/,
     page: 'Current page',
     referrer: 'Came from',
@@ -26,9 +29,6 @@ const WORDS = {
     unblocked: 'is lifted',
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     all: /Все/,
     page: 'Текущая страница',
     referrer: 'Пришёл со страницы',
@@ -75,7 +75,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
       settings: { allowedDomains: ['shop.example.test'] },
     });
     widgetKey = String(widget.channel.settings.publicKey);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -83,16 +83,9 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
     await server?.stop();
   });
 
-  async function signedIn(locale: keyof typeof WORDS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(server.admin.email);
-    await page.getByLabel(words.password).fill(server.admin.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
+  async function signedIn(locale: Locale): Promise<Page> {
+    const page = await newPage(browser, locale);
+    await signInThroughForm(page, server.url, locale, server.admin);
     return page;
   }
 
@@ -100,9 +93,6 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
     it(`shows the visitor's page and referrer, and a supervisor lifts a block (${locale})`, async () => {
       const words = WORDS[locale];
       const lang = locale.slice(0, 2);
-      const shot = (file: string) =>
-        page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-${lang}-${file}.png`) });
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
       // A widget visitor on a product page with a long address, come from a search.
       const visitor = new TestVisitor(server.url, widgetKey, ORIGIN);
@@ -114,6 +104,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
       expect((await visitor.send(text)).status).toBe(201);
 
       const page = await signedIn(locale);
+      const shot = shooter(page, 'web', locale);
       const errors: string[] = [];
       page.on('dialog', (dialog) => {
         errors.push(dialog.message());

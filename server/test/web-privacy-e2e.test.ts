@@ -1,19 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  newPage,
+  shooter,
+  signInThroughForm,
+} from './web-build';
 
 // Erasing a client's data from the client card and the account's retention screen (issue 18), in
 // a real browser, in English and in Russian, with screenshots in test-artifacts/.
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     all: /All/,
     erase: 'Erase client’s data',
     confirm: 'Erase for good',
@@ -25,9 +28,6 @@ const WORDS = {
     saved: 'Saved',
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     all: /Все/,
     erase: 'Удалить данные клиента',
     confirm: 'Удалить безвозвратно',
@@ -65,7 +65,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
       settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
     });
     sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -79,16 +79,9 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
     return sent.dialogId;
   }
 
-  async function signedIn(locale: keyof typeof WORDS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(server.admin.email);
-    await page.getByLabel(words.password).fill(server.admin.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
+  async function signedIn(locale: Locale): Promise<Page> {
+    const page = await newPage(browser, locale);
+    await signInThroughForm(page, server.url, locale, server.admin);
     return page;
   }
 
@@ -100,9 +93,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
       const secret = `my passport number ${lang} 4510`;
       const dialogId = await closedDialogOf(name, secret);
       const page = await signedIn(locale);
-      const shot = (file: string) =>
-        page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-${lang}-${file}.png`) });
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      const shot = shooter(page, 'web', locale);
 
       await page.getByRole('tab', { name: words.all }).click();
       await page.locator('.dialog-row', { hasText: name }).click();
