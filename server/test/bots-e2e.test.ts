@@ -11,10 +11,9 @@ import {
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   screenshotsOnFailure,
   screenshotTo,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // Chatbots in real browsers (Debian's Chromium): an admin builds a two-step menu bot in the web app,
@@ -74,11 +73,19 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     await server?.stop();
   });
 
-  async function signedInPage(email: string, password: string, locale: Locale = 'en-US') {
+  async function signedIn(email: string, password: string, locale: Locale = 'en-US') {
     const errors: string[] = [];
-    const page = await newPage(browser, locale, { viewport: { width: 1280, height: 900 }, errors });
-    pages.push(page);
-    await signInThroughForm(page, server.url, locale, { email, password });
+    const page = await signedInPage(
+      browser,
+      server.url,
+      locale,
+      { email, password },
+      {
+        viewport: { width: 1280, height: 900 },
+        errors,
+        pages,
+      },
+    );
     return { page, errors };
   }
 
@@ -88,7 +95,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     timeout: 240_000,
   }, async () => {
     // ----- the administrator builds the bot in the web app and tries it
-    const { page: a, errors } = await signedInPage(server.admin.email, server.admin.password);
+    const { page: a, errors } = await signedIn(server.admin.email, server.admin.password);
     await a.goto(`${server.url}/admin/bots`);
     await a.getByRole('heading', { name: 'Chatbots' }).waitFor();
     await a.getByRole('button', { name: 'Build a menu bot' }).click();
@@ -165,7 +172,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
       }
       throw new Error('the session never reached the operator');
     })();
-    const { page: o } = await signedInPage(operator.email, operator.password);
+    const { page: o } = await signedIn(operator.email, operator.password);
     await o.goto(`${server.url}/dialogs/${dialogId}`);
     await o.locator('.message-bot .message-text', { hasText: 'We deliver in 2 days' }).waitFor();
     await o.locator('.system-event', { hasText: 'The client asked for an operator' }).waitFor();
@@ -182,7 +189,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     expect(errors).toEqual([]);
 
     // ----- the same screens in Russian
-    const { page: r } = await signedInPage(server.admin.email, server.admin.password, 'ru-RU');
+    const { page: r } = await signedIn(server.admin.email, server.admin.password, 'ru-RU');
     await r.goto(`${server.url}/admin/bots`);
     await r.getByRole('heading', { name: 'Чат-боты' }).waitFor();
     await shot(r, 'bots-list-ru.png');

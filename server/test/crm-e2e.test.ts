@@ -2,16 +2,14 @@ import { CrmApi } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { TEST_PASSWORD } from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   screenshotsOnFailure,
   screenshotTo,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // The CRM in a real browser (OP-2, OP-3, CRM-1, CRM-3): an operator names the client from the
@@ -41,19 +39,14 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await world?.stop();
   });
 
-  async function signInAs(
-    locale: Locale,
-    who: { email: string; password: string } = { email: world.operators[0]!.email, password: TEST_PASSWORD },
-  ): Promise<Page> {
-    const page = await newPage(browser, locale, {
+  /** The app in a browser of its own, as the operator unless told. */
+  const signInAs = (locale: Locale, who: { email: string; password: string } = world.operators[0]!) =>
+    signedInPage(browser, world.server.url, locale, who, {
       viewport: { width: 1280, height: 860 },
       timeout: 10_000,
       errors,
+      pages,
     });
-    pages.push(page);
-    await signInThroughForm(page, world.server.url, locale, who);
-    return page;
-  }
 
   it('an operator names the client, creates a deal, moves it and finds the session on it', {
     timeout: 120_000,

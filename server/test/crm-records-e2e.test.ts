@@ -2,16 +2,14 @@ import { CrmApi } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { TEST_PASSWORD } from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   screenshotsOnFailure,
   screenshotTo,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // The CRM lists and records in a real browser (issue 12): filters, a lead converted into a
@@ -36,19 +34,14 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
     await world?.stop();
   });
 
-  async function signInAs(locale: Locale): Promise<Page> {
-    const page = await newPage(browser, locale, {
+  /** The operator's app in a browser of its own. */
+  const signInAs = (locale: Locale) =>
+    signedInPage(browser, world.server.url, locale, world.operators[0]!, {
       viewport: { width: 1280, height: 860 },
       timeout: 10_000,
       errors,
+      pages,
     });
-    pages.push(page);
-    await signInThroughForm(page, world.server.url, locale, {
-      email: world.operators[0]!.email,
-      password: TEST_PASSWORD,
-    });
-    return page;
-  }
 
   it('filters leads, converts one into a company and a deal, edits the company, refuses a bad CSV', {
     timeout: 120_000,

@@ -9,10 +9,9 @@ import {
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   screenshotsOnFailure,
   screenshotTo,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // The rest of the CRM screens in a real browser (issue 12): a session's transcript and rating on
@@ -51,19 +50,14 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await world?.stop();
   });
 
-  async function signInAs(locale: Locale): Promise<Page> {
-    const page = await newPage(browser, locale, {
+  /** The operator's app in a browser of its own. */
+  const signInAs = (locale: Locale) =>
+    signedInPage(browser, world.server.url, locale, world.operators[0]!, {
       viewport: { width: 1280, height: 900 },
       timeout: 10_000,
       errors,
+      pages,
     });
-    pages.push(page);
-    await signInThroughForm(page, world.server.url, locale, {
-      email: world.operators[0]!.email,
-      password: TEST_PASSWORD,
-    });
-    return page;
-  }
 
   /** A client's first session with an operator's answer and the client's rating. */
   async function ratedDialog(clientId: string, answer: string) {

@@ -1,8 +1,15 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
-import { chromiumInstalled, ensureWebBuilt, launchChromium, newPage, signInThroughForm } from './web-build';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
+import { chromiumInstalled, ensureWebBuilt, launchChromium, signedInPage } from './web-build';
 
 // Issue 19: realtime lists converge. An operator (B) keeps the web app open on each of its tabs
 // (Queue, Mine, All) while a supervisor (A), in their own browser, takes, transfers, takes back,
@@ -75,32 +82,19 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
         queue: { distribution: 'all', members: [{ type: 'user', id: operator.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
-    const spare = await admin.channels.create({
-      kind: 'api',
-      name: 'Spare backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    spareChannelId = spare.channel.id;
-    spareSender = new ApiChannelSender(
-      server.url,
-      Object.values(spare.secrets).find((v) => v.startsWith('olc_'))!,
-    );
+    ({ sender } = await createApiChannel(server, admin, line.id));
+    ({ sender: spareSender, channelId: spareChannelId } = await createApiChannel(
+      server,
+      admin,
+      line.id,
+      'Spare backend',
+    ));
     browser = await launchChromium();
     // The operator signs in once; their live tabs below share the session (the page's context).
-    const first = await newPage(browser, 'en-US');
-    await signInThroughForm(first, server.url, 'en-US', operator);
+    const first = await signedInPage(browser, server.url, 'en-US', operator);
     const context = first.context();
     await first.close();
-    supervisor = await newPage(browser, 'en-US');
-    await signInThroughForm(supervisor, server.url, 'en-US', server.admin);
+    supervisor = await signedInPage(browser, server.url, 'en-US', server.admin);
     // One page per tab, each left on its tab: switching tabs would re-read the list and hide what
     // the events failed to bring.
     for (const view of VIEWS) {

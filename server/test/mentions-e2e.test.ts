@@ -1,15 +1,21 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import type { OpenlinesClient } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   shooter,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // Issue 19: an operator mentions a colleague in a private note in the web app, in English and in
@@ -53,16 +59,7 @@ describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', 
         queue: { members: [{ type: 'user', id: operator.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    const sender = new ApiChannelSender(
-      server.url,
-      Object.values(secrets).find((v) => v.startsWith('olc_'))!,
-    );
+    const { sender } = await createApiChannel(server, admin, line.id);
     for (const locale of LOCALES) {
       const { dialogId } = await sender.send({
         externalId: `m-${locale}`,
@@ -80,11 +77,8 @@ describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', 
     await server?.stop();
   });
 
-  async function signedIn(locale: Locale, who: { email: string; password: string }): Promise<Page> {
-    const page = await newPage(browser, locale);
-    await signInThroughForm(page, server.url, locale, who);
-    return page;
-  }
+  const signedIn = (locale: Locale, who: { email: string; password: string }) =>
+    signedInPage(browser, server.url, locale, who);
 
   for (const locale of LOCALES) {
     const words = WORDS[locale];

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ApiChannelSender, DialogsApi, LinesApi, type OpenlinesClient } from '@openlines/sdk';
+import { type ApiChannelSender, DialogsApi, LinesApi, type OpenlinesClient } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createApiChannel,
   createSignedInUser,
   createTestServer,
   type SignedInUser,
@@ -48,13 +49,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
       },
     });
     lineId = line.id;
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Shop backend',
-      lineId,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, lineId, 'Shop backend'));
     // One answered and closed session, so the reports have figures.
     await operator.client.auth.setPresence('online');
     const first = await sender.send({

@@ -58,6 +58,8 @@ export interface NewPageOptions {
   acceptDownloads?: boolean;
   /** Collects the page's uncaught errors (listened to before the page loads anything). */
   errors?: string[];
+  /** Keeps the page in this list (for screenshotsOnFailure). */
+  pages?: Page[];
 }
 
 /** A page in a fresh browser context (its own cookies) in the language given. */
@@ -71,6 +73,7 @@ export async function newPage(browser: Browser, locale: Locale, options: NewPage
   const page = await context.newPage();
   const errors = options.errors;
   if (errors) page.on('pageerror', (error) => errors.push(error.message));
+  options.pages?.push(page);
   return page;
 }
 
@@ -96,6 +99,19 @@ export async function signInThroughForm(
 ): Promise<void> {
   await page.goto(url);
   await submitSignInForm(page, locale, who);
+}
+
+/** A new page (see newPage) signed in through the form of the web app at url. */
+export async function signedInPage(
+  browser: Browser,
+  url: string,
+  locale: Locale,
+  who: { email: string; password: string },
+  options: NewPageOptions = {},
+): Promise<Page> {
+  const page = await newPage(browser, locale, options);
+  await signInThroughForm(page, url, locale, who);
+  return page;
 }
 
 /** Saves a screenshot of the page as test-artifacts/<file>. */

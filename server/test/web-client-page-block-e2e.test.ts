@@ -1,15 +1,14 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import type { Browser, Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, signIn, type TestServer } from './harness';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   shooter,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 import { TestVisitor } from './widget-visitor';
 
@@ -61,13 +60,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
         queue: { members: [{ type: 'user', id: me.user.id }] },
       },
     });
-    const api = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(api.secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, line.id));
     const widget = await admin.channels.create({
       kind: 'widget',
       name: 'Shop site',
@@ -83,11 +76,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
     await server?.stop();
   });
 
-  async function signedIn(locale: Locale): Promise<Page> {
-    const page = await newPage(browser, locale);
-    await signInThroughForm(page, server.url, locale, server.admin);
-    return page;
-  }
+  const signedIn = (locale: Locale) => signedInPage(browser, server.url, locale, server.admin);
 
   for (const locale of ['en-US', 'ru-RU'] as const) {
     it(`shows the visitor's page and referrer, and a supervisor lifts a block (${locale})`, async () => {

@@ -1,15 +1,14 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import type { Browser, Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, signIn, type TestServer } from './harness';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   shooter,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // Erasing a client's data from the client card and the account's retention screen (issue 18), in
@@ -58,13 +57,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
         queue: { members: [{ type: 'user', id: me.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, line.id));
     browser = await launchChromium();
   }, 180_000);
 
@@ -79,11 +72,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
     return sent.dialogId;
   }
 
-  async function signedIn(locale: Locale): Promise<Page> {
-    const page = await newPage(browser, locale);
-    await signInThroughForm(page, server.url, locale, server.admin);
-    return page;
-  }
+  const signedIn = (locale: Locale) => signedInPage(browser, server.url, locale, server.admin);
 
   for (const locale of ['en-US', 'ru-RU'] as const) {
     it(`an admin erases a client from the client card and sets retention (${locale})`, async () => {

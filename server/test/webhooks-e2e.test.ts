@@ -1,18 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../src/delivery/signature';
-import { createTestServer, signIn, type TestServer } from './harness';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   screenshotTo,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // The Webhooks screen in a real browser, in English and Russian: an administrator subscribes a
@@ -79,13 +78,7 @@ describe.skipIf(!chromiumInstalled)('Webhooks screen in a real browser', () => {
     });
     admin = await signIn(server);
     const line = await admin.lines.create({ name: 'Support' });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Shop',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, line.id, 'Shop'));
     browser = await launchChromium();
   }, 180_000);
 
@@ -96,8 +89,9 @@ describe.skipIf(!chromiumInstalled)('Webhooks screen in a real browser', () => {
   });
 
   async function open(locale: Locale): Promise<Page> {
-    const page = await newPage(browser, locale, { viewport: { width: 1280, height: 900 } });
-    await signInThroughForm(page, server.url, locale, server.admin);
+    const page = await signedInPage(browser, server.url, locale, server.admin, {
+      viewport: { width: 1280, height: 900 },
+    });
     await page.goto(`${server.url}/admin/webhooks`);
     return page;
   }

@@ -1,16 +1,22 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
 import { unreadableDialogButtons } from './readable-buttons';
 import {
   chromiumInstalled,
   ensureWebBuilt,
   type Locale,
   launchChromium,
-  newPage,
   shooter,
-  signInThroughForm,
+  signedInPage,
 } from './web-build';
 
 // The operator workspace's actions of issue 19 in a real browser, in English and in Russian, with
@@ -130,16 +136,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
       settings: { automaticActions: { welcome: { enabled: false } }, queue: { members } },
     });
     otherLineId = other.id;
-    const senderOn = async (name: string) => {
-      const { secrets, channel } = await admin.channels.create({
-        kind: 'api',
-        name,
-        lineId,
-        settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-      });
-      const token = Object.values(secrets).find((v) => v.startsWith('olc_'))!;
-      return { sender: new ApiChannelSender(server.url, token), channelId: channel.id };
-    };
+    const senderOn = (name: string) => createApiChannel(server, admin, lineId, name);
     const main = await senderOn('Backend');
     const spare = await senderOn('Spare backend');
     let n = 0;
@@ -176,11 +173,8 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
     await server?.stop();
   });
 
-  async function signedIn(locale: Locale, who: { email: string; password: string }): Promise<Page> {
-    const page = await newPage(browser, locale);
-    await signInThroughForm(page, server.url, locale, who);
-    return page;
-  }
+  const signedIn = (locale: Locale, who: { email: string; password: string }) =>
+    signedInPage(browser, server.url, locale, who);
 
   async function openDialog(page: Page, dialogId: string) {
     await page.goto(`${server.url}/dialogs/${dialogId}`);
