@@ -1,24 +1,27 @@
-import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { WidgetSnippet } from '@openlines/contract';
 import type { OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildWidget, DIST_DIR } from '../../widget/build';
 import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  screenshotsOnFailure,
+  screenshotTo,
+  signedInPage,
+} from './web-build';
 
 // Chatbots in real browsers (Debian's Chromium): an admin builds a two-step menu bot in the web app,
 // tries it in the preview and makes it the line's first responder; a visitor in the website widget
 // clicks through its buttons and asks for an operator; the operator gets the session with the
 // bot's part of the conversation above it. Screenshots in English and Russian go to test-artifacts/.
 
-const shot = (page: Page, name: string) => {
-  mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  return page.screenshot({ path: path.join(ARTIFACTS_DIR, name), fullPage: true });
-};
+const shot = (page: Page, name: string) => screenshotTo(page, name, { fullPage: true });
 
 describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
   let server: TestServer;
@@ -61,7 +64,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
       'GET',
       `/channels/${created.channel.id}/widget`,
     )) as WidgetSnippet;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -70,36 +73,29 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     await server?.stop();
   });
 
-  async function signedInPage(email: string, password: string, locale: 'en-US' | 'ru-RU' = 'en-US') {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    pages.push(page);
+  async function signedIn(email: string, password: string, locale: Locale = 'en-US') {
     const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(server.url);
-    const words =
-      locale === 'en-US'
-        ? { password: 'Password', signIn: 'Sign in' }
-        : { password: 'Пароль', signIn: 'Войти' };
-    await page.getByLabel('E-mail').fill(email);
-    await page.getByLabel(words.password).fill(password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.locator('.admin, .workspace, nav').first().waitFor();
+    const page = await signedInPage(
+      browser,
+      server.url,
+      locale,
+      { email, password },
+      {
+        viewport: { width: 1280, height: 900 },
+        errors,
+        pages,
+      },
+    );
     return { page, errors };
   }
 
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    for (const [index, page] of pages.entries())
-      await shot(page, `bots-e2e-failure-${index}.png`).catch(() => {});
-  });
+  afterEach(screenshotsOnFailure(pages, 'bots-e2e', { fullPage: true }));
 
   it('an admin builds a menu bot, a visitor clicks through it and gets an operator', {
     timeout: 240_000,
   }, async () => {
     // ----- the administrator builds the bot in the web app and tries it
-    const { page: a, errors } = await signedInPage(server.admin.email, server.admin.password);
+    const { page: a, errors } = await signedIn(server.admin.email, server.admin.password);
     await a.goto(`${server.url}/admin/bots`);
     await a.getByRole('heading', { name: 'Chatbots' }).waitFor();
     await a.getByRole('button', { name: 'Build a menu bot' }).click();
@@ -176,7 +172,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
       }
       throw new Error('the session never reached the operator');
     })();
-    const { page: o } = await signedInPage(operator.email, operator.password);
+    const { page: o } = await signedIn(operator.email, operator.password);
     await o.goto(`${server.url}/dialogs/${dialogId}`);
     await o.locator('.message-bot .message-text', { hasText: 'We deliver in 2 days' }).waitFor();
     await o.locator('.system-event', { hasText: 'The client asked for an operator' }).waitFor();
@@ -193,7 +189,7 @@ describe.skipIf(!chromiumInstalled)('chatbots in a real browser', () => {
     expect(errors).toEqual([]);
 
     // ----- the same screens in Russian
-    const { page: r } = await signedInPage(server.admin.email, server.admin.password, 'ru-RU');
+    const { page: r } = await signedIn(server.admin.email, server.admin.password, 'ru-RU');
     await r.goto(`${server.url}/admin/bots`);
     await r.getByRole('heading', { name: 'Чат-боты' }).waitFor();
     await shot(r, 'bots-list-ru.png');

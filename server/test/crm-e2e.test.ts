@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { CrmApi } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { TEST_PASSWORD } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  screenshotsOnFailure,
+  screenshotTo,
+  signedInPage,
+} from './web-build';
 
 // The CRM in a real browser (OP-2, OP-3, CRM-1, CRM-3): an operator names the client from the
 // card, creates a deal, moves it on the board and finds the session on the deal's timeline; the
@@ -16,11 +21,9 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
   let browser: Browser;
   const errors: string[] = [];
   const pages: Page[] = [];
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
 
   beforeAll(async () => {
     ensureWebBuilt();
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
     world = await createEngineWorld({
       operatorCount: 1,
       settings: { crm: { create: 'lead' } },
@@ -28,38 +31,22 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
       server: { env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } },
     });
     await world.online(...world.operators);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    for (const [index, page] of pages.entries())
-      await shot(page, `crm-e2e-failure-${index}.png`).catch(() => undefined);
-  });
+  afterEach(screenshotsOnFailure(pages, 'crm-e2e'));
   afterAll(async () => {
     await browser?.close();
     await world?.stop();
   });
 
-  async function signInAs(
-    locale: 'en-US' | 'ru-RU',
-    who: { email: string; password: string } = { email: world.operators[0]!.email, password: TEST_PASSWORD },
-  ): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    pages.push(page);
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(world.server.url);
-    const words =
-      locale === 'en-US'
-        ? { password: 'Password', signIn: 'Sign in' }
-        : { password: 'Пароль', signIn: 'Войти' };
-    await page.getByLabel('E-mail').fill(who.email);
-    await page.getByLabel(words.password).fill(who.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: /^(Dialogs|Диалоги)/ }).waitFor();
-    return page;
-  }
+  /** The app in a browser of its own, as the operator unless told. */
+  const signInAs = (locale: Locale, who: { email: string; password: string } = world.operators[0]!) =>
+    signedInPage(browser, world.server.url, locale, who, {
+      viewport: { width: 1280, height: 860 },
+      timeout: 10_000,
+      errors,
+      pages,
+    });
 
   it('an operator names the client, creates a deal, moves it and finds the session on it', {
     timeout: 120_000,
@@ -82,7 +69,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await card.getByRole('button', { name: 'Create deal' }).click();
     await card.getByRole('link', { name: 'Maria Ivanova', exact: true }).nth(1).waitFor();
     await card.locator('.chip', { hasText: 'New' }).last().waitFor();
-    await shot(page, 'crm-client-card.png');
+    await screenshotTo(page, 'crm-client-card.png');
 
     // The deals board: the deal moves to "Proposal".
     await page.getByRole('link', { name: 'CRM' }).click();
@@ -92,7 +79,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
       .getByRole('combobox', { name: 'Stage of “Maria Ivanova”' })
       .selectOption({ label: 'Proposal' });
     await proposal.getByRole('link', { name: 'Maria Ivanova' }).waitFor();
-    await shot(page, 'crm-deals-board.png');
+    await screenshotTo(page, 'crm-deals-board.png');
     const crm = new CrmApi(world.operators[0]!.client.transport);
     const [pipeline] = await crm.pipelines();
     const deal = (await crm.deals.list({ search: 'Maria Ivanova' })).items[0]!;
@@ -104,7 +91,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.getByText('Proposal').first().waitFor();
     const session = page.locator('.crm-timeline a').first();
     await session.waitFor();
-    await shot(page, 'crm-deal-page.png');
+    await screenshotTo(page, 'crm-deal-page.png');
     await session.click();
     await page.waitForURL(`**/dialogs/${started.dialogId}`);
     await page.locator('.message-text', { hasText: 'Hello, I would like to order' }).waitFor();
@@ -114,7 +101,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.getByPlaceholder('Search by name, phone or e-mail').fill('+7903');
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('cell', { name: 'Maria Ivanova' }).waitFor();
-    await shot(page, 'crm-contacts.png');
+    await screenshotTo(page, 'crm-contacts.png');
     expect(errors).toEqual([]);
   });
 
@@ -126,14 +113,14 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.getByRole('cell', { name: 'Client ru-client — Support' }).waitFor();
     // The status cell, not the status filter's option of the same name.
     await page.getByRole('cell', { name: 'Новый', exact: true }).first().waitFor();
-    await shot(page, 'crm-leads-ru.png');
+    await screenshotTo(page, 'crm-leads-ru.png');
     await page.getByRole('link', { name: 'Сделки' }).click();
     await page.getByRole('region', { name: 'Сделки по стадиям' }).waitFor();
-    await shot(page, 'crm-deals-board-ru.png');
+    await screenshotTo(page, 'crm-deals-board-ru.png');
     await page.getByRole('link', { name: 'Диалоги' }).first().click();
     await page.locator('.dialog-row', { hasText: 'ru-client' }).click();
     await page.locator('.crm-card').getByText('Создать сделку').waitFor();
-    await shot(page, 'crm-client-card-ru.png');
+    await screenshotTo(page, 'crm-client-card-ru.png');
     expect(errors).toEqual([]);
   });
 
@@ -145,7 +132,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await page.getByRole('button', { name: 'Опустить стадию 2' }).click();
     await page.getByRole('button', { name: 'Сохранить' }).click();
     await page.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();
-    await shot(page, 'crm-pipelines-ru.png');
+    await screenshotTo(page, 'crm-pipelines-ru.png');
     const [pipeline] = await new CrmApi(world.admin.client.transport).pipelines();
     expect(pipeline!.stages.map((s) => s.name).slice(0, 3)).toEqual([
       'Первый контакт',
@@ -184,7 +171,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
       await picker.selectOption(choice === '' ? '' : { label: choice });
       await page.getByRole('button', { name: words.save }).click();
       await page.getByRole('status').filter({ hasText: words.saved }).waitFor();
-      await shot(page, `crm-line-responsible-${locale === 'en-US' ? 'en' : 'ru'}.png`);
+      await screenshotTo(page, `crm-line-responsible-${locale === 'en-US' ? 'en' : 'ru'}.png`);
       const line = await world.admin.lines.get(world.line.id);
       expect(line.settings.crm.responsibleUserId).toBe(locale === 'en-US' ? operator.id : null);
       await page.context().close();
@@ -206,7 +193,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await en.getByRole('button', { name: 'Save' }).click();
     await en.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     await en.getByText('No sync jobs waiting').waitFor();
-    await shot(en, 'crm-adapter-en.png');
+    await screenshotTo(en, 'crm-adapter-en.png');
     expect(await crm.adapter()).toMatchObject({
       kind: 'rest',
       baseUrl: 'http://127.0.0.1:9/crm',
@@ -218,7 +205,7 @@ describe.skipIf(!chromiumInstalled)('the CRM in a real browser', () => {
     await ru.getByRole('link', { name: 'Администрирование' }).click();
     await ru.getByRole('link', { name: 'Внешняя CRM' }).click();
     await ru.getByText('Токен сохранён. Оставьте поле пустым, чтобы не менять его.').waitFor();
-    await shot(ru, 'crm-adapter-ru.png');
+    await screenshotTo(ru, 'crm-adapter-ru.png');
     await ru.getByLabel('CRM этого аккаунта').selectOption('builtin');
     await ru.getByRole('button', { name: 'Сохранить' }).click();
     await ru.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();

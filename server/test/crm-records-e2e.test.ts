@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { CrmApi } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
-import { TEST_PASSWORD } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  screenshotsOnFailure,
+  screenshotTo,
+  signedInPage,
+} from './web-build';
 
 // The CRM lists and records in a real browser (issue 12): filters, a lead converted into a
 // company and a deal with the session on it, a company edited, a CSV import refused with its
@@ -16,42 +21,27 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
   let browser: Browser;
   const errors: string[] = [];
   const pages: Page[] = [];
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
 
   beforeAll(async () => {
     ensureWebBuilt();
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
     world = await createEngineWorld({ operatorCount: 1, settings: { crm: { create: 'lead' } } });
     await world.online(...world.operators);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    for (const [index, page] of pages.entries())
-      await shot(page, `crm-records-e2e-failure-${index}.png`).catch(() => undefined);
-  });
+  afterEach(screenshotsOnFailure(pages, 'crm-records-e2e'));
   afterAll(async () => {
     await browser?.close();
     await world?.stop();
   });
 
-  async function signInAs(locale: 'en-US' | 'ru-RU'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    pages.push(page);
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(world.server.url);
-    const words =
-      locale === 'en-US'
-        ? { password: 'Password', signIn: 'Sign in' }
-        : { password: 'Пароль', signIn: 'Войти' };
-    await page.getByLabel('E-mail').fill(world.operators[0]!.email);
-    await page.getByLabel(words.password).fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: /^(Dialogs|Диалоги)/ }).waitFor();
-    return page;
-  }
+  /** The operator's app in a browser of its own. */
+  const signInAs = (locale: Locale) =>
+    signedInPage(browser, world.server.url, locale, world.operators[0]!, {
+      viewport: { width: 1280, height: 860 },
+      timeout: 10_000,
+      errors,
+      pages,
+    });
 
   it('filters leads, converts one into a company and a deal, edits the company, refuses a bad CSV', {
     timeout: 120_000,
@@ -70,13 +60,13 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('cell', { name: 'Client lead-junk — Support' }).waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'Client lead-open — Support' }).waitFor();
-    await shot(page, 'crm-leads-filtered.png');
+    await screenshotTo(page, 'crm-leads-filtered.png');
 
     await page.getByRole('link', { name: 'Client lead-open — Support' }).click();
     await page.getByLabel('New company (optional)').fill('Acme LLC');
     await page.getByRole('button', { name: 'Convert to deal' }).click();
     await page.getByText('Converted').first().waitFor();
-    await shot(page, 'crm-lead-converted.png');
+    await screenshotTo(page, 'crm-lead-converted.png');
     await page.getByRole('link', { name: 'Open the deal' }).click();
     await page.getByRole('heading', { name: 'Client lead-open — Support' }).waitFor();
     await page.locator('.crm-timeline a').first().waitFor();
@@ -90,7 +80,7 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     expect((await crm.companies.get(deal.companyId!)).notes).toBe('Buys every spring');
-    await shot(page, 'crm-company-edit.png');
+    await screenshotTo(page, 'crm-company-edit.png');
 
     await page.getByRole('link', { name: 'Contacts' }).click();
     await page.locator('input[type=file]').setInputFiles({
@@ -100,7 +90,7 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
     });
     await page.getByText('Line 3, phones: call me is not a valid phone number').waitFor();
     expect((await crm.contacts.list({ search: 'Good' })).items).toEqual([]);
-    await shot(page, 'crm-import-report.png');
+    await screenshotTo(page, 'crm-import-report.png');
     expect(errors).toEqual([]);
   });
 
@@ -112,17 +102,17 @@ describe.skipIf(!chromiumInstalled)('CRM lists, conversion and CSV in a real bro
     await page.getByRole('link', { name: 'Лиды' }).click();
     await page.locator('.crm-filters').getByLabel('Статус').waitFor();
     await page.locator('.crm-filters').getByLabel('Ответственный').waitFor();
-    await shot(page, 'crm-leads-filters-ru.png');
+    await screenshotTo(page, 'crm-leads-filters-ru.png');
     await page.getByRole('link', { name: 'Компании' }).click();
     await page.getByRole('link', { name: 'ООО Ромашка' }).click();
     await page.getByRole('button', { name: 'Сохранить' }).waitFor();
-    await shot(page, 'crm-company-ru.png');
+    await screenshotTo(page, 'crm-company-ru.png');
     await page.goto(`${world.server.url}/crm/leads`);
     const lead = (await crm.leads.list({ status: 'new' })).items[0];
     if (lead) {
       await page.goto(`${world.server.url}/crm/leads/${lead.id}`);
       await page.getByRole('button', { name: 'Конвертировать в сделку' }).waitFor();
-      await shot(page, 'crm-lead-ru.png');
+      await screenshotTo(page, 'crm-lead-ru.png');
     }
     expect(company.name).toBe('ООО Ромашка');
     expect(errors).toEqual([]);

@@ -1,12 +1,18 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { CrmApi } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../src/services/accounts';
 import { createEngineWorld, type EngineWorld } from './engine-fixture';
 import { signIn, TEST_PASSWORD, uniqueEmail } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  screenshotsOnFailure,
+  screenshotTo,
+  signedInPage,
+} from './web-build';
 
 // The rest of the CRM screens in a real browser (issue 12): a session's transcript and rating on
 // the timeline, merging duplicate contacts (and its refusals), the deals list beside the board
@@ -19,11 +25,9 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
   let foreignContactId: string;
   const errors: string[] = [];
   const pages: Page[] = [];
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS_DIR, name) });
 
   beforeAll(async () => {
     ensureWebBuilt();
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
     world = await createEngineWorld({ operatorCount: 1, settings: { crm: { create: 'lead' } } });
     await world.online(...world.operators);
     crm = new CrmApi(world.operators[0]!.client.transport);
@@ -38,35 +42,22 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     });
     const other = new CrmApi((await signIn(world.server, { email, password: TEST_PASSWORD })).transport);
     foreignContactId = (await other.contacts.create({ name: 'Not yours' })).id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    for (const [index, page] of pages.entries())
-      await shot(page, `crm-web-more-e2e-failure-${index}.png`).catch(() => undefined);
-  });
+  afterEach(screenshotsOnFailure(pages, 'crm-web-more-e2e'));
   afterAll(async () => {
     await browser?.close();
     await world?.stop();
   });
 
-  async function signInAs(locale: 'en-US' | 'ru-RU'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    pages.push(page);
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(world.server.url);
-    const words =
-      locale === 'en-US'
-        ? { password: 'Password', signIn: 'Sign in' }
-        : { password: 'Пароль', signIn: 'Войти' };
-    await page.getByLabel('E-mail').fill(world.operators[0]!.email);
-    await page.getByLabel(words.password).fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: /^(Dialogs|Диалоги)/ }).waitFor();
-    return page;
-  }
+  /** The operator's app in a browser of its own. */
+  const signInAs = (locale: Locale) =>
+    signedInPage(browser, world.server.url, locale, world.operators[0]!, {
+      viewport: { width: 1280, height: 900 },
+      timeout: 10_000,
+      errors,
+      pages,
+    });
 
   /** A client's first session with an operator's answer and the client's rating. */
   async function ratedDialog(clientId: string, answer: string) {
@@ -100,14 +91,14 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await activity.getByText('Hi! <b>Not bold</b>, how many seats?').waitFor();
     expect(await activity.locator('.crm-transcript b').count()).toBe(0);
     await activity.getByText('Hello, I need a quote').waitFor();
-    await shot(page, 'crm-timeline-transcript.png');
+    await screenshotTo(page, 'crm-timeline-transcript.png');
 
     // The same contact twice, and one of another account: said in words, nothing merged.
     await page.goto(`${world.server.url}/crm/contacts/${survivor.id}/merge/${survivor.id}`);
     await page.getByRole('alert').getByText('A contact cannot be merged with itself').waitFor();
     await page.goto(`${world.server.url}/crm/contacts/${survivor.id}/merge/${foreignContactId}`);
     await page.getByRole('alert').getByText('That contact does not exist').waitFor();
-    await shot(page, 'crm-merge-refused.png');
+    await screenshotTo(page, 'crm-merge-refused.png');
 
     await page.goto(`${world.server.url}/crm/contacts/${survivor.id}`);
     await page.getByRole('link', { name: 'Merge with…' }).click();
@@ -115,12 +106,12 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('link', { name: 'Choose: Anna Petrova' }).click();
     await page.getByRole('radio', { name: 'Keep Name of Duplicate' }).check();
-    await shot(page, 'crm-merge.png');
+    await screenshotTo(page, 'crm-merge.png');
     await page.getByRole('button', { name: 'Merge and delete the duplicate' }).click();
     await page.getByRole('status').getByText('Merged').waitFor();
     await page.getByRole('heading', { name: 'Anna Petrova' }).waitFor();
     await page.locator('.crm-activity').nth(1).waitFor();
-    await shot(page, 'crm-merged.png');
+    await screenshotTo(page, 'crm-merged.png');
 
     const merged = await crm.contacts.get(survivor.id);
     expect(merged.name).toBe('Anna Petrova');
@@ -159,7 +150,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.locator('.crm-deals-bar').getByLabel('Pipeline').selectOption({ label: 'Partners' });
     await page.getByRole('region', { name: 'Intro' }).getByText('Partner deal').waitFor();
     expect(await page.getByText('Sales deal 26').count()).toBe(0);
-    await shot(page, 'crm-deals-board-pipeline.png');
+    await screenshotTo(page, 'crm-deals-board-pipeline.png');
 
     // The list: 25 a page, "Show more", then filtered by pipeline and stage.
     await page.getByRole('button', { name: 'List' }).click();
@@ -173,7 +164,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.getByRole('button', { name: 'Find' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     await page.getByRole('cell', { name: 'Partner deal' }).waitFor();
-    await shot(page, 'crm-deals-list.png');
+    await screenshotTo(page, 'crm-deals-list.png');
     await filters.getByLabel('Pipeline').selectOption({ label: 'Any pipeline' });
     await filters.getByLabel('Stage').selectOption({ label: `Sales: ${sales.stages[1]!.name}` });
     await page.getByRole('button', { name: 'Find' }).click();
@@ -186,7 +177,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await card.getByLabel('Pipeline of the new deal').selectOption({ label: 'Partners' });
     await card.getByRole('button', { name: 'Create deal' }).click();
     await card.getByText('Intro').waitFor();
-    await shot(page, 'crm-card-deal-pipeline.png');
+    await screenshotTo(page, 'crm-card-deal-pipeline.png');
     const cardDeals = (await crm.dialogCard(fromChannel.dialogId)).deals;
     expect(cardDeals.map((d) => d.pipelineId)).toEqual([partner.pipelineId]);
 
@@ -200,7 +191,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
       .getByRole('cell', { name: 'Client lead-from-channel — Support' })
       .waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'Lead made by hand' }).waitFor();
-    await shot(page, 'crm-leads-source.png');
+    await screenshotTo(page, 'crm-leads-source.png');
     expect(errors).toEqual([]);
   });
 
@@ -215,7 +206,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await activity.getByText('Переписка', { exact: true }).click();
     await activity.getByText('Здравствуйте! Сколько мест нужно?').waitFor();
     await activity.getByRole('link', { name: 'Открыть диалог' }).waitFor();
-    await shot(page, 'crm-timeline-transcript-ru.png');
+    await screenshotTo(page, 'crm-timeline-transcript-ru.png');
 
     await page.getByRole('link', { name: 'Объединить с…' }).click();
     await page.getByLabel('Найдите дубль по имени, телефону или e-mail', { exact: true }).fill('Анна');
@@ -223,7 +214,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.getByRole('link', { name: 'Выбрать: Анна Петрова' }).click();
     await page.getByRole('radio', { name: 'Оставить: Имя — Дубль' }).waitFor();
     await page.getByRole('button', { name: 'Объединить и удалить дубль' }).waitFor();
-    await shot(page, 'crm-merge-ru.png');
+    await screenshotTo(page, 'crm-merge-ru.png');
     await page.goto(`${world.server.url}/crm/contacts/${contactId}/merge/${contactId}`);
     await page.getByRole('alert').getByText('Контакт нельзя объединить с самим собой').waitFor();
     expect((await crm.contacts.get(other.id)).name).toBe('Анна Петрова');
@@ -234,7 +225,7 @@ describe.skipIf(!chromiumInstalled)('CRM merge, deals list, pipelines and transc
     await page.locator('.crm-filters').getByLabel('Источник').waitFor();
     await page.locator('.crm-filters').getByLabel('Стадия').waitFor();
     await page.getByRole('button', { name: 'Показать ещё' }).waitFor();
-    await shot(page, 'crm-deals-list-ru.png');
+    await screenshotTo(page, 'crm-deals-list-ru.png');
     expect(errors).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BuiltInRoleKey, OpenlinesEvent, User } from '@openlines/contract';
 import {
+  ApiChannelSender,
   type ClientOptions,
   OpenlinesClient,
   OpenlinesError,
@@ -133,6 +134,24 @@ export async function createSignedInUser(
   const user = await admin.users.create({ email, name: `Test ${role}`, password: TEST_PASSWORD, roleId });
   const client = await signIn(server, { email, password: TEST_PASSWORD });
   return { user, email, password: TEST_PASSWORD, client };
+}
+
+/** An API channel on the line (its webhook pointed nowhere) and a sender of client messages on it. */
+export async function createApiChannel(
+  server: { url: string },
+  admin: OpenlinesClient,
+  lineId: string,
+  name = 'Backend',
+): Promise<{ sender: ApiChannelSender; channelId: string }> {
+  const { secrets, channel } = await admin.channels.create({
+    kind: 'api',
+    name,
+    lineId,
+    settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
+  });
+  const token = Object.values(secrets).find((v) => v.startsWith('olc_'));
+  if (!token) throw new Error('the API channel returned no inbound token');
+  return { sender: new ApiChannelSender(server.url, token), channelId: channel.id };
 }
 
 /**

@@ -1,8 +1,15 @@
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
+import { chromiumInstalled, ensureWebBuilt, launchChromium, signedInPage } from './web-build';
 
 // Issue 19: realtime lists converge. An operator (B) keeps the web app open on each of its tabs
 // (Queue, Mine, All) while a supervisor (A), in their own browser, takes, transfers, takes back,
@@ -75,42 +82,19 @@ describe.skipIf(!chromiumInstalled)('realtime lists converge to a fresh load', (
         queue: { distribution: 'all', members: [{ type: 'user', id: operator.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
-    const spare = await admin.channels.create({
-      kind: 'api',
-      name: 'Spare backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    spareChannelId = spare.channel.id;
-    spareSender = new ApiChannelSender(
-      server.url,
-      Object.values(spare.secrets).find((v) => v.startsWith('olc_'))!,
-    );
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    context.setDefaultTimeout(30_000);
-    const first = await context.newPage();
-    await first.goto(server.url);
-    await first.getByLabel('E-mail').fill(operator.email);
-    await first.getByLabel('Password').fill(operator.password);
-    await first.getByRole('button', { name: 'Sign in' }).click();
-    await first.getByRole('link', { name: /^Dialogs/ }).waitFor();
+    ({ sender } = await createApiChannel(server, admin, line.id));
+    ({ sender: spareSender, channelId: spareChannelId } = await createApiChannel(
+      server,
+      admin,
+      line.id,
+      'Spare backend',
+    ));
+    browser = await launchChromium();
+    // The operator signs in once; their live tabs below share the session (the page's context).
+    const first = await signedInPage(browser, server.url, 'en-US', operator);
+    const context = first.context();
     await first.close();
-    const theirs = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    theirs.setDefaultTimeout(30_000);
-    supervisor = await theirs.newPage();
-    await supervisor.goto(server.url);
-    await supervisor.getByLabel('E-mail').fill(server.admin.email);
-    await supervisor.getByLabel('Password').fill(server.admin.password);
-    await supervisor.getByRole('button', { name: 'Sign in' }).click();
-    await supervisor.getByRole('link', { name: /^Dialogs/ }).waitFor();
+    supervisor = await signedInPage(browser, server.url, 'en-US', server.admin);
     // One page per tab, each left on its tab: switching tabs would re-read the list and hide what
     // the events failed to bring.
     for (const view of VIEWS) {

@@ -1,10 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { OpenlinesClient } from '@openlines/sdk';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  shooter,
+  signedInPage,
+} from './web-build';
 
 // Issue 19: an operator mentions a colleague in a private note in the web app, in English and in
 // Russian: "@" offers colleagues, the note is sent with the mention, and the colleague's app shows
@@ -12,25 +24,18 @@ import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBui
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     private: 'Private note',
     addNote: 'Add note',
     colleagues: 'Colleagues to mention',
     mentioned: (name: string) => `${name} mentioned you in a private note`,
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     private: 'Скрытая заметка',
     addNote: 'Добавить заметку',
     colleagues: 'Упомянуть коллегу',
     mentioned: (name: string) => `${name} упоминает вас в скрытой заметке`,
   },
-} as const;
-type Locale = keyof typeof WORDS;
+} as const satisfies Record<Locale, unknown>;
 const LOCALES = ['en-US', 'ru-RU'] as const;
 
 describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', () => {
@@ -54,16 +59,7 @@ describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', 
         queue: { members: [{ type: 'user', id: operator.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    const sender = new ApiChannelSender(
-      server.url,
-      Object.values(secrets).find((v) => v.startsWith('olc_'))!,
-    );
+    const { sender } = await createApiChannel(server, admin, line.id);
     for (const locale of LOCALES) {
       const { dialogId } = await sender.send({
         externalId: `m-${locale}`,
@@ -73,8 +69,7 @@ describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', 
       await operator.client.dialogs.take(dialogId);
       dialogs[locale] = dialogId;
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -82,23 +77,12 @@ describe.skipIf(!chromiumInstalled)('mentions in private notes in the web app', 
     await server?.stop();
   });
 
-  async function signedIn(locale: Locale, who: { email: string; password: string }): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(who.email);
-    await page.getByLabel(words.password).fill(who.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
-    return page;
-  }
+  const signedIn = (locale: Locale, who: { email: string; password: string }) =>
+    signedInPage(browser, server.url, locale, who);
 
   for (const locale of LOCALES) {
     const words = WORDS[locale];
-    const shot = (page: Page, file: string) =>
-      page.screenshot({ path: path.join(ARTIFACTS_DIR, `mentions-${locale.slice(0, 2)}-${file}.png`) });
+    const shot = (page: Page, file: string) => shooter(page, 'mentions', locale)(file);
 
     it(`an operator mentions a colleague, who is notified and jumps to the dialog (${locale})`, async () => {
       const dialogId = dialogs[locale];

@@ -1,10 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer, uniqueEmail } from './harness';
 import { SmtpCapture } from './peers/email/smtp-capture';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  newPage,
+  shooter,
+  submitSignInForm,
+} from './web-build';
 
 // Self-service sign-up in the web app (issue 21), in a real browser, in English and in Russian:
 // the sign-in page offers it, the form says what is wrong beside the field in the user's language,
@@ -23,8 +29,6 @@ const WORDS = {
     sent: 'Check your e-mail',
     created: 'Your account is created',
     used: 'This account already exists',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     subject: 'Confirm your Openlines account',
   },
   'ru-RU': {
@@ -37,8 +41,6 @@ const WORDS = {
     sent: 'Проверьте почту',
     created: 'Учётная запись создана',
     used: 'Эта учётная запись уже создана',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     subject: 'Подтвердите учётную запись Openlines',
   },
 } as const;
@@ -58,7 +60,7 @@ describe.skipIf(!chromiumInstalled)('signing up in the web app', () => {
         SMTP_FROM: 'Openlines <no-reply@example.test>',
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -67,11 +69,7 @@ describe.skipIf(!chromiumInstalled)('signing up in the web app', () => {
     await smtp.stop();
   });
 
-  async function openPage(locale: keyof typeof WORDS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    return context.newPage();
-  }
+  const openPage = (locale: Locale): Promise<Page> => newPage(browser, locale);
 
   /** The confirmation link of the last mail to the address, pointed at the test server. */
   async function linkMailedTo(email: string): Promise<{ link: string; subject: string }> {
@@ -87,9 +85,7 @@ describe.skipIf(!chromiumInstalled)('signing up in the web app', () => {
       const words = WORDS[locale];
       const lang = locale.slice(0, 2);
       const page = await openPage(locale);
-      const shot = (file: string) =>
-        page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-${lang}-${file}.png`) });
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      const shot = shooter(page, 'web', locale);
       const email = uniqueEmail(`founder-${lang}`);
       const password = `a long password ${lang}`;
 
@@ -120,10 +116,7 @@ describe.skipIf(!chromiumInstalled)('signing up in the web app', () => {
       expect(new URL(page.url()).search).toBe('?signedUp=1');
       await shot('signup-confirmed');
 
-      await page.getByLabel('E-mail').fill(email);
-      await page.getByLabel(words.password).fill(password);
-      await page.getByRole('button', { name: words.signIn }).click();
-      await page.getByRole('link', { name: words.dialogs }).waitFor();
+      await submitSignInForm(page, locale, { email, password });
       expect(new URL(page.url()).search).toBe('');
       const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
       expect(me.account.name).toBe(`Romashka ${lang}`);

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ApiChannelSender, DialogsApi, LinesApi, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { type ApiChannelSender, DialogsApi, LinesApi, type OpenlinesClient } from '@openlines/sdk';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createApiChannel,
   createSignedInUser,
   createTestServer,
   type SignedInUser,
@@ -11,7 +11,15 @@ import {
   type TestServer,
   waitFor,
 } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  newPage,
+  screenshotTo,
+  signInThroughForm,
+} from './web-build';
 
 // Statistics in a real browser: a supervisor reads the reports (summary, charts, table), downloads
 // a CSV whose rows are the API's, and watches the live board change as a dialog is queued and an
@@ -41,13 +49,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
       },
     });
     lineId = line.id;
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Shop backend',
-      lineId,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, lineId, 'Shop backend'));
     // One answered and closed session, so the reports have figures.
     await operator.client.auth.setPresence('online');
     const first = await sender.send({
@@ -63,8 +65,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     await dialogs.send(first.dialogId, { text: 'Hi Anna' });
     await dialogs.close(first.dialogId, { confirmed: true });
     await operator.client.auth.setPresence('offline');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -72,15 +73,12 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     await server?.stop();
   });
 
-  async function open(locale: 'en-US' | 'ru-RU'): Promise<Page> {
-    const context = await browser.newContext({
+  async function open(locale: Locale): Promise<Page> {
+    const page = await newPage(browser, locale, {
       viewport: { width: 1400, height: 2000 },
-      locale,
       acceptDownloads: true,
+      errors,
     });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    page.on('pageerror', (error) => errors.push(error.message));
     await page.addInitScript(() => {
       const seen: string[] = [];
       (window as unknown as { cspViolations: string[] }).cspViolations = seen;
@@ -88,12 +86,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
         seen.push(`${event.violatedDirective} ${event.blockedURI}`);
       });
     });
-    await page.goto(server.url);
-    const password = locale === 'en-US' ? 'Password' : 'Пароль';
-    await page.getByLabel(password).waitFor();
-    await page.getByLabel('E-mail').fill(supervisor.email);
-    await page.getByLabel(password).fill(supervisor.password);
-    await page.getByRole('button', { name: locale === 'en-US' ? 'Sign in' : 'Войти' }).click();
+    await signInThroughForm(page, server.url, locale, supervisor);
     return page;
   }
 
@@ -109,7 +102,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     await page.locator('.chart canvas').first().waitFor();
     const row = page.locator('.stats-table tbody tr', { hasText: operator.user.name });
     await row.waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-reports-en.png'), fullPage: true });
+    await screenshotTo(page, 'statistics-reports-en.png', { fullPage: true });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -131,7 +124,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     await drill.locator('tbody tr').first().waitFor();
     expect(await drill.locator('tbody tr').count()).toBe(1);
     expect(await drill.locator('tbody tr').first().textContent()).toContain(operator.user.name);
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-drill-down-en.png') });
+    await screenshotTo(page, 'statistics-drill-down-en.png');
     await drill.getByRole('link', { name: 'Open the dialog' }).click();
     await page.waitForURL(/\/dialogs\//);
     expect(
@@ -163,7 +156,7 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
     expect(await line.locator('[data-cell="longest-wait"] a').getAttribute('href')).toBe(
       `/dialogs/${boris.items[0]!.id}`,
     );
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-live-en.png'), fullPage: true });
+    await screenshotTo(page, 'statistics-live-en.png', { fullPage: true });
 
     // The operator comes online and is given the dialog: the queue empties, their load grows.
     await operator.client.auth.setPresence('online');
@@ -180,11 +173,11 @@ describe.skipIf(!chromiumInstalled)('statistics in a real browser', () => {
       .poll(() => page.locator('[data-figure="sessions"] .stats-card-value').textContent())
       .toBe('2');
     await page.locator('.chart canvas').first().waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-reports-ru.png'), fullPage: true });
+    await screenshotTo(page, 'statistics-reports-ru.png', { fullPage: true });
     await page.getByRole('link', { name: 'Онлайн-панель' }).click();
     await page.locator(`tr[data-line="${lineId}"]`).waitFor();
     await expect.poll(() => page.getByTestId('in-progress').textContent()).toBe('1 сессия в работе');
-    await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'statistics-live-ru.png'), fullPage: true });
+    await screenshotTo(page, 'statistics-live-ru.png', { fullPage: true });
     expect(errors).toEqual([]);
   });
 });

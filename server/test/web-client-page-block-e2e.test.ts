@@ -1,10 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  shooter,
+  signedInPage,
+} from './web-build';
 import { TestVisitor } from './widget-visitor';
 
 // Issue 19 in a real browser, in English and in Russian, with screenshots in test-artifacts/:
@@ -13,9 +18,6 @@ import { TestVisitor } from './widget-visitor';
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     all: /All/,
     page: 'Current page',
     referrer: 'Came from',
@@ -26,9 +28,6 @@ const WORDS = {
     unblocked: 'is lifted',
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     all: /Все/,
     page: 'Текущая страница',
     referrer: 'Пришёл со страницы',
@@ -61,13 +60,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
         queue: { members: [{ type: 'user', id: me.user.id }] },
       },
     });
-    const api = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(api.secrets).find((v) => v.startsWith('olc_'))!);
+    ({ sender } = await createApiChannel(server, admin, line.id));
     const widget = await admin.channels.create({
       kind: 'widget',
       name: 'Shop site',
@@ -75,7 +68,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
       settings: { allowedDomains: ['shop.example.test'] },
     });
     widgetKey = String(widget.channel.settings.publicKey);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -83,26 +76,12 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
     await server?.stop();
   });
 
-  async function signedIn(locale: keyof typeof WORDS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(server.admin.email);
-    await page.getByLabel(words.password).fill(server.admin.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
-    return page;
-  }
+  const signedIn = (locale: Locale) => signedInPage(browser, server.url, locale, server.admin);
 
   for (const locale of ['en-US', 'ru-RU'] as const) {
     it(`shows the visitor's page and referrer, and a supervisor lifts a block (${locale})`, async () => {
       const words = WORDS[locale];
       const lang = locale.slice(0, 2);
-      const shot = (file: string) =>
-        page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-${lang}-${file}.png`) });
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
       // A widget visitor on a product page with a long address, come from a search.
       const visitor = new TestVisitor(server.url, widgetKey, ORIGIN);
@@ -114,6 +93,7 @@ describe.skipIf(!chromiumInstalled)('the client card and blocked clients in the 
       expect((await visitor.send(text)).status).toBe(201);
 
       const page = await signedIn(locale);
+      const shot = shooter(page, 'web', locale);
       const errors: string[] = [];
       page.on('dialog', (dialog) => {
         errors.push(dialog.message());

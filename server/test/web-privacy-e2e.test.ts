@@ -1,19 +1,21 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestServer, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  shooter,
+  signedInPage,
+} from './web-build';
 
 // Erasing a client's data from the client card and the account's retention screen (issue 18), in
 // a real browser, in English and in Russian, with screenshots in test-artifacts/.
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     all: /All/,
     erase: 'Erase client’s data',
     confirm: 'Erase for good',
@@ -25,9 +27,6 @@ const WORDS = {
     saved: 'Saved',
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     all: /Все/,
     erase: 'Удалить данные клиента',
     confirm: 'Удалить безвозвратно',
@@ -58,14 +57,8 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
         queue: { members: [{ type: 'user', id: me.user.id }] },
       },
     });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Backend',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    ({ sender } = await createApiChannel(server, admin, line.id));
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -79,18 +72,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
     return sent.dialogId;
   }
 
-  async function signedIn(locale: keyof typeof WORDS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(server.admin.email);
-    await page.getByLabel(words.password).fill(server.admin.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
-    return page;
-  }
+  const signedIn = (locale: Locale) => signedInPage(browser, server.url, locale, server.admin);
 
   for (const locale of ['en-US', 'ru-RU'] as const) {
     it(`an admin erases a client from the client card and sets retention (${locale})`, async () => {
@@ -100,9 +82,7 @@ describe.skipIf(!chromiumInstalled)("erasing a client's data in the web app", ()
       const secret = `my passport number ${lang} 4510`;
       const dialogId = await closedDialogOf(name, secret);
       const page = await signedIn(locale);
-      const shot = (file: string) =>
-        page.screenshot({ path: path.join(ARTIFACTS_DIR, `web-${lang}-${file}.png`) });
-      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      const shot = shooter(page, 'web', locale);
 
       await page.getByRole('tab', { name: words.all }).click();
       await page.locator('.dialog-row', { hasText: name }).click();

@@ -1,13 +1,18 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../src/delivery/signature';
-import { createTestServer, signIn, type TestServer } from './harness';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import { createApiChannel, createTestServer, signIn, type TestServer } from './harness';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  screenshotTo,
+  signedInPage,
+} from './web-build';
 
 // The Webhooks screen in a real browser, in English and Russian: an administrator subscribes a
 // local receiver, copies the secret shown once, sees the deliveries the running server made (signed
@@ -73,15 +78,8 @@ describe.skipIf(!chromiumInstalled)('Webhooks screen in a real browser', () => {
     });
     admin = await signIn(server);
     const line = await admin.lines.create({ name: 'Support' });
-    const { secrets } = await admin.channels.create({
-      kind: 'api',
-      name: 'Shop',
-      lineId: line.id,
-      settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-    });
-    sender = new ApiChannelSender(server.url, Object.values(secrets).find((v) => v.startsWith('olc_'))!);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    ({ sender } = await createApiChannel(server, admin, line.id, 'Shop'));
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -90,22 +88,15 @@ describe.skipIf(!chromiumInstalled)('Webhooks screen in a real browser', () => {
     await receiver?.close();
   });
 
-  async function open(locale: 'en-US' | 'ru-RU'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    await page.goto(server.url);
-    const password = locale === 'en-US' ? 'Password' : 'Пароль';
-    await page.getByLabel('E-mail').fill(server.admin.email);
-    await page.getByLabel(password).fill(server.admin.password);
-    await page.getByRole('button', { name: locale === 'en-US' ? 'Sign in' : 'Войти' }).click();
-    await page.getByRole('link', { name: locale === 'en-US' ? /^Dialogs/ : /^Диалоги/ }).waitFor();
+  async function open(locale: Locale): Promise<Page> {
+    const page = await signedInPage(browser, server.url, locale, server.admin, {
+      viewport: { width: 1280, height: 900 },
+    });
     await page.goto(`${server.url}/admin/webhooks`);
     return page;
   }
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: path.join(ARTIFACTS_DIR, name), fullPage: true });
+  const shot = (page: Page, name: string) => screenshotTo(page, name, { fullPage: true });
 
   it('creates a webhook, shows its secret once, lists deliveries and sends one again (English)', async () => {
     const page = await open('en-US');

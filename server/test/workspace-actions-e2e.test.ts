@@ -1,11 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { ApiChannelSender, type OpenlinesClient } from '@openlines/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ApiChannelSender, OpenlinesClient } from '@openlines/sdk';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedInUser, createTestServer, type SignedInUser, signIn, type TestServer } from './harness';
+import {
+  createApiChannel,
+  createSignedInUser,
+  createTestServer,
+  type SignedInUser,
+  signIn,
+  type TestServer,
+} from './harness';
 import { unreadableDialogButtons } from './readable-buttons';
-import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBuilt } from './web-build';
+import {
+  chromiumInstalled,
+  ensureWebBuilt,
+  type Locale,
+  launchChromium,
+  shooter,
+  signedInPage,
+} from './web-build';
 
 // The operator workspace's actions of issue 19 in a real browser, in English and in Russian, with
 // screenshots in test-artifacts/: following up a closed dialog (and a refusal told in the user's
@@ -14,9 +26,6 @@ import { ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, ensureWebBui
 
 const WORDS = {
   'en-US': {
-    password: 'Password',
-    signIn: 'Sign in',
-    dialogs: /^Dialogs/,
     followUp: 'Follow up',
     closedHint: 'Follow up to write to the client now',
     placeholder: 'Message to the client — type / for quick answers',
@@ -49,9 +58,6 @@ const WORDS = {
     personal: 'Personal',
   },
   'ru-RU': {
-    password: 'Пароль',
-    signIn: 'Войти',
-    dialogs: /^Диалоги/,
     followUp: 'Написать клиенту',
     closedHint: 'Нажмите «Написать клиенту», чтобы написать сейчас',
     placeholder: 'Сообщение клиенту — / для быстрых ответов',
@@ -83,8 +89,7 @@ const WORDS = {
     qaCreate: 'Добавить быстрый ответ',
     personal: 'Личный',
   },
-} as const;
-type Locale = keyof typeof WORDS;
+} as const satisfies Record<Locale, unknown>;
 const LOCALE_LIST = ['en-US', 'ru-RU'] as const;
 
 /** The dialogs one locale's tests act on, arranged before any browser puts an operator online. */
@@ -131,16 +136,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
       settings: { automaticActions: { welcome: { enabled: false } }, queue: { members } },
     });
     otherLineId = other.id;
-    const senderOn = async (name: string) => {
-      const { secrets, channel } = await admin.channels.create({
-        kind: 'api',
-        name,
-        lineId,
-        settings: { webhookUrl: 'http://127.0.0.1:9/unused' },
-      });
-      const token = Object.values(secrets).find((v) => v.startsWith('olc_'))!;
-      return { sender: new ApiChannelSender(server.url, token), channelId: channel.id };
-    };
+    const senderOn = (name: string) => createApiChannel(server, admin, lineId, name);
     const main = await senderOn('Backend');
     const spare = await senderOn('Spare backend');
     let n = 0;
@@ -169,8 +165,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
     }
     // The spare channel stops: writing first on it is refused.
     await admin.channels.update(spare.channelId, { status: 'disconnected' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -178,26 +173,13 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
     await server?.stop();
   });
 
-  async function signedIn(locale: Locale, who: { email: string; password: string }): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const words = WORDS[locale];
-    await page.goto(server.url);
-    await page.getByLabel('E-mail').fill(who.email);
-    await page.getByLabel(words.password).fill(who.password);
-    await page.getByRole('button', { name: words.signIn }).click();
-    await page.getByRole('link', { name: words.dialogs }).waitFor();
-    return page;
-  }
+  const signedIn = (locale: Locale, who: { email: string; password: string }) =>
+    signedInPage(browser, server.url, locale, who);
 
   async function openDialog(page: Page, dialogId: string) {
     await page.goto(`${server.url}/dialogs/${dialogId}`);
     await page.locator('#dialog-title').waitFor();
   }
-
-  const shooter = (page: Page, locale: Locale) => (file: string) =>
-    page.screenshot({ path: path.join(ARTIFACTS_DIR, `workspace-${locale.slice(0, 2)}-${file}.png`) });
 
   const toolbar = (page: Page) => page.getByRole('toolbar');
 
@@ -206,7 +188,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
 
     it(`an operator follows up a closed dialog; a refusal is told in the language (${locale})`, async () => {
       const page = await signedIn(locale, operator);
-      const shot = shooter(page, locale);
+      const shot = shooter(page, 'workspace', locale);
       const { followUp, refused } = dialogs[locale];
 
       await openDialog(page, refused);
@@ -246,7 +228,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
       await operatorPage.context().close();
 
       const page = await signedIn(locale, server.admin);
-      const shot = shooter(page, locale);
+      const shot = shooter(page, 'workspace', locale);
       await openDialog(page, join);
       await toolbar(page).getByRole('button', { name: words.intercept }).waitFor();
       await shot('supervisor-actions');
@@ -274,7 +256,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
     it(`a transfer's comment reaches the colleague; tags are set and filter the list (${locale})`, async () => {
       const { transfer, tagless } = dialogs[locale];
       const page = await signedIn(locale, server.admin);
-      const shot = shooter(page, locale);
+      const shot = shooter(page, 'workspace', locale);
       await openDialog(page, transfer);
       await toolbar(page).getByRole('button', { name: words.transfer }).click();
       const modal = page.getByRole('dialog');
@@ -290,7 +272,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
       await page.context().close();
 
       const operatorPage = await signedIn(locale, operator);
-      const operatorShot = shooter(operatorPage, locale);
+      const operatorShot = shooter(operatorPage, 'workspace', locale);
       await openDialog(operatorPage, transfer);
       const shown = operatorPage.locator('.transition-comment');
       await shown.waitFor();
@@ -348,7 +330,7 @@ describe.skipIf(!chromiumInstalled)('operator workspace actions in the web app',
         text: 'Hello from all of us',
       });
       const page = await signedIn(locale, operator);
-      const shot = shooter(page, locale);
+      const shot = shooter(page, 'workspace', locale);
       await page.getByRole('link', { name: words.quickAnswersNav }).click();
       await page.getByRole('heading', { name: words.quickAnswersNav }).waitFor();
       const create = async (title: string, text: string, line: string) => {
