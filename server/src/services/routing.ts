@@ -14,7 +14,7 @@ import {
 import { type SessionStatus, transition } from '../core/session-machine';
 import type { LineRow, SessionRow } from '../store/schema';
 import { lineOpenNow } from './automation/schedule';
-import { crmOnHolderChange, crmResponsibleOf } from './crm/intake';
+import { crmOnSessionsTaken, crmResponsibleOf } from './crm/intake';
 import { touchDialog } from './dialog-events';
 import { applySessionAction, SYSTEM, snapshotOf } from './sessions';
 import { armTimer } from './timers';
@@ -382,8 +382,12 @@ async function assignTogether(
       .where('id', '=', line.id)
       .execute();
   }
-  for (const { session, operatorId } of assignments) {
+  for (const { session } of assignments) {
     touchDialog(ctx, uow, session.account_id, session.dialog_id, { leftQueue: true });
-    await crmOnHolderChange(ctx, uow, { ...session, operator_id: operatorId }, false);
   }
+  await crmOnSessionsTaken(
+    ctx,
+    uow,
+    assignments.map(({ session, operatorId }) => ({ ...session, operator_id: operatorId })),
+  );
 }

@@ -342,6 +342,7 @@ export async function crmOnHolderChange(
   session: SessionRow,
   transfer: boolean,
 ): Promise<void> {
+  if (!transfer) return crmOnSessionsTaken(ctx, uow, [session]);
   const ids = [session.crm_contact_id, session.crm_lead_id, session.crm_deal_id];
   if (!session.operator_id || ids.every((id) => id === null)) return;
   // Only a transfer needs the line's settings: taking a record nobody owns needs none.
@@ -368,6 +369,51 @@ export async function crmOnHolderChange(
   for (const row of changed.rows) {
     uow.events.emit(session.account_id, 'crm.record.updated', {
       record: { kind: row.kind, id: row.id, responsibleId: to },
+    });
+  }
+}
+
+/**
+ * Sessions taken by (or given to) their operators, not transferred: each record nobody is
+ * responsible for yet goes to that operator. One statement for them all, so a routing round's
+ * assignments cost one, not one each; nothing for sessions the CRM is not attached to. A record
+ * two of these sessions share goes to the first of them.
+ */
+export async function crmOnSessionsTaken(
+  ctx: AppContext,
+  uow: UnitOfWork,
+  sessions: readonly SessionRow[],
+): Promise<void> {
+  const seen = new Set<string>();
+  const targets: { kind: 'contact' | 'lead' | 'deal'; id: string; to: string }[] = [];
+  for (const session of sessions) {
+    if (!session.operator_id) continue;
+    for (const [kind, id] of [
+      ['contact', session.crm_contact_id],
+      ['lead', session.crm_lead_id],
+      ['deal', session.crm_deal_id],
+    ] as const) {
+      if (id === null || seen.has(`${kind}:${id}`)) continue;
+      seen.add(`${kind}:${id}`);
+      targets.push({ kind, id, to: session.operator_id });
+    }
+  }
+  if (targets.length === 0) return;
+  const accountId = sessions[0]!.account_id;
+  const now = ctx.clock.now();
+  const set = (table: 'crm_contacts' | 'crm_leads' | 'crm_deals', kind: string) =>
+    sql`${sql.id(kind)} as (
+      update ${sql.table(table)} as r set responsible_id = v.to, updated_at = ${now}::timestamptz
+      from v where v.kind = ${kind} and r.id = v.id and r.responsible_id is null
+      returning r.id, ${sql.lit(kind)}::text as kind, v.to as responsible
+    )`;
+  const changed = await sql<{ id: string; kind: 'contact' | 'lead' | 'deal'; responsible: string }>`
+    with v as (select * from jsonb_to_recordset(${JSON.stringify(targets)}::jsonb) as v(kind text, id uuid, "to" uuid)),
+      ${set('crm_contacts', 'contact')}, ${set('crm_leads', 'lead')}, ${set('crm_deals', 'deal')}
+    select * from contact union all select * from lead union all select * from deal`.execute(uow.tx);
+  for (const row of changed.rows) {
+    uow.events.emit(accountId, 'crm.record.updated', {
+      record: { kind: row.kind, id: row.id, responsibleId: row.responsible },
     });
   }
 }
