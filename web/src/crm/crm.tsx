@@ -27,7 +27,7 @@ import { formatDateTime } from '../lib/format';
 import { type Translate, useT } from '../lib/i18n';
 import { linkClick, matchPath, navigate } from '../lib/router';
 import { ErrorNotice } from '../ui/error-notice';
-import { crmApi, stageName } from '../workspace/crm-card';
+import { crmApi, PipelineOptions, stageName } from '../workspace/crm-card';
 import { activeUserNames, userNames } from '../workspace/selectors';
 import { useWorkspace } from '../workspace/store-context';
 
@@ -235,11 +235,7 @@ function RecordList({ kind, pipelines = [] }: { kind: ListKind; pipelines?: CrmP
               onChange={(e) => set({ pipelineId: e.target.value, stageId: '' })}
             >
               <option value="">{t('crm.anyPipeline')}</option>
-              {pipelines.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
+              <PipelineOptions pipelines={pipelines} />
             </select>
           </label>
         ) : null}
@@ -376,11 +372,7 @@ function DealsSection() {
           <label>
             {t('crm.pipeline')}{' '}
             <select value={pipelineId} onChange={(e) => setPipelineId(e.target.value)}>
-              {pipelines.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
+              <PipelineOptions pipelines={pipelines} />
             </select>
           </label>
         ) : null}
@@ -426,11 +418,7 @@ function NewDeal({ pipelines, preferred }: { pipelines: CrmPipeline[]; preferred
         <label>
           {t('crm.dealPipeline')}{' '}
           <select value={chosen} onChange={(e) => setPipelineId(e.target.value)}>
-            {pipelines.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
+            <PipelineOptions pipelines={pipelines} />
           </select>
         </label>
       ) : null}

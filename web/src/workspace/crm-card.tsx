@@ -24,6 +24,15 @@ type Pending = { kind: 'contact' | 'lead' | 'deal' } | null;
  * with their stage; the operator names the client, adds phones and e-mails, and creates or links
  * records. AG-3: without the client's consent the server asks to confirm, and so does this.
  */
+/** The pipelines as a select's options (the deals lists, the new deal forms, the client card). */
+export function PipelineOptions({ pipelines }: { pipelines: readonly CrmPipeline[] }) {
+  return pipelines.map((p) => (
+    <option key={p.id} value={p.id}>
+      {p.name}
+    </option>
+  ));
+}
+
 export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clientName: string }) {
   const t = useT();
   const [card, setCard] = useState<CrmDialogCard | null>(null);
@@ -246,11 +255,7 @@ export function CrmCardBlock({ dialogId, clientName }: { dialogId: string; clien
               value={dealPipelineId || (pipelines.find((p) => p.isDefault)?.id ?? '')}
               onChange={(e) => setDealPipelineId(e.target.value)}
             >
-              {pipelines.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
+              <PipelineOptions pipelines={pipelines} />
             </select>
           </label>
         ) : null}
