@@ -316,6 +316,7 @@ function CustomEditor({
   onChange: (next: unknown) => void;
   context: SettingsContext;
 }): ReactNode {
+  const t = useT();
   switch (spec.custom) {
     case 'queueMembers':
       return (
@@ -329,20 +330,28 @@ function CustomEditor({
       return <UserListEditor value={(value as string[]) ?? []} onChange={onChange} users={context.users} />;
     case 'botPicker':
       return (
-        <BotPicker
+        <IdPicker
           value={(value as string | null) ?? null}
           onChange={onChange}
-          bots={context.bots ?? []}
+          options={(context.bots ?? []).map((bot) => ({
+            id: bot.id,
+            text: `${bot.name} (${t(bot.kind === 'external' ? 'bots.kind.external' : 'bots.kind.builtin')})`,
+          }))}
           label={label}
+          none={t('settings.noBot')}
+          hint={(context.bots ?? []).length === 0 ? t('settings.noBots') : null}
         />
       );
     case 'userPicker':
       return (
-        <UserPicker
+        <IdPicker
           value={(value as string | null) ?? null}
           onChange={onChange}
-          users={context.users}
+          options={context.users
+            .filter((user) => user.active || user.id === value)
+            .map((user) => ({ id: user.id, text: user.name }))}
           label={label}
+          none={t('settings.operatorWhoTakes')}
         />
       );
     case 'perChannelKind':
@@ -704,71 +713,42 @@ function PerChannelKindEditor({
   );
 }
 
-/** A line's bot: one of the account's bots (GET /bots), or none. */
-/** One user of the account, or none (`settings.noUser` says what none means for the field). */
-function UserPicker({
+/**
+ * One of a list (the account's users, its bots), or none (`none` says what none means for the
+ * field). A stored id no longer in the list is still shown, so saving does not drop it silently.
+ */
+function IdPicker({
   value,
   onChange,
-  users,
+  options,
   label,
+  none,
+  hint,
 }: {
   value: string | null;
   onChange: (next: string | null) => void;
-  users: User[];
+  options: readonly { id: string; text: string }[];
   label: string;
+  none: string;
+  hint?: string | null;
 }) {
-  const t = useT();
   const id = useId();
-  const known = value === null || users.some((user) => user.id === value);
+  const known = value === null || options.some((option) => option.id === value);
   return (
     <div>
       <label htmlFor={id} className="visually-hidden">
         {label}
       </label>
       <select id={id} value={value ?? ''} onChange={(event) => onChange(event.target.value || null)}>
-        <option value="">{t('settings.operatorWhoTakes')}</option>
-        {users
-          .filter((user) => user.active || user.id === value)
-          .map((user) => (
-            <option key={user.id} value={user.id}>
-              {user.name}
-            </option>
-          ))}
-        {known ? null : <option value={value ?? ''}>{value}</option>}
-      </select>
-    </div>
-  );
-}
-
-function BotPicker({
-  value,
-  onChange,
-  bots,
-  label,
-}: {
-  value: string | null;
-  onChange: (next: string | null) => void;
-  bots: Bot[];
-  label: string;
-}) {
-  const t = useT();
-  const id = useId();
-  const known = value === null || bots.some((bot) => bot.id === value);
-  return (
-    <div>
-      <label htmlFor={id} className="visually-hidden">
-        {label}
-      </label>
-      <select id={id} value={value ?? ''} onChange={(event) => onChange(event.target.value || null)}>
-        <option value="">{t('settings.noBot')}</option>
-        {bots.map((bot) => (
-          <option key={bot.id} value={bot.id}>
-            {bot.name} ({t(bot.kind === 'external' ? 'bots.kind.external' : 'bots.kind.builtin')})
+        <option value="">{none}</option>
+        {options.map((option) => (
+          <option key={option.id} value={option.id}>
+            {option.text}
           </option>
         ))}
         {known ? null : <option value={value ?? ''}>{value}</option>}
       </select>
-      {bots.length === 0 ? <p className="field-hint">{t('settings.noBots')}</p> : null}
+      {hint ? <p className="field-hint">{hint}</p> : null}
     </div>
   );
 }
