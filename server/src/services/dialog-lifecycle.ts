@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { dialogEventKinds, findConnector } from '../channels/registry';
 import type { OutboxChannelEvent, OutboxDialogEvent } from '../channels/types';
 import type { SessionRow } from '../store/schema';
+import { activeTraceparent } from '../tracing';
 import type { Tx } from './transaction';
 
 /**
@@ -16,26 +17,9 @@ export function wantsDialogEvents(kind: string): boolean {
   return findConnector(kind)?.sendDialogEvent !== undefined;
 }
 
-/** The outbox row of a session's start, for a channel of a kind that wants it. */
-export function dialogStartRow(input: {
-  accountId: string;
-  channelId: string;
-  dialogId: string;
-  sessionId: string;
-  now: Date;
-}) {
-  const payload: OutboxDialogEvent = {
-    kind: 'dialog_start',
-    dialogId: input.dialogId,
-    sessionId: input.sessionId,
-  };
-  return {
-    account_id: input.accountId,
-    channel_id: input.channelId,
-    message_id: null,
-    payload: JSON.stringify(payload),
-    next_attempt_at: input.now,
-  };
+/** What a channel is told of a session's start (session-start writes it with the first message). */
+export function dialogStartPayload(dialogId: string, sessionId: string): OutboxDialogEvent {
+  return { kind: 'dialog_start', dialogId, sessionId };
 }
 
 /** Queues a session's start when the dialog's channel kind wants it (the caller knows the kind). */
@@ -48,15 +32,14 @@ export async function queueDialogStart(
   if (!wantsDialogEvents(channel.kind)) return;
   await tx
     .insertInto('outbox')
-    .values(
-      dialogStartRow({
-        accountId: session.account_id,
-        channelId: channel.id,
-        dialogId: session.dialog_id,
-        sessionId: session.id,
-        now,
-      }),
-    )
+    .values({
+      account_id: session.account_id,
+      channel_id: channel.id,
+      message_id: null,
+      payload: JSON.stringify(dialogStartPayload(session.dialog_id, session.id)),
+      next_attempt_at: now,
+      trace_parent: activeTraceparent(),
+    })
     .execute();
 }
 
@@ -82,6 +65,7 @@ export async function queueChannelEvents(
         message_id: null,
         payload: JSON.stringify(payload),
         next_attempt_at: now,
+        trace_parent: activeTraceparent(),
       })),
     )
     .execute();
@@ -102,7 +86,7 @@ export async function queueDialogFinish(
   };
   await tx
     .insertInto('outbox')
-    .columns(['account_id', 'channel_id', 'message_id', 'payload', 'next_attempt_at'])
+    .columns(['account_id', 'channel_id', 'message_id', 'payload', 'next_attempt_at', 'trace_parent'])
     .expression((eb) =>
       eb
         .selectFrom('dialogs')
@@ -113,6 +97,7 @@ export async function queueDialogFinish(
           sql<string | null>`null::uuid`.as('message_id'),
           sql<string>`${JSON.stringify(payload)}::jsonb`.as('payload'),
           sql<Date>`${now}::timestamptz`.as('next_attempt_at'),
+          sql<string | null>`${activeTraceparent()}::text`.as('trace_parent'),
         ])
         .where('dialogs.id', '=', session.dialog_id)
         .where('channels.kind', 'in', kinds),

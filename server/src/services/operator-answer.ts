@@ -7,6 +7,7 @@ import { kpiState } from '../core/kpi';
 import { retainedOutboxPayload } from '../core/personal-data';
 import { lockSessionForAnswer, writeOperatorAnswer } from '../store/held-message';
 import type { SessionRow } from '../store/schema';
+import { activeTraceparent } from '../tracing';
 import type { Actor } from './actor';
 import { emitHeldMessage } from './dialog-events';
 import { presentSession } from './dialogs';
@@ -91,6 +92,7 @@ export async function answerAsHolder(
           : { kind: 'message', message: outbound },
       ),
       outboxState: onWrite ? 'sent' : 'pending',
+      traceParent: onWrite ? null : activeTraceparent(),
       preview,
       plan,
       now,

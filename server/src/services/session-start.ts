@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dialog, Message } from '@openlines/contract';
 import { sql } from 'kysely';
-import type { InboundMessage, OutboundMessage, OutboxDialogEvent } from '../channels/types';
+import type { InboundMessage, OutboundMessage } from '../channels/types';
 import type { AppContext } from '../context';
 import { welcomeBotFor } from '../core/bots';
 import { type KnownClient as CrmKnownClient, decideNewSessionCrm } from '../core/crm';
@@ -11,6 +11,7 @@ import { retainedOutboxPayload } from '../core/personal-data';
 import { type OperatorState, withAssignment } from '../core/routing';
 import { isUniqueViolation } from '../store/errors';
 import type { LineRow, MessageRow, SessionRow } from '../store/schema';
+import { activeTraceparent } from '../tracing';
 import { consentDecision } from './automation/consent';
 import { lineOpenNow } from './automation/schedule';
 import { serverText } from './automation/texts';
@@ -24,7 +25,7 @@ import {
   lookupCrmClients,
   planCrmStart,
 } from './crm/intake';
-import { wantsDialogEvents } from './dialog-lifecycle';
+import { dialogStartPayload, wantsDialogEvents } from './dialog-lifecycle';
 import { presentSession } from './dialogs';
 import { type GroupCommit, groupCommitOf, type Settled } from './group-commit';
 import type { IntakeResult, KnownClient } from './intake';
@@ -354,7 +355,7 @@ async function start(
             {
               messageId: null,
               state: 'pending' as const,
-              payload: { kind: 'dialog_start', dialogId, sessionId: session.id } satisfies OutboxDialogEvent,
+              payload: dialogStartPayload(dialogId, session.id),
             },
           ]
         : []),
@@ -494,6 +495,8 @@ async function writeSessionStart(
   },
 ): Promise<{ messages: MessageRow[]; dialogCreatedAt: Date }> {
   const { accountId, session, plan, now } = input;
+  // With tracing on, the deliveries' spans (later, in any process) link back to this step.
+  const traceParent = activeTraceparent();
   const parts = [];
   if (input.known === null) {
     const c = input.clientRow;
@@ -561,11 +564,11 @@ async function writeSessionStart(
   }
   if (input.outbox.length > 0) {
     parts.push(sql`o as (
-      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state)
+      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state, trace_parent)
       values ${sql.join(
         input.outbox.map(
           (row) =>
-            sql`(${accountId}::uuid, ${input.channelId}::uuid, ${row.messageId}::uuid, ${JSON.stringify(row.state === 'sent' ? retainedOutboxPayload(row.payload) : row.payload)}::jsonb, ${now}::timestamptz, ${row.state}::text)`,
+            sql`(${accountId}::uuid, ${input.channelId}::uuid, ${row.messageId}::uuid, ${JSON.stringify(row.state === 'sent' ? retainedOutboxPayload(row.payload) : row.payload)}::jsonb, ${now}::timestamptz, ${row.state}::text, ${row.state === 'sent' ? null : traceParent}::text)`,
         ),
       )}
     )`);

@@ -322,6 +322,8 @@ export interface OperatorAnswerWrite {
   /** The outbox row's payload (JSON), or null when the message goes to nobody outside. */
   outboxPayloadJson: string | null;
   outboxState: 'pending' | 'sent';
+  /** The queuing span's traceparent (tracing on): the delivery's span links to it. */
+  traceParent: string | null;
   preview: string | null;
   plan: OperatorAnswerPlan;
   now: Date;
@@ -348,9 +350,9 @@ export async function writeOperatorAnswer(tx: Tx, input: OperatorAnswerWrite): P
   ];
   if (input.outboxPayloadJson !== null) {
     parts.push(sql`o as (
-      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state)
+      insert into outbox (account_id, channel_id, message_id, payload, next_attempt_at, state, trace_parent)
       select ${input.accountId}, ${input.channelId}, m.id, ${input.outboxPayloadJson}::jsonb, ${now},
-        ${input.outboxState}
+        ${input.outboxState}, ${input.traceParent}
       from m
     )`);
   }
